@@ -1,0 +1,393 @@
+//! The working-day calendar (SPEC §3): statutory holidays and 调休 working days
+//! from the State Council's yearly notices.
+//!
+//! A date is a working day if the notice lists it as a working day, or if it is
+//! a Monday–Friday the notice does not list as a day off. Queries run in O(1)
+//! (is-workday, count) or O(log n) (add N working days) over a prefix-count
+//! array covering every day of the covered years.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Datelike, Duration, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// One line of a yearly notice: a day off, or a weekend day made a working day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleDay {
+    pub date: NaiveDate,
+    pub off: bool,
+    pub name: String,
+}
+
+/// One year's notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearSchedule {
+    pub year: i32,
+    /// Where it comes from (the notice's title or number).
+    #[serde(default)]
+    pub source: String,
+    pub days: Vec<ScheduleDay>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    #[error("the holiday schedule for {0} has not been entered")]
+    MissingYear(i32),
+    #[error("line {line}: {reason}")]
+    Parse { line: usize, reason: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl CalendarError {
+    pub fn zh(&self) -> String {
+        match self {
+            CalendarError::MissingYear(y) => format!("尚未录入{y}年的节假日安排"),
+            CalendarError::Parse { line, reason } => format!("第{line}行：{reason}"),
+            CalendarError::Invalid(s) => s.clone(),
+        }
+    }
+}
+
+/// Parses the product's own schedule format:
+///
+/// ```text
+/// # comment
+/// year 2025 国办发明电〔2024〕12号
+/// 2025-01-01 off 元旦
+/// 2025-01-26 work 春节
+/// ```
+pub fn parse_schedules(text: &str) -> Result<Vec<YearSchedule>, CalendarError> {
+    let mut out: Vec<YearSchedule> = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = raw.trim();
+        let lineno = i + 1;
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut parts = line.splitn(3, ' ');
+        let first = parts.next().unwrap_or_default();
+        let second = parts.next().unwrap_or_default();
+        let rest = parts.next().unwrap_or_default().trim().to_string();
+        if first == "year" {
+            let year: i32 = second.parse().map_err(|_| CalendarError::Parse {
+                line: lineno,
+                reason: format!("bad year {second:?}"),
+            })?;
+            out.push(YearSchedule {
+                year,
+                source: rest,
+                days: Vec::new(),
+            });
+            continue;
+        }
+        let date = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| CalendarError::Parse {
+            line: lineno,
+            reason: format!("bad date {first:?}"),
+        })?;
+        let off = match second {
+            "off" => true,
+            "work" => false,
+            other => {
+                return Err(CalendarError::Parse {
+                    line: lineno,
+                    reason: format!("expected off or work, got {other:?}"),
+                });
+            }
+        };
+        let Some(current) = out.last_mut() else {
+            return Err(CalendarError::Parse {
+                line: lineno,
+                reason: "a day before any `year` line".into(),
+            });
+        };
+        current.days.push(ScheduleDay {
+            date,
+            off,
+            name: rest,
+        });
+    }
+    Ok(out)
+}
+
+/// Writes schedules in the format `parse_schedules` reads.
+pub fn format_schedules(years: &[YearSchedule]) -> String {
+    let mut s = String::new();
+    for y in years {
+        s.push_str(&format!("year {} {}\n", y.year, y.source).replace(" \n", "\n"));
+        for d in &y.days {
+            s.push_str(&format!(
+                "{} {} {}\n",
+                d.date,
+                if d.off { "off" } else { "work" },
+                d.name
+            ));
+        }
+    }
+    s
+}
+
+/// Reads one file of the public holiday-cn data set (`{"year", "papers", "days":
+/// [{"name", "date", "isOffDay"}]}`) into a schedule.
+pub fn from_holiday_cn_json(text: &str) -> Result<YearSchedule, CalendarError> {
+    #[derive(Deserialize)]
+    struct Day {
+        name: String,
+        date: NaiveDate,
+        #[serde(rename = "isOffDay")]
+        is_off_day: bool,
+    }
+    #[derive(Deserialize)]
+    struct File {
+        year: i32,
+        #[serde(default)]
+        papers: Vec<String>,
+        days: Vec<Day>,
+    }
+    let f: File =
+        serde_json::from_str(text).map_err(|e| CalendarError::Invalid(format!("holiday-cn JSON: {e}")))?;
+    Ok(YearSchedule {
+        year: f.year,
+        source: f.papers.first().cloned().unwrap_or_default(),
+        days: f
+            .days
+            .into_iter()
+            .map(|d| ScheduleDay {
+                date: d.date,
+                off: d.is_off_day,
+                name: d.name,
+            })
+            .collect(),
+    })
+}
+
+/// The schedules shipped with the product (2019 onwards).
+pub const BUILTIN_SCHEDULES: &str = include_str!("../data/holidays.txt");
+
+/// An immutable working-day calendar over a contiguous range of covered years.
+#[derive(Debug, Clone)]
+pub struct WorkCalendar {
+    first: NaiveDate,
+    first_year: i32,
+    last_year: i32,
+    covered: BTreeSet<i32>,
+    /// `prefix[i]` = working days among the first `i` days from `first`.
+    prefix: Vec<u32>,
+    names: BTreeMap<NaiveDate, (bool, String)>,
+}
+
+impl WorkCalendar {
+    /// Builds the calendar. Every date listed in any schedule is indexed by
+    /// itself, whichever year's file it came from (some notices list days of
+    /// the previous December).
+    pub fn new(schedules: &[YearSchedule]) -> Result<Self, CalendarError> {
+        let covered: BTreeSet<i32> = schedules.iter().map(|s| s.year).collect();
+        let (Some(&first_year), Some(&last_year)) = (covered.first(), covered.last()) else {
+            return Err(CalendarError::Invalid("no schedule given".into()));
+        };
+        let mut names = BTreeMap::new();
+        for s in schedules {
+            for d in &s.days {
+                names.insert(d.date, (d.off, d.name.clone()));
+            }
+        }
+        let first = NaiveDate::from_ymd_opt(first_year, 1, 1)
+            .ok_or_else(|| CalendarError::Invalid(format!("year {first_year}")))?;
+        let end = NaiveDate::from_ymd_opt(last_year, 12, 31)
+            .ok_or_else(|| CalendarError::Invalid(format!("year {last_year}")))?;
+        let n = (end - first).num_days() as usize + 1;
+        let mut prefix = Vec::with_capacity(n + 1);
+        prefix.push(0u32);
+        let mut acc = 0u32;
+        let mut d = first;
+        for _ in 0..n {
+            if Self::rule(&names, d) {
+                acc += 1;
+            }
+            prefix.push(acc);
+            d += Duration::days(1);
+        }
+        Ok(Self {
+            first,
+            first_year,
+            last_year,
+            covered,
+            prefix,
+            names,
+        })
+    }
+
+    /// The calendar of the shipped schedules plus any extra (admin-entered) ones;
+    /// an extra year replaces a shipped one.
+    pub fn builtin_with(extra: &[YearSchedule]) -> Result<Self, CalendarError> {
+        let mut all = parse_schedules(BUILTIN_SCHEDULES)?;
+        all.retain(|s| !extra.iter().any(|e| e.year == s.year));
+        all.extend(extra.iter().cloned());
+        Self::new(&all)
+    }
+
+    fn rule(names: &BTreeMap<NaiveDate, (bool, String)>, d: NaiveDate) -> bool {
+        match names.get(&d) {
+            Some((off, _)) => !off,
+            None => !matches!(d.weekday(), Weekday::Sat | Weekday::Sun),
+        }
+    }
+
+    fn index(&self, d: NaiveDate) -> Result<usize, CalendarError> {
+        let y = d.year();
+        if y < self.first_year || y > self.last_year || !self.covered.contains(&y) {
+            return Err(CalendarError::MissingYear(y));
+        }
+        Ok((d - self.first).num_days() as usize)
+    }
+
+    pub fn covered_years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.covered.iter().copied()
+    }
+
+    pub fn is_workday(&self, d: NaiveDate) -> Result<bool, CalendarError> {
+        let i = self.index(d)?;
+        Ok(self.prefix[i + 1] > self.prefix[i])
+    }
+
+    /// The holiday or 调休 name of a date, if the notice lists it.
+    pub fn day_name(&self, d: NaiveDate) -> Option<&str> {
+        self.names.get(&d).map(|(_, n)| n.as_str())
+    }
+
+    /// Working days in the half-open interval (from, to]; negative if to < from.
+    pub fn workdays_between(&self, from: NaiveDate, to: NaiveDate) -> Result<i64, CalendarError> {
+        let a = self.index(from)?;
+        let b = self.index(to)?;
+        Ok(i64::from(self.prefix[b + 1]) - i64::from(self.prefix[a + 1]))
+    }
+
+    /// The date `n` working days after `from` (`from` itself not counted).
+    /// `n = 0` gives `from`.
+    pub fn add_workdays(&self, from: NaiveDate, n: u32) -> Result<NaiveDate, CalendarError> {
+        let a = self.index(from)?;
+        if n == 0 {
+            return Ok(from);
+        }
+        let target = self.prefix[a + 1] + n;
+        // First j with prefix[j] >= target; the day is j - 1.
+        let j = self.prefix.partition_point(|&c| c < target);
+        if j >= self.prefix.len() {
+            return Err(CalendarError::MissingYear(self.last_year + 1));
+        }
+        let day = self.first + Duration::days(j as i64 - 1);
+        // The day found must lie in a covered year (gaps are refused).
+        self.index(day)?;
+        Ok(day)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
+    }
+
+    fn cal() -> WorkCalendar {
+        WorkCalendar::builtin_with(&[]).expect("builtin calendar")
+    }
+
+    #[test]
+    fn known_days() {
+        let c = cal();
+        assert!(c.is_workday(d("2025-01-26")).expect("covered"), "调休 Sunday");
+        assert!(!c.is_workday(d("2025-05-02")).expect("covered"), "劳动节");
+        assert!(c.is_workday(d("2026-02-28")).expect("covered"), "调休 Saturday");
+        assert!(!c.is_workday(d("2025-01-28")).expect("covered"), "除夕 from 2025");
+        assert!(c.is_workday(d("2025-01-27")).expect("covered"));
+    }
+
+    #[test]
+    fn missing_year_is_explicit() {
+        let c = cal();
+        assert_eq!(
+            c.is_workday(d("2018-06-01")),
+            Err(CalendarError::MissingYear(2018))
+        );
+        assert!(matches!(
+            c.add_workdays(d("2026-12-20"), 30),
+            Err(CalendarError::MissingYear(2027))
+        ));
+    }
+
+    fn naive_add(c: &WorkCalendar, from: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = from;
+        let mut left = n;
+        while left > 0 {
+            day += Duration::days(1);
+            if c.is_workday(day).expect("covered") {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    fn naive_count(c: &WorkCalendar, from: NaiveDate, to: NaiveDate) -> i64 {
+        let mut n = 0;
+        let mut day = from;
+        while day < to {
+            day += Duration::days(1);
+            if c.is_workday(day).expect("covered") {
+                n += 1;
+            }
+        }
+        n
+    }
+
+    #[test]
+    fn arithmetic_matches_day_by_day_count() {
+        // Deterministic pseudo-random sweep (a property test without a framework).
+        let c = cal();
+        let start = d("2019-01-01");
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..3000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let from = start + Duration::days((x % 2700) as i64);
+            let n = ((x >> 20) % 60) as u32;
+            let got = c.add_workdays(from, n).expect("in range");
+            assert_eq!(got, naive_add(&c, from, n), "add {n} to {from}");
+            if n > 0 {
+                assert!(c.is_workday(got).expect("covered"));
+            }
+            let to = from + Duration::days(((x >> 40) % 200) as i64);
+            if to.year() <= 2026 {
+                assert_eq!(
+                    c.workdays_between(from, to).expect("in range"),
+                    naive_count(&c, from, to),
+                    "count ({from}, {to}]"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn format_roundtrip_and_parse_errors() {
+        let years = parse_schedules(BUILTIN_SCHEDULES).expect("builtin parses");
+        assert!(years.len() >= 8);
+        assert_eq!(parse_schedules(&format_schedules(&years)).expect("reparse"), years);
+        let err = parse_schedules("year 2030\n2030-13-01 off x\n").expect_err("bad month");
+        assert!(matches!(err, CalendarError::Parse { line: 2, .. }));
+    }
+
+    #[test]
+    fn holiday_cn_conversion() {
+        let y = from_holiday_cn_json(
+            r#"{"year":2027,"papers":["p"],"days":[{"name":"元旦","date":"2027-01-01","isOffDay":true}]}"#,
+        )
+        .expect("parses");
+        assert_eq!(y.year, 2027);
+        assert!(y.days[0].off);
+        let c = WorkCalendar::builtin_with(&[y]).expect("builds");
+        assert!(!c.is_workday(d("2027-01-01")).expect("now covered"));
+        assert!(c.is_workday(d("2027-01-04")).expect("Monday"));
+    }
+}

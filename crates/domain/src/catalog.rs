@@ -1,0 +1,653 @@
+//! The service catalogue: items with every element of SPEC §2.1 and
+//! materials of §2.2, and their version lifecycle.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::codes::{BasicCode, CreditCode, ImplCode};
+use crate::error::{FieldError, FieldErrors};
+
+/// Declares a closed code list with a stable JSON name and labels in both languages.
+macro_rules! code_list {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $json:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $json)] $variant,)+
+        }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $json,)+ }
+            }
+            pub fn zh(self) -> &'static str {
+                match self { $($name::$variant => $zh,)+ }
+            }
+            pub fn en(self) -> &'static str {
+                match self { $($name::$variant => $en,)+ }
+            }
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($json => Some($name::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+/// Like `code_list!` but serialised as the numeric code of national data.
+macro_rules! numeric_code_list {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $code:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "u8", into = "u8")]
+        pub enum $name {
+            $($variant,)+
+        }
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+            pub fn code(self) -> u8 {
+                match self { $($name::$variant => $code,)+ }
+            }
+            pub fn zh(self) -> &'static str {
+                match self { $($name::$variant => $zh,)+ }
+            }
+            pub fn en(self) -> &'static str {
+                match self { $($name::$variant => $en,)+ }
+            }
+            pub fn from_code(c: u8) -> Option<Self> {
+                match c { $($code => Some($name::$variant),)+ _ => None }
+            }
+        }
+        impl From<$name> for u8 {
+            fn from(v: $name) -> u8 { v.code() }
+        }
+        impl TryFrom<u8> for $name {
+            type Error = String;
+            fn try_from(c: u8) -> Result<Self, String> {
+                Self::from_code(c).ok_or_else(|| {
+                    let allowed: Vec<String> = Self::ALL.iter().map(|v| v.code().to_string()).collect();
+                    format!("{} is not one of {}", c, allowed.join("/"))
+                })
+            }
+        }
+    };
+}
+
+code_list!(
+    /// 事项类型
+    ItemType {
+        Licensing = "licensing", "行政许可", "Administrative licensing";
+        Confirmation = "confirmation", "行政确认", "Administrative confirmation";
+        Adjudication = "adjudication", "行政裁决", "Administrative adjudication";
+        Payment = "payment", "行政给付", "Administrative payment";
+        Reward = "reward", "行政奖励", "Administrative reward";
+        Filing = "filing", "行政备案", "Administrative filing";
+        OtherPower = "other_power", "其他行政权力", "Other administrative power";
+        PublicService = "public_service", "公共服务", "Public service";
+    }
+);
+
+code_list!(
+    /// 业务办理项
+    BusinessKind {
+        New = "new", "新设", "New";
+        Change = "change", "变更", "Change";
+        Renewal = "renewal", "延续", "Renewal";
+        Cancellation = "cancellation", "注销", "Cancellation";
+    }
+);
+
+code_list!(
+    /// 服务对象
+    ServiceObject {
+        NaturalPerson = "natural_person", "自然人", "Individuals";
+        LegalPerson = "legal_person", "法人", "Legal persons";
+    }
+);
+
+code_list!(
+    /// 行使层级
+    ExerciseLevel {
+        National = "national", "国家级", "National";
+        Provincial = "provincial", "省级", "Provincial";
+        City = "city", "市级", "City";
+        County = "county", "县级", "County/district";
+        Township = "township", "镇（乡、街道）级", "Township";
+        Village = "village", "村（社区）级", "Village/community";
+    }
+);
+
+impl ExerciseLevel {
+    /// The level digit used inside the implementation code.
+    pub fn digit(self) -> u8 {
+        match self {
+            ExerciseLevel::National => 1,
+            ExerciseLevel::Provincial => 2,
+            ExerciseLevel::City => 3,
+            ExerciseLevel::County => 4,
+            ExerciseLevel::Township => 5,
+            ExerciseLevel::Village => 6,
+        }
+    }
+}
+
+code_list!(
+    /// 办件类型
+    CaseKind {
+        Immediate = "immediate", "即办件", "Handled on the spot";
+        Promised = "promised", "承诺件", "Handled within a promised time";
+    }
+);
+
+code_list!(
+    /// Unit of a time limit.
+    DayUnit {
+        WorkingDays = "working_days", "工作日", "working days";
+        NaturalDays = "natural_days", "自然日", "calendar days";
+    }
+);
+
+code_list!(
+    /// 办理形式
+    HandlingForm {
+        Window = "window", "窗口办理", "At a window";
+        Online = "online", "网上办理", "Online";
+        Post = "post", "快递申请", "By post";
+    }
+);
+
+code_list!(
+    /// 网上办理深度
+    OnlineDepth {
+        I = "I", "Ⅰ级（信息发布）", "I (information)";
+        II = "II", "Ⅱ级（在线预审）", "II (online pre-check)";
+        III = "III", "Ⅲ级（网上受理）", "III (online acceptance)";
+        IV = "IV", "Ⅳ级（全程网办）", "IV (fully online)";
+    }
+);
+
+numeric_code_list!(
+    /// 结果类型
+    ResultType {
+        Licence = 10, "证照", "Licence or certificate";
+        Approval = 20, "批文", "Approval document";
+        Other = 30, "其他", "Other";
+    }
+);
+
+numeric_code_list!(
+    /// 材料类型
+    MaterialType {
+        Certificate = 1, "证件证书证明", "Certificate or proof";
+        FormDocument = 2, "申请表格文书", "Application form or document";
+        Other = 3, "其他", "Other";
+    }
+);
+
+numeric_code_list!(
+    /// 材料来源
+    MaterialSource {
+        Applicant = 10, "申请人自备", "Provided by the applicant";
+        Government = 20, "政府部门核发", "Issued by a government department";
+        Other = 99, "其他", "Other";
+    }
+);
+
+numeric_code_list!(
+    /// 必要性
+    Necessity {
+        Required = 1, "必要", "Required";
+        Optional = 2, "非必要", "Optional";
+        Deferrable = 3, "容缺后补", "May be supplied later";
+    }
+);
+
+numeric_code_list!(
+    /// 提交形式
+    SubmitForm {
+        Paper = 1, "纸质", "Paper";
+        Electronic = 2, "电子", "Electronic";
+        Both = 3, "纸质和电子", "Paper and electronic";
+    }
+);
+
+code_list!(
+    /// Reuse trust level (国办函〔2016〕108号).
+    TrustLevel {
+        A = "A", "A 本机构核发，可直接使用", "A: issued by the agency itself";
+        B = "B", "B 窗口核验，可复用", "B: verified by window staff";
+        C = "C", "C 申请人上传，须核验原件", "C: uploaded, original to be checked";
+        D = "D", "D 申请人自制，书面承诺", "D: made by the applicant under a written pledge";
+    }
+);
+
+code_list!(
+    /// Lifecycle of one item version.
+    ItemStatus {
+        Draft = "draft", "草稿", "Draft";
+        Published = "published", "已发布", "Published";
+        Superseded = "superseded", "已被新版本替代", "Superseded";
+        Retired = "retired", "已取消", "Retired";
+    }
+);
+
+/// A time limit with its unit and explanation (法定/承诺办结时限).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TimeLimit {
+    pub days: u32,
+    pub unit: DayUnit,
+    #[serde(default)]
+    pub explanation: String,
+}
+
+impl TimeLimit {
+    pub fn working(days: u32) -> Self {
+        Self {
+            days,
+            unit: DayUnit::WorkingDays,
+            explanation: String::new(),
+        }
+    }
+    pub fn zh(&self) -> String {
+        format!("{}个{}", self.days, self.unit.zh())
+    }
+    pub fn en(&self) -> String {
+        format!("{} {}", self.days, self.unit.en())
+    }
+}
+
+/// 设定依据
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct LegalBasis {
+    pub law_name: String,
+    #[serde(default)]
+    pub doc_number: String,
+    #[serde(default)]
+    pub article: String,
+    #[serde(default)]
+    pub text: String,
+}
+
+/// 实施主体
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agency {
+    pub name: String,
+    pub credit_code: CreditCode,
+}
+
+/// One step of 办理流程.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ProcessStep {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// 特别程序: time that does not count towards the limit (行政许可法 Art. 45).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct SpecialProcedure {
+    pub name: String,
+    #[serde(default)]
+    pub max_days: Option<u32>,
+}
+
+/// 是否收费 / 收费依据 / 收费标准
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Fee {
+    pub charged: bool,
+    #[serde(default)]
+    pub basis: String,
+    #[serde(default)]
+    pub standard: String,
+}
+
+/// 办理结果
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultSpec {
+    pub result_type: ResultType,
+    pub name: String,
+    /// For 证照: the licence type (证照类型).
+    #[serde(default)]
+    pub licence_type: String,
+}
+
+/// 申请材料 (SPEC §2.2). Optional attributes are optional so that drafts can be
+/// saved incomplete; the guide audit reports what is missing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Material {
+    pub name: String,
+    pub material_type: MaterialType,
+    #[serde(default)]
+    pub source: Option<MaterialSource>,
+    #[serde(default)]
+    pub necessity: Option<Necessity>,
+    #[serde(default)]
+    pub submit_form: Option<SubmitForm>,
+    #[serde(default)]
+    pub originals: u32,
+    #[serde(default)]
+    pub copies: u32,
+    #[serde(default)]
+    pub paper_size: String,
+    /// 受理标准: what the clerk checks.
+    #[serde(default)]
+    pub acceptance_standard: String,
+    /// 填报须知
+    #[serde(default)]
+    pub filling_notes: String,
+    #[serde(default)]
+    pub blank_form: String,
+    #[serde(default)]
+    pub sample: String,
+    /// 免提交: obtained from shared data or an e-licence.
+    #[serde(default)]
+    pub exempt: bool,
+    #[serde(default)]
+    pub data_source: String,
+    #[serde(default)]
+    pub trust_level: Option<TrustLevel>,
+}
+
+impl Material {
+    pub fn new(name: &str, material_type: MaterialType) -> Self {
+        Self {
+            name: name.to_string(),
+            material_type,
+            source: None,
+            necessity: None,
+            submit_form: None,
+            originals: 0,
+            copies: 0,
+            paper_size: String::new(),
+            acceptance_standard: String::new(),
+            filling_notes: String::new(),
+            blank_form: String::new(),
+            sample: String::new(),
+            exempt: false,
+            data_source: String::new(),
+            trust_level: None,
+        }
+    }
+}
+
+/// Every element of one version of a service item's guide.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemDoc {
+    /// 事项名称
+    pub name: String,
+    /// 基本编码
+    pub basic_code: BasicCode,
+    /// 实施编码
+    pub impl_code: ImplCode,
+    /// 业务办理项
+    pub business_kind: BusinessKind,
+    /// 事项类型
+    pub item_type: ItemType,
+    /// 设定依据
+    #[serde(default)]
+    pub legal_basis: Vec<LegalBasis>,
+    /// 实施主体
+    pub agency: Agency,
+    /// 行使层级
+    pub exercise_level: ExerciseLevel,
+    /// 委托部门
+    #[serde(default)]
+    pub entrusted_department: String,
+    /// 服务对象
+    #[serde(default)]
+    pub service_objects: Vec<ServiceObject>,
+    /// 受理条件
+    #[serde(default)]
+    pub acceptance_conditions: String,
+    /// 办理流程
+    #[serde(default)]
+    pub process_steps: Vec<ProcessStep>,
+    /// 办件类型
+    pub case_kind: CaseKind,
+    /// 特别程序
+    #[serde(default)]
+    pub special_procedures: Vec<SpecialProcedure>,
+    /// 法定办结时限
+    #[serde(default)]
+    pub legal_limit: Option<TimeLimit>,
+    /// 承诺办结时限
+    #[serde(default)]
+    pub promised_limit: Option<TimeLimit>,
+    /// 到办事现场次数
+    #[serde(default)]
+    pub onsite_visits: u32,
+    /// Why more than one visit is needed (最多跑一次 exceptions).
+    #[serde(default)]
+    pub onsite_visits_explanation: String,
+    /// 网上办理深度
+    pub online_depth: OnlineDepth,
+    /// 办理形式
+    #[serde(default)]
+    pub handling_forms: Vec<HandlingForm>,
+    #[serde(default)]
+    pub fee: Fee,
+    /// 办理地点
+    #[serde(default)]
+    pub location: String,
+    /// 办理时间
+    #[serde(default)]
+    pub office_hours: String,
+    /// 咨询电话
+    #[serde(default)]
+    pub consult_phone: String,
+    /// 监督投诉电话
+    #[serde(default)]
+    pub complaint_phone: String,
+    pub result: ResultSpec,
+    #[serde(default)]
+    pub materials: Vec<Material>,
+    /// Life events the item belongs to (新生儿出生, 企业开办 …), for filters.
+    #[serde(default)]
+    pub life_events: Vec<String>,
+    /// 计划生效日期
+    #[serde(default)]
+    pub planned_effective_date: Option<NaiveDate>,
+    /// 计划取消日期
+    #[serde(default)]
+    pub planned_cancel_date: Option<NaiveDate>,
+}
+
+impl ItemDoc {
+    /// Structural checks that a draft must pass to be saved at all. Anything a
+    /// guide may lack while being written is left to the audit instead.
+    pub fn check_saveable(&self) -> Result<(), FieldErrors> {
+        let mut errs = FieldErrors::default();
+        if self.name.trim().is_empty() {
+            errs.push(FieldError::required("name", "事项名称"));
+        }
+        if self.name.chars().count() > 200 {
+            errs.push(FieldError::new(
+                "name",
+                "too_long",
+                "事项名称不能超过200字",
+                "name must be at most 200 characters",
+            ));
+        }
+        if self.impl_code.basic_code() != self.basic_code.as_str() {
+            errs.push(FieldError::new(
+                "impl_code",
+                "inconsistent",
+                format!(
+                    "实施编码中的基本编码{}与基本编码{}不一致",
+                    self.impl_code.basic_code(),
+                    self.basic_code
+                ),
+                format!(
+                    "impl_code contains basic code {} but basic_code is {}",
+                    self.impl_code.basic_code(),
+                    self.basic_code
+                ),
+            ));
+        }
+        if self.agency.name.trim().is_empty() {
+            errs.push(FieldError::required("agency.name", "实施主体名称"));
+        }
+        if let (Some(from), Some(to)) = (self.planned_effective_date, self.planned_cancel_date)
+            && to <= from
+        {
+            errs.push(FieldError::new(
+                "planned_cancel_date",
+                "before_effective",
+                "计划取消日期应晚于计划生效日期",
+                "planned_cancel_date must be after planned_effective_date",
+            ));
+        }
+        for (i, m) in self.materials.iter().enumerate() {
+            if m.name.trim().is_empty() {
+                errs.push(FieldError::required(&format!("materials[{i}].name"), "材料名称"));
+            }
+        }
+        for (i, s) in self.special_procedures.iter().enumerate() {
+            if s.name.trim().is_empty() {
+                errs.push(FieldError::required(
+                    &format!("special_procedures[{i}].name"),
+                    "特别程序名称",
+                ));
+            }
+        }
+        errs.into_result()
+    }
+
+    /// Text that search indexes besides the name: conditions, materials, basis, result.
+    pub fn search_body(&self) -> String {
+        let mut out = String::new();
+        out.push_str(&self.acceptance_conditions);
+        for m in &self.materials {
+            out.push('\n');
+            out.push_str(&m.name);
+            out.push(' ');
+            out.push_str(&m.acceptance_standard);
+        }
+        for b in &self.legal_basis {
+            out.push('\n');
+            out.push_str(&b.law_name);
+        }
+        out.push('\n');
+        out.push_str(&self.result.name);
+        for s in &self.process_steps {
+            out.push('\n');
+            out.push_str(&s.name);
+        }
+        out
+    }
+
+    /// A fresh draft skeleton for an agency, used by the "new item" page.
+    pub fn skeleton(name: &str, agency: Agency, level: ExerciseLevel, basic: BasicCode) -> Option<Self> {
+        let impl_code = ImplCode::compose(&agency.credit_code, level.digit(), &basic).ok()?;
+        Some(Self {
+            name: name.to_string(),
+            basic_code: basic,
+            impl_code,
+            business_kind: BusinessKind::New,
+            item_type: ItemType::PublicService,
+            legal_basis: Vec::new(),
+            agency,
+            exercise_level: level,
+            entrusted_department: String::new(),
+            service_objects: vec![ServiceObject::NaturalPerson],
+            acceptance_conditions: String::new(),
+            process_steps: Vec::new(),
+            case_kind: CaseKind::Promised,
+            special_procedures: Vec::new(),
+            legal_limit: None,
+            promised_limit: None,
+            onsite_visits: 1,
+            onsite_visits_explanation: String::new(),
+            online_depth: OnlineDepth::III,
+            handling_forms: vec![HandlingForm::Window, HandlingForm::Online],
+            fee: Fee::default(),
+            location: String::new(),
+            office_hours: String::new(),
+            consult_phone: String::new(),
+            complaint_phone: String::new(),
+            result: ResultSpec {
+                result_type: ResultType::Other,
+                name: String::new(),
+                licence_type: String::new(),
+            },
+            materials: Vec::new(),
+            life_events: Vec::new(),
+            planned_effective_date: None,
+            planned_cancel_date: None,
+        })
+    }
+}
+
+/// What may happen to a version in a given status.
+pub fn can_edit(status: ItemStatus) -> bool {
+    status == ItemStatus::Draft
+}
+
+/// Validates the agency credit code against a department's code as a
+/// `FieldError`, used when a draft is saved for a department.
+pub fn check_agency_matches(doc: &ItemDoc, department_code: &CreditCode) -> Result<(), FieldError> {
+    if &doc.agency.credit_code == department_code {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "agency.credit_code",
+            "unknown_department",
+            format!(
+                "实施主体信用代码{}不是所选部门的信用代码{}",
+                doc.agency.credit_code, department_code
+            ),
+            format!(
+                "agency.credit_code {} is not the department's code {}",
+                doc.agency.credit_code, department_code
+            ),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn agency() -> Agency {
+        Agency {
+            name: "测试局".into(),
+            credit_code: CreditCode::parse("91350100M000100Y43").expect("valid"),
+        }
+    }
+
+    #[test]
+    fn numeric_codes_roundtrip_and_refuse_unknown() {
+        let m: Material = serde_json::from_str(
+            r#"{"name":"身份证","material_type":1,"source":20,"necessity":3,"submit_form":3}"#,
+        )
+        .expect("parses");
+        assert_eq!(m.source, Some(MaterialSource::Government));
+        assert_eq!(m.necessity, Some(Necessity::Deferrable));
+        let back = serde_json::to_value(&m).expect("serialises");
+        assert_eq!(back["source"], 20);
+        let err = serde_json::from_str::<Material>(r#"{"name":"x","material_type":4}"#)
+            .expect_err("4 is not a material type");
+        assert!(err.to_string().contains("4 is not one of 1/2/3"), "{err}");
+    }
+
+    #[test]
+    fn saveable_checks_name_and_code_consistency() {
+        let basic = BasicCode::parse("000201001000").expect("valid");
+        let mut doc =
+            ItemDoc::skeleton("出生医学证明", agency(), ExerciseLevel::County, basic).expect("ok");
+        assert!(doc.check_saveable().is_ok());
+        doc.name = " ".into();
+        doc.basic_code = BasicCode::parse("000201001001").expect("valid");
+        let errs = doc.check_saveable().expect_err("two problems");
+        let fields: Vec<_> = errs.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["name", "impl_code"]);
+    }
+
+    #[test]
+    fn bad_credit_code_in_json_is_refused() {
+        let basic = BasicCode::parse("000201001000").expect("valid");
+        let doc = ItemDoc::skeleton("x", agency(), ExerciseLevel::County, basic).expect("ok");
+        let mut v = serde_json::to_value(&doc).expect("ser");
+        v["agency"]["credit_code"] = "91350100M000100Y4Z".into();
+        assert!(serde_json::from_value::<ItemDoc>(v).is_err());
+    }
+}

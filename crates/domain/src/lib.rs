@@ -1,0 +1,16 @@
+//! Pure domain logic of Tongban. No I/O: no HTTP, no SQL, no clock reads.
+//!
+//! - [`codes`]: identity and catalogue codes as parse-only newtypes (SPEC §10, §2.1).
+//! - [`catalog`]: service items and materials (SPEC §2.1, §2.2).
+//! - [`audit`]: the guide audit rules (SPEC §2.3).
+//! - [`calendar`]: the working-day calendar (SPEC §3).
+//! - [`auth`]: roles and what each may do (SPEC §1).
+
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod catalog;
+pub mod codes;
+pub mod error;
+
+pub use error::{FieldError, FieldErrors};

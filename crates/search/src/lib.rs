@@ -1,0 +1,356 @@
+//! Chinese full-text search over the published catalogue (SPEC §2.4).
+//!
+//! The index lives in memory and is rebuilt from the database (the caller
+//! passes the published items); it never depends on local disk. Text is
+//! segmented into words with jieba (search mode), not character n-grams.
+
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::{LowerCaser, TextAnalyzer, TokenStream};
+use tantivy::{Index, IndexReader, Term, doc};
+
+const TOKENIZER: &str = "zh";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+}
+
+/// What the index needs of one published item.
+#[derive(Debug, Clone)]
+pub struct SearchDoc {
+    pub code: String,
+    pub name: String,
+    pub body: String,
+    pub department_id: i64,
+    pub item_type: String,
+    pub service_objects: Vec<String>,
+    pub life_events: Vec<String>,
+}
+
+/// A search request. Empty text with filters lists everything that matches the filters.
+#[derive(Debug, Clone, Default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub department_id: Option<i64>,
+    pub item_type: Option<String>,
+    pub service_object: Option<String>,
+    pub life_event: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub code: String,
+    pub name: String,
+    pub score: f32,
+    /// The name with matched words in `<b>`, HTML-escaped.
+    pub name_html: String,
+    /// A passage of the guide text with matched words in `<b>`, HTML-escaped.
+    pub snippet_html: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SearchResults {
+    pub total: usize,
+    pub hits: Vec<Hit>,
+    /// The words the query was segmented into (shown to users, useful in tests).
+    pub words: Vec<String>,
+}
+
+struct Fields {
+    code: Field,
+    name: Field,
+    body: Field,
+    department: Field,
+    item_type: Field,
+    object: Field,
+    event: Field,
+}
+
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    f: Fields,
+    size: usize,
+}
+
+fn analyzer() -> TextAnalyzer {
+    TextAnalyzer::builder(tantivy_jieba::JiebaTokenizer::new())
+        .filter(LowerCaser)
+        .build()
+}
+
+/// Segments a query into searchable words (punctuation and spaces dropped, duplicates removed).
+pub fn segment(text: &str) -> Vec<String> {
+    let mut a = analyzer();
+    let mut stream = a.token_stream(text);
+    let mut out: Vec<String> = Vec::new();
+    while let Some(t) = stream.next() {
+        let w = t.text.trim();
+        if w.chars().any(|c| c.is_alphanumeric()) && !out.iter().any(|o| o == w) {
+            out.push(w.to_string());
+        }
+    }
+    out
+}
+
+impl SearchIndex {
+    pub fn build(docs: impl IntoIterator<Item = SearchDoc>) -> Result<Self, SearchError> {
+        let mut sb = Schema::builder();
+        let text = TextOptions::default()
+            .set_indexing_options(
+                TextFieldIndexing::default()
+                    .set_tokenizer(TOKENIZER)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+            )
+            .set_stored();
+        let f = Fields {
+            code: sb.add_text_field("code", STRING | STORED),
+            name: sb.add_text_field("name", text.clone()),
+            body: sb.add_text_field("body", text),
+            department: sb.add_text_field("department", STRING),
+            item_type: sb.add_text_field("item_type", STRING),
+            object: sb.add_text_field("object", STRING),
+            event: sb.add_text_field("event", STRING),
+        };
+        let index = Index::create_in_ram(sb.build());
+        index.tokenizers().register(TOKENIZER, analyzer());
+        let mut writer = index.writer_with_num_threads(1, 64_000_000)?;
+        let mut size = 0;
+        for d in docs {
+            let mut td = doc!(
+                f.code => d.code,
+                f.name => d.name,
+                f.body => d.body,
+                f.department => d.department_id.to_string(),
+                f.item_type => d.item_type,
+            );
+            for o in d.service_objects {
+                td.add_text(f.object, o);
+            }
+            for e in d.life_events {
+                td.add_text(f.event, e);
+            }
+            writer.add_document(td)?;
+            size += 1;
+        }
+        writer.commit()?;
+        let reader = index.reader()?;
+        reader.reload()?;
+        Ok(Self { index, reader, f, size })
+    }
+
+    pub fn len(&self) -> usize {
+        self.size
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.size == 0
+    }
+
+    fn text_query(&self, words: &[String]) -> Box<dyn Query> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for w in words {
+            let name = TermQuery::new(
+                Term::from_field_text(self.f.name, w),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(name), 3.0))));
+            let body = TermQuery::new(
+                Term::from_field_text(self.f.body, w),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((Occur::Should, Box::new(body)));
+        }
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
+        let words = segment(&q.text);
+        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let has_text = !words.is_empty();
+        if has_text {
+            must.push((Occur::Must, self.text_query(&words)));
+        } else {
+            must.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let filters = [
+            (self.f.department, q.department_id.map(|d| d.to_string())),
+            (self.f.item_type, q.item_type.clone()),
+            (self.f.object, q.service_object.clone()),
+            (self.f.event, q.life_event.clone()),
+        ];
+        for (field, value) in filters {
+            if let Some(v) = value.filter(|v| !v.is_empty()) {
+                must.push((
+                    Occur::Must,
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(field, &v),
+                        IndexRecordOption::Basic,
+                    )),
+                ));
+            }
+        }
+        let query = BooleanQuery::new(must);
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 200);
+        let (top, total) = searcher.search(
+            &query,
+            &(TopDocs::with_limit(limit).and_offset(q.offset).order_by_score(), Count),
+        )?;
+        let (mut name_gen, mut body_gen) = if has_text {
+            let tq = self.text_query(&words);
+            let mut n = SnippetGenerator::create(&searcher, &*tq, self.f.name)?;
+            n.set_max_num_chars(200);
+            let mut b = SnippetGenerator::create(&searcher, &*tq, self.f.body)?;
+            b.set_max_num_chars(120);
+            (Some(n), Some(b))
+        } else {
+            (None, None)
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let d: TantivyDocument = searcher.doc(addr)?;
+            let get = |field: Field| {
+                d.get_first(field)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let name = get(self.f.name);
+            let name_html = match name_gen.as_mut() {
+                Some(g) => {
+                    let s = g.snippet_from_doc(&d).to_html();
+                    if s.is_empty() { escape(&name) } else { s }
+                }
+                None => escape(&name),
+            };
+            let snippet_html = match body_gen.as_mut() {
+                Some(g) => g.snippet_from_doc(&d).to_html(),
+                None => String::new(),
+            };
+            hits.push(Hit {
+                code: get(self.f.code),
+                name,
+                score,
+                name_html,
+                snippet_html,
+            });
+        }
+        let _ = &self.index;
+        Ok(SearchResults { total, hits, words })
+    }
+}
+
+/// Minimal HTML escaping for text placed in markup.
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(code: &str, name: &str, body: &str, dept: i64, t: &str, obj: &str) -> SearchDoc {
+        SearchDoc {
+            code: code.into(),
+            name: name.into(),
+            body: body.into(),
+            department_id: dept,
+            item_type: t.into(),
+            service_objects: vec![obj.into()],
+            life_events: vec![],
+        }
+    }
+
+    fn index() -> SearchIndex {
+        SearchIndex::build(vec![
+            d("A", "出生医学证明首次签发", "新生儿 父母身份证", 1, "confirmation", "natural_person"),
+            d("B", "企业设立登记", "申请人领取营业执照 公司章程", 2, "licensing", "legal_person"),
+            d("C", "食品经营许可", "提交营业执照和食品安全管理制度", 2, "licensing", "legal_person"),
+            d("D", "结婚登记", "男女双方身份证 户口簿", 3, "confirmation", "natural_person"),
+        ])
+        .expect("index builds")
+    }
+
+    fn codes(r: &SearchResults) -> Vec<&str> {
+        r.hits.iter().map(|h| h.code.as_str()).collect()
+    }
+
+    #[test]
+    fn word_segmentation_finds_related_wording() {
+        let ix = index();
+        let r = ix
+            .search(&SearchQuery { text: "出生证明".into(), limit: 10, ..Default::default() })
+            .expect("search");
+        assert_eq!(codes(&r).first(), Some(&"A"), "{:?}", r.words);
+        assert!(r.hits[0].name_html.contains("<b>"), "{}", r.hits[0].name_html);
+    }
+
+    #[test]
+    fn body_mentions_count_and_names_rank_first() {
+        let ix = index();
+        let r = ix
+            .search(&SearchQuery { text: "营业执照".into(), limit: 10, ..Default::default() })
+            .expect("search");
+        let c = codes(&r);
+        assert!(c.contains(&"B") && c.contains(&"C"), "{c:?}");
+        assert!(!c.contains(&"D"));
+    }
+
+    #[test]
+    fn filters_restrict_results() {
+        let ix = index();
+        let r = ix
+            .search(&SearchQuery {
+                text: "营业执照".into(),
+                item_type: Some("licensing".into()),
+                department_id: Some(2),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(r.total, 2);
+        let r = ix
+            .search(&SearchQuery {
+                service_object: Some("natural_person".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("search");
+        let mut c = codes(&r);
+        c.sort();
+        assert_eq!(c, ["A", "D"]);
+    }
+
+    #[test]
+    fn segmentation_is_by_words_not_characters() {
+        let w = segment("营业执照怎么办？");
+        assert!(w.iter().any(|x| x == "营业执照" || x == "营业"), "{w:?}");
+        assert!(!w.iter().any(|x| x == "？"));
+        assert!(!w.iter().any(|x| x.chars().count() == 1 && x == "营"), "{w:?}");
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(escape("<a href='x'>&"), "&lt;a href=&#39;x&#39;&gt;&amp;");
+    }
+}

@@ -1,0 +1,129 @@
+//! Demo data: a fictional district service centre with its departments,
+//! catalogue and one account per role. Loaded into an empty database only.
+
+use tongban_domain::auth::Role;
+use tongban_domain::codes::{DivisionCode, IdCardNumber};
+
+use crate::accounts::NewUser;
+use crate::{Result, Store, StoreError, get, query_one};
+
+/// The demo catalogue, in the import format.
+pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
+
+/// Password of every demo account (printed at start-up; demo only).
+pub const DEMO_PASSWORD: &str = "tongban-demo";
+
+/// A demo account: username, display name, role, and the department's short name if any.
+pub struct DemoAccount {
+    pub username: &'static str,
+    pub display_name: &'static str,
+    pub role: Role,
+    pub department: Option<&'static str>,
+}
+
+pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
+    DemoAccount { username: "applicant", display_name: "张三（申请人）", role: Role::Applicant, department: None },
+    DemoAccount { username: "clerk", display_name: "李窗口（综合窗口）", role: Role::Clerk, department: None },
+    DemoAccount { username: "reviewer", display_name: "王审查（卫健局）", role: Role::Reviewer, department: Some("卫健局") },
+    DemoAccount { username: "head", display_name: "赵局长（卫健局）", role: Role::Head, department: Some("卫健局") },
+    DemoAccount { username: "concierge", display_name: "钱专员（帮办代办）", role: Role::Concierge, department: None },
+    DemoAccount { username: "catalog", display_name: "孙事项（事项管理）", role: Role::CatalogAdmin, department: None },
+    DemoAccount { username: "catalog_wjw", display_name: "周事项（卫健局事项管理）", role: Role::CatalogAdmin, department: Some("卫健局") },
+    DemoAccount { username: "supervisor", display_name: "吴督查（效能督查）", role: Role::Supervisor, department: None },
+    DemoAccount { username: "officer", display_name: "郑体验（政务服务体验员）", role: Role::ExperienceOfficer, department: None },
+    DemoAccount { username: "admin", display_name: "冯管理（系统管理员）", role: Role::SysAdmin, department: None },
+];
+
+/// Whether the database holds any centre yet.
+pub async fn is_empty(store: &Store) -> Result<bool> {
+    let r = query_one(store.conn(), "SELECT COUNT(*) AS n FROM centres", vec![]).await?;
+    Ok(r.map(|r| get::<i64>(&r, "n")).transpose()?.unwrap_or(0) == 0)
+}
+
+/// Creates the root centre used when no demo is loaded (`--no-demo`).
+pub async fn ensure_centre(store: &Store) -> Result<i64> {
+    if let Some(c) = store.centres().await?.into_iter().next() {
+        return Ok(c.id);
+    }
+    let code = DivisionCode::parse("339901").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(store.create_centre(&code, "政务服务中心", None).await?.id)
+}
+
+/// Loads the demo into an empty database. Returns false if it was not empty.
+pub async fn load_demo(store: &Store) -> Result<bool> {
+    if !is_empty(store).await? {
+        return Ok(false);
+    }
+    let code = DivisionCode::parse("339901").map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let centre = store.create_centre(&code, "示范区政务服务中心", None).await?;
+    store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
+    let depts = store.departments().await?;
+    for a in DEMO_ACCOUNTS {
+        let department_id = match a.department {
+            Some(short) => Some(
+                depts
+                    .iter()
+                    .find(|d| d.short_name == short)
+                    .map(|d| d.id)
+                    .ok_or_else(|| StoreError::Corrupt(format!("demo department {short}")))?,
+            ),
+            None => None,
+        };
+        let id_number = (a.role == Role::Applicant)
+            .then(|| IdCardNumber::parse("330102199003070027").ok())
+            .flatten();
+        store
+            .create_user(NewUser {
+                username: a.username,
+                display_name: a.display_name,
+                password: DEMO_PASSWORD,
+                role: a.role,
+                centre_id: centre.id,
+                department_id,
+                id_number,
+                phone: "13800000000",
+            })
+            .await?;
+    }
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::transfer::parse_catalog;
+
+    #[test]
+    fn demo_catalog_is_valid_and_rich_enough() {
+        let file = parse_catalog(DEMO_CATALOG, &Default::default()).expect("demo catalogue parses");
+        assert!(file.departments.len() >= 12, "{} departments", file.departments.len());
+        let published = file
+            .items
+            .iter()
+            .filter(|i| i.status == tongban_domain::catalog::ItemStatus::Published)
+            .count();
+        assert!(published >= 50, "{published} published items");
+        for needed in ["出生医学证明", "预防接种证", "出生登记", "居民医疗保险参保登记", "社会保障卡申领", "生育医疗费用报销", "生育津贴", "入学", "企业设立登记", "印章刻制", "发票申领", "食品经营许可", "公共场所卫生许可", "项目备案", "建设用地规划许可", "建设工程规划许可", "施工许可", "竣工验收备案", "结婚登记", "居住证"] {
+            let hit = file.items.iter().any(|i| {
+                let n = &i.doc.name;
+                n.contains(needed) || needed.chars().all(|c| n.contains(c))
+            });
+            assert!(hit, "demo lacks {needed}");
+        }
+    }
+
+    #[test]
+    fn demo_applicant_id_is_valid() {
+        assert!(IdCardNumber::parse("330102199003070027").is_ok());
+    }
+
+    #[tokio::test]
+    async fn demo_loads_once() {
+        for (backend, store) in crate::testing::stores("demo").await {
+            assert!(load_demo(&store).await.expect("load"), "{backend}");
+            assert!(!load_demo(&store).await.expect("second load is a no-op"));
+            assert!(store.published_items().await.expect("items").len() >= 50);
+            assert_eq!(store.users().await.expect("users").len(), DEMO_ACCOUNTS.len());
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! Storage of Tongban: one code path for SQLite (embedded default) and
+//! PostgreSQL (production), through sea-orm's connection and raw SQL with
+//! `$n` placeholders, which both backends accept.
+//!
+//! Invariants:
+//! - every multi-row change runs in one transaction: a failure leaves nothing;
+//! - timestamps are UTC milliseconds since the epoch (`i64`), dates are ISO text;
+//! - a published item version is never updated: a change is a new version.
+
+pub mod accounts;
+pub mod audit;
+pub mod catalog;
+pub mod demo;
+pub mod jobs;
+mod migration;
+pub mod transfer;
+
+use std::time::Duration;
+
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult,
+    Statement, TransactionTrait, Value,
+};
+use sea_orm_migration::MigratorTrait;
+use tongban_domain::FieldErrors;
+
+pub use sea_orm::DatabaseTransaction;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request conflicts with the current state (e.g. a draft already exists).
+    #[error("conflict: {en}")]
+    Conflict { zh: String, en: String },
+    /// Bad input, by field.
+    #[error("invalid input: {0}")]
+    Invalid(FieldErrors),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn conflict(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        StoreError::Conflict {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A connected, migrated database.
+#[derive(Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// Current time in UTC milliseconds.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Builds the SQLite URL for a data directory.
+pub fn sqlite_url_for_dir(dir: &std::path::Path) -> String {
+    format!("sqlite://{}?mode=rwc", dir.join("tongban.db").display())
+}
+
+impl Store {
+    /// Connects and runs pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, None).await
+    }
+
+    /// Connects with an optional PostgreSQL schema (tests isolate themselves this way).
+    pub async fn open_with(url: &str, pg_schema: Option<&str>) -> Result<Self> {
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30));
+        if url.starts_with("sqlite:") {
+            // One writer at a time: SQLite serialises writes anyway, and a single
+            // pooled writer avoids SQLITE_BUSY storms. WAL keeps readers concurrent.
+            opts.max_connections(4).min_connections(1);
+            opts.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        } else {
+            opts.max_connections(16);
+            if let Some(schema) = pg_schema {
+                opts.set_schema_search_path(schema.to_string());
+            }
+        }
+        let db = Database::connect(opts).await?;
+        migration::Migrator::up(&db, None).await?;
+        Ok(Self { db })
+    }
+
+    pub fn backend(&self) -> DbBackend {
+        self.db.get_database_backend()
+    }
+
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// Answers when the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.db.ping().await?;
+        Ok(())
+    }
+
+    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+        Ok(self.db.begin().await?)
+    }
+}
+
+/// Builds a statement for the connection's backend.
+pub(crate) fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
+    Statement::from_sql_and_values(c.get_database_backend(), sql, values)
+}
+
+pub(crate) async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
+    Ok(c.execute_raw(stmt(c, sql, values)).await?.rows_affected())
+}
+
+pub(crate) async fn query(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Vec<QueryResult>> {
+    Ok(c.query_all_raw(stmt(c, sql, values)).await?)
+}
+
+pub(crate) async fn query_one(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<Option<QueryResult>> {
+    Ok(c.query_one_raw(stmt(c, sql, values)).await?)
+}
+
+/// Inserts and returns the new row's id (`RETURNING id` works on both backends).
+pub(crate) async fn insert_id(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<i64> {
+    let sql = format!("{sql} RETURNING id");
+    let row = query_one(c, &sql, values)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
+    Ok(row.try_get::<i64>("", "id")?)
+}
+
+pub(crate) fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
+    Ok(r.try_get::<T>("", col)?)
+}
+
+/// Hex encoding for tokens and hashes.
+pub fn hex(bytes: &[u8]) -> String {
+    const H: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(H[(b >> 4) as usize] as char);
+        s.push(H[(b & 15) as usize] as char);
+    }
+    s
+}
+
+/// SM3 digest (GB/T 32905) as hex.
+pub fn sm3_hex(data: &[u8]) -> String {
+    use sm3::Digest;
+    hex(&sm3::Sm3::digest(data))
+}
+
+/// Test support: opens a fresh store on each configured backend.
+pub mod testing {
+    use super::*;
+
+    /// The backends a storage test runs on: always a fresh SQLite file, and a
+    /// fresh schema in PostgreSQL when `TONGBAN_TEST_DATABASE_URL` is set.
+    pub async fn stores(test: &str) -> Vec<(String, Store)> {
+        let mut out = Vec::new();
+        let dir = std::env::temp_dir().join(format!(
+            "tongban-test-{}-{}-{}",
+            test,
+            std::process::id(),
+            rand::random::<u32>()
+        ));
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            panic!("cannot create test dir {}: {e}", dir.display());
+        }
+        match Store::open(&sqlite_url_for_dir(&dir)).await {
+            Ok(s) => out.push(("sqlite".to_string(), s)),
+            Err(e) => panic!("sqlite store: {e}"),
+        }
+        match std::env::var("TONGBAN_TEST_DATABASE_URL") {
+            Ok(url) if !url.is_empty() => {
+                let schema = format!("t_{}_{}", test.to_lowercase(), rand::random::<u32>());
+                let admin = match Database::connect(url.clone()).await {
+                    Ok(a) => a,
+                    Err(e) => panic!("TONGBAN_TEST_DATABASE_URL is set but unreachable: {e}"),
+                };
+                if let Err(e) = admin
+                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+                    .await
+                {
+                    panic!("create schema: {e}");
+                }
+                match Store::open_with(&url, Some(&schema)).await {
+                    Ok(s) => out.push(("postgres".to_string(), s)),
+                    Err(e) => panic!("postgres store: {e}"),
+                }
+            }
+            _ => eprintln!(
+                "{test}: PostgreSQL skipped (set TONGBAN_TEST_DATABASE_URL to run this storage test on PostgreSQL too)"
+            ),
+        }
+        out
+    }
+}
