@@ -1,1 +1,195 @@
-fn main() {}
+//! `tongban`: the one-stop government service platform's command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tongban_domain::calendar::WorkCalendar;
+use tongban_store::Store;
+use tongban_store::audit::{FindingFilter, FindingStatus};
+
+#[derive(Parser)]
+#[command(name = "tongban", version, about = "通办 Tongban — one-stop government service platform (一网通办)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the data lives; shared by every command that reads or writes data.
+#[derive(Args, Clone)]
+struct DataArgs {
+    /// Directory of the embedded SQLite database (ignored with a postgres:// URL).
+    #[arg(long, global = true, default_value = "./tongban-data", env = "TONGBAN_DATA_DIR")]
+    data_dir: PathBuf,
+    /// Database URL: postgres://… for PostgreSQL, sqlite://… for a SQLite file.
+    #[arg(long, global = true, env = "TONGBAN_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+impl DataArgs {
+    async fn open(&self) -> anyhow::Result<Store> {
+        let url = match &self.database_url {
+            Some(u) => u.clone(),
+            None => {
+                std::fs::create_dir_all(&self.data_dir)
+                    .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+                tongban_store::sqlite_url_for_dir(&self.data_dir)
+            }
+        };
+        Store::open(&url).await.context("cannot open the database")
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (pages and JSON API); loads the demo into an empty database.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Do not load the demo centre, catalogue and accounts into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+        /// Mark session cookies Secure (when served over HTTPS).
+        #[arg(long)]
+        secure_cookies: bool,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Service catalogue: import, export, guide audit.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Json,
+    Csv,
+}
+
+#[derive(Subcommand)]
+enum CatalogCommand {
+    /// Import a tongban-catalog/1 JSON file (all or nothing).
+    Import {
+        /// The file to import.
+        file: PathBuf,
+    },
+    /// Print the whole catalogue as tongban-catalog/1 JSON.
+    Export,
+    /// Run the guide audit now and print the open findings.
+    Audit {
+        #[arg(long, value_enum, default_value = "json")]
+        format: ReportFormat,
+        /// Audit as of this date (default: today in China Standard Time).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve { listen, no_demo, secure_cookies, data } => {
+            let store = data.open().await?;
+            if no_demo {
+                tongban_store::demo::ensure_centre(&store).await?;
+            } else if tongban_store::demo::load_demo(&store).await? {
+                eprintln!("Loaded the demo centre, catalogue and accounts into the empty database.");
+            }
+            print_demo_accounts(&store).await?;
+            let config = tongban_web::Config { secure_cookies, ..Default::default() };
+            let state = tongban_web::AppState::new(store, config).await?;
+            eprintln!("Tongban is serving at http://{listen}/");
+            tongban_web::serve(listen, state).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Catalog { command, data } => {
+            let store = data.open().await?;
+            match command {
+                CatalogCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let centre = tongban_store::demo::ensure_centre(&store).await?;
+                    match store.import_catalog(centre, &text, None).await {
+                        Ok(r) => {
+                            println!("{}", serde_json::to_string_pretty(&r)?);
+                            Ok(ExitCode::SUCCESS)
+                        }
+                        Err(tongban_store::StoreError::Invalid(errs)) => {
+                            eprintln!("{} refused; nothing was written:", file.display());
+                            for e in &errs.0 {
+                                eprintln!("  {}: {}", e.field, e.message_en);
+                            }
+                            Ok(ExitCode::from(2))
+                        }
+                        Err(e) => Err(e.into()),
+                    }
+                }
+                CatalogCommand::Export => {
+                    let file = store.export_catalog().await?;
+                    println!("{}", serde_json::to_string_pretty(&file)?);
+                    Ok(ExitCode::SUCCESS)
+                }
+                CatalogCommand::Audit { format, date } => {
+                    let calendar = WorkCalendar::builtin_with(&[])?;
+                    let run = store.run_audit("cli", None, date.unwrap_or_else(today), &calendar).await?;
+                    eprintln!(
+                        "audited {} published items: {} findings ({} new, {} closed)",
+                        run.items, run.findings, run.opened, run.closed
+                    );
+                    let findings = store
+                        .findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() })
+                        .await?;
+                    match format {
+                        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
+                        ReportFormat::Csv => print!("{}", tongban_web::api::findings_csv(&findings)),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
+    }
+}
+
+async fn print_demo_accounts(store: &Store) -> anyhow::Result<()> {
+    let users = store.users().await?;
+    let demo: Vec<_> = tongban_store::demo::DEMO_ACCOUNTS
+        .iter()
+        .filter(|a| users.iter().any(|u| u.username == a.username))
+        .collect();
+    if demo.is_empty() {
+        return Ok(());
+    }
+    eprintln!("Demo accounts (password: {}):", tongban_store::demo::DEMO_PASSWORD);
+    for a in demo {
+        eprintln!("  {:<12} {:<10} {}", a.username, a.role.as_str(), a.display_name);
+    }
+    Ok(())
+}

@@ -1,1 +1,248 @@
+//! The HTTP server: JSON API under `/api/v1` (OpenAPI at `/api/openapi.json`)
+//! and server-rendered pages, over one shared [`AppState`].
+//!
+//! What a process keeps in memory (the search index, the calendar) is
+//! rebuilt from the database and refreshed when the catalogue revision moves,
+//! so several instances can share one PostgreSQL.
 
+pub mod api;
+pub mod http;
+pub mod pages;
+mod views;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::routing::get;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_search::{SearchDoc, SearchIndex};
+use tongban_store::Store;
+use tongban_store::catalog::ItemVersion;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+    /// This instance's name in job leases.
+    pub instance: String,
+    /// Run the background jobs (search refresh, monthly audit).
+    pub background_jobs: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            secure_cookies: false,
+            instance: format!("{}-{}", std::process::id(), rand::random::<u32>()),
+            background_jobs: true,
+        }
+    }
+}
+
+/// The in-memory search index and the catalogue revision it reflects.
+pub struct SearchHolder {
+    index: RwLock<Arc<SearchIndex>>,
+    revision: AtomicI64,
+}
+
+impl SearchHolder {
+    pub fn current(&self) -> Arc<SearchIndex> {
+        match self.index.read() {
+            Ok(g) => g.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+}
+
+/// Counts failed logins per user name and client address.
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// Failed attempts allowed per key and window.
+pub const LOGIN_MAX_FAILURES: u32 = 5;
+pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+
+impl LoginLimiter {
+    pub fn blocked(&self, key: &str) -> bool {
+        let Ok(mut m) = self.failures.lock() else { return false };
+        match m.get(key) {
+            Some((n, since)) if since.elapsed() < LOGIN_WINDOW => *n >= LOGIN_MAX_FAILURES,
+            Some(_) => {
+                m.remove(key);
+                false
+            }
+            None => false,
+        }
+    }
+    pub fn failed(&self, key: &str) {
+        if let Ok(mut m) = self.failures.lock() {
+            let e = m.entry(key.to_string()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= LOGIN_WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        }
+    }
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut m) = self.failures.lock() {
+            m.remove(key);
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub search: Arc<SearchHolder>,
+    pub calendar: Arc<WorkCalendar>,
+    pub limiter: Arc<LoginLimiter>,
+    pub config: Arc<Config>,
+}
+
+/// What search indexes of a published item.
+pub fn search_doc(i: &ItemVersion) -> SearchDoc {
+    let mut body = i.doc.search_body();
+    body.push('\n');
+    body.push_str(&i.department_name);
+    SearchDoc {
+        code: i.impl_code.clone(),
+        name: i.doc.name.clone(),
+        body,
+        department_id: i.department_id,
+        item_type: i.doc.item_type.as_str().to_string(),
+        service_objects: i.doc.service_objects.iter().map(|o| o.as_str().to_string()).collect(),
+        life_events: i.doc.life_events.clone(),
+    }
+}
+
+async fn build_index(store: &Store) -> anyhow::Result<(i64, SearchIndex)> {
+    let revision = store.catalog_revision().await?;
+    let items = store.published_items().await?;
+    let index = tokio::task::spawn_blocking(move || SearchIndex::build(items.iter().map(search_doc))).await??;
+    Ok((revision, index))
+}
+
+impl AppState {
+    pub async fn new(store: Store, config: Config) -> anyhow::Result<Self> {
+        let (revision, index) = build_index(&store).await?;
+        let calendar = WorkCalendar::builtin_with(&[])?;
+        Ok(Self {
+            store,
+            search: Arc::new(SearchHolder {
+                index: RwLock::new(Arc::new(index)),
+                revision: AtomicI64::new(revision),
+            }),
+            calendar: Arc::new(calendar),
+            limiter: Arc::new(LoginLimiter::default()),
+            config: Arc::new(config),
+        })
+    }
+
+    /// Rebuilds the search index if the catalogue changed (here or on another instance).
+    pub async fn refresh_search(&self) -> anyhow::Result<bool> {
+        let rev = self.store.catalog_revision().await?;
+        if rev == self.search.revision.load(Ordering::Acquire) {
+            return Ok(false);
+        }
+        let (rev, index) = build_index(&self.store).await?;
+        match self.search.index.write() {
+            Ok(mut g) => *g = Arc::new(index),
+            Err(p) => *p.into_inner() = Arc::new(index),
+        }
+        self.search.revision.store(rev, Ordering::Release);
+        Ok(true)
+    }
+
+    /// Today in China Standard Time.
+    pub fn today(&self) -> chrono::NaiveDate {
+        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    }
+
+    /// Runs the monthly guide audit if no instance has run it this month.
+    /// A database lease makes sure only one instance does.
+    pub async fn monthly_audit_tick(&self) -> anyhow::Result<bool> {
+        let today = self.today();
+        let period = today.format("%Y-%m").to_string();
+        let lease = "guide-audit-monthly";
+        if !self.store.try_lease(lease, &self.config.instance, 10 * 60 * 1000).await? {
+            return Ok(false);
+        }
+        let ran = if self.store.scheduled_audit_done(&period).await? {
+            false
+        } else {
+            let run = self.store.run_audit("schedule", None, today, &self.calendar).await?;
+            tracing::info!(items = run.items, findings = run.findings, "monthly guide audit done");
+            true
+        };
+        self.store.release_lease(lease, &self.config.instance).await?;
+        Ok(ran)
+    }
+}
+
+/// Starts the background jobs of this instance.
+pub fn spawn_background(state: AppState) {
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            if let Err(e) = s.refresh_search().await {
+                tracing::warn!("search refresh failed: {e}");
+            }
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = state.monthly_audit_tick().await {
+                tracing::warn!("monthly audit failed: {e}");
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/openapi.json", get(api::openapi_json))
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'"),
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C.
+pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
+    if state.config.background_jobs {
+        spawn_background(state.clone());
+    }
+    let app = router(state);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
