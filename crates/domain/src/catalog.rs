@@ -12,6 +12,7 @@ macro_rules! code_list {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $json:literal, $zh:literal, $en:literal;)+ }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
         pub enum $name {
             $(#[serde(rename = $json)] $variant,)+
         }
@@ -60,6 +61,19 @@ macro_rules! numeric_code_list {
         impl From<$name> for u8 {
             fn from(v: $name) -> u8 { v.code() }
         }
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let desc = [$(format!("{} {}", $code, $zh)),+].join(", ");
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::Integer)
+                    .enum_values(Some([$($code),+]))
+                    .description(Some(desc))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
         impl TryFrom<u8> for $name {
             type Error = String;
             fn try_from(c: u8) -> Result<Self, String> {
@@ -232,6 +246,7 @@ code_list!(
 
 /// A time limit with its unit and explanation (法定/承诺办结时限).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimeLimit {
     pub days: u32,
     pub unit: DayUnit,
@@ -257,6 +272,7 @@ impl TimeLimit {
 
 /// 设定依据
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LegalBasis {
     pub law_name: String,
     #[serde(default)]
@@ -269,6 +285,7 @@ pub struct LegalBasis {
 
 /// 实施主体
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agency {
     pub name: String,
     pub credit_code: CreditCode,
@@ -276,6 +293,7 @@ pub struct Agency {
 
 /// One step of 办理流程.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProcessStep {
     pub name: String,
     #[serde(default)]
@@ -284,6 +302,7 @@ pub struct ProcessStep {
 
 /// 特别程序: time that does not count towards the limit (行政许可法 Art. 45).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SpecialProcedure {
     pub name: String,
     #[serde(default)]
@@ -292,6 +311,7 @@ pub struct SpecialProcedure {
 
 /// 是否收费 / 收费依据 / 收费标准
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Fee {
     pub charged: bool,
     #[serde(default)]
@@ -302,6 +322,7 @@ pub struct Fee {
 
 /// 办理结果
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResultSpec {
     pub result_type: ResultType,
     pub name: String,
@@ -313,6 +334,7 @@ pub struct ResultSpec {
 /// 申请材料 (SPEC §2.2). Optional attributes are optional so that drafts can be
 /// saved incomplete; the guide audit reports what is missing.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Material {
     pub name: String,
     pub material_type: MaterialType,
@@ -371,6 +393,7 @@ impl Material {
 
 /// Every element of one version of a service item's guide.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemDoc {
     /// 事项名称
     pub name: String,

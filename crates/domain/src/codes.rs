@@ -87,6 +87,30 @@ macro_rules! string_newtype_serde {
     };
 }
 
+/// OpenAPI schema of a code newtype: a string with a pattern.
+macro_rules! string_schema {
+    ($t:ty, $desc:literal, $pattern:literal) => {
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $t {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($desc))
+                    .pattern(Some($pattern))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $t {}
+    };
+}
+
+string_schema!(IdCardNumber, "公民身份号码 (GB 11643-1999), check character verified", "^[0-9]{17}[0-9X]$");
+string_schema!(CreditCode, "统一社会信用代码 (GB 32100-2015), check character verified", "^[0-9A-HJ-NPQRTUWXY]{18}$");
+string_schema!(BasicCode, "基本编码: 12 digits or capital letters", "^[0-9A-Z]{12}$");
+string_schema!(ImplCode, "实施编码: agency credit code + level digit + basic code [+ 5 digits]", "^[0-9A-Z]{31}([0-9]{5})?$");
+string_schema!(DivisionCode, "行政区划代码 (GB/T 2260)", "^[1-8][0-9]{5}$");
+
 // ---------------------------------------------------------------------------
 // 公民身份号码 GB 11643-1999
 

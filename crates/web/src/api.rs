@@ -160,7 +160,6 @@ pub struct ItemView {
     pub department_name: String,
     pub updated_at: i64,
     pub published_at: Option<i64>,
-    #[schema(value_type = Object)]
     pub doc: ItemDoc,
 }
 
@@ -371,7 +370,7 @@ pub async fn admin_list_items(
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct CreateItemRequest {
     pub department_id: i64,
-    #[schema(value_type = Object)]
+    #[schema(value_type = tongban_domain::catalog::ItemDoc)]
     pub doc: serde_json::Value,
 }
 
@@ -424,7 +423,7 @@ pub async fn admin_get_item(State(s): State<AppState>, ApiUser(actor): ApiUser, 
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateItemRequest {
-    #[schema(value_type = Object)]
+    #[schema(value_type = tongban_domain::catalog::ItemDoc)]
     pub doc: serde_json::Value,
     /// The `updated_at` you read; a newer stored value means someone else saved first (409).
     pub updated_at: Option<i64>,
