@@ -11,7 +11,11 @@ use tongban_store::Store;
 use tongban_store::audit::{FindingFilter, FindingStatus};
 
 #[derive(Parser)]
-#[command(name = "tongban", version, about = "通办 Tongban — one-stop government service platform (一网通办)")]
+#[command(
+    name = "tongban",
+    version,
+    about = "通办 Tongban — one-stop government service platform (一网通办)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,7 +25,12 @@ struct Cli {
 #[derive(Args, Clone)]
 struct DataArgs {
     /// Directory of the embedded SQLite database (ignored with a postgres:// URL).
-    #[arg(long, global = true, default_value = "./tongban-data", env = "TONGBAN_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./tongban-data",
+        env = "TONGBAN_DATA_DIR"
+    )]
     data_dir: PathBuf,
     /// Database URL: postgres://… for PostgreSQL, sqlite://… for a SQLite file.
     #[arg(long, global = true, env = "TONGBAN_DATABASE_URL")]
@@ -33,8 +42,9 @@ impl DataArgs {
         let url = match &self.database_url {
             Some(u) => u.clone(),
             None => {
-                std::fs::create_dir_all(&self.data_dir)
-                    .with_context(|| format!("cannot create data directory {}", self.data_dir.display()))?;
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("cannot create data directory {}", self.data_dir.display())
+                })?;
                 tongban_store::sqlite_url_for_dir(&self.data_dir)
             }
         };
@@ -96,8 +106,9 @@ enum CatalogCommand {
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn")),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                tracing_subscriber::EnvFilter::new("info,sqlx=warn,tantivy=warn")
+            }),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -111,20 +122,32 @@ async fn main() -> ExitCode {
 }
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve { listen, no_demo, secure_cookies, data } => {
+        Command::Serve {
+            listen,
+            no_demo,
+            secure_cookies,
+            data,
+        } => {
             let store = data.open().await?;
             if no_demo {
                 tongban_store::demo::ensure_centre(&store).await?;
             } else if tongban_store::demo::load_demo(&store).await? {
-                eprintln!("Loaded the demo centre, catalogue and accounts into the empty database.");
+                eprintln!(
+                    "Loaded the demo centre, catalogue and accounts into the empty database."
+                );
             }
             print_demo_accounts(&store).await?;
-            let config = tongban_web::Config { secure_cookies, ..Default::default() };
+            let config = tongban_web::Config {
+                secure_cookies,
+                ..Default::default()
+            };
             let state = tongban_web::AppState::new(store, config).await?;
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;
@@ -159,17 +182,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 CatalogCommand::Audit { format, date } => {
                     let calendar = WorkCalendar::builtin_with(&[])?;
-                    let run = store.run_audit("cli", None, date.unwrap_or_else(today), &calendar).await?;
+                    let run = store
+                        .run_audit("cli", None, date.unwrap_or_else(today), &calendar)
+                        .await?;
                     eprintln!(
                         "audited {} published items: {} findings ({} new, {} closed)",
                         run.items, run.findings, run.opened, run.closed
                     );
                     let findings = store
-                        .findings(&FindingFilter { status: Some(FindingStatus::Open), ..Default::default() })
+                        .findings(&FindingFilter {
+                            status: Some(FindingStatus::Open),
+                            ..Default::default()
+                        })
                         .await?;
                     match format {
-                        ReportFormat::Json => println!("{}", serde_json::to_string_pretty(&findings)?),
-                        ReportFormat::Csv => print!("{}", tongban_web::api::findings_csv(&findings)),
+                        ReportFormat::Json => {
+                            println!("{}", serde_json::to_string_pretty(&findings)?)
+                        }
+                        ReportFormat::Csv => {
+                            print!("{}", tongban_web::api::findings_csv(&findings))
+                        }
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -187,9 +219,17 @@ async fn print_demo_accounts(store: &Store) -> anyhow::Result<()> {
     if demo.is_empty() {
         return Ok(());
     }
-    eprintln!("Demo accounts (password: {}):", tongban_store::demo::DEMO_PASSWORD);
+    eprintln!(
+        "Demo accounts (password: {}):",
+        tongban_store::demo::DEMO_PASSWORD
+    );
     for a in demo {
-        eprintln!("  {:<12} {:<10} {}", a.username, a.role.as_str(), a.display_name);
+        eprintln!(
+            "  {:<12} {:<10} {}",
+            a.username,
+            a.role.as_str(),
+            a.display_name
+        );
     }
     Ok(())
 }

@@ -145,12 +145,37 @@ pub fn audit_item(doc: &ItemDoc, facts: &VersionFacts, ctx: &AuditContext<'_>) -
 
 fn required_elements(doc: &ItemDoc, out: &mut Out<'_>) {
     let texts: [(&str, &str, &str, &str); 6] = [
-        ("acceptance_conditions", "受理条件", "acceptance conditions", &doc.acceptance_conditions),
+        (
+            "acceptance_conditions",
+            "受理条件",
+            "acceptance conditions",
+            &doc.acceptance_conditions,
+        ),
         ("location", "办理地点", "location", &doc.location),
-        ("office_hours", "办理时间", "office hours", &doc.office_hours),
-        ("consult_phone", "咨询电话", "consultation phone", &doc.consult_phone),
-        ("complaint_phone", "监督投诉电话", "complaint phone", &doc.complaint_phone),
-        ("result.name", "办理结果名称", "result name", &doc.result.name),
+        (
+            "office_hours",
+            "办理时间",
+            "office hours",
+            &doc.office_hours,
+        ),
+        (
+            "consult_phone",
+            "咨询电话",
+            "consultation phone",
+            &doc.consult_phone,
+        ),
+        (
+            "complaint_phone",
+            "监督投诉电话",
+            "complaint phone",
+            &doc.complaint_phone,
+        ),
+        (
+            "result.name",
+            "办理结果名称",
+            "result name",
+            &doc.result.name,
+        ),
     ];
     for (el, zh, en, value) in texts {
         if value.trim().is_empty() {
@@ -163,10 +188,30 @@ fn required_elements(doc: &ItemDoc, out: &mut Out<'_>) {
         }
     }
     let lists: [(&str, &str, &str, bool); 4] = [
-        ("legal_basis", "设定依据", "legal basis", doc.legal_basis.is_empty()),
-        ("service_objects", "服务对象", "service objects", doc.service_objects.is_empty()),
-        ("process_steps", "办理流程", "process steps", doc.process_steps.is_empty()),
-        ("handling_forms", "办理形式", "handling forms", doc.handling_forms.is_empty()),
+        (
+            "legal_basis",
+            "设定依据",
+            "legal basis",
+            doc.legal_basis.is_empty(),
+        ),
+        (
+            "service_objects",
+            "服务对象",
+            "service objects",
+            doc.service_objects.is_empty(),
+        ),
+        (
+            "process_steps",
+            "办理流程",
+            "process steps",
+            doc.process_steps.is_empty(),
+        ),
+        (
+            "handling_forms",
+            "办理形式",
+            "handling forms",
+            doc.handling_forms.is_empty(),
+        ),
     ];
     for (el, zh, en, empty) in lists {
         if empty {
@@ -189,7 +234,9 @@ fn required_elements(doc: &ItemDoc, out: &mut Out<'_>) {
 }
 
 fn time_limits(doc: &ItemDoc, out: &mut Out<'_>) {
-    if doc.case_kind == CaseKind::Promised && doc.promised_limit.as_ref().is_none_or(|l| l.days == 0) {
+    if doc.case_kind == CaseKind::Promised
+        && doc.promised_limit.as_ref().is_none_or(|l| l.days == 0)
+    {
         out.add(
             R_PROMISED_NO_LIMIT,
             "promised_limit",
@@ -204,15 +251,27 @@ fn time_limits(doc: &ItemDoc, out: &mut Out<'_>) {
                     R_PROMISE_EXCEEDS_LEGAL,
                     "promised_limit",
                     format!("承诺办结时限{}超过法定办结时限{}", p.zh(), l.zh()),
-                    format!("Promised limit {} exceeds the legal limit {}", p.en(), l.en()),
+                    format!(
+                        "Promised limit {} exceeds the legal limit {}",
+                        p.en(),
+                        l.en()
+                    ),
                 );
             }
         } else {
             out.add(
                 R_UNIT_MISMATCH,
                 "promised_limit.unit",
-                format!("承诺时限以{}计，法定时限以{}计，无法直接比较", p.unit.zh(), l.unit.zh()),
-                format!("Promised limit in {}, legal limit in {}", p.unit.en(), l.unit.en()),
+                format!(
+                    "承诺时限以{}计，法定时限以{}计，无法直接比较",
+                    p.unit.zh(),
+                    l.unit.zh()
+                ),
+                format!(
+                    "Promised limit in {}, legal limit in {}",
+                    p.unit.en(),
+                    l.unit.en()
+                ),
             );
         }
     }
@@ -263,7 +322,12 @@ fn materials(doc: &ItemDoc, out: &mut Out<'_>) {
         let missing: [(&str, &str, &str, bool); 4] = [
             ("source", "来源渠道", "source", m.source.is_none()),
             ("necessity", "必要性", "necessity", m.necessity.is_none()),
-            ("submit_form", "提交形式", "submission form", m.submit_form.is_none()),
+            (
+                "submit_form",
+                "提交形式",
+                "submission form",
+                m.submit_form.is_none(),
+            ),
             (
                 "acceptance_standard",
                 "受理标准",
@@ -286,7 +350,10 @@ fn materials(doc: &ItemDoc, out: &mut Out<'_>) {
                 R_EXEMPT_NO_SOURCE,
                 format!("materials[{i}].data_source"),
                 format!("材料{n}“{}”标为免提交，但未注明共享数据来源", m.name),
-                format!("Material {n} ({}) is exempted but names no data source", m.name),
+                format!(
+                    "Material {n} ({}) is exempted but names no data source",
+                    m.name
+                ),
             );
         }
         if m.source == Some(MaterialSource::Government) && !m.exempt {
@@ -309,7 +376,10 @@ fn materials(doc: &ItemDoc, out: &mut Out<'_>) {
                 R_PAPER_NO_COUNT,
                 format!("materials[{i}].copies"),
                 format!("材料{n}“{}”需提交纸质件，但未注明原件或复印件份数", m.name),
-                format!("Material {n} ({}) is on paper but states no number of copies", m.name),
+                format!(
+                    "Material {n} ({}) is on paper but states no number of copies",
+                    m.name
+                ),
             );
         }
     }
@@ -328,7 +398,10 @@ fn visits(doc: &ItemDoc, out: &mut Out<'_>) {
         out.add(
             R_DEPTH_IV_VISITS,
             "onsite_visits",
-            format!("网上办理深度为Ⅳ级（全程网办），到现场次数应为0，实为{}", doc.onsite_visits),
+            format!(
+                "网上办理深度为Ⅳ级（全程网办），到现场次数应为0，实为{}",
+                doc.onsite_visits
+            ),
             format!(
                 "Online depth IV means no visit, but {} are required",
                 doc.onsite_visits
@@ -477,7 +550,9 @@ mod tests {
     }
 
     fn ids(f: &[Finding]) -> Vec<(&str, &str)> {
-        f.iter().map(|f| (f.rule_id.as_str(), f.element.as_str())).collect()
+        f.iter()
+            .map(|f| (f.rule_id.as_str(), f.element.as_str()))
+            .collect()
     }
 
     #[test]
@@ -496,32 +571,108 @@ mod tests {
 
     #[test]
     fn each_rule_fires_on_its_defect() {
-        let cases: Vec<(&str, &str, Box<dyn Fn(&mut ItemDoc)>)> = vec![
-            ("G01", "consult_phone", Box::new(|d| d.consult_phone.clear())),
+        type Breaker = Box<dyn Fn(&mut ItemDoc)>;
+        let cases: Vec<(&str, &str, Breaker)> = vec![
+            (
+                "G01",
+                "consult_phone",
+                Box::new(|d| d.consult_phone.clear()),
+            ),
             ("G01", "legal_limit", Box::new(|d| d.legal_limit = None)),
-            ("G02", "promised_limit", Box::new(|d| d.promised_limit = Some(TimeLimit::working(25)))),
-            ("G03", "promised_limit", Box::new(|d| d.promised_limit = None)),
-            ("G04", "fee.basis", Box::new(|d| {
-                d.fee.charged = true;
-                d.fee.standard = "每件10元".into();
-            })),
-            ("G05", "legal_basis[0].article", Box::new(|d| d.legal_basis[0].article.clear())),
-            ("G06", "materials[0].source", Box::new(|d| d.materials[0].source = None)),
-            ("G06", "materials[0].acceptance_standard", Box::new(|d| d.materials[0].acceptance_standard.clear())),
-            ("G07", "materials[0].data_source", Box::new(|d| d.materials[0].exempt = true)),
-            ("G08", "materials[0].exempt", Box::new(|d| d.materials[0].source = Some(MaterialSource::Government))),
-            ("G09", "onsite_visits_explanation", Box::new(|d| d.onsite_visits = 2)),
-            ("G10", "onsite_visits", Box::new(|d| d.online_depth = OnlineDepth::IV)),
-            ("G11", "consult_phone", Box::new(|d| d.consult_phone = "8765-4321".into())),
-            ("G12", "impl_code", Box::new(|d| d.exercise_level = ExerciseLevel::City)),
-            ("G14", "promised_limit.unit", Box::new(|d| {
-                d.promised_limit = Some(TimeLimit { days: 3, unit: DayUnit::NaturalDays, explanation: String::new() });
-            })),
-            ("G15", "result.licence_type", Box::new(|d| d.result.result_type = ResultType::Licence)),
-            ("G16", "special_procedures[0].max_days", Box::new(|d| {
-                d.special_procedures.push(SpecialProcedure { name: "专家评审".into(), max_days: None });
-            })),
-            ("G17", "materials[0].copies", Box::new(|d| d.materials[0].submit_form = Some(SubmitForm::Paper))),
+            (
+                "G02",
+                "promised_limit",
+                Box::new(|d| d.promised_limit = Some(TimeLimit::working(25))),
+            ),
+            (
+                "G03",
+                "promised_limit",
+                Box::new(|d| d.promised_limit = None),
+            ),
+            (
+                "G04",
+                "fee.basis",
+                Box::new(|d| {
+                    d.fee.charged = true;
+                    d.fee.standard = "每件10元".into();
+                }),
+            ),
+            (
+                "G05",
+                "legal_basis[0].article",
+                Box::new(|d| d.legal_basis[0].article.clear()),
+            ),
+            (
+                "G06",
+                "materials[0].source",
+                Box::new(|d| d.materials[0].source = None),
+            ),
+            (
+                "G06",
+                "materials[0].acceptance_standard",
+                Box::new(|d| d.materials[0].acceptance_standard.clear()),
+            ),
+            (
+                "G07",
+                "materials[0].data_source",
+                Box::new(|d| d.materials[0].exempt = true),
+            ),
+            (
+                "G08",
+                "materials[0].exempt",
+                Box::new(|d| d.materials[0].source = Some(MaterialSource::Government)),
+            ),
+            (
+                "G09",
+                "onsite_visits_explanation",
+                Box::new(|d| d.onsite_visits = 2),
+            ),
+            (
+                "G10",
+                "onsite_visits",
+                Box::new(|d| d.online_depth = OnlineDepth::IV),
+            ),
+            (
+                "G11",
+                "consult_phone",
+                Box::new(|d| d.consult_phone = "8765-4321".into()),
+            ),
+            (
+                "G12",
+                "impl_code",
+                Box::new(|d| d.exercise_level = ExerciseLevel::City),
+            ),
+            (
+                "G14",
+                "promised_limit.unit",
+                Box::new(|d| {
+                    d.promised_limit = Some(TimeLimit {
+                        days: 3,
+                        unit: DayUnit::NaturalDays,
+                        explanation: String::new(),
+                    });
+                }),
+            ),
+            (
+                "G15",
+                "result.licence_type",
+                Box::new(|d| d.result.result_type = ResultType::Licence),
+            ),
+            (
+                "G16",
+                "special_procedures[0].max_days",
+                Box::new(|d| {
+                    d.special_procedures.push(SpecialProcedure {
+                        name: "专家评审".into(),
+                        max_days: None,
+                    });
+                }),
+            ),
+            (
+                "G17",
+                "materials[0].copies",
+                Box::new(|d| d.materials[0].submit_form = Some(SubmitForm::Paper)),
+            ),
         ];
         for (rule_id, element, break_it) in cases {
             let mut d = clean_doc();
@@ -532,7 +683,10 @@ mod tests {
                 "{rule_id} on {element}: got {:?}",
                 ids(&found)
             );
-            let f = found.iter().find(|f| f.rule_id == rule_id).expect("present");
+            let f = found
+                .iter()
+                .find(|f| f.rule_id == rule_id)
+                .expect("present");
             assert_eq!(f.severity, rule(rule_id).expect("known").severity);
             assert!(!f.message_zh.is_empty() && !f.message_en.is_empty());
         }

@@ -90,7 +90,11 @@ impl Actor {
         if self.role != Role::CatalogAdmin {
             return Err(Denied::Role);
         }
-        if self.in_scope(s) { Ok(()) } else { Err(Denied::Department) }
+        if self.in_scope(s) {
+            Ok(())
+        } else {
+            Err(Denied::Department)
+        }
     }
 
     /// See drafts and the admin catalogue of a department.
@@ -98,7 +102,11 @@ impl Actor {
         match self.role {
             Role::CatalogAdmin => self.may_manage_item(s),
             Role::Supervisor | Role::SysAdmin => {
-                if self.in_centre_tree(s.centre_path) { Ok(()) } else { Err(Denied::Department) }
+                if self.in_centre_tree(s.centre_path) {
+                    Ok(())
+                } else {
+                    Err(Denied::Department)
+                }
             }
             _ => Err(Denied::Role),
         }
@@ -140,12 +148,20 @@ impl Actor {
         if self.role != Role::Supervisor {
             return Err(Denied::Role);
         }
-        if self.in_centre_tree(s.centre_path) { Ok(()) } else { Err(Denied::Department) }
+        if self.in_centre_tree(s.centre_path) {
+            Ok(())
+        } else {
+            Err(Denied::Department)
+        }
     }
 
     /// Departments, users, calendar, keys.
     pub fn may_administer_system(&self) -> Result<(), Denied> {
-        if self.role == Role::SysAdmin { Ok(()) } else { Err(Denied::Role) }
+        if self.role == Role::SysAdmin {
+            Ok(())
+        } else {
+            Err(Denied::Role)
+        }
     }
 
     pub fn is_staff(&self) -> bool {
@@ -171,28 +187,53 @@ mod tests {
 
     #[test]
     fn catalog_admin_scope() {
-        let own = Scope { centre_path: "/1/", department_id: 7 };
-        let other = Scope { centre_path: "/1/", department_id: 8 };
-        let elsewhere = Scope { centre_path: "/2/", department_id: 7 };
+        let own = Scope {
+            centre_path: "/1/",
+            department_id: 7,
+        };
+        let other = Scope {
+            centre_path: "/1/",
+            department_id: 8,
+        };
+        let elsewhere = Scope {
+            centre_path: "/2/",
+            department_id: 7,
+        };
         let centre_admin = actor(Role::CatalogAdmin, None);
         let dept_admin = actor(Role::CatalogAdmin, Some(7));
         assert_eq!(centre_admin.may_manage_item(own), Ok(()));
         assert_eq!(centre_admin.may_manage_item(other), Ok(()));
-        assert_eq!(centre_admin.may_manage_item(elsewhere), Err(Denied::Department));
+        assert_eq!(
+            centre_admin.may_manage_item(elsewhere),
+            Err(Denied::Department)
+        );
         assert_eq!(dept_admin.may_manage_item(own), Ok(()));
         assert_eq!(dept_admin.may_manage_item(other), Err(Denied::Department));
         assert_eq!(dept_admin.may_import_catalog(), Err(Denied::Department));
         for r in Role::ALL.iter().filter(|r| **r != Role::CatalogAdmin) {
-            assert_eq!(actor(*r, None).may_manage_item(own), Err(Denied::Role), "{r:?}");
+            assert_eq!(
+                actor(*r, None).may_manage_item(own),
+                Err(Denied::Role),
+                "{r:?}"
+            );
         }
     }
 
     #[test]
     fn verification_is_the_supervisors() {
-        let s = Scope { centre_path: "/1/3/", department_id: 7 };
+        let s = Scope {
+            centre_path: "/1/3/",
+            department_id: 7,
+        };
         assert_eq!(actor(Role::Supervisor, None).may_verify_finding(s), Ok(()));
-        assert_eq!(actor(Role::CatalogAdmin, None).may_verify_finding(s), Err(Denied::Role));
-        assert_eq!(actor(Role::Supervisor, None).may_fix_finding(s), Err(Denied::Role));
+        assert_eq!(
+            actor(Role::CatalogAdmin, None).may_verify_finding(s),
+            Err(Denied::Role)
+        );
+        assert_eq!(
+            actor(Role::Supervisor, None).may_fix_finding(s),
+            Err(Denied::Role)
+        );
     }
 
     #[test]

@@ -81,10 +81,11 @@ pub fn parse_schedules(text: &str) -> Result<Vec<YearSchedule>, CalendarError> {
             });
             continue;
         }
-        let date = NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| CalendarError::Parse {
-            line: lineno,
-            reason: format!("bad date {first:?}"),
-        })?;
+        let date =
+            NaiveDate::parse_from_str(first, "%Y-%m-%d").map_err(|_| CalendarError::Parse {
+                line: lineno,
+                reason: format!("bad date {first:?}"),
+            })?;
         let off = match second {
             "off" => true,
             "work" => false,
@@ -144,8 +145,8 @@ pub fn from_holiday_cn_json(text: &str) -> Result<YearSchedule, CalendarError> {
         papers: Vec<String>,
         days: Vec<Day>,
     }
-    let f: File =
-        serde_json::from_str(text).map_err(|e| CalendarError::Invalid(format!("holiday-cn JSON: {e}")))?;
+    let f: File = serde_json::from_str(text)
+        .map_err(|e| CalendarError::Invalid(format!("holiday-cn JSON: {e}")))?;
     Ok(YearSchedule {
         year: f.year,
         source: f.papers.first().cloned().unwrap_or_default(),
@@ -297,10 +298,19 @@ mod tests {
     #[test]
     fn known_days() {
         let c = cal();
-        assert!(c.is_workday(d("2025-01-26")).expect("covered"), "调休 Sunday");
+        assert!(
+            c.is_workday(d("2025-01-26")).expect("covered"),
+            "调休 Sunday"
+        );
         assert!(!c.is_workday(d("2025-05-02")).expect("covered"), "劳动节");
-        assert!(c.is_workday(d("2026-02-28")).expect("covered"), "调休 Saturday");
-        assert!(!c.is_workday(d("2025-01-28")).expect("covered"), "除夕 from 2025");
+        assert!(
+            c.is_workday(d("2026-02-28")).expect("covered"),
+            "调休 Saturday"
+        );
+        assert!(
+            !c.is_workday(d("2025-01-28")).expect("covered"),
+            "除夕 from 2025"
+        );
         assert!(c.is_workday(d("2025-01-27")).expect("covered"));
     }
 
@@ -373,7 +383,10 @@ mod tests {
     fn format_roundtrip_and_parse_errors() {
         let years = parse_schedules(BUILTIN_SCHEDULES).expect("builtin parses");
         assert!(years.len() >= 8);
-        assert_eq!(parse_schedules(&format_schedules(&years)).expect("reparse"), years);
+        assert_eq!(
+            parse_schedules(&format_schedules(&years)).expect("reparse"),
+            years
+        );
         let err = parse_schedules("year 2030\n2030-13-01 off x\n").expect_err("bad month");
         assert!(matches!(err, CalendarError::Parse { line: 2, .. }));
     }

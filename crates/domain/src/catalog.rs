@@ -521,7 +521,10 @@ impl ItemDoc {
         }
         for (i, m) in self.materials.iter().enumerate() {
             if m.name.trim().is_empty() {
-                errs.push(FieldError::required(&format!("materials[{i}].name"), "材料名称"));
+                errs.push(FieldError::required(
+                    &format!("materials[{i}].name"),
+                    "材料名称",
+                ));
             }
         }
         for (i, s) in self.special_procedures.iter().enumerate() {
@@ -559,7 +562,12 @@ impl ItemDoc {
     }
 
     /// A fresh draft skeleton for an agency, used by the "new item" page.
-    pub fn skeleton(name: &str, agency: Agency, level: ExerciseLevel, basic: BasicCode) -> Option<Self> {
+    pub fn skeleton(
+        name: &str,
+        agency: Agency,
+        level: ExerciseLevel,
+        basic: BasicCode,
+    ) -> Option<Self> {
         let impl_code = ImplCode::compose(&agency.credit_code, level.digit(), &basic).ok()?;
         Some(Self {
             name: name.to_string(),

@@ -105,10 +105,26 @@ macro_rules! string_schema {
     };
 }
 
-string_schema!(IdCardNumber, "公民身份号码 (GB 11643-1999), check character verified", "^[0-9]{17}[0-9X]$");
-string_schema!(CreditCode, "统一社会信用代码 (GB 32100-2015), check character verified", "^[0-9A-HJ-NPQRTUWXY]{18}$");
-string_schema!(BasicCode, "基本编码: 12 digits or capital letters", "^[0-9A-Z]{12}$");
-string_schema!(ImplCode, "实施编码: agency credit code + level digit + basic code [+ 5 digits]", "^[0-9A-Z]{31}([0-9]{5})?$");
+string_schema!(
+    IdCardNumber,
+    "公民身份号码 (GB 11643-1999), check character verified",
+    "^[0-9]{17}[0-9X]$"
+);
+string_schema!(
+    CreditCode,
+    "统一社会信用代码 (GB 32100-2015), check character verified",
+    "^[0-9A-HJ-NPQRTUWXY]{18}$"
+);
+string_schema!(
+    BasicCode,
+    "基本编码: 12 digits or capital letters",
+    "^[0-9A-Z]{12}$"
+);
+string_schema!(
+    ImplCode,
+    "实施编码: agency credit code + level digit + basic code [+ 5 digits]",
+    "^[0-9A-Z]{31}([0-9]{5})?$"
+);
 string_schema!(DivisionCode, "行政区划代码 (GB/T 2260)", "^[1-8][0-9]{5}$");
 
 // ---------------------------------------------------------------------------
@@ -213,7 +229,9 @@ pub fn mask(s: &str, head: usize, tail: usize) -> String {
 // 统一社会信用代码 GB 32100-2015
 
 const CREDIT_ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const CREDIT_WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const CREDIT_WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 fn credit_value(b: u8) -> Option<u32> {
     CREDIT_ALPHABET
@@ -446,7 +464,11 @@ mod tests {
 
     #[test]
     fn id_card_check_char_generation_roundtrips() {
-        for first in ["11010519491231002", "44030420000229123", "32010220201010001"] {
+        for first in [
+            "11010519491231002",
+            "44030420000229123",
+            "32010220201010001",
+        ] {
             let c = IdCardNumber::check_char_for(first).expect("digits");
             assert!(IdCardNumber::parse(&format!("{first}{c}")).is_ok());
         }
@@ -487,10 +509,23 @@ mod tests {
 
     #[test]
     fn phones() {
-        for ok in ["0571-87654321", "010-12345678-123", "13800138000", "12345", "400-800-1234"] {
+        for ok in [
+            "0571-87654321",
+            "010-12345678-123",
+            "13800138000",
+            "12345",
+            "400-800-1234",
+        ] {
             assert!(is_valid_phone(ok), "{ok}");
         }
-        for bad in ["", "12", "0571-1234", "571-87654321", "电话", "0571-87654321-"] {
+        for bad in [
+            "",
+            "12",
+            "0571-1234",
+            "571-87654321",
+            "电话",
+            "0571-87654321-",
+        ] {
             assert!(!is_valid_phone(bad), "{bad}");
         }
     }

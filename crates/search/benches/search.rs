@@ -11,11 +11,25 @@ use tongban_search::{SearchDoc, SearchIndex, SearchQuery};
 const DEMO: &str = include_str!("../../store/demo/catalog.json");
 
 fn main() {
-    let n: usize = std::env::var("ITEMS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
+    let n: usize = std::env::var("ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(50_000);
     let demo: serde_json::Value = serde_json::from_str(DEMO).expect("demo catalogue is JSON");
     let items = demo["items"].as_array().expect("items");
-    let places = ["东城", "西城", "南湖", "北山", "滨江", "临平", "钱塘", "富阳", "桐庐", "淳安"];
-    let qualifiers = ["（新办）", "（变更）", "（延续）", "（注销）", "（补证）", "（跨省通办）", "（告知承诺制）", ""];
+    let places = [
+        "东城", "西城", "南湖", "北山", "滨江", "临平", "钱塘", "富阳", "桐庐", "淳安",
+    ];
+    let qualifiers = [
+        "（新办）",
+        "（变更）",
+        "（延续）",
+        "（注销）",
+        "（补证）",
+        "（跨省通办）",
+        "（告知承诺制）",
+        "",
+    ];
     let mut docs = Vec::with_capacity(n);
     for i in 0..n {
         let it = &items[i % items.len()]["doc"];
@@ -25,7 +39,10 @@ fn main() {
             it["name"].as_str().unwrap_or_default(),
             qualifiers[(i / 7) % qualifiers.len()]
         );
-        let mut body = it["acceptance_conditions"].as_str().unwrap_or_default().to_string();
+        let mut body = it["acceptance_conditions"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         for m in it["materials"].as_array().into_iter().flatten() {
             body.push(' ');
             body.push_str(m["name"].as_str().unwrap_or_default());
@@ -74,9 +91,15 @@ fn main() {
     for q in &queries {
         index.search(q).expect("search");
     }
-    let rounds: usize = std::env::var("ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(300);
+    let rounds: usize = std::env::var("ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
     let mut all = Vec::new();
-    println!("{:<24} {:>8} {:>10} {:>10} {:>10}", "query", "hits", "p50 µs", "p90 µs", "p99 µs");
+    println!(
+        "{:<24} {:>8} {:>10} {:>10} {:>10}",
+        "query", "hits", "p50 µs", "p90 µs", "p99 µs"
+    );
     for q in &queries {
         let mut lat = Vec::with_capacity(rounds);
         let mut total = 0;
@@ -88,7 +111,14 @@ fn main() {
         }
         lat.sort_unstable();
         let p = |x: f64| lat[((lat.len() as f64 - 1.0) * x) as usize];
-        println!("{:<24} {:>8} {:>10} {:>10} {:>10}", q.text, total, p(0.5), p(0.9), p(0.99));
+        println!(
+            "{:<24} {:>8} {:>10} {:>10} {:>10}",
+            q.text,
+            total,
+            p(0.5),
+            p(0.9),
+            p(0.99)
+        );
         all.extend(lat);
     }
     all.sort_unstable();

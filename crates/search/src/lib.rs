@@ -7,7 +7,8 @@
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, BoostQuery, Occur, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing, TextOptions, Value,
+    Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing,
+    TextOptions, Value,
 };
 use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, TokenStream};
@@ -144,7 +145,12 @@ impl SearchIndex {
         writer.commit()?;
         let reader = index.reader()?;
         reader.reload()?;
-        Ok(Self { index, reader, f, size })
+        Ok(Self {
+            index,
+            reader,
+            f,
+            size,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -162,7 +168,10 @@ impl SearchIndex {
                 Term::from_field_text(self.f.name, w),
                 IndexRecordOption::WithFreqs,
             );
-            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(name), 3.0))));
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(name), 3.0)),
+            ));
             let body = TermQuery::new(
                 Term::from_field_text(self.f.body, w),
                 IndexRecordOption::WithFreqs,
@@ -203,7 +212,12 @@ impl SearchIndex {
         let limit = q.limit.clamp(1, 200);
         let (top, total) = searcher.search(
             &query,
-            &(TopDocs::with_limit(limit).and_offset(q.offset).order_by_score(), Count),
+            &(
+                TopDocs::with_limit(limit)
+                    .and_offset(q.offset)
+                    .order_by_score(),
+                Count,
+            ),
         )?;
         let (mut name_gen, mut body_gen) = if has_text {
             let tq = self.text_query(&words);
@@ -283,10 +297,38 @@ mod tests {
 
     fn index() -> SearchIndex {
         SearchIndex::build(vec![
-            d("A", "出生医学证明首次签发", "新生儿 父母身份证", 1, "confirmation", "natural_person"),
-            d("B", "企业设立登记", "申请人领取营业执照 公司章程", 2, "licensing", "legal_person"),
-            d("C", "食品经营许可", "提交营业执照和食品安全管理制度", 2, "licensing", "legal_person"),
-            d("D", "结婚登记", "男女双方身份证 户口簿", 3, "confirmation", "natural_person"),
+            d(
+                "A",
+                "出生医学证明首次签发",
+                "新生儿 父母身份证",
+                1,
+                "confirmation",
+                "natural_person",
+            ),
+            d(
+                "B",
+                "企业设立登记",
+                "申请人领取营业执照 公司章程",
+                2,
+                "licensing",
+                "legal_person",
+            ),
+            d(
+                "C",
+                "食品经营许可",
+                "提交营业执照和食品安全管理制度",
+                2,
+                "licensing",
+                "legal_person",
+            ),
+            d(
+                "D",
+                "结婚登记",
+                "男女双方身份证 户口簿",
+                3,
+                "confirmation",
+                "natural_person",
+            ),
         ])
         .expect("index builds")
     }
@@ -299,17 +341,29 @@ mod tests {
     fn word_segmentation_finds_related_wording() {
         let ix = index();
         let r = ix
-            .search(&SearchQuery { text: "出生证明".into(), limit: 10, ..Default::default() })
+            .search(&SearchQuery {
+                text: "出生证明".into(),
+                limit: 10,
+                ..Default::default()
+            })
             .expect("search");
         assert_eq!(codes(&r).first(), Some(&"A"), "{:?}", r.words);
-        assert!(r.hits[0].name_html.contains("<b>"), "{}", r.hits[0].name_html);
+        assert!(
+            r.hits[0].name_html.contains("<b>"),
+            "{}",
+            r.hits[0].name_html
+        );
     }
 
     #[test]
     fn body_mentions_count_and_names_rank_first() {
         let ix = index();
         let r = ix
-            .search(&SearchQuery { text: "营业执照".into(), limit: 10, ..Default::default() })
+            .search(&SearchQuery {
+                text: "营业执照".into(),
+                limit: 10,
+                ..Default::default()
+            })
             .expect("search");
         let c = codes(&r);
         assert!(c.contains(&"B") && c.contains(&"C"), "{c:?}");
@@ -346,7 +400,10 @@ mod tests {
         let w = segment("营业执照怎么办？");
         assert!(w.iter().any(|x| x == "营业执照" || x == "营业"), "{w:?}");
         assert!(!w.iter().any(|x| x == "？"));
-        assert!(!w.iter().any(|x| x.chars().count() == 1 && x == "营"), "{w:?}");
+        assert!(
+            !w.iter().any(|x| x.chars().count() == 1 && x == "营"),
+            "{w:?}"
+        );
     }
 
     #[test]

@@ -1,16 +1,18 @@
 //! Centres, users, passwords (argon2) and sessions (stored as SM3 hashes of
 //! the token so a database leak does not leak live sessions).
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;
 use sea_orm::{QueryResult, Value};
 use serde::Serialize;
+use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::codes::{DivisionCode, IdCardNumber};
-use tongban_domain::FieldError;
 
-use crate::{Result, Store, StoreError, exec, get, hex, insert_id, now_ms, query, query_one, sm3_hex};
+use crate::{
+    Result, Store, StoreError, exec, get, hex, insert_id, now_ms, query, query_one, sm3_hex,
+};
 
 /// How long a session lives without use.
 pub const SESSION_TTL_MS: i64 = 8 * 3600 * 1000;
@@ -100,9 +102,13 @@ impl Store {
         let txn = self.begin().await?;
         let parent_path = match parent_id {
             Some(p) => {
-                let r = query_one(&txn, "SELECT path FROM centres WHERE id = $1", vec![p.into()])
-                    .await?
-                    .ok_or_else(|| StoreError::NotFound(format!("centre {p}")))?;
+                let r = query_one(
+                    &txn,
+                    "SELECT path FROM centres WHERE id = $1",
+                    vec![p.into()],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("centre {p}")))?;
                 get::<String>(&r, "path")?
             }
             None => "/".to_string(),
@@ -324,7 +330,11 @@ mod tests {
     async fn passwords_and_sessions() {
         for (backend, store) in crate::testing::stores("accounts").await {
             let c = store
-                .create_centre(&DivisionCode::parse("350102").expect("valid"), "某区政务服务中心", None)
+                .create_centre(
+                    &DivisionCode::parse("350102").expect("valid"),
+                    "某区政务服务中心",
+                    None,
+                )
                 .await
                 .expect("centre");
             assert_eq!(c.path, format!("/{}/", c.id));
@@ -354,8 +364,20 @@ mod tests {
                 })
                 .await;
             assert!(matches!(dup, Err(StoreError::Conflict { .. })), "{backend}");
-            assert!(store.authenticate("alice", "wrong").await.expect("q").is_none());
-            assert!(store.authenticate("nobody", "x").await.expect("q").is_none());
+            assert!(
+                store
+                    .authenticate("alice", "wrong")
+                    .await
+                    .expect("q")
+                    .is_none()
+            );
+            assert!(
+                store
+                    .authenticate("nobody", "x")
+                    .await
+                    .expect("q")
+                    .is_none()
+            );
             let u = store
                 .authenticate("alice", "correct horse")
                 .await
@@ -368,7 +390,10 @@ mod tests {
             assert_eq!(s.csrf_token, csrf);
             assert!(store.session("forged").await.expect("q").is_none());
             store.delete_session(&token).await.expect("logout");
-            assert!(store.session(&token).await.expect("q").is_none(), "{backend}");
+            assert!(
+                store.session(&token).await.expect("q").is_none(),
+                "{backend}"
+            );
         }
     }
 }

@@ -109,7 +109,8 @@ fn row_finding(r: &QueryResult) -> Result<StoredFinding> {
         department_id: get(r, "department_id")?,
         centre_path: get(r, "centre_path")?,
         rule_id: get(r, "rule_id")?,
-        severity: Severity::parse(&sev).ok_or_else(|| StoreError::Corrupt(format!("severity {sev}")))?,
+        severity: Severity::parse(&sev)
+            .ok_or_else(|| StoreError::Corrupt(format!("severity {sev}")))?,
         element: get(r, "element")?,
         message_zh: get(r, "message_zh")?,
         message_en: get(r, "message_en")?,
@@ -128,8 +129,14 @@ fn row_finding(r: &QueryResult) -> Result<StoredFinding> {
 
 /// The audit's facts about pending drafts: a draft whose document differs from
 /// the published one counts as a change since the draft was created.
-pub fn version_facts(published: &[ItemVersion], drafts: &[ItemVersion]) -> HashMap<String, VersionFacts> {
-    let live: HashMap<&str, &ItemVersion> = published.iter().map(|p| (p.impl_code.as_str(), p)).collect();
+pub fn version_facts(
+    published: &[ItemVersion],
+    drafts: &[ItemVersion],
+) -> HashMap<String, VersionFacts> {
+    let live: HashMap<&str, &ItemVersion> = published
+        .iter()
+        .map(|p| (p.impl_code.as_str(), p))
+        .collect();
     let mut out = HashMap::new();
     for d in drafts {
         if let Some(p) = live.get(d.impl_code.as_str())
@@ -197,7 +204,8 @@ impl Store {
             item_version: i64,
             seen: bool,
         }
-        let mut existing: HashMap<(String, String, String), Existing> = HashMap::with_capacity(rows.len());
+        let mut existing: HashMap<(String, String, String), Existing> =
+            HashMap::with_capacity(rows.len());
         for r in &rows {
             existing.insert(
                 (get(r, "impl_code")?, get(r, "rule_id")?, get(r, "element")?),
@@ -262,7 +270,10 @@ impl Store {
             let ids: Vec<String> = chunk.iter().map(|i| i.to_string()).collect();
             exec(
                 &txn,
-                &format!("UPDATE audit_findings SET last_seen_at = $1 WHERE id IN ({})", ids.join(",")),
+                &format!(
+                    "UPDATE audit_findings SET last_seen_at = $1 WHERE id IN ({})",
+                    ids.join(",")
+                ),
                 vec![now.into()],
             )
             .await?;
@@ -299,7 +310,18 @@ impl Store {
                 let b = vals.len();
                 sql.push_str(&format!(
                     "(${},${},${},${},${},${},${},${},${},${},'open',${},${},'',0)",
-                    b + 1, b + 2, b + 3, b + 4, b + 5, b + 6, b + 7, b + 8, b + 9, b + 10, b + 11, b + 11
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7,
+                    b + 8,
+                    b + 9,
+                    b + 10,
+                    b + 11,
+                    b + 11
                 ));
                 vals.extend([
                     item.impl_code.clone().into(),
@@ -380,14 +402,23 @@ impl Store {
     }
 
     pub async fn finding(&self, id: i64) -> Result<StoredFinding> {
-        let r = query_one(self.conn(), &format!("SELECT {FINDING_COLS} WHERE f.id = $1"), vec![id.into()])
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("finding {id}")))?;
+        let r = query_one(
+            self.conn(),
+            &format!("SELECT {FINDING_COLS} WHERE f.id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("finding {id}")))?;
         row_finding(&r)
     }
 
     /// The catalogue admin records a rectification (open → fixed).
-    pub async fn mark_finding_fixed(&self, id: i64, actor: i64, note: &str) -> Result<StoredFinding> {
+    pub async fn mark_finding_fixed(
+        &self,
+        id: i64,
+        actor: i64,
+        note: &str,
+    ) -> Result<StoredFinding> {
         if note.trim().is_empty() {
             return Err(StoreError::Invalid(
                 tongban_domain::FieldError::required("note", "整改说明").into(),
@@ -401,7 +432,10 @@ impl Store {
         .await?;
         if n == 0 {
             self.finding(id).await?;
-            return Err(StoreError::conflict("只有待整改的问题可以标记为已整改", "only an open finding can be marked fixed"));
+            return Err(StoreError::conflict(
+                "只有待整改的问题可以标记为已整改",
+                "only an open finding can be marked fixed",
+            ));
         }
         self.finding(id).await
     }
@@ -410,7 +444,10 @@ impl Store {
     pub async fn verify_finding(&self, id: i64, actor: i64) -> Result<StoredFinding> {
         let f = self.finding(id).await?;
         if f.fixed_by == Some(actor) {
-            return Err(StoreError::conflict("整改人不能核验自己的整改", "the person who fixed a finding cannot verify it"));
+            return Err(StoreError::conflict(
+                "整改人不能核验自己的整改",
+                "the person who fixed a finding cannot verify it",
+            ));
         }
         let n = exec(
             self.conn(),
@@ -419,7 +456,10 @@ impl Store {
         )
         .await?;
         if n == 0 {
-            return Err(StoreError::conflict("只有已整改的问题可以核验", "only a fixed finding can be verified"));
+            return Err(StoreError::conflict(
+                "只有已整改的问题可以核验",
+                "only a fixed finding can be verified",
+            ));
         }
         self.finding(id).await
     }

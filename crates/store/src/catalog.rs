@@ -136,12 +136,21 @@ fn doc_json(doc: &ItemDoc) -> Result<String> {
 }
 
 pub(crate) async fn bump_revision(c: &impl ConnectionTrait) -> Result<()> {
-    exec(c, "UPDATE catalog_state SET revision = revision + 1 WHERE id = 1", vec![]).await?;
+    exec(
+        c,
+        "UPDATE catalog_state SET revision = revision + 1 WHERE id = 1",
+        vec![],
+    )
+    .await?;
     Ok(())
 }
 
 impl Store {
-    pub async fn create_department(&self, centre_id: i64, d: &DepartmentInput) -> Result<Department> {
+    pub async fn create_department(
+        &self,
+        centre_id: i64,
+        d: &DepartmentInput,
+    ) -> Result<Department> {
         d.check()?;
         if self.department_by_code(&d.credit_code).await?.is_some() {
             return Err(StoreError::Invalid(
@@ -149,7 +158,10 @@ impl Store {
                     "credit_code",
                     "duplicate",
                     format!("统一社会信用代码{}已被其他部门使用", d.credit_code),
-                    format!("credit code {} is already used by another department", d.credit_code),
+                    format!(
+                        "credit code {} is already used by another department",
+                        d.credit_code
+                    ),
                 )
                 .into(),
             ));
@@ -185,7 +197,10 @@ impl Store {
                     "credit_code",
                     "duplicate",
                     format!("统一社会信用代码{}已被“{}”使用", d.credit_code, other.name),
-                    format!("credit code {} is already used by {}", d.credit_code, other.name),
+                    format!(
+                        "credit code {} is already used by {}",
+                        d.credit_code, other.name
+                    ),
                 )
                 .into(),
             ));
@@ -230,9 +245,13 @@ impl Store {
     }
 
     pub async fn department(&self, id: i64) -> Result<Department> {
-        let r = query_one(self.conn(), &format!("SELECT {DEPT_COLS} WHERE d.id = $1"), vec![id.into()])
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("department {id}")))?;
+        let r = query_one(
+            self.conn(),
+            &format!("SELECT {DEPT_COLS} WHERE d.id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("department {id}")))?;
         row_dept(&r)
     }
 
@@ -248,20 +267,34 @@ impl Store {
     }
 
     pub async fn departments(&self) -> Result<Vec<Department>> {
-        let rows = query(self.conn(), &format!("SELECT {DEPT_COLS} ORDER BY d.id"), vec![]).await?;
+        let rows = query(
+            self.conn(),
+            &format!("SELECT {DEPT_COLS} ORDER BY d.id"),
+            vec![],
+        )
+        .await?;
         rows.iter().map(row_dept).collect()
     }
 
     /// The catalogue's change counter; instances rebuild their search index when it moves.
     pub async fn catalog_revision(&self) -> Result<i64> {
-        let r = query_one(self.conn(), "SELECT revision FROM catalog_state WHERE id = 1", vec![])
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("catalog_state row missing".into()))?;
+        let r = query_one(
+            self.conn(),
+            "SELECT revision FROM catalog_state WHERE id = 1",
+            vec![],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("catalog_state row missing".into()))?;
         get(&r, "revision")
     }
 
     /// Creates version 1 of a new item as a draft.
-    pub async fn create_item(&self, department_id: i64, doc: &ItemDoc, actor: Option<i64>) -> Result<ItemVersion> {
+    pub async fn create_item(
+        &self,
+        department_id: i64,
+        doc: &ItemDoc,
+        actor: Option<i64>,
+    ) -> Result<ItemVersion> {
         doc.check_saveable().map_err(StoreError::Invalid)?;
         let dept = self.department(department_id).await?;
         check_agency_matches(doc, &dept.credit_code).map_err(|e| StoreError::Invalid(e.into()))?;
@@ -277,7 +310,10 @@ impl Store {
                     "impl_code",
                     "duplicate",
                     format!("实施编码{}已存在，请在该事项下新建版本", doc.impl_code),
-                    format!("implementation code {} already exists; create a new version of it instead", doc.impl_code),
+                    format!(
+                        "implementation code {} already exists; create a new version of it instead",
+                        doc.impl_code
+                    ),
                 )
                 .into(),
             ));
@@ -294,8 +330,14 @@ impl Store {
         };
         if latest.status == ItemStatus::Draft {
             return Err(StoreError::conflict(
-                format!("事项已有草稿（第{}版），请先编辑或发布该草稿", latest.version),
-                format!("version {} is already a draft; edit or publish it first", latest.version),
+                format!(
+                    "事项已有草稿（第{}版），请先编辑或发布该草稿",
+                    latest.version
+                ),
+                format!(
+                    "version {} is already a draft; edit or publish it first",
+                    latest.version
+                ),
             ));
         }
         let dept = self.department(latest.department_id).await?;
@@ -312,12 +354,25 @@ impl Store {
     }
 
     /// Saves a draft. `expected_updated_at`, when given, must match (optimistic lock).
-    pub async fn update_draft(&self, id: i64, doc: &ItemDoc, expected_updated_at: Option<i64>) -> Result<ItemVersion> {
+    pub async fn update_draft(
+        &self,
+        id: i64,
+        doc: &ItemDoc,
+        expected_updated_at: Option<i64>,
+    ) -> Result<ItemVersion> {
         let current = self.item_version(id).await?;
         if current.status != ItemStatus::Draft {
             return Err(StoreError::conflict(
-                format!("第{}版状态为“{}”，已发布的版本不能修改，请新建版本", current.version, current.status.zh()),
-                format!("version {} is {}; only drafts can change — create a new version", current.version, current.status.as_str()),
+                format!(
+                    "第{}版状态为“{}”，已发布的版本不能修改，请新建版本",
+                    current.version,
+                    current.status.zh()
+                ),
+                format!(
+                    "version {} is {}; only drafts can change — create a new version",
+                    current.version,
+                    current.status.as_str()
+                ),
             ));
         }
         doc.check_saveable().map_err(StoreError::Invalid)?;
@@ -367,7 +422,10 @@ impl Store {
         )
         .await?;
         if n == 0 {
-            return Err(StoreError::conflict("只能删除草稿", "only drafts can be deleted"));
+            return Err(StoreError::conflict(
+                "只能删除草稿",
+                "only drafts can be deleted",
+            ));
         }
         Ok(())
     }
@@ -376,9 +434,13 @@ impl Store {
     pub async fn publish(&self, id: i64, actor: Option<i64>) -> Result<ItemVersion> {
         let txn = self.begin().await?;
         let now = now_ms();
-        let r = query_one(&txn, "SELECT impl_code, status FROM item_versions WHERE id = $1", vec![id.into()])
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("item version {id}")))?;
+        let r = query_one(
+            &txn,
+            "SELECT impl_code, status FROM item_versions WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("item version {id}")))?;
         let status: String = get(&r, "status")?;
         let code: String = get(&r, "impl_code")?;
         if status != "draft" {
@@ -414,7 +476,12 @@ impl Store {
             vec![impl_code.into()],
         )
         .await?
-        .ok_or_else(|| StoreError::conflict("该事项没有已发布的版本", "the item has no published version"))?;
+        .ok_or_else(|| {
+            StoreError::conflict(
+                "该事项没有已发布的版本",
+                "the item has no published version",
+            )
+        })?;
         let id: i64 = get(&r, "id")?;
         exec(
             &txn,
@@ -428,9 +495,13 @@ impl Store {
     }
 
     pub async fn item_version(&self, id: i64) -> Result<ItemVersion> {
-        let r = query_one(self.conn(), &format!("SELECT {ITEM_COLS} WHERE iv.id = $1"), vec![id.into()])
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("item version {id}")))?;
+        let r = query_one(
+            self.conn(),
+            &format!("SELECT {ITEM_COLS} WHERE iv.id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("item version {id}")))?;
         row_item(&r)
     }
 
@@ -503,7 +574,10 @@ impl Store {
         }
         if let Some(q) = f.name_contains.as_ref().filter(|q| !q.trim().is_empty()) {
             vals.push(format!("%{}%", q.trim()).into());
-            sql.push_str(&format!(" AND (iv.name LIKE ${n} OR iv.impl_code LIKE ${n})", n = vals.len()));
+            sql.push_str(&format!(
+                " AND (iv.name LIKE ${n} OR iv.impl_code LIKE ${n})",
+                n = vals.len()
+            ));
         }
         sql.push_str(" ORDER BY d.id, iv.name");
         let rows = query(self.conn(), &sql, vals).await?;

@@ -22,16 +22,66 @@ pub struct DemoAccount {
 }
 
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
-    DemoAccount { username: "applicant", display_name: "张三（申请人）", role: Role::Applicant, department: None },
-    DemoAccount { username: "clerk", display_name: "李窗口（综合窗口）", role: Role::Clerk, department: None },
-    DemoAccount { username: "reviewer", display_name: "王审查（卫健局）", role: Role::Reviewer, department: Some("卫健局") },
-    DemoAccount { username: "head", display_name: "赵局长（卫健局）", role: Role::Head, department: Some("卫健局") },
-    DemoAccount { username: "concierge", display_name: "钱专员（帮办代办）", role: Role::Concierge, department: None },
-    DemoAccount { username: "catalog", display_name: "孙事项（事项管理）", role: Role::CatalogAdmin, department: None },
-    DemoAccount { username: "catalog_wjw", display_name: "周事项（卫健局事项管理）", role: Role::CatalogAdmin, department: Some("卫健局") },
-    DemoAccount { username: "supervisor", display_name: "吴督查（效能督查）", role: Role::Supervisor, department: None },
-    DemoAccount { username: "officer", display_name: "郑体验（政务服务体验员）", role: Role::ExperienceOfficer, department: None },
-    DemoAccount { username: "admin", display_name: "冯管理（系统管理员）", role: Role::SysAdmin, department: None },
+    DemoAccount {
+        username: "applicant",
+        display_name: "张三（申请人）",
+        role: Role::Applicant,
+        department: None,
+    },
+    DemoAccount {
+        username: "clerk",
+        display_name: "李窗口（综合窗口）",
+        role: Role::Clerk,
+        department: None,
+    },
+    DemoAccount {
+        username: "reviewer",
+        display_name: "王审查（卫健局）",
+        role: Role::Reviewer,
+        department: Some("卫健局"),
+    },
+    DemoAccount {
+        username: "head",
+        display_name: "赵局长（卫健局）",
+        role: Role::Head,
+        department: Some("卫健局"),
+    },
+    DemoAccount {
+        username: "concierge",
+        display_name: "钱专员（帮办代办）",
+        role: Role::Concierge,
+        department: None,
+    },
+    DemoAccount {
+        username: "catalog",
+        display_name: "孙事项（事项管理）",
+        role: Role::CatalogAdmin,
+        department: None,
+    },
+    DemoAccount {
+        username: "catalog_wjw",
+        display_name: "周事项（卫健局事项管理）",
+        role: Role::CatalogAdmin,
+        department: Some("卫健局"),
+    },
+    DemoAccount {
+        username: "supervisor",
+        display_name: "吴督查（效能督查）",
+        role: Role::Supervisor,
+        department: None,
+    },
+    DemoAccount {
+        username: "officer",
+        display_name: "郑体验（政务服务体验员）",
+        role: Role::ExperienceOfficer,
+        department: None,
+    },
+    DemoAccount {
+        username: "admin",
+        display_name: "冯管理（系统管理员）",
+        role: Role::SysAdmin,
+        department: None,
+    },
 ];
 
 /// Whether the database holds any centre yet.
@@ -55,7 +105,9 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         return Ok(false);
     }
     let code = DivisionCode::parse("339901").map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let centre = store.create_centre(&code, "示范区政务服务中心", None).await?;
+    let centre = store
+        .create_centre(&code, "示范区政务服务中心", None)
+        .await?;
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
     let depts = store.departments().await?;
     for a in DEMO_ACCOUNTS {
@@ -96,14 +148,39 @@ mod tests {
     #[test]
     fn demo_catalog_is_valid_and_rich_enough() {
         let file = parse_catalog(DEMO_CATALOG, &Default::default()).expect("demo catalogue parses");
-        assert!(file.departments.len() >= 12, "{} departments", file.departments.len());
+        assert!(
+            file.departments.len() >= 12,
+            "{} departments",
+            file.departments.len()
+        );
         let published = file
             .items
             .iter()
             .filter(|i| i.status == tongban_domain::catalog::ItemStatus::Published)
             .count();
         assert!(published >= 50, "{published} published items");
-        for needed in ["出生医学证明", "预防接种证", "出生登记", "居民医疗保险参保登记", "社会保障卡申领", "生育医疗费用报销", "生育津贴", "入学", "企业设立登记", "印章刻制", "发票申领", "食品经营许可", "公共场所卫生许可", "项目备案", "建设用地规划许可", "建设工程规划许可", "施工许可", "竣工验收备案", "结婚登记", "居住证"] {
+        for needed in [
+            "出生医学证明",
+            "预防接种证",
+            "出生登记",
+            "居民医疗保险参保登记",
+            "社会保障卡申领",
+            "生育医疗费用报销",
+            "生育津贴",
+            "入学",
+            "企业设立登记",
+            "印章刻制",
+            "发票申领",
+            "食品经营许可",
+            "公共场所卫生许可",
+            "项目备案",
+            "建设用地规划许可",
+            "建设工程规划许可",
+            "施工许可",
+            "竣工验收备案",
+            "结婚登记",
+            "居住证",
+        ] {
             let hit = file.items.iter().any(|i| {
                 let n = &i.doc.name;
                 n.contains(needed) || needed.chars().all(|c| n.contains(c))
@@ -123,7 +200,10 @@ mod tests {
             assert!(load_demo(&store).await.expect("load"), "{backend}");
             assert!(!load_demo(&store).await.expect("second load is a no-op"));
             assert!(store.published_items().await.expect("items").len() >= 50);
-            assert_eq!(store.users().await.expect("users").len(), DEMO_ACCOUNTS.len());
+            assert_eq!(
+                store.users().await.expect("users").len(),
+                DEMO_ACCOUNTS.len()
+            );
         }
     }
 }

@@ -36,13 +36,28 @@ mod tests {
     #[tokio::test]
     async fn one_holder_at_a_time() {
         for (backend, store) in crate::testing::stores("leases").await {
-            assert!(store.try_lease("job", "a", 60_000).await.expect("q"), "{backend}");
-            assert!(!store.try_lease("job", "b", 60_000).await.expect("q"), "{backend}: b must wait");
-            assert!(store.try_lease("job", "a", 60_000).await.expect("q"), "{backend}: a renews");
+            assert!(
+                store.try_lease("job", "a", 60_000).await.expect("q"),
+                "{backend}"
+            );
+            assert!(
+                !store.try_lease("job", "b", 60_000).await.expect("q"),
+                "{backend}: b must wait"
+            );
+            assert!(
+                store.try_lease("job", "a", 60_000).await.expect("q"),
+                "{backend}: a renews"
+            );
             store.release_lease("job", "a").await.expect("release");
-            assert!(store.try_lease("job", "b", -1).await.expect("q"), "{backend}");
+            assert!(
+                store.try_lease("job", "b", -1).await.expect("q"),
+                "{backend}"
+            );
             // b's lease is already expired (ttl -1): c may take it.
-            assert!(store.try_lease("job", "c", 60_000).await.expect("q"), "{backend}");
+            assert!(
+                store.try_lease("job", "c", 60_000).await.expect("q"),
+                "{backend}"
+            );
         }
     }
 }

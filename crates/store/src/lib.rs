@@ -149,7 +149,11 @@ pub(crate) async fn query_one(
 }
 
 /// Inserts and returns the new row's id (`RETURNING id` works on both backends).
-pub(crate) async fn insert_id(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<i64> {
+pub(crate) async fn insert_id(
+    c: &impl ConnectionTrait,
+    sql: &str,
+    values: Vec<Value>,
+) -> Result<i64> {
     let sql = format!("{sql} RETURNING id");
     let row = query_one(c, &sql, values)
         .await?

@@ -31,7 +31,12 @@ fn bigint_null(name: &'static str) -> ColumnDef {
     big_integer_null(name)
 }
 
-fn index(table: &'static str, name: &'static str, cols: &[&'static str], unique: bool) -> IndexCreateStatement {
+fn index(
+    table: &'static str,
+    name: &'static str,
+    cols: &[&'static str],
+    unique: bool,
+) -> IndexCreateStatement {
     let mut i = Index::create();
     i.name(name).table(table);
     for c in cols {
@@ -91,7 +96,11 @@ impl MigrationTrait for M001Foundation {
                 .col(string("phone"))
                 .col(boolean("active"))
                 .col(bigint("created_at"))
-                .foreign_key(ForeignKey::create().from("users", "centre_id").to("centres", "id"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("users", "centre_id")
+                        .to("centres", "id"),
+                )
                 .foreign_key(
                     ForeignKey::create()
                         .from("users", "department_id")
@@ -108,7 +117,11 @@ impl MigrationTrait for M001Foundation {
                 .col(string("csrf_token"))
                 .col(bigint("created_at"))
                 .col(bigint("expires_at"))
-                .foreign_key(ForeignKey::create().from("sessions", "user_id").to("users", "id"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("sessions", "user_id")
+                        .to("users", "id"),
+                )
                 .to_owned(),
         )
         .await?;
@@ -146,8 +159,13 @@ impl MigrationTrait for M001Foundation {
             true,
         ))
         .await?;
-        m.create_index(index("item_versions", "ix_item_versions_status", &["status"], false))
-            .await?;
+        m.create_index(index(
+            "item_versions",
+            "ix_item_versions_status",
+            &["status"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("audit_findings")

@@ -76,7 +76,10 @@ fn path_error<E: std::fmt::Display>(base: &str, e: serde_path_to_error::Error<E>
 
 /// Parses and checks a catalogue file without touching the database.
 /// `known_departments` are the credit codes already in the database.
-pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<CatalogFile, FieldErrors> {
+pub fn parse_catalog(
+    text: &str,
+    known_departments: &HashSet<String>,
+) -> Result<CatalogFile, FieldErrors> {
     let mut errs = FieldErrors::default();
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -85,11 +88,18 @@ pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<
                 "$",
                 "not_json",
                 format!("不是有效的JSON（第{}行第{}列）：{e}", e.line(), e.column()),
-                format!("not valid JSON (line {}, column {}): {e}", e.line(), e.column()),
+                format!(
+                    "not valid JSON (line {}, column {}): {e}",
+                    e.line(),
+                    e.column()
+                ),
             )));
         }
     };
-    let format = value.get("format").and_then(|f| f.as_str()).unwrap_or_default();
+    let format = value
+        .get("format")
+        .and_then(|f| f.as_str())
+        .unwrap_or_default();
     if format != FORMAT {
         errs.push(FieldError::new(
             "$.format",
@@ -110,12 +120,23 @@ pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<
             }
         }
     } else {
-        errs.push(FieldError::new("$", "not_object", "顶层应为对象", "the top level must be an object"));
+        errs.push(FieldError::new(
+            "$",
+            "not_object",
+            "顶层应为对象",
+            "the top level must be an object",
+        ));
         return Err(errs);
     }
     let empty = Vec::new();
-    let depts_v = value.get("departments").and_then(|d| d.as_array()).unwrap_or(&empty);
-    let items_v = value.get("items").and_then(|d| d.as_array()).unwrap_or(&empty);
+    let depts_v = value
+        .get("departments")
+        .and_then(|d| d.as_array())
+        .unwrap_or(&empty);
+    let items_v = value
+        .get("items")
+        .and_then(|d| d.as_array())
+        .unwrap_or(&empty);
     let mut departments = Vec::new();
     let mut codes: HashSet<String> = known_departments.clone();
     let mut seen_depts = HashSet::new();
@@ -151,7 +172,10 @@ pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<
                         format!("{base}.department"),
                         "unknown_department",
                         format!("部门{}既不在文件中也不在系统中", rec.department),
-                        format!("department {} is neither in the file nor in the system", rec.department),
+                        format!(
+                            "department {} is neither in the file nor in the system",
+                            rec.department
+                        ),
                     ));
                 }
                 if rec.doc.agency.credit_code != rec.department {
@@ -175,7 +199,10 @@ pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<
                         errs.push(e.under(&format!("{base}.doc")));
                     }
                 }
-                let key = (rec.doc.impl_code.as_str().to_string(), rec.status == ItemStatus::Draft);
+                let key = (
+                    rec.doc.impl_code.as_str().to_string(),
+                    rec.status == ItemStatus::Draft,
+                );
                 if let Some(first) = seen_items.insert(key, i) {
                     errs.push(FieldError::new(
                         format!("{base}.doc.impl_code"),
@@ -202,7 +229,12 @@ pub fn parse_catalog(text: &str, known_departments: &HashSet<String>) -> Result<
 
 impl Store {
     /// Imports a catalogue file into a centre: all or nothing.
-    pub async fn import_catalog(&self, centre_id: i64, text: &str, actor: Option<i64>) -> Result<ImportReport> {
+    pub async fn import_catalog(
+        &self,
+        centre_id: i64,
+        text: &str,
+        actor: Option<i64>,
+    ) -> Result<ImportReport> {
         let known: HashSet<String> = self
             .departments()
             .await?
@@ -284,7 +316,11 @@ impl Store {
             );
         }
         // Published/retired records first, so drafts land on top of them.
-        let mut order: Vec<&ItemRecord> = file.items.iter().filter(|i| i.status != ItemStatus::Draft).collect();
+        let mut order: Vec<&ItemRecord> = file
+            .items
+            .iter()
+            .filter(|i| i.status != ItemStatus::Draft)
+            .collect();
         order.extend(file.items.iter().filter(|i| i.status == ItemStatus::Draft));
         for rec in order {
             let dept = depts
@@ -308,7 +344,12 @@ impl Store {
             };
             let live_doc: Option<ItemDoc> = rows
                 .iter()
-                .find(|r| matches!(get::<String>(r, "status").as_deref(), Ok("published") | Ok("retired")))
+                .find(|r| {
+                    matches!(
+                        get::<String>(r, "status").as_deref(),
+                        Ok("published") | Ok("retired")
+                    )
+                })
                 .map(|r| get::<String>(r, "doc"))
                 .transpose()?
                 .and_then(|d| serde_json::from_str(&d).ok());
@@ -331,7 +372,15 @@ impl Store {
                         .await?;
                         report.drafts_updated += 1;
                     } else {
-                        insert_version(&txn, dept, &rec.doc, max_version + 1, ItemStatus::Draft, actor).await?;
+                        insert_version(
+                            &txn,
+                            dept,
+                            &rec.doc,
+                            max_version + 1,
+                            ItemStatus::Draft,
+                            actor,
+                        )
+                        .await?;
                         if max_version == 0 {
                             report.items_created += 1;
                         } else {
@@ -352,9 +401,22 @@ impl Store {
                     .await?;
                     // A pending draft would sit below the new version: it is replaced.
                     if let Some(id) = draft_id {
-                        exec(&txn, "DELETE FROM item_versions WHERE id = $1", vec![id.into()]).await?;
+                        exec(
+                            &txn,
+                            "DELETE FROM item_versions WHERE id = $1",
+                            vec![id.into()],
+                        )
+                        .await?;
                     }
-                    let id = insert_version(&txn, dept, &rec.doc, max_version + 1, ItemStatus::Published, actor).await?;
+                    let id = insert_version(
+                        &txn,
+                        dept,
+                        &rec.doc,
+                        max_version + 1,
+                        ItemStatus::Published,
+                        actor,
+                    )
+                    .await?;
                     if status == ItemStatus::Retired {
                         exec(
                             &txn,
@@ -404,9 +466,12 @@ impl Store {
             let doc: String = get(r, "doc")?;
             let code: String = get(r, "credit_code")?;
             items.push(ItemRecord {
-                department: CreditCode::parse(&code).map_err(|e| StoreError::Corrupt(format!("{code}: {e}")))?,
-                status: ItemStatus::parse(&status).ok_or_else(|| StoreError::Corrupt(status.clone()))?,
-                doc: serde_json::from_str(&doc).map_err(|e| StoreError::Corrupt(format!("item document: {e}")))?,
+                department: CreditCode::parse(&code)
+                    .map_err(|e| StoreError::Corrupt(format!("{code}: {e}")))?,
+                status: ItemStatus::parse(&status)
+                    .ok_or_else(|| StoreError::Corrupt(status.clone()))?,
+                doc: serde_json::from_str(&doc)
+                    .map_err(|e| StoreError::Corrupt(format!("item document: {e}")))?,
             });
         }
         Ok(CatalogFile {

@@ -19,48 +19,96 @@ use tongban_store::transfer::ImportReport;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang, MaybeSession, check_origin, session_cookie, set_cookie};
+use crate::http::{
+    ApiError, ApiUser, Lang, MaybeSession, check_origin, session_cookie, set_cookie,
+};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/items", get(search_items))
         .route("/api/v1/items/{code}", get(get_item))
         .route("/api/v1/session", get(whoami).post(login).delete(logout))
-        .route("/api/v1/admin/items", get(admin_list_items).post(admin_create_item))
+        .route(
+            "/api/v1/admin/items",
+            get(admin_list_items).post(admin_create_item),
+        )
         .route(
             "/api/v1/admin/items/{id}",
-            get(admin_get_item).put(admin_update_item).delete(admin_delete_item),
+            get(admin_get_item)
+                .put(admin_update_item)
+                .delete(admin_delete_item),
         )
         .route("/api/v1/admin/items/{id}/publish", post(admin_publish_item))
-        .route("/api/v1/admin/catalog/{code}/versions", get(admin_item_versions).post(admin_new_version))
-        .route("/api/v1/admin/catalog/{code}/retire", post(admin_retire_item))
+        .route(
+            "/api/v1/admin/catalog/{code}/versions",
+            get(admin_item_versions).post(admin_new_version),
+        )
+        .route(
+            "/api/v1/admin/catalog/{code}/retire",
+            post(admin_retire_item),
+        )
         .route("/api/v1/admin/catalog/export", get(admin_export))
         .route("/api/v1/admin/catalog/import", post(admin_import))
-        .route("/api/v1/admin/departments", get(admin_departments).post(admin_create_department))
-        .route("/api/v1/admin/departments/{id}", put(admin_update_department))
+        .route(
+            "/api/v1/admin/departments",
+            get(admin_departments).post(admin_create_department),
+        )
+        .route(
+            "/api/v1/admin/departments/{id}",
+            put(admin_update_department),
+        )
         .route("/api/v1/admin/audit/runs", get(audit_runs).post(audit_run))
         .route("/api/v1/admin/audit/findings", get(audit_findings))
         .route("/api/v1/admin/audit/findings/{id}/fix", post(audit_fix))
-        .route("/api/v1/admin/audit/findings/{id}/verify", post(audit_verify))
+        .route(
+            "/api/v1/admin/audit/findings/{id}/verify",
+            post(audit_verify),
+        )
         .route("/api/v1/admin/audit/report.csv", get(audit_csv))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Tongban API", description = "一网通办 — service catalogue, guide audit and search. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. State-changing calls need the session cookie and the `X-CSRF-Token` header from `GET /api/v1/session`."),
+    info(
+        title = "Tongban API",
+        description = "一网通办 — service catalogue, guide audit and search. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. State-changing calls need the session cookie and the `X-CSRF-Token` header from `GET /api/v1/session`."
+    ),
     paths(
-        healthz, search_items, get_item, whoami, login, logout,
-        admin_list_items, admin_create_item, admin_get_item, admin_update_item, admin_delete_item,
-        admin_publish_item, admin_item_versions, admin_new_version, admin_retire_item,
-        admin_export, admin_import, admin_departments, admin_create_department, admin_update_department,
-        audit_runs, audit_run, audit_findings, audit_fix, audit_verify, audit_csv
+        healthz,
+        search_items,
+        get_item,
+        whoami,
+        login,
+        logout,
+        admin_list_items,
+        admin_create_item,
+        admin_get_item,
+        admin_update_item,
+        admin_delete_item,
+        admin_publish_item,
+        admin_item_versions,
+        admin_new_version,
+        admin_retire_item,
+        admin_export,
+        admin_import,
+        admin_departments,
+        admin_create_department,
+        admin_update_department,
+        audit_runs,
+        audit_run,
+        audit_findings,
+        audit_fix,
+        audit_verify,
+        audit_csv
     ),
     components(schemas(crate::http::ErrorBody))
 )]
 pub struct ApiDoc;
 
 pub async fn openapi_json() -> Response {
-    let body = ApiDoc::openapi().to_pretty_json().unwrap_or_else(|_| "{}".to_string());
+    let body = ApiDoc::openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|_| "{}".to_string());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
@@ -129,8 +177,15 @@ pub struct SearchResponse {
 
 /// Search published items.
 #[utoipa::path(get, path = "/api/v1/items", params(SearchParams), responses((status = 200, body = SearchResponse)))]
-pub async fn search_items(State(s): State<AppState>, Query(p): Query<SearchParams>) -> Result<Json<SearchResponse>, ApiError> {
-    let r = s.search.current().search(&p.to_query()).map_err(ApiError::internal)?;
+pub async fn search_items(
+    State(s): State<AppState>,
+    Query(p): Query<SearchParams>,
+) -> Result<Json<SearchResponse>, ApiError> {
+    let r = s
+        .search
+        .current()
+        .search(&p.to_query())
+        .map_err(ApiError::internal)?;
     Ok(Json(SearchResponse {
         total: r.total,
         words: r.words,
@@ -182,7 +237,11 @@ impl From<ItemVersion> for ItemView {
 /// A published item by 实施编码 (or an unambiguous 基本编码).
 #[utoipa::path(get, path = "/api/v1/items/{code}", params(("code" = String, Path, description = "实施编码 or 基本编码")),
     responses((status = 200, body = ItemView), (status = 404, body = crate::http::ErrorBody)))]
-pub async fn get_item(State(s): State<AppState>, lang: Lang, Path(code): Path<String>) -> Result<Json<ItemView>, ApiError> {
+pub async fn get_item(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> Result<Json<ItemView>, ApiError> {
     let item = s
         .store
         .published_item(&code)
@@ -286,14 +345,22 @@ pub async fn login(
     let mut resp = Json(session_view(&session.actor, &csrf)).into_response();
     set_cookie(
         &mut resp,
-        session_cookie(&token, s.config.secure_cookies, tongban_store::accounts::SESSION_TTL_MS / 1000),
+        session_cookie(
+            &token,
+            s.config.secure_cookies,
+            tongban_store::accounts::SESSION_TTL_MS / 1000,
+        ),
     );
     Ok(resp)
 }
 
 /// Sign out.
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
-pub async fn logout(State(s): State<AppState>, _u: ApiUser, headers: HeaderMap) -> Result<Response, ApiError> {
+pub async fn logout(
+    State(s): State<AppState>,
+    _u: ApiUser,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     if let Some(t) = crate::http::cookie(&headers, crate::http::SESSION_COOKIE) {
         s.store.delete_session(t).await?;
     }
@@ -335,7 +402,13 @@ pub async fn admin_filter(actor: &Actor, p: &AdminListParams) -> Result<AdminFil
     let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(ItemStatus::parse(s).ok_or_else(|| {
             ApiError::invalid(
-                FieldError::new("status", "unknown", format!("未知状态{s}"), format!("unknown status {s}")).into(),
+                FieldError::new(
+                    "status",
+                    "unknown",
+                    format!("未知状态{s}"),
+                    format!("unknown status {s}"),
+                )
+                .into(),
             )
         })?),
         None => None,
@@ -379,7 +452,15 @@ pub fn parse_doc(v: serde_json::Value, base: &str) -> Result<ItemDoc, ApiError> 
     serde_path_to_error::deserialize::<_, ItemDoc>(v).map_err(|e| {
         let path = format!("{base}.{}", e.path()).replace(".[", "[");
         let reason = e.into_inner().to_string();
-        ApiError::invalid(FieldError::new(path.clone(), "invalid", format!("{path}：{reason}"), format!("{path}: {reason}")).into())
+        ApiError::invalid(
+            FieldError::new(
+                path.clone(),
+                "invalid",
+                format!("{path}：{reason}"),
+                format!("{path}: {reason}"),
+            )
+            .into(),
+        )
     })
 }
 
@@ -397,19 +478,30 @@ pub async fn admin_create_item(
         department_id: dept.id,
     })?;
     let doc = parse_doc(req.doc, "doc")?;
-    let item = s.store.create_item(dept.id, &doc, Some(actor.user_id)).await?;
+    let item = s
+        .store
+        .create_item(dept.id, &doc, Some(actor.user_id))
+        .await?;
     Ok((StatusCode::CREATED, Json(item.into())))
 }
 
 /// Loads an item version and checks the caller may see it.
-pub async fn visible_version(s: &AppState, actor: &Actor, id: i64) -> Result<ItemVersion, ApiError> {
+pub async fn visible_version(
+    s: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<ItemVersion, ApiError> {
     let item = s.store.item_version(id).await?;
     actor.may_view_catalog_admin(scope(&item))?;
     Ok(item)
 }
 
 /// Loads an item version and checks the caller may change it.
-pub async fn managed_version(s: &AppState, actor: &Actor, id: i64) -> Result<ItemVersion, ApiError> {
+pub async fn managed_version(
+    s: &AppState,
+    actor: &Actor,
+    id: i64,
+) -> Result<ItemVersion, ApiError> {
     let item = s.store.item_version(id).await?;
     actor.may_manage_item(scope(&item))?;
     Ok(item)
@@ -417,7 +509,11 @@ pub async fn managed_version(s: &AppState, actor: &Actor, id: i64) -> Result<Ite
 
 #[utoipa::path(get, path = "/api/v1/admin/items/{id}", params(("id" = i64, Path)),
     responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)))]
-pub async fn admin_get_item(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(id): Path<i64>) -> Result<Json<ItemView>, ApiError> {
+pub async fn admin_get_item(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ItemView>, ApiError> {
     Ok(Json(visible_version(&s, &actor, id).await?.into()))
 }
 
@@ -440,11 +536,17 @@ pub async fn admin_update_item(
 ) -> Result<Json<ItemView>, ApiError> {
     managed_version(&s, &actor, id).await?;
     let doc = parse_doc(req.doc, "doc")?;
-    Ok(Json(s.store.update_draft(id, &doc, req.updated_at).await?.into()))
+    Ok(Json(
+        s.store.update_draft(id, &doc, req.updated_at).await?.into(),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/admin/items/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 409, body = crate::http::ErrorBody)))]
-pub async fn admin_delete_item(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
+pub async fn admin_delete_item(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     managed_version(&s, &actor, id).await?;
     s.store.delete_draft(id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -453,7 +555,11 @@ pub async fn admin_delete_item(State(s): State<AppState>, ApiUser(actor): ApiUse
 /// Publish a draft; the previous published version is superseded.
 #[utoipa::path(post, path = "/api/v1/admin/items/{id}/publish", params(("id" = i64, Path)),
     responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
-pub async fn admin_publish_item(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(id): Path<i64>) -> Result<Json<ItemView>, ApiError> {
+pub async fn admin_publish_item(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<ItemView>, ApiError> {
     managed_version(&s, &actor, id).await?;
     let item = s.store.publish(id, Some(actor.user_id)).await?;
     let _ = s.refresh_search().await;
@@ -471,25 +577,52 @@ async fn latest_by_code(s: &AppState, code: &str) -> Result<ItemVersion, ApiErro
 
 #[utoipa::path(get, path = "/api/v1/admin/catalog/{code}/versions", params(("code" = String, Path, description = "实施编码")),
     responses((status = 200, body = Vec<ItemView>)))]
-pub async fn admin_item_versions(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(code): Path<String>) -> Result<Json<Vec<ItemView>>, ApiError> {
+pub async fn admin_item_versions(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<Vec<ItemView>>, ApiError> {
     let latest = latest_by_code(&s, &code).await?;
     actor.may_view_catalog_admin(scope(&latest))?;
-    Ok(Json(s.store.item_versions(&code).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        s.store
+            .item_versions(&code)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Start a new draft version from the live one.
 #[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/versions", params(("code" = String, Path, description = "实施编码")),
     responses((status = 201, body = ItemView), (status = 409, body = crate::http::ErrorBody)))]
-pub async fn admin_new_version(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(code): Path<String>) -> Result<(StatusCode, Json<ItemView>), ApiError> {
+pub async fn admin_new_version(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(code): Path<String>,
+) -> Result<(StatusCode, Json<ItemView>), ApiError> {
     let latest = latest_by_code(&s, &code).await?;
     actor.may_manage_item(scope(&latest))?;
-    Ok((StatusCode::CREATED, Json(s.store.new_version(&code, Some(actor.user_id)).await?.into())))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            s.store
+                .new_version(&code, Some(actor.user_id))
+                .await?
+                .into(),
+        ),
+    ))
 }
 
 /// Withdraw an item from the public catalogue.
 #[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/retire", params(("code" = String, Path, description = "实施编码")),
     responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody)))]
-pub async fn admin_retire_item(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(code): Path<String>) -> Result<Json<ItemView>, ApiError> {
+pub async fn admin_retire_item(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Json<ItemView>, ApiError> {
     let latest = latest_by_code(&s, &code).await?;
     actor.may_manage_item(scope(&latest))?;
     let item = s.store.retire(&code, Some(actor.user_id)).await?;
@@ -499,14 +632,20 @@ pub async fn admin_retire_item(State(s): State<AppState>, ApiUser(actor): ApiUse
 
 /// The whole catalogue as a `tongban-catalog/1` document.
 #[utoipa::path(get, path = "/api/v1/admin/catalog/export", responses((status = 200, description = "tongban-catalog/1 JSON")))]
-pub async fn admin_export(State(s): State<AppState>, ApiUser(actor): ApiUser) -> Result<Response, ApiError> {
+pub async fn admin_export(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<Response, ApiError> {
     actor.may_use_catalog_admin()?;
     let file = s.store.export_catalog().await?;
     let body = serde_json::to_string_pretty(&file).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"catalog.json\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"catalog.json\"",
+            ),
         ],
         body,
     )
@@ -540,9 +679,16 @@ impl From<ImportReport> for ImportReportView {
 /// with the JSON path and reason of every problem.
 #[utoipa::path(post, path = "/api/v1/admin/catalog/import", request_body(content = String, content_type = "application/json", description = "tongban-catalog/1 document"),
     responses((status = 200, body = ImportReportView), (status = 422, body = crate::http::ErrorBody)))]
-pub async fn admin_import(State(s): State<AppState>, ApiUser(actor): ApiUser, body: String) -> Result<Json<ImportReportView>, ApiError> {
+pub async fn admin_import(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    body: String,
+) -> Result<Json<ImportReportView>, ApiError> {
     actor.may_import_catalog()?;
-    let report = s.store.import_catalog(actor.centre_id, &body, Some(actor.user_id)).await?;
+    let report = s
+        .store
+        .import_catalog(actor.centre_id, &body, Some(actor.user_id))
+        .await?;
     let _ = s.refresh_search().await;
     Ok(Json(report.into()))
 }
@@ -589,8 +735,11 @@ pub struct DepartmentRequest {
 
 impl DepartmentRequest {
     pub fn parse(&self) -> Result<DepartmentInput, ApiError> {
-        let code = CreditCode::parse(&self.credit_code)
-            .map_err(|e| ApiError::invalid(FieldErrors::single(e.into_field("credit_code", "统一社会信用代码"))))?;
+        let code = CreditCode::parse(&self.credit_code).map_err(|e| {
+            ApiError::invalid(FieldErrors::single(
+                e.into_field("credit_code", "统一社会信用代码"),
+            ))
+        })?;
         Ok(DepartmentInput {
             name: self.name.clone(),
             short_name: self.short_name.clone(),
@@ -603,7 +752,10 @@ impl DepartmentRequest {
 
 /// Departments (any staff member may list them).
 #[utoipa::path(get, path = "/api/v1/admin/departments", responses((status = 200, body = Vec<DepartmentView>)))]
-pub async fn admin_departments(State(s): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<Vec<DepartmentView>>, ApiError> {
+pub async fn admin_departments(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<Json<Vec<DepartmentView>>, ApiError> {
     if !actor.is_staff() {
         return Err(ApiError::denied(tongban_domain::auth::Denied::Role));
     }
@@ -681,16 +833,32 @@ impl From<AuditRun> for AuditRunView {
 }
 
 #[utoipa::path(get, path = "/api/v1/admin/audit/runs", responses((status = 200, body = Vec<AuditRunView>)))]
-pub async fn audit_runs(State(s): State<AppState>, ApiUser(actor): ApiUser) -> Result<Json<Vec<AuditRunView>>, ApiError> {
+pub async fn audit_runs(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<Json<Vec<AuditRunView>>, ApiError> {
     actor.may_audit()?;
-    Ok(Json(s.store.audit_runs(50).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        s.store
+            .audit_runs(50)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 /// Run the guide audit now.
 #[utoipa::path(post, path = "/api/v1/admin/audit/runs", responses((status = 201, body = AuditRunView), (status = 403, body = crate::http::ErrorBody)))]
-pub async fn audit_run(State(s): State<AppState>, ApiUser(actor): ApiUser) -> Result<(StatusCode, Json<AuditRunView>), ApiError> {
+pub async fn audit_run(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+) -> Result<(StatusCode, Json<AuditRunView>), ApiError> {
     actor.may_audit()?;
-    let run = s.store.run_audit("manual", Some(actor.user_id), s.today(), &s.calendar).await?;
+    let run = s
+        .store
+        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar)
+        .await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }
 
@@ -757,7 +925,15 @@ pub fn finding_filter(actor: &Actor, p: &FindingParams) -> Result<FindingFilter,
     actor.may_audit()?;
     let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
         Some(v) => Some(FindingStatus::parse(v).ok_or_else(|| {
-            ApiError::invalid(FieldError::new("status", "unknown", format!("未知状态{v}"), format!("unknown status {v}")).into())
+            ApiError::invalid(
+                FieldError::new(
+                    "status",
+                    "unknown",
+                    format!("未知状态{v}"),
+                    format!("unknown status {v}"),
+                )
+                .into(),
+            )
         })?),
         None => None,
     };
@@ -772,9 +948,20 @@ pub fn finding_filter(actor: &Actor, p: &FindingParams) -> Result<FindingFilter,
 
 /// Findings of the guide audit (JSON report).
 #[utoipa::path(get, path = "/api/v1/admin/audit/findings", params(FindingParams), responses((status = 200, body = Vec<FindingView>)))]
-pub async fn audit_findings(State(s): State<AppState>, ApiUser(actor): ApiUser, Query(p): Query<FindingParams>) -> Result<Json<Vec<FindingView>>, ApiError> {
+pub async fn audit_findings(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Query(p): Query<FindingParams>,
+) -> Result<Json<Vec<FindingView>>, ApiError> {
     let f = finding_filter(&actor, &p)?;
-    Ok(Json(s.store.findings(&f).await?.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        s.store
+            .findings(&f)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -801,19 +988,30 @@ pub async fn audit_fix(
         centre_path: &f.centre_path,
         department_id: f.department_id,
     })?;
-    Ok(Json(s.store.mark_finding_fixed(id, actor.user_id, &req.note).await?.into()))
+    Ok(Json(
+        s.store
+            .mark_finding_fixed(id, actor.user_id, &req.note)
+            .await?
+            .into(),
+    ))
 }
 
 /// Verify a rectification (supervisor).
 #[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/verify", params(("id" = i64, Path)),
     responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
-pub async fn audit_verify(State(s): State<AppState>, ApiUser(actor): ApiUser, Path(id): Path<i64>) -> Result<Json<FindingView>, ApiError> {
+pub async fn audit_verify(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Json<FindingView>, ApiError> {
     let f = finding_scope_check(&s, id).await?;
     actor.may_verify_finding(Scope {
         centre_path: &f.centre_path,
         department_id: f.department_id,
     })?;
-    Ok(Json(s.store.verify_finding(id, actor.user_id).await?.into()))
+    Ok(Json(
+        s.store.verify_finding(id, actor.user_id).await?.into(),
+    ))
 }
 
 /// Renders findings as CSV (UTF-8 with BOM so spreadsheet programs read Chinese).
@@ -823,7 +1021,9 @@ pub fn findings_csv(findings: &[StoredFinding]) -> String {
         let s = s.replace('"', "\"\"");
         if needs { format!("\"{s}\"") } else { s }
     }
-    let mut out = String::from("\u{feff}id,impl_code,item_name,version,rule_id,severity,element,status,message_zh,message_en\n");
+    let mut out = String::from(
+        "\u{feff}id,impl_code,item_name,version,rule_id,severity,element,status,message_zh,message_en\n",
+    );
     for f in findings {
         let row = [
             f.id.to_string(),
@@ -845,13 +1045,20 @@ pub fn findings_csv(findings: &[StoredFinding]) -> String {
 
 /// The audit report as CSV.
 #[utoipa::path(get, path = "/api/v1/admin/audit/report.csv", params(FindingParams), responses((status = 200, description = "CSV", content_type = "text/csv")))]
-pub async fn audit_csv(State(s): State<AppState>, ApiUser(actor): ApiUser, Query(p): Query<FindingParams>) -> Result<Response, ApiError> {
+pub async fn audit_csv(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Query(p): Query<FindingParams>,
+) -> Result<Response, ApiError> {
     let f = finding_filter(&actor, &p)?;
     let findings = s.store.findings(&f).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"guide-audit.csv\""),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"guide-audit.csv\"",
+            ),
         ],
         findings_csv(&findings),
     )

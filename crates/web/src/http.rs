@@ -90,7 +90,9 @@ impl FromRequestParts<AppState> for MaybeSession {
             return Ok(s.clone());
         }
         let session = match cookie(&parts.headers, SESSION_COOKIE) {
-            Some(token) if !token.is_empty() => state.store.session(token).await.map_err(ApiError::from)?,
+            Some(token) if !token.is_empty() => {
+                state.store.session(token).await.map_err(ApiError::from)?
+            }
             _ => None,
         };
         let s = MaybeSession(session);
@@ -114,7 +116,11 @@ impl FromRequestParts<AppState> for ApiUser {
         };
         if is_state_changing(&parts.method) {
             check_origin(&parts.headers)?;
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
             if !constant_time_eq(sent.as_bytes(), s.csrf_token.as_bytes()) {
                 return Err(ApiError::csrf());
             }
@@ -125,7 +131,10 @@ impl FromRequestParts<AppState> for ApiUser {
 
 impl OptionalFromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>, ApiError> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, ApiError> {
         match <ApiUser as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
             Ok(u) => Ok(Some(u)),
             Err(e) if e.status == StatusCode::UNAUTHORIZED => Ok(None),
@@ -143,7 +152,10 @@ pub fn check_origin(headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
         return Ok(());
     };
-    let host = headers.get(HOST).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
     let origin_host = origin.split("://").nth(1).unwrap_or(origin);
     if origin == "null" || origin_host != host {
         return Err(ApiError::csrf());
@@ -196,7 +208,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
         Self {
             status,
             code,
@@ -207,7 +224,12 @@ impl ApiError {
         }
     }
     pub fn unauthorized() -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "请先登录", "sign in first")
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "请先登录",
+            "sign in first",
+        )
     }
     pub fn csrf() -> Self {
         Self::new(
@@ -221,10 +243,20 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", d.zh(), d.en())
     }
     pub fn not_found(what: &str) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("未找到：{what}"), format!("not found: {what}"))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("未找到：{what}"),
+            format!("not found: {what}"),
+        )
     }
     pub fn invalid(errs: FieldErrors) -> Self {
-        let zh = errs.0.iter().map(|e| e.message_zh.clone()).collect::<Vec<_>>().join("；");
+        let zh = errs
+            .0
+            .iter()
+            .map(|e| e.message_zh.clone())
+            .collect::<Vec<_>>()
+            .join("；");
         let en = errs.to_string();
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", zh, en);
         e.details = errs.0;
@@ -235,7 +267,12 @@ impl ApiError {
     }
     pub fn internal(msg: impl std::fmt::Display) -> Self {
         tracing::error!("internal error: {msg}");
-        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "服务器内部错误", "internal server error")
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "服务器内部错误",
+            "internal server error",
+        )
     }
     pub fn in_lang(mut self, lang: Lang) -> Self {
         self.lang = lang;
@@ -253,7 +290,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound(what) => ApiError::not_found(&what),
-            StoreError::Conflict { zh, en } => ApiError::new(StatusCode::CONFLICT, "conflict", zh, en),
+            StoreError::Conflict { zh, en } => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", zh, en)
+            }
             StoreError::Invalid(errs) => ApiError::invalid(errs),
             other => ApiError::internal(other),
         }

@@ -73,7 +73,9 @@ pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
 
 impl LoginLimiter {
     pub fn blocked(&self, key: &str) -> bool {
-        let Ok(mut m) = self.failures.lock() else { return false };
+        let Ok(mut m) = self.failures.lock() else {
+            return false;
+        };
         match m.get(key) {
             Some((n, since)) if since.elapsed() < LOGIN_WINDOW => *n >= LOGIN_MAX_FAILURES,
             Some(_) => {
@@ -119,7 +121,12 @@ pub fn search_doc(i: &ItemVersion) -> SearchDoc {
         body,
         department_id: i.department_id,
         item_type: i.doc.item_type.as_str().to_string(),
-        service_objects: i.doc.service_objects.iter().map(|o| o.as_str().to_string()).collect(),
+        service_objects: i
+            .doc
+            .service_objects
+            .iter()
+            .map(|o| o.as_str().to_string())
+            .collect(),
         life_events: i.doc.life_events.clone(),
     }
 }
@@ -127,7 +134,9 @@ pub fn search_doc(i: &ItemVersion) -> SearchDoc {
 async fn build_index(store: &Store) -> anyhow::Result<(i64, SearchIndex)> {
     let revision = store.catalog_revision().await?;
     let items = store.published_items().await?;
-    let index = tokio::task::spawn_blocking(move || SearchIndex::build(items.iter().map(search_doc))).await??;
+    let index =
+        tokio::task::spawn_blocking(move || SearchIndex::build(items.iter().map(search_doc)))
+            .await??;
     Ok((revision, index))
 }
 
@@ -164,7 +173,9 @@ impl AppState {
 
     /// Today in China Standard Time.
     pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now().with_timezone(&chrono_tz::Asia::Shanghai).date_naive()
+        chrono::Utc::now()
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .date_naive()
     }
 
     /// Runs the monthly guide audit if no instance has run it this month.
@@ -173,17 +184,30 @@ impl AppState {
         let today = self.today();
         let period = today.format("%Y-%m").to_string();
         let lease = "guide-audit-monthly";
-        if !self.store.try_lease(lease, &self.config.instance, 10 * 60 * 1000).await? {
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 10 * 60 * 1000)
+            .await?
+        {
             return Ok(false);
         }
         let ran = if self.store.scheduled_audit_done(&period).await? {
             false
         } else {
-            let run = self.store.run_audit("schedule", None, today, &self.calendar).await?;
-            tracing::info!(items = run.items, findings = run.findings, "monthly guide audit done");
+            let run = self
+                .store
+                .run_audit("schedule", None, today, &self.calendar)
+                .await?;
+            tracing::info!(
+                items = run.items,
+                findings = run.findings,
+                "monthly guide audit done"
+            );
             true
         };
-        self.store.release_lease(lease, &self.config.instance).await?;
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
         Ok(ran)
     }
 }
@@ -239,10 +263,13 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

@@ -1,4 +1,7 @@
 //! Server-rendered pages: the public guides and the catalogue administration.
+// Page handlers return a rendered error page as their `Err`; axum responses are
+// 128 bytes, which is fine on this path (once per request).
+#![allow(clippy::result_large_err)]
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -20,7 +23,9 @@ use tongban_store::catalog::ItemVersion;
 
 use crate::AppState;
 use crate::api::{self, AdminListParams, DepartmentRequest, FindingParams, SearchParams};
-use crate::http::{ApiError, LANG_COOKIE, Lang, MaybeSession, check_form_csrf, session_cookie, set_cookie};
+use crate::http::{
+    ApiError, LANG_COOKIE, Lang, MaybeSession, check_form_csrf, session_cookie, set_cookie,
+};
 use crate::views::*;
 
 pub fn routes() -> Router<AppState> {
@@ -36,9 +41,18 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/items/new", get(new_item_page).post(new_item_post))
         .route("/admin/items/{id}", get(admin_item_page))
         .route("/admin/items/{id}/edit", get(edit_page).post(edit_post))
-        .route("/admin/items/{id}/materials/new", get(material_new_page).post(material_new_post))
-        .route("/admin/items/{id}/materials/{idx}", get(material_page).post(material_post))
-        .route("/admin/items/{id}/materials/{idx}/delete", post(material_delete))
+        .route(
+            "/admin/items/{id}/materials/new",
+            get(material_new_page).post(material_new_post),
+        )
+        .route(
+            "/admin/items/{id}/materials/{idx}",
+            get(material_page).post(material_post),
+        )
+        .route(
+            "/admin/items/{id}/materials/{idx}/delete",
+            post(material_delete),
+        )
         .route("/admin/items/{id}/publish", post(publish_post))
         .route("/admin/items/{id}/delete", post(delete_post))
         .route("/admin/catalog/{code}", get(latest_redirect))
@@ -48,8 +62,14 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/audit/run", post(audit_run_post))
         .route("/admin/audit/findings/{id}/fix", post(fix_post))
         .route("/admin/audit/findings/{id}/verify", post(verify_post))
-        .route("/admin/departments", get(departments_page).post(department_create_post))
-        .route("/admin/departments/{id}", get(department_edit_page).post(department_update_post))
+        .route(
+            "/admin/departments",
+            get(departments_page).post(department_create_post),
+        )
+        .route(
+            "/admin/departments/{id}",
+            get(department_edit_page).post(department_update_post),
+        )
         .route("/admin/import", get(import_page).post(import_post))
 }
 
@@ -94,7 +114,9 @@ impl Page {
         match &self.session {
             Some(s) if s.actor.is_staff() => Ok((s, &s.actor)),
             Some(_) => Err(self.error(ApiError::denied(tongban_domain::auth::Denied::Role))),
-            None => Err(Redirect::to(&format!("/login?next={}", url_encode(&self.here))).into_response()),
+            None => Err(
+                Redirect::to(&format!("/login?next={}", url_encode(&self.here))).into_response(),
+            ),
         }
     }
     /// Checks the CSRF token of a form post.
@@ -143,7 +165,10 @@ struct MessagePage {
 
 async fn css() -> Response {
     (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "public, max-age=3600")],
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
         include_str!("../static/site.css"),
     )
         .into_response()
@@ -194,7 +219,11 @@ pub const LIFE_EVENTS: &[(&str, &str)] = &[
 ];
 
 async fn home(State(s): State<AppState>, page: Page) -> Result<Response, Response> {
-    let depts = s.store.departments().await.map_err(|e| store_err(&page, e))?;
+    let depts = s
+        .store
+        .departments()
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(HomePage {
         events: LIFE_EVENTS
             .iter()
@@ -221,13 +250,21 @@ struct SearchPage {
     hits: Vec<tongban_search::Hit>,
 }
 
-async fn search_page(State(s): State<AppState>, page: Page, Query(p): Query<SearchParams>) -> Result<Response, Response> {
+async fn search_page(
+    State(s): State<AppState>,
+    page: Page,
+    Query(p): Query<SearchParams>,
+) -> Result<Response, Response> {
     let r = s
         .search
         .current()
         .search(&p.to_query())
         .map_err(|e| page.error(ApiError::internal(e)))?;
-    let depts = s.store.departments().await.map_err(|e| store_err(&page, e))?;
+    let depts = s
+        .store
+        .departments()
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let lang = page.lang;
     let ty = p.item_type.as_deref().and_then(ItemType::parse);
     let obj = p.object.as_deref().and_then(ServiceObject::parse);
@@ -242,8 +279,18 @@ async fn search_page(State(s): State<AppState>, page: Page, Query(p): Query<Sear
                 selected: p.department == Some(d.id),
             })
             .collect(),
-        types: choices(ItemType::ALL, &ty.into_iter().collect::<Vec<_>>(), |v| v.as_str().into(), |v| lang.t(v.zh(), v.en()).into()),
-        objects: choices(ServiceObject::ALL, &obj.into_iter().collect::<Vec<_>>(), |v| v.as_str().into(), |v| lang.t(v.zh(), v.en()).into()),
+        types: choices(
+            ItemType::ALL,
+            &ty.into_iter().collect::<Vec<_>>(),
+            |v| v.as_str().into(),
+            |v| lang.t(v.zh(), v.en()).into(),
+        ),
+        objects: choices(
+            ServiceObject::ALL,
+            &obj.into_iter().collect::<Vec<_>>(),
+            |v| v.as_str().into(),
+            |v| lang.t(v.zh(), v.en()).into(),
+        ),
         total: r.total,
         words: r.words.join(" / "),
         hits: r.hits,
@@ -262,7 +309,11 @@ struct ItemPage {
     published: String,
 }
 
-async fn item_page(State(s): State<AppState>, page: Page, Path(code): Path<String>) -> Result<Response, Response> {
+async fn item_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> Result<Response, Response> {
     let item = s
         .store
         .published_item(&code)
@@ -325,12 +376,23 @@ async fn login_post(
                 Err(e) => return store_err(&page, e),
             };
             let target = if f.next.is_empty() || f.next == "/" {
-                if user.role == Role::Applicant { "/".to_string() } else { "/admin".to_string() }
+                if user.role == Role::Applicant {
+                    "/".to_string()
+                } else {
+                    "/admin".to_string()
+                }
             } else {
                 safe_next(Some(&f.next))
             };
             let mut resp = Redirect::to(&target).into_response();
-            set_cookie(&mut resp, session_cookie(&token, s.config.secure_cookies, tongban_store::accounts::SESSION_TTL_MS / 1000));
+            set_cookie(
+                &mut resp,
+                session_cookie(
+                    &token,
+                    s.config.secure_cookies,
+                    tongban_store::accounts::SESSION_TTL_MS / 1000,
+                ),
+            );
             resp
         }
         Err(e) => {
@@ -397,10 +459,18 @@ struct AdminItemsPage {
     can_import: bool,
 }
 
-async fn admin_home(State(s): State<AppState>, page: Page, Query(p): Query<AdminListParams>) -> Result<Response, Response> {
+async fn admin_home(
+    State(s): State<AppState>,
+    page: Page,
+    Query(p): Query<AdminListParams>,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
     let filter = or_err(&page, api::admin_filter(actor, &p).await)?;
-    let rows = s.store.admin_items(&filter).await.map_err(|e| store_err(&page, e))?;
+    let rows = s
+        .store
+        .admin_items(&filter)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let lang = page.lang;
     let st = p.status.as_deref().and_then(ItemStatus::parse);
     Ok(AdminItemsPage {
@@ -414,12 +484,20 @@ async fn admin_home(State(s): State<AppState>, page: Page, Query(p): Query<Admin
                 version: r.latest.version,
                 status: r.latest.status.as_str().into(),
                 status_label: lang.t(r.latest.status.zh(), r.latest.status.en()).into(),
-                live: r.published_version.map(|v| format!("v{v}")).unwrap_or_else(|| "—".into()),
+                live: r
+                    .published_version
+                    .map(|v| format!("v{v}"))
+                    .unwrap_or_else(|| "—".into()),
                 updated: fmt_time(r.latest.updated_at),
             })
             .collect(),
         q: p.q.clone().unwrap_or_default(),
-        statuses: choices(ItemStatus::ALL, &st.into_iter().collect::<Vec<_>>(), |v| v.as_str().into(), |v| lang.t(v.zh(), v.en()).into()),
+        statuses: choices(
+            ItemStatus::ALL,
+            &st.into_iter().collect::<Vec<_>>(),
+            |v| v.as_str().into(),
+            |v| lang.t(v.zh(), v.en()).into(),
+        ),
         can_create: actor.role == Role::CatalogAdmin,
         can_import: actor.may_import_catalog().is_ok(),
         c: page.chrome(),
@@ -448,25 +526,50 @@ struct NewItemForm {
     exercise_level: String,
 }
 
-async fn new_item_form(s: &AppState, page: &Page, f: &NewItemForm, errors: Vec<FieldError>) -> Result<Response, Response> {
+async fn new_item_form(
+    s: &AppState,
+    page: &Page,
+    f: &NewItemForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    let depts = s.store.departments().await.map_err(|e| store_err(page, e))?;
+    let depts = s
+        .store
+        .departments()
+        .await
+        .map_err(|e| store_err(page, e))?;
     let lang = page.lang;
     let level = ExerciseLevel::parse(&f.exercise_level).unwrap_or(ExerciseLevel::County);
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((
         status,
         NewItemPage {
             departments: depts
                 .iter()
-                .filter(|d| actor.may_manage_item(Scope { centre_path: &d.centre_path, department_id: d.id }).is_ok())
+                .filter(|d| {
+                    actor
+                        .may_manage_item(Scope {
+                            centre_path: &d.centre_path,
+                            department_id: d.id,
+                        })
+                        .is_ok()
+                })
                 .map(|d| Choice {
                     value: d.id.to_string(),
                     label: d.name.clone(),
                     selected: f.department_id == d.id.to_string(),
                 })
                 .collect(),
-            levels: choices(ExerciseLevel::ALL, &[level], |v| v.as_str().into(), |v| lang.t(v.zh(), v.en()).into()),
+            levels: choices(
+                ExerciseLevel::ALL,
+                &[level],
+                |v| v.as_str().into(),
+                |v| lang.t(v.zh(), v.en()).into(),
+            ),
             name: f.name.clone(),
             basic_code: f.basic_code.clone(),
             errors,
@@ -484,7 +587,11 @@ async fn new_item_page(State(s): State<AppState>, page: Page) -> Result<Response
     new_item_form(&s, &page, &NewItemForm::default(), vec![]).await
 }
 
-async fn new_item_post(State(s): State<AppState>, page: Page, Form(f): Form<NewItemForm>) -> Result<Response, Response> {
+async fn new_item_post(
+    State(s): State<AppState>,
+    page: Page,
+    Form(f): Form<NewItemForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let mut errs = FieldErrors::default();
     let dept = match f.department_id.parse::<i64>() {
@@ -495,7 +602,15 @@ async fn new_item_post(State(s): State<AppState>, page: Page, Form(f): Form<NewI
         errs.push(FieldError::required("department_id", "实施部门"));
         return new_item_form(&s, &page, &f, errs.0).await;
     };
-    or_err(&page, actor.may_manage_item(Scope { centre_path: &dept.centre_path, department_id: dept.id }).map_err(ApiError::from))?;
+    or_err(
+        &page,
+        actor
+            .may_manage_item(Scope {
+                centre_path: &dept.centre_path,
+                department_id: dept.id,
+            })
+            .map_err(ApiError::from),
+    )?;
     let basic = BasicCode::parse(&f.basic_code).map_err(|e| e.into_field("basic_code", "基本编码"));
     let level = ExerciseLevel::parse(&f.exercise_level);
     if f.name.trim().is_empty() {
@@ -507,12 +622,32 @@ async fn new_item_post(State(s): State<AppState>, page: Page, Form(f): Form<NewI
     let (Ok(basic), Some(level), true) = (basic, level, errs.is_empty()) else {
         return new_item_form(&s, &page, &f, errs.0).await;
     };
-    let agency = Agency { name: dept.name.clone(), credit_code: dept.credit_code.clone() };
-    let Some(doc) = ItemDoc::skeleton(f.name.trim(), agency, level, basic) else {
-        return new_item_form(&s, &page, &f, vec![FieldError::new("basic_code", "invalid", "无法生成实施编码", "cannot compose the implementation code")]).await;
+    let agency = Agency {
+        name: dept.name.clone(),
+        credit_code: dept.credit_code.clone(),
     };
-    match s.store.create_item(dept.id, &doc, Some(actor.user_id)).await {
-        Ok(item) => Ok(Redirect::to(&format!("/admin/items/{}?notice=created", item.id)).into_response()),
+    let Some(doc) = ItemDoc::skeleton(f.name.trim(), agency, level, basic) else {
+        return new_item_form(
+            &s,
+            &page,
+            &f,
+            vec![FieldError::new(
+                "basic_code",
+                "invalid",
+                "无法生成实施编码",
+                "cannot compose the implementation code",
+            )],
+        )
+        .await;
+    };
+    match s
+        .store
+        .create_item(dept.id, &doc, Some(actor.user_id))
+        .await
+    {
+        Ok(item) => {
+            Ok(Redirect::to(&format!("/admin/items/{}?notice=created", item.id)).into_response())
+        }
         Err(tongban_store::StoreError::Invalid(e)) => new_item_form(&s, &page, &f, e.0).await,
         Err(e) => Err(store_err(&page, e)),
     }
@@ -546,11 +681,23 @@ struct NoticeParam {
 
 fn notice_text(lang: Lang, key: Option<&str>) -> String {
     let (zh, en) = match key {
-        Some("created") => ("草稿已创建。请填写各项要素后发布。", "Draft created. Fill in the elements, then publish."),
+        Some("created") => (
+            "草稿已创建。请填写各项要素后发布。",
+            "Draft created. Fill in the elements, then publish.",
+        ),
         Some("saved") => ("草稿已保存。", "Draft saved."),
-        Some("published") => ("已发布，公开页面和搜索已更新。", "Published. The public page and search are updated."),
-        Some("new_version") => ("已根据在用版本新建草稿。", "A new draft was made from the live version."),
-        Some("retired") => ("事项已取消，不再公开。", "The item was retired and is no longer public."),
+        Some("published") => (
+            "已发布，公开页面和搜索已更新。",
+            "Published. The public page and search are updated.",
+        ),
+        Some("new_version") => (
+            "已根据在用版本新建草稿。",
+            "A new draft was made from the live version.",
+        ),
+        Some("retired") => (
+            "事项已取消，不再公开。",
+            "The item was retired and is no longer public.",
+        ),
         Some("audit_done") => ("核查完成。", "Audit finished."),
         Some("fixed") => ("已记录整改。", "Rectification recorded."),
         Some("verified") => ("已核验。", "Verified."),
@@ -560,21 +707,51 @@ fn notice_text(lang: Lang, key: Option<&str>) -> String {
     lang.t(zh, en).to_string()
 }
 
-async fn render_admin_item(s: &AppState, page: &Page, item: ItemVersion, errors: Vec<FieldError>, notice: String) -> Result<Response, Response> {
+async fn render_admin_item(
+    s: &AppState,
+    page: &Page,
+    item: ItemVersion,
+    errors: Vec<FieldError>,
+    notice: String,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    or_err(page, actor.may_view_catalog_admin(Scope { centre_path: &item.centre_path, department_id: item.department_id }).map_err(ApiError::from))?;
-    let can_manage = actor.may_manage_item(Scope { centre_path: &item.centre_path, department_id: item.department_id }).is_ok();
-    let versions = s.store.item_versions(&item.impl_code).await.map_err(|e| store_err(page, e))?;
+    or_err(
+        page,
+        actor
+            .may_view_catalog_admin(Scope {
+                centre_path: &item.centre_path,
+                department_id: item.department_id,
+            })
+            .map_err(ApiError::from),
+    )?;
+    let can_manage = actor
+        .may_manage_item(Scope {
+            centre_path: &item.centre_path,
+            department_id: item.department_id,
+        })
+        .is_ok();
+    let versions = s
+        .store
+        .item_versions(&item.impl_code)
+        .await
+        .map_err(|e| store_err(page, e))?;
     let has_draft = versions.iter().any(|v| v.status == ItemStatus::Draft);
     let lang = page.lang;
-    let ctx = AuditContext { today: s.today(), calendar: &s.calendar };
+    let ctx = AuditContext {
+        today: s.today(),
+        calendar: &s.calendar,
+    };
     let findings = audit_item(&item.doc, &VersionFacts::default(), &ctx)
         .into_iter()
         .map(|f| {
             (
                 f.severity.as_str().to_string(),
                 f.rule_id,
-                if lang == Lang::En { f.message_en } else { f.message_zh },
+                if lang == Lang::En {
+                    f.message_en
+                } else {
+                    f.message_zh
+                },
                 f.element,
             )
         })
@@ -592,7 +769,14 @@ async fn render_admin_item(s: &AppState, page: &Page, item: ItemVersion, errors:
         findings,
         versions: versions
             .iter()
-            .map(|v| (v.id, v.version, lang.t(v.status.zh(), v.status.en()).to_string(), v.published_at.map(fmt_time).unwrap_or_default()))
+            .map(|v| {
+                (
+                    v.id,
+                    v.version,
+                    lang.t(v.status.zh(), v.status.en()).to_string(),
+                    v.published_at.map(fmt_time).unwrap_or_default(),
+                )
+            })
             .collect(),
         errors,
         notice,
@@ -601,16 +785,42 @@ async fn render_admin_item(s: &AppState, page: &Page, item: ItemVersion, errors:
     .into_response())
 }
 
-async fn admin_item_page(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Query(n): Query<NoticeParam>) -> Result<Response, Response> {
+async fn admin_item_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Query(n): Query<NoticeParam>,
+) -> Result<Response, Response> {
     page.staff()?;
-    let item = s.store.item_version(id).await.map_err(|e| store_err(&page, e))?;
-    render_admin_item(&s, &page, item, vec![], notice_text(page.lang, n.notice.as_deref())).await
+    let item = s
+        .store
+        .item_version(id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    render_admin_item(
+        &s,
+        &page,
+        item,
+        vec![],
+        notice_text(page.lang, n.notice.as_deref()),
+    )
+    .await
 }
 
-async fn latest_redirect(State(s): State<AppState>, page: Page, Path(code): Path<String>) -> Result<Response, Response> {
+async fn latest_redirect(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+) -> Result<Response, Response> {
     page.staff()?;
-    let versions = s.store.item_versions(&code).await.map_err(|e| store_err(&page, e))?;
-    let v = versions.first().ok_or_else(|| page.error(ApiError::not_found(&code)))?;
+    let versions = s
+        .store
+        .item_versions(&code)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    let v = versions
+        .first()
+        .ok_or_else(|| page.error(ApiError::not_found(&code)))?;
     Ok(Redirect::to(&format!("/admin/items/{}", v.id)).into_response())
 }
 
@@ -639,17 +849,77 @@ struct EditPage {
 
 fn edit_page_view(page: &Page, id: i64, f: ItemForm, errors: Vec<FieldError>) -> Response {
     let lang = page.lang;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let sel = |v: &str, w: &str| v == w;
     let view = EditPage {
-        item_types: ItemType::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.item_type) }).collect(),
-        business_kinds: BusinessKind::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.business_kind) }).collect(),
-        levels: ExerciseLevel::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.exercise_level) }).collect(),
-        case_kinds: CaseKind::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.case_kind) }).collect(),
-        legal_units: DayUnit::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.legal_unit) }).collect(),
-        promised_units: DayUnit::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.promised_unit) }).collect(),
-        depths: OnlineDepth::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: sel(v.as_str(), &f.online_depth) }).collect(),
-        result_types: ResultType::ALL.iter().map(|v| Choice { value: v.code().to_string(), label: lang.t(v.zh(), v.en()).into(), selected: sel(&v.code().to_string(), &f.result_type) }).collect(),
+        item_types: ItemType::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.item_type),
+            })
+            .collect(),
+        business_kinds: BusinessKind::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.business_kind),
+            })
+            .collect(),
+        levels: ExerciseLevel::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.exercise_level),
+            })
+            .collect(),
+        case_kinds: CaseKind::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.case_kind),
+            })
+            .collect(),
+        legal_units: DayUnit::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.legal_unit),
+            })
+            .collect(),
+        promised_units: DayUnit::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.promised_unit),
+            })
+            .collect(),
+        depths: OnlineDepth::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.as_str().into(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(v.as_str(), &f.online_depth),
+            })
+            .collect(),
+        result_types: ResultType::ALL
+            .iter()
+            .map(|v| Choice {
+                value: v.code().to_string(),
+                label: lang.t(v.zh(), v.en()).into(),
+                selected: sel(&v.code().to_string(), &f.result_type),
+            })
+            .collect(),
         id,
         f,
         errors,
@@ -671,13 +941,27 @@ fn must_be_draft(page: &Page, item: &ItemVersion) -> Result<(), Response> {
     }
 }
 
-async fn edit_page(State(s): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, Response> {
+async fn edit_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
-    Ok(edit_page_view(&page, id, ItemForm::from_doc(&item.doc, item.updated_at), vec![]))
+    Ok(edit_page_view(
+        &page,
+        id,
+        ItemForm::from_doc(&item.doc, item.updated_at),
+        vec![],
+    ))
 }
 
-async fn edit_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<ItemForm>) -> Result<Response, Response> {
+async fn edit_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<ItemForm>,
+) -> Result<Response, Response> {
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
@@ -711,17 +995,78 @@ struct MaterialPage {
     trust: Vec<Choice>,
 }
 
-fn material_view(page: &Page, item: &ItemVersion, index: Option<usize>, f: MaterialForm, errors: Vec<FieldError>) -> Response {
+fn material_view(
+    page: &Page,
+    item: &ItemVersion,
+    index: Option<usize>,
+    f: MaterialForm,
+    errors: Vec<FieldError>,
+) -> Response {
     let lang = page.lang;
     let num = |all: &[u8], cur: &str, label: &dyn Fn(u8) -> String| -> Vec<Choice> {
-        all.iter().map(|c| Choice { value: c.to_string(), label: label(*c), selected: cur == c.to_string() }).collect()
+        all.iter()
+            .map(|c| Choice {
+                value: c.to_string(),
+                label: label(*c),
+                selected: cur == c.to_string(),
+            })
+            .collect()
     };
-    let types = num(&MaterialType::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(), &f.material_type, &|c| MaterialType::from_code(c).map(|v| lang.t(v.zh(), v.en()).to_string()).unwrap_or_default());
-    let sources = num(&MaterialSource::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(), &f.source, &|c| MaterialSource::from_code(c).map(|v| lang.t(v.zh(), v.en()).to_string()).unwrap_or_default());
-    let necessities = num(&Necessity::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(), &f.necessity, &|c| Necessity::from_code(c).map(|v| lang.t(v.zh(), v.en()).to_string()).unwrap_or_default());
-    let forms = num(&SubmitForm::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(), &f.submit_form, &|c| SubmitForm::from_code(c).map(|v| lang.t(v.zh(), v.en()).to_string()).unwrap_or_default());
-    let trust = TrustLevel::ALL.iter().map(|v| Choice { value: v.as_str().into(), label: lang.t(v.zh(), v.en()).into(), selected: f.trust_level == v.as_str() }).collect();
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let types = num(
+        &MaterialType::ALL
+            .iter()
+            .map(|v| v.code())
+            .collect::<Vec<_>>(),
+        &f.material_type,
+        &|c| {
+            MaterialType::from_code(c)
+                .map(|v| lang.t(v.zh(), v.en()).to_string())
+                .unwrap_or_default()
+        },
+    );
+    let sources = num(
+        &MaterialSource::ALL
+            .iter()
+            .map(|v| v.code())
+            .collect::<Vec<_>>(),
+        &f.source,
+        &|c| {
+            MaterialSource::from_code(c)
+                .map(|v| lang.t(v.zh(), v.en()).to_string())
+                .unwrap_or_default()
+        },
+    );
+    let necessities = num(
+        &Necessity::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(),
+        &f.necessity,
+        &|c| {
+            Necessity::from_code(c)
+                .map(|v| lang.t(v.zh(), v.en()).to_string())
+                .unwrap_or_default()
+        },
+    );
+    let forms = num(
+        &SubmitForm::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(),
+        &f.submit_form,
+        &|c| {
+            SubmitForm::from_code(c)
+                .map(|v| lang.t(v.zh(), v.en()).to_string())
+                .unwrap_or_default()
+        },
+    );
+    let trust = TrustLevel::ALL
+        .iter()
+        .map(|v| Choice {
+            value: v.as_str().into(),
+            label: lang.t(v.zh(), v.en()).into(),
+            selected: f.trust_level == v.as_str(),
+        })
+        .collect();
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     let action = match index {
         Some(i) => format!("/admin/items/{}/materials/{i}", item.id),
         None => format!("/admin/items/{}/materials/new", item.id),
@@ -747,7 +1092,11 @@ fn material_view(page: &Page, item: &ItemVersion, index: Option<usize>, f: Mater
         .into_response()
 }
 
-async fn material_new_page(State(s): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, Response> {
+async fn material_new_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
     let f = MaterialForm {
@@ -760,7 +1109,13 @@ async fn material_new_page(State(s): State<AppState>, page: Page, Path(id): Path
     Ok(material_view(&page, &item, None, f, vec![]))
 }
 
-async fn save_material(s: &AppState, page: &Page, item: ItemVersion, index: Option<usize>, f: MaterialForm) -> Result<Response, Response> {
+async fn save_material(
+    s: &AppState,
+    page: &Page,
+    item: ItemVersion,
+    index: Option<usize>,
+    f: MaterialForm,
+) -> Result<Response, Response> {
     let base = index.and_then(|i| item.doc.materials.get(i));
     let m = match f.to_material(base) {
         Ok(m) => m,
@@ -772,36 +1127,65 @@ async fn save_material(s: &AppState, page: &Page, item: ItemVersion, index: Opti
         Some(_) => return Err(page.error(ApiError::not_found("material"))),
         None => doc.materials.push(m),
     }
-    match s.store.update_draft(item.id, &doc, f.updated_at.parse().ok()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/admin/items/{}?notice=saved", item.id)).into_response()),
+    match s
+        .store
+        .update_draft(item.id, &doc, f.updated_at.parse().ok())
+        .await
+    {
+        Ok(_) => {
+            Ok(Redirect::to(&format!("/admin/items/{}?notice=saved", item.id)).into_response())
+        }
         Err(tongban_store::StoreError::Invalid(e)) => Ok(material_view(page, &item, index, f, e.0)),
         Err(e) => Err(store_err(page, e)),
     }
 }
 
-async fn material_new_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<MaterialForm>) -> Result<Response, Response> {
+async fn material_new_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<MaterialForm>,
+) -> Result<Response, Response> {
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
     save_material(&s, &page, item, None, f).await
 }
 
-async fn material_page(State(s): State<AppState>, page: Page, Path((id, idx)): Path<(i64, usize)>) -> Result<Response, Response> {
+async fn material_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, idx)): Path<(i64, usize)>,
+) -> Result<Response, Response> {
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
-    let m = item.doc.materials.get(idx).ok_or_else(|| page.error(ApiError::not_found("material")))?;
+    let m = item
+        .doc
+        .materials
+        .get(idx)
+        .ok_or_else(|| page.error(ApiError::not_found("material")))?;
     let f = MaterialForm::from_material(m, item.updated_at);
     Ok(material_view(&page, &item, Some(idx), f, vec![]))
 }
 
-async fn material_post(State(s): State<AppState>, page: Page, Path((id, idx)): Path<(i64, usize)>, Form(f): Form<MaterialForm>) -> Result<Response, Response> {
+async fn material_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, idx)): Path<(i64, usize)>,
+    Form(f): Form<MaterialForm>,
+) -> Result<Response, Response> {
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
     save_material(&s, &page, item, Some(idx), f).await
 }
 
-async fn material_delete(State(s): State<AppState>, page: Page, Path((id, idx)): Path<(i64, usize)>, Form(f): Form<MaterialForm>) -> Result<Response, Response> {
+async fn material_delete(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, idx)): Path<(i64, usize)>,
+    Form(f): Form<MaterialForm>,
+) -> Result<Response, Response> {
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
     must_be_draft(&page, &item)?;
@@ -810,24 +1194,47 @@ async fn material_delete(State(s): State<AppState>, page: Page, Path((id, idx)):
         return Err(page.error(ApiError::not_found("material")));
     }
     doc.materials.remove(idx);
-    s.store.update_draft(id, &doc, f.updated_at.parse().ok()).await.map_err(|e| store_err(&page, e))?;
+    s.store
+        .update_draft(id, &doc, f.updated_at.parse().ok())
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to(&format!("/admin/items/{id}?notice=saved")).into_response())
 }
 
-async fn publish_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn publish_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let uid = actor.user_id;
     managed(&s, &page, id).await?;
-    s.store.publish(id, Some(uid)).await.map_err(|e| store_err(&page, e))?;
+    s.store
+        .publish(id, Some(uid))
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let _ = s.refresh_search().await;
     Ok(Redirect::to(&format!("/admin/items/{id}?notice=published")).into_response())
 }
 
-async fn delete_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn delete_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
-    s.store.delete_draft(id).await.map_err(|e| store_err(&page, e))?;
-    let versions = s.store.item_versions(&item.impl_code).await.map_err(|e| store_err(&page, e))?;
+    s.store
+        .delete_draft(id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    let versions = s
+        .store
+        .item_versions(&item.impl_code)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(match versions.first() {
         Some(v) => Redirect::to(&format!("/admin/items/{}", v.id)),
         None => Redirect::to("/admin"),
@@ -837,25 +1244,58 @@ async fn delete_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>,
 
 async fn code_scope_check(s: &AppState, page: &Page, code: &str) -> Result<ItemVersion, Response> {
     let (_, actor) = page.staff()?;
-    let versions = s.store.item_versions(code).await.map_err(|e| store_err(page, e))?;
-    let latest = versions.into_iter().next().ok_or_else(|| page.error(ApiError::not_found(code)))?;
-    or_err(page, actor.may_manage_item(Scope { centre_path: &latest.centre_path, department_id: latest.department_id }).map_err(ApiError::from))?;
+    let versions = s
+        .store
+        .item_versions(code)
+        .await
+        .map_err(|e| store_err(page, e))?;
+    let latest = versions
+        .into_iter()
+        .next()
+        .ok_or_else(|| page.error(ApiError::not_found(code)))?;
+    or_err(
+        page,
+        actor
+            .may_manage_item(Scope {
+                centre_path: &latest.centre_path,
+                department_id: latest.department_id,
+            })
+            .map_err(ApiError::from),
+    )?;
     Ok(latest)
 }
 
-async fn new_version_post(State(s): State<AppState>, page: Page, Path(code): Path<String>, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn new_version_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let uid = actor.user_id;
     code_scope_check(&s, &page, &code).await?;
-    let v = s.store.new_version(&code, Some(uid)).await.map_err(|e| store_err(&page, e))?;
+    let v = s
+        .store
+        .new_version(&code, Some(uid))
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to(&format!("/admin/items/{}?notice=new_version", v.id)).into_response())
 }
 
-async fn retire_post(State(s): State<AppState>, page: Page, Path(code): Path<String>, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn retire_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(code): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let uid = actor.user_id;
     code_scope_check(&s, &page, &code).await?;
-    let v = s.store.retire(&code, Some(uid)).await.map_err(|e| store_err(&page, e))?;
+    let v = s
+        .store
+        .retire(&code, Some(uid))
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let _ = s.refresh_search().await;
     Ok(Redirect::to(&format!("/admin/items/{}?notice=retired", v.id)).into_response())
 }
@@ -903,26 +1343,54 @@ struct AuditQuery {
     notice: Option<String>,
 }
 
-async fn audit_page(State(s): State<AppState>, page: Page, Query(q): Query<AuditQuery>) -> Result<Response, Response> {
+async fn audit_page(
+    State(s): State<AppState>,
+    page: Page,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    let status = q.status.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "open".into());
-    let params = FindingParams { status: Some(status.clone()), item: q.item.clone(), department: None, rule: None };
+    let status = q
+        .status
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "open".into());
+    let params = FindingParams {
+        status: Some(status.clone()),
+        item: q.item.clone(),
+        department: None,
+        rule: None,
+    };
     let filter = or_err(&page, api::finding_filter(actor, &params))?;
-    let rows = s.store.findings(&filter).await.map_err(|e| store_err(&page, e))?;
+    let rows = s
+        .store
+        .findings(&filter)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let all = s
         .store
-        .findings(&FindingFilter { status: None, ..filter.clone() })
+        .findings(&FindingFilter {
+            status: None,
+            ..filter.clone()
+        })
         .await
         .map_err(|e| store_err(&page, e))?;
     let count = |st: FindingStatus| all.iter().filter(|f| f.status == st).count();
     let lang = page.lang;
-    let runs = s.store.audit_runs(1).await.map_err(|e| store_err(&page, e))?;
+    let runs = s
+        .store
+        .audit_runs(1)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let last_run = match runs.first() {
         Some(r) => format!(
             "{}{}（{}）：{} {} {}，{} {}，{} {}",
             lang.t("最近一次核查：", "Last run: "),
             fmt_time(r.finished_at),
-            if r.trigger == "schedule" { lang.t("每月自动", "monthly schedule") } else { lang.t("手动", "manual") },
+            if r.trigger == "schedule" {
+                lang.t("每月自动", "monthly schedule")
+            } else {
+                lang.t("手动", "manual")
+            },
             r.items,
             lang.t("个事项，发现", "items, findings"),
             r.findings,
@@ -937,10 +1405,16 @@ async fn audit_page(State(s): State<AppState>, page: Page, Query(q): Query<Audit
         rows: rows
             .into_iter()
             .map(|f| {
-                let scope = Scope { centre_path: &f.centre_path, department_id: f.department_id };
+                let scope = Scope {
+                    centre_path: &f.centre_path,
+                    department_id: f.department_id,
+                };
                 FindingRow {
-                    can_fix: f.status == FindingStatus::Open && actor.may_fix_finding(scope).is_ok(),
-                    can_verify: f.status == FindingStatus::Fixed && actor.may_verify_finding(scope).is_ok() && f.fixed_by != Some(actor.user_id),
+                    can_fix: f.status == FindingStatus::Open
+                        && actor.may_fix_finding(scope).is_ok(),
+                    can_verify: f.status == FindingStatus::Fixed
+                        && actor.may_verify_finding(scope).is_ok()
+                        && f.fixed_by != Some(actor.user_id),
                     id: f.id,
                     impl_code: f.impl_code,
                     item_name: f.item_name,
@@ -949,7 +1423,11 @@ async fn audit_page(State(s): State<AppState>, page: Page, Query(q): Query<Audit
                     severity: f.severity.as_str().into(),
                     severity_label: lang.t(f.severity.zh(), f.severity.as_str()).into(),
                     element: f.element,
-                    message: if lang == Lang::En { f.message_en } else { f.message_zh },
+                    message: if lang == Lang::En {
+                        f.message_en
+                    } else {
+                        f.message_zh
+                    },
                     fix_note: f.fix_note,
                     status_label: lang.t(f.status.zh(), f.status.as_str()).into(),
                 }
@@ -960,7 +1438,13 @@ async fn audit_page(State(s): State<AppState>, page: Page, Query(q): Query<Audit
         verified: count(FindingStatus::Verified),
         rules: RULES
             .iter()
-            .map(|r| (r.id.to_string(), lang.t(r.severity.zh(), r.severity.as_str()).to_string(), lang.t(r.title_zh, r.title_en).to_string()))
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    lang.t(r.severity.zh(), r.severity.as_str()).to_string(),
+                    lang.t(r.title_zh, r.title_en).to_string(),
+                )
+            })
             .collect(),
         last_run,
         status,
@@ -972,10 +1456,17 @@ async fn audit_page(State(s): State<AppState>, page: Page, Query(q): Query<Audit
     .into_response())
 }
 
-async fn audit_run_post(State(s): State<AppState>, page: Page, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn audit_run_post(
+    State(s): State<AppState>,
+    page: Page,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     or_err(&page, actor.may_audit().map_err(ApiError::from))?;
-    s.store.run_audit("manual", Some(actor.user_id), s.today(), &s.calendar).await.map_err(|e| store_err(&page, e))?;
+    s.store
+        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/admin/audit?notice=audit_done").into_response())
 }
 
@@ -986,19 +1477,51 @@ struct FixForm {
     note: String,
 }
 
-async fn fix_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<FixForm>) -> Result<Response, Response> {
+async fn fix_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<FixForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
-    or_err(&page, actor.may_fix_finding(Scope { centre_path: &finding.centre_path, department_id: finding.department_id }).map_err(ApiError::from))?;
-    s.store.mark_finding_fixed(id, actor.user_id, &f.note).await.map_err(|e| store_err(&page, e))?;
+    or_err(
+        &page,
+        actor
+            .may_fix_finding(Scope {
+                centre_path: &finding.centre_path,
+                department_id: finding.department_id,
+            })
+            .map_err(ApiError::from),
+    )?;
+    s.store
+        .mark_finding_fixed(id, actor.user_id, &f.note)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/admin/audit?notice=fixed").into_response())
 }
 
-async fn verify_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<CsrfForm>) -> Result<Response, Response> {
+async fn verify_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
-    or_err(&page, actor.may_verify_finding(Scope { centre_path: &finding.centre_path, department_id: finding.department_id }).map_err(ApiError::from))?;
-    s.store.verify_finding(id, actor.user_id).await.map_err(|e| store_err(&page, e))?;
+    or_err(
+        &page,
+        actor
+            .may_verify_finding(Scope {
+                centre_path: &finding.centre_path,
+                department_id: finding.department_id,
+            })
+            .map_err(ApiError::from),
+    )?;
+    s.store
+        .verify_finding(id, actor.user_id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/admin/audit?status=fixed&notice=verified").into_response())
 }
 
@@ -1028,14 +1551,33 @@ struct DeptForm {
     address: String,
 }
 
-async fn departments_view(s: &AppState, page: &Page, edit_id: i64, form: DeptForm, errors: Vec<FieldError>, notice: String) -> Result<Response, Response> {
+async fn departments_view(
+    s: &AppState,
+    page: &Page,
+    edit_id: i64,
+    form: DeptForm,
+    errors: Vec<FieldError>,
+    notice: String,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    let all = s.store.departments().await.map_err(|e| store_err(page, e))?;
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let all = s
+        .store
+        .departments()
+        .await
+        .map_err(|e| store_err(page, e))?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((
         status,
         DepartmentsPage {
-            departments: all.into_iter().filter(|d| d.centre_path.starts_with(&actor.centre_path)).map(Into::into).collect(),
+            departments: all
+                .into_iter()
+                .filter(|d| d.centre_path.starts_with(&actor.centre_path))
+                .map(Into::into)
+                .collect(),
             can_edit: actor.may_administer_system().is_ok(),
             edit_id,
             form,
@@ -1047,14 +1589,34 @@ async fn departments_view(s: &AppState, page: &Page, edit_id: i64, form: DeptFor
         .into_response())
 }
 
-async fn departments_page(State(s): State<AppState>, page: Page, Query(n): Query<NoticeParam>) -> Result<Response, Response> {
-    departments_view(&s, &page, 0, DeptForm::default(), vec![], notice_text(page.lang, n.notice.as_deref())).await
+async fn departments_page(
+    State(s): State<AppState>,
+    page: Page,
+    Query(n): Query<NoticeParam>,
+) -> Result<Response, Response> {
+    departments_view(
+        &s,
+        &page,
+        0,
+        DeptForm::default(),
+        vec![],
+        notice_text(page.lang, n.notice.as_deref()),
+    )
+    .await
 }
 
-async fn department_edit_page(State(s): State<AppState>, page: Page, Path(id): Path<i64>) -> Result<Response, Response> {
+async fn department_edit_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
     or_err(&page, actor.may_administer_system().map_err(ApiError::from))?;
-    let d = s.store.department(id).await.map_err(|e| store_err(&page, e))?;
+    let d = s
+        .store
+        .department(id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     let form = DeptForm {
         csrf: String::new(),
         name: d.name,
@@ -1066,7 +1628,12 @@ async fn department_edit_page(State(s): State<AppState>, page: Page, Path(id): P
     departments_view(&s, &page, id, form, vec![], String::new()).await
 }
 
-async fn save_department(s: &AppState, page: &Page, id: Option<i64>, f: DeptForm) -> Result<Response, Response> {
+async fn save_department(
+    s: &AppState,
+    page: &Page,
+    id: Option<i64>,
+    f: DeptForm,
+) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     or_err(page, actor.may_administer_system().map_err(ApiError::from))?;
     let req = DepartmentRequest {
@@ -1078,7 +1645,9 @@ async fn save_department(s: &AppState, page: &Page, id: Option<i64>, f: DeptForm
     };
     let input = match req.parse() {
         Ok(i) => i,
-        Err(e) => return departments_view(s, page, id.unwrap_or(0), f, e.details, String::new()).await,
+        Err(e) => {
+            return departments_view(s, page, id.unwrap_or(0), f, e.details, String::new()).await;
+        }
     };
     let r = match id {
         Some(id) => s.store.update_department(id, &input).await,
@@ -1086,16 +1655,27 @@ async fn save_department(s: &AppState, page: &Page, id: Option<i64>, f: DeptForm
     };
     match r {
         Ok(_) => Ok(Redirect::to("/admin/departments?notice=dept_saved").into_response()),
-        Err(tongban_store::StoreError::Invalid(e)) => departments_view(s, page, id.unwrap_or(0), f, e.0, String::new()).await,
+        Err(tongban_store::StoreError::Invalid(e)) => {
+            departments_view(s, page, id.unwrap_or(0), f, e.0, String::new()).await
+        }
         Err(e) => Err(store_err(page, e)),
     }
 }
 
-async fn department_create_post(State(s): State<AppState>, page: Page, Form(f): Form<DeptForm>) -> Result<Response, Response> {
+async fn department_create_post(
+    State(s): State<AppState>,
+    page: Page,
+    Form(f): Form<DeptForm>,
+) -> Result<Response, Response> {
     save_department(&s, &page, None, f).await
 }
 
-async fn department_update_post(State(s): State<AppState>, page: Page, Path(id): Path<i64>, Form(f): Form<DeptForm>) -> Result<Response, Response> {
+async fn department_update_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<DeptForm>,
+) -> Result<Response, Response> {
     save_department(&s, &page, Some(id), f).await
 }
 
@@ -1110,10 +1690,19 @@ struct ImportPage {
 async fn import_page(page: Page) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
     or_err(&page, actor.may_import_catalog().map_err(ApiError::from))?;
-    Ok(ImportPage { c: page.chrome(), errors: vec![], notice: String::new() }.into_response())
+    Ok(ImportPage {
+        c: page.chrome(),
+        errors: vec![],
+        notice: String::new(),
+    }
+    .into_response())
 }
 
-async fn import_post(State(s): State<AppState>, page: Page, mut mp: Multipart) -> Result<Response, Response> {
+async fn import_post(
+    State(s): State<AppState>,
+    page: Page,
+    mut mp: Multipart,
+) -> Result<Response, Response> {
     let mut csrf = String::new();
     let mut text = String::new();
     while let Ok(Some(field)) = mp.next_field().await {
@@ -1140,9 +1729,22 @@ async fn import_post(State(s): State<AppState>, page: Page, mut mp: Multipart) -
                 page.t("新增部门", "departments created"),
                 r.departments_created
             );
-            Ok(ImportPage { c: page.chrome(), errors: vec![], notice }.into_response())
+            Ok(ImportPage {
+                c: page.chrome(),
+                errors: vec![],
+                notice,
+            }
+            .into_response())
         }
-        Err(tongban_store::StoreError::Invalid(e)) => Ok((StatusCode::UNPROCESSABLE_ENTITY, ImportPage { c: page.chrome(), errors: e.0, notice: String::new() }).into_response()),
+        Err(tongban_store::StoreError::Invalid(e)) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            ImportPage {
+                c: page.chrome(),
+                errors: e.0,
+                notice: String::new(),
+            },
+        )
+            .into_response()),
         Err(e) => Err(store_err(&page, e)),
     }
 }

@@ -48,7 +48,9 @@ pub fn url_encode(s: &str) -> String {
     let mut o = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => o.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                o.push(b as char)
+            }
             _ => o.push_str(&format!("%{b:02X}")),
         }
     }
@@ -97,14 +99,22 @@ fn limit_text(l: &Option<TimeLimit>, lang: Lang) -> String {
                 Lang::Zh => l.zh(),
                 Lang::En => l.en(),
             };
-            if l.explanation.is_empty() { base } else { format!("{base}（{}）", l.explanation) }
+            if l.explanation.is_empty() {
+                base
+            } else {
+                format!("{base}（{}）", l.explanation)
+            }
         }
         None => lang.t("未设定", "not set").to_string(),
     }
 }
 
 fn or_dash(s: &str) -> String {
-    if s.trim().is_empty() { "—".to_string() } else { s.to_string() }
+    if s.trim().is_empty() {
+        "—".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 impl GuideView {
@@ -112,8 +122,16 @@ impl GuideView {
         let t = |zh: &str, en: &str| lang.t(zh, en).to_string();
         let pick = |zh: &'static str, en: &'static str| lang.t(zh, en).to_string();
         let row = |label: String, value: String| Row { label, value };
-        let objects: Vec<String> = doc.service_objects.iter().map(|o| pick(o.zh(), o.en())).collect();
-        let forms: Vec<String> = doc.handling_forms.iter().map(|o| pick(o.zh(), o.en())).collect();
+        let objects: Vec<String> = doc
+            .service_objects
+            .iter()
+            .map(|o| pick(o.zh(), o.en()))
+            .collect();
+        let forms: Vec<String> = doc
+            .handling_forms
+            .iter()
+            .map(|o| pick(o.zh(), o.en()))
+            .collect();
         let basis: Vec<String> = doc
             .legal_basis
             .iter()
@@ -145,12 +163,24 @@ impl GuideView {
             .special_procedures
             .iter()
             .map(|s| match s.max_days {
-                Some(d) => format!("{}（{}{}）", s.name, d, t("个工作日以内", " working days at most")),
+                Some(d) => format!(
+                    "{}（{}{}）",
+                    s.name,
+                    d,
+                    t("个工作日以内", " working days at most")
+                ),
                 None => s.name.clone(),
             })
             .collect();
         let fee = if doc.fee.charged {
-            format!("{}；{}：{}；{}：{}", t("收费", "Charged"), t("依据", "basis"), or_dash(&doc.fee.basis), t("标准", "standard"), or_dash(&doc.fee.standard))
+            format!(
+                "{}；{}：{}；{}：{}",
+                t("收费", "Charged"),
+                t("依据", "basis"),
+                or_dash(&doc.fee.basis),
+                t("标准", "standard"),
+                or_dash(&doc.fee.standard)
+            )
         } else {
             t("不收费", "Free of charge")
         };
@@ -159,12 +189,25 @@ impl GuideView {
         } else if doc.onsite_visits_explanation.is_empty() {
             format!("{}{}", doc.onsite_visits, t("次", " visit(s)"))
         } else {
-            format!("{}{}（{}）", doc.onsite_visits, t("次", " visit(s)"), doc.onsite_visits_explanation)
+            format!(
+                "{}{}（{}）",
+                doc.onsite_visits,
+                t("次", " visit(s)"),
+                doc.onsite_visits_explanation
+            )
         };
         let result = {
-            let mut s = format!("{}：{}", pick(doc.result.result_type.zh(), doc.result.result_type.en()), or_dash(&doc.result.name));
+            let mut s = format!(
+                "{}：{}",
+                pick(doc.result.result_type.zh(), doc.result.result_type.en()),
+                or_dash(&doc.result.name)
+            );
             if !doc.result.licence_type.is_empty() {
-                s.push_str(&format!("（{}：{}）", t("证照类型", "licence type"), doc.result.licence_type));
+                s.push_str(&format!(
+                    "（{}：{}）",
+                    t("证照类型", "licence type"),
+                    doc.result.licence_type
+                ));
             }
             s
         };
@@ -173,29 +216,62 @@ impl GuideView {
                 title: t("基本信息", "Basic information"),
                 rows: vec![
                     row(t("事项名称", "Name"), doc.name.clone()),
-                    row(t("事项类型", "Type"), pick(doc.item_type.zh(), doc.item_type.en())),
-                    row(t("业务办理项", "Business"), pick(doc.business_kind.zh(), doc.business_kind.en())),
+                    row(
+                        t("事项类型", "Type"),
+                        pick(doc.item_type.zh(), doc.item_type.en()),
+                    ),
+                    row(
+                        t("业务办理项", "Business"),
+                        pick(doc.business_kind.zh(), doc.business_kind.en()),
+                    ),
                     row(t("基本编码", "Basic code"), doc.basic_code.to_string()),
-                    row(t("实施编码", "Implementation code"), doc.impl_code.to_string()),
-                    row(t("实施主体", "Implementing agency"), format!("{}（{}）", doc.agency.name, doc.agency.credit_code)),
-                    row(t("行使层级", "Level"), pick(doc.exercise_level.zh(), doc.exercise_level.en())),
+                    row(
+                        t("实施编码", "Implementation code"),
+                        doc.impl_code.to_string(),
+                    ),
+                    row(
+                        t("实施主体", "Implementing agency"),
+                        format!("{}（{}）", doc.agency.name, doc.agency.credit_code),
+                    ),
+                    row(
+                        t("行使层级", "Level"),
+                        pick(doc.exercise_level.zh(), doc.exercise_level.en()),
+                    ),
                     row(t("服务对象", "For"), objects.join("、")),
                     row(t("设定依据", "Legal basis"), or_dash(&basis.join("\n"))),
                 ],
             },
             Section {
                 title: t("受理条件", "Conditions"),
-                rows: vec![row(t("受理条件", "Who may apply"), or_dash(&doc.acceptance_conditions))],
+                rows: vec![row(
+                    t("受理条件", "Who may apply"),
+                    or_dash(&doc.acceptance_conditions),
+                )],
             },
             Section {
                 title: t("办理时限与方式", "Time limits and how to apply"),
                 rows: vec![
-                    row(t("办件类型", "Case type"), pick(doc.case_kind.zh(), doc.case_kind.en())),
-                    row(t("法定办结时限", "Legal time limit"), limit_text(&doc.legal_limit, lang)),
-                    row(t("承诺办结时限", "Promised time limit"), limit_text(&doc.promised_limit, lang)),
-                    row(t("特别程序", "Special procedures"), or_dash(&specials.join("；"))),
+                    row(
+                        t("办件类型", "Case type"),
+                        pick(doc.case_kind.zh(), doc.case_kind.en()),
+                    ),
+                    row(
+                        t("法定办结时限", "Legal time limit"),
+                        limit_text(&doc.legal_limit, lang),
+                    ),
+                    row(
+                        t("承诺办结时限", "Promised time limit"),
+                        limit_text(&doc.promised_limit, lang),
+                    ),
+                    row(
+                        t("特别程序", "Special procedures"),
+                        or_dash(&specials.join("；")),
+                    ),
                     row(t("到办事现场次数", "Visits in person"), visits.clone()),
-                    row(t("网上办理深度", "Online depth"), pick(doc.online_depth.zh(), doc.online_depth.en())),
+                    row(
+                        t("网上办理深度", "Online depth"),
+                        pick(doc.online_depth.zh(), doc.online_depth.en()),
+                    ),
                     row(t("办理形式", "Ways to apply"), forms.join("、")),
                     row(t("办理流程", "Steps"), or_dash(&steps.join("\n"))),
                 ],
@@ -207,7 +283,10 @@ impl GuideView {
                     row(t("办理地点", "Where"), or_dash(&doc.location)),
                     row(t("办理时间", "When"), or_dash(&doc.office_hours)),
                     row(t("咨询电话", "Enquiries"), or_dash(&doc.consult_phone)),
-                    row(t("监督投诉电话", "Complaints"), or_dash(&doc.complaint_phone)),
+                    row(
+                        t("监督投诉电话", "Complaints"),
+                        or_dash(&doc.complaint_phone),
+                    ),
                 ],
             },
             Section {
@@ -223,14 +302,36 @@ impl GuideView {
                 index: i,
                 name: m.name.clone(),
                 kind: pick(m.material_type.zh(), m.material_type.en()),
-                source: m.source.map(|s| pick(s.zh(), s.en())).unwrap_or_else(|| "—".into()),
-                necessity: m.necessity.map(|s| pick(s.zh(), s.en())).unwrap_or_else(|| "—".into()),
-                form: m.submit_form.map(|s| pick(s.zh(), s.en())).unwrap_or_else(|| "—".into()),
-                copies: format!("{}{} / {}{}", t("原件", "originals "), m.originals, t("复印件", "copies "), m.copies),
+                source: m
+                    .source
+                    .map(|s| pick(s.zh(), s.en()))
+                    .unwrap_or_else(|| "—".into()),
+                necessity: m
+                    .necessity
+                    .map(|s| pick(s.zh(), s.en()))
+                    .unwrap_or_else(|| "—".into()),
+                form: m
+                    .submit_form
+                    .map(|s| pick(s.zh(), s.en()))
+                    .unwrap_or_else(|| "—".into()),
+                copies: format!(
+                    "{}{} / {}{}",
+                    t("原件", "originals "),
+                    m.originals,
+                    t("复印件", "copies "),
+                    m.copies
+                ),
                 standard: or_dash(&m.acceptance_standard),
                 notes: m.filling_notes.clone(),
                 exempt: if m.exempt {
-                    format!("{}{}", t("免提交，由平台从以下来源获取：", "Not needed: fetched from "), m.data_source)
+                    format!(
+                        "{}{}",
+                        t(
+                            "免提交，由平台从以下来源获取：",
+                            "Not needed: fetched from "
+                        ),
+                        m.data_source
+                    )
                 } else {
                     String::new()
                 },
@@ -256,7 +357,12 @@ pub struct Choice {
     pub selected: bool,
 }
 
-pub fn choices<T: Copy + PartialEq>(all: &[T], selected: &[T], value: impl Fn(T) -> String, label: impl Fn(T) -> String) -> Vec<Choice> {
+pub fn choices<T: Copy + PartialEq>(
+    all: &[T],
+    selected: &[T],
+    value: impl Fn(T) -> String,
+    label: impl Fn(T) -> String,
+) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice {
             value: value(*v),
@@ -312,13 +418,29 @@ pub struct ItemForm {
 }
 
 fn on(s: &str) -> String {
-    if s.is_empty() { String::new() } else { "on".into() }
+    if s.is_empty() {
+        String::new()
+    } else {
+        "on".into()
+    }
 }
 
 impl ItemForm {
     pub fn from_doc(doc: &ItemDoc, updated_at: i64) -> Self {
-        let has = |o: ServiceObject| if doc.service_objects.contains(&o) { "on".to_string() } else { String::new() };
-        let hf = |f: HandlingForm| if doc.handling_forms.contains(&f) { "on".to_string() } else { String::new() };
+        let has = |o: ServiceObject| {
+            if doc.service_objects.contains(&o) {
+                "on".to_string()
+            } else {
+                String::new()
+            }
+        };
+        let hf = |f: HandlingForm| {
+            if doc.handling_forms.contains(&f) {
+                "on".to_string()
+            } else {
+                String::new()
+            }
+        };
         Self {
             csrf: String::new(),
             updated_at: updated_at.to_string(),
@@ -328,7 +450,14 @@ impl ItemForm {
             legal_basis: doc
                 .legal_basis
                 .iter()
-                .map(|b| format!("{} | {} | {} | {}", b.law_name, b.doc_number, b.article, b.text).trim_end_matches([' ', '|']).to_string())
+                .map(|b| {
+                    format!(
+                        "{} | {} | {} | {}",
+                        b.law_name, b.doc_number, b.article, b.text
+                    )
+                    .trim_end_matches([' ', '|'])
+                    .to_string()
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             exercise_level: doc.exercise_level.as_str().into(),
@@ -339,7 +468,13 @@ impl ItemForm {
             process_steps: doc
                 .process_steps
                 .iter()
-                .map(|s| if s.description.is_empty() { s.name.clone() } else { format!("{} | {}", s.name, s.description) })
+                .map(|s| {
+                    if s.description.is_empty() {
+                        s.name.clone()
+                    } else {
+                        format!("{} | {}", s.name, s.description)
+                    }
+                })
                 .collect::<Vec<_>>()
                 .join("\n"),
             case_kind: doc.case_kind.as_str().into(),
@@ -352,19 +487,49 @@ impl ItemForm {
                 })
                 .collect::<Vec<_>>()
                 .join("\n"),
-            legal_days: doc.legal_limit.as_ref().map(|l| l.days.to_string()).unwrap_or_default(),
-            legal_unit: doc.legal_limit.as_ref().map(|l| l.unit.as_str()).unwrap_or("working_days").into(),
-            legal_explanation: doc.legal_limit.as_ref().map(|l| l.explanation.clone()).unwrap_or_default(),
-            promised_days: doc.promised_limit.as_ref().map(|l| l.days.to_string()).unwrap_or_default(),
-            promised_unit: doc.promised_limit.as_ref().map(|l| l.unit.as_str()).unwrap_or("working_days").into(),
-            promised_explanation: doc.promised_limit.as_ref().map(|l| l.explanation.clone()).unwrap_or_default(),
+            legal_days: doc
+                .legal_limit
+                .as_ref()
+                .map(|l| l.days.to_string())
+                .unwrap_or_default(),
+            legal_unit: doc
+                .legal_limit
+                .as_ref()
+                .map(|l| l.unit.as_str())
+                .unwrap_or("working_days")
+                .into(),
+            legal_explanation: doc
+                .legal_limit
+                .as_ref()
+                .map(|l| l.explanation.clone())
+                .unwrap_or_default(),
+            promised_days: doc
+                .promised_limit
+                .as_ref()
+                .map(|l| l.days.to_string())
+                .unwrap_or_default(),
+            promised_unit: doc
+                .promised_limit
+                .as_ref()
+                .map(|l| l.unit.as_str())
+                .unwrap_or("working_days")
+                .into(),
+            promised_explanation: doc
+                .promised_limit
+                .as_ref()
+                .map(|l| l.explanation.clone())
+                .unwrap_or_default(),
             onsite_visits: doc.onsite_visits.to_string(),
             onsite_visits_explanation: doc.onsite_visits_explanation.clone(),
             online_depth: doc.online_depth.as_str().into(),
             form_window: hf(HandlingForm::Window),
             form_online: hf(HandlingForm::Online),
             form_post: hf(HandlingForm::Post),
-            fee_charged: if doc.fee.charged { "on".into() } else { String::new() },
+            fee_charged: if doc.fee.charged {
+                "on".into()
+            } else {
+                String::new()
+            },
             fee_basis: doc.fee.basis.clone(),
             fee_standard: doc.fee.standard.clone(),
             location: doc.location.clone(),
@@ -375,8 +540,14 @@ impl ItemForm {
             result_name: doc.result.name.clone(),
             licence_type: doc.result.licence_type.clone(),
             life_events: doc.life_events.join("，"),
-            planned_effective_date: doc.planned_effective_date.map(|d| d.to_string()).unwrap_or_default(),
-            planned_cancel_date: doc.planned_cancel_date.map(|d| d.to_string()).unwrap_or_default(),
+            planned_effective_date: doc
+                .planned_effective_date
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
+            planned_cancel_date: doc
+                .planned_cancel_date
+                .map(|d| d.to_string())
+                .unwrap_or_default(),
         }
     }
 
@@ -402,7 +573,12 @@ impl ItemForm {
             .map(|l| {
                 let p: Vec<&str> = l.split('|').map(str::trim).collect();
                 LegalBasis {
-                    law_name: p.first().copied().unwrap_or_default().trim_matches(['《', '》']).to_string(),
+                    law_name: p
+                        .first()
+                        .copied()
+                        .unwrap_or_default()
+                        .trim_matches(['《', '》'])
+                        .to_string(),
                     doc_number: p.get(1).copied().unwrap_or_default().to_string(),
                     article: p.get(2).copied().unwrap_or_default().to_string(),
                     text: p.get(3).copied().unwrap_or_default().to_string(),
@@ -421,8 +597,14 @@ impl ItemForm {
         d.acceptance_conditions = self.acceptance_conditions.trim().to_string();
         d.process_steps = lines(&self.process_steps)
             .map(|l| match l.split_once('|') {
-                Some((n, desc)) => ProcessStep { name: n.trim().into(), description: desc.trim().into() },
-                None => ProcessStep { name: l.into(), description: String::new() },
+                Some((n, desc)) => ProcessStep {
+                    name: n.trim().into(),
+                    description: desc.trim().into(),
+                },
+                None => ProcessStep {
+                    name: l.into(),
+                    description: String::new(),
+                },
             })
             .collect();
         match CaseKind::parse(&self.case_kind) {
@@ -433,20 +615,44 @@ impl ItemForm {
         for (i, l) in lines(&self.special_procedures).enumerate() {
             match l.split_once('|') {
                 Some((n, days)) => match days.trim().parse::<u32>() {
-                    Ok(d) => specials.push(SpecialProcedure { name: n.trim().into(), max_days: Some(d) }),
+                    Ok(d) => specials.push(SpecialProcedure {
+                        name: n.trim().into(),
+                        max_days: Some(d),
+                    }),
                     Err(_) => e.push(FieldError::new(
                         "special_procedures",
                         "not_a_number",
                         format!("特别程序第{}行的天数“{}”不是整数", i + 1, days.trim()),
-                        format!("special procedure line {}: {:?} is not a whole number of days", i + 1, days.trim()),
+                        format!(
+                            "special procedure line {}: {:?} is not a whole number of days",
+                            i + 1,
+                            days.trim()
+                        ),
                     )),
                 },
-                None => specials.push(SpecialProcedure { name: l.into(), max_days: None }),
+                None => specials.push(SpecialProcedure {
+                    name: l.into(),
+                    max_days: None,
+                }),
             }
         }
         d.special_procedures = specials;
-        d.legal_limit = limit(&self.legal_days, &self.legal_unit, &self.legal_explanation, "legal_days", "法定办结时限", &mut e);
-        d.promised_limit = limit(&self.promised_days, &self.promised_unit, &self.promised_explanation, "promised_days", "承诺办结时限", &mut e);
+        d.legal_limit = limit(
+            &self.legal_days,
+            &self.legal_unit,
+            &self.legal_explanation,
+            "legal_days",
+            "法定办结时限",
+            &mut e,
+        );
+        d.promised_limit = limit(
+            &self.promised_days,
+            &self.promised_unit,
+            &self.promised_explanation,
+            "promised_days",
+            "承诺办结时限",
+            &mut e,
+        );
         match self.onsite_visits.trim().parse::<u32>() {
             Ok(v) if v <= 10 => d.onsite_visits = v,
             _ => e.push(FieldError::new(
@@ -479,7 +685,13 @@ impl ItemForm {
         d.office_hours = self.office_hours.trim().into();
         d.consult_phone = self.consult_phone.trim().into();
         d.complaint_phone = self.complaint_phone.trim().into();
-        match self.result_type.trim().parse::<u8>().ok().and_then(ResultType::from_code) {
+        match self
+            .result_type
+            .trim()
+            .parse::<u8>()
+            .ok()
+            .and_then(ResultType::from_code)
+        {
             Some(v) => d.result.result_type = v,
             None => e.push(bad_choice("result_type", "结果类型")),
         }
@@ -492,8 +704,18 @@ impl ItemForm {
             .filter(|s| !s.is_empty())
             .map(String::from)
             .collect();
-        d.planned_effective_date = date(&self.planned_effective_date, "planned_effective_date", "计划生效日期", &mut e);
-        d.planned_cancel_date = date(&self.planned_cancel_date, "planned_cancel_date", "计划取消日期", &mut e);
+        d.planned_effective_date = date(
+            &self.planned_effective_date,
+            "planned_effective_date",
+            "计划生效日期",
+            &mut e,
+        );
+        d.planned_cancel_date = date(
+            &self.planned_cancel_date,
+            "planned_cancel_date",
+            "计划取消日期",
+            &mut e,
+        );
         if e.is_empty()
             && let Err(more) = d.check_saveable()
         {
@@ -508,7 +730,12 @@ fn lines(s: &str) -> impl Iterator<Item = &str> {
 }
 
 fn bad_choice(field: &str, zh: &str) -> FieldError {
-    FieldError::new(field, "bad_choice", format!("请选择{zh}"), format!("choose a value for {field}"))
+    FieldError::new(
+        field,
+        "bad_choice",
+        format!("请选择{zh}"),
+        format!("choose a value for {field}"),
+    )
 }
 
 fn date(s: &str, field: &str, zh: &str, e: &mut FieldErrors) -> Option<NaiveDate> {
@@ -519,30 +746,56 @@ fn date(s: &str, field: &str, zh: &str, e: &mut FieldErrors) -> Option<NaiveDate
     match NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         Ok(d) => Some(d),
         Err(_) => {
-            e.push(FieldError::new(field, "bad_date", format!("{zh}应为年-月-日，如2026-01-31"), format!("{field} must be a date like 2026-01-31")));
+            e.push(FieldError::new(
+                field,
+                "bad_date",
+                format!("{zh}应为年-月-日，如2026-01-31"),
+                format!("{field} must be a date like 2026-01-31"),
+            ));
             None
         }
     }
 }
 
-fn limit(days: &str, unit: &str, explanation: &str, field: &str, zh: &str, e: &mut FieldErrors) -> Option<TimeLimit> {
+fn limit(
+    days: &str,
+    unit: &str,
+    explanation: &str,
+    field: &str,
+    zh: &str,
+    e: &mut FieldErrors,
+) -> Option<TimeLimit> {
     let days = days.trim();
     if days.is_empty() {
         return None;
     }
     let Ok(n) = days.parse::<u32>() else {
-        e.push(FieldError::new(field, "not_a_number", format!("{zh}应为整数天数"), format!("{field} must be a whole number of days")));
+        e.push(FieldError::new(
+            field,
+            "not_a_number",
+            format!("{zh}应为整数天数"),
+            format!("{field} must be a whole number of days"),
+        ));
         return None;
     };
     if n > 3650 {
-        e.push(FieldError::new(field, "too_large", format!("{zh}不能超过3650天"), format!("{field} must be at most 3650")));
+        e.push(FieldError::new(
+            field,
+            "too_large",
+            format!("{zh}不能超过3650天"),
+            format!("{field} must be at most 3650"),
+        ));
         return None;
     }
     let Some(unit) = DayUnit::parse(unit) else {
         e.push(bad_choice(field, zh));
         return None;
     };
-    Some(TimeLimit { days: n, unit, explanation: explanation.trim().into() })
+    Some(TimeLimit {
+        days: n,
+        unit,
+        explanation: explanation.trim().into(),
+    })
 }
 
 /// The material edit form.
@@ -574,8 +827,14 @@ impl MaterialForm {
             name: m.name.clone(),
             material_type: m.material_type.code().to_string(),
             source: m.source.map(|s| s.code().to_string()).unwrap_or_default(),
-            necessity: m.necessity.map(|s| s.code().to_string()).unwrap_or_default(),
-            submit_form: m.submit_form.map(|s| s.code().to_string()).unwrap_or_default(),
+            necessity: m
+                .necessity
+                .map(|s| s.code().to_string())
+                .unwrap_or_default(),
+            submit_form: m
+                .submit_form
+                .map(|s| s.code().to_string())
+                .unwrap_or_default(),
             originals: m.originals.to_string(),
             copies: m.copies.to_string(),
             paper_size: m.paper_size.clone(),
@@ -583,18 +842,28 @@ impl MaterialForm {
             filling_notes: m.filling_notes.clone(),
             exempt: if m.exempt { "on".into() } else { String::new() },
             data_source: m.data_source.clone(),
-            trust_level: m.trust_level.map(|t| t.as_str().to_string()).unwrap_or_default(),
+            trust_level: m
+                .trust_level
+                .map(|t| t.as_str().to_string())
+                .unwrap_or_default(),
         }
     }
 
     pub fn to_material(&self, base: Option<&Material>) -> Result<Material, FieldErrors> {
         let mut e = FieldErrors::default();
-        let mut m = base.cloned().unwrap_or_else(|| Material::new("", MaterialType::Other));
+        let mut m = base
+            .cloned()
+            .unwrap_or_else(|| Material::new("", MaterialType::Other));
         m.name = self.name.trim().into();
         if m.name.is_empty() {
             e.push(FieldError::required("name", "材料名称"));
         }
-        match self.material_type.parse::<u8>().ok().and_then(MaterialType::from_code) {
+        match self
+            .material_type
+            .parse::<u8>()
+            .ok()
+            .and_then(MaterialType::from_code)
+        {
             Some(v) => m.material_type = v,
             None => e.push(bad_choice("material_type", "材料类型")),
         }
@@ -609,7 +878,12 @@ impl MaterialForm {
             match v.trim().parse::<u32>() {
                 Ok(n) if n <= 99 => *slot = n,
                 _ if v.trim().is_empty() => *slot = 0,
-                _ => e.push(FieldError::new(field, "not_a_number", format!("{zh}应为0到99的整数"), format!("{field} must be a whole number from 0 to 99"))),
+                _ => e.push(FieldError::new(
+                    field,
+                    "not_a_number",
+                    format!("{zh}应为0到99的整数"),
+                    format!("{field} must be a whole number from 0 to 99"),
+                )),
             }
         }
         m.paper_size = self.paper_size.trim().into();
@@ -625,6 +899,10 @@ impl MaterialForm {
 /// Formats a UTC millisecond timestamp in China Standard Time.
 pub fn fmt_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).format("%Y-%m-%d %H:%M").to_string())
+        .map(|t| {
+            t.with_timezone(&chrono_tz::Asia::Shanghai)
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
         .unwrap_or_default()
 }

@@ -33,14 +33,23 @@ async fn search_follows_changes_made_by_another_instance() {
             .find(|i| i.doc.name == "出生医学证明首次签发")
             .expect("demo item");
         store.retire(&item.impl_code, None).await.expect("retire");
-        assert!(a.refresh_search().await.expect("refresh a"), "{backend}: a sees a change");
-        assert!(b.refresh_search().await.expect("refresh b"), "{backend}: b sees a change");
+        assert!(
+            a.refresh_search().await.expect("refresh a"),
+            "{backend}: a sees a change"
+        );
+        assert!(
+            b.refresh_search().await.expect("refresh b"),
+            "{backend}: b sees a change"
+        );
         let hits = b.search.current().search(&query).expect("search");
         assert!(
             hits.hits.iter().all(|h| h.code != item.impl_code),
             "{backend}: retired item still found by the other instance"
         );
-        assert!(!b.refresh_search().await.expect("refresh"), "{backend}: no change, no rebuild");
+        assert!(
+            !b.refresh_search().await.expect("refresh"),
+            "{backend}: no change, no rebuild"
+        );
     }
 }
 
@@ -52,11 +61,19 @@ async fn monthly_audit_runs_once_across_instances() {
         let b = AppState::new(store.clone(), config("b")).await.expect("b");
         let (ra, rb) = tokio::join!(a.monthly_audit_tick(), b.monthly_audit_tick());
         let ran = [ra.expect("tick a"), rb.expect("tick b")];
-        assert_eq!(ran.iter().filter(|r| **r).count(), 1, "{backend}: ran {ran:?}");
+        assert_eq!(
+            ran.iter().filter(|r| **r).count(),
+            1,
+            "{backend}: ran {ran:?}"
+        );
         // Later ticks in the same month do nothing.
         assert!(!a.monthly_audit_tick().await.expect("tick"), "{backend}");
         assert!(!b.monthly_audit_tick().await.expect("tick"), "{backend}");
         let runs = store.audit_runs(10).await.expect("runs");
-        assert_eq!(runs.iter().filter(|r| r.trigger == "schedule").count(), 1, "{backend}");
+        assert_eq!(
+            runs.iter().filter(|r| r.trigger == "schedule").count(),
+            1,
+            "{backend}"
+        );
     }
 }
