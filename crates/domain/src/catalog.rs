@@ -7,6 +7,13 @@ use serde::{Deserialize, Serialize};
 use crate::codes::{BasicCode, CreditCode, ImplCode};
 use crate::error::{FieldError, FieldErrors};
 
+/// A value of a closed code list: its stable key (as sent by forms and JSON) and labels.
+pub trait Labelled: Copy + 'static {
+    fn key(self) -> String;
+    fn label_zh(self) -> &'static str;
+    fn label_en(self) -> &'static str;
+}
+
 /// Declares a closed code list with a stable JSON name and labels in both languages.
 macro_rules! code_list {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $json:literal, $zh:literal, $en:literal;)+ }) => {
@@ -30,6 +37,11 @@ macro_rules! code_list {
             pub fn parse(s: &str) -> Option<Self> {
                 match s { $($json => Some($name::$variant),)+ _ => None }
             }
+        }
+        impl Labelled for $name {
+            fn key(self) -> String { self.as_str().to_string() }
+            fn label_zh(self) -> &'static str { self.zh() }
+            fn label_en(self) -> &'static str { self.en() }
         }
     };
 }
@@ -57,6 +69,11 @@ macro_rules! numeric_code_list {
             pub fn from_code(c: u8) -> Option<Self> {
                 match c { $($code => Some($name::$variant),)+ _ => None }
             }
+        }
+        impl Labelled for $name {
+            fn key(self) -> String { self.code().to_string() }
+            fn label_zh(self) -> &'static str { self.zh() }
+            fn label_en(self) -> &'static str { self.en() }
         }
         impl From<$name> for u8 {
             fn from(v: $name) -> u8 { v.code() }

@@ -10,7 +10,6 @@ use tantivy::schema::{
     Field, IndexRecordOption, STORED, STRING, Schema, TantivyDocument, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::snippet::SnippetGenerator;
 use tantivy::tokenizer::{LowerCaser, TextAnalyzer, TokenStream};
 use tantivy::{Index, IndexReader, Term, doc};
 
@@ -102,6 +101,37 @@ pub fn segment(text: &str) -> Vec<String> {
     out
 }
 
+/// Everyday names people search with, and the official wording guides use.
+const SYNONYMS: &[(&str, &str)] = &[
+    ("社保卡", "社会保障卡"),
+    ("社保", "社会保险"),
+    ("医保", "医疗保险"),
+    ("公积金", "住房公积金"),
+    ("身份证", "居民身份证"),
+    ("户口本", "户口簿"),
+    ("出生证", "出生医学证明"),
+    ("准生证", "生育登记"),
+    ("开公司", "企业设立登记"),
+    ("办执照", "营业执照"),
+    ("上学", "入学"),
+    ("领证", "结婚登记"),
+];
+
+/// Segments a query and adds the official wording of everyday names in it.
+pub fn query_words(text: &str) -> Vec<String> {
+    let mut words = segment(text);
+    for (everyday, official) in SYNONYMS {
+        if text.contains(everyday) && !text.contains(official) {
+            for w in segment(official) {
+                if !words.contains(&w) {
+                    words.push(w);
+                }
+            }
+        }
+    }
+    words
+}
+
 impl SearchIndex {
     pub fn build(docs: impl IntoIterator<Item = SearchDoc>) -> Result<Self, SearchError> {
         let mut sb = Schema::builder();
@@ -182,7 +212,7 @@ impl SearchIndex {
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let words = segment(&q.text);
+        let words = query_words(&q.text);
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let has_text = !words.is_empty();
         if has_text {
@@ -219,16 +249,6 @@ impl SearchIndex {
                 Count,
             ),
         )?;
-        let (mut name_gen, mut body_gen) = if has_text {
-            let tq = self.text_query(&words);
-            let mut n = SnippetGenerator::create(&searcher, &*tq, self.f.name)?;
-            n.set_max_num_chars(200);
-            let mut b = SnippetGenerator::create(&searcher, &*tq, self.f.body)?;
-            b.set_max_num_chars(120);
-            (Some(n), Some(b))
-        } else {
-            (None, None)
-        };
         let mut hits = Vec::with_capacity(top.len());
         for (score, addr) in top {
             let d: TantivyDocument = searcher.doc(addr)?;
@@ -239,16 +259,11 @@ impl SearchIndex {
                     .to_string()
             };
             let name = get(self.f.name);
-            let name_html = match name_gen.as_mut() {
-                Some(g) => {
-                    let s = g.snippet_from_doc(&d).to_html();
-                    if s.is_empty() { escape(&name) } else { s }
-                }
-                None => escape(&name),
-            };
-            let snippet_html = match body_gen.as_mut() {
-                Some(g) => g.snippet_from_doc(&d).to_html(),
-                None => String::new(),
+            let name_html = highlight(&name, &words);
+            let snippet_html = if has_text {
+                snippet(&get(self.f.body), &words, 80)
+            } else {
+                String::new()
             };
             hits.push(Hit {
                 code: get(self.f.code),
@@ -261,6 +276,81 @@ impl SearchIndex {
         let _ = &self.index;
         Ok(SearchResults { total, hits, words })
     }
+}
+
+/// Marks every occurrence of the query words in `text` with `<b>`, longest
+/// words first, without overlaps; the rest is HTML-escaped. Works on
+/// characters, so it never depends on tokenizer offsets.
+pub fn highlight(text: &str, words: &[String]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut marked = vec![false; chars.len()];
+    let mut sorted: Vec<Vec<char>> = words
+        .iter()
+        .map(|w| w.chars().collect::<Vec<char>>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    sorted.sort_by_key(|w| std::cmp::Reverse(w.len()));
+    let lower: Vec<char> = chars
+        .iter()
+        .map(|c| c.to_lowercase().next().unwrap_or(*c))
+        .collect();
+    for w in &sorted {
+        let mut i = 0;
+        while i + w.len() <= lower.len() {
+            if lower[i..i + w.len()] == w[..] && !marked[i..i + w.len()].iter().any(|m| *m) {
+                marked[i..i + w.len()].iter_mut().for_each(|m| *m = true);
+                i += w.len();
+            } else {
+                i += 1;
+            }
+        }
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut open = false;
+    for (c, m) in chars.iter().zip(&marked) {
+        if *m && !open {
+            out.push_str("<b>");
+            open = true;
+        } else if !*m && open {
+            out.push_str("</b>");
+            open = false;
+        }
+        out.push_str(&escape(&c.to_string()));
+    }
+    if open {
+        out.push_str("</b>");
+    }
+    out
+}
+
+/// A passage of at most `max_chars` characters around the first query word
+/// found in `text`, highlighted; empty when no word occurs.
+pub fn snippet(text: &str, words: &[String], max_chars: usize) -> String {
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| if c == '\n' { ' ' } else { c })
+        .collect();
+    let lower: String = chars
+        .iter()
+        .map(|c| c.to_lowercase().next().unwrap_or(*c))
+        .collect();
+    let first = words
+        .iter()
+        .filter_map(|w| lower.find(w.as_str()).map(|b| lower[..b].chars().count()))
+        .min();
+    let Some(pos) = first else {
+        return String::new();
+    };
+    let start = pos.saturating_sub(max_chars / 4);
+    let end = (start + max_chars).min(chars.len());
+    let mut passage: String = chars[start..end].iter().collect();
+    if start > 0 {
+        passage.insert(0, '…');
+    }
+    if end < chars.len() {
+        passage.push('…');
+    }
+    highlight(&passage, words)
 }
 
 /// Minimal HTML escaping for text placed in markup.
@@ -404,6 +494,51 @@ mod tests {
             !w.iter().any(|x| x.chars().count() == 1 && x == "营"),
             "{w:?}"
         );
+    }
+
+    #[test]
+    fn everyday_names_find_official_wording() {
+        let ix = SearchIndex::build(vec![d(
+            "S",
+            "社会保障卡申领",
+            "",
+            4,
+            "public_service",
+            "natural_person",
+        )])
+        .expect("index builds");
+        let r = ix
+            .search(&SearchQuery {
+                text: "社保卡".into(),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(codes(&r), ["S"], "{:?}", r.words);
+    }
+
+    #[test]
+    fn highlighting_marks_words_and_escapes_the_rest() {
+        let w = vec![
+            "出生".to_string(),
+            "证明".to_string(),
+            "出生证明".to_string(),
+        ];
+        assert_eq!(
+            highlight("出生医学证明<x>", &w),
+            "<b>出生</b>医学<b>证明</b>&lt;x&gt;"
+        );
+        assert_eq!(highlight("出生证明", &w), "<b>出生证明</b>");
+        let s = snippet(
+            &format!("{}营业执照{}", "甲".repeat(100), "乙".repeat(100)),
+            &["营业执照".into()],
+            40,
+        );
+        assert!(
+            s.starts_with('…') && s.ends_with('…') && s.contains("<b>营业执照</b>"),
+            "{s}"
+        );
+        assert_eq!(snippet("无关内容", &["营业执照".into()], 40), "");
     }
 
     #[test]

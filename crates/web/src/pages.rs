@@ -266,8 +266,6 @@ async fn search_page(
         .await
         .map_err(|e| store_err(&page, e))?;
     let lang = page.lang;
-    let ty = p.item_type.as_deref().and_then(ItemType::parse);
-    let obj = p.object.as_deref().and_then(ServiceObject::parse);
     Ok(SearchPage {
         q: p.q.clone().unwrap_or_default(),
         event: p.event.clone().unwrap_or_default(),
@@ -279,17 +277,15 @@ async fn search_page(
                 selected: p.department == Some(d.id),
             })
             .collect(),
-        types: choices(
+        types: options(
             ItemType::ALL,
-            &ty.into_iter().collect::<Vec<_>>(),
-            |v| v.as_str().into(),
-            |v| lang.t(v.zh(), v.en()).into(),
+            p.item_type.as_deref().unwrap_or_default(),
+            lang,
         ),
-        objects: choices(
+        objects: options(
             ServiceObject::ALL,
-            &obj.into_iter().collect::<Vec<_>>(),
-            |v| v.as_str().into(),
-            |v| lang.t(v.zh(), v.en()).into(),
+            p.object.as_deref().unwrap_or_default(),
+            lang,
         ),
         total: r.total,
         words: r.words.join(" / "),
@@ -472,7 +468,6 @@ async fn admin_home(
         .await
         .map_err(|e| store_err(&page, e))?;
     let lang = page.lang;
-    let st = p.status.as_deref().and_then(ItemStatus::parse);
     Ok(AdminItemsPage {
         rows: rows
             .into_iter()
@@ -492,11 +487,10 @@ async fn admin_home(
             })
             .collect(),
         q: p.q.clone().unwrap_or_default(),
-        statuses: choices(
+        statuses: options(
             ItemStatus::ALL,
-            &st.into_iter().collect::<Vec<_>>(),
-            |v| v.as_str().into(),
-            |v| lang.t(v.zh(), v.en()).into(),
+            p.status.as_deref().unwrap_or_default(),
+            lang,
         ),
         can_create: actor.role == Role::CatalogAdmin,
         can_import: actor.may_import_catalog().is_ok(),
@@ -564,12 +558,7 @@ async fn new_item_form(
                     selected: f.department_id == d.id.to_string(),
                 })
                 .collect(),
-            levels: choices(
-                ExerciseLevel::ALL,
-                &[level],
-                |v| v.as_str().into(),
-                |v| lang.t(v.zh(), v.en()).into(),
-            ),
+            levels: options(ExerciseLevel::ALL, level.as_str(), lang),
             name: f.name.clone(),
             basic_code: f.basic_code.clone(),
             errors,
@@ -854,72 +843,15 @@ fn edit_page_view(page: &Page, id: i64, f: ItemForm, errors: Vec<FieldError>) ->
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let sel = |v: &str, w: &str| v == w;
     let view = EditPage {
-        item_types: ItemType::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.item_type),
-            })
-            .collect(),
-        business_kinds: BusinessKind::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.business_kind),
-            })
-            .collect(),
-        levels: ExerciseLevel::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.exercise_level),
-            })
-            .collect(),
-        case_kinds: CaseKind::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.case_kind),
-            })
-            .collect(),
-        legal_units: DayUnit::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.legal_unit),
-            })
-            .collect(),
-        promised_units: DayUnit::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.promised_unit),
-            })
-            .collect(),
-        depths: OnlineDepth::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.as_str().into(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(v.as_str(), &f.online_depth),
-            })
-            .collect(),
-        result_types: ResultType::ALL
-            .iter()
-            .map(|v| Choice {
-                value: v.code().to_string(),
-                label: lang.t(v.zh(), v.en()).into(),
-                selected: sel(&v.code().to_string(), &f.result_type),
-            })
-            .collect(),
+        item_types: options(ItemType::ALL, &f.item_type, lang),
+        business_kinds: options(BusinessKind::ALL, &f.business_kind, lang),
+        levels: options(ExerciseLevel::ALL, &f.exercise_level, lang),
+        case_kinds: options(CaseKind::ALL, &f.case_kind, lang),
+        legal_units: options(DayUnit::ALL, &f.legal_unit, lang),
+        promised_units: options(DayUnit::ALL, &f.promised_unit, lang),
+        depths: options(OnlineDepth::ALL, &f.online_depth, lang),
+        result_types: options(ResultType::ALL, &f.result_type, lang),
         id,
         f,
         errors,
@@ -1003,65 +935,11 @@ fn material_view(
     errors: Vec<FieldError>,
 ) -> Response {
     let lang = page.lang;
-    let num = |all: &[u8], cur: &str, label: &dyn Fn(u8) -> String| -> Vec<Choice> {
-        all.iter()
-            .map(|c| Choice {
-                value: c.to_string(),
-                label: label(*c),
-                selected: cur == c.to_string(),
-            })
-            .collect()
-    };
-    let types = num(
-        &MaterialType::ALL
-            .iter()
-            .map(|v| v.code())
-            .collect::<Vec<_>>(),
-        &f.material_type,
-        &|c| {
-            MaterialType::from_code(c)
-                .map(|v| lang.t(v.zh(), v.en()).to_string())
-                .unwrap_or_default()
-        },
-    );
-    let sources = num(
-        &MaterialSource::ALL
-            .iter()
-            .map(|v| v.code())
-            .collect::<Vec<_>>(),
-        &f.source,
-        &|c| {
-            MaterialSource::from_code(c)
-                .map(|v| lang.t(v.zh(), v.en()).to_string())
-                .unwrap_or_default()
-        },
-    );
-    let necessities = num(
-        &Necessity::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(),
-        &f.necessity,
-        &|c| {
-            Necessity::from_code(c)
-                .map(|v| lang.t(v.zh(), v.en()).to_string())
-                .unwrap_or_default()
-        },
-    );
-    let forms = num(
-        &SubmitForm::ALL.iter().map(|v| v.code()).collect::<Vec<_>>(),
-        &f.submit_form,
-        &|c| {
-            SubmitForm::from_code(c)
-                .map(|v| lang.t(v.zh(), v.en()).to_string())
-                .unwrap_or_default()
-        },
-    );
-    let trust = TrustLevel::ALL
-        .iter()
-        .map(|v| Choice {
-            value: v.as_str().into(),
-            label: lang.t(v.zh(), v.en()).into(),
-            selected: f.trust_level == v.as_str(),
-        })
-        .collect();
+    let types = options(MaterialType::ALL, &f.material_type, lang);
+    let sources = options(MaterialSource::ALL, &f.source, lang);
+    let necessities = options(Necessity::ALL, &f.necessity, lang);
+    let forms = options(SubmitForm::ALL, &f.submit_form, lang);
+    let trust = options(TrustLevel::ALL, &f.trust_level, lang);
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {

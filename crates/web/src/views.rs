@@ -357,17 +357,13 @@ pub struct Choice {
     pub selected: bool,
 }
 
-pub fn choices<T: Copy + PartialEq>(
-    all: &[T],
-    selected: &[T],
-    value: impl Fn(T) -> String,
-    label: impl Fn(T) -> String,
-) -> Vec<Choice> {
+/// The options of a select for a code list, with the current key selected.
+pub fn options<T: Labelled>(all: &[T], current: &str, lang: Lang) -> Vec<Choice> {
     all.iter()
         .map(|v| Choice {
-            value: value(*v),
-            label: label(*v),
-            selected: selected.contains(v),
+            value: v.key(),
+            label: lang.t(v.label_zh(), v.label_en()).to_string(),
+            selected: v.key() == current,
         })
         .collect()
 }
