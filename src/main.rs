@@ -6,7 +6,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tongban_domain::calendar::WorkCalendar;
 use tongban_store::Store;
 use tongban_store::audit::{FindingFilter, FindingStatus};
 
@@ -75,6 +74,31 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Working-day calendar (工作日): statutory holidays and 调休 working days.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Print the date N working days after DATE (DATE itself not counted).
+    AddWorkdays { date: chrono::NaiveDate, n: u32 },
+    /// Print the number of working days in (FROM, TO].
+    Workdays {
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    },
+    /// Print `workday` or `holiday`.
+    IsWorkday { date: chrono::NaiveDate },
+    /// Enter a year's State Council notice from a holiday-cn JSON file or the
+    /// product's own schedule format (`year YYYY …` / `YYYY-MM-DD off|work name`).
+    Import { file: PathBuf },
+    /// List the covered years.
+    Years,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -153,6 +177,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tongban_web::serve(listen, state).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Calendar { command, data } => calendar_command(command, data).await,
         Command::Catalog { command, data } => {
             let store = data.open().await?;
             match command {
@@ -181,7 +206,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 CatalogCommand::Audit { format, date } => {
-                    let calendar = WorkCalendar::builtin_with(&[])?;
+                    let calendar = store.work_calendar().await?;
                     let run = store
                         .run_audit("cli", None, date.unwrap_or_else(today), &calendar)
                         .await?;
@@ -208,6 +233,69 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+async fn calendar_command(command: CalendarCommand, data: DataArgs) -> anyhow::Result<ExitCode> {
+    let store = data.open().await?;
+    let cal = store.work_calendar().await?;
+    let missing = |e: tongban_domain::calendar::CalendarError| {
+        eprintln!("error: {e} / {}", e.zh());
+        Ok(ExitCode::from(2))
+    };
+    match command {
+        CalendarCommand::AddWorkdays { date, n } => match cal.add_workdays(date, n) {
+            Ok(d) => println!("{d}"),
+            Err(e) => return missing(e),
+        },
+        CalendarCommand::Workdays { from, to } => match cal.workdays_between(from, to) {
+            Ok(n) => println!("{n}"),
+            Err(e) => return missing(e),
+        },
+        CalendarCommand::IsWorkday { date } => match cal.is_workday(date) {
+            Ok(true) => println!("workday"),
+            Ok(false) => println!("holiday"),
+            Err(e) => return missing(e),
+        },
+        CalendarCommand::Years => {
+            let entered: Vec<i32> = store
+                .calendar_years()
+                .await?
+                .iter()
+                .map(|y| y.year)
+                .collect();
+            for y in cal.covered_years() {
+                let how = if entered.contains(&y) {
+                    "entered"
+                } else {
+                    "shipped"
+                };
+                println!("{y} {how}");
+            }
+        }
+        CalendarCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let years = if text.trim_start().starts_with('{') {
+                vec![tongban_domain::calendar::from_holiday_cn_json(&text)?]
+            } else {
+                tongban_domain::calendar::parse_schedules(&text)?
+            };
+            for y in &years {
+                match store.put_calendar_year(y, None).await {
+                    Ok(()) => println!("entered {} ({} days listed)", y.year, y.days.len()),
+                    Err(tongban_store::StoreError::Invalid(errs)) => {
+                        eprintln!("{} refused; nothing was written for it:", y.year);
+                        for e in &errs.0 {
+                            eprintln!("  {}: {}", e.field, e.message_en);
+                        }
+                        return Ok(ExitCode::from(2));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn print_demo_accounts(store: &Store) -> anyhow::Result<()> {

@@ -29,6 +29,60 @@ pub struct YearSchedule {
     pub days: Vec<ScheduleDay>,
 }
 
+impl YearSchedule {
+    /// Checks an admin-entered notice: dates belong to the year (or the
+    /// adjacent December/January, as notices sometimes list), no date twice,
+    /// a working day (调休) falls on a weekend, and the year is plausible.
+    pub fn check(&self) -> Result<(), crate::FieldErrors> {
+        use crate::FieldError;
+        let mut e = crate::FieldErrors::default();
+        if !(2019..=2100).contains(&self.year) {
+            e.push(FieldError::new(
+                "year",
+                "out_of_range",
+                "年份应在2019至2100之间",
+                "year must be between 2019 and 2100",
+            ));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, d) in self.days.iter().enumerate() {
+            let field = format!("days[{i}]");
+            let y = d.date.year();
+            let adjacent = (y == self.year - 1 && d.date.month() == 12)
+                || (y == self.year + 1 && d.date.month() == 1);
+            if y != self.year && !adjacent {
+                e.push(FieldError::new(
+                    field.clone(),
+                    "wrong_year",
+                    format!("{}不属于{}年", d.date, self.year),
+                    format!("{} is not in {}", d.date, self.year),
+                ));
+            }
+            if !seen.insert(d.date) {
+                e.push(FieldError::new(
+                    field.clone(),
+                    "duplicate",
+                    format!("{}重复出现", d.date),
+                    format!("{} is listed twice", d.date),
+                ));
+            }
+            let weekend = matches!(d.date.weekday(), Weekday::Sat | Weekday::Sun);
+            if !d.off && !weekend {
+                e.push(FieldError::new(
+                    field,
+                    "not_weekend",
+                    format!("{}是工作日，无需列为调休上班", d.date),
+                    format!(
+                        "{} is a weekday; only weekend days can be made working days",
+                        d.date
+                    ),
+                ));
+            }
+        }
+        e.into_result()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CalendarError {
     #[error("the holiday schedule for {0} has not been entered")]
@@ -389,6 +443,51 @@ mod tests {
         );
         let err = parse_schedules("year 2030\n2030-13-01 off x\n").expect_err("bad month");
         assert!(matches!(err, CalendarError::Parse { line: 2, .. }));
+    }
+
+    #[test]
+    fn entered_year_is_checked() {
+        let ok = YearSchedule {
+            year: 2027,
+            source: String::new(),
+            days: vec![
+                ScheduleDay {
+                    date: d("2027-01-01"),
+                    off: true,
+                    name: "元旦".into(),
+                },
+                ScheduleDay {
+                    date: d("2027-02-06"),
+                    off: false,
+                    name: "春节".into(),
+                },
+            ],
+        };
+        assert!(ok.check().is_ok());
+        let bad = YearSchedule {
+            year: 2027,
+            source: String::new(),
+            days: vec![
+                ScheduleDay {
+                    date: d("2026-06-01"),
+                    off: true,
+                    name: "x".into(),
+                },
+                ScheduleDay {
+                    date: d("2027-02-08"),
+                    off: false,
+                    name: "周一".into(),
+                },
+                ScheduleDay {
+                    date: d("2027-02-08"),
+                    off: true,
+                    name: "dup".into(),
+                },
+            ],
+        };
+        let errs = bad.check().expect_err("three problems");
+        let codes: Vec<_> = errs.0.iter().map(|e| e.code.as_str()).collect();
+        assert_eq!(codes, ["wrong_year", "not_weekend", "duplicate"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod catalog;
 pub mod demo;
 pub mod jobs;

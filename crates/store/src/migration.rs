@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M001Foundation)]
+        vec![Box::new(M001Foundation), Box::new(M002Calendar)]
     }
     fn migration_table_name() -> DynIden {
         "tongban_migrations".into_iden()
@@ -235,6 +235,33 @@ impl MigrationTrait for M001Foundation {
         m.get_connection()
             .execute_unprepared("INSERT INTO catalog_state (id, revision) VALUES (1, 0)")
             .await?;
+        Ok(())
+    }
+}
+
+struct M002Calendar;
+
+impl MigrationName for M002Calendar {
+    fn name(&self) -> &str {
+        "m002_calendar"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M002Calendar {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Holiday notices entered by an admin; they override the shipped schedules.
+        m.create_table(
+            Table::create()
+                .table("calendar_years")
+                .col(bigint("year").primary_key())
+                .col(text("source"))
+                .col(text("days"))
+                .col(bigint("updated_at"))
+                .col(bigint_null("updated_by"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -857,7 +857,7 @@ pub async fn audit_run(
     actor.may_audit()?;
     let run = s
         .store
-        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar)
+        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar())
         .await?;
     Ok((StatusCode::CREATED, Json(run.into())))
 }

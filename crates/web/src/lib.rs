@@ -6,6 +6,7 @@
 //! so several instances can share one PostgreSQL.
 
 pub mod api;
+pub mod calendar;
 pub mod http;
 pub mod pages;
 mod views;
@@ -101,11 +102,14 @@ impl LoginLimiter {
     }
 }
 
+/// The calendar in force and the database revision it was built from.
+type CalendarSnapshot = (Arc<WorkCalendar>, (i64, i64));
+
 #[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub search: Arc<SearchHolder>,
-    pub calendar: Arc<WorkCalendar>,
+    calendar: Arc<RwLock<CalendarSnapshot>>,
     pub limiter: Arc<LoginLimiter>,
     pub config: Arc<Config>,
 }
@@ -143,14 +147,15 @@ async fn build_index(store: &Store) -> anyhow::Result<(i64, SearchIndex)> {
 impl AppState {
     pub async fn new(store: Store, config: Config) -> anyhow::Result<Self> {
         let (revision, index) = build_index(&store).await?;
-        let calendar = WorkCalendar::builtin_with(&[])?;
+        let calendar = store.work_calendar().await?;
+        let calendar_rev = store.calendar_revision().await?;
         Ok(Self {
             store,
             search: Arc::new(SearchHolder {
                 index: RwLock::new(Arc::new(index)),
                 revision: AtomicI64::new(revision),
             }),
-            calendar: Arc::new(calendar),
+            calendar: Arc::new(RwLock::new((Arc::new(calendar), calendar_rev))),
             limiter: Arc::new(LoginLimiter::default()),
             config: Arc::new(config),
         })
@@ -168,6 +173,32 @@ impl AppState {
             Err(p) => *p.into_inner() = Arc::new(index),
         }
         self.search.revision.store(rev, Ordering::Release);
+        Ok(true)
+    }
+
+    /// The working-day calendar in force (shipped schedules plus entered years).
+    pub fn calendar(&self) -> Arc<WorkCalendar> {
+        match self.calendar.read() {
+            Ok(g) => g.0.clone(),
+            Err(p) => p.into_inner().0.clone(),
+        }
+    }
+
+    /// Rebuilds the calendar if an admin entered a year (here or on another instance).
+    pub async fn refresh_calendar(&self) -> anyhow::Result<bool> {
+        let rev = self.store.calendar_revision().await?;
+        let current = match self.calendar.read() {
+            Ok(g) => g.1,
+            Err(p) => p.into_inner().1,
+        };
+        if rev == current {
+            return Ok(false);
+        }
+        let cal = Arc::new(self.store.work_calendar().await?);
+        match self.calendar.write() {
+            Ok(mut g) => *g = (cal, rev),
+            Err(p) => *p.into_inner() = (cal, rev),
+        }
         Ok(true)
     }
 
@@ -196,7 +227,7 @@ impl AppState {
         } else {
             let run = self
                 .store
-                .run_audit("schedule", None, today, &self.calendar)
+                .run_audit("schedule", None, today, &self.calendar())
                 .await?;
             tracing::info!(
                 items = run.items,
@@ -221,6 +252,9 @@ pub fn spawn_background(state: AppState) {
             if let Err(e) = s.refresh_search().await {
                 tracing::warn!("search refresh failed: {e}");
             }
+            if let Err(e) = s.refresh_calendar().await {
+                tracing::warn!("calendar refresh failed: {e}");
+            }
         }
     });
     tokio::spawn(async move {
@@ -239,6 +273,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/openapi.json", get(api::openapi_json))
         .merge(api::routes())
         .merge(pages::routes())
+        .merge(calendar::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -103,6 +103,22 @@ impl FromRequestParts<AppState> for Page {
 }
 
 impl Page {
+    /// The page frame (for other page modules).
+    pub fn chrome_view(&self) -> Chrome {
+        self.chrome()
+    }
+    /// A signed-in staff member, or a redirect to the login page.
+    pub fn staff_session(&self) -> Result<(&Session, &Actor), Response> {
+        self.staff()
+    }
+    /// A staff member's form post with a valid CSRF token.
+    pub fn posted_form(&self, csrf: &str) -> Result<(&Session, &Actor), Response> {
+        self.posted(csrf)
+    }
+    /// An error rendered as a page in the reader's language.
+    pub fn error_page(&self, e: ApiError) -> Response {
+        self.error(e)
+    }
     fn chrome(&self) -> Chrome {
         Chrome::new(self.lang, self.session.as_ref(), &self.here)
     }
@@ -726,9 +742,10 @@ async fn render_admin_item(
         .map_err(|e| store_err(page, e))?;
     let has_draft = versions.iter().any(|v| v.status == ItemStatus::Draft);
     let lang = page.lang;
+    let calendar = s.calendar();
     let ctx = AuditContext {
         today: s.today(),
-        calendar: &s.calendar,
+        calendar: &calendar,
     };
     let findings = audit_item(&item.doc, &VersionFacts::default(), &ctx)
         .into_iter()
@@ -1342,7 +1359,7 @@ async fn audit_run_post(
     let (_, actor) = page.posted(&f.csrf)?;
     or_err(&page, actor.may_audit().map_err(ApiError::from))?;
     s.store
-        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar)
+        .run_audit("manual", Some(actor.user_id), s.today(), &s.calendar())
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/admin/audit?notice=audit_done").into_response())

@@ -1,0 +1,151 @@
+//! The `tongban` command line, run as a user would.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn data_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("tongban-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn run(args: &[&str], dir: &PathBuf) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(dir)
+        .env_remove("TONGBAN_DATABASE_URL")
+        .output()
+        .expect("tongban runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+#[test]
+fn help_lists_every_command() {
+    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&o.stdout);
+    for cmd in ["serve", "catalog", "calendar"] {
+        assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["catalog", "--help"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&o.stdout);
+    for cmd in ["import", "export", "audit", "--data-dir", "--database-url"] {
+        assert!(
+            text.contains(cmd),
+            "{cmd} missing from catalog --help:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn calendar_commands() {
+    let dir = data_dir("calendar");
+    let is = |d: &str| stdout(&run(&["calendar", "is-workday", d], &dir));
+    assert_eq!(is("2025-01-26"), "workday", "调休 Sunday");
+    assert_eq!(
+        is("2025-05-02"),
+        "holiday",
+        "added statutory day since 2025"
+    );
+    assert_eq!(is("2026-02-28"), "workday", "调休 Saturday");
+    assert_eq!(is("2025-01-27"), "workday");
+    // 2025-09-30 + 1 working day: National Day holiday runs 10-01..10-08.
+    assert_eq!(
+        stdout(&run(&["calendar", "add-workdays", "2025-09-30", "1"], &dir)),
+        "2025-10-09"
+    );
+    assert_eq!(
+        stdout(&run(
+            &["calendar", "add-workdays", "2025-01-20", "20"],
+            &dir
+        )),
+        "2025-02-21"
+    );
+    assert_eq!(
+        stdout(&run(
+            &["calendar", "workdays", "2025-09-30", "2025-10-09"],
+            &dir
+        )),
+        "1"
+    );
+    let o = run(&["calendar", "is-workday", "2031-01-06"], &dir);
+    assert_eq!(o.status.code(), Some(2), "a missing year is an error");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("2031"));
+    // Entering a year extends the calendar.
+    let file = dir.join("2031.txt");
+    std::fs::write(
+        &file,
+        "year 2031 test notice\n2031-01-01 off 元旦\n2031-01-04 work 调休\n",
+    )
+    .expect("write");
+    let o = run(
+        &["calendar", "import", file.to_str().expect("utf-8 path")],
+        &dir,
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(is("2031-01-01"), "holiday");
+    assert_eq!(is("2031-01-04"), "workday");
+    assert!(stdout(&run(&["calendar", "years"], &dir)).contains("2031 entered"));
+}
+
+#[test]
+fn catalog_import_export_and_audit() {
+    let dir = data_dir("catalog");
+    // An empty database gets the demo through serve; here we import the demo file itself.
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/store/demo/catalog.json"
+    );
+    let o = run(&["catalog", "import", demo], &dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        stdout(&o).contains("\"items_created\": 56"),
+        "{}",
+        stdout(&o)
+    );
+    let o = run(&["catalog", "export"], &dir);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("export is JSON");
+    assert_eq!(v["format"], "tongban-catalog/1");
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(56));
+    let o = run(
+        &[
+            "catalog",
+            "audit",
+            "--format",
+            "csv",
+            "--date",
+            "2026-11-26",
+        ],
+        &dir,
+    );
+    assert!(o.status.success());
+    let csv = stdout(&o);
+    assert!(csv.starts_with("\u{feff}id,impl_code,item_name"), "{csv}");
+    assert!(
+        csv.contains("G11") && csv.contains("consult_phone"),
+        "{csv}"
+    );
+    let o = run(&["catalog", "audit", "--format", "json"], &dir);
+    let findings: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json report");
+    assert!(findings.as_array().is_some_and(|a| !a.is_empty()));
+    // A bad file is refused with paths, and nothing is written.
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"format":"tongban-catalog/1","items":[{"department":"91350100M000100Y4Z","status":"published","doc":{}}]}"#)
+        .expect("write");
+    let o = run(
+        &["catalog", "import", bad.to_str().expect("utf-8 path")],
+        &dir,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("$.items[0].department"));
+}
