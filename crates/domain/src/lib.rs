@@ -4,12 +4,14 @@
 //! - [`catalog`]: service items and materials (SPEC §2.1, §2.2).
 //! - [`audit`]: the guide audit rules (SPEC §2.3).
 //! - [`calendar`]: the working-day calendar (SPEC §3).
+//! - [`clock`]: case deadlines from clock events (SPEC §4.2).
 //! - [`auth`]: roles and what each may do (SPEC §1).
 
 pub mod audit;
 pub mod auth;
 pub mod calendar;
 pub mod catalog;
+pub mod clock;
 pub mod codes;
 pub mod error;
 
