@@ -201,7 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
                 CatalogCommand::Export => {
-                    let file = store.export_catalog().await?;
+                    let file = store.export_catalog(&Default::default()).await?;
                     println!("{}", serde_json::to_string_pretty(&file)?);
                     Ok(ExitCode::SUCCESS)
                 }

@@ -240,11 +240,12 @@ impl SearchIndex {
         let query = BooleanQuery::new(must);
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 200);
+        let offset = q.offset.min(10_000);
         let (top, total) = searcher.search(
             &query,
             &(
                 TopDocs::with_limit(limit)
-                    .and_offset(q.offset)
+                    .and_offset(offset)
                     .order_by_score(),
                 Count,
             ),

@@ -71,6 +71,19 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
+/// Verifies a password on the blocking pool, at most two at a time, so a
+/// flood of sign-ins cannot stall the request-serving threads.
+async fn verify_off_runtime(password: &str, hash: String) -> bool {
+    static PERMITS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+    let Ok(_permit) = PERMITS.acquire().await else {
+        return false;
+    };
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .unwrap_or(false)
+}
+
 /// A random token, 32 bytes as hex.
 pub fn random_token() -> String {
     let mut b = [0u8; 32];
@@ -227,12 +240,12 @@ impl Store {
         .await?;
         let Some(row) = row else {
             // Equalise timing with a dummy verification.
-            let _ = verify_password(password, dummy_hash());
+            let _ = verify_off_runtime(password, dummy_hash().to_string()).await;
             return Ok(None);
         };
         let hash: String = get(&row, "password_hash")?;
         let user = row_user(&row)?;
-        let ok = verify_password(password, &hash) && user.active;
+        let ok = verify_off_runtime(password, hash).await && user.active;
         Ok(ok.then_some(user))
     }
 

@@ -337,6 +337,8 @@ impl Store {
                     now.into(),
                 ]);
             }
+            // A run racing on another instance may have inserted the same finding.
+            sql.push_str(" ON CONFLICT (impl_code, rule_id, element) DO NOTHING");
             exec(&txn, &sql, vals).await?;
         }
         let finished = now_ms();

@@ -449,16 +449,25 @@ impl Store {
                 format!("only a draft can be published; this version is {status}"),
             ));
         }
-        exec(
+        // Claim the draft first: a concurrent publish or delete makes this touch no row.
+        let claimed = exec(
             &txn,
-            "UPDATE item_versions SET status = 'superseded', retired_at = $1 WHERE impl_code = $2 AND status IN ('published', 'retired')",
-            vec![now.into(), code.into()],
+            "UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1 \
+             WHERE id = $3 AND status = 'draft'",
+            vec![now.into(), actor.into(), id.into()],
         )
         .await?;
+        if claimed != 1 {
+            return Err(StoreError::conflict(
+                "该草稿已被他人发布或删除，请刷新",
+                "the draft was published or deleted by someone else; reload",
+            ));
+        }
         exec(
             &txn,
-            "UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1 WHERE id = $3",
-            vec![now.into(), actor.into(), id.into()],
+            "UPDATE item_versions SET status = 'superseded', retired_at = $1 \
+             WHERE impl_code = $2 AND id <> $3 AND status IN ('published', 'retired')",
+            vec![now.into(), code.into(), id.into()],
         )
         .await?;
         bump_revision(&txn).await?;
@@ -573,9 +582,15 @@ impl Store {
             sql.push_str(&format!(" AND iv.status = ${}", vals.len()));
         }
         if let Some(q) = f.name_contains.as_ref().filter(|q| !q.trim().is_empty()) {
-            vals.push(format!("%{}%", q.trim()).into());
+            // Case-insensitive on both backends; the user's % and _ are literal.
+            let escaped = q
+                .trim()
+                .replace('!', "!!")
+                .replace('%', "!%")
+                .replace('_', "!_");
+            vals.push(format!("%{}%", escaped.to_uppercase()).into());
             sql.push_str(&format!(
-                " AND (iv.name LIKE ${n} OR iv.impl_code LIKE ${n})",
+                " AND (UPPER(iv.name) LIKE ${n} ESCAPE '!' OR UPPER(iv.impl_code) LIKE ${n} ESCAPE '!')",
                 n = vals.len()
             ));
         }

@@ -46,6 +46,13 @@ pub struct CatalogFile {
     pub items: Vec<ItemRecord>,
 }
 
+/// Which part of the catalogue an export covers; the default is all of it.
+#[derive(Debug, Clone, Default)]
+pub struct ExportScope {
+    pub centre_path: Option<String>,
+    pub department_id: Option<i64>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ImportReport {
     pub departments_created: usize,
@@ -53,6 +60,8 @@ pub struct ImportReport {
     pub items_created: usize,
     pub versions_created: usize,
     pub drafts_updated: usize,
+    /// Items whose guide was unchanged but whose status (published/retired) changed.
+    pub status_changed: usize,
     pub unchanged: usize,
 }
 
@@ -235,13 +244,34 @@ impl Store {
         text: &str,
         actor: Option<i64>,
     ) -> Result<ImportReport> {
-        let known: HashSet<String> = self
-            .departments()
-            .await?
-            .into_iter()
+        // Only this centre's departments may be named; another centre's are refused.
+        let all = self.departments().await?;
+        let known: HashSet<String> = all
+            .iter()
+            .filter(|d| d.centre_id == centre_id)
+            .map(|d| d.credit_code.as_str().to_string())
+            .collect();
+        let foreign: HashSet<String> = all
+            .iter()
+            .filter(|d| d.centre_id != centre_id)
             .map(|d| d.credit_code.as_str().to_string())
             .collect();
         let file = parse_catalog(text, &known).map_err(StoreError::Invalid)?;
+        let mut errs = tongban_domain::FieldErrors::default();
+        for (i, d) in file.departments.iter().enumerate() {
+            if foreign.contains(d.credit_code.as_str()) {
+                errs.push(tongban_domain::FieldError::new(
+                    format!("$.departments[{i}].credit_code"),
+                    "other_centre",
+                    format!("部门{}属于其他政务服务中心，不能在此导入", d.credit_code),
+                    format!(
+                        "department {} belongs to another service centre",
+                        d.credit_code
+                    ),
+                ));
+            }
+        }
+        errs.into_result().map_err(StoreError::Invalid)?;
         let mut report = ImportReport::default();
         let txn = self.begin().await?;
         let now = now_ms();
@@ -294,8 +324,8 @@ impl Store {
         for r in query(
             &txn,
             "SELECT d.id, d.centre_id, c.path AS centre_path, d.name, d.short_name, d.credit_code, d.phone, d.address \
-             FROM departments d JOIN centres c ON c.id = d.centre_id",
-            vec![],
+             FROM departments d JOIN centres c ON c.id = d.centre_id WHERE d.centre_id = $1",
+            vec![centre_id.into()],
         )
         .await?
         {
@@ -342,17 +372,19 @@ impl Store {
                 Some(r) if get::<String>(r, "status")? == "draft" => Some(get(r, "id")?),
                 _ => None,
             };
-            let live_doc: Option<ItemDoc> = rows
-                .iter()
-                .find(|r| {
-                    matches!(
-                        get::<String>(r, "status").as_deref(),
-                        Ok("published") | Ok("retired")
-                    )
-                })
+            let live_row = rows.iter().find(|r| {
+                matches!(
+                    get::<String>(r, "status").as_deref(),
+                    Ok("published") | Ok("retired")
+                )
+            });
+            let live_doc: Option<ItemDoc> = live_row
                 .map(|r| get::<String>(r, "doc"))
                 .transpose()?
                 .and_then(|d| serde_json::from_str(&d).ok());
+            let live_status: Option<String> =
+                live_row.map(|r| get::<String>(r, "status")).transpose()?;
+            let live_id: Option<i64> = live_row.map(|r| get::<i64>(r, "id")).transpose()?;
             let doc_text = serde_json::to_string(&rec.doc)
                 .map_err(|e| StoreError::Corrupt(format!("serialise: {e}")))?;
             match rec.status {
@@ -390,7 +422,22 @@ impl Store {
                 }
                 status => {
                     if live_doc.as_ref() == Some(&rec.doc) {
-                        report.unchanged += 1;
+                        if live_status.as_deref() == Some(rec.status.as_str()) {
+                            report.unchanged += 1;
+                        } else if let Some(id) = live_id {
+                            // Same guide, other status: retire or republish it in place.
+                            exec(
+                                &txn,
+                                "UPDATE item_versions SET status = $1, retired_at = $2 WHERE id = $3",
+                                vec![
+                                    rec.status.as_str().into(),
+                                    (rec.status == ItemStatus::Retired).then_some(now).into(),
+                                    id.into(),
+                                ],
+                            )
+                            .await?;
+                            report.status_changed += 1;
+                        }
                         continue;
                     }
                     exec(
@@ -439,12 +486,25 @@ impl Store {
     }
 
     /// Exports departments and the current state of every item: its live
-    /// version (published or retired) and its pending draft.
-    pub async fn export_catalog(&self) -> Result<CatalogFile> {
-        let departments = self
-            .departments()
-            .await?
+    /// version (published or retired) and its pending draft. `scope` limits
+    /// it to a centre's subtree and, for a department-level user, one department.
+    pub async fn export_catalog(&self, scope: &ExportScope) -> Result<CatalogFile> {
+        let in_scope = |centre_path: &str, dept: i64| {
+            scope
+                .centre_path
+                .as_deref()
+                .is_none_or(|p| centre_path.starts_with(p))
+                && scope.department_id.is_none_or(|d| d == dept)
+        };
+        let all = self.departments().await?;
+        let ids: HashSet<i64> = all
+            .iter()
+            .filter(|d| in_scope(&d.centre_path, d.id))
+            .map(|d| d.id)
+            .collect();
+        let departments = all
             .into_iter()
+            .filter(|d| ids.contains(&d.id))
             .map(|d| DepartmentRecord {
                 name: d.name,
                 short_name: d.short_name,
@@ -455,11 +515,15 @@ impl Store {
             .collect();
         let rows = query(
             self.conn(),
-            "SELECT iv.status, iv.doc, d.credit_code FROM item_versions iv JOIN departments d ON d.id = iv.department_id \
+            "SELECT iv.status, iv.doc, d.credit_code, iv.department_id FROM item_versions iv JOIN departments d ON d.id = iv.department_id \
              WHERE iv.status IN ('published', 'retired', 'draft') ORDER BY iv.impl_code, iv.version",
             vec![],
         )
         .await?;
+        let rows: Vec<_> = rows
+            .into_iter()
+            .filter(|r| get::<i64>(r, "department_id").is_ok_and(|d| ids.contains(&d)))
+            .collect();
         let mut items = Vec::with_capacity(rows.len());
         for r in &rows {
             let status: String = get(r, "status")?;

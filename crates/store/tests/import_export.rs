@@ -90,7 +90,7 @@ async fn version_count(backend: &str, store: &Store) -> usize {
 
 async fn export_text(backend: &str, store: &Store) -> String {
     let file = store
-        .export_catalog()
+        .export_catalog(&Default::default())
         .await
         .unwrap_or_else(|e| panic!("{backend}: export: {e}"));
     serde_json::to_string_pretty(&file)
@@ -385,6 +385,42 @@ async fn bad_file_is_refused_whole_with_json_paths() {
             published(backend, &target).await.is_empty()
                 && departments(backend, &target).await.is_empty(),
             "{backend}: a non-JSON file writes nothing"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_centre_cannot_import_over_another_centres_departments() {
+    for (backend, store) in tongban_store::testing::stores("import_scope").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let root = store.centres().await.expect("centres")[0].clone();
+        let child = store
+            .create_centre(
+                &tongban_domain::codes::DivisionCode::parse("339902").expect("code"),
+                "下级中心",
+                Some(root.id),
+            )
+            .await
+            .expect("child centre");
+        let text = store
+            .export_catalog(&Default::default())
+            .await
+            .expect("export");
+        let text = serde_json::to_string(&text).expect("json");
+        let before = store.published_items().await.expect("items").len();
+        match store.import_catalog(child.id, &text, None).await {
+            Err(tongban_store::StoreError::Invalid(errs)) => {
+                assert!(
+                    errs.0.iter().any(|e| e.code == "other_centre"),
+                    "{backend}: {errs:?}"
+                );
+            }
+            other => panic!("{backend}: expected a refusal, got {other:?}"),
+        }
+        assert_eq!(
+            store.published_items().await.expect("items").len(),
+            before,
+            "{backend}"
         );
     }
 }

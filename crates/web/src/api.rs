@@ -124,11 +124,24 @@ pub async fn healthz(State(s): State<AppState>) -> Response {
 // ---------------------------------------------------------------------------
 // Public catalogue
 
+/// Forms send an empty string for "all"; that means no filter.
+fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
+/// Deepest result page reachable; deeper offsets are refused work, not memory.
+pub const MAX_SEARCH_OFFSET: usize = 1000;
+
 #[derive(Debug, Deserialize, IntoParams, Default)]
 pub struct SearchParams {
     /// Free text, segmented into Chinese words.
     pub q: Option<String>,
     /// Department id.
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub department: Option<i64>,
     /// 事项类型, e.g. `licensing`.
     #[serde(rename = "type")]
@@ -150,7 +163,7 @@ impl SearchParams {
             service_object: self.object.clone().filter(|s| !s.is_empty()),
             life_event: self.event.clone().filter(|s| !s.is_empty()),
             limit: self.limit.unwrap_or(20).clamp(1, 100),
-            offset: self.offset.unwrap_or(0),
+            offset: self.offset.unwrap_or(0).min(MAX_SEARCH_OFFSET),
         }
     }
 }
@@ -296,7 +309,11 @@ pub async fn authenticate(
     password: &str,
 ) -> Result<tongban_store::accounts::User, ApiError> {
     let key = format!("{}|{}", client.ip(), username.trim());
-    if s.limiter.blocked(&key) {
+    let address_key = client.ip().to_string();
+    if s.limiter.blocked(&key)
+        || s.limiter
+            .blocked_after(&address_key, crate::LOGIN_MAX_FAILURES_PER_ADDRESS)
+    {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -311,6 +328,7 @@ pub async fn authenticate(
         }
         None => {
             s.limiter.failed(&key);
+            s.limiter.failed(&address_key);
             tracing::info!(user = %tongban_domain::codes::mask(username, 1, 1), "failed sign-in");
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -381,6 +399,7 @@ fn scope(i: &ItemVersion) -> Scope<'_> {
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
 pub struct AdminListParams {
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub department: Option<i64>,
     /// draft, published, superseded, retired
     pub status: Option<String>,
@@ -637,7 +656,11 @@ pub async fn admin_export(
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     actor.may_use_catalog_admin()?;
-    let file = s.store.export_catalog().await?;
+    let scope = tongban_store::transfer::ExportScope {
+        centre_path: Some(actor.centre_path.clone()),
+        department_id: actor.department_id,
+    };
+    let file = s.store.export_catalog(&scope).await?;
     let body = serde_json::to_string_pretty(&file).map_err(ApiError::internal)?;
     Ok((
         [
@@ -659,6 +682,7 @@ pub struct ImportReportView {
     pub items_created: usize,
     pub versions_created: usize,
     pub drafts_updated: usize,
+    pub status_changed: usize,
     pub unchanged: usize,
 }
 
@@ -670,6 +694,7 @@ impl From<ImportReport> for ImportReportView {
             items_created: r.items_created,
             versions_created: r.versions_created,
             drafts_updated: r.drafts_updated,
+            status_changed: r.status_changed,
             unchanged: r.unchanged,
         }
     }
@@ -868,6 +893,7 @@ pub struct FindingParams {
     pub status: Option<String>,
     /// 实施编码
     pub item: Option<String>,
+    #[serde(default, deserialize_with = "empty_as_none")]
     pub department: Option<i64>,
     pub rule: Option<String>,
 }

@@ -71,14 +71,21 @@ pub struct LoginLimiter {
 /// Failed attempts allowed per key and window.
 pub const LOGIN_MAX_FAILURES: u32 = 5;
 pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
+/// Failed attempts allowed per client address (any user names) and window.
+pub const LOGIN_MAX_FAILURES_PER_ADDRESS: u32 = 30;
 
 impl LoginLimiter {
     pub fn blocked(&self, key: &str) -> bool {
+        self.blocked_after(key, LOGIN_MAX_FAILURES)
+    }
+
+    /// Whether `key` has reached `max` failures within the window.
+    pub fn blocked_after(&self, key: &str, max: u32) -> bool {
         let Ok(mut m) = self.failures.lock() else {
             return false;
         };
         match m.get(key) {
-            Some((n, since)) if since.elapsed() < LOGIN_WINDOW => *n >= LOGIN_MAX_FAILURES,
+            Some((n, since)) if since.elapsed() < LOGIN_WINDOW => *n >= max,
             Some(_) => {
                 m.remove(key);
                 false
@@ -88,6 +95,9 @@ impl LoginLimiter {
     }
     pub fn failed(&self, key: &str) {
         if let Ok(mut m) = self.failures.lock() {
+            if m.len() > 100_000 {
+                m.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
+            }
             let e = m.entry(key.to_string()).or_insert((0, Instant::now()));
             if e.1.elapsed() >= LOGIN_WINDOW {
                 *e = (0, Instant::now());

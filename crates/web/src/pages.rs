@@ -198,7 +198,14 @@ struct NextParam {
 /// Only local paths are followed after login or a language switch.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && n.bytes().all(|b| b > 0x20 && b != 0x7f) =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -257,6 +264,7 @@ async fn home(State(s): State<AppState>, page: Page) -> Result<Response, Respons
 struct SearchPage {
     c: Chrome,
     q: String,
+    q_enc: String,
     event: String,
     departments: Vec<Choice>,
     types: Vec<Choice>,
@@ -284,6 +292,7 @@ async fn search_page(
     let lang = page.lang;
     Ok(SearchPage {
         q: p.q.clone().unwrap_or_default(),
+        q_enc: url_encode(p.q.as_deref().unwrap_or_default()),
         event: p.event.clone().unwrap_or_default(),
         departments: depts
             .iter()
@@ -922,6 +931,11 @@ async fn edit_post(
     match s.store.update_draft(id, &doc, expected).await {
         Ok(_) => Ok(Redirect::to(&format!("/admin/items/{id}?notice=saved")).into_response()),
         Err(tongban_store::StoreError::Invalid(e)) => Ok(edit_page_view(&page, id, f, e.0)),
+        Err(tongban_store::StoreError::Conflict { zh, en }) => {
+            // Keep what was typed; the summary says why it was not saved.
+            let e = FieldError::new("updated_at", "conflict", zh, en);
+            Ok(edit_page_view(&page, id, f, vec![e]))
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }
@@ -1031,6 +1045,10 @@ async fn save_material(
             Ok(Redirect::to(&format!("/admin/items/{}?notice=saved", item.id)).into_response())
         }
         Err(tongban_store::StoreError::Invalid(e)) => Ok(material_view(page, &item, index, f, e.0)),
+        Err(tongban_store::StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new("updated_at", "conflict", zh, en);
+            Ok(material_view(page, &item, index, f, vec![e]))
+        }
         Err(e) => Err(store_err(page, e)),
     }
 }
@@ -1236,6 +1254,8 @@ struct AuditQuery {
     status: Option<String>,
     item: Option<String>,
     notice: Option<String>,
+    error: Option<String>,
+    finding: Option<i64>,
 }
 
 async fn audit_page(
@@ -1345,7 +1365,15 @@ async fn audit_page(
         status,
         item: q.item.unwrap_or_default(),
         notice: notice_text(lang, q.notice.as_deref()),
-        errors: vec![],
+        errors: match (q.error.as_deref(), q.finding) {
+            (Some("note"), Some(id)) => vec![FieldError::new(
+                format!("note-{id}"),
+                "required",
+                "请填写整改说明后再标记已整改",
+                "say what was done before marking the finding fixed",
+            )],
+            _ => vec![],
+        },
         c: page.chrome(),
     }
     .into_response())
@@ -1389,10 +1417,15 @@ async fn fix_post(
             })
             .map_err(ApiError::from),
     )?;
-    s.store
-        .mark_finding_fixed(id, actor.user_id, &f.note)
-        .await
-        .map_err(|e| store_err(&page, e))?;
+    match s.store.mark_finding_fixed(id, actor.user_id, &f.note).await {
+        Ok(_) => {}
+        Err(tongban_store::StoreError::Invalid(_)) => {
+            return Ok(
+                Redirect::to(&format!("/admin/audit?error=note&finding={id}")).into_response(),
+            );
+        }
+        Err(e) => return Err(store_err(&page, e)),
+    }
     Ok(Redirect::to("/admin/audit?notice=fixed").into_response())
 }
 
@@ -1512,6 +1545,9 @@ async fn department_edit_page(
         .department(id)
         .await
         .map_err(|e| store_err(&page, e))?;
+    if !d.centre_path.starts_with(&actor.centre_path) {
+        return Err(page.error(ApiError::denied(tongban_domain::auth::Denied::Department)));
+    }
     let form = DeptForm {
         csrf: String::new(),
         name: d.name,
@@ -1531,6 +1567,16 @@ async fn save_department(
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     or_err(page, actor.may_administer_system().map_err(ApiError::from))?;
+    if let Some(id) = id {
+        let d = s
+            .store
+            .department(id)
+            .await
+            .map_err(|e| store_err(page, e))?;
+        if !d.centre_path.starts_with(&actor.centre_path) {
+            return Err(page.error(ApiError::denied(tongban_domain::auth::Denied::Department)));
+        }
+    }
     let req = DepartmentRequest {
         name: f.name.clone(),
         short_name: f.short_name.clone(),

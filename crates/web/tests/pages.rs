@@ -117,3 +117,35 @@ async fn openapi_and_health_answer() {
         );
     }
 }
+
+#[tokio::test]
+async fn search_form_defaults_huge_offsets_and_redirects_are_safe() {
+    for app in common::apps("pages_safety").await {
+        let b = app.backend.clone();
+        // The results page's form sends empty filters for "all".
+        let r = app
+            .get_page(
+                "/items?q=%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7&department=&type=&object=",
+                None,
+            )
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{b}: {}", r.text());
+        assert!(r.text().contains("企业设立登记"), "{b}");
+        // Deep offsets are bounded, not allocated.
+        let r = app
+            .get_page("/api/v1/items?q=x&offset=10000000000000000", None)
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::OK, "{b}");
+        // Only local paths are followed after a language switch.
+        for next in [
+            "/%09/evil.example",
+            "//evil.example",
+            "https://evil.example",
+        ] {
+            let r = app.get_page(&format!("/lang/en?next={next}"), None).await;
+            assert_eq!(r.header("location").as_deref(), Some("/"), "{b}: {next}");
+        }
+        let r = app.get_page("/lang/en?next=/items", None).await;
+        assert_eq!(r.header("location").as_deref(), Some("/items"), "{b}");
+    }
+}
