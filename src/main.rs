@@ -74,12 +74,30 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// The tamper-evident audit trail (SM3 hash chain).
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Working-day calendar (工作日): statutory holidays and 调休 working days.
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming the first broken entry.
+    Verify,
+    /// Print the newest entries.
+    Log {
+        #[arg(long, default_value = "20")]
+        limit: i64,
     },
 }
 
@@ -178,6 +196,39 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
+        Command::Audit { command, data } => {
+            let store = data.open().await?;
+            match command {
+                AuditCommand::Verify => match store.verify_trail().await? {
+                    tongban_store::trail::TrailCheck::Intact { entries } => {
+                        println!("audit trail intact: {entries} entries");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    tongban_store::trail::TrailCheck::Broken { id, reason } => {
+                        println!("audit trail broken at entry {id}: {reason}");
+                        Ok(ExitCode::FAILURE)
+                    }
+                },
+                AuditCommand::Log { limit } => {
+                    for e in store.trail(limit).await? {
+                        println!(
+                            "{} {} actor={} {} {} {}",
+                            e.id,
+                            chrono::DateTime::from_timestamp_millis(e.at)
+                                .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).to_rfc3339())
+                                .unwrap_or_default(),
+                            e.actor_id
+                                .map(|a| a.to_string())
+                                .unwrap_or_else(|| "-".into()),
+                            e.action,
+                            e.object,
+                            e.details
+                        );
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
+        }
         Command::Catalog { command, data } => {
             let store = data.open().await?;
             match command {

@@ -149,3 +149,41 @@ fn catalog_import_export_and_audit() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("$.items[0].department"));
 }
+
+#[test]
+fn audit_verify_detects_a_row_altered_in_the_database() {
+    let dir = data_dir("trail");
+    let demo = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/store/demo/catalog.json"
+    );
+    assert!(run(&["catalog", "import", demo], &dir).status.success());
+    assert!(
+        run(&["catalog", "audit", "--date", "2026-11-26"], &dir)
+            .status
+            .success()
+    );
+    let o = run(&["audit", "verify"], &dir);
+    assert!(o.status.success(), "{}", stdout(&o));
+    assert!(
+        stdout(&o).starts_with("audit trail intact: 2 entries"),
+        "{}",
+        stdout(&o)
+    );
+    // Alter the first entry directly in the database, behind the program's back.
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store = tongban_store::Store::open(&tongban_store::sqlite_url_for_dir(&dir))
+            .await
+            .expect("open");
+        use tongban_store::sea_orm_conn::ConnectionTrait as _;
+        store
+            .conn()
+            .execute_unprepared("UPDATE audit_trail SET details = '{}' WHERE id = 1")
+            .await
+            .expect("tamper");
+    });
+    let o = run(&["audit", "verify"], &dir);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("broken at entry 1"), "{}", stdout(&o));
+}

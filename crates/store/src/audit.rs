@@ -361,6 +361,14 @@ impl Store {
             ],
         )
         .await?;
+        crate::trail::append(
+            &txn,
+            actor,
+            "guide_audit.run",
+            &format!("audit_run:{id}"),
+            serde_json::json!({"trigger": trigger, "items": published.len(), "findings": found.len()}),
+        )
+        .await?;
         txn.commit().await?;
         Ok(AuditRun {
             id,
@@ -426,8 +434,9 @@ impl Store {
                 tongban_domain::FieldError::required("note", "整改说明").into(),
             ));
         }
+        let txn = self.begin().await?;
         let n = exec(
-            self.conn(),
+            &txn,
             "UPDATE audit_findings SET status = 'fixed', fixed_at = $1, fixed_by = $2, fix_note = $3 WHERE id = $4 AND status = 'open'",
             vec![now_ms().into(), actor.into(), note.trim().into(), id.into()],
         )
@@ -439,6 +448,15 @@ impl Store {
                 "only an open finding can be marked fixed",
             ));
         }
+        crate::trail::append(
+            &txn,
+            Some(actor),
+            "guide_audit.fix",
+            &format!("finding:{id}"),
+            serde_json::json!({"note": note.trim()}),
+        )
+        .await?;
+        txn.commit().await?;
         self.finding(id).await
     }
 
@@ -451,8 +469,9 @@ impl Store {
                 "the person who fixed a finding cannot verify it",
             ));
         }
+        let txn = self.begin().await?;
         let n = exec(
-            self.conn(),
+            &txn,
             "UPDATE audit_findings SET status = 'verified', verified_at = $1, verified_by = $2 WHERE id = $3 AND status = 'fixed'",
             vec![now_ms().into(), actor.into(), id.into()],
         )
@@ -463,6 +482,15 @@ impl Store {
                 "only a fixed finding can be verified",
             ));
         }
+        crate::trail::append(
+            &txn,
+            Some(actor),
+            "guide_audit.verify",
+            &format!("finding:{id}"),
+            serde_json::json!({}),
+        )
+        .await?;
+        txn.commit().await?;
         self.finding(id).await
     }
 

@@ -62,6 +62,14 @@ impl Store {
             ],
         )
         .await?;
+        crate::trail::append(
+            &txn,
+            actor,
+            "calendar.enter_year",
+            &format!("calendar:{}", y.year),
+            serde_json::json!({"source": y.source, "days": y.days.len()}),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }

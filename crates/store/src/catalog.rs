@@ -6,7 +6,7 @@ use tongban_domain::catalog::{ItemDoc, ItemStatus, check_agency_matches};
 use tongban_domain::codes::CreditCode;
 use tongban_domain::{FieldError, FieldErrors};
 
-use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one};
+use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Department {
@@ -151,6 +151,16 @@ impl Store {
         centre_id: i64,
         d: &DepartmentInput,
     ) -> Result<Department> {
+        self.create_department_by(centre_id, d, None).await
+    }
+
+    /// Creates a department, recording who did it in the audit trail.
+    pub async fn create_department_by(
+        &self,
+        centre_id: i64,
+        d: &DepartmentInput,
+        actor: Option<i64>,
+    ) -> Result<Department> {
         d.check()?;
         if self.department_by_code(&d.credit_code).await?.is_some() {
             return Err(StoreError::Invalid(
@@ -167,8 +177,9 @@ impl Store {
             ));
         }
         let now = now_ms();
+        let txn = self.begin().await?;
         let id = insert_id(
-            self.conn(),
+            &txn,
             "INSERT INTO departments (centre_id, name, short_name, credit_code, phone, address, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             vec![
@@ -183,10 +194,29 @@ impl Store {
             ],
         )
         .await?;
+        trail::append(
+            &txn,
+            actor,
+            "department.create",
+            &format!("department:{id}"),
+            serde_json::json!({"name": d.name.trim(), "credit_code": d.credit_code.as_str()}),
+        )
+        .await?;
+        txn.commit().await?;
         self.department(id).await
     }
 
     pub async fn update_department(&self, id: i64, d: &DepartmentInput) -> Result<Department> {
+        self.update_department_by(id, d, None).await
+    }
+
+    /// Changes a department, recording who did it in the audit trail.
+    pub async fn update_department_by(
+        &self,
+        id: i64,
+        d: &DepartmentInput,
+        actor: Option<i64>,
+    ) -> Result<Department> {
         d.check()?;
         let current = self.department(id).await?;
         if let Some(other) = self.department_by_code(&d.credit_code).await?
@@ -227,8 +257,9 @@ impl Store {
                 ));
             }
         }
+        let txn = self.begin().await?;
         exec(
-            self.conn(),
+            &txn,
             "UPDATE departments SET name = $1, short_name = $2, credit_code = $3, phone = $4, address = $5, updated_at = $6 WHERE id = $7",
             vec![
                 d.name.trim().into(),
@@ -241,6 +272,15 @@ impl Store {
             ],
         )
         .await?;
+        trail::append(
+            &txn,
+            actor,
+            "department.update",
+            &format!("department:{id}"),
+            serde_json::json!({"name": d.name.trim(), "credit_code": d.credit_code.as_str()}),
+        )
+        .await?;
+        txn.commit().await?;
         self.department(id).await
     }
 
@@ -318,7 +358,17 @@ impl Store {
                 .into(),
             ));
         }
-        let id = insert_version(self.conn(), &dept, doc, 1, ItemStatus::Draft, actor).await?;
+        let txn = self.begin().await?;
+        let id = insert_version(&txn, &dept, doc, 1, ItemStatus::Draft, actor).await?;
+        trail::append(
+            &txn,
+            actor,
+            "item.create",
+            &format!("item:{}", doc.impl_code),
+            serde_json::json!({"version_id": id, "version": 1, "name": doc.name}),
+        )
+        .await?;
+        txn.commit().await?;
         self.item_version(id).await
     }
 
@@ -341,8 +391,9 @@ impl Store {
             ));
         }
         let dept = self.department(latest.department_id).await?;
+        let txn = self.begin().await?;
         let id = insert_version(
-            self.conn(),
+            &txn,
             &dept,
             &latest.doc,
             latest.version + 1,
@@ -350,6 +401,15 @@ impl Store {
             actor,
         )
         .await?;
+        trail::append(
+            &txn,
+            actor,
+            "item.new_version",
+            &format!("item:{impl_code}"),
+            serde_json::json!({"version_id": id, "version": latest.version + 1}),
+        )
+        .await?;
+        txn.commit().await?;
         self.item_version(id).await
     }
 
@@ -359,6 +419,18 @@ impl Store {
         id: i64,
         doc: &ItemDoc,
         expected_updated_at: Option<i64>,
+    ) -> Result<ItemVersion> {
+        self.update_draft_by(id, doc, expected_updated_at, None)
+            .await
+    }
+
+    /// Saves a draft, recording who did it in the audit trail.
+    pub async fn update_draft_by(
+        &self,
+        id: i64,
+        doc: &ItemDoc,
+        expected_updated_at: Option<i64>,
+        actor: Option<i64>,
     ) -> Result<ItemVersion> {
         let current = self.item_version(id).await?;
         if current.status != ItemStatus::Draft {
@@ -390,8 +462,9 @@ impl Store {
         let dept = self.department(current.department_id).await?;
         check_agency_matches(doc, &dept.credit_code).map_err(|e| StoreError::Invalid(e.into()))?;
         let now = now_ms().max(current.updated_at + 1);
+        let txn = self.begin().await?;
         let n = exec(
-            self.conn(),
+            &txn,
             "UPDATE item_versions SET doc = $1, name = $2, item_type = $3, basic_code = $4, updated_at = $5 \
              WHERE id = $6 AND status = 'draft' AND updated_at = $7",
             vec![
@@ -411,12 +484,36 @@ impl Store {
                 "the draft was changed by someone else; reload and try again",
             ));
         }
+        trail::append(
+            &txn,
+            actor,
+            "item.edit_draft",
+            &format!("item:{}", current.impl_code),
+            serde_json::json!({"version_id": id, "version": current.version}),
+        )
+        .await?;
+        txn.commit().await?;
         self.item_version(id).await
     }
 
     pub async fn delete_draft(&self, id: i64) -> Result<()> {
+        self.delete_draft_by(id, None).await
+    }
+
+    /// Deletes a draft, recording who did it in the audit trail.
+    pub async fn delete_draft_by(&self, id: i64, actor: Option<i64>) -> Result<()> {
+        let txn = self.begin().await?;
+        let code = query_one(
+            &txn,
+            "SELECT impl_code FROM item_versions WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .map(|r| get::<String>(&r, "impl_code"))
+        .transpose()?
+        .unwrap_or_default();
         let n = exec(
-            self.conn(),
+            &txn,
             "DELETE FROM item_versions WHERE id = $1 AND status = 'draft'",
             vec![id.into()],
         )
@@ -427,6 +524,15 @@ impl Store {
                 "only drafts can be deleted",
             ));
         }
+        trail::append(
+            &txn,
+            actor,
+            "item.delete_draft",
+            &format!("item:{code}"),
+            serde_json::json!({"version_id": id}),
+        )
+        .await?;
+        txn.commit().await?;
         Ok(())
     }
 
@@ -467,10 +573,18 @@ impl Store {
             &txn,
             "UPDATE item_versions SET status = 'superseded', retired_at = $1 \
              WHERE impl_code = $2 AND id <> $3 AND status IN ('published', 'retired')",
-            vec![now.into(), code.into(), id.into()],
+            vec![now.into(), code.clone().into(), id.into()],
         )
         .await?;
         bump_revision(&txn).await?;
+        trail::append(
+            &txn,
+            actor,
+            "item.publish",
+            &format!("item:{code}"),
+            serde_json::json!({"version_id": id}),
+        )
+        .await?;
         txn.commit().await?;
         self.item_version(id).await
     }
@@ -499,6 +613,14 @@ impl Store {
         )
         .await?;
         bump_revision(&txn).await?;
+        trail::append(
+            &txn,
+            actor,
+            "item.retire",
+            &format!("item:{impl_code}"),
+            serde_json::json!({"version_id": id}),
+        )
+        .await?;
         txn.commit().await?;
         self.item_version(id).await
     }

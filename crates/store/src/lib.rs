@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod demo;
 pub mod jobs;
 mod migration;
+pub mod trail;
 pub mod transfer;
 
 use std::time::Duration;
@@ -27,6 +28,11 @@ use sea_orm_migration::MigratorTrait;
 use tongban_domain::FieldErrors;
 
 pub use sea_orm::DatabaseTransaction;
+
+/// The connection traits, for tests and tools that run SQL of their own.
+pub mod sea_orm_conn {
+    pub use sea_orm::ConnectionTrait;
+}
 
 /// Errors of the storage layer.
 #[derive(Debug, thiserror::Error)]

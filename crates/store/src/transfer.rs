@@ -481,6 +481,14 @@ impl Store {
             }
         }
         bump_revision(&txn).await?;
+        crate::trail::append(
+            &txn,
+            actor,
+            "catalog.import",
+            &format!("centre:{centre_id}"),
+            serde_json::to_value(&report).unwrap_or_default(),
+        )
+        .await?;
         txn.commit().await?;
         Ok(report)
     }

@@ -556,7 +556,10 @@ pub async fn admin_update_item(
     managed_version(&s, &actor, id).await?;
     let doc = parse_doc(req.doc, "doc")?;
     Ok(Json(
-        s.store.update_draft(id, &doc, req.updated_at).await?.into(),
+        s.store
+            .update_draft_by(id, &doc, req.updated_at, Some(actor.user_id))
+            .await?
+            .into(),
     ))
 }
 
@@ -567,7 +570,7 @@ pub async fn admin_delete_item(
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
     managed_version(&s, &actor, id).await?;
-    s.store.delete_draft(id).await?;
+    s.store.delete_draft_by(id, Some(actor.user_id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -803,7 +806,10 @@ pub async fn admin_create_department(
 ) -> Result<(StatusCode, Json<DepartmentView>), ApiError> {
     actor.may_administer_system()?;
     let input = req.parse()?;
-    let d = s.store.create_department(actor.centre_id, &input).await?;
+    let d = s
+        .store
+        .create_department_by(actor.centre_id, &input, Some(actor.user_id))
+        .await?;
     Ok((StatusCode::CREATED, Json(d.into())))
 }
 
@@ -822,7 +828,12 @@ pub async fn admin_update_department(
         return Err(ApiError::denied(tongban_domain::auth::Denied::Department));
     }
     let input = req.parse()?;
-    Ok(Json(s.store.update_department(id, &input).await?.into()))
+    Ok(Json(
+        s.store
+            .update_department_by(id, &input, Some(actor.user_id))
+            .await?
+            .into(),
+    ))
 }
 
 // ---------------------------------------------------------------------------

@@ -103,6 +103,10 @@ impl FromRequestParts<AppState> for Page {
 }
 
 impl Page {
+    /// The signed-in user's id, for the audit trail.
+    pub fn user_id(&self) -> Option<i64> {
+        self.session.as_ref().map(|s| s.actor.user_id)
+    }
     /// The page frame (for other page modules).
     pub fn chrome_view(&self) -> Chrome {
         self.chrome()
@@ -928,7 +932,11 @@ async fn edit_post(
         Err(e) => return Ok(edit_page_view(&page, id, f, e.0)),
     };
     let expected = f.updated_at.parse::<i64>().ok();
-    match s.store.update_draft(id, &doc, expected).await {
+    match s
+        .store
+        .update_draft_by(id, &doc, expected, page.user_id())
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/admin/items/{id}?notice=saved")).into_response()),
         Err(tongban_store::StoreError::Invalid(e)) => Ok(edit_page_view(&page, id, f, e.0)),
         Err(tongban_store::StoreError::Conflict { zh, en }) => {
@@ -1038,7 +1046,7 @@ async fn save_material(
     }
     match s
         .store
-        .update_draft(item.id, &doc, f.updated_at.parse().ok())
+        .update_draft_by(item.id, &doc, f.updated_at.parse().ok(), page.user_id())
         .await
     {
         Ok(_) => {
@@ -1108,7 +1116,7 @@ async fn material_delete(
     }
     doc.materials.remove(idx);
     s.store
-        .update_draft(id, &doc, f.updated_at.parse().ok())
+        .update_draft_by(id, &doc, f.updated_at.parse().ok(), page.user_id())
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to(&format!("/admin/items/{id}?notice=saved")).into_response())
@@ -1140,7 +1148,7 @@ async fn delete_post(
     page.posted(&f.csrf)?;
     let item = managed(&s, &page, id).await?;
     s.store
-        .delete_draft(id)
+        .delete_draft_by(id, page.user_id())
         .await
         .map_err(|e| store_err(&page, e))?;
     let versions = s
@@ -1591,8 +1599,16 @@ async fn save_department(
         }
     };
     let r = match id {
-        Some(id) => s.store.update_department(id, &input).await,
-        None => s.store.create_department(actor.centre_id, &input).await,
+        Some(id) => {
+            s.store
+                .update_department_by(id, &input, Some(actor.user_id))
+                .await
+        }
+        None => {
+            s.store
+                .create_department_by(actor.centre_id, &input, Some(actor.user_id))
+                .await
+        }
     };
     match r {
         Ok(_) => Ok(Redirect::to("/admin/departments?notice=dept_saved").into_response()),
