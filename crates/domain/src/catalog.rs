@@ -625,11 +625,6 @@ impl ItemDoc {
     }
 }
 
-/// What may happen to a version in a given status.
-pub fn can_edit(status: ItemStatus) -> bool {
-    status == ItemStatus::Draft
-}
-
 /// Validates the agency credit code against a department's code as a
 /// `FieldError`, used when a draft is saved for a department.
 pub fn check_agency_matches(doc: &ItemDoc, department_code: &CreditCode) -> Result<(), FieldError> {

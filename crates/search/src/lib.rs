@@ -75,7 +75,6 @@ struct Fields {
 }
 
 pub struct SearchIndex {
-    index: Index,
     reader: IndexReader,
     f: Fields,
     size: usize,
@@ -175,12 +174,7 @@ impl SearchIndex {
         writer.commit()?;
         let reader = index.reader()?;
         reader.reload()?;
-        Ok(Self {
-            index,
-            reader,
-            f,
-            size,
-        })
+        Ok(Self { reader, f, size })
     }
 
     pub fn len(&self) -> usize {
@@ -274,7 +268,6 @@ impl SearchIndex {
                 snippet_html,
             });
         }
-        let _ = &self.index;
         Ok(SearchResults { total, hits, words })
     }
 }

@@ -65,7 +65,11 @@ pub struct ImportReport {
     pub unchanged: usize,
 }
 
-fn path_error<E: std::fmt::Display>(base: &str, e: serde_path_to_error::Error<E>) -> FieldError {
+/// A deserialisation error as a field error whose path starts at `base`.
+pub fn path_error<E: std::fmt::Display>(
+    base: &str,
+    e: serde_path_to_error::Error<E>,
+) -> FieldError {
     let inner = e.path().to_string();
     let path = if inner == "." || inner.is_empty() {
         base.to_string()

@@ -416,7 +416,7 @@ pub struct AdminItemRow {
 }
 
 /// The admin list: the newest version of each item the caller may see.
-pub async fn admin_filter(actor: &Actor, p: &AdminListParams) -> Result<AdminFilter, ApiError> {
+pub fn admin_filter(actor: &Actor, p: &AdminListParams) -> Result<AdminFilter, ApiError> {
     actor.may_use_catalog_admin()?;
     let status = match p.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(ItemStatus::parse(s).ok_or_else(|| {
@@ -447,7 +447,7 @@ pub async fn admin_list_items(
     ApiUser(actor): ApiUser,
     Query(p): Query<AdminListParams>,
 ) -> Result<Json<Vec<AdminItemRow>>, ApiError> {
-    let f = admin_filter(&actor, &p).await?;
+    let f = admin_filter(&actor, &p)?;
     let rows = s.store.admin_items(&f).await?;
     Ok(Json(
         rows.into_iter()
@@ -468,19 +468,8 @@ pub struct CreateItemRequest {
 
 /// Parses an item document from JSON, reporting each problem with its path.
 pub fn parse_doc(v: serde_json::Value, base: &str) -> Result<ItemDoc, ApiError> {
-    serde_path_to_error::deserialize::<_, ItemDoc>(v).map_err(|e| {
-        let path = format!("{base}.{}", e.path()).replace(".[", "[");
-        let reason = e.into_inner().to_string();
-        ApiError::invalid(
-            FieldError::new(
-                path.clone(),
-                "invalid",
-                format!("{path}：{reason}"),
-                format!("{path}: {reason}"),
-            )
-            .into(),
-        )
-    })
+    serde_path_to_error::deserialize::<_, ItemDoc>(v)
+        .map_err(|e| ApiError::invalid(tongban_store::transfer::path_error(base, e).into()))
 }
 
 /// Create a new item as a draft (version 1).
@@ -584,7 +573,7 @@ pub async fn admin_publish_item(
 ) -> Result<Json<ItemView>, ApiError> {
     managed_version(&s, &actor, id).await?;
     let item = s.store.publish(id, Some(actor.user_id)).await?;
-    let _ = s.refresh_search().await;
+    s.refresh_search_now().await;
     Ok(Json(item.into()))
 }
 
@@ -648,7 +637,7 @@ pub async fn admin_retire_item(
     let latest = latest_by_code(&s, &code).await?;
     actor.may_manage_item(scope(&latest))?;
     let item = s.store.retire(&code, Some(actor.user_id)).await?;
-    let _ = s.refresh_search().await;
+    s.refresh_search_now().await;
     Ok(Json(item.into()))
 }
 
@@ -717,7 +706,7 @@ pub async fn admin_import(
         .store
         .import_catalog(actor.centre_id, &body, Some(actor.user_id))
         .await?;
-    let _ = s.refresh_search().await;
+    s.refresh_search_now().await;
     Ok(Json(report.into()))
 }
 
@@ -1007,10 +996,6 @@ pub struct FixRequest {
     pub note: String,
 }
 
-async fn finding_scope_check(s: &AppState, id: i64) -> Result<StoredFinding, ApiError> {
-    Ok(s.store.finding(id).await?)
-}
-
 /// Record a rectification (catalogue admin owning the item).
 #[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/fix", params(("id" = i64, Path)), request_body = FixRequest,
     responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
@@ -1020,7 +1005,7 @@ pub async fn audit_fix(
     Path(id): Path<i64>,
     Json(req): Json<FixRequest>,
 ) -> Result<Json<FindingView>, ApiError> {
-    let f = finding_scope_check(&s, id).await?;
+    let f = s.store.finding(id).await?;
     actor.may_fix_finding(Scope {
         centre_path: &f.centre_path,
         department_id: f.department_id,
@@ -1041,7 +1026,7 @@ pub async fn audit_verify(
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<FindingView>, ApiError> {
-    let f = finding_scope_check(&s, id).await?;
+    let f = s.store.finding(id).await?;
     actor.may_verify_finding(Scope {
         centre_path: &f.centre_path,
         department_id: f.department_id,

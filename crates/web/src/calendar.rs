@@ -202,12 +202,12 @@ async fn render(
     errors: Vec<FieldError>,
     notice: String,
 ) -> Result<Response, Response> {
-    let (_, actor) = page.staff_session()?;
+    let (_, actor) = page.staff()?;
     let entered: Vec<i32> = s
         .store
         .calendar_years()
         .await
-        .map_err(|e| page.error_page(e.into()))?
+        .map_err(|e| page.error(e.into()))?
         .iter()
         .map(|y| y.year)
         .collect();
@@ -232,7 +232,7 @@ async fn render(
     Ok((
         status,
         CalendarPage {
-            c: page.chrome_view(),
+            c: page.chrome(),
             can_edit: actor.may_administer_system().is_ok(),
             errors,
             notice,
@@ -270,9 +270,9 @@ async fn calendar_post(
     page: Page,
     Form(f): Form<CalendarForm>,
 ) -> Result<Response, Response> {
-    let (_, actor) = page.posted_form(&f.csrf)?;
+    let (_, actor) = page.posted(&f.csrf)?;
     if let Err(d) = actor.may_administer_system() {
-        return Err(page.error_page(d.into()));
+        return Err(page.error(d.into()));
     }
     let uid = actor.user_id;
     let year: i32 = match f.year.trim().parse() {
@@ -319,6 +319,6 @@ async fn calendar_post(
         Err(tongban_store::StoreError::Invalid(FieldErrors(errs))) => {
             render(&s, &page, f, errs, String::new()).await
         }
-        Err(e) => Err(page.error_page(e.into())),
+        Err(e) => Err(page.error(e.into())),
     }
 }

@@ -212,6 +212,15 @@ impl AppState {
         Ok(true)
     }
 
+    /// Refreshes the search index right after a change made here, so the
+    /// change is searchable at once; a failure is logged and the background
+    /// refresh retries it.
+    pub async fn refresh_search_now(&self) {
+        if let Err(e) = self.refresh_search().await {
+            tracing::warn!("search refresh after a change failed (will retry): {e}");
+        }
+    }
+
     /// Today in China Standard Time.
     pub fn today(&self) -> chrono::NaiveDate {
         chrono::Utc::now()

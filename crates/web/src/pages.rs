@@ -107,30 +107,14 @@ impl Page {
     pub fn user_id(&self) -> Option<i64> {
         self.session.as_ref().map(|s| s.actor.user_id)
     }
-    /// The page frame (for other page modules).
-    pub fn chrome_view(&self) -> Chrome {
-        self.chrome()
-    }
-    /// A signed-in staff member, or a redirect to the login page.
-    pub fn staff_session(&self) -> Result<(&Session, &Actor), Response> {
-        self.staff()
-    }
-    /// A staff member's form post with a valid CSRF token.
-    pub fn posted_form(&self, csrf: &str) -> Result<(&Session, &Actor), Response> {
-        self.posted(csrf)
-    }
-    /// An error rendered as a page in the reader's language.
-    pub fn error_page(&self, e: ApiError) -> Response {
-        self.error(e)
-    }
-    fn chrome(&self) -> Chrome {
+    pub fn chrome(&self) -> Chrome {
         Chrome::new(self.lang, self.session.as_ref(), &self.here)
     }
     fn t(&self, zh: &str, en: &str) -> String {
         self.lang.t(zh, en).to_string()
     }
     /// The signed-in staff member, or a redirect to the login page.
-    fn staff(&self) -> Result<(&Session, &Actor), Response> {
+    pub fn staff(&self) -> Result<(&Session, &Actor), Response> {
         match &self.session {
             Some(s) if s.actor.is_staff() => Ok((s, &s.actor)),
             Some(_) => Err(self.error(ApiError::denied(tongban_domain::auth::Denied::Role))),
@@ -140,12 +124,12 @@ impl Page {
         }
     }
     /// Checks the CSRF token of a form post.
-    fn posted(&self, csrf: &str) -> Result<(&Session, &Actor), Response> {
+    pub fn posted(&self, csrf: &str) -> Result<(&Session, &Actor), Response> {
         let (s, a) = self.staff()?;
         check_form_csrf(&self.headers, s, csrf).map_err(|e| self.error(e))?;
         Ok((s, a))
     }
-    fn error(&self, e: ApiError) -> Response {
+    pub fn error(&self, e: ApiError) -> Response {
         let status = e.status;
         let e = e.in_lang(self.lang);
         let title = match status {
@@ -490,7 +474,7 @@ async fn admin_home(
     Query(p): Query<AdminListParams>,
 ) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    let filter = or_err(&page, api::admin_filter(actor, &p).await)?;
+    let filter = or_err(&page, api::admin_filter(actor, &p))?;
     let rows = s
         .store
         .admin_items(&filter)
@@ -1135,7 +1119,7 @@ async fn publish_post(
         .publish(id, Some(uid))
         .await
         .map_err(|e| store_err(&page, e))?;
-    let _ = s.refresh_search().await;
+    s.refresh_search_now().await;
     Ok(Redirect::to(&format!("/admin/items/{id}?notice=published")).into_response())
 }
 
@@ -1217,7 +1201,7 @@ async fn retire_post(
         .retire(&code, Some(uid))
         .await
         .map_err(|e| store_err(&page, e))?;
-    let _ = s.refresh_search().await;
+    s.refresh_search_now().await;
     Ok(Redirect::to(&format!("/admin/items/{}?notice=retired", v.id)).into_response())
 }
 
@@ -1674,7 +1658,7 @@ async fn import_post(
     let (centre, uid) = (actor.centre_id, actor.user_id);
     match s.store.import_catalog(centre, &text, Some(uid)).await {
         Ok(r) => {
-            let _ = s.refresh_search().await;
+            s.refresh_search_now().await;
             let notice = format!(
                 "{} {} / {} {} / {} {} / {} {}",
                 page.t("新增事项", "items created"),
