@@ -261,6 +261,117 @@ code_list!(
     }
 );
 
+code_list!(
+    /// How several departments review one case.
+    ReviewMode {
+        Sequential = "sequential", "串联审查", "One department after another";
+        Joint = "joint", "联合办理（并联）", "Joint handling, all at once";
+    }
+);
+
+impl Default for ReviewMode {
+    fn default() -> Self {
+        ReviewMode::Sequential
+    }
+}
+
+/// Departments that review a case after acceptance. The item's own
+/// department always reviews and decides; `co_reviewers` (credit codes of
+/// other departments) review before it (sequential) or with it (joint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReviewPlan {
+    #[serde(default)]
+    pub mode: ReviewMode,
+    #[serde(default)]
+    pub co_reviewers: Vec<CreditCode>,
+}
+
+code_list!(
+    /// Kind of an application form field.
+    FieldKind {
+        Text = "text", "文本", "Text";
+        Number = "number", "数字", "Number";
+        Date = "date", "日期", "Date";
+        YesNo = "yes_no", "是/否", "Yes/no";
+        Choice = "choice", "选项", "Choice";
+    }
+);
+
+/// One field of an item's application form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FormField {
+    /// Stable key, `[a-z][a-z0-9_]*`.
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub required: bool,
+    /// Allowed values of a choice field.
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+impl FormField {
+    /// Checks one submitted value; `None` when the value is acceptable.
+    pub fn check(&self, value: Option<&str>) -> Option<FieldError> {
+        let field = format!("form.{}", self.key);
+        let v = value.map(str::trim).unwrap_or("");
+        if v.is_empty() {
+            return self.required.then(|| {
+                FieldError::new(
+                    field,
+                    "required",
+                    format!("请填写{}", self.label),
+                    format!("{} is required", self.label),
+                )
+            });
+        }
+        let bad = |zh: String, en: String| Some(FieldError::new(field.clone(), "invalid", zh, en));
+        match self.kind {
+            FieldKind::Text => (v.chars().count() > 2000).then(|| {
+                FieldError::new(
+                    field.clone(),
+                    "too_long",
+                    format!("{}不能超过2000字", self.label),
+                    format!("{} must be at most 2000 characters", self.label),
+                )
+            }),
+            FieldKind::Number => match v.parse::<f64>() {
+                Ok(n) if n.is_finite() => None,
+                _ => bad(
+                    format!("{}应为数字", self.label),
+                    format!("{} must be a number", self.label),
+                ),
+            },
+            FieldKind::Date => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+                Ok(_) => None,
+                Err(_) => bad(
+                    format!("{}应为日期，格式如2025-01-20", self.label),
+                    format!("{} must be a date like 2025-01-20", self.label),
+                ),
+            },
+            FieldKind::YesNo => (!matches!(v, "yes" | "no")).then(|| {
+                FieldError::new(
+                    field.clone(),
+                    "invalid",
+                    format!("{}请选择是或否", self.label),
+                    format!("{} must be yes or no", self.label),
+                )
+            }),
+            FieldKind::Choice => (!self.options.iter().any(|o| o == v)).then(|| {
+                FieldError::new(
+                    field.clone(),
+                    "invalid",
+                    format!("{}请从给定选项中选择", self.label),
+                    format!("{} must be one of the given options", self.label),
+                )
+            }),
+        }
+    }
+}
+
 /// A time limit with its unit and explanation (法定/承诺办结时限).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -483,6 +594,12 @@ pub struct ItemDoc {
     /// Life events the item belongs to (新生儿出生, 企业开办 …), for filters.
     #[serde(default)]
     pub life_events: Vec<String>,
+    /// The application form's fields (beyond the applicant's identity).
+    #[serde(default)]
+    pub form_fields: Vec<FormField>,
+    /// Which departments review after acceptance, and how (串联/并联).
+    #[serde(default)]
+    pub review: ReviewPlan,
     /// 计划生效日期
     #[serde(default)]
     pub planned_effective_date: Option<NaiveDate>,
@@ -535,6 +652,43 @@ impl ItemDoc {
                 "计划取消日期应晚于计划生效日期",
                 "planned_cancel_date must be after planned_effective_date",
             ));
+        }
+        let mut keys = std::collections::BTreeSet::new();
+        for (i, f) in self.form_fields.iter().enumerate() {
+            let ok = f.key.len() <= 40
+                && f.key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && f.key
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !ok {
+                errs.push(FieldError::new(
+                    format!("form_fields[{i}].key"),
+                    "invalid_key",
+                    "字段键名应以小写字母开头，只含小写字母、数字和下划线",
+                    "a field key starts with a lowercase letter and has only a-z, 0-9 and _",
+                ));
+            } else if !keys.insert(f.key.as_str()) {
+                errs.push(FieldError::new(
+                    format!("form_fields[{i}].key"),
+                    "duplicate",
+                    format!("字段键名{}重复", f.key),
+                    format!("field key {} appears twice", f.key),
+                ));
+            }
+            if f.label.trim().is_empty() {
+                errs.push(FieldError::required(
+                    &format!("form_fields[{i}].label"),
+                    "字段名称",
+                ));
+            }
+            if f.kind == FieldKind::Choice && f.options.is_empty() {
+                errs.push(FieldError::new(
+                    format!("form_fields[{i}].options"),
+                    "required",
+                    "选项字段须列出可选值",
+                    "a choice field needs its options",
+                ));
+            }
         }
         for (i, m) in self.materials.iter().enumerate() {
             if m.name.trim().is_empty() {
@@ -619,6 +773,8 @@ impl ItemDoc {
             },
             materials: Vec::new(),
             life_events: Vec::new(),
+            form_fields: Vec::new(),
+            review: ReviewPlan::default(),
             planned_effective_date: None,
             planned_cancel_date: None,
         })

@@ -332,7 +332,14 @@ pub fn compute(
         } else {
             0
         };
-    let promised_days = promised.days + shift(promised.unit);
+    // An approved extension moves the promise too (capped by the law below).
+    let promised_days = promised.days
+        + shift(promised.unit)
+        + if promised.unit == DayUnit::WorkingDays {
+            extension.0
+        } else {
+            0
+        };
     let legal_due = due(cal, legal.unit, *accepted, legal_days)?;
     let mut promised_due = due(cal, promised.unit, *accepted, promised_days)?;
     // A promise never lies beyond the law.
@@ -476,7 +483,8 @@ mod tests {
         assert_eq!(r.legal_due, expected);
         assert_eq!(
             r.promised_due,
-            c.add_workdays(d("2025-01-20"), 15 + 3).expect("covered")
+            c.add_workdays(d("2025-01-20"), 15 + 3 + 10)
+                .expect("covered")
         );
         assert_eq!(
             r.certificate_due,

@@ -5,11 +5,13 @@
 //! - [`audit`]: the guide audit rules (SPEC §2.3).
 //! - [`calendar`]: the working-day calendar (SPEC §3).
 //! - [`clock`]: case deadlines from clock events (SPEC §4.2).
+//! - [`case`]: the case lifecycle, who may move it, what each step produces (SPEC §4.1, §4.3).
 //! - [`auth`]: roles and what each may do (SPEC §1).
 
 pub mod audit;
 pub mod auth;
 pub mod calendar;
+pub mod case;
 pub mod catalog;
 pub mod clock;
 pub mod codes;

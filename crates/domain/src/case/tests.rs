@@ -1,0 +1,392 @@
+use super::*;
+use crate::auth::{Actor, Role};
+use crate::catalog::TimeLimit;
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+const LEAD: i64 = 10;
+const CO: i64 = 11;
+const APPLICANT: i64 = 100;
+
+fn actor(id: i64, role: Role, dept: Option<i64>, centre: &str) -> Actor {
+    Actor {
+        user_id: id,
+        username: format!("u{id}"),
+        display_name: format!("U{id}"),
+        role,
+        centre_path: centre.into(),
+        centre_id: 1,
+        department_id: dept,
+    }
+}
+
+fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
+    CaseFacts {
+        state: CaseState::Draft,
+        centre_path: "/1/".into(),
+        lead_department: LEAD,
+        applicant_user: Some(APPLICANT),
+        review_mode: mode,
+        co_reviewers: co,
+        tasks: Vec::new(),
+        materials: vec![
+            MaterialFacts {
+                name: "身份证".into(),
+                necessity: Some(Necessity::Required),
+                acceptance_standard: "原件".into(),
+                uploads: 1,
+            },
+            MaterialFacts {
+                name: "出生医学证明".into(),
+                necessity: Some(Necessity::Required),
+                acceptance_standard: "原件".into(),
+                uploads: 0,
+            },
+            MaterialFacts {
+                name: "委托书".into(),
+                necessity: Some(Necessity::Optional),
+                acceptance_standard: String::new(),
+                uploads: 0,
+            },
+        ],
+        clock: Vec::new(),
+        received_on: None,
+    }
+}
+
+fn limits() -> Limits {
+    Limits {
+        legal: TimeLimit::working(20),
+        promised: TimeLimit::working(10),
+    }
+}
+
+/// Applies a transition the way the store does.
+fn apply(f: &mut CaseFacts, t: Transition) {
+    f.state = t.to;
+    if let Some(c) = t.clock {
+        f.clock.push(c);
+    }
+    if let Some(tasks) = t.tasks {
+        f.tasks = tasks;
+    }
+    if let Some(r) = t.received_on {
+        f.received_on = Some(r);
+    }
+}
+
+fn run(f: &mut CaseFacts, who: &Actor, cmd: Command, today: &str) -> Result<(), CaseError> {
+    authorize(who, f, &cmd)?;
+    let t = transition(f, &cmd, &limits(), d(today), who.department_id)?;
+    apply(f, t);
+    Ok(())
+}
+
+#[test]
+fn one_time_notice_must_list_everything_missing() {
+    let clerk = actor(2, Role::Clerk, None, "/1/");
+    let applicant = actor(APPLICANT, Role::Applicant, None, "/1/");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    run(&mut f, &applicant, Command::Submit, "2025-01-20").expect("submit");
+    // Cannot accept with a required material missing.
+    let err = run(&mut f, &clerk, Command::Accept, "2025-01-20").expect_err("accept");
+    assert!(err.zh().contains("出生医学证明"), "{err:?}");
+    // A notice that lists only a defective ID and forgets the missing one is refused.
+    let partial = Command::RequestCorrection {
+        deficiencies: vec![Deficiency {
+            material: 0,
+            problem: Problem::Defective,
+            note: "复印件不清晰".into(),
+        }],
+    };
+    match run(&mut f, &clerk, partial, "2025-01-20") {
+        Err(CaseError::Invalid(e)) => {
+            assert_eq!(e.0[0].code, "incomplete");
+            assert!(e.0[0].message_zh.contains("出生医学证明"));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.state, CaseState::Submitted, "nothing changed");
+    let full = Command::RequestCorrection {
+        deficiencies: vec![
+            Deficiency {
+                material: 0,
+                problem: Problem::Defective,
+                note: "复印件不清晰".into(),
+            },
+            Deficiency {
+                material: 1,
+                problem: Problem::Missing,
+                note: String::new(),
+            },
+        ],
+    };
+    let t = transition(&f, &full, &limits(), d("2025-01-20"), None).expect("notice");
+    assert_eq!(t.document, Some(DocKind::CorrectionNotice));
+    apply(&mut f, t);
+    assert_eq!(f.state, CaseState::Correction);
+    f.materials[1].uploads = 1;
+    run(&mut f, &applicant, Command::SupplyCorrection, "2025-01-22").expect("supply");
+    assert_eq!(f.received_on, Some(d("2025-01-22")));
+    run(&mut f, &clerk, Command::Accept, "2025-01-23").expect("accept");
+    assert_eq!(f.state, CaseState::Review);
+    assert!(matches!(f.clock[0], ClockEvent::Accepted { on, .. } if on == d("2025-01-23")));
+}
+
+#[test]
+fn full_lifecycle_with_suspension_and_one_extension() {
+    let clerk = actor(2, Role::Clerk, None, "/1/");
+    let reviewer = actor(3, Role::Reviewer, Some(LEAD), "/1/");
+    let head = actor(4, Role::Head, Some(LEAD), "/1/");
+    let applicant = actor(APPLICANT, Role::Applicant, None, "/1/");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    f.materials[1].uploads = 1;
+    run(&mut f, &applicant, Command::Submit, "2025-01-17").expect("submit");
+    // Deciding an unaccepted case is refused.
+    let decide = Command::Decide {
+        approve: true,
+        reason: "符合条件".into(),
+    };
+    assert!(matches!(
+        run(&mut f, &head, decide.clone(), "2025-01-17"),
+        Err(CaseError::State { .. })
+    ));
+    run(&mut f, &clerk, Command::Accept, "2025-01-20").expect("accept");
+    let suspend = Command::Suspend {
+        reason: SuspendReason::SpecialProcedure("专家评审".into()),
+        note: String::new(),
+    };
+    run(&mut f, &reviewer, suspend, "2025-01-21").expect("suspend");
+    assert_eq!(f.state, CaseState::Suspended);
+    run(&mut f, &reviewer, Command::Resume, "2025-01-24").expect("resume");
+    assert_eq!(f.state, CaseState::Review);
+    // The reviewer may not extend; the head may, once.
+    let ext = Command::Extend {
+        days: 10,
+        reason: "需现场核查".into(),
+    };
+    assert_eq!(
+        run(&mut f, &reviewer, ext.clone(), "2025-01-24"),
+        Err(CaseError::Denied(Denied::Role))
+    );
+    run(&mut f, &head, ext.clone(), "2025-01-24").expect("extend");
+    let again = run(&mut f, &head, ext, "2025-01-27").expect_err("twice");
+    assert!(matches!(again, CaseError::State { .. }), "{again:?}");
+    run(
+        &mut f,
+        &reviewer,
+        Command::CompleteReview {
+            agree: true,
+            opinion: "材料齐全".into(),
+        },
+        "2025-01-27",
+    )
+    .expect("review");
+    assert_eq!(f.state, CaseState::Decision);
+    run(&mut f, &head, decide, "2025-02-05").expect("decide");
+    assert_eq!(f.state, CaseState::Certifying);
+    run(&mut f, &reviewer, Command::Issue, "2025-02-06").expect("issue");
+    run(
+        &mut f,
+        &clerk,
+        Command::Deliver {
+            method: "窗口领取".into(),
+        },
+        "2025-02-06",
+    )
+    .expect("deliver");
+    assert_eq!(f.state, CaseState::Completed);
+    assert!(f.state.is_final());
+    // The clock replays from the recorded events.
+    let cal = crate::calendar::WorkCalendar::builtin_with(&[]).expect("calendar");
+    let dl = clock::compute(&f.clock, &cal, d("2025-02-06")).expect("clock");
+    // Accepted 2025-01-20; suspended 01-21..01-24 (3 working days); extended 10.
+    assert_eq!(dl.suspended_days, 3);
+    assert_eq!(
+        dl.legal_due,
+        cal.add_workdays(d("2025-01-20"), 20 + 3 + 10).expect("add")
+    );
+}
+
+#[test]
+fn roles_and_departments_are_checked_for_every_command() {
+    let mut f = facts(ReviewMode::Sequential, vec![CO]);
+    f.state = CaseState::Review;
+    f.tasks = vec![
+        ReviewTask {
+            department_id: CO,
+            status: TaskStatus::Active,
+        },
+        ReviewTask {
+            department_id: LEAD,
+            status: TaskStatus::Waiting,
+        },
+    ];
+    let other_applicant = actor(101, Role::Applicant, None, "/1/");
+    let other_centre_clerk = actor(2, Role::Clerk, None, "/2/");
+    let lead_reviewer = actor(3, Role::Reviewer, Some(LEAD), "/1/");
+    let co_reviewer = actor(5, Role::Reviewer, Some(CO), "/1/");
+    let other_head = actor(6, Role::Head, Some(99), "/1/");
+    let supervisor = actor(7, Role::Supervisor, None, "/1/");
+    let review = Command::CompleteReview {
+        agree: true,
+        opinion: "同意".into(),
+    };
+    assert_eq!(
+        authorize(
+            &other_applicant,
+            &f,
+            &Command::Withdraw {
+                reason: String::new()
+            }
+        ),
+        Err(CaseError::Denied(Denied::Department))
+    );
+    assert_eq!(
+        authorize(&other_centre_clerk, &f, &Command::Accept),
+        Err(CaseError::Denied(Denied::Department))
+    );
+    // Sequential review: the co-reviewer goes first, the lead waits.
+    assert_eq!(authorize(&co_reviewer, &f, &review), Ok(()));
+    assert_eq!(
+        authorize(&lead_reviewer, &f, &review),
+        Err(CaseError::Denied(Denied::Department))
+    );
+    for cmd in [
+        Command::Decide {
+            approve: true,
+            reason: "x".into(),
+        },
+        Command::Extend {
+            days: 1,
+            reason: "x".into(),
+        },
+    ] {
+        assert_eq!(
+            authorize(&other_head, &f, &cmd),
+            Err(CaseError::Denied(Denied::Department))
+        );
+        assert_eq!(
+            authorize(&supervisor, &f, &cmd),
+            Err(CaseError::Denied(Denied::Role))
+        );
+    }
+    let t = transition(&f, &review, &limits(), d("2025-03-03"), Some(CO)).expect("co review");
+    assert_eq!(t.to, CaseState::Review);
+    apply(&mut f, t);
+    assert_eq!(authorize(&lead_reviewer, &f, &review), Ok(()));
+}
+
+#[test]
+fn joint_review_activates_all_departments_and_allows_fifteen_days() {
+    let clerk = actor(2, Role::Clerk, None, "/1/");
+    let mut f = facts(ReviewMode::Joint, vec![CO]);
+    f.materials[1].uploads = 1;
+    f.state = CaseState::Submitted;
+    run(&mut f, &clerk, Command::Accept, "2025-03-03").expect("accept");
+    assert!(f.tasks.iter().all(|t| t.status == TaskStatus::Active));
+    assert!(matches!(
+        f.clock[0],
+        ClockEvent::Accepted { joint: true, .. }
+    ));
+    let head = actor(4, Role::Head, Some(LEAD), "/1/");
+    let too_long = Command::Extend {
+        days: 16,
+        reason: "联合办理".into(),
+    };
+    assert!(matches!(
+        run(&mut f, &head, too_long, "2025-03-04"),
+        Err(CaseError::Invalid(_))
+    ));
+    run(
+        &mut f,
+        &head,
+        Command::Extend {
+            days: 15,
+            reason: "联合办理".into(),
+        },
+        "2025-03-04",
+    )
+    .expect("15 days for joint handling");
+    // Both departments must give their opinion before the decision.
+    let lead = actor(3, Role::Reviewer, Some(LEAD), "/1/");
+    let co = actor(5, Role::Reviewer, Some(CO), "/1/");
+    let ok = Command::CompleteReview {
+        agree: true,
+        opinion: "同意".into(),
+    };
+    run(&mut f, &lead, ok.clone(), "2025-03-05").expect("lead");
+    assert_eq!(f.state, CaseState::Review);
+    run(&mut f, &co, ok.clone(), "2025-03-05").expect("co");
+    assert_eq!(f.state, CaseState::Decision);
+    assert!(
+        run(&mut f, &co, ok, "2025-03-05").is_err(),
+        "no second opinion"
+    );
+}
+
+#[test]
+fn unanswered_application_counts_as_accepted_from_receipt() {
+    let cal = crate::calendar::WorkCalendar::builtin_with(&[]).expect("calendar");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    f.state = CaseState::Submitted;
+    // Received Friday 2025-01-24; Spring Festival 01-28..02-04 are holidays,
+    // 01-26 (Sunday) and 01-27 are workdays: the 5th working day is 2025-02-07.
+    f.received_on = Some(d("2025-01-24"));
+    assert_eq!(
+        cal.add_workdays(d("2025-01-24"), 5).expect("add"),
+        d("2025-02-07")
+    );
+    assert!(
+        deemed_acceptance(&f, &limits(), &cal, d("2025-02-07"))
+            .expect("rule")
+            .is_none(),
+        "the window still has today"
+    );
+    let t = deemed_acceptance(&f, &limits(), &cal, d("2025-02-10"))
+        .expect("rule")
+        .expect("applies");
+    assert_eq!(t.to, CaseState::Review);
+    assert!(
+        matches!(t.clock, Some(ClockEvent::Accepted { on, .. }) if on == d("2025-01-24")),
+        "counted from receipt"
+    );
+    f.state = CaseState::Correction;
+    assert!(
+        deemed_acceptance(&f, &limits(), &cal, d("2025-03-01"))
+            .expect("rule")
+            .is_none(),
+        "a notice was issued in time"
+    );
+}
+
+#[test]
+fn final_states_accept_no_command() {
+    let head = actor(4, Role::Head, Some(LEAD), "/1/");
+    for st in [
+        CaseState::NotAccepted,
+        CaseState::Completed,
+        CaseState::Withdrawn,
+    ] {
+        let mut f = facts(ReviewMode::Sequential, vec![]);
+        f.state = st;
+        for cmd in [
+            Command::Accept,
+            Command::Resume,
+            Command::Decide {
+                approve: true,
+                reason: "x".into(),
+            },
+            Command::Withdraw {
+                reason: String::new(),
+            },
+        ] {
+            assert!(
+                transition(&f, &cmd, &limits(), d("2025-03-03"), head.department_id).is_err(),
+                "{st:?} {cmd:?}"
+            );
+        }
+    }
+}
