@@ -64,6 +64,23 @@ enum Command {
         /// Mark session cookies Secure (when served over HTTPS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Directory of uploaded files (default: `attachments` in the data directory).
+        /// Instances behind one load balancer must share it.
+        #[arg(long, env = "TONGBAN_ATTACHMENTS_DIR")]
+        attachments_dir: Option<PathBuf>,
+        /// SMTP relay `host:port` for e-mail notices (without it notices are in-app only
+        /// and mail waits in the outbox).
+        #[arg(long, env = "TONGBAN_SMTP")]
+        smtp: Option<String>,
+        /// Sender address of e-mail notices.
+        #[arg(long, env = "TONGBAN_SMTP_FROM", default_value = "noreply@tongban.invalid")]
+        smtp_from: String,
+        /// SMTP AUTH PLAIN user name (password from TONGBAN_SMTP_PASSWORD).
+        #[arg(long, env = "TONGBAN_SMTP_USER")]
+        smtp_user: Option<String>,
+        /// Seconds between runs of the intake/warning sweeps and mail delivery.
+        #[arg(long, default_value_t = 60)]
+        sweep_interval_secs: u64,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -175,6 +192,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             listen,
             no_demo,
             secure_cookies,
+            attachments_dir,
+            smtp,
+            smtp_from,
+            smtp_user,
+            sweep_interval_secs,
             data,
         } => {
             let store = data.open().await?;
@@ -188,6 +210,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_demo_accounts(&store).await?;
             let config = tongban_web::Config {
                 secure_cookies,
+                attachments_dir: Some(
+                    attachments_dir.unwrap_or_else(|| data.data_dir.join("attachments")),
+                ),
+                smtp: smtp.map(|server| tongban_web::mail::SmtpConfig {
+                    server,
+                    from: smtp_from,
+                    username: smtp_user,
+                    password: std::env::var("TONGBAN_SMTP_PASSWORD").ok(),
+                    timeout: std::time::Duration::from_secs(20),
+                }),
+                sweep_interval: std::time::Duration::from_secs(sweep_interval_secs.max(1)),
                 ..Default::default()
             };
             let state = tongban_web::AppState::new(store, config).await?;

@@ -214,6 +214,18 @@ impl fmt::Debug for IdCardNumber {
 string_newtype_serde!(IdCardNumber);
 
 /// Keep `head` leading and `tail` trailing characters, star the rest.
+/// A person's name in lists: the family name only (张**).
+pub fn mask_name(name: &str) -> String {
+    let mut chars = name.trim().chars();
+    match chars.next() {
+        Some(first) => {
+            let rest = chars.count().max(1);
+            format!("{first}{}", "*".repeat(rest))
+        }
+        None => String::new(),
+    }
+}
+
 pub fn mask(s: &str, head: usize, tail: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     if chars.len() <= head + tail {

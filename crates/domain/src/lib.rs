@@ -7,6 +7,7 @@
 //! - [`clock`]: case deadlines from clock events (SPEC §4.2).
 //! - [`case`]: the case lifecycle, who may move it, what each step produces (SPEC §4.1, §4.3).
 //! - [`auth`]: roles and what each may do (SPEC §1).
+//! - [`files`]: upload type sniffing and size limits.
 
 pub mod audit;
 pub mod auth;
@@ -16,5 +17,6 @@ pub mod catalog;
 pub mod clock;
 pub mod codes;
 pub mod error;
+pub mod files;
 
 pub use error::{FieldError, FieldErrors};

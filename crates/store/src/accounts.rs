@@ -219,6 +219,23 @@ impl Store {
         .await
     }
 
+    /// Sets where notices are e-mailed (empty: in-app only).
+    pub async fn set_user_email(&self, user_id: i64, email: &str) -> Result<()> {
+        let email = email.trim();
+        if !email.is_empty() && (!email.contains('@') || email.len() > 200 || email.contains(['\r', '\n', '<', '>'])) {
+            return Err(StoreError::Invalid(
+                FieldError::new("email", "invalid", "请填写有效的电子邮箱", "enter a valid e-mail address").into(),
+            ));
+        }
+        crate::exec(
+            self.conn(),
+            "UPDATE users SET email = $1 WHERE id = $2",
+            vec![email.into(), user_id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
     pub async fn users(&self) -> Result<Vec<User>> {
         let rows = query(
             self.conn(),

@@ -124,7 +124,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         let id_number = (a.role == Role::Applicant)
             .then(|| IdCardNumber::parse("330102199003070027").ok())
             .flatten();
-        store
+        let user_id = store
             .create_user(NewUser {
                 username: a.username,
                 display_name: a.display_name,
@@ -135,6 +135,9 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
                 id_number,
                 phone: "13800000000",
             })
+            .await?;
+        store
+            .set_user_email(user_id, &format!("{}@demo.tongban.test", a.username))
             .await?;
     }
     Ok(true)

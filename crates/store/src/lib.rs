@@ -9,10 +9,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod attachments;
 pub mod calendar;
+pub mod cases;
 pub mod catalog;
 pub mod demo;
+pub mod inquiries;
 pub mod jobs;
+pub mod notify;
 mod migration;
 pub mod trail;
 pub mod transfer;
@@ -49,6 +53,12 @@ pub enum StoreError {
     Invalid(FieldErrors),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The caller's role or department may not do this.
+    #[error("forbidden: {}", .0.en())]
+    Forbidden(tongban_domain::auth::Denied),
+    /// Attachment storage failed.
+    #[error("attachment storage: {0}")]
+    Files(String),
 }
 
 impl StoreError {
@@ -66,6 +76,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Parsed documents of non-draft item versions, which never change.
+    docs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tongban_domain::catalog::ItemDoc>>>>,
 }
 
 /// Current time in UTC milliseconds.
@@ -108,7 +120,10 @@ impl Store {
         }
         let db = Database::connect(opts).await?;
         migration::Migrator::up(&db, None).await?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            docs: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> DbBackend {

@@ -13,6 +13,7 @@ impl MigratorTrait for Migrator {
             Box::new(M001Foundation),
             Box::new(M002Calendar),
             Box::new(M003Trail),
+            Box::new(M004Cases),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -309,6 +310,246 @@ impl MigrationTrait for M003Trail {
                 crate::trail::GENESIS
             ))
             .await?;
+        Ok(())
+    }
+}
+
+struct M004Cases;
+
+impl MigrationName for M004Cases {
+    fn name(&self) -> &str {
+        "m004_cases"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M004Cases {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("users")
+                .add_column(string("email").default(""))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("cases")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("case_no"))
+                .col(string("verify_code"))
+                .col(bigint("centre_id"))
+                .col(string("centre_path"))
+                .col(bigint("lead_department_id"))
+                .col(bigint("item_version_id"))
+                .col(string("impl_code"))
+                .col(string("item_name"))
+                .col(bigint_null("applicant_user_id"))
+                .col(string("applicant_name"))
+                .col(string("applicant_id_number"))
+                .col(string("applicant_phone"))
+                .col(string("applicant_email"))
+                .col(string("channel"))
+                .col(bigint("created_by"))
+                .col(string("state"))
+                .col(bigint("version"))
+                .col(boolean_null("approved"))
+                .col(text("form"))
+                .col(text("clock"))
+                .col(text("tasks"))
+                .col(string_null("received_on"))
+                .col(string_null("accepted_on"))
+                .col(string_null("legal_due"))
+                .col(string_null("promised_due"))
+                .col(string_null("decided_on"))
+                .col(string_null("certificate_due"))
+                .col(string_null("client_key"))
+                .col(bigint("created_at"))
+                .col(bigint("updated_at"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("cases", "item_version_id")
+                        .to("item_versions", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("cases", "ix_cases_state", &["state"], false))
+            .await?;
+        m.create_index(index(
+            "cases",
+            "ix_cases_applicant",
+            &["applicant_user_id"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "cases",
+            "ux_cases_client_key",
+            &["created_by", "client_key"],
+            true,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("case_tasks")
+                .col(big_pk_auto("id"))
+                .col(bigint("case_id"))
+                .col(bigint("department_id"))
+                .col(bigint("seq"))
+                .col(string("status"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("case_tasks", "case_id")
+                        .to("cases", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "case_tasks",
+            "ix_case_tasks_dept",
+            &["department_id", "status"],
+            false,
+        ))
+        .await?;
+        m.create_index(index("case_tasks", "ix_case_tasks_case", &["case_id"], false))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("case_events")
+                .col(big_pk_auto("id"))
+                .col(bigint("case_id"))
+                .col(bigint("at"))
+                .col(bigint_null("actor_id"))
+                .col(string("actor_name"))
+                .col(string("action"))
+                .col(string("from_state"))
+                .col(string("to_state"))
+                .col(text("details"))
+                .col(bigint_null("document_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_events", "ix_case_events_case", &["case_id"], false))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("case_files")
+                .col(big_pk_auto("id"))
+                .col(bigint("case_id"))
+                .col(bigint("material_index"))
+                .col(string("file_name"))
+                .col(string("content_type"))
+                .col(bigint("size"))
+                .col(string("object_key"))
+                .col(string("digest"))
+                .col(bigint("uploaded_by"))
+                .col(bigint("uploaded_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("case_files", "ix_case_files_case", &["case_id"], false))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("case_documents")
+                .col(big_pk_auto("id"))
+                .col(bigint("case_id"))
+                .col(string("kind"))
+                .col(string("number"))
+                .col(text("body"))
+                .col(bigint("created_at"))
+                .col(bigint_null("created_by"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "case_documents",
+            "ix_case_documents_case",
+            &["case_id"],
+            false,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("case_warnings")
+                .col(bigint("case_id"))
+                .col(string("level"))
+                .col(string("due"))
+                .col(bigint("at"))
+                .primary_key(Index::create().col("case_id").col("level").col("due"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("notifications")
+                .col(big_pk_auto("id"))
+                .col(bigint("user_id"))
+                .col(bigint_null("case_id"))
+                .col(string("subject"))
+                .col(text("body"))
+                .col(bigint("created_at"))
+                .col(bigint_null("read_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "notifications",
+            "ix_notifications_user",
+            &["user_id"],
+            false,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("outbox")
+                .col(big_pk_auto("id"))
+                .col(string("to_addr"))
+                .col(string("subject"))
+                .col(text("body"))
+                .col(bigint("created_at"))
+                .col(bigint("attempts"))
+                .col(bigint("next_attempt_at"))
+                .col(bigint_null("sent_at"))
+                .col(text("last_error"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("outbox", "ix_outbox_pending", &["sent_at", "next_attempt_at"], false))
+            .await?;
+        m.create_table(
+            Table::create()
+                .table("inquiries")
+                .col(big_pk_auto("id"))
+                .col(bigint("centre_id"))
+                .col(string("channel"))
+                .col(text("subject"))
+                .col(string("inquirer"))
+                .col(string("contact"))
+                .col(bigint("owner_id"))
+                .col(string("status"))
+                .col(text("answer"))
+                .col(bigint("created_by"))
+                .col(bigint("created_at"))
+                .col(bigint_null("closed_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("inquiry_events")
+                .col(big_pk_auto("id"))
+                .col(bigint("inquiry_id"))
+                .col(bigint("at"))
+                .col(bigint("actor_id"))
+                .col(string("kind"))
+                .col(bigint_null("to_owner"))
+                .col(text("note"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -106,7 +106,9 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 pub async fn openapi_json() -> Response {
-    let body = ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::cases::CasesDoc::openapi());
+    let body = doc
         .to_pretty_json()
         .unwrap_or_else(|_| "{}".to_string());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()

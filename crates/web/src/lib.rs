@@ -7,7 +7,9 @@
 
 pub mod api;
 pub mod calendar;
+pub mod cases;
 pub mod http;
+pub mod mail;
 pub mod pages;
 mod views;
 
@@ -33,8 +35,16 @@ pub struct Config {
     pub secure_cookies: bool,
     /// This instance's name in job leases.
     pub instance: String,
-    /// Run the background jobs (search refresh, monthly audit).
+    /// Run the background jobs (search refresh, monthly audit, sweeps, mail).
     pub background_jobs: bool,
+    /// Where uploaded files go (a local directory); `None`: in memory.
+    pub attachments_dir: Option<std::path::PathBuf>,
+    /// Outgoing mail; without it notices stay in the outbox (and in-app).
+    pub smtp: Option<mail::SmtpConfig>,
+    /// How often the intake, warning and mail jobs run.
+    pub sweep_interval: Duration,
+    /// When a case turns yellow.
+    pub warning_rule: tongban_domain::clock::WarningRule,
 }
 
 impl Default for Config {
@@ -43,6 +53,10 @@ impl Default for Config {
             secure_cookies: false,
             instance: format!("{}-{}", std::process::id(), rand::random::<u32>()),
             background_jobs: true,
+            attachments_dir: None,
+            smtp: None,
+            sweep_interval: Duration::from_secs(60),
+            warning_rule: Default::default(),
         }
     }
 }
@@ -122,6 +136,8 @@ pub struct AppState {
     calendar: Arc<RwLock<CalendarSnapshot>>,
     pub limiter: Arc<LoginLimiter>,
     pub config: Arc<Config>,
+    /// Uploaded material files.
+    pub files: tongban_store::attachments::Attachments,
 }
 
 /// What search indexes of a published item.
@@ -159,7 +175,12 @@ impl AppState {
         let (revision, index) = build_index(&store).await?;
         let calendar = store.work_calendar().await?;
         let calendar_rev = store.calendar_revision().await?;
+        let files = match &config.attachments_dir {
+            Some(dir) => tongban_store::attachments::Attachments::local(dir)?,
+            None => tongban_store::attachments::Attachments::in_memory(),
+        };
         Ok(Self {
+            files,
             store,
             search: Arc::new(SearchHolder {
                 index: RwLock::new(Arc::new(index)),
@@ -262,6 +283,79 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The case sweeps: applications left 5 working days without a notice
+    /// are recorded as accepted (Art. 32), then deadline warnings go out.
+    /// Under a lease so one instance runs them at a time; the warning rows
+    /// make a repeated warning impossible even without it.
+    pub async fn case_sweep_tick(&self) -> anyhow::Result<(usize, usize)> {
+        let lease = "case-sweeps";
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
+            .await?
+        {
+            return Ok((0, 0));
+        }
+        let cal = self.calendar();
+        let today = self.today();
+        let result = async {
+            let deemed = self.store.sweep_intake(&cal, today).await?;
+            let warned = self
+                .store
+                .sweep_warnings(&cal, today, self.config.warning_rule)
+                .await?;
+            Ok::<_, tongban_store::StoreError>((deemed, warned))
+        }
+        .await;
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
+        let (deemed, warned) = result?;
+        if deemed + warned > 0 {
+            tracing::info!(deemed, warned, "case sweeps done");
+        }
+        Ok((deemed, warned))
+    }
+
+    /// Delivers due outbox mail; failures stay queued with a backoff.
+    pub async fn mail_tick(&self) -> anyhow::Result<usize> {
+        let Some(cfg) = &self.config.smtp else {
+            return Ok(0);
+        };
+        let lease = "mail-delivery";
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
+            .await?
+        {
+            return Ok(0);
+        }
+        let mut sent = 0;
+        let result = async {
+            for m in self.store.due_mail(100).await? {
+                match mail::send(cfg, &m.to_addr, &m.subject, &m.body, &format!("outbox-{}", m.id)).await {
+                    Ok(()) => {
+                        self.store.mail_sent(m.id).await?;
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(mail = m.id, "mail delivery failed (will retry): {e}");
+                        self.store.mail_failed(m.id, &e.to_string()).await?;
+                    }
+                }
+            }
+            Ok::<_, tongban_store::StoreError>(())
+        }
+        .await;
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
+        result?;
+        Ok(sent)
+    }
+}
+
 /// Starts the background jobs of this instance.
 pub fn spawn_background(state: AppState) {
     let s = state.clone();
@@ -274,6 +368,18 @@ pub fn spawn_background(state: AppState) {
             if let Err(e) = s.refresh_calendar().await {
                 tracing::warn!("calendar refresh failed: {e}");
             }
+        }
+    });
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = s.case_sweep_tick().await {
+                tracing::warn!("case sweeps failed: {e}");
+            }
+            if let Err(e) = s.mail_tick().await {
+                tracing::warn!("mail delivery failed: {e}");
+            }
+            tokio::time::sleep(s.config.sweep_interval).await;
         }
     });
     tokio::spawn(async move {
@@ -293,6 +399,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(pages::routes())
         .merge(calendar::routes())
+        .merge(cases::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
