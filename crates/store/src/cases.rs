@@ -176,8 +176,10 @@ impl Case {
         match a.role {
             Role::Applicant => self.applicant_user_id == Some(a.user_id),
             Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
+            // A department sees a case from its acceptance on.
             Role::Reviewer | Role::Head => {
-                self.centre_path.starts_with(&a.centre_path)
+                !self.clock.is_empty()
+                    && self.centre_path.starts_with(&a.centre_path)
                     && a.department_id.is_some_and(|d| {
                         d == self.lead_department_id
                             || self.tasks.iter().any(|t| t.department_id == d)
@@ -1358,12 +1360,28 @@ async fn persist(
     if let Some(e) = &t.clock {
         clock_events.push(e.clone());
     }
+    // The events are the truth; the dates follow from them. A calendar year
+    // not yet entered leaves the dates unknown (shown as such) rather than
+    // blocking the case; an illegal event sequence is refused.
     let deadlines = if clock_events.is_empty() {
         None
     } else {
-        Some(clock::compute(&clock_events, cal, today).map_err(|e| {
-            StoreError::Invalid(FieldError::new("clock", "illegal", e.zh(), e.to_string()).into())
-        })?)
+        match clock::compute(&clock_events, cal, today) {
+            Ok(d) => Some(d),
+            Err(clock::ClockError::Calendar(e)) => {
+                tracing::warn!(case = case.id, "deadline unknown: {e}");
+                None
+            }
+            Err(e) => {
+                return Err(StoreError::Invalid(
+                    FieldError::new("clock", "illegal", e.zh(), e.to_string()).into(),
+                ));
+            }
+        }
+    };
+    let accepted_on = match clock_events.first() {
+        Some(ClockEvent::Accepted { on, .. }) => Some(*on),
+        _ => None,
     };
     let tasks = t.tasks.clone().unwrap_or_else(|| case.tasks.clone());
     let received_on = t.received_on.or(case.received_on);
@@ -1383,7 +1401,7 @@ async fn persist(
             to_json(&clock_events).into(),
             to_json(&tasks).into(),
             ds(received_on),
-            ds(deadlines.as_ref().map(|d| d.accepted_on)),
+            ds(accepted_on),
             ds(deadlines.as_ref().map(|d| d.legal_due)),
             ds(deadlines.as_ref().map(|d| d.promised_due)),
             ds(decided_on),

@@ -140,8 +140,21 @@ impl Store {
         Ok(())
     }
 
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead
+    /// of one failing when it upgrades a read lock.
     pub async fn begin(&self) -> Result<DatabaseTransaction> {
-        Ok(self.db.begin().await?)
+        if self.backend() == DbBackend::Sqlite {
+            Ok(self
+                .db
+                .begin_with_options(sea_orm::TransactionOptions {
+                    sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+                    ..Default::default()
+                })
+                .await?)
+        } else {
+            Ok(self.db.begin().await?)
+        }
     }
 }
 

@@ -357,6 +357,7 @@ impl MigrationTrait for M004Cases {
                 .col(text("form"))
                 .col(text("clock"))
                 .col(text("tasks"))
+                .col(text("co_reviewers"))
                 .col(string_null("received_on"))
                 .col(string_null("accepted_on"))
                 .col(string_null("legal_due"))

@@ -304,3 +304,31 @@ pub fn pct(s: &str) -> String {
     }
     o
 }
+
+impl App {
+    /// Enters a stand-in notice for the year after the shipped schedules run
+    /// out, as a system admin would once the State Council publishes it (test
+    /// data: only 1 January off), so deadlines reaching into it can be computed.
+    pub async fn enter_next_year(&self) {
+        use tongban_domain::calendar::{ScheduleDay, YearSchedule};
+        let years: Vec<i32> = self.state.calendar().covered_years().collect();
+        let next = years.iter().max().copied().unwrap_or(2026) + 1;
+        let y = YearSchedule {
+            year: next,
+            source: "test stand-in".into(),
+            days: vec![ScheduleDay {
+                date: chrono::NaiveDate::from_ymd_opt(next, 1, 1).expect("date"),
+                off: true,
+                name: "元旦".into(),
+            }],
+        };
+        self.store()
+            .put_calendar_year(&y, None)
+            .await
+            .unwrap_or_else(|e| panic!("{}: enter {next}: {e}", self.backend));
+        self.state
+            .refresh_calendar()
+            .await
+            .unwrap_or_else(|e| panic!("{}: refresh calendar: {e}", self.backend));
+    }
+}
