@@ -73,7 +73,11 @@ enum Command {
         #[arg(long, env = "TONGBAN_SMTP")]
         smtp: Option<String>,
         /// Sender address of e-mail notices.
-        #[arg(long, env = "TONGBAN_SMTP_FROM", default_value = "noreply@tongban.invalid")]
+        #[arg(
+            long,
+            env = "TONGBAN_SMTP_FROM",
+            default_value = "noreply@tongban.invalid"
+        )]
         smtp_from: String,
         /// SMTP AUTH PLAIN user name (password from TONGBAN_SMTP_PASSWORD).
         #[arg(long, env = "TONGBAN_SMTP_USER")]

@@ -118,7 +118,10 @@ mod tests {
     fn types_come_from_content_not_names() {
         assert_eq!(sniff(b"%PDF-1.7\n..."), Some(FileKind::Pdf));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0"), Some(FileKind::Png));
-        assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]), Some(FileKind::Jpeg));
+        assert_eq!(
+            sniff(&[0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10]),
+            Some(FileKind::Jpeg)
+        );
         assert_eq!(sniff(b"MZ\x90\0 an executable"), None);
         assert_eq!(sniff(b"<html>%PDF-</html>"), None);
         // A ZIP is an OFD only when it holds OFD.xml.

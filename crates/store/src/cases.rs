@@ -404,7 +404,12 @@ impl Store {
     /// Starts an application for the published version of `impl_code`: an
     /// applicant online (their own identity) or a clerk at the window (the
     /// applicant's identity as entered). The case is a draft until submitted.
-    pub async fn create_case(&self, actor: &Actor, impl_code: &str, input: NewCase) -> Result<Case> {
+    pub async fn create_case(
+        &self,
+        actor: &Actor,
+        impl_code: &str,
+        input: NewCase,
+    ) -> Result<Case> {
         let channel = match actor.role {
             Role::Applicant => Channel::Online,
             Role::Clerk => Channel::Window,
@@ -496,7 +501,8 @@ impl Store {
                         "enter a valid citizen ID number or unified social credit code",
                     ));
                 }
-                if !a.phone.trim().is_empty() && !tongban_domain::codes::is_valid_phone(a.phone.trim())
+                if !a.phone.trim().is_empty()
+                    && !tongban_domain::codes::is_valid_phone(a.phone.trim())
                 {
                     errs.push(FieldError::new(
                         "applicant.phone",
@@ -757,7 +763,10 @@ impl Store {
         if !open {
             return Err(StoreError::conflict(
                 format!("案件当前状态为“{}”，不能上传材料", case.state.zh()),
-                format!("materials cannot be uploaded while the case is {}", case.state.as_str()),
+                format!(
+                    "materials cannot be uploaded while the case is {}",
+                    case.state.as_str()
+                ),
             ));
         }
         let doc = self.item_doc(case.item_version_id).await?;
@@ -926,7 +935,17 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Applied> {
         let txn = self.begin().await?;
-        let out = apply_in(self, &txn, Some(actor), case_id, expected_version, cmd, cal, today).await?;
+        let out = apply_in(
+            self,
+            &txn,
+            Some(actor),
+            case_id,
+            expected_version,
+            cmd,
+            cal,
+            today,
+        )
+        .await?;
         txn.commit().await?;
         Ok(out)
     }
@@ -1002,7 +1021,9 @@ impl Store {
     ) -> Result<Vec<CaseListRow>> {
         let rows = query(
             self.conn(),
-            &format!("SELECT {CASE_COLS} WHERE k.applicant_user_id = $1 ORDER BY k.id DESC LIMIT 500"),
+            &format!(
+                "SELECT {CASE_COLS} WHERE k.applicant_user_id = $1 ORDER BY k.id DESC LIMIT 500"
+            ),
             vec![actor.user_id.into()],
         )
         .await?;
@@ -1237,9 +1258,13 @@ async fn facts_of(
 }
 
 async fn load_for_update(c: &impl ConnectionTrait, id: i64) -> Result<Case> {
-    let r = query_one(c, &format!("SELECT {CASE_COLS} WHERE k.id = $1"), vec![id.into()])
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
+    let r = query_one(
+        c,
+        &format!("SELECT {CASE_COLS} WHERE k.id = $1"),
+        vec![id.into()],
+    )
+    .await?
+    .ok_or_else(|| StoreError::NotFound(format!("case {id}")))?;
     row_case(&r)
 }
 
@@ -1484,7 +1509,11 @@ async fn persist(
         action_zh(action)
     );
     let mut body = format!("您好，案件{}（{}）", case.case_no, case.item_name);
-    body.push_str(&format!("已{}，当前状态：{}。", action_zh(action), t.to.zh()));
+    body.push_str(&format!(
+        "已{}，当前状态：{}。",
+        action_zh(action),
+        t.to.zh()
+    ));
     if let Some(d) = &deadlines
         && t.to.clock_open()
     {
@@ -1559,10 +1588,13 @@ fn document_body(
                 p.push(format!("需要补正的内容：{}", note.trim()));
             }
         }
-        (DocKind::RefusalDecision, Command::Refuse {
-            reason,
-            competent_agency,
-        }) => {
+        (
+            DocKind::RefusalDecision,
+            Command::Refuse {
+                reason,
+                competent_agency,
+            },
+        ) => {
             p.push(format!(
                 "你（单位）于{received}提出的{item}申请，经审查，决定不予受理。"
             ));

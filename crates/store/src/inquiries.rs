@@ -156,7 +156,9 @@ impl Store {
         staff_of_centre(actor)?;
         let rows = query(
             self.conn(),
-            &format!("SELECT {COLS} WHERE q.centre_id = $1 ORDER BY q.status DESC, q.id DESC LIMIT 500"),
+            &format!(
+                "SELECT {COLS} WHERE q.centre_id = $1 ORDER BY q.status DESC, q.id DESC LIMIT 500"
+            ),
             vec![actor.centre_id.into()],
         )
         .await?;
@@ -213,7 +215,10 @@ impl Store {
             return Err(StoreError::Forbidden(Denied::Role));
         }
         if q.status != "open" {
-            return Err(StoreError::conflict("该咨询已办结", "the inquiry is closed"));
+            return Err(StoreError::conflict(
+                "该咨询已办结",
+                "the inquiry is closed",
+            ));
         }
         let mut errs = FieldErrors::default();
         text("note", note, "移交说明", 2000, &mut errs);
@@ -298,7 +303,10 @@ impl Store {
         )
         .await?;
         if n != 1 {
-            return Err(StoreError::conflict("该咨询已办结", "the inquiry is closed"));
+            return Err(StoreError::conflict(
+                "该咨询已办结",
+                "the inquiry is closed",
+            ));
         }
         exec(
             &txn,

@@ -8,16 +8,16 @@
 //! - a published item version is never updated: a change is a new version.
 
 pub mod accounts;
-pub mod audit;
 pub mod attachments;
+pub mod audit;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod demo;
 pub mod inquiries;
 pub mod jobs;
-pub mod notify;
 mod migration;
+pub mod notify;
 pub mod trail;
 pub mod transfer;
 
@@ -77,7 +77,11 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: DatabaseConnection,
     /// Parsed documents of non-draft item versions, which never change.
-    docs: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<i64, std::sync::Arc<tongban_domain::catalog::ItemDoc>>>>,
+    docs: std::sync::Arc<
+        std::sync::Mutex<
+            std::collections::HashMap<i64, std::sync::Arc<tongban_domain::catalog::ItemDoc>>,
+        >,
+    >,
 }
 
 /// Current time in UTC milliseconds.
@@ -220,6 +224,35 @@ pub fn sm3_hex(data: &[u8]) -> String {
 /// Test support: opens a fresh store on each configured backend.
 pub mod testing {
     use super::*;
+
+    /// A fresh, empty PostgreSQL database for a test that starts server
+    /// processes (they cannot share a schema search path); `None` without
+    /// `TONGBAN_TEST_DATABASE_URL`.
+    pub async fn fresh_pg_database(test: &str) -> Option<String> {
+        let url = std::env::var("TONGBAN_TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())?;
+        let name = format!("tongban_{}_{}", test.to_lowercase(), rand::random::<u32>());
+        let admin = match Database::connect(url.clone()).await {
+            Ok(a) => a,
+            Err(e) => panic!("TONGBAN_TEST_DATABASE_URL is set but unreachable: {e}"),
+        };
+        if let Err(e) = admin
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+        {
+            panic!("create database: {e}");
+        }
+        let (base, query) = match url.split_once('?') {
+            Some((b, q)) => (b.to_string(), format!("?{q}")),
+            None => (url.clone(), String::new()),
+        };
+        let base = match base.rsplit_once('/') {
+            Some((host, _db)) => host.to_string(),
+            None => base,
+        };
+        Some(format!("{base}/{name}{query}"))
+    }
 
     /// The backends a storage test runs on: always a fresh SQLite file, and a
     /// fresh schema in PostgreSQL when `TONGBAN_TEST_DATABASE_URL` is set.

@@ -414,8 +414,13 @@ impl MigrationTrait for M004Cases {
             false,
         ))
         .await?;
-        m.create_index(index("case_tasks", "ix_case_tasks_case", &["case_id"], false))
-            .await?;
+        m.create_index(index(
+            "case_tasks",
+            "ix_case_tasks_case",
+            &["case_id"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("case_events")
@@ -432,8 +437,13 @@ impl MigrationTrait for M004Cases {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("case_events", "ix_case_events_case", &["case_id"], false))
-            .await?;
+        m.create_index(index(
+            "case_events",
+            "ix_case_events_case",
+            &["case_id"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("case_files")
@@ -450,8 +460,13 @@ impl MigrationTrait for M004Cases {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("case_files", "ix_case_files_case", &["case_id"], false))
-            .await?;
+        m.create_index(index(
+            "case_files",
+            "ix_case_files_case",
+            &["case_id"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("case_documents")
@@ -518,8 +533,13 @@ impl MigrationTrait for M004Cases {
                 .to_owned(),
         )
         .await?;
-        m.create_index(index("outbox", "ix_outbox_pending", &["sent_at", "next_attempt_at"], false))
-            .await?;
+        m.create_index(index(
+            "outbox",
+            "ix_outbox_pending",
+            &["sent_at", "next_attempt_at"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("inquiries")

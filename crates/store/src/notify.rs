@@ -287,7 +287,11 @@ impl Store {
             if level == Warning::Green {
                 continue;
             }
-            let level_s = if level == Warning::Red { "red" } else { "yellow" };
+            let level_s = if level == Warning::Red {
+                "red"
+            } else {
+                "yellow"
+            };
             let txn = self.begin().await?;
             let n = exec(
                 &txn,
@@ -305,7 +309,10 @@ impl Store {
             }
             let (subject, body) = if level == Warning::Red {
                 (
-                    format!("【红色预警】{} {} 已超过承诺办结期限", case.case_no, case.item_name),
+                    format!(
+                        "【红色预警】{} {} 已超过承诺办结期限",
+                        case.case_no, case.item_name
+                    ),
                     format!(
                         "案件{}（{}）承诺办结期限为{}，现已逾期，请立即办理。当前状态：{}。",
                         case.case_no,
@@ -316,7 +323,10 @@ impl Store {
                 )
             } else {
                 (
-                    format!("【黄色预警】{} {} 临近承诺办结期限", case.case_no, case.item_name),
+                    format!(
+                        "【黄色预警】{} {} 临近承诺办结期限",
+                        case.case_no, case.item_name
+                    ),
                     format!(
                         "案件{}（{}）承诺办结期限为{}，请抓紧办理。当前状态：{}。",
                         case.case_no,

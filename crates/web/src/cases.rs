@@ -19,9 +19,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::case::{
-    self, CaseState, Command, Deficiency, DocKind, Problem,
-};
+use tongban_domain::case::{self, CaseState, Command, Deficiency, DocKind, Problem};
 use tongban_domain::catalog::{FieldKind, ReviewMode};
 use tongban_domain::clock::{self, ClockState, SuspendReason, Warning, WarningRule};
 use tongban_domain::codes::mask;
@@ -41,15 +39,18 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases", post(api_create).get(api_list))
         .route("/api/v1/cases/{id}", get(api_get))
         .route("/api/v1/cases/{id}/commands", post(api_command))
-        .route(
-            "/api/v1/cases/{id}/materials/{idx}/files",
-            put(api_upload),
-        )
+        .route("/api/v1/cases/{id}/materials/{idx}/files", put(api_upload))
         .route("/api/v1/documents/{id}", get(api_document))
         .route("/api/v1/progress", post(api_progress))
         .route("/api/v1/notifications", get(api_notifications))
-        .route("/api/v1/inquiries", post(api_inquiry_create).get(api_inquiries))
-        .route("/api/v1/inquiries/{id}/hand-over", post(api_inquiry_hand_over))
+        .route(
+            "/api/v1/inquiries",
+            post(api_inquiry_create).get(api_inquiries),
+        )
+        .route(
+            "/api/v1/inquiries/{id}/hand-over",
+            post(api_inquiry_hand_over),
+        )
         .route("/api/v1/inquiries/{id}/close", post(api_inquiry_close))
         // Pages
         .route("/items/{code}/apply", get(apply_page).post(apply_post))
@@ -62,7 +63,10 @@ pub fn routes() -> Router<AppState> {
         .route("/documents/{id}", get(document_page))
         .route("/files/{id}", get(file_download))
         .route("/work", get(work_page))
-        .route("/notifications", get(notifications_page).post(notifications_read))
+        .route(
+            "/notifications",
+            get(notifications_page).post(notifications_read),
+        )
         .route("/progress", get(progress_page).post(progress_post))
         .route("/inquiries", get(inquiries_page).post(inquiry_create_post))
         .route("/inquiries/{id}", get(inquiry_page))
@@ -350,7 +354,14 @@ async fn api_command(
 ) -> Result<Response, ApiError> {
     let out = s
         .store
-        .case_command(&actor, id, req.version, &req.command, &s.calendar(), today(&s))
+        .case_command(
+            &actor,
+            id,
+            req.version,
+            &req.command,
+            &s.calendar(),
+            today(&s),
+        )
         .await
         .map_err(|e| store_api(e).in_lang(lang))?;
     Ok(Json(out).into_response())
@@ -1009,9 +1020,15 @@ fn applicant_rows(c: &Case, lang: Lang, masked: bool) -> Vec<(String, String)> {
         c.applicant_id_number.clone()
     };
     vec![
-        (lang.t("申请人", "Applicant").into(), c.applicant_name.clone()),
+        (
+            lang.t("申请人", "Applicant").into(),
+            c.applicant_name.clone(),
+        ),
         (lang.t("证件号码", "ID number").into(), idn),
-        (lang.t("联系电话", "Phone").into(), c.applicant_phone.clone()),
+        (
+            lang.t("联系电话", "Phone").into(),
+            c.applicant_phone.clone(),
+        ),
     ]
 }
 
@@ -1118,7 +1135,15 @@ struct CasePage {
 
 /// The Art. 45 procedures that stop the clock, plus the item's own.
 const SPECIAL_PROCEDURES: &[&str] = &[
-    "专家评审", "听证", "招标", "拍卖", "检验", "检测", "检疫", "鉴定", "现场核查",
+    "专家评审",
+    "听证",
+    "招标",
+    "拍卖",
+    "检验",
+    "检测",
+    "检疫",
+    "鉴定",
+    "现场核查",
 ];
 
 async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Actions, StoreError> {
@@ -1265,7 +1290,11 @@ async fn render_case(
         answers: answers(&r),
         materials: material_views(&r, lang),
         clock: clock_view(s, &r.case, lang),
-        received_on: r.case.received_on.map(|d| d.to_string()).unwrap_or_default(),
+        received_on: r
+            .case
+            .received_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         intake_due,
         tasks: r
             .case
@@ -1314,7 +1343,10 @@ fn event_label(action: &str, lang: Lang) -> String {
         "create" => ("创建申请", "application started"),
         "submit" => ("提交申请", "submitted"),
         "accept" => ("受理", "accepted"),
-        "deemed_accepted" => ("逾期未告知，视为受理", "deemed accepted (no notice in 5 working days)"),
+        "deemed_accepted" => (
+            "逾期未告知，视为受理",
+            "deemed accepted (no notice in 5 working days)",
+        ),
         "request_correction" => ("一次性告知补正", "one-time correction notice"),
         "supply_correction" => ("提交补正材料", "corrections supplied"),
         "refuse" => ("不予受理", "not accepted"),
@@ -1333,7 +1365,14 @@ fn event_label(action: &str, lang: Lang) -> String {
 
 fn event_note(d: &serde_json::Value) -> String {
     let mut parts = Vec::new();
-    for k in ["opinion", "reason", "note", "method", "competent_agency", "why_zh"] {
+    for k in [
+        "opinion",
+        "reason",
+        "note",
+        "method",
+        "competent_agency",
+        "why_zh",
+    ] {
         match d.get(k) {
             Some(serde_json::Value::String(v)) if !v.trim().is_empty() => parts.push(v.clone()),
             Some(serde_json::Value::Object(o)) => {
@@ -1488,11 +1527,9 @@ async fn act_post(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=1")).into_response()),
-        Err(StoreError::Invalid(errs)) => {
-            render_case(&s, &page, &actor, id, errs.0, String::new())
-                .await
-                .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response())
-        }
+        Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
+            .await
+            .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),
         Err(StoreError::Conflict { zh, en }) => {
             let e = FieldError::new("action", "conflict", zh, en);
             render_case(&s, &page, &actor, id, vec![e], String::new())
@@ -1553,7 +1590,13 @@ async fn file_download(
     let ascii: String = f
         .file_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     Ok((
         [

@@ -334,7 +334,15 @@ impl AppState {
         let mut sent = 0;
         let result = async {
             for m in self.store.due_mail(100).await? {
-                match mail::send(cfg, &m.to_addr, &m.subject, &m.body, &format!("outbox-{}", m.id)).await {
+                match mail::send(
+                    cfg,
+                    &m.to_addr,
+                    &m.subject,
+                    &m.body,
+                    &format!("outbox-{}", m.id),
+                )
+                .await
+                {
                     Ok(()) => {
                         self.store.mail_sent(m.id).await?;
                         sent += 1;

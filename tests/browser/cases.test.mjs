@@ -1,0 +1,207 @@
+// The life of one licence application, across five users: the applicant
+// applies with a document missing, the window issues the one-time correction
+// notice, the applicant supplies it, the case is accepted, suspended for an
+// expert review, extended once, decided, certified and delivered; the public
+// progress page then shows it without personal data.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, login } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const ITEM = '11339901MB000000114010103001000'; // 公共场所卫生许可（新证）
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+// Today in the server's time zone, as YYYY-MM-DD.
+const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(new Date());
+
+// N working days after a date, through the public calendar API (null when the
+// year's holiday schedule is not known yet).
+async function addWorkdays(date, n) {
+  const r = await fetch(`${server.base}/api/v1/calendar/add-workdays?date=${date}&n=${n}`);
+  if (!r.ok) return null;
+  return (await r.json()).date;
+}
+
+// A page logged in as `user` in its own browser context (own cookie session).
+async function as(user) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  if (user) await login(page, server.base, user);
+  return page;
+}
+
+// Clicks something that submits a form and waits for the resulting page.
+async function submit(page, sel) {
+  await Promise.all([page.waitForNavigation(), page.click(sel)]);
+}
+
+async function state(page) {
+  return page.locator('#case-state').getAttribute('data-state');
+}
+
+async function text(page, sel) {
+  return (await page.locator(sel).innerText()).trim();
+}
+
+async function upload(page, i) {
+  await page.setInputFiles(`#f-file-${i}`, { name: `m${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });
+  await submit(page, `#upload-${i}`);
+  assert.equal(await page.locator('#error-summary').count(), 0, `upload ${i}: ${await page.locator('main').innerText()}`);
+  assert.match(await page.locator(`#material-${i}`).innerText(), new RegExp(`m${i}\\.pdf`), `material ${i} uploaded`);
+}
+
+test('an application goes from submission through correction, suspension and extension to delivery', async () => {
+  const base = server.base;
+  const day = today();
+
+  // 1. The applicant applies, leaving the health certificates out.
+  const applicant = await as('applicant');
+  await applicant.goto(`${base}/items/${ITEM}`);
+  await submit(applicant, '#apply');
+  await applicant.fill('#f-form_venue_name', '西湖宾馆');
+  await applicant.fill('#f-form_venue_address', '杭州市西湖区北山街1号');
+  await applicant.fill('#f-form_area', '1200');
+  await applicant.selectOption('#f-form_venue_type', '住宿场所');
+  await submit(applicant, '#start-application');
+  const m = new URL(applicant.url()).pathname.match(/^\/cases\/(\d+)\/materials$/);
+  assert.ok(m, `on the materials page, got ${applicant.url()}`);
+  const caseUrl = `${base}/cases/${m[1]}`;
+  for (const i of [0, 1, 2]) await upload(applicant, i);
+  await submit(applicant, '#continue');
+  assert.match(await text(applicant, '#missing-warning'), /从业人员健康合格证明/);
+  await submit(applicant, '#submit-application');
+  assert.equal(new URL(applicant.url()).pathname, new URL(caseUrl).pathname);
+  assert.equal(await state(applicant), 'submitted');
+  const caseNo = await text(applicant, '#case-no');
+  const code = await text(applicant, '#verify-code');
+  assert.ok(caseNo && code, 'case number and verification code shown');
+
+  // 2. The clerk checks the documents and issues the one-time correction notice.
+  const clerk = await as('clerk');
+  await clerk.goto(caseUrl);
+  assert.equal(await clerk.locator('#f-problem-3').inputValue(), 'missing', 'missing document preselected');
+  await clerk.selectOption('#f-problem-0', 'defective');
+  await clerk.fill('input[name=note_0]', '申请人未签字');
+  await submit(clerk, '#issue-correction');
+  assert.equal(await state(clerk), 'correction');
+  const notice = clerk.locator('#documents a', { hasText: '补正材料一次性告知书' });
+  assert.equal(await notice.count(), 1, 'correction notice listed');
+  await submit(clerk, '#documents a:has-text("补正材料一次性告知书")');
+  const listed = await text(clerk, '#doc-materials');
+  assert.match(listed, /公共场所卫生许可申请表/);
+  assert.match(listed, /从业人员健康合格证明/);
+  assert.match(listed, /申请人未签字/);
+
+  // 3. The applicant uploads the missing document and resubmits.
+  await applicant.goto(caseUrl);
+  await submit(applicant, '#upload-corrections');
+  await upload(applicant, 3);
+  await applicant.goto(caseUrl);
+  await submit(applicant, '#supply');
+  assert.equal(await state(applicant), 'submitted');
+
+  // 4. The clerk accepts: the clock starts today.
+  await clerk.goto(caseUrl);
+  await submit(clerk, '#accept');
+  assert.equal(await state(clerk), 'review');
+  assert.equal(await text(clerk, '#accepted-on'), day);
+  assert.equal(await text(clerk, '#promised-due'), await addWorkdays(day, 10));
+  assert.equal(await text(clerk, '#legal-due'), await addWorkdays(day, 20));
+
+  // The extension may reach into a year without a holiday schedule yet:
+  // the system admin then enters a stand-in notice through the admin page.
+  if ((await addWorkdays(day, 30)) === null) {
+    const admin = await as('admin');
+    await admin.goto(`${base}/admin/calendar`);
+    await admin.fill('#f-year', '2027');
+    await admin.fill('#f-source', 'test stand-in');
+    await admin.fill('#f-days', '2027-01-01 off 元旦');
+    await submit(admin, '#save-calendar');
+    assert.match(await text(admin, '#calendar-notice'), /2027/);
+    assert.match(await text(admin, '#calendar-years'), /2027/);
+    await admin.context().close();
+  }
+  const due30 = await addWorkdays(day, 30);
+  assert.ok(due30, 'the calendar can now count 30 working days');
+
+  // 5. The reviewer stops the clock for an expert review, then resumes it.
+  const reviewer = await as('reviewer');
+  await reviewer.goto(caseUrl);
+  await reviewer.click('#suspend-box summary');
+  await reviewer.selectOption('#f-procedure', '专家评审');
+  await reviewer.fill('#f-note', '需组织专家现场评审');
+  await submit(reviewer, '#suspend');
+  assert.equal(await state(reviewer), 'suspended');
+  assert.equal(await reviewer.locator('#documents a', { hasText: '特别程序告知书' }).count(), 1);
+  await submit(reviewer, '#resume');
+  assert.equal(await state(reviewer), 'review');
+  assert.equal(await text(reviewer, '#suspended-days'), '0');
+
+  // 6. The head extends the legal limit, once.
+  const head = await as('head');
+  await head.goto(caseUrl);
+  await head.click('#extend-box summary');
+  await head.fill('#f-days', '10');
+  await head.fill('#f-extend-reason', '专家评审意见需进一步核实');
+  await submit(head, '#extend');
+  assert.equal(await head.locator('#error-summary').count(), 0, await head.locator('main').innerText());
+  assert.equal(await text(head, '#legal-due'), due30);
+  assert.equal(await text(head, '#promised-due'), await addWorkdays(day, 20));
+  assert.equal(await text(head, '#extension-days'), '10');
+  const why = await text(head, '#clock-explanation');
+  assert.match(why, /专家评审/);
+  assert.match(why, /延长10个工作日/);
+  assert.equal(await head.locator('#extend-box').count(), 0, 'only one extension');
+
+  // 7. Review, decision, certificate, delivery.
+  await reviewer.goto(caseUrl);
+  await reviewer.fill('#f-opinion', '符合卫生许可条件，同意。');
+  await submit(reviewer, '#complete-review');
+  assert.equal(await state(reviewer), 'decision');
+  await head.goto(caseUrl);
+  await head.fill('#f-decide-reason', '经审查符合条件，准予许可。');
+  assert.ok(await head.locator('input[name=approve][value=yes]').isChecked(), '准予许可 is the default');
+  await submit(head, '#decide');
+  assert.equal(await state(head), 'certifying');
+  assert.equal(await text(head, '#certificate-due'), await addWorkdays(day, 10));
+  await reviewer.goto(caseUrl);
+  await submit(reviewer, '#issue');
+  assert.equal(await state(reviewer), 'delivering');
+  await clerk.goto(caseUrl);
+  await submit(clerk, '#deliver');
+  assert.equal(await state(clerk), 'completed');
+
+  // 8. Anyone can track the case with its number and code, without personal data.
+  const visitor = await as(null);
+  await visitor.goto(`${base}/progress`);
+  await visitor.fill('#f-case_no', caseNo);
+  await visitor.fill('#f-code', code);
+  await submit(visitor, '#lookup');
+  assert.ok(await visitor.locator('#progress-result').isVisible());
+  assert.match(await text(visitor, '#public-state'), /已办结/);
+  assert.equal(await text(visitor, '#public-promised'), await addWorkdays(day, 20));
+  const body = await visitor.locator('body').innerText();
+  assert.ok(!body.includes('张三'), 'no applicant name');
+  assert.ok(!body.includes('330102199003070027'), 'no ID number');
+  // A wrong code is refused with the error summary.
+  await visitor.goto(`${base}/progress`);
+  await visitor.fill('#f-case_no', caseNo);
+  await visitor.fill('#f-code', code === '000000' ? '111111' : '000000');
+  await submit(visitor, '#lookup');
+  assert.equal(await visitor.locator('#error-summary').count(), 1);
+  assert.equal(await visitor.locator('#progress-result').count(), 0);
+
+  for (const p of [applicant, clerk, reviewer, head, visitor]) await p.context().close();
+});
