@@ -269,6 +269,8 @@ code_list!(
     }
 );
 
+// The enum comes from `code_list!`, which has no place for `#[default]`.
+#[allow(clippy::derivable_impls)]
 impl Default for ReviewMode {
     fn default() -> Self {
         ReviewMode::Sequential

@@ -77,6 +77,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     db: DatabaseConnection,
     /// Parsed documents of non-draft item versions, which never change.
+    /// SQLite: one writer at a time, queued here rather than in SQLite.
+    write_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
     docs: std::sync::Arc<
         std::sync::Mutex<
             std::collections::HashMap<i64, std::sync::Arc<tongban_domain::catalog::ItemDoc>>,
@@ -126,6 +128,7 @@ impl Store {
         migration::Migrator::up(&db, None).await?;
         Ok(Self {
             db,
+            write_gate: Default::default(),
             docs: Default::default(),
         })
     }
@@ -144,21 +147,61 @@ impl Store {
         Ok(())
     }
 
-    /// Starts a write transaction. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead
-    /// of one failing when it upgrades a read lock.
-    pub async fn begin(&self) -> Result<DatabaseTransaction> {
+    /// Starts a write transaction. On SQLite, writers queue on an in-process
+    /// gate and then take the write lock at once (`BEGIN IMMEDIATE`): no
+    /// writer fails upgrading a read lock, and none sleeps in SQLite's busy
+    /// handler while another commits.
+    pub async fn begin(&self) -> Result<WriteTxn> {
         if self.backend() == DbBackend::Sqlite {
-            Ok(self
+            let gate = self.write_gate.clone().lock_owned().await;
+            let txn = self
                 .db
                 .begin_with_options(sea_orm::TransactionOptions {
                     sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
                     ..Default::default()
                 })
-                .await?)
+                .await?;
+            Ok(WriteTxn {
+                txn,
+                _gate: Some(gate),
+            })
         } else {
-            Ok(self.db.begin().await?)
+            Ok(WriteTxn {
+                txn: self.db.begin().await?,
+                _gate: None,
+            })
         }
+    }
+}
+
+/// A write transaction (holding the SQLite write gate until it ends).
+pub struct WriteTxn {
+    txn: DatabaseTransaction,
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTxn {
+    pub async fn commit(self) -> Result<()> {
+        Ok(self.txn.commit().await?)
+    }
+}
+
+#[sea_orm::prelude::async_trait::async_trait]
+impl ConnectionTrait for WriteTxn {
+    fn get_database_backend(&self) -> DbBackend {
+        self.txn.get_database_backend()
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<sea_orm::ExecResult, DbErr> {
+        self.txn.execute_raw(stmt).await
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<sea_orm::ExecResult, DbErr> {
+        self.txn.execute_unprepared(sql).await
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.txn.query_one_raw(stmt).await
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.txn.query_all_raw(stmt).await
     }
 }
 
@@ -224,6 +267,26 @@ pub fn sm3_hex(data: &[u8]) -> String {
 /// Test support: opens a fresh store on each configured backend.
 pub mod testing {
     use super::*;
+
+    /// A store in a fresh schema of the PostgreSQL database at `url`
+    /// (benchmarks and tests that must not share tables).
+    pub async fn open_pg_schema(url: &str, prefix: &str) -> Store {
+        let schema = format!("{prefix}_{}", rand::random::<u32>());
+        let admin = match Database::connect(url.to_string()).await {
+            Ok(a) => a,
+            Err(e) => panic!("{url} unreachable: {e}"),
+        };
+        if let Err(e) = admin
+            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
+            .await
+        {
+            panic!("create schema: {e}");
+        }
+        match Store::open_with(url, Some(&schema)).await {
+            Ok(s) => s,
+            Err(e) => panic!("postgres store: {e}"),
+        }
+    }
 
     /// A fresh, empty PostgreSQL database for a test that starts server
     /// processes (they cannot share a schema search path); `None` without
