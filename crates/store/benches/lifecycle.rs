@@ -6,7 +6,10 @@
 //! `cargo bench -p tongban-store --bench lifecycle` on SQLite (WAL,
 //! synchronous=NORMAL); set `TONGBAN_BENCH_DATABASE_URL` to a PostgreSQL URL
 //! (synchronous_commit as configured, `on` by default) to time that backend.
-//! `CASES` (default 2000) and `WORKERS` (default 8, concurrent clients).
+//! `CASES` (default 2000), `WORKERS` (default 64 concurrent clients, as many
+//! requests in flight as a busy centre's servers would have) and `MODE`:
+//! `group` (default: through the group-commit writer the server uses) or
+//! `single` (one transaction per command).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -54,7 +57,8 @@ async fn main() {
     let workers: usize = std::env::var("WORKERS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(64);
+    let group = std::env::var("MODE").map(|m| m != "single").unwrap_or(true);
     let (store, backend) = match std::env::var("TONGBAN_BENCH_DATABASE_URL") {
         Ok(url) if !url.is_empty() => (
             tongban_store::testing::open_pg_schema(&url, "bench_lifecycle").await,
@@ -150,15 +154,17 @@ async fn main() {
     let cmds = Arc::new(cmds);
     let ids = Arc::new(ids);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let writer = tongban_store::batch::CaseWriter::start(store.clone());
     let start = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..workers {
-        let (store, cal, cmds, ids, next) = (
+        let (store, cal, cmds, ids, next, writer) = (
             store.clone(),
             cal.clone(),
             cmds.clone(),
             ids.clone(),
             next.clone(),
+            writer.clone(),
         );
         handles.push(tokio::spawn(async move {
             let mut lat: Vec<Vec<Duration>> = vec![Vec::new(); STEPS.len()];
@@ -167,10 +173,24 @@ async fn main() {
                 let Some(&id) = ids.get(i) else { break };
                 for (s, (who, cmd)) in cmds.iter().enumerate() {
                     let t = Instant::now();
-                    store
-                        .case_command(who, id, None, cmd, &cal, day)
-                        .await
-                        .expect("transition");
+                    if group {
+                        writer
+                            .apply(tongban_store::batch::CaseRequest {
+                                actor: who.clone(),
+                                case_id: id,
+                                expected_version: None,
+                                cmd: cmd.clone(),
+                                calendar: cal.clone(),
+                                today: day,
+                            })
+                            .await
+                            .expect("transition");
+                    } else {
+                        store
+                            .case_command(who, id, None, cmd, &cal, day)
+                            .await
+                            .expect("transition");
+                    }
                     lat[s].push(t.elapsed());
                 }
             }
@@ -186,7 +206,12 @@ async fn main() {
     let secs = start.elapsed().as_secs_f64();
     let transitions = cases * STEPS.len();
     println!(
-        "{backend}: {cases} cases, {transitions} transitions, {workers} clients in {secs:.2}s: {:.0} cases/s, {:.0} transitions/s",
+        "{backend} ({}): {cases} cases, {transitions} transitions, {workers} clients in {secs:.2}s: {:.0} cases/s, {:.0} transitions/s",
+        if group {
+            "group commit"
+        } else {
+            "one transaction per command"
+        },
         cases as f64 / secs,
         transitions as f64 / secs
     );

@@ -261,7 +261,7 @@ pub struct Applied {
     pub document_id: Option<i64>,
 }
 
-const CASE_COLS: &str = "k.id, k.case_no, k.verify_code, k.centre_id, k.centre_path, k.lead_department_id, \
+pub(crate) const CASE_COLS: &str = "k.id, k.case_no, k.verify_code, k.centre_id, k.centre_path, k.lead_department_id, \
     d.name AS lead_department_name, k.item_version_id, k.impl_code, k.item_name, k.applicant_user_id, \
     k.applicant_name, k.applicant_id_number, k.applicant_phone, k.applicant_email, k.channel, k.state, \
     k.version, k.approved, k.form, k.clock, k.tasks, k.co_reviewers, k.received_on, k.accepted_on, \
@@ -283,7 +283,7 @@ fn json_col<T: serde::de::DeserializeOwned>(r: &QueryResult, col: &str) -> Resul
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn row_case(r: &QueryResult) -> Result<Case> {
+pub(crate) fn row_case(r: &QueryResult) -> Result<Case> {
     let state: String = get(r, "state")?;
     let channel: String = get(r, "channel")?;
     Ok(Case {
@@ -326,11 +326,11 @@ fn row_case(r: &QueryResult) -> Result<Case> {
     })
 }
 
-fn ds(d: Option<NaiveDate>) -> sea_orm::Value {
+pub(crate) fn ds(d: Option<NaiveDate>) -> sea_orm::Value {
     d.map(|d| d.to_string()).into()
 }
 
-fn to_json<T: Serialize>(v: &T) -> String {
+pub(crate) fn to_json<T: Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
@@ -370,7 +370,7 @@ fn case_number(division: &str, today: NaiveDate, id: i64) -> String {
     format!("{division}{}{id:07}", today.format("%Y%m%d"))
 }
 
-fn doc_number(kind: DocKind, case_no: &str, today: NaiveDate) -> String {
+pub(crate) fn doc_number(kind: DocKind, case_no: &str, today: NaiveDate) -> String {
     let prefix = match kind {
         DocKind::Receipt => "受字",
         DocKind::CorrectionNotice => "补字",
@@ -1145,7 +1145,7 @@ impl Store {
     }
 }
 
-fn action_zh(action: &str) -> &'static str {
+pub(crate) fn action_zh(action: &str) -> &'static str {
     match action {
         "create" => "创建申请",
         "submit" => "提交申请",
@@ -1319,7 +1319,7 @@ pub(crate) async fn apply_in(
     .await
 }
 
-fn stale() -> StoreError {
+pub(crate) fn stale() -> StoreError {
     StoreError::conflict(
         "案件已被他人处理，请刷新页面后再操作",
         "the case was changed by someone else; reload and try again",
@@ -1539,7 +1539,7 @@ async fn persist(
 }
 
 /// The content of a document issued now.
-fn document_body(
+pub(crate) fn document_body(
     kind: DocKind,
     case: &Case,
     doc: &ItemDoc,

@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod audit;
+pub mod batch;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;

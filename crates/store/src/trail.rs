@@ -13,7 +13,7 @@ use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, quer
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-fn entry_hash(
+pub(crate) fn entry_hash(
     prev: &str,
     at: i64,
     actor: Option<i64>,

@@ -353,15 +353,7 @@ async fn api_command(
     Json(req): Json<CommandRequest>,
 ) -> Result<Response, ApiError> {
     let out = s
-        .store
-        .case_command(
-            &actor,
-            id,
-            req.version,
-            &req.command,
-            &s.calendar(),
-            today(&s),
-        )
+        .case_command(&actor, id, req.version, req.command)
         .await
         .map_err(|e| store_api(e).in_lang(lang))?;
     Ok(Json(out).into_response())
@@ -1521,11 +1513,7 @@ async fn act_post(
                 .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
         }
     };
-    match s
-        .store
-        .case_command(&actor, id, version, &cmd, &s.calendar(), today(&s))
-        .await
-    {
+    match s.case_command(&actor, id, version, cmd).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=1")).into_response()),
         Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
             .await

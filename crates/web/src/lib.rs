@@ -138,6 +138,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Uploaded material files.
     pub files: tongban_store::attachments::Attachments,
+    /// Case commands go through group commit.
+    pub writer: tongban_store::batch::CaseWriter,
 }
 
 /// What search indexes of a published item.
@@ -180,6 +182,7 @@ impl AppState {
             None => tongban_store::attachments::Attachments::in_memory(),
         };
         Ok(Self {
+            writer: tongban_store::batch::CaseWriter::start(store.clone()),
             files,
             store,
             search: Arc::new(SearchHolder {
@@ -240,6 +243,26 @@ impl AppState {
         if let Err(e) = self.refresh_search().await {
             tracing::warn!("search refresh after a change failed (will retry): {e}");
         }
+    }
+
+    /// Applies a case command as `actor` today (through group commit).
+    pub async fn case_command(
+        &self,
+        actor: &tongban_domain::auth::Actor,
+        case_id: i64,
+        expected_version: Option<i64>,
+        cmd: tongban_domain::case::Command,
+    ) -> Result<tongban_store::cases::Applied, tongban_store::StoreError> {
+        self.writer
+            .apply(tongban_store::batch::CaseRequest {
+                actor: actor.clone(),
+                case_id,
+                expected_version,
+                cmd,
+                calendar: self.calendar(),
+                today: self.today(),
+            })
+            .await
     }
 
     /// Today in China Standard Time.
