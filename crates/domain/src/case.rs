@@ -144,7 +144,29 @@ pub struct CaseFacts {
     pub clock: Vec<ClockEvent>,
     /// The day the application (or the last correction) was received.
     pub received_on: Option<NaiveDate>,
+    /// The last day the window may answer an application (5 working days
+    /// after receipt); after it the application counts as accepted.
+    pub intake_deadline: Option<NaiveDate>,
+    /// The legal deadline as it stands (none before acceptance).
+    pub legal_due: Option<NaiveDate>,
+    /// Materials listed by the correction notice already issued, if any:
+    /// a second notice may only repeat them (一次告知).
+    pub noticed: Option<Vec<usize>>,
+    /// The item's own special procedures (besides those of Art. 45).
+    pub procedures: Vec<String>,
 }
+
+/// The procedures whose time does not count (行政许可法 Art. 45).
+pub const ART45_PROCEDURES: &[&str] = &[
+    "听证",
+    "招标",
+    "拍卖",
+    "检验",
+    "检测",
+    "检疫",
+    "鉴定",
+    "专家评审",
+];
 
 impl CaseFacts {
     fn suspended_for(&self) -> Option<&SuspendReason> {
@@ -408,15 +430,23 @@ pub fn authorize(actor: &Actor, f: &CaseFacts, cmd: &Command) -> Result<(), Case
     let of_lead = dept == Some(f.lead_department) && in_centre(actor, f);
     let of_active = dept.is_some_and(|d| f.active_for(d)) && in_centre(actor, f);
     match cmd {
-        Command::Submit | Command::SupplyCorrection | Command::Withdraw { .. } => {
-            match actor.role {
-                Role::Applicant if owner => Ok(()),
-                Role::Applicant => deny_dept,
-                Role::Clerk if clerk_here => Ok(()),
-                Role::Clerk => deny_dept,
-                _ => deny_role,
-            }
-        }
+        // Corrections may be brought to any window; an online application
+        // is submitted or withdrawn only by its applicant.
+        Command::SupplyCorrection => match actor.role {
+            Role::Applicant if owner => Ok(()),
+            Role::Applicant => deny_dept,
+            Role::Clerk if clerk_here => Ok(()),
+            Role::Clerk => deny_dept,
+            _ => deny_role,
+        },
+        Command::Submit | Command::Withdraw { .. } => match actor.role {
+            Role::Applicant if owner => Ok(()),
+            Role::Applicant => deny_dept,
+            Role::Clerk if clerk_here && f.applicant_user.is_none() => Ok(()),
+            Role::Clerk if clerk_here => deny_role,
+            Role::Clerk => deny_dept,
+            _ => deny_role,
+        },
         Command::Accept | Command::RequestCorrection { .. } | Command::Refuse { .. } => {
             match actor.role {
                 Role::Clerk if clerk_here => Ok(()),
@@ -490,6 +520,18 @@ fn accepted_event(on: NaiveDate, f: &CaseFacts, limits: &Limits) -> ClockEvent {
     }
 }
 
+/// Where a resumed case goes back to: review while a review task is open.
+fn back_state(f: &CaseFacts) -> CaseState {
+    if f.tasks
+        .iter()
+        .any(|t| matches!(t.status, TaskStatus::Active | TaskStatus::Waiting))
+    {
+        CaseState::Review
+    } else {
+        CaseState::Decision
+    }
+}
+
 /// What `cmd` does to a case on `today`, or why it cannot. `limits` are the
 /// item version's time limits (used at acceptance); `department` is the
 /// acting user's department (for review opinions).
@@ -533,8 +575,14 @@ pub fn transition(
                     ),
                 ));
             }
+            // Past the 5 working days the application already counts as
+            // accepted from receipt (Art. 32): the receipt says so.
+            let on = match (f.intake_deadline, f.received_on) {
+                (Some(last), Some(received)) if today > last => received,
+                _ => today,
+            };
             let mut t = Transition::to(S::Review);
-            t.clock = Some(accepted_event(today, f, limits));
+            t.clock = Some(accepted_event(on, f, limits));
             t.document = Some(DocKind::Receipt);
             t.tasks = Some(initial_tasks(f));
             t.notify = vec![Notify::Applicant, Notify::Reviewers];
@@ -544,6 +592,18 @@ pub fn transition(
             if st != S::Submitted {
                 return Err(wrong_state(f, cmd));
             }
+            if let Some(last) = f.intake_deadline
+                && today > last
+            {
+                return Err(CaseError::state(
+                    format!(
+                        "收到材料已超过5个工作日（期限{last}），依法自收到材料之日起即为受理，不能再要求补正"
+                    ),
+                    format!(
+                        "more than 5 working days since receipt (last day {last}): the application counts as accepted and corrections can no longer be requested"
+                    ),
+                ));
+            }
             check_deficiencies(f, deficiencies)?;
             let mut t = Transition::to(S::Correction);
             t.document = Some(DocKind::CorrectionNotice);
@@ -551,6 +611,13 @@ pub fn transition(
             Ok(t)
         }
         Command::SupplyCorrection => {
+            if st == S::Suspended && f.suspended_for() == Some(&SuspendReason::Correction) {
+                // Corrections after acceptance: the clock runs again.
+                let mut t = Transition::to(back_state(f));
+                t.clock = Some(ClockEvent::Resumed { on: today });
+                t.notify = vec![Notify::Reviewers, Notify::LeadHead];
+                return Ok(t);
+            }
             if st != S::Correction {
                 return Err(wrong_state(f, cmd));
             }
@@ -590,6 +657,19 @@ pub fn transition(
             }
             if let SuspendReason::SpecialProcedure(name) = reason {
                 require_text("reason", name, "特别程序名称", "the special procedure")?;
+                let name = name.trim();
+                if !ART45_PROCEDURES.contains(&name) && !f.procedures.iter().any(|p| p == name) {
+                    return Err(CaseError::field(
+                        "reason",
+                        "not_special",
+                        format!(
+                            "“{name}”不是依法不计入办理期限的特别程序（听证、招标、拍卖、检验、检测、检疫、鉴定、专家评审或本事项指南列明的程序）"
+                        ),
+                        format!(
+                            "{name} is not a procedure whose time does not count (Art. 45 or listed in the item's guide)"
+                        ),
+                    ));
+                }
             }
             if note.chars().count() > 2000 {
                 return Err(CaseError::field(
@@ -615,17 +695,7 @@ pub fn transition(
             if st != S::Suspended || f.suspended_for().is_none() {
                 return Err(wrong_state(f, cmd));
             }
-            // Back to where the case was: review while a review task is open.
-            let back = if f
-                .tasks
-                .iter()
-                .any(|t| matches!(t.status, TaskStatus::Active | TaskStatus::Waiting))
-            {
-                S::Review
-            } else {
-                S::Decision
-            };
-            let mut t = Transition::to(back);
+            let mut t = Transition::to(back_state(f));
             t.clock = Some(ClockEvent::Resumed { on: today });
             t.notify = vec![Notify::Applicant];
             Ok(t)
@@ -633,6 +703,14 @@ pub fn transition(
         Command::Extend { days, reason } => {
             if !matches!(st, S::Review | S::Decision | S::Suspended) {
                 return Err(wrong_state(f, cmd));
+            }
+            if let Some(due) = f.legal_due
+                && today > due
+            {
+                return Err(CaseError::state(
+                    format!("法定办结期限{due}已届满，不能再延长"),
+                    format!("the legal deadline {due} has passed; it can no longer be extended"),
+                ));
             }
             if f.extended() {
                 return Err(CaseError::state(
@@ -675,7 +753,10 @@ pub fn transition(
             } else {
                 S::Delivering
             });
-            t.clock = Some(ClockEvent::Decided { on: today });
+            t.clock = Some(ClockEvent::Decided {
+                on: today,
+                certificate: *approve,
+            });
             t.document = Some(if *approve {
                 DocKind::ApprovalDecision
             } else {
@@ -727,7 +808,10 @@ pub fn transition(
             let mut t = Transition::to(S::Withdrawn);
             if f.state.clock_open() && f.suspended_for().is_none() {
                 // The clock ends with the withdrawal.
-                t.clock = Some(ClockEvent::Decided { on: today });
+                t.clock = Some(ClockEvent::Decided {
+                    on: today,
+                    certificate: false,
+                });
             }
             t.notify = vec![Notify::Clerks];
             Ok(t)
@@ -856,6 +940,27 @@ fn check_deficiencies(f: &CaseFacts, list: &[Deficiency]) -> Result<(), CaseErro
                 "too_long",
                 "说明不能超过1000字",
                 "the note must be at most 1000 characters",
+            ));
+        }
+    }
+    if let Some(prev) = &f.noticed {
+        let new: Vec<&str> = list
+            .iter()
+            .filter(|d| d.material < f.materials.len() && !prev.contains(&d.material))
+            .map(|d| f.materials[d.material].name.as_str())
+            .collect();
+        if !new.is_empty() {
+            errs.push(FieldError::new(
+                "deficiencies",
+                "not_one_time",
+                format!(
+                    "一次性告知书已经发出，不能再要求补正其中未列明的材料：{}",
+                    new.join("、")
+                ),
+                format!(
+                    "a one-time notice was already issued; it did not list: {}",
+                    new.join(", ")
+                ),
             ));
         }
     }

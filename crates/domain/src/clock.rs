@@ -76,9 +76,17 @@ pub enum ClockEvent {
         days: WorkingDays,
         reason: String,
     },
+    /// The clock stops: a decision, or a withdrawal.
     Decided {
         on: NaiveDate,
+        /// A certificate follows (an approval); false for a denial or a withdrawal.
+        #[serde(default = "yes")]
+        certificate: bool,
     },
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl ClockEvent {
@@ -88,7 +96,7 @@ impl ClockEvent {
             | ClockEvent::Suspended { on, .. }
             | ClockEvent::Resumed { on }
             | ClockEvent::Extended { on, .. }
-            | ClockEvent::Decided { on } => *on,
+            | ClockEvent::Decided { on, .. } => *on,
         }
     }
 }
@@ -293,7 +301,7 @@ pub fn compute(
                     en: format!("extended {} working days on {on}: {reason}", days.0),
                 });
             }
-            ClockEvent::Decided { on } => {
+            ClockEvent::Decided { on, certificate } => {
                 if state == ClockState::Suspended {
                     return Err(illegal(
                         i,
@@ -302,7 +310,7 @@ pub fn compute(
                     ));
                 }
                 state = ClockState::Stopped;
-                decided = Some(*on);
+                decided = Some(*on).filter(|_| *certificate);
             }
         }
     }
@@ -473,6 +481,7 @@ mod tests {
             },
             ClockEvent::Decided {
                 on: d("2025-03-05"),
+                certificate: true,
             },
         ];
         let r = compute(&events, &c, d("2025-03-05")).expect("computes");
@@ -532,6 +541,7 @@ mod tests {
             accepted("2025-01-20", 20, 15),
             ClockEvent::Decided {
                 on: d("2025-01-10"),
+                certificate: true,
             },
         ];
         assert!(matches!(

@@ -15,9 +15,7 @@ use chrono::NaiveDate;
 use tokio::sync::{mpsc, oneshot};
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::case::{
-    self, CaseFacts, Command, MaterialFacts, Notify, ReviewTask, TaskStatus,
-};
+use tongban_domain::case::{self, Command, Notify, ReviewTask, TaskStatus};
 use tongban_domain::clock::{self, ClockEvent};
 use tongban_domain::{FieldError, FieldErrors};
 
@@ -552,28 +550,13 @@ impl Store {
             return Err(stale());
         }
         let doc = self.item_doc(c.item_version_id).await?;
-        let facts = CaseFacts {
-            state: c.state,
-            centre_path: c.centre_path.clone(),
-            lead_department: c.lead_department_id,
-            applicant_user: c.applicant_user_id,
-            review_mode: doc.review.mode,
-            co_reviewers: c.co_reviewers.clone(),
-            tasks: c.tasks.clone(),
-            materials: doc
-                .materials
-                .iter()
-                .enumerate()
-                .map(|(i, m)| MaterialFacts {
-                    name: m.name.clone(),
-                    necessity: m.necessity,
-                    acceptance_standard: m.acceptance_standard.clone(),
-                    uploads: w.uploads.get(i).copied().unwrap_or(0),
-                })
-                .collect(),
-            clock: c.clock.clone(),
-            received_on: c.received_on,
+        let noticed = match r.cmd {
+            Command::RequestCorrection { .. } => {
+                crate::cases::noticed_of(self.conn(), c.id).await?
+            }
+            _ => None,
         };
+        let facts = crate::cases::build_facts(c, &doc, &w.uploads, &r.calendar, r.today, noticed);
         case::authorize(a, &facts, &r.cmd)?;
         let t = case::transition(&facts, &r.cmd, &limits_of(&doc), r.today, a.department_id)?;
         let mut clock_events = c.clock.clone();
@@ -640,7 +623,7 @@ impl Store {
         c.state = t.to;
         c.version += 1;
         c.approved = t.approved.or(c.approved);
-        if let Some(ClockEvent::Decided { on }) = &t.clock
+        if let Some(ClockEvent::Decided { on, .. }) = &t.clock
             && t.approved.is_some()
         {
             c.decided_on = Some(*on);

@@ -153,6 +153,8 @@ pub struct Case {
     #[serde(skip)]
     pub applicant_email: String,
     pub channel: Channel,
+    /// Who started the application (the applicant, or a window clerk).
+    pub created_by: i64,
     pub state: CaseState,
     pub version: i64,
     pub approved: Option<bool>,
@@ -173,6 +175,10 @@ pub struct Case {
 impl Case {
     /// May this actor see the case at all?
     pub fn visible_to(&self, a: &Actor) -> bool {
+        // A draft is its author's alone until it is submitted.
+        if self.state == CaseState::Draft {
+            return self.created_by == a.user_id || self.applicant_user_id == Some(a.user_id);
+        }
         match a.role {
             Role::Applicant => self.applicant_user_id == Some(a.user_id),
             Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
@@ -263,7 +269,7 @@ pub struct Applied {
 
 pub(crate) const CASE_COLS: &str = "k.id, k.case_no, k.verify_code, k.centre_id, k.centre_path, k.lead_department_id, \
     d.name AS lead_department_name, k.item_version_id, k.impl_code, k.item_name, k.applicant_user_id, \
-    k.applicant_name, k.applicant_id_number, k.applicant_phone, k.applicant_email, k.channel, k.state, \
+    k.applicant_name, k.applicant_id_number, k.applicant_phone, k.applicant_email, k.channel, k.created_by, k.state, \
     k.version, k.approved, k.form, k.clock, k.tasks, k.co_reviewers, k.received_on, k.accepted_on, \
     k.legal_due, k.promised_due, k.decided_on, k.certificate_due, k.created_at, k.updated_at \
     FROM cases k JOIN departments d ON d.id = k.lead_department_id";
@@ -307,6 +313,7 @@ pub(crate) fn row_case(r: &QueryResult) -> Result<Case> {
         } else {
             Channel::Online
         },
+        created_by: get(r, "created_by")?,
         state: CaseState::parse(&state)
             .ok_or_else(|| StoreError::Corrupt(format!("case state {state}")))?,
         version: get(r, "version")?,
@@ -347,10 +354,12 @@ impl From<CaseError> for StoreError {
 /// The limits a case is accepted under: the item's, or the law's 20 working
 /// days (Art. 42) when the guide sets none; the promise never exceeds the law.
 pub fn limits_of(doc: &ItemDoc) -> Limits {
+    let joint = doc.review.mode == tongban_domain::catalog::ReviewMode::Joint
+        && !doc.review.co_reviewers.is_empty();
     let legal = doc
         .legal_limit
         .clone()
-        .unwrap_or_else(|| TimeLimit::working(20));
+        .unwrap_or_else(|| TimeLimit::working(if joint { 45 } else { 20 }));
     let promised = doc.promised_limit.clone().unwrap_or_else(|| legal.clone());
     Limits { legal, promised }
 }
@@ -632,21 +641,6 @@ impl Store {
             // Do not reveal that the case exists.
             return Err(StoreError::NotFound(format!("case {id}")));
         }
-        if case.state == CaseState::Draft && case.applicant_user_id != Some(actor.user_id) {
-            let creator = query_one(
-                self.conn(),
-                "SELECT created_by FROM cases WHERE id = $1",
-                vec![id.into()],
-            )
-            .await?;
-            let by: Option<i64> = match creator {
-                Some(r) => Some(get(&r, "created_by")?),
-                None => None,
-            };
-            if by != Some(actor.user_id) {
-                return Err(StoreError::NotFound(format!("case {id}")));
-            }
-        }
         let doc = self.item_doc(case.item_version_id).await?;
         Ok(CaseRecord {
             files: self.case_files(id).await?,
@@ -807,6 +801,19 @@ impl Store {
         let now = now_ms();
         let txn = self.begin().await?;
         let written = async {
+            // The case may have moved since it was read: check again under the lock.
+            let now_state = query_one(
+                &txn,
+                "SELECT state, version FROM cases WHERE id = $1",
+                vec![case.id.into()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("case {}", case.id)))?;
+            let st: String = get(&now_state, "state")?;
+            let v: i64 = get(&now_state, "version")?;
+            if st != case.state.as_str() || v != case.version {
+                return Err(stale());
+            }
             let id = insert_id(
                 &txn,
                 "INSERT INTO case_files (case_id, material_index, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
@@ -885,12 +892,26 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
         let key: String = get(&r, "object_key")?;
-        exec(
-            self.conn(),
-            "DELETE FROM case_files WHERE id = $1",
-            vec![file_id.into()],
+        let txn = self.begin().await?;
+        // Only while the case is still the same draft.
+        let n = exec(
+            &txn,
+            "DELETE FROM case_files WHERE id = $1 AND EXISTS (SELECT 1 FROM cases WHERE id = $2 AND state = 'draft' AND version = $3)",
+            vec![file_id.into(), case_id.into(), case.version.into()],
         )
         .await?;
+        if n != 1 {
+            return Err(stale());
+        }
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "case.remove_upload",
+            &format!("case:{}", case.case_no),
+            serde_json::json!({"file": file_id}),
+        )
+        .await?;
+        txn.commit().await?;
         let _ = files.delete(&key).await;
         Ok(())
     }
@@ -951,8 +972,14 @@ impl Store {
     }
 
     /// The facts the case rules decide on (for showing only allowed actions).
-    pub async fn case_facts(&self, case: &Case, doc: &ItemDoc) -> Result<CaseFacts> {
-        facts_of(self.conn(), case, doc, true).await
+    pub async fn case_facts(
+        &self,
+        case: &Case,
+        doc: &ItemDoc,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<CaseFacts> {
+        facts_of(self.conn(), case, doc, None, cal, today).await
     }
 
     /// Cases of `actor`'s department that await its action, most urgent first.
@@ -972,7 +999,7 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {CASE_COLS} WHERE k.centre_path LIKE $2 AND ( \
-                 (k.state = 'review' AND EXISTS (SELECT 1 FROM case_tasks t WHERE t.case_id = k.id AND t.department_id = $1 AND t.status = 'active')) \
+                 (k.state IN ('review', 'suspended') AND EXISTS (SELECT 1 FROM case_tasks t WHERE t.case_id = k.id AND t.department_id = $1 AND t.status = 'active')) \
                  OR (k.lead_department_id = $1 AND k.state IN ('decision', 'suspended', 'certifying', 'delivering'))) \
                  ORDER BY k.promised_due, k.id LIMIT 500"
             ),
@@ -1063,7 +1090,13 @@ impl Store {
     }
 
     /// Public progress lookup: the case number and its verification code.
-    pub async fn lookup(&self, case_no: &str, code: &str) -> Result<Option<PublicProgress>> {
+    pub async fn lookup(
+        &self,
+        case_no: &str,
+        code: &str,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Option<PublicProgress>> {
         let case_no = case_no.trim();
         let code = code.trim().to_ascii_uppercase();
         if case_no.is_empty() || case_no.len() > 40 || code.len() != 8 {
@@ -1102,6 +1135,10 @@ impl Store {
                 })
             })
             .collect();
+        let (promised_due, legal_due) = match c.deadlines(cal, today) {
+            Some(Ok(d)) => (Some(d.promised_due), Some(d.legal_due)),
+            _ => (c.promised_due, c.legal_due),
+        };
         Ok(Some(PublicProgress {
             case_no: c.case_no,
             item_name: c.item_name,
@@ -1109,8 +1146,8 @@ impl Store {
             state: c.state,
             received_on: c.received_on,
             accepted_on: c.accepted_on,
-            promised_due: c.promised_due,
-            legal_due: c.legal_due,
+            promised_due,
+            legal_due,
             decided_on: c.decided_on,
             steps,
         }))
@@ -1138,7 +1175,7 @@ impl Store {
                 }
                 Ok(false) => {}
                 Err(StoreError::Conflict { .. }) => {}
-                Err(e) => return Err(e),
+                Err(e) => tracing::warn!(case = id, "intake sweep: {e}"),
             }
         }
         Ok(n)
@@ -1180,10 +1217,11 @@ fn row_document(r: &QueryResult) -> Result<CaseDocument> {
 }
 
 fn list_row(c: &Case, cal: &WorkCalendar, today: NaiveDate) -> CaseListRow {
-    // While suspended the due date moves day by day: recompute it.
-    let promised = match c.deadlines(cal, today) {
-        Some(Ok(d)) if c.state == CaseState::Suspended => Some(d.promised_due),
-        _ => c.promised_due,
+    // Dates follow from the events and today's calendar (a suspended case's
+    // date moves day by day; a year entered since the last step fills it in).
+    let (promised, legal) = match c.deadlines(cal, today) {
+        Some(Ok(d)) => (Some(d.promised_due), Some(d.legal_due)),
+        _ => (c.promised_due, c.legal_due),
     };
     let days_left = if c.state.clock_open() {
         promised.and_then(|p| cal.workdays_between(today, p).ok())
@@ -1198,7 +1236,7 @@ fn list_row(c: &Case, cal: &WorkCalendar, today: NaiveDate) -> CaseListRow {
         state: c.state,
         received_on: c.received_on,
         promised_due: promised,
-        legal_due: c.legal_due,
+        legal_due: legal,
         days_left,
         updated_at: c.updated_at,
     }
@@ -1211,29 +1249,20 @@ pub fn shanghai_today() -> NaiveDate {
         .date_naive()
 }
 
-async fn facts_of(
-    c: &impl ConnectionTrait,
+/// The facts the domain decides on, from the case, its item and uploads.
+pub(crate) fn build_facts(
     case: &Case,
     doc: &ItemDoc,
-    need_uploads: bool,
-) -> Result<CaseFacts> {
-    let mut counts = vec![0usize; doc.materials.len()];
-    if need_uploads {
-        let rows = query(
-            c,
-            "SELECT material_index, COUNT(*) AS n FROM case_files WHERE case_id = $1 GROUP BY material_index",
-            vec![case.id.into()],
-        )
-        .await?;
-        for r in rows {
-            let i: i64 = get(&r, "material_index")?;
-            let n: i64 = get(&r, "n")?;
-            if let Some(slot) = counts.get_mut(i as usize) {
-                *slot = n as usize;
-            }
-        }
-    }
-    Ok(CaseFacts {
+    uploads: &[usize],
+    cal: &WorkCalendar,
+    today: NaiveDate,
+    noticed: Option<Vec<usize>>,
+) -> CaseFacts {
+    let legal_due = match clock::compute(&case.clock, cal, today) {
+        Ok(d) if !case.clock.is_empty() => Some(d.legal_due),
+        _ => None,
+    };
+    CaseFacts {
         state: case.state,
         centre_path: case.centre_path.clone(),
         lead_department: case.lead_department_id,
@@ -1244,17 +1273,94 @@ async fn facts_of(
         materials: doc
             .materials
             .iter()
-            .zip(counts)
-            .map(|(m, n)| MaterialFacts {
+            .enumerate()
+            .map(|(i, m)| MaterialFacts {
                 name: m.name.clone(),
                 necessity: m.necessity,
                 acceptance_standard: m.acceptance_standard.clone(),
-                uploads: n,
+                uploads: uploads.get(i).copied().unwrap_or(0),
             })
             .collect(),
         clock: case.clock.clone(),
         received_on: case.received_on,
-    })
+        intake_deadline: case
+            .received_on
+            .and_then(|r| cal.add_workdays(r, case::INTAKE_DAYS).ok()),
+        legal_due,
+        noticed,
+        procedures: doc
+            .special_procedures
+            .iter()
+            .map(|p| p.name.trim().to_string())
+            .collect(),
+    }
+}
+
+/// Materials listed by the case's last correction notice before acceptance.
+pub(crate) async fn noticed_of(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Option<Vec<usize>>> {
+    let r = query_one(
+        c,
+        "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+        vec![case_id.into()],
+    )
+    .await?;
+    let Some(r) = r else { return Ok(None) };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    Ok(Some(
+        v.get("deficiencies")
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
+                    .map(|m| m as usize)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ))
+}
+
+async fn upload_counts(c: &impl ConnectionTrait, case_id: i64) -> Result<Vec<usize>> {
+    let mut counts = Vec::new();
+    let rows = query(
+        c,
+        "SELECT material_index, COUNT(*) AS n FROM case_files WHERE case_id = $1 GROUP BY material_index",
+        vec![case_id.into()],
+    )
+    .await?;
+    for r in rows {
+        let i: i64 = get(&r, "material_index")?;
+        let n: i64 = get(&r, "n")?;
+        let i = i as usize;
+        if counts.len() <= i {
+            counts.resize(i + 1, 0);
+        }
+        counts[i] = n as usize;
+    }
+    Ok(counts)
+}
+
+async fn facts_of(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    doc: &ItemDoc,
+    cmd: Option<&Command>,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<CaseFacts> {
+    let uploads = match cmd {
+        None | Some(Command::Accept) | Some(Command::RequestCorrection { .. }) => {
+            upload_counts(c, case.id).await?
+        }
+        _ => Vec::new(),
+    };
+    let noticed = match cmd {
+        None | Some(Command::RequestCorrection { .. }) => noticed_of(c, case.id).await?,
+        _ => None,
+    };
+    Ok(build_facts(case, doc, &uploads, cal, today, noticed))
 }
 
 async fn load_for_update(c: &impl ConnectionTrait, id: i64) -> Result<Case> {
@@ -1295,8 +1401,7 @@ pub(crate) async fn apply_in(
         return Err(stale());
     }
     let doc = store.item_doc(case.item_version_id).await?;
-    let need_uploads = matches!(cmd, Command::Accept | Command::RequestCorrection { .. });
-    let facts = facts_of(txn, &case, &doc, need_uploads).await?;
+    let facts = facts_of(txn, &case, &doc, Some(cmd), cal, today).await?;
     let limits = limits_of(&doc);
     let Some(actor) = actor else {
         return Err(StoreError::Forbidden(Denied::Role));
@@ -1335,10 +1440,16 @@ async fn deem_in(
 ) -> Result<bool> {
     let case = load_for_update(txn, id).await?;
     let doc = store.item_doc(case.item_version_id).await?;
-    let facts = facts_of(txn, &case, &doc, false).await?;
+    let facts = facts_of(txn, &case, &doc, Some(&Command::Submit), cal, today).await?;
     let limits = limits_of(&doc);
-    let t = case::deemed_acceptance(&facts, &limits, cal, today)
-        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let t = match case::deemed_acceptance(&facts, &limits, cal, today) {
+        Ok(t) => t,
+        Err(e) => {
+            // A year not entered yet: this case waits; the others go on.
+            tracing::warn!(case = id, "deemed acceptance not decidable yet: {e}");
+            return Ok(false);
+        }
+    };
     let Some(t) = t else {
         return Ok(false);
     };
@@ -1411,7 +1522,7 @@ async fn persist(
     let tasks = t.tasks.clone().unwrap_or_else(|| case.tasks.clone());
     let received_on = t.received_on.or(case.received_on);
     let decided_on = match &t.clock {
-        Some(ClockEvent::Decided { on }) if t.approved.is_some() => Some(*on),
+        Some(ClockEvent::Decided { on, .. }) if t.approved.is_some() => Some(*on),
         _ => case.decided_on,
     };
     let approved = t.approved.or(case.approved);
@@ -1556,6 +1667,22 @@ pub(crate) fn document_body(
         .map(|d| d.to_string())
         .unwrap_or_else(|| today.to_string());
     match (kind, cmd) {
+        (DocKind::Receipt, _) if d.is_some_and(|d| d.accepted_on < today) => {
+            let on = d.map(|d| d.accepted_on).unwrap_or(today);
+            p.push(format!(
+                "你（单位）于{on}提交的{item}申请材料，本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》第三十二条的规定，自收到申请材料之日起即为受理。"
+            ));
+            if let Some(d) = d {
+                p.push(format!(
+                    "受理日期：{}。法定办结期限：{}；承诺办结期限：{}。",
+                    d.accepted_on, d.legal_due, d.promised_due
+                ));
+            }
+            p.push(format!(
+                "案件编号：{}；查询码：{}。可凭案件编号和查询码在“办件查询”中查看办理进度。",
+                case.case_no, case.verify_code
+            ));
+        }
         (DocKind::Receipt, _) => {
             p.push(format!(
                 "你（单位）于{received}提出的{item}申请，经审查，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。"

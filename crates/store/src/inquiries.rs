@@ -233,7 +233,11 @@ impl Store {
                 let role: String = get(&r, "role")?;
                 let centre: i64 = get(&r, "centre_id")?;
                 let id: i64 = get(&r, "id")?;
-                if centre != q.centre_id || role == "applicant" || id == actor.user_id {
+                let staff = matches!(
+                    role.as_str(),
+                    "clerk" | "reviewer" | "head" | "concierge" | "supervisor"
+                );
+                if centre != q.centre_id || !staff || id == actor.user_id {
                     None
                 } else {
                     Some(id)

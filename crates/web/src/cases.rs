@@ -21,7 +21,7 @@ use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::case::{self, CaseState, Command, Deficiency, DocKind, Problem};
 use tongban_domain::catalog::{FieldKind, ReviewMode};
-use tongban_domain::clock::{self, ClockState, SuspendReason, Warning, WarningRule};
+use tongban_domain::clock::{self, ClockState, SuspendReason, Warning};
 use tongban_domain::codes::mask;
 use tongban_store::StoreError;
 use tongban_store::cases::{ApplicantInput, Case, CaseListRow, CaseRecord, NewCase};
@@ -120,7 +120,7 @@ fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView> {
     };
     let warning = match c.clock.first() {
         Some(clock::ClockEvent::Accepted { promised, .. }) if open => {
-            match clock::warning(&d, promised, today, &cal, WarningRule::default()) {
+            match clock::warning(&d, promised, today, &cal, s.config.warning_rule) {
                 Ok(Warning::Red) => "red",
                 Ok(Warning::Yellow) => "yellow",
                 _ => "green",
@@ -317,8 +317,15 @@ async fn api_get(
         .case_for(&actor, id)
         .await
         .map_err(|e| store_api(e).in_lang(lang))?;
+    let mut case = r.case.clone();
+    if actor.role == Role::Supervisor {
+        // Oversight needs the facts of the case, not the person's identity.
+        case.applicant_id_number = mask(&case.applicant_id_number, 3, 2);
+        case.applicant_phone = mask(&case.applicant_phone, 3, 2);
+        case.applicant_name = tongban_domain::codes::mask_name(&case.applicant_name);
+    }
     Ok(Json(serde_json::json!({
-        "case": r.case,
+        "case": case,
         "clock": clock_view(&s, &r.case, lang),
         "files": r.files,
         "documents": r.documents,
@@ -435,7 +442,12 @@ async fn lookup(
             "too many failed lookups; try again in 5 minutes",
         ));
     }
-    match s.store.lookup(case_no, code).await.map_err(store_api)? {
+    match s
+        .store
+        .lookup(case_no, code, &s.calendar(), today(s))
+        .await
+        .map_err(store_api)?
+    {
         Some(p) => Ok(p),
         None => {
             s.limiter.failed(&key);
@@ -833,6 +845,8 @@ fn material_views(r: &CaseRecord, lang: Lang) -> Vec<MaterialView> {
 struct MaterialsPage {
     c: Chrome,
     id: i64,
+    /// Files may be added now (by this user).
+    can_upload: bool,
     case_no: String,
     item_name: String,
     state: String,
@@ -856,7 +870,25 @@ async fn materials_page(
 }
 
 fn materials_view(page: &Page, r: &CaseRecord, errors: Vec<FieldError>) -> MaterialsPage {
+    let c = &r.case;
+    let (owner, clerk) = match &page.session {
+        Some(s) => (
+            c.applicant_user_id == Some(s.actor.user_id) || c.created_by == s.actor.user_id,
+            s.actor.role == Role::Clerk,
+        ),
+        None => (false, false),
+    };
+    let correcting = c.state == CaseState::Suspended
+        && matches!(
+            c.clock.last(),
+            Some(clock::ClockEvent::Suspended {
+                reason: SuspendReason::Correction,
+                ..
+            })
+        );
+    let open = matches!(c.state, CaseState::Draft | CaseState::Correction) || correcting;
     MaterialsPage {
+        can_upload: ((owner || clerk) && open) || (clerk && c.state == CaseState::Submitted),
         c: page.chrome(),
         id: r.case.id,
         case_no: r.case.case_no.clone(),
@@ -1125,21 +1157,11 @@ struct CasePage {
     flash: String,
 }
 
-/// The Art. 45 procedures that stop the clock, plus the item's own.
-const SPECIAL_PROCEDURES: &[&str] = &[
-    "专家评审",
-    "听证",
-    "招标",
-    "拍卖",
-    "检验",
-    "检测",
-    "检疫",
-    "鉴定",
-    "现场核查",
-];
-
 async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Actions, StoreError> {
-    let facts = s.store.case_facts(&r.case, &r.doc).await?;
+    let facts = s
+        .store
+        .case_facts(&r.case, &r.doc, &s.calendar(), today(s))
+        .await?;
     let may = |cmd: &Command| case::authorize(actor, &facts, cmd).is_ok();
     let st = r.case.state;
     let extended = r
@@ -1158,7 +1180,7 @@ async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Acti
         );
     Ok(Actions {
         intake: st == CaseState::Submitted && may(&Command::Accept),
-        supply: st == CaseState::Correction && may(&Command::SupplyCorrection),
+        supply: (st == CaseState::Correction || correcting) && may(&Command::SupplyCorrection),
         upload: (st == CaseState::Correction || correcting)
             && (r.case.applicant_user_id == Some(actor.user_id) || actor.role == Role::Clerk),
         review: st == CaseState::Review
@@ -1249,13 +1271,16 @@ async fn render_case(
             .unwrap_or_default(),
         _ => String::new(),
     };
-    let mut procedures: Vec<String> = SPECIAL_PROCEDURES.iter().map(|s| s.to_string()).collect();
+    // The Art. 45 procedures that stop the clock, plus the item's own.
+    let mut procedures: Vec<String> = case::ART45_PROCEDURES
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
     for p in &r.doc.special_procedures {
         if !procedures.contains(&p.name) {
             procedures.push(p.name.clone());
         }
     }
-    let staff = actor.role != Role::Applicant;
     let show_code = actor.role == Role::Applicant || actor.role == Role::Clerk;
     Ok(CasePage {
         c: page.chrome(),
@@ -1278,7 +1303,7 @@ async fn render_case(
             Some(false) => lang.t("不予许可", "Denied").into(),
             None => String::new(),
         },
-        applicant: applicant_rows(&r.case, lang, staff && actor.role != Role::Clerk),
+        applicant: applicant_rows(&r.case, lang, actor.role == Role::Supervisor),
         answers: answers(&r),
         materials: material_views(&r, lang),
         clock: clock_view(s, &r.case, lang),
@@ -1661,7 +1686,7 @@ async fn work_page(State(s): State<AppState>, page: Page) -> Result<Response, Re
         .map(|r| {
             let warning = match r.days_left {
                 Some(d) if d < 0 => "red",
-                Some(d) if d <= 2 => "yellow",
+                Some(d) if d <= i64::from(s.config.warning_rule.days_left) => "yellow",
                 Some(_) => "green",
                 None => "",
             };

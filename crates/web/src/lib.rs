@@ -322,15 +322,16 @@ impl AppState {
         }
         let cal = self.calendar();
         let today = self.today();
-        let result = async {
-            let deemed = self.store.sweep_intake(&cal, today).await?;
-            let warned = self
-                .store
-                .sweep_warnings(&cal, today, self.config.warning_rule)
-                .await?;
-            Ok::<_, tongban_store::StoreError>((deemed, warned))
-        }
-        .await;
+        // Each sweep runs whatever the other one did.
+        let deemed = self.store.sweep_intake(&cal, today).await;
+        let warned = self
+            .store
+            .sweep_warnings(&cal, today, self.config.warning_rule)
+            .await;
+        let result = match (deemed, warned) {
+            (Ok(d), Ok(w)) => Ok((d, w)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
         self.store
             .release_lease(lease, &self.config.instance)
             .await?;
@@ -356,7 +357,12 @@ impl AppState {
         }
         let mut sent = 0;
         let result = async {
+            // Stop well inside the lease so no other instance starts on the same mail.
+            let started = std::time::Instant::now();
             for m in self.store.due_mail(100).await? {
+                if started.elapsed() > Duration::from_secs(180) {
+                    break;
+                }
                 match mail::send(
                     cfg,
                     &m.to_addr,

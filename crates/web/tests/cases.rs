@@ -453,6 +453,9 @@ async fn online_application_through_one_time_notice_to_completion() {
     }
 }
 
+/// A command, the case it is tried on, and who must be refused with what status.
+type Refusals<'a> = (Value, i64, Vec<(&'a Login, StatusCode)>);
+
 /// Another department's reviewer and head, to try acting outside one's department.
 async fn outsiders(app: &App) -> (Login, Login) {
     let store = app.store();
@@ -515,9 +518,51 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
             .expect("user");
         let stranger = app.login("other_applicant").await;
 
+        // Only applicants (online) and window clerks (for someone) start applications.
+        for who in [&reviewer, &head, &supervisor, &catalog] {
+            let r = app
+                .api(
+                    Method::POST,
+                    "/api/v1/cases",
+                    Some(who),
+                    Some(json!({"item": ITEM, "form": form()})),
+                )
+                .await;
+            assert_error(
+                &b,
+                &format!("create by {}", who.username),
+                &r,
+                StatusCode::FORBIDDEN,
+                "forbidden",
+            );
+        }
+        let r = app
+            .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(json!({"item": ITEM, "form": form(), "applicant": {"name": "王五", "id_number": "330102199003070028"}})))
+            .await;
+        let v = assert_error(
+            &b,
+            "window: bad ID",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert_eq!(
+            v["error"]["details"][0]["field"], "applicant.id_number",
+            "{b}"
+        );
+        let r = app
+            .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(json!({"item": ITEM, "form": form(), "applicant": {"name": "王五", "id_number": "330102199003070027", "phone": "13900000000"}})))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{b}: window application: {}",
+            r.text()
+        );
+        assert_eq!(r.json(&b, "window")["case"]["channel"], "window", "{b}");
         let review_case = accepted(&app, &applicant, &clerk).await;
         let intake_case = submitted(&app, &applicant).await;
-        let cases: Vec<(Value, i64, Vec<(&Login, StatusCode)>)> = vec![
+        let cases: Vec<Refusals> = vec![
             (
                 json!({"type": "accept"}),
                 intake_case,

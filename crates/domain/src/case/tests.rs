@@ -53,6 +53,10 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
         ],
         clock: Vec::new(),
         received_on: None,
+        intake_deadline: None,
+        legal_due: None,
+        noticed: None,
+        procedures: Vec::new(),
     }
 }
 
@@ -389,4 +393,128 @@ fn final_states_accept_no_command() {
             );
         }
     }
+}
+
+#[test]
+fn the_law_limits_what_the_window_and_the_department_may_do() {
+    let clerk = actor(2, Role::Clerk, None, "/1/");
+    let reviewer = actor(3, Role::Reviewer, Some(LEAD), "/1/");
+    let head = actor(4, Role::Head, Some(LEAD), "/1/");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    f.state = CaseState::Submitted;
+    f.received_on = Some(d("2025-03-03"));
+    f.intake_deadline = Some(d("2025-03-10"));
+    // A clerk may not withdraw (or submit) someone's online application.
+    assert_eq!(
+        authorize(
+            &clerk,
+            &f,
+            &Command::Withdraw {
+                reason: String::new()
+            }
+        ),
+        Err(CaseError::Denied(Denied::Role))
+    );
+    // After the 5 working days: no correction notice any more, and
+    // acceptance counts from receipt.
+    let late = Command::RequestCorrection {
+        deficiencies: vec![Deficiency {
+            material: 1,
+            problem: Problem::Missing,
+            note: String::new(),
+        }],
+    };
+    assert!(matches!(
+        transition(&f, &late, &limits(), d("2025-03-11"), None),
+        Err(CaseError::State { .. })
+    ));
+    f.materials[1].uploads = 1;
+    let t = transition(&f, &Command::Accept, &limits(), d("2025-03-12"), None).expect("accept");
+    assert!(matches!(t.clock, Some(ClockEvent::Accepted { on, .. }) if on == d("2025-03-03")));
+    // A second notice may only repeat what the first listed.
+    f.noticed = Some(vec![0]);
+    f.intake_deadline = None;
+    f.materials[1].uploads = 0;
+    let again = Command::RequestCorrection {
+        deficiencies: vec![Deficiency {
+            material: 1,
+            problem: Problem::Missing,
+            note: String::new(),
+        }],
+    };
+    match transition(&f, &again, &limits(), d("2025-03-05"), None) {
+        Err(CaseError::Invalid(e)) => assert!(e.0.iter().any(|e| e.code == "not_one_time")),
+        other => panic!("{other:?}"),
+    }
+    // Only Art. 45 procedures (or the item's own) stop the clock.
+    apply(
+        &mut f,
+        Transition {
+            to: CaseState::Review,
+            ..Transition::to(CaseState::Review)
+        },
+    );
+    let made_up = Command::Suspend {
+        reason: SuspendReason::SpecialProcedure("领导出差".into()),
+        note: String::new(),
+    };
+    assert!(matches!(
+        run(&mut f, &reviewer, made_up, "2025-03-05"),
+        Err(CaseError::Invalid(_))
+    ));
+    f.tasks = vec![ReviewTask {
+        department_id: LEAD,
+        status: TaskStatus::Active,
+    }];
+    f.procedures = vec!["现场核查".into()];
+    let own = Command::Suspend {
+        reason: SuspendReason::SpecialProcedure("现场核查".into()),
+        note: String::new(),
+    };
+    f.clock = vec![ClockEvent::Accepted {
+        on: d("2025-03-03"),
+        legal: TimeLimit::working(20),
+        promised: TimeLimit::working(10),
+        joint: false,
+    }];
+    run(&mut f, &reviewer, own, "2025-03-05").expect("the item's own procedure");
+    // Corrections after acceptance: supplying them resumes the clock.
+    f.clock.pop();
+    f.clock.push(ClockEvent::Suspended {
+        on: d("2025-03-05"),
+        reason: SuspendReason::Correction,
+    });
+    let applicant = actor(APPLICANT, Role::Applicant, None, "/1/");
+    run(&mut f, &applicant, Command::SupplyCorrection, "2025-03-07").expect("supply");
+    assert_eq!(f.state, CaseState::Review);
+    assert!(matches!(f.clock.last(), Some(ClockEvent::Resumed { .. })));
+    // No extension once the legal deadline has passed.
+    f.legal_due = Some(d("2025-03-31"));
+    let ext = Command::Extend {
+        days: 5,
+        reason: "x".into(),
+    };
+    assert!(matches!(
+        run(&mut f, &head, ext, "2025-04-01"),
+        Err(CaseError::State { .. })
+    ));
+}
+
+#[test]
+fn a_denial_or_withdrawal_has_no_certificate_date() {
+    let cal = crate::calendar::WorkCalendar::builtin_with(&[]).expect("calendar");
+    let events = vec![
+        ClockEvent::Accepted {
+            on: d("2025-03-03"),
+            legal: TimeLimit::working(20),
+            promised: TimeLimit::working(10),
+            joint: false,
+        },
+        ClockEvent::Decided {
+            on: d("2025-03-10"),
+            certificate: false,
+        },
+    ];
+    let dl = clock::compute(&events, &cal, d("2025-03-10")).expect("clock");
+    assert_eq!(dl.certificate_due, None);
 }
