@@ -1,5 +1,6 @@
 //! Demo data: a fictional district service centre with its departments,
-//! catalogue and one account per role. Loaded into an empty database only.
+//! catalogue and one account per role (plus a reviewer of a co-reviewing
+//! department, for joint handling). Loaded into an empty database only.
 
 use tongban_domain::auth::Role;
 use tongban_domain::codes::{DivisionCode, IdCardNumber};
@@ -45,6 +46,12 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         display_name: "赵局长（卫健局）",
         role: Role::Head,
         department: Some("卫健局"),
+    },
+    DemoAccount {
+        username: "reviewer_scj",
+        display_name: "孙审查（市场监管局）",
+        role: Role::Reviewer,
+        department: Some("市场监管局"),
     },
     DemoAccount {
         username: "concierge",
