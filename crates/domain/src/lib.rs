@@ -7,10 +7,12 @@
 //! - [`clock`]: case deadlines from clock events (SPEC §4.2).
 //! - [`case`]: the case lifecycle, who may move it, what each step produces (SPEC §4.1, §4.3).
 //! - [`auth`]: roles and what each may do (SPEC §1).
+//! - [`bundle`]: life-event bundles: questions, selection, one form, savings (SPEC §5).
 //! - [`files`]: upload type sniffing and size limits.
 
 pub mod audit;
 pub mod auth;
+pub mod bundle;
 pub mod calendar;
 pub mod case;
 pub mod catalog;

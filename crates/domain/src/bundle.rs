@@ -1,0 +1,452 @@
+//! Life-event bundles (SPEC §5, 高效办成一件事): the definition a catalogue
+//! admin publishes, the situational questions whose answers select items and
+//! materials, the one form whose fields map onto every item that needs them,
+//! the checks that refuse an unpublishable bundle, and what the bundle saves
+//! against applying item by item. Pure: items come in as `ItemDoc`s.
+//!
+//! Started in session 2 as the groundwork of issue 4; storage, pages and the
+//! fan-out of one submission into sub-cases are still to come.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{FieldKind, ItemDoc};
+use crate::error::{FieldError, FieldErrors};
+
+/// Kind of a situational question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QuestionKind {
+    YesNo,
+    Choice,
+    Number,
+    Date,
+}
+
+/// One question, asked on a page of its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Question {
+    /// Stable key, `[a-z][a-z0-9_]*`.
+    pub key: String,
+    pub text: String,
+    pub kind: QuestionKind,
+    #[serde(default)]
+    pub options: Vec<String>,
+}
+
+/// When a rule applies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Condition {
+    /// The answer equals `value` (`yes`/`no`, an option, a number or a date as text).
+    Is {
+        question: String,
+        value: String,
+    },
+    /// A number (or a date, compared as text `YYYY-MM-DD`) is below `value`.
+    Below {
+        question: String,
+        value: String,
+    },
+    All {
+        of: Vec<Condition>,
+    },
+    Any {
+        of: Vec<Condition>,
+    },
+    Not {
+        of: Box<Condition>,
+    },
+}
+
+/// What a rule does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "do", rename_all = "snake_case")]
+pub enum Effect {
+    IncludeItem {
+        item: String,
+    },
+    ExcludeItem {
+        item: String,
+    },
+    /// The material (by name) is not needed for this item.
+    DropMaterial {
+        item: String,
+        material: String,
+    },
+    /// A note shown with the tailored list (e.g. a referral elsewhere).
+    Note {
+        text: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rule {
+    pub when: Condition,
+    pub then: Vec<Effect>,
+}
+
+/// One item of the bundle; `default` items apply unless a rule excludes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleItem {
+    /// 实施编码 of the item.
+    pub item: String,
+    #[serde(default = "yes")]
+    pub default: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Where one field of the bundle's form goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldTarget {
+    pub item: String,
+    pub field: String,
+}
+
+/// One field of the one form, asked once and copied to every target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleField {
+    pub key: String,
+    pub label: String,
+    pub kind: FieldKind,
+    #[serde(default)]
+    pub maps_to: Vec<FieldTarget>,
+}
+
+/// A bundle's definition (one version).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BundleDoc {
+    pub name: String,
+    /// The life or business event (新生儿出生, 企业开办 …).
+    pub event: String,
+    pub items: Vec<BundleItem>,
+    #[serde(default)]
+    pub questions: Vec<Question>,
+    #[serde(default)]
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub fields: Vec<BundleField>,
+    /// The bundle's own promised limit, in working days.
+    pub promised_days: u32,
+    /// Trips to the centre for the whole bundle (usually 0 or 1).
+    #[serde(default)]
+    pub onsite_visits: u32,
+}
+
+/// What the answers select.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+pub struct Selection {
+    /// Selected items, in the bundle's order.
+    pub items: Vec<String>,
+    /// Per item, the materials (by name) not needed.
+    pub dropped: BTreeMap<String, BTreeSet<String>>,
+    pub notes: Vec<String>,
+}
+
+fn answer_ok(q: &Question, v: &str) -> bool {
+    match q.kind {
+        QuestionKind::YesNo => matches!(v, "yes" | "no"),
+        QuestionKind::Choice => q.options.iter().any(|o| o == v),
+        QuestionKind::Number => v.parse::<f64>().is_ok_and(f64::is_finite),
+        QuestionKind::Date => chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d").is_ok(),
+    }
+}
+
+/// Checks the answers: every question answered, each in its kind.
+pub fn check_answers(b: &BundleDoc, answers: &BTreeMap<String, String>) -> Result<(), FieldErrors> {
+    let mut errs = FieldErrors::default();
+    for q in &b.questions {
+        match answers.get(&q.key).map(|v| v.trim()) {
+            None | Some("") => errs.push(FieldError::new(
+                format!("answers.{}", q.key),
+                "required",
+                format!("请回答：{}", q.text),
+                format!("answer: {}", q.text),
+            )),
+            Some(v) if !answer_ok(q, v) => errs.push(FieldError::new(
+                format!("answers.{}", q.key),
+                "invalid",
+                format!("“{}”的回答无效", q.text),
+                format!("the answer to “{}” is not valid", q.text),
+            )),
+            _ => {}
+        }
+    }
+    for k in answers.keys() {
+        if !b.questions.iter().any(|q| &q.key == k) {
+            errs.push(FieldError::new(
+                format!("answers.{k}"),
+                "unknown",
+                format!("没有问题{k}"),
+                format!("no question {k}"),
+            ));
+        }
+    }
+    errs.into_result()
+}
+
+fn holds(c: &Condition, a: &BTreeMap<String, String>) -> bool {
+    match c {
+        Condition::Is { question, value } => a.get(question).is_some_and(|v| v.trim() == value),
+        Condition::Below { question, value } => match a.get(question) {
+            Some(v) => match (v.trim().parse::<f64>(), value.parse::<f64>()) {
+                (Ok(x), Ok(y)) => x < y,
+                _ => v.trim() < value.as_str(),
+            },
+            None => false,
+        },
+        Condition::All { of } => of.iter().all(|c| holds(c, a)),
+        Condition::Any { of } => of.iter().any(|c| holds(c, a)),
+        Condition::Not { of } => !holds(of, a),
+    }
+}
+
+/// The items, dropped materials and notes the answers select. Rules apply in
+/// order; a later rule overrides an earlier one on the same item.
+pub fn select(b: &BundleDoc, answers: &BTreeMap<String, String>) -> Selection {
+    let mut on: HashMap<&str, bool> = b
+        .items
+        .iter()
+        .map(|i| (i.item.as_str(), i.default))
+        .collect();
+    let mut sel = Selection::default();
+    for r in &b.rules {
+        if !holds(&r.when, answers) {
+            continue;
+        }
+        for e in &r.then {
+            match e {
+                Effect::IncludeItem { item } => {
+                    on.insert(item.as_str(), true);
+                }
+                Effect::ExcludeItem { item } => {
+                    on.insert(item.as_str(), false);
+                }
+                Effect::DropMaterial { item, material } => {
+                    sel.dropped
+                        .entry(item.clone())
+                        .or_default()
+                        .insert(material.clone());
+                }
+                Effect::Note { text } => sel.notes.push(text.clone()),
+            }
+        }
+    }
+    sel.items = b
+        .items
+        .iter()
+        .filter(|i| on.get(i.item.as_str()).copied().unwrap_or(false))
+        .map(|i| i.item.clone())
+        .collect();
+    sel.dropped.retain(|k, _| sel.items.contains(k));
+    sel
+}
+
+/// Candidate answers for one question, for the "can any answer select an
+/// item" check: every option, and the values rules compare against.
+fn candidates(q: &Question, b: &BundleDoc) -> Vec<String> {
+    fn walk(c: &Condition, key: &str, out: &mut BTreeSet<String>) {
+        match c {
+            Condition::Is { question, value } | Condition::Below { question, value }
+                if question == key =>
+            {
+                out.insert(value.clone());
+                if let Ok(n) = value.parse::<f64>() {
+                    out.insert(format!("{}", n - 1.0));
+                }
+            }
+            Condition::All { of } | Condition::Any { of } => {
+                for c in of {
+                    walk(c, key, out);
+                }
+            }
+            Condition::Not { of } => walk(of, key, out),
+            _ => {}
+        }
+    }
+    let mut out = BTreeSet::new();
+    match q.kind {
+        QuestionKind::YesNo => {
+            out.insert("yes".into());
+            out.insert("no".into());
+        }
+        QuestionKind::Choice => out.extend(q.options.iter().cloned()),
+        QuestionKind::Number => {
+            out.insert("0".into());
+        }
+        QuestionKind::Date => {
+            out.insert("2000-01-01".into());
+        }
+    }
+    for r in &b.rules {
+        walk(&r.when, &q.key, &mut out);
+    }
+    out.into_iter().filter(|v| answer_ok(q, v)).collect()
+}
+
+/// Most answer combinations tried when checking that a bundle can select an item.
+const MAX_COMBINATIONS: usize = 4096;
+
+/// Refuses a bundle that cannot be published: unknown items, mappings that
+/// name a field that does not exist or leave a required item field unfilled,
+/// fields whose kind differs from their targets', or questions with which no
+/// answer selects any item.
+pub fn check_publishable(
+    b: &BundleDoc,
+    items: &HashMap<String, ItemDoc>,
+) -> Result<(), FieldErrors> {
+    let mut errs = FieldErrors::default();
+    if b.name.trim().is_empty() {
+        errs.push(FieldError::required("name", "一件事名称"));
+    }
+    if b.items.is_empty() {
+        errs.push(FieldError::required("items", "包含的事项"));
+    }
+    for (i, bi) in b.items.iter().enumerate() {
+        if !items.contains_key(&bi.item) {
+            errs.push(FieldError::new(
+                format!("items[{i}].item"),
+                "unknown_item",
+                format!("事项{}不存在或未发布", bi.item),
+                format!("item {} does not exist or is not published", bi.item),
+            ));
+        }
+    }
+    let mut filled: BTreeSet<(String, String)> = BTreeSet::new();
+    for (fi, f) in b.fields.iter().enumerate() {
+        for (ti, t) in f.maps_to.iter().enumerate() {
+            let path = format!("fields[{fi}].maps_to[{ti}]");
+            let Some(doc) = items.get(&t.item) else {
+                errs.push(FieldError::new(
+                    path,
+                    "unknown_item",
+                    format!("映射的事项{}不在本一件事中", t.item),
+                    format!("mapped item {} is not in the bundle", t.item),
+                ));
+                continue;
+            };
+            match doc.form_fields.iter().find(|x| x.key == t.field) {
+                None => errs.push(FieldError::new(
+                    path,
+                    "unknown_field",
+                    format!("事项“{}”没有字段{}", doc.name, t.field),
+                    format!("item {} has no field {}", doc.name, t.field),
+                )),
+                Some(x) if x.kind != f.kind => errs.push(FieldError::new(
+                    path,
+                    "kind_mismatch",
+                    format!("字段{}与事项“{}”的字段{}类型不同", f.key, doc.name, t.field),
+                    format!(
+                        "field {} and {}'s field {} differ in kind",
+                        f.key, doc.name, t.field
+                    ),
+                )),
+                Some(_) => {
+                    filled.insert((t.item.clone(), t.field.clone()));
+                }
+            }
+        }
+    }
+    for bi in &b.items {
+        if let Some(doc) = items.get(&bi.item) {
+            for f in doc.form_fields.iter().filter(|f| f.required) {
+                if !filled.contains(&(bi.item.clone(), f.key.clone())) {
+                    errs.push(FieldError::new(
+                        "fields",
+                        "unfilled",
+                        format!("事项“{}”的必填字段“{}”没有映射", doc.name, f.label),
+                        format!("required field {} of {} is not mapped", f.key, doc.name),
+                    ));
+                }
+            }
+        }
+    }
+    if !b.items.is_empty() && !can_select_any(b) {
+        errs.push(FieldError::new(
+            "rules",
+            "selects_nothing",
+            "任何回答都不能选中事项，请检查情形规则",
+            "no answers select any item; check the rules",
+        ));
+    }
+    errs.into_result()
+}
+
+fn can_select_any(b: &BundleDoc) -> bool {
+    let lists: Vec<(String, Vec<String>)> = b
+        .questions
+        .iter()
+        .map(|q| (q.key.clone(), candidates(q, b)))
+        .collect();
+    let mut answers = BTreeMap::new();
+    let mut tried = 0;
+    fn go(
+        b: &BundleDoc,
+        lists: &[(String, Vec<String>)],
+        answers: &mut BTreeMap<String, String>,
+        tried: &mut usize,
+    ) -> bool {
+        if *tried >= MAX_COMBINATIONS {
+            return false;
+        }
+        let Some(((key, values), rest)) = lists.split_first() else {
+            *tried += 1;
+            return !select(b, answers).items.is_empty();
+        };
+        for v in values {
+            answers.insert(key.clone(), v.clone());
+            if go(b, rest, answers, tried) {
+                return true;
+            }
+        }
+        false
+    }
+    go(b, &lists, &mut answers, &mut tried)
+}
+
+/// What a bundle saves against applying for its items one by one (every
+/// item selected), computed from the catalogue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Savings {
+    /// Materials asked by the items one by one, and distinct materials in the bundle.
+    pub materials_separately: u32,
+    pub materials_bundle: u32,
+    pub trips_separately: u32,
+    pub trips_bundle: u32,
+    pub forms_separately: u32,
+    pub forms_bundle: u32,
+    /// Sum of the items' promised limits (working days), and the bundle's.
+    pub days_separately: u32,
+    pub days_bundle: u32,
+}
+
+/// The savings figures of a bundle. Materials are the same when their names
+/// are (after trimming); each item counts one form.
+pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
+    let docs: Vec<&ItemDoc> = b.items.iter().filter_map(|i| items.get(&i.item)).collect();
+    let materials_separately = docs.iter().map(|d| d.materials.len() as u32).sum();
+    let distinct: BTreeSet<&str> = docs
+        .iter()
+        .flat_map(|d| d.materials.iter().map(|m| m.name.trim()))
+        .collect();
+    Savings {
+        materials_separately,
+        materials_bundle: distinct.len() as u32,
+        trips_separately: docs.iter().map(|d| d.onsite_visits).sum(),
+        trips_bundle: b.onsite_visits,
+        forms_separately: docs.len() as u32,
+        forms_bundle: 1,
+        days_separately: docs
+            .iter()
+            .map(|d| d.promised_limit.as_ref().map(|l| l.days).unwrap_or(0))
+            .sum(),
+        days_bundle: b.promised_days,
+    }
+}
+
+#[cfg(test)]
+mod tests;

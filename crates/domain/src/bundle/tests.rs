@@ -1,0 +1,208 @@
+use super::*;
+use crate::catalog::{Agency, ExerciseLevel, FormField, Material, MaterialType, TimeLimit};
+use crate::codes::{BasicCode, CreditCode};
+
+fn item(
+    name: &str,
+    basic: &str,
+    materials: &[&str],
+    fields: &[(&str, bool)],
+    days: u32,
+) -> ItemDoc {
+    let agency = Agency {
+        name: "某区卫生健康局".into(),
+        credit_code: CreditCode::parse("91350100M000100Y43").expect("valid"),
+    };
+    let mut d = ItemDoc::skeleton(
+        name,
+        agency,
+        ExerciseLevel::County,
+        BasicCode::parse(basic).expect("valid"),
+    )
+    .expect("skeleton");
+    d.materials = materials
+        .iter()
+        .map(|m| Material::new(m, MaterialType::Certificate))
+        .collect();
+    d.form_fields = fields
+        .iter()
+        .map(|(k, required)| FormField {
+            key: k.to_string(),
+            label: k.to_string(),
+            kind: FieldKind::Text,
+            required: *required,
+            options: vec![],
+        })
+        .collect();
+    d.promised_limit = Some(TimeLimit::working(days));
+    d.onsite_visits = 1;
+    d
+}
+
+/// A small 新生儿出生 bundle: 出生医学证明, 出生登记 (only when the father's
+/// household is in the city), 居民医保参保登记.
+fn newborn() -> (BundleDoc, HashMap<String, ItemDoc>) {
+    let cert = item(
+        "出生医学证明首次签发",
+        "000201001000",
+        &["父母身份证", "出生信息登记表"],
+        &[("baby_name", true), ("birth_date", true)],
+        1,
+    );
+    let reg = item(
+        "出生登记",
+        "000201002000",
+        &["父母身份证", "户口簿", "出生医学证明"],
+        &[("baby_name", true), ("household", true)],
+        5,
+    );
+    let med = item(
+        "居民医保参保登记",
+        "000201003000",
+        &["户口簿"],
+        &[("baby_name", true)],
+        3,
+    );
+    let codes: Vec<String> = [&cert, &reg, &med]
+        .iter()
+        .map(|d| d.impl_code.to_string())
+        .collect();
+    let b = BundleDoc {
+        name: "新生儿出生一件事".into(),
+        event: "新生儿出生".into(),
+        items: codes
+            .iter()
+            .map(|c| BundleItem {
+                item: c.clone(),
+                default: true,
+            })
+            .collect(),
+        questions: vec![Question {
+            key: "father_local".into(),
+            text: "父亲户籍是否在本市？".into(),
+            kind: QuestionKind::YesNo,
+            options: vec![],
+        }],
+        rules: vec![Rule {
+            when: Condition::Is {
+                question: "father_local".into(),
+                value: "no".into(),
+            },
+            then: vec![
+                Effect::ExcludeItem {
+                    item: codes[1].clone(),
+                },
+                Effect::Note {
+                    text: "请到父亲户籍地办理出生登记".into(),
+                },
+            ],
+        }],
+        fields: vec![
+            BundleField {
+                key: "baby_name".into(),
+                label: "新生儿姓名".into(),
+                kind: FieldKind::Text,
+                maps_to: codes
+                    .iter()
+                    .map(|c| FieldTarget {
+                        item: c.clone(),
+                        field: "baby_name".into(),
+                    })
+                    .collect(),
+            },
+            BundleField {
+                key: "birth_date".into(),
+                label: "出生日期".into(),
+                kind: FieldKind::Text,
+                maps_to: vec![FieldTarget {
+                    item: codes[0].clone(),
+                    field: "birth_date".into(),
+                }],
+            },
+            BundleField {
+                key: "household".into(),
+                label: "户籍地址".into(),
+                kind: FieldKind::Text,
+                maps_to: vec![FieldTarget {
+                    item: codes[1].clone(),
+                    field: "household".into(),
+                }],
+            },
+        ],
+        promised_days: 5,
+        onsite_visits: 0,
+    };
+    let items = [cert, reg, med]
+        .into_iter()
+        .map(|d| (d.impl_code.to_string(), d))
+        .collect();
+    (b, items)
+}
+
+fn answers(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn answers_select_the_items_that_apply() {
+    let (b, _) = newborn();
+    let local = select(&b, &answers(&[("father_local", "yes")]));
+    assert_eq!(local.items.len(), 3);
+    assert!(local.notes.is_empty());
+    let away = select(&b, &answers(&[("father_local", "no")]));
+    assert_eq!(
+        away.items,
+        vec![b.items[0].item.clone(), b.items[2].item.clone()]
+    );
+    assert_eq!(away.notes, vec!["请到父亲户籍地办理出生登记".to_string()]);
+    assert!(check_answers(&b, &answers(&[("father_local", "maybe")])).is_err());
+    assert!(check_answers(&b, &answers(&[])).is_err());
+    assert!(check_answers(&b, &answers(&[("father_local", "no"), ("x", "1")])).is_err());
+    assert_eq!(
+        check_answers(&b, &answers(&[("father_local", "no")])),
+        Ok(())
+    );
+}
+
+#[test]
+fn a_publishable_bundle_fills_every_required_field() {
+    let (b, items) = newborn();
+    assert_eq!(check_publishable(&b, &items), Ok(()));
+    // A mapping to a field that does not exist, and a required field left unfilled.
+    let mut bad = b.clone();
+    bad.fields[1].maps_to[0].field = "birthday".into();
+    let errs = check_publishable(&bad, &items).expect_err("refused");
+    let codes: Vec<&str> = errs.0.iter().map(|e| e.code.as_str()).collect();
+    assert!(
+        codes.contains(&"unknown_field") && codes.contains(&"unfilled"),
+        "{codes:?}"
+    );
+    // Rules that can never select anything.
+    let mut none = b.clone();
+    for i in &mut none.items {
+        i.default = false;
+    }
+    let errs = check_publishable(&none, &items).expect_err("refused");
+    assert!(errs.0.iter().any(|e| e.code == "selects_nothing"));
+    // An unknown item.
+    let mut unknown = b;
+    unknown.items.push(BundleItem {
+        item: "X".into(),
+        default: true,
+    });
+    assert!(check_publishable(&unknown, &items).is_err());
+}
+
+#[test]
+fn savings_are_counted_from_the_catalogue() {
+    let (b, items) = newborn();
+    let s = savings(&b, &items);
+    // 2 + 3 + 1 materials one by one; 父母身份证 and 户口簿 repeat: 4 distinct.
+    assert_eq!((s.materials_separately, s.materials_bundle), (6, 4));
+    assert_eq!((s.trips_separately, s.trips_bundle), (3, 0));
+    assert_eq!((s.forms_separately, s.forms_bundle), (3, 1));
+    assert_eq!((s.days_separately, s.days_bundle), (9, 5));
+}
