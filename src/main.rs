@@ -185,9 +185,7 @@ async fn main() -> ExitCode {
 }
 
 fn today() -> chrono::NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
+    tongban_store::cases::shanghai_today()
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

@@ -42,20 +42,11 @@ fn serve(url: &str, smtp: &str, dir: &std::path::Path) -> Server {
 }
 
 async fn actor(store: &Store, username: &str) -> tongban_domain::auth::Actor {
-    let user = store
-        .users()
-        .await
-        .expect("users")
-        .into_iter()
-        .find(|u| u.username == username)
-        .expect("demo user");
-    let (token, _) = store.create_session(user.id).await.expect("session");
     store
-        .session(&token)
+        .actor(username)
         .await
-        .expect("session")
-        .expect("live")
-        .actor
+        .expect("actor")
+        .expect("demo user")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -330,16 +330,26 @@ impl Store {
         }
         Ok(Some(Session {
             csrf_token: get(&row, "csrf_token")?,
-            actor: Actor {
-                user_id: user.id,
-                username: user.username,
-                display_name: user.display_name,
-                role: user.role,
-                centre_path: get(&row, "path")?,
-                centre_id: user.centre_id,
-                department_id: user.department_id,
-            },
+            actor: actor_of(user, get(&row, "path")?),
         }))
+    }
+
+    /// The actor of an active user, as a session would carry it (for jobs,
+    /// tools and tests that act without signing in).
+    pub async fn actor(&self, username: &str) -> Result<Option<Actor>> {
+        let row = query_one(
+            self.conn(),
+            "SELECT u.id, u.username, u.display_name, u.role, u.centre_id, u.department_id, u.active, c.path \
+             FROM users u JOIN centres c ON c.id = u.centre_id WHERE u.username = $1",
+            vec![username.into()],
+        )
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let user = row_user(&row)?;
+        if !user.active {
+            return Ok(None);
+        }
+        Ok(Some(actor_of(user, get(&row, "path")?)))
     }
 
     pub async fn delete_session(&self, token: &str) -> Result<()> {
@@ -350,6 +360,18 @@ impl Store {
         )
         .await?;
         Ok(())
+    }
+}
+
+fn actor_of(user: User, centre_path: String) -> Actor {
+    Actor {
+        user_id: user.id,
+        username: user.username,
+        display_name: user.display_name,
+        role: user.role,
+        centre_path,
+        centre_id: user.centre_id,
+        department_id: user.department_id,
     }
 }
 

@@ -16,12 +16,10 @@ use tokio::sync::{mpsc, oneshot};
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{self, Command, Notify, ReviewTask, TaskStatus};
-use tongban_domain::clock::{self, ClockEvent};
-use tongban_domain::{FieldError, FieldErrors};
+use tongban_domain::clock::ClockEvent;
 
 use crate::cases::{
-    Applied, CASE_COLS, Case, action_zh, doc_number, document_body, ds, limits_of, row_case, stale,
-    to_json,
+    Applied, CASE_COLS, Case, doc_number, document_body, ds, limits_of, row_case, stale, to_json,
 };
 use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
 
@@ -563,22 +561,7 @@ impl Store {
         if let Some(e) = &t.clock {
             clock_events.push(e.clone());
         }
-        let deadlines = if clock_events.is_empty() {
-            None
-        } else {
-            match clock::compute(&clock_events, &r.calendar, r.today) {
-                Ok(d) => Some(d),
-                Err(clock::ClockError::Calendar(_)) => None,
-                Err(e) => {
-                    return Err(StoreError::Invalid(FieldErrors::single(FieldError::new(
-                        "clock",
-                        "illegal",
-                        e.zh(),
-                        e.to_string(),
-                    ))));
-                }
-            }
-        };
+        let deadlines = crate::cases::dates_after(c.id, &clock_events, &r.calendar, r.today)?;
         let details = serde_json::to_value(&r.cmd).unwrap_or_default();
         let document = t.document.map(|kind| {
             let body = document_body(kind, c, &doc, &facts, &r.cmd, deadlines.as_ref(), r.today);
@@ -589,19 +572,7 @@ impl Store {
             )
         });
         let action = r.cmd.name().to_string();
-        let subject = format!("【{}】{}：{}", c.case_no, c.item_name, action_zh(&action));
-        let mut body = format!(
-            "您好，案件{}（{}）已{}，当前状态：{}。",
-            c.case_no,
-            c.item_name,
-            action_zh(&action),
-            t.to.zh()
-        );
-        if let Some(d) = &deadlines
-            && t.to.clock_open()
-        {
-            body.push_str(&format!("承诺办结期限：{}。", d.promised_due));
-        }
+        let (subject, body) = crate::cases::notice_text(c, &action, t.to, deadlines.as_ref());
         let tasks = t.tasks.clone().unwrap_or_else(|| c.tasks.clone());
         let planned = Planned {
             case_id: c.id,

@@ -858,7 +858,9 @@ impl Store {
             Err(e) => {
                 drop(txn);
                 // Do not leave an orphan object behind.
-                let _ = files.delete(&key).await;
+                if let Err(d) = files.delete(&key).await {
+                    tracing::warn!("orphan upload {key} not removed: {d}");
+                }
                 Err(e)
             }
         }
@@ -912,7 +914,9 @@ impl Store {
         )
         .await?;
         txn.commit().await?;
-        let _ = files.delete(&key).await;
+        if let Err(e) = files.delete(&key).await {
+            tracing::warn!("removed upload {key} left in storage: {e}");
+        }
         Ok(())
     }
 
@@ -1499,22 +1503,7 @@ async fn persist(
     // The events are the truth; the dates follow from them. A calendar year
     // not yet entered leaves the dates unknown (shown as such) rather than
     // blocking the case; an illegal event sequence is refused.
-    let deadlines = if clock_events.is_empty() {
-        None
-    } else {
-        match clock::compute(&clock_events, cal, today) {
-            Ok(d) => Some(d),
-            Err(clock::ClockError::Calendar(e)) => {
-                tracing::warn!(case = case.id, "deadline unknown: {e}");
-                None
-            }
-            Err(e) => {
-                return Err(StoreError::Invalid(
-                    FieldError::new("clock", "illegal", e.zh(), e.to_string()).into(),
-                ));
-            }
-        }
-    };
+    let deadlines = dates_after(case.id, &clock_events, cal, today)?;
     let accepted_on = match clock_events.first() {
         Some(ClockEvent::Accepted { on, .. }) => Some(*on),
         _ => None,
@@ -1613,23 +1602,7 @@ async fn persist(
         ],
     )
     .await?;
-    let subject = format!(
-        "【{}】{}：{}",
-        case.case_no,
-        case.item_name,
-        action_zh(action)
-    );
-    let mut body = format!("您好，案件{}（{}）", case.case_no, case.item_name);
-    body.push_str(&format!(
-        "已{}，当前状态：{}。",
-        action_zh(action),
-        t.to.zh()
-    ));
-    if let Some(d) = &deadlines
-        && t.to.clock_open()
-    {
-        body.push_str(&format!("承诺办结期限：{}。", d.promised_due));
-    }
+    let (subject, body) = notice_text(case, action, t.to, deadlines.as_ref());
     for who in &t.notify {
         crate::notify::notify_group(txn, case, &tasks, *who, &subject, &body).await?;
     }
@@ -1647,6 +1620,58 @@ async fn persist(
         version: case.version + 1,
         document_id,
     })
+}
+
+/// The dates that follow from a case's clock events: none before acceptance
+/// or while a calendar year is missing (shown as unknown, never guessed); an
+/// illegal sequence of events is refused.
+pub(crate) fn dates_after(
+    case_id: i64,
+    events: &[ClockEvent],
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<Option<Deadlines>> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    match clock::compute(events, cal, today) {
+        Ok(d) => Ok(Some(d)),
+        Err(clock::ClockError::Calendar(e)) => {
+            tracing::warn!(case = case_id, "deadline unknown: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(StoreError::Invalid(
+            FieldError::new("clock", "illegal", e.zh(), e.to_string()).into(),
+        )),
+    }
+}
+
+/// Subject and text of the notice announcing a step of a case.
+pub(crate) fn notice_text(
+    case: &Case,
+    action: &str,
+    to: CaseState,
+    d: Option<&Deadlines>,
+) -> (String, String) {
+    let subject = format!(
+        "【{}】{}：{}",
+        case.case_no,
+        case.item_name,
+        action_zh(action)
+    );
+    let mut body = format!(
+        "您好，案件{}（{}）已{}，当前状态：{}。",
+        case.case_no,
+        case.item_name,
+        action_zh(action),
+        to.zh()
+    );
+    if let Some(d) = d
+        && to.clock_open()
+    {
+        body.push_str(&format!("承诺办结期限：{}。", d.promised_due));
+    }
+    (subject, body)
 }
 
 /// The content of a document issued now.

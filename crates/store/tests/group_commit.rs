@@ -16,20 +16,11 @@ use tongban_store::cases::NewCase;
 use tongban_store::trail::TrailCheck;
 
 async fn actor(store: &Store, username: &str) -> Actor {
-    let user = store
-        .users()
-        .await
-        .expect("users")
-        .into_iter()
-        .find(|u| u.username == username)
-        .expect("demo user");
-    let (token, _) = store.create_session(user.id).await.expect("session");
     store
-        .session(&token)
+        .actor(username)
         .await
-        .expect("session")
-        .expect("live")
-        .actor
+        .expect("actor")
+        .expect("demo user")
 }
 
 #[tokio::test]

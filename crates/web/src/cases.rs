@@ -30,7 +30,7 @@ use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang, check_origin};
-use crate::pages::Page;
+use crate::pages::{Page, store_err};
 use crate::views::{Chrome, fmt_time};
 
 pub fn routes() -> Router<AppState> {
@@ -77,10 +77,6 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------
 // Shared helpers
 
-fn today(s: &AppState) -> NaiveDate {
-    s.today()
-}
-
 /// The clock as a page shows it.
 #[derive(Debug, Clone, Serialize, Default, ToSchema)]
 pub struct ClockView {
@@ -101,7 +97,7 @@ pub struct ClockView {
 
 fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView> {
     let cal = s.calendar();
-    let today = today(s);
+    let today = s.today();
     let d = c.deadlines(&cal, today)?;
     let d = match d {
         Ok(d) => d,
@@ -150,17 +146,6 @@ fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView> {
             .collect(),
         error: String::new(),
     })
-}
-
-fn store_api(e: StoreError) -> ApiError {
-    match e {
-        StoreError::Forbidden(d) => ApiError::denied(d),
-        e => e.into(),
-    }
-}
-
-fn page_store_err(page: &Page, e: StoreError) -> Response {
-    page.error(store_api(e))
 }
 
 /// The signed-in user of a page, or a redirect to the login page.
@@ -240,7 +225,7 @@ async fn api_create(
         .store
         .create_case(&actor, &req.item, input)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok((StatusCode::CREATED, Json(case_json(&s, &c, lang))).into_response())
 }
 
@@ -269,7 +254,7 @@ async fn api_list(
 ) -> Result<Response, ApiError> {
     let rows = list_for(&s, &actor, p.view.as_deref())
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(serde_json::json!({ "cases": rows })).into_response())
 }
 
@@ -279,7 +264,7 @@ async fn list_for(
     view: Option<&str>,
 ) -> Result<Vec<CaseListRow>, StoreError> {
     let cal = s.calendar();
-    let today = today(s);
+    let today = s.today();
     let view = view.unwrap_or(match actor.role {
         Role::Applicant => "mine",
         Role::Clerk => "intake",
@@ -316,7 +301,7 @@ async fn api_get(
         .store
         .case_for(&actor, id)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     let mut case = r.case.clone();
     if actor.role == Role::Supervisor {
         // Oversight needs the facts of the case, not the person's identity.
@@ -362,7 +347,7 @@ async fn api_command(
     let out = s
         .case_command(&actor, id, req.version, req.command)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(out).into_response())
 }
 
@@ -396,7 +381,7 @@ async fn api_upload(
             body.to_vec(),
         )
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok((StatusCode::CREATED, Json(f)).into_response())
 }
 
@@ -413,7 +398,7 @@ async fn api_document(
         .store
         .case_document(&actor, id)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(d).into_response())
 }
 
@@ -444,9 +429,9 @@ async fn lookup(
     }
     match s
         .store
-        .lookup(case_no, code, &s.calendar(), today(s))
+        .lookup(case_no, code, &s.calendar(), s.today())
         .await
-        .map_err(store_api)?
+        .map_err(ApiError::from)?
     {
         Some(p) => Ok(p),
         None => {
@@ -490,7 +475,7 @@ async fn api_notifications(
         .store
         .notifications(actor.user_id, 200)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(serde_json::json!({ "notifications": n })).into_response())
 }
 
@@ -525,7 +510,7 @@ async fn api_inquiry_create(
             },
         )
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok((StatusCode::CREATED, Json(q)).into_response())
 }
 
@@ -540,7 +525,7 @@ async fn api_inquiries(
         .store
         .inquiries(&actor)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     let rows: Vec<serde_json::Value> = list
         .iter()
         .map(|q| {
@@ -575,7 +560,7 @@ async fn api_inquiry_hand_over(
         .store
         .hand_over_inquiry(&actor, id, &r.to, &r.note)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(q).into_response())
 }
 
@@ -598,7 +583,7 @@ async fn api_inquiry_close(
         .store
         .close_inquiry(&actor, id, &r.answer)
         .await
-        .map_err(|e| store_api(e).in_lang(lang))?;
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(q).into_response())
 }
 
@@ -701,7 +686,7 @@ async fn apply_page(
         .store
         .published_item(&code)
         .await
-        .map_err(|e| page_store_err(&page, e))?
+        .map_err(|e| store_err(&page, e))?
         .ok_or_else(|| page.error(ApiError::not_found(&code)))?;
     Ok(ApplyPage {
         c: page.chrome(),
@@ -756,7 +741,7 @@ async fn apply_post(
                 .store
                 .published_item(&code)
                 .await
-                .map_err(|e| page_store_err(&page, e))?
+                .map_err(|e| store_err(&page, e))?
                 .ok_or_else(|| page.error(ApiError::not_found(&code)))?;
             let errors = errs
                 .0
@@ -781,7 +766,7 @@ async fn apply_post(
             )
                 .into_response())
         }
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -865,7 +850,7 @@ async fn materials_page(
         .store
         .case_for(actor, id)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     Ok(materials_view(&page, &r, vec![]).into_response())
 }
 
@@ -950,7 +935,7 @@ async fn upload_post(
                 .store
                 .case_for(&actor, id)
                 .await
-                .map_err(|e| page_store_err(&page, e))?;
+                .map_err(|e| store_err(&page, e))?;
             let errors = errs
                 .0
                 .into_iter()
@@ -965,7 +950,7 @@ async fn upload_post(
             )
                 .into_response())
         }
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -984,7 +969,7 @@ async fn remove_file_post(
     s.store
         .remove_upload(&s.files, &actor, id, file)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to(&format!("/cases/{id}/materials")).into_response())
 }
 
@@ -1012,7 +997,7 @@ async fn check_page(
         .store
         .case_for(actor, id)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     if r.case.state != CaseState::Draft {
         return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
     }
@@ -1160,7 +1145,7 @@ struct CasePage {
 async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Actions, StoreError> {
     let facts = s
         .store
-        .case_facts(&r.case, &r.doc, &s.calendar(), today(s))
+        .case_facts(&r.case, &r.doc, &s.calendar(), s.today())
         .await?;
     let may = |cmd: &Command| case::authorize(actor, &facts, cmd).is_ok();
     let st = r.case.state;
@@ -1243,19 +1228,19 @@ async fn render_case(
         .store
         .case_for(actor, id)
         .await
-        .map_err(|e| page_store_err(page, e))?;
+        .map_err(|e| store_err(page, e))?;
     if r.case.state == CaseState::Draft {
         return Ok(Redirect::to(&format!("/cases/{id}/check")).into_response());
     }
     let lang = page.lang;
     let a = actions_for(s, actor, &r)
         .await
-        .map_err(|e| page_store_err(page, e))?;
+        .map_err(|e| store_err(page, e))?;
     let depts = s
         .store
         .departments()
         .await
-        .map_err(|e| page_store_err(page, e))?;
+        .map_err(|e| store_err(page, e))?;
     let dept_name = |id: i64| {
         depts
             .iter()
@@ -1549,7 +1534,7 @@ async fn act_post(
                 .await
                 .map(|r| (StatusCode::CONFLICT, r).into_response())
         }
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -1577,7 +1562,7 @@ async fn document_page(
         .store
         .case_document(actor, id)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     Ok(DocumentPage {
         c: page.chrome(),
         case_id: case.id,
@@ -1599,7 +1584,7 @@ async fn file_download(
         .store
         .download(&s.files, actor, id)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     let ascii: String = f
         .file_name
         .chars()
@@ -1658,7 +1643,7 @@ async fn work_page(State(s): State<AppState>, page: Page) -> Result<Response, Re
     let lang = page.lang;
     let rows = list_for(&s, &actor, None)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     let (title, intro) = match actor.role {
         Role::Applicant => (
             lang.t("我的办件", "My applications"),
@@ -1746,7 +1731,7 @@ async fn notifications_page(State(s): State<AppState>, page: Page) -> Result<Res
         .store
         .notifications(actor.user_id, 200)
         .await
-        .map_err(|e| page_store_err(&page, e))?
+        .map_err(|e| store_err(&page, e))?
         .into_iter()
         .map(|n| NoteView {
             subject: n.subject,
@@ -1772,7 +1757,7 @@ async fn notifications_read(
     s.store
         .mark_notifications_read(actor.user_id)
         .await
-        .map_err(|e| page_store_err(&page, e))?;
+        .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/notifications").into_response())
 }
 
@@ -1916,7 +1901,7 @@ async fn inquiries_view(
         .store
         .inquiries(actor)
         .await
-        .map_err(|e| page_store_err(page, e))?
+        .map_err(|e| store_err(page, e))?
         .into_iter()
         .map(|q| InquiryRow {
             id: q.id,
@@ -1984,7 +1969,7 @@ async fn inquiry_create_post(
     {
         Ok(q) => Ok(Redirect::to(&format!("/inquiries/{}", q.id)).into_response()),
         Err(StoreError::Invalid(errs)) => inquiries_view(&s, &page, &actor, errs.0, f).await,
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -2012,7 +1997,7 @@ async fn inquiry_view(
         .store
         .inquiry(actor, id)
         .await
-        .map_err(|e| page_store_err(page, e))?;
+        .map_err(|e| store_err(page, e))?;
     let events = events
         .into_iter()
         .map(|e| {
@@ -2079,7 +2064,7 @@ async fn inquiry_hand_over_post(
     match s.store.hand_over_inquiry(&actor, id, &f.to, &f.note).await {
         Ok(_) => Ok(Redirect::to(&format!("/inquiries/{id}")).into_response()),
         Err(StoreError::Invalid(errs)) => inquiry_view(&s, &page, &actor, id, errs.0).await,
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -2101,7 +2086,7 @@ async fn inquiry_close_post(
     match s.store.close_inquiry(&actor, id, &f.answer).await {
         Ok(_) => Ok(Redirect::to(&format!("/inquiries/{id}")).into_response()),
         Err(StoreError::Invalid(errs)) => inquiry_view(&s, &page, &actor, id, errs.0).await,
-        Err(e) => Err(page_store_err(&page, e)),
+        Err(e) => Err(store_err(&page, e)),
     }
 }
 

@@ -294,6 +294,7 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", zh, en)
             }
             StoreError::Invalid(errs) => ApiError::invalid(errs),
+            StoreError::Forbidden(d) => ApiError::denied(d),
             other => ApiError::internal(other),
         }
     }

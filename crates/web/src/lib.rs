@@ -267,9 +267,7 @@ impl AppState {
 
     /// Today in China Standard Time.
     pub fn today(&self) -> chrono::NaiveDate {
-        chrono::Utc::now()
-            .with_timezone(&chrono_tz::Asia::Shanghai)
-            .date_naive()
+        tongban_store::cases::shanghai_today()
     }
 
     /// Runs the monthly guide audit if no instance has run it this month.

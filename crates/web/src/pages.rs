@@ -153,7 +153,7 @@ fn or_err<T>(page: &Page, r: Result<T, ApiError>) -> Result<T, Response> {
     r.map_err(|e| page.error(e))
 }
 
-fn store_err(page: &Page, e: tongban_store::StoreError) -> Response {
+pub(crate) fn store_err(page: &Page, e: tongban_store::StoreError) -> Response {
     page.error(e.into())
 }
 
