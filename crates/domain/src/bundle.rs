@@ -3,15 +3,16 @@
 //! materials, the one form whose fields map onto every item that needs them,
 //! the checks that refuse an unpublishable bundle, and what the bundle saves
 //! against applying item by item. Pure: items come in as `ItemDoc`s.
-//!
-//! Started in session 2 as the groundwork of issue 4; storage, pages and the
-//! fan-out of one submission into sub-cases are still to come.
+//! Also here: the upload slots (each material asked once), the per-item
+//! forms filled from the one form, and the bundle's state derived from its
+//! sub-cases.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{FieldKind, ItemDoc};
+use crate::case::CaseState;
+use crate::catalog::{FieldKind, FormField, ItemDoc, Necessity};
 use crate::error::{FieldError, FieldErrors};
 
 /// Kind of a situational question.
@@ -123,6 +124,9 @@ pub struct BundleDoc {
     pub name: String,
     /// The life or business event (新生儿出生, 企业开办 …).
     pub event: String,
+    /// 办事指南 of the bundle: who may apply, what it covers, how it goes.
+    #[serde(default)]
+    pub guide: String,
     pub items: Vec<BundleItem>,
     #[serde(default)]
     pub questions: Vec<Question>,
@@ -336,7 +340,7 @@ pub fn check_publishable(
                     format!("事项“{}”没有字段{}", doc.name, t.field),
                     format!("item {} has no field {}", doc.name, t.field),
                 )),
-                Some(x) if x.kind != f.kind => errs.push(FieldError::new(
+                Some(x) if x.kind != f.kind || (x.kind == FieldKind::Choice && options_of(b, f, items) != x.options) => errs.push(FieldError::new(
                     path,
                     "kind_mismatch",
                     format!("字段{}与事项“{}”的字段{}类型不同", f.key, doc.name, t.field),
@@ -408,6 +412,19 @@ fn can_select_any(b: &BundleDoc) -> bool {
     go(b, &lists, &mut answers, &mut tried)
 }
 
+/// The options of a choice field: those of its first target.
+fn options_of(_b: &BundleDoc, f: &BundleField, items: &HashMap<String, ItemDoc>) -> Vec<String> {
+    f.maps_to
+        .iter()
+        .find_map(|t| {
+            items
+                .get(&t.item)
+                .and_then(|d| d.form_fields.iter().find(|x| x.key == t.field))
+        })
+        .map(|x| x.options.clone())
+        .unwrap_or_default()
+}
+
 /// What a bundle saves against applying for its items one by one (every
 /// item selected), computed from the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -424,14 +441,15 @@ pub struct Savings {
     pub days_bundle: u32,
 }
 
-/// The savings figures of a bundle. Materials are the same when their names
-/// are (after trimming); each item counts one form.
+/// The savings figures of a bundle. Two materials are the same when their
+/// names, 受理标准 and need for an original are (see [`slots`]); each item
+/// counts one form.
 pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
     let docs: Vec<&ItemDoc> = b.items.iter().filter_map(|i| items.get(&i.item)).collect();
     let materials_separately = docs.iter().map(|d| d.materials.len() as u32).sum();
-    let distinct: BTreeSet<&str> = docs
+    let distinct: BTreeSet<SlotKey> = docs
         .iter()
-        .flat_map(|d| d.materials.iter().map(|m| m.name.trim()))
+        .flat_map(|d| d.materials.iter().map(slot_key))
         .collect();
     Savings {
         materials_separately,
@@ -446,6 +464,294 @@ pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
             .sum(),
         days_bundle: b.promised_days,
     }
+}
+
+/// When two materials are one upload: same name, same 受理标准, and both or
+/// neither needing an original. A material whose standard differs (e.g. one
+/// item needs the original) is asked for separately.
+type SlotKey = (String, String, bool);
+
+fn slot_key(m: &crate::catalog::Material) -> SlotKey {
+    (
+        m.name.trim().to_string(),
+        m.acceptance_standard.trim().to_string(),
+        m.originals > 0,
+    )
+}
+
+/// One material the applicant provides once, and where it goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Slot {
+    pub name: String,
+    pub standard: String,
+    pub original: bool,
+    /// Needed before acceptance by at least one item.
+    pub required: bool,
+    /// (item code, material index in that item) that this upload satisfies.
+    pub uses: Vec<(String, usize)>,
+    /// Names of the items that use it, for display.
+    pub item_names: Vec<String>,
+    /// Another slot has the same name but a different standard.
+    pub ambiguous: bool,
+}
+
+/// The materials to upload for a selection, each once, in the order the
+/// items list them.
+pub fn slots(sel: &Selection, items: &HashMap<String, ItemDoc>) -> Vec<Slot> {
+    let mut out: Vec<Slot> = Vec::new();
+    let mut keys: Vec<SlotKey> = Vec::new();
+    for code in &sel.items {
+        let Some(doc) = items.get(code) else { continue };
+        let dropped = sel.dropped.get(code);
+        for (i, m) in doc.materials.iter().enumerate() {
+            if dropped.is_some_and(|d| d.contains(m.name.trim())) {
+                continue;
+            }
+            let required = matches!(m.necessity, None | Some(Necessity::Required));
+            let key = slot_key(m);
+            match keys.iter().position(|k| *k == key) {
+                Some(p) => {
+                    out[p].uses.push((code.clone(), i));
+                    out[p].required |= required;
+                    if !out[p].item_names.contains(&doc.name) {
+                        out[p].item_names.push(doc.name.clone());
+                    }
+                }
+                None => {
+                    keys.push(key.clone());
+                    out.push(Slot {
+                        name: key.0,
+                        standard: key.1,
+                        original: key.2,
+                        required,
+                        uses: vec![(code.clone(), i)],
+                        item_names: vec![doc.name.clone()],
+                        ambiguous: false,
+                    });
+                }
+            }
+        }
+    }
+    let names: Vec<String> = out.iter().map(|s| s.name.clone()).collect();
+    for s in &mut out {
+        s.ambiguous = names.iter().filter(|n| **n == s.name).count() > 1;
+    }
+    out
+}
+
+/// The fields of the one form that the selection needs.
+pub fn asked_fields<'a>(b: &'a BundleDoc, sel: &Selection) -> Vec<&'a BundleField> {
+    b.fields
+        .iter()
+        .filter(|f| f.maps_to.iter().any(|t| sel.items.contains(&t.item)))
+        .collect()
+}
+
+/// The form field a bundle field is checked as: required when any selected
+/// target requires it, with its targets' options.
+pub fn field_spec(f: &BundleField, sel: &Selection, items: &HashMap<String, ItemDoc>) -> FormField {
+    let targets: Vec<&FormField> = f
+        .maps_to
+        .iter()
+        .filter(|t| sel.items.contains(&t.item))
+        .filter_map(|t| {
+            items
+                .get(&t.item)
+                .and_then(|d| d.form_fields.iter().find(|x| x.key == t.field))
+        })
+        .collect();
+    FormField {
+        key: f.key.clone(),
+        label: f.label.clone(),
+        kind: f.kind,
+        required: targets.iter().any(|t| t.required),
+        options: targets
+            .first()
+            .map(|t| t.options.clone())
+            .unwrap_or_default(),
+    }
+}
+
+/// Checks the one form and fills each selected item's form from it. Errors
+/// name the bundle's field (`form.baby_name`).
+pub fn item_forms(
+    b: &BundleDoc,
+    sel: &Selection,
+    items: &HashMap<String, ItemDoc>,
+    form: &BTreeMap<String, String>,
+) -> Result<BTreeMap<String, BTreeMap<String, String>>, FieldErrors> {
+    let mut errs = FieldErrors::default();
+    let asked = asked_fields(b, sel);
+    for k in form.keys() {
+        if !asked.iter().any(|f| &f.key == k) {
+            errs.push(FieldError::new(
+                format!("form.{k}"),
+                "unknown",
+                format!("本次申请没有字段{k}"),
+                format!("this application has no field {k}"),
+            ));
+        }
+    }
+    let mut out: BTreeMap<String, BTreeMap<String, String>> = sel
+        .items
+        .iter()
+        .map(|c| (c.clone(), BTreeMap::new()))
+        .collect();
+    for f in &asked {
+        let value = form.get(&f.key).map(|v| v.trim()).unwrap_or("");
+        if let Some(e) = field_spec(f, sel, items).check(Some(value)) {
+            errs.push(e);
+            continue;
+        }
+        if value.is_empty() {
+            continue;
+        }
+        for t in f.maps_to.iter().filter(|t| sel.items.contains(&t.item)) {
+            if let Some(m) = out.get_mut(&t.item) {
+                m.insert(t.field.clone(), value.to_string());
+            }
+        }
+    }
+    errs.into_result()?;
+    let mut errs = FieldErrors::default();
+    // Each item's own checks, in case its field differs from the mapping.
+    for (code, m) in &out {
+        let Some(doc) = items.get(code) else { continue };
+        for ff in &doc.form_fields {
+            if let Some(mut e) = ff.check(m.get(&ff.key).map(String::as_str)) {
+                let owner = b
+                    .fields
+                    .iter()
+                    .find(|f| f.maps_to.iter().any(|t| &t.item == code && t.field == ff.key));
+                e.field = match owner {
+                    Some(f) => format!("form.{}", f.key),
+                    None => format!("items.{code}.{}", ff.key),
+                };
+                errs.push(e);
+            }
+        }
+    }
+    errs.into_result()?;
+    Ok(out)
+}
+
+/// Checks the answers and that they select at least one item.
+pub fn select_checked(
+    b: &BundleDoc,
+    answers: &BTreeMap<String, String>,
+) -> Result<Selection, FieldErrors> {
+    check_answers(b, answers)?;
+    let trimmed: BTreeMap<String, String> = answers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.trim().to_string()))
+        .collect();
+    let sel = select(b, &trimmed);
+    if sel.items.is_empty() {
+        return Err(FieldError::new(
+            "answers",
+            "selects_nothing",
+            "按您的回答，本“一件事”没有需要办理的事项，请检查您的回答",
+            "with these answers no item of this bundle applies; check your answers",
+        )
+        .into());
+    }
+    Ok(sel)
+}
+
+/// Where a bundle application stands, derived from its sub-cases.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BundleState {
+    Draft,
+    InProgress,
+    Correction,
+    PartlyRefused,
+    Completed,
+}
+
+impl BundleState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BundleState::Draft => "draft",
+            BundleState::InProgress => "in_progress",
+            BundleState::Correction => "correction",
+            BundleState::PartlyRefused => "partly_refused",
+            BundleState::Completed => "completed",
+        }
+    }
+    pub fn zh(self) -> &'static str {
+        match self {
+            BundleState::Draft => "草稿（未提交）",
+            BundleState::InProgress => "办理中",
+            BundleState::Correction => "待补正",
+            BundleState::PartlyRefused => "部分事项未获准",
+            BundleState::Completed => "已办结",
+        }
+    }
+    pub fn en(self) -> &'static str {
+        match self {
+            BundleState::Draft => "Draft",
+            BundleState::InProgress => "In progress",
+            BundleState::Correction => "Waiting for corrections",
+            BundleState::PartlyRefused => "Partly refused",
+            BundleState::Completed => "Completed",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            BundleState::Draft,
+            BundleState::InProgress,
+            BundleState::Correction,
+            BundleState::PartlyRefused,
+            BundleState::Completed,
+        ]
+        .into_iter()
+        .find(|x| x.as_str() == s)
+    }
+}
+
+/// What the bundle state needs to know of one sub-case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubCase {
+    pub state: CaseState,
+    pub approved: Option<bool>,
+    /// Suspended for correction after acceptance.
+    pub correcting: bool,
+}
+
+impl SubCase {
+    /// Refused at intake or denied by the decision.
+    pub fn refused(&self) -> bool {
+        self.state == CaseState::NotAccepted || self.approved == Some(false)
+    }
+    pub fn waiting_for_correction(&self) -> bool {
+        self.state == CaseState::Correction
+            || (self.state == CaseState::Suspended && self.correcting)
+    }
+}
+
+/// The bundle's state: waiting for correction while any sub-case is; partly
+/// refused once any is refused or denied; completed when every sub-case has
+/// ended and none was refused; otherwise in progress.
+pub fn bundle_state(subs: &[SubCase]) -> BundleState {
+    if subs.is_empty() || subs.iter().all(|s| s.state == CaseState::Draft) {
+        return BundleState::Draft;
+    }
+    if subs.iter().any(SubCase::waiting_for_correction) {
+        return BundleState::Correction;
+    }
+    if subs.iter().any(SubCase::refused) {
+        return BundleState::PartlyRefused;
+    }
+    if subs.iter().all(|s| s.state.is_final()) {
+        return BundleState::Completed;
+    }
+    BundleState::InProgress
+}
+
+/// Every sub-case has ended (the completion notice goes out).
+pub fn all_ended(subs: &[SubCase]) -> bool {
+    !subs.is_empty() && subs.iter().all(|s| s.state.is_final())
 }
 
 #[cfg(test)]

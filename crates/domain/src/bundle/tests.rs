@@ -70,6 +70,7 @@ fn newborn() -> (BundleDoc, HashMap<String, ItemDoc>) {
     let b = BundleDoc {
         name: "新生儿出生一件事".into(),
         event: "新生儿出生".into(),
+        guide: String::new(),
         items: codes
             .iter()
             .map(|c| BundleItem {
@@ -205,4 +206,135 @@ fn savings_are_counted_from_the_catalogue() {
     assert_eq!((s.trips_separately, s.trips_bundle), (3, 0));
     assert_eq!((s.forms_separately, s.forms_bundle), (3, 1));
     assert_eq!((s.days_separately, s.days_bundle), (9, 5));
+}
+
+#[test]
+fn each_material_is_asked_once_unless_its_standard_differs() {
+    let (b, mut items) = newborn();
+    let all = select(&b, &answers(&[("father_local", "yes")]));
+    let s = slots(&all, &items);
+    let names: Vec<&str> = s.iter().map(|x| x.name.as_str()).collect();
+    assert_eq!(names, vec!["父母身份证", "出生信息登记表", "户口簿", "出生医学证明"]);
+    // 父母身份证 serves 出生医学证明 and 出生登记.
+    assert_eq!(s[0].uses.len(), 2);
+    assert_eq!(s[0].item_names.len(), 2);
+    assert!(s.iter().all(|x| !x.ambiguous));
+    // 出生登记 needs the original of the ID cards: then it is a separate upload.
+    let reg = &b.items[1].item;
+    if let Some(doc) = items.get_mut(reg) {
+        doc.materials[0].originals = 1;
+    }
+    let s = slots(&all, &items);
+    let ids: Vec<&Slot> = s.iter().filter(|x| x.name == "父母身份证").collect();
+    assert_eq!(ids.len(), 2);
+    assert!(ids.iter().all(|x| x.ambiguous && x.uses.len() == 1));
+    assert_eq!(ids.iter().filter(|x| x.original).count(), 1);
+    // A dropped material is not asked for.
+    let mut sel = all.clone();
+    sel.dropped
+        .entry(reg.clone())
+        .or_default()
+        .insert("户口簿".into());
+    let s = slots(&sel, &items);
+    let hh = s.iter().find(|x| x.name == "户口簿").expect("still asked by 医保");
+    assert_eq!(hh.uses, vec![(b.items[2].item.clone(), 0)]);
+}
+
+#[test]
+fn the_one_form_fills_every_item_that_needs_a_datum() {
+    let (b, items) = newborn();
+    let sel = select(&b, &answers(&[("father_local", "yes")]));
+    let form = answers(&[
+        ("baby_name", "张小宝"),
+        ("birth_date", "2026-11-20"),
+        ("household", "示范区人民路1号"),
+    ]);
+    let forms = item_forms(&b, &sel, &items, &form).expect("valid");
+    for code in &sel.items {
+        assert_eq!(
+            forms[code].get("baby_name").map(String::as_str),
+            Some("张小宝")
+        );
+    }
+    assert_eq!(
+        forms[&b.items[1].item].get("household").map(String::as_str),
+        Some("示范区人民路1号")
+    );
+    assert!(!forms[&b.items[2].item].contains_key("household"));
+    // Without 出生登记 the household address is not asked at all.
+    let away = select(&b, &answers(&[("father_local", "no")]));
+    let asked: Vec<&str> = asked_fields(&b, &away)
+        .iter()
+        .map(|f| f.key.as_str())
+        .collect();
+    assert_eq!(asked, vec!["baby_name", "birth_date"]);
+    let errs = item_forms(&b, &away, &items, &form).expect_err("household not asked");
+    assert_eq!(errs.0[0].field, "form.household");
+    assert_eq!(errs.0[0].code, "unknown");
+    // A mapped field left empty is named by its bundle key.
+    let errs = item_forms(&b, &sel, &items, &answers(&[("baby_name", "张小宝")]))
+        .expect_err("missing");
+    let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, vec!["form.birth_date", "form.household"]);
+}
+
+#[test]
+fn answers_that_select_nothing_are_refused() {
+    let (mut b, _) = newborn();
+    b.rules.push(Rule {
+        when: Condition::Is {
+            question: "father_local".into(),
+            value: "no".into(),
+        },
+        then: b
+            .items
+            .iter()
+            .map(|i| Effect::ExcludeItem {
+                item: i.item.clone(),
+            })
+            .collect(),
+    });
+    let e = select_checked(&b, &answers(&[("father_local", "no")])).expect_err("nothing");
+    assert_eq!(e.0[0].code, "selects_nothing");
+    assert_eq!(
+        select_checked(&b, &answers(&[("father_local", " yes ")]))
+            .map(|s| s.items.len()),
+        Ok(3)
+    );
+}
+
+#[test]
+fn the_bundle_state_follows_its_sub_cases() {
+    let s = |state, approved, correcting| SubCase {
+        state,
+        approved,
+        correcting,
+    };
+    use CaseState as C;
+    assert_eq!(bundle_state(&[]), BundleState::Draft);
+    assert_eq!(
+        bundle_state(&[s(C::Submitted, None, false), s(C::Review, None, false)]),
+        BundleState::InProgress
+    );
+    assert_eq!(
+        bundle_state(&[s(C::Completed, Some(true), false), s(C::Suspended, None, true)]),
+        BundleState::Correction
+    );
+    // Suspended for an expert review is not a correction.
+    assert_eq!(
+        bundle_state(&[s(C::Suspended, None, false)]),
+        BundleState::InProgress
+    );
+    assert_eq!(
+        bundle_state(&[s(C::NotAccepted, None, false), s(C::Review, None, false)]),
+        BundleState::PartlyRefused
+    );
+    assert_eq!(
+        bundle_state(&[s(C::Completed, Some(false), false), s(C::Completed, Some(true), false)]),
+        BundleState::PartlyRefused
+    );
+    let done = [s(C::Completed, Some(true), false), s(C::Withdrawn, None, false)];
+    assert_eq!(bundle_state(&done), BundleState::Completed);
+    assert!(all_ended(&done));
+    assert!(!all_ended(&[s(C::Completed, Some(true), false), s(C::Delivering, Some(true), false)]));
 }
