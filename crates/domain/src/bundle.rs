@@ -142,7 +142,7 @@ pub struct BundleDoc {
 }
 
 /// What the answers select.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct Selection {
     /// Selected items, in the bundle's order.
     pub items: Vec<String>,
@@ -340,15 +340,21 @@ pub fn check_publishable(
                     format!("事项“{}”没有字段{}", doc.name, t.field),
                     format!("item {} has no field {}", doc.name, t.field),
                 )),
-                Some(x) if x.kind != f.kind || (x.kind == FieldKind::Choice && options_of(b, f, items) != x.options) => errs.push(FieldError::new(
-                    path,
-                    "kind_mismatch",
-                    format!("字段{}与事项“{}”的字段{}类型不同", f.key, doc.name, t.field),
-                    format!(
-                        "field {} and {}'s field {} differ in kind",
-                        f.key, doc.name, t.field
-                    ),
-                )),
+                Some(x)
+                    if x.kind != f.kind
+                        || (x.kind == FieldKind::Choice
+                            && options_of(b, f, items) != x.options) =>
+                {
+                    errs.push(FieldError::new(
+                        path,
+                        "kind_mismatch",
+                        format!("字段{}与事项“{}”的字段{}类型不同", f.key, doc.name, t.field),
+                        format!(
+                            "field {} and {}'s field {} differ in kind",
+                            f.key, doc.name, t.field
+                        ),
+                    ))
+                }
                 Some(_) => {
                     filled.insert((t.item.clone(), t.field.clone()));
                 }
@@ -619,10 +625,11 @@ pub fn item_forms(
         let Some(doc) = items.get(code) else { continue };
         for ff in &doc.form_fields {
             if let Some(mut e) = ff.check(m.get(&ff.key).map(String::as_str)) {
-                let owner = b
-                    .fields
-                    .iter()
-                    .find(|f| f.maps_to.iter().any(|t| &t.item == code && t.field == ff.key));
+                let owner = b.fields.iter().find(|f| {
+                    f.maps_to
+                        .iter()
+                        .any(|t| &t.item == code && t.field == ff.key)
+                });
                 e.field = match owner {
                     Some(f) => format!("form.{}", f.key),
                     None => format!("items.{code}.{}", ff.key),

@@ -206,6 +206,10 @@ impl Store {
         let mut work: HashMap<i64, Working> = HashMap::new();
         for r in &rows {
             let c = row_case(r)?;
+            if c.bundle_case_id.is_some() {
+                // Sub-cases of a bundle also update their bundle: one at a time.
+                return Err(StoreError::conflict("一件事子件", "bundle sub-case"));
+            }
             work.insert(
                 c.id,
                 Working {

@@ -170,6 +170,8 @@ pub struct Case {
     pub certificate_due: Option<NaiveDate>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The bundle application (一件事) this case is part of.
+    pub bundle_case_id: Option<i64>,
 }
 
 impl Case {
@@ -271,7 +273,7 @@ pub(crate) const CASE_COLS: &str = "k.id, k.case_no, k.verify_code, k.centre_id,
     d.name AS lead_department_name, k.item_version_id, k.impl_code, k.item_name, k.applicant_user_id, \
     k.applicant_name, k.applicant_id_number, k.applicant_phone, k.applicant_email, k.channel, k.created_by, k.state, \
     k.version, k.approved, k.form, k.clock, k.tasks, k.co_reviewers, k.received_on, k.accepted_on, \
-    k.legal_due, k.promised_due, k.decided_on, k.certificate_due, k.created_at, k.updated_at \
+    k.legal_due, k.promised_due, k.decided_on, k.certificate_due, k.created_at, k.updated_at, k.bundle_case_id \
     FROM cases k JOIN departments d ON d.id = k.lead_department_id";
 
 fn date_col(r: &QueryResult, col: &str) -> Result<Option<NaiveDate>> {
@@ -330,6 +332,7 @@ pub(crate) fn row_case(r: &QueryResult) -> Result<Case> {
         certificate_due: date_col(r, "certificate_due")?,
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
+        bundle_case_id: get(r, "bundle_case_id")?,
     })
 }
 
@@ -366,7 +369,7 @@ pub fn limits_of(doc: &ItemDoc) -> Limits {
 
 const CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
-fn verification_code() -> String {
+pub(crate) fn verification_code() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     (0..8)
@@ -390,6 +393,123 @@ pub(crate) fn doc_number(kind: DocKind, case_no: &str, today: NaiveDate) -> Stri
         DocKind::DenialDecision => "不准字",
     };
     format!("{prefix}〔{}〕{case_no}", today.format("%Y"))
+}
+
+/// What a new case row holds.
+pub(crate) struct CaseRow<'a> {
+    pub item: &'a crate::catalog::ItemVersion,
+    pub user_id: Option<i64>,
+    pub name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub email: String,
+    pub channel: Channel,
+    pub actor: &'a Actor,
+    pub form: &'a BTreeMap<String, String>,
+    pub co: Vec<i64>,
+    pub client_key: Option<String>,
+    pub bundle_case_id: Option<i64>,
+}
+
+/// The co-reviewing departments of an item, resolved when a case starts so
+/// the case keeps its plan.
+pub(crate) async fn co_reviewers_of(store: &Store, doc: &ItemDoc) -> Result<Vec<i64>> {
+    let mut co = Vec::new();
+    for code in &doc.review.co_reviewers {
+        let d = store.department_by_code(code).await?.ok_or_else(|| {
+            StoreError::Corrupt(format!("co-reviewing department {code} does not exist"))
+        })?;
+        co.push(d.id);
+    }
+    Ok(co)
+}
+
+pub(crate) async fn division_of(c: &impl ConnectionTrait, centre_id: i64) -> Result<String> {
+    get(
+        &query_one(
+            c,
+            "SELECT division_code FROM centres WHERE id = $1",
+            vec![centre_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("centre".into()))?,
+        "division_code",
+    )
+}
+
+/// Inserts a draft case with its creation event and trail entry; returns
+/// its id and number.
+pub(crate) async fn insert_case(
+    txn: &impl ConnectionTrait,
+    division: &str,
+    today: NaiveDate,
+    row: &CaseRow<'_>,
+) -> Result<(i64, String)> {
+    let now = now_ms();
+    let item = row.item;
+    let id = insert_id(
+        txn,
+        "INSERT INTO cases (case_no, verify_code, centre_id, centre_path, lead_department_id, item_version_id, \
+         impl_code, item_name, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, \
+         applicant_email, channel, created_by, state, version, approved, form, clock, tasks, co_reviewers, \
+         received_on, accepted_on, legal_due, promised_due, decided_on, certificate_due, client_key, created_at, updated_at, bundle_case_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', 1, NULL, $16, '[]', '[]', $17, \
+         NULL, NULL, NULL, NULL, NULL, NULL, $18, $19, $19, $20)",
+        vec![
+            format!("tmp-{}", crate::accounts::random_token()).into(),
+            verification_code().into(),
+            item.centre_id.into(),
+            item.centre_path.clone().into(),
+            item.department_id.into(),
+            item.id.into(),
+            item.impl_code.clone().into(),
+            item.doc.name.clone().into(),
+            row.user_id.into(),
+            row.name.clone().into(),
+            row.id_number.clone().into(),
+            row.phone.clone().into(),
+            row.email.clone().into(),
+            row.channel.as_str().into(),
+            row.actor.user_id.into(),
+            to_json(row.form).into(),
+            to_json(&row.co).into(),
+            row.client_key.clone().into(),
+            now.into(),
+            row.bundle_case_id.into(),
+        ],
+    )
+    .await?;
+    let case_no = case_number(division, today, id);
+    exec(
+        txn,
+        "UPDATE cases SET case_no = $1 WHERE id = $2",
+        vec![case_no.clone().into(), id.into()],
+    )
+    .await?;
+    exec(
+        txn,
+        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id) \
+         VALUES ($1, $2, $3, $4, 'create', '', 'draft', $5, NULL)",
+        vec![
+            id.into(),
+            now.into(),
+            row.actor.user_id.into(),
+            row.actor.display_name.clone().into(),
+            serde_json::json!({"channel": row.channel.as_str(), "bundle": row.bundle_case_id})
+                .to_string()
+                .into(),
+        ],
+    )
+    .await?;
+    trail::append(
+        txn,
+        Some(row.actor.user_id),
+        "case.create",
+        &format!("case:{case_no}"),
+        serde_json::json!({"item": item.impl_code, "version": item.version, "channel": row.channel.as_str(), "bundle": row.bundle_case_id}),
+    )
+    .await?;
+    Ok((id, case_no))
 }
 
 impl Store {
@@ -539,84 +659,28 @@ impl Store {
             }
         };
         errs.into_result().map_err(StoreError::Invalid)?;
-        // Co-reviewing departments, resolved now so the case keeps its plan.
-        let mut co = Vec::new();
-        for code in &item.doc.review.co_reviewers {
-            let d = self.department_by_code(code).await?.ok_or_else(|| {
-                StoreError::Corrupt(format!("co-reviewing department {code} does not exist"))
-            })?;
-            co.push(d.id);
-        }
-        let division: String = get(
-            &query_one(
-                self.conn(),
-                "SELECT division_code FROM centres WHERE id = $1",
-                vec![item.centre_id.into()],
-            )
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("centre".into()))?,
-            "division_code",
-        )?;
-        let now = now_ms();
+        let co = co_reviewers_of(self, &item.doc).await?;
+        let division = division_of(self.conn(), item.centre_id).await?;
         let today = shanghai_today();
         let txn = self.begin().await?;
-        let id = insert_id(
+        let (id, _) = insert_case(
             &txn,
-            "INSERT INTO cases (case_no, verify_code, centre_id, centre_path, lead_department_id, item_version_id, \
-             impl_code, item_name, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, \
-             applicant_email, channel, created_by, state, version, approved, form, clock, tasks, co_reviewers, \
-             received_on, accepted_on, legal_due, promised_due, decided_on, certificate_due, client_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', 1, NULL, $16, '[]', '[]', $17, \
-             NULL, NULL, NULL, NULL, NULL, NULL, $18, $19, $19)",
-            vec![
-                format!("tmp-{}", crate::accounts::random_token()).into(),
-                verification_code().into(),
-                item.centre_id.into(),
-                item.centre_path.clone().into(),
-                item.department_id.into(),
-                item.id.into(),
-                item.impl_code.clone().into(),
-                item.doc.name.clone().into(),
-                user_id.into(),
-                name.into(),
-                id_number.into(),
-                phone.into(),
-                email.into(),
-                channel.as_str().into(),
-                actor.user_id.into(),
-                to_json(&form).into(),
-                to_json(&co).into(),
-                input.client_key.clone().into(),
-                now.into(),
-            ],
-        )
-        .await?;
-        let case_no = case_number(&division, today, id);
-        exec(
-            &txn,
-            "UPDATE cases SET case_no = $1 WHERE id = $2",
-            vec![case_no.clone().into(), id.into()],
-        )
-        .await?;
-        exec(
-            &txn,
-            "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id) \
-             VALUES ($1, $2, $3, $4, 'create', '', 'draft', $5, NULL)",
-            vec![
-                id.into(),
-                now.into(),
-                actor.user_id.into(),
-                actor.display_name.clone().into(),
-                serde_json::json!({"channel": channel.as_str()}).to_string().into(),
-            ],
-        )
-        .await?;
-        trail::append(
-            &txn,
-            Some(actor.user_id),
-            "case.create",
-            &format!("case:{case_no}"),
-            serde_json::json!({"item": item.impl_code, "version": item.version, "channel": channel.as_str()}),
+            &division,
+            today,
+            &CaseRow {
+                item: &item,
+                user_id,
+                name,
+                id_number,
+                phone,
+                email,
+                channel,
+                actor,
+                form: &form,
+                co,
+                client_key: input.client_key.clone(),
+                bundle_case_id: None,
+            },
         )
         .await?;
         txn.commit().await?;
@@ -1604,7 +1668,14 @@ async fn persist(
     .await?;
     let (subject, body) = notice_text(case, action, t.to, deadlines.as_ref());
     for who in &t.notify {
+        // A bundle's applicant hears from the bundle, once, not from each sub-case.
+        if *who == case::Notify::Applicant && case.bundle_case_id.is_some() {
+            continue;
+        }
         crate::notify::notify_group(txn, case, &tasks, *who, &subject, &body).await?;
+    }
+    if let Some(b) = case.bundle_case_id {
+        crate::bundles::after_sub_case(txn, b, today).await?;
     }
     trail::append(
         txn,

@@ -11,6 +11,9 @@ use crate::{Result, Store, StoreError, get, query_one};
 /// The demo catalogue, in the import format.
 pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
 
+/// The demo life-event bundles (一件事), published over the demo catalogue.
+pub const DEMO_BUNDLES: &str = include_str!("../demo/bundles.json");
+
 /// Password of every demo account (printed at start-up; demo only).
 pub const DEMO_PASSWORD: &str = "tongban-demo";
 
@@ -52,6 +55,42 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         display_name: "孙审查（市场监管局）",
         role: Role::Reviewer,
         department: Some("市场监管局"),
+    },
+    DemoAccount {
+        username: "reviewer_ga",
+        display_name: "陈审查（公安分局）",
+        role: Role::Reviewer,
+        department: Some("公安分局"),
+    },
+    DemoAccount {
+        username: "head_ga",
+        display_name: "林所长（公安分局）",
+        role: Role::Head,
+        department: Some("公安分局"),
+    },
+    DemoAccount {
+        username: "reviewer_yb",
+        display_name: "何审查（医保局）",
+        role: Role::Reviewer,
+        department: Some("医保局"),
+    },
+    DemoAccount {
+        username: "head_yb",
+        display_name: "高局长（医保局）",
+        role: Role::Head,
+        department: Some("医保局"),
+    },
+    DemoAccount {
+        username: "reviewer_rs",
+        display_name: "罗审查（人社局）",
+        role: Role::Reviewer,
+        department: Some("人社局"),
+    },
+    DemoAccount {
+        username: "head_rs",
+        display_name: "梁局长（人社局）",
+        role: Role::Head,
+        department: Some("人社局"),
     },
     DemoAccount {
         username: "concierge",
@@ -116,6 +155,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         .create_centre(&code, "示范区政务服务中心", None)
         .await?;
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
+    store.import_bundles(centre.id, DEMO_BUNDLES).await?;
     let depts = store.departments().await?;
     for a in DEMO_ACCOUNTS {
         let department_id = match a.department {

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod attachments;
 pub mod audit;
 pub mod batch;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
@@ -85,6 +86,8 @@ pub struct Store {
             std::collections::HashMap<i64, std::sync::Arc<tongban_domain::catalog::ItemDoc>>,
         >,
     >,
+    /// Test hook: fail a bundle's fan-out on this sub-case (0: never).
+    fanout_fault: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Current time in UTC milliseconds.
@@ -131,6 +134,7 @@ impl Store {
             db,
             write_gate: Default::default(),
             docs: Default::default(),
+            fanout_fault: Default::default(),
         })
     }
 

@@ -214,7 +214,10 @@ fn each_material_is_asked_once_unless_its_standard_differs() {
     let all = select(&b, &answers(&[("father_local", "yes")]));
     let s = slots(&all, &items);
     let names: Vec<&str> = s.iter().map(|x| x.name.as_str()).collect();
-    assert_eq!(names, vec!["父母身份证", "出生信息登记表", "户口簿", "出生医学证明"]);
+    assert_eq!(
+        names,
+        vec!["父母身份证", "出生信息登记表", "户口簿", "出生医学证明"]
+    );
     // 父母身份证 serves 出生医学证明 and 出生登记.
     assert_eq!(s[0].uses.len(), 2);
     assert_eq!(s[0].item_names.len(), 2);
@@ -236,7 +239,10 @@ fn each_material_is_asked_once_unless_its_standard_differs() {
         .or_default()
         .insert("户口簿".into());
     let s = slots(&sel, &items);
-    let hh = s.iter().find(|x| x.name == "户口簿").expect("still asked by 医保");
+    let hh = s
+        .iter()
+        .find(|x| x.name == "户口簿")
+        .expect("still asked by 医保");
     assert_eq!(hh.uses, vec![(b.items[2].item.clone(), 0)]);
 }
 
@@ -272,8 +278,8 @@ fn the_one_form_fills_every_item_that_needs_a_datum() {
     assert_eq!(errs.0[0].field, "form.household");
     assert_eq!(errs.0[0].code, "unknown");
     // A mapped field left empty is named by its bundle key.
-    let errs = item_forms(&b, &sel, &items, &answers(&[("baby_name", "张小宝")]))
-        .expect_err("missing");
+    let errs =
+        item_forms(&b, &sel, &items, &answers(&[("baby_name", "张小宝")])).expect_err("missing");
     let fields: Vec<&str> = errs.0.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, vec!["form.birth_date", "form.household"]);
 }
@@ -297,8 +303,7 @@ fn answers_that_select_nothing_are_refused() {
     let e = select_checked(&b, &answers(&[("father_local", "no")])).expect_err("nothing");
     assert_eq!(e.0[0].code, "selects_nothing");
     assert_eq!(
-        select_checked(&b, &answers(&[("father_local", " yes ")]))
-            .map(|s| s.items.len()),
+        select_checked(&b, &answers(&[("father_local", " yes ")])).map(|s| s.items.len()),
         Ok(3)
     );
 }
@@ -317,7 +322,10 @@ fn the_bundle_state_follows_its_sub_cases() {
         BundleState::InProgress
     );
     assert_eq!(
-        bundle_state(&[s(C::Completed, Some(true), false), s(C::Suspended, None, true)]),
+        bundle_state(&[
+            s(C::Completed, Some(true), false),
+            s(C::Suspended, None, true)
+        ]),
         BundleState::Correction
     );
     // Suspended for an expert review is not a correction.
@@ -330,11 +338,20 @@ fn the_bundle_state_follows_its_sub_cases() {
         BundleState::PartlyRefused
     );
     assert_eq!(
-        bundle_state(&[s(C::Completed, Some(false), false), s(C::Completed, Some(true), false)]),
+        bundle_state(&[
+            s(C::Completed, Some(false), false),
+            s(C::Completed, Some(true), false)
+        ]),
         BundleState::PartlyRefused
     );
-    let done = [s(C::Completed, Some(true), false), s(C::Withdrawn, None, false)];
+    let done = [
+        s(C::Completed, Some(true), false),
+        s(C::Withdrawn, None, false),
+    ];
     assert_eq!(bundle_state(&done), BundleState::Completed);
     assert!(all_ended(&done));
-    assert!(!all_ended(&[s(C::Completed, Some(true), false), s(C::Delivering, Some(true), false)]));
+    assert!(!all_ended(&[
+        s(C::Completed, Some(true), false),
+        s(C::Delivering, Some(true), false)
+    ]));
 }

@@ -1,0 +1,561 @@
+//! Life-event bundles on both backends: the demo bundles are published; one
+//! submission fans out into every sub-case or none; a double submission is
+//! one application; the applicant hears once per correction and once at the
+//! end.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use tongban_domain::auth::Actor;
+use tongban_domain::bundle::BundleState;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::{CaseState, Command};
+use tongban_domain::clock::SuspendReason;
+use tongban_store::Store;
+use tongban_store::attachments::Attachments;
+use tongban_store::bundles::BundleCase;
+use tongban_store::sea_orm_conn::ConnectionTrait;
+
+async fn actor(store: &Store, username: &str) -> Actor {
+    store
+        .actor(username)
+        .await
+        .expect("actor")
+        .expect("demo user")
+}
+
+fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+fn newborn_form() -> BTreeMap<String, String> {
+    map(&[
+        ("baby_name", "张小宝"),
+        ("baby_gender", "男"),
+        ("birth_date", "2026-02-20"),
+        ("guardian_name", "张三"),
+        ("phone", "13800000000"),
+        ("mailing_address", "示范区人民路1号"),
+        ("mother_name", "李四"),
+        ("medical_expense", "3200.50"),
+        ("bank_account", "6222020000000000000"),
+    ])
+}
+
+async fn count(store: &Store, sql: &str) -> i64 {
+    let c = store.conn();
+    let r = c
+        .query_one_raw(sea_orm::Statement::from_string(
+            c.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    r.try_get::<i64>("", "n").expect("n")
+}
+
+/// A newborn application with every question answered yes, the form saved
+/// and every material uploaded once.
+async fn ready_newborn(
+    store: &Store,
+    files: &Attachments,
+    applicant: &Actor,
+    key: &str,
+) -> BundleCase {
+    let answers = map(&[
+        ("parents_local", "yes"),
+        ("mother_insured", "yes"),
+        ("married", "yes"),
+    ]);
+    let b = store
+        .start_bundle(applicant, "newborn", &answers, Some(key))
+        .await
+        .expect("start");
+    assert_eq!(b.selection.items.len(), 6);
+    store
+        .save_bundle_form(applicant, b.id, &newborn_form())
+        .await
+        .expect("form");
+    let rec = store.bundle_for(applicant, b.id).await.expect("record");
+    for i in 0..rec.slots.len() {
+        store
+            .bundle_upload(files, applicant, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+            .await
+            .expect("upload");
+    }
+    store.bundle_case(b.id).await.expect("bundle")
+}
+
+#[tokio::test]
+async fn the_demo_bundles_are_published_with_their_savings() {
+    for (backend, store) in tongban_store::testing::stores("bundles_demo").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let all = store.published_bundles().await.expect("bundles");
+        let names: Vec<&str> = all.iter().map(|b| b.bundle.doc.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vec![
+                "新生儿出生一件事",
+                "教育入学一件事",
+                "生育保险待遇领取一件事",
+                "企业开办一件事"
+            ],
+            "{backend}"
+        );
+        for b in &all {
+            assert_eq!(b.items.len(), b.bundle.doc.items.len(), "{backend}");
+            let s = b.savings;
+            assert!(s.materials_bundle <= s.materials_separately, "{backend}");
+            assert_eq!(s.forms_separately as usize, b.items.len(), "{backend}");
+        }
+        let newborn = &all[0];
+        assert!(newborn.bundle.doc.promised_days <= 5);
+        assert_eq!(newborn.items.len(), 6);
+    }
+}
+
+#[tokio::test]
+async fn publishing_refuses_a_bundle_that_leaves_a_field_unfilled() {
+    for (backend, store) in tongban_store::testing::stores("bundles_publish").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let admin = actor(&store, "catalog").await;
+        let dept_admin = actor(&store, "catalog_wjw").await;
+        let applicant = actor(&store, "applicant").await;
+        let v = store
+            .new_bundle_version(&admin, "newborn")
+            .await
+            .expect("new version");
+        assert_eq!(v.version, 2);
+        let mut doc = v.doc.clone();
+        // Drop the mapping of 新生儿姓名: required fields are left unfilled.
+        doc.fields.retain(|f| f.key != "baby_name");
+        store
+            .update_bundle_draft(&admin, v.id, &doc)
+            .await
+            .expect("draft saved");
+        let err = store
+            .publish_bundle(&admin, v.id)
+            .await
+            .expect_err("refused");
+        let text = format!("{err:?}");
+        assert!(text.contains("unfilled"), "{backend}: {text}");
+        // A department's admin and an applicant may not touch bundles.
+        assert!(matches!(
+            store.publish_bundle(&dept_admin, v.id).await,
+            Err(tongban_store::StoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            store.update_bundle_draft(&applicant, v.id, &doc).await,
+            Err(tongban_store::StoreError::Forbidden(_))
+        ));
+        // Still version 1 is live; put the mapping back and publish.
+        assert_eq!(
+            store
+                .published_bundle("newborn")
+                .await
+                .expect("q")
+                .expect("live")
+                .bundle
+                .version,
+            1
+        );
+        store
+            .update_bundle_draft(&admin, v.id, &v.doc)
+            .await
+            .expect("draft saved");
+        store.publish_bundle(&admin, v.id).await.expect("published");
+        let live = store
+            .published_bundle("newborn")
+            .await
+            .expect("q")
+            .expect("live");
+        assert_eq!(live.bundle.version, 2, "{backend}");
+        assert_eq!(store.bundle_versions("newborn").await.expect("v").len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn a_failure_on_the_fourth_sub_case_leaves_nothing_behind() {
+    for (backend, store) in tongban_store::testing::stores("bundles_atomic").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let b = ready_newborn(&store, &files, &applicant, "k1").await;
+        let trail_before = count(&store, "SELECT COUNT(*) AS n FROM audit_trail").await;
+        store.inject_fanout_failure(4);
+        let err = store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect_err("injected");
+        assert!(format!("{err}").contains("sub-case 4"), "{backend}: {err}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM cases").await,
+            0,
+            "{backend}"
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM case_files").await,
+            0
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM case_events").await,
+            0
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM notifications").await,
+            0
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM audit_trail").await,
+            trail_before
+        );
+        let still = store.bundle_case(b.id).await.expect("bundle");
+        assert!(!still.submitted);
+        assert_eq!(still.state, BundleState::Draft);
+        // Without the fault the same application goes through, once.
+        store.inject_fanout_failure(0);
+        let rec = store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        assert_eq!(rec.sub_cases.len(), 6, "{backend}");
+        assert!(
+            rec.sub_cases
+                .iter()
+                .all(|c| c.state == CaseState::Submitted)
+        );
+        assert_eq!(rec.bundle.state, BundleState::InProgress);
+        // Each sub-case got its item's form and every material it needs.
+        let reg = rec
+            .sub_cases
+            .iter()
+            .find(|c| c.item_name.starts_with("出生登记"))
+            .expect("出生登记");
+        assert_eq!(reg.form.get("baby_gender").map(String::as_str), Some("男"));
+        let reg_files = store.case_files(reg.id).await.expect("files");
+        assert_eq!(reg_files.len(), 4, "{backend}: every material of 出生登记");
+        // A shared material is one stored object used by several sub-cases.
+        let shared = count(
+            &store,
+            "SELECT COUNT(*) AS n FROM (SELECT object_key FROM case_files GROUP BY object_key HAVING COUNT(*) > 1) x",
+        )
+        .await;
+        assert!(shared >= 1, "{backend}");
+        // A double click: the same application, no new sub-cases.
+        let again = store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("same");
+        assert_eq!(again.bundle.id, b.id);
+        assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM cases").await, 6);
+        // Starting again with the same key returns the same application.
+        let same = store
+            .start_bundle(
+                &applicant,
+                "newborn",
+                &map(&[
+                    ("parents_local", "yes"),
+                    ("mother_insured", "yes"),
+                    ("married", "yes"),
+                ]),
+                Some("k1"),
+            )
+            .await
+            .expect("same");
+        assert_eq!(same.id, b.id);
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM bundle_cases").await,
+            1
+        );
+        // One "submitted" notice for the applicant, none per sub-case.
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NOT NULL"
+            )
+            .await,
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn bad_answers_forms_and_missing_materials_are_refused() {
+    for (backend, store) in tongban_store::testing::stores("bundles_bad").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let bad = map(&[("parents_local", "maybe"), ("mother_insured", "yes")]);
+        let err = store
+            .start_bundle(&applicant, "newborn", &bad, None)
+            .await
+            .expect_err("bad answers");
+        let text = format!("{err:?}");
+        assert!(
+            text.contains("answers.parents_local") && text.contains("answers.married"),
+            "{backend}: {text}"
+        );
+        assert!(matches!(
+            store
+                .start_bundle(&clerk, "newborn", &BTreeMap::new(), None)
+                .await,
+            Err(tongban_store::StoreError::Forbidden(_))
+        ));
+        // Not local: 出生登记 is not selected, a referral note is.
+        let away = store
+            .start_bundle(
+                &applicant,
+                "newborn",
+                &map(&[
+                    ("parents_local", "no"),
+                    ("mother_insured", "no"),
+                    ("married", "yes"),
+                ]),
+                None,
+            )
+            .await
+            .expect("start");
+        assert_eq!(away.selection.items.len(), 4, "{backend}");
+        assert!(!away.selection.notes.is_empty());
+        // A form missing a mapped field names it.
+        let mut form = newborn_form();
+        form.remove("baby_name");
+        form.remove("medical_expense");
+        form.remove("bank_account");
+        form.remove("mother_name");
+        form.remove("baby_gender");
+        let err = store
+            .save_bundle_form(&applicant, away.id, &form)
+            .await
+            .expect_err("missing");
+        assert!(format!("{err:?}").contains("form.baby_name"), "{err:?}");
+        // Fields of an item that was not selected are not accepted either.
+        let err = store
+            .save_bundle_form(&applicant, away.id, &newborn_form())
+            .await
+            .expect_err("unknown fields");
+        assert!(
+            format!("{err:?}").contains("form.medical_expense"),
+            "{err:?}"
+        );
+        form.insert("baby_name".into(), "张小宝".into());
+        store
+            .save_bundle_form(&applicant, away.id, &form)
+            .await
+            .expect("form");
+        // Nothing uploaded: the submission lists what is missing and changes nothing.
+        let err = store
+            .submit_bundle(&applicant, away.id, &cal, day)
+            .await
+            .expect_err("missing materials");
+        assert!(format!("{err:?}").contains("slots[0]"), "{err:?}");
+        assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM cases").await, 0);
+        // Someone else's draft is not theirs to see.
+        assert!(store.bundle_for(&clerk, away.id).await.is_err());
+    }
+}
+
+#[tokio::test]
+async fn one_correction_notice_and_one_combined_outcome() {
+    for (backend, store) in tongban_store::testing::stores("bundles_journey").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let b = ready_newborn(&store, &files, &applicant, "k2").await;
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        // 一窗受理: the clerk accepts every sub-case at once.
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .expect("accepted");
+        assert!(
+            rec.sub_cases.iter().all(|c| c.state == CaseState::Review),
+            "{backend}"
+        );
+        let notes = |sql: &'static str| {
+            let store = store.clone();
+            async move { count(&store, sql).await }
+        };
+        // Two departments ask for corrections after acceptance.
+        let by_dept = |name: &str| {
+            rec.sub_cases
+                .iter()
+                .find(|c| c.item_name.starts_with(name))
+                .expect("sub-case")
+                .clone()
+        };
+        let cert = by_dept("出生医学证明");
+        let med = by_dept("城乡居民");
+        let reviewer = actor(&store, "reviewer").await;
+        let reviewer_yb = actor(&store, "reviewer_yb").await;
+        store
+            .case_command(
+                &reviewer,
+                cert.id,
+                None,
+                &Command::Suspend {
+                    reason: SuspendReason::Correction,
+                    note: "新生儿出生信息登记表缺少助产机构盖章".into(),
+                },
+                &cal,
+                day,
+            )
+            .await
+            .expect("correction");
+        store
+            .case_command(
+                &reviewer_yb,
+                med.id,
+                None,
+                &Command::Suspend {
+                    reason: SuspendReason::Correction,
+                    note: "监护人身份证照片不清晰".into(),
+                },
+                &cal,
+                day,
+            )
+            .await
+            .expect("correction");
+        let rec = store.bundle_for(&applicant, b.id).await.expect("record");
+        assert_eq!(rec.bundle.state, BundleState::Correction, "{backend}");
+        let open = rec.open_correction().expect("combined notice");
+        // The last notice gathers both sub-cases' requests.
+        assert_eq!(open.body.lines.len(), 2, "{backend}");
+        assert!(open.body.lines[0].entries[0].contains("盖章"));
+        // The applicant hears from the bundle only: submitted + two notices
+        // (the second sub-case joined after the first notice), nothing per sub-case.
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE case_id IS NOT NULL AND user_id IN (SELECT id FROM users WHERE username = 'applicant')").await,
+            0,
+            "{backend}"
+        );
+        // Supply once: both sub-cases go on.
+        let slot = rec
+            .slots
+            .iter()
+            .position(|s| s.name == "新生儿出生信息登记表")
+            .expect("slot");
+        let n = store
+            .bundle_correction_upload(
+                &files,
+                &applicant,
+                b.id,
+                slot,
+                "new.pdf",
+                b"%PDF-1.4 y".to_vec(),
+            )
+            .await
+            .expect("upload");
+        assert_eq!(n, 1);
+        let rec = store
+            .supply_bundle_corrections(&applicant, b.id, &cal, day)
+            .await
+            .expect("supplied");
+        assert_eq!(rec.bundle.state, BundleState::InProgress, "{backend}");
+        assert!(rec.sub_cases.iter().all(|c| c.state == CaseState::Review));
+        // Every department finishes its sub-case; 生育医疗费用报销 is denied.
+        let staff = [
+            ("卫生健康", "reviewer", "head"),
+            ("公安", "reviewer_ga", "head_ga"),
+            ("医疗保障", "reviewer_yb", "head_yb"),
+            ("人力资源", "reviewer_rs", "head_rs"),
+        ];
+        for c in &rec.sub_cases {
+            let (_, r, h) = staff
+                .iter()
+                .find(|(d, _, _)| c.lead_department_name.contains(d))
+                .expect("staff");
+            let r = actor(&store, r).await;
+            let h = actor(&store, h).await;
+            let approve = !c.item_name.starts_with("生育医疗");
+            let steps: Vec<(&Actor, Command)> = vec![
+                (
+                    &r,
+                    Command::CompleteReview {
+                        agree: approve,
+                        opinion: "审查意见".into(),
+                    },
+                ),
+                (
+                    &h,
+                    Command::Decide {
+                        approve,
+                        reason: "依法决定".into(),
+                    },
+                ),
+            ];
+            for (who, cmd) in steps {
+                store
+                    .case_command(who, c.id, None, &cmd, &cal, day)
+                    .await
+                    .unwrap_or_else(|e| panic!("{backend} {}: {e}", c.item_name));
+            }
+            let now = store.case(c.id).await.expect("case");
+            if now.state == CaseState::Certifying {
+                store
+                    .case_command(&r, c.id, None, &Command::Issue, &cal, day)
+                    .await
+                    .expect("issue");
+            }
+            // No completion notice before the last sub-case ends.
+            assert_eq!(
+                notes("SELECT COUNT(*) AS n FROM bundle_notices WHERE kind = 'completion'").await,
+                0
+            );
+            store
+                .case_command(
+                    &clerk,
+                    c.id,
+                    None,
+                    &Command::Deliver {
+                        method: "邮寄".into(),
+                    },
+                    &cal,
+                    day,
+                )
+                .await
+                .expect("deliver");
+        }
+        let rec = store.bundle_for(&applicant, b.id).await.expect("record");
+        assert_eq!(rec.bundle.state, BundleState::PartlyRefused, "{backend}");
+        let done = rec.completion().expect("one completion notice");
+        assert_eq!(done.body.lines.len(), 6);
+        let denied: Vec<&str> = done
+            .body
+            .lines
+            .iter()
+            .filter(|l| l.outcome == "不予许可")
+            .map(|l| l.item_name.as_str())
+            .collect();
+        assert_eq!(denied, vec!["生育医疗费用报销"], "{backend}");
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM bundle_notices WHERE kind = 'completion'").await,
+            1
+        );
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE case_id IS NOT NULL AND user_id IN (SELECT id FROM users WHERE username = 'applicant')").await,
+            0,
+            "{backend}"
+        );
+        // submitted, two correction notices, completion.
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NOT NULL").await,
+            4,
+            "{backend}"
+        );
+    }
+}
