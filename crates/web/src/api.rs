@@ -108,6 +108,7 @@ pub struct ApiDoc;
 pub async fn openapi_json() -> Response {
     let mut doc = ApiDoc::openapi();
     doc.merge(crate::cases::CasesDoc::openapi());
+    doc.merge(crate::bundles::BundlesDoc::openapi());
     let body = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

@@ -6,6 +6,7 @@
 //! so several instances can share one PostgreSQL.
 
 pub mod api;
+pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod http;
@@ -435,6 +436,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(calendar::routes())
         .merge(cases::routes())
+        .merge(bundles::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
