@@ -17,6 +17,8 @@ use crate::{Result, Store, exec, get, now_ms, query, query_one, trail};
 pub struct Notification {
     pub id: i64,
     pub case_id: Option<i64>,
+    /// A bundle application's notice (一件事).
+    pub bundle_case_id: Option<i64>,
     pub subject: String,
     pub body: String,
     pub created_at: i64,
@@ -151,7 +153,7 @@ impl Store {
     pub async fn notifications(&self, user_id: i64, limit: i64) -> Result<Vec<Notification>> {
         let rows = query(
             self.conn(),
-            "SELECT id, case_id, subject, body, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
+            "SELECT id, case_id, bundle_case_id, subject, body, created_at, read_at FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
             vec![user_id.into(), limit.into()],
         )
         .await?;
@@ -160,6 +162,7 @@ impl Store {
                 Ok(Notification {
                     id: get(r, "id")?,
                     case_id: get(r, "case_id")?,
+                    bundle_case_id: get(r, "bundle_case_id")?,
                     subject: get(r, "subject")?,
                     body: get(r, "body")?,
                     created_at: get(r, "created_at")?,

@@ -1117,6 +1117,8 @@ impl Actions {
 struct CasePage {
     c: Chrome,
     id: i64,
+    /// The bundle application (一件事) this case belongs to, for those who may open it.
+    bundle: Option<i64>,
     version: i64,
     case_no: String,
     verify_code: String,
@@ -1270,6 +1272,9 @@ async fn render_case(
     Ok(CasePage {
         c: page.chrome(),
         id,
+        bundle: r.case.bundle_case_id.filter(|_| {
+            matches!(actor.role, Role::Applicant | Role::Clerk | Role::Supervisor)
+        }),
         version: r.case.version,
         case_no: r.case.case_no.clone(),
         verify_code: if show_code {
@@ -1715,6 +1720,7 @@ struct NoteView {
     body: String,
     at: String,
     case_id: Option<i64>,
+    bundle_case_id: Option<i64>,
     read: bool,
 }
 
@@ -1738,6 +1744,7 @@ async fn notifications_page(State(s): State<AppState>, page: Page) -> Result<Res
             body: n.body,
             at: fmt_time(n.created_at),
             case_id: n.case_id,
+            bundle_case_id: n.bundle_case_id,
             read: n.read,
         })
         .collect();

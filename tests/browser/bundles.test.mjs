@@ -1,0 +1,215 @@
+// 新生儿出生一件事 end to end: the applicant answers the questions one per
+// page, sees the tailored list, fills one form, uploads each document once,
+// checks the answers and submits once; the window accepts every service at
+// once; two departments act on their sub-cases and one asks for a correction,
+// which reaches the applicant as one notice for the whole bundle; once every
+// service has ended, the applicant sees one combined outcome.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, login } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+
+async function as(user) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  if (user) await login(page, server.base, user);
+  return page;
+}
+
+async function submit(page, sel) {
+  await Promise.all([page.waitForNavigation(), page.click(sel)]);
+}
+
+async function text(page, sel) {
+  return (await page.locator(sel).innerText()).trim();
+}
+
+async function noErrors(page, what) {
+  assert.equal(await page.locator('#error-summary').count(), 0, `${what}: ${await page.locator('main').innerText()}`);
+}
+
+// A JSON API call from the signed-in page (same origin, session cookie and CSRF header).
+async function api(page, method, path, body) {
+  return page.evaluate(async ({ method, path, body }) => {
+    const s = await (await fetch('/api/v1/session')).json();
+    const r = await fetch(path, {
+      method,
+      headers: { 'content-type': 'application/json', 'x-csrf-token': s.csrf_token },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: await r.json() };
+  }, { method, path, body });
+}
+
+// The demo staff of each department: reviewer and head.
+const STAFF = [
+  ['卫生健康', 'reviewer', 'head'],
+  ['公安', 'reviewer_ga', 'head_ga'],
+  ['医疗保障', 'reviewer_yb', 'head_yb'],
+  ['人力资源', 'reviewer_rs', 'head_rs'],
+];
+
+test('新生儿出生一件事: one form, each document once, one submission, one correction notice, one outcome', async () => {
+  const base = server.base;
+
+  // 1. The guide, with what the bundle saves.
+  const applicant = await as('applicant');
+  await applicant.goto(`${base}/bundles`);
+  await submit(applicant, '#bundle-newborn a');
+  assert.equal(await text(applicant, 'h1'), '新生儿出生一件事');
+  const forms = await applicant.locator('#saving-forms td').allInnerTexts();
+  assert.deepEqual(forms, ['6', '1'], 'six forms become one');
+
+  // 2. The questions, one per page.
+  await submit(applicant, '#start-questions');
+  for (let i = 1; i <= 3; i++) {
+    assert.match(await text(applicant, '.caption'), new RegExp(`${i} / 3`));
+    assert.equal(await applicant.locator('fieldset input[type=radio]').count(), 2, 'one question on the page');
+    await applicant.check('#answer-yes');
+    await submit(applicant, '#next');
+  }
+
+  // 3. The tailored list before starting.
+  assert.equal(await applicant.locator('#tailored-items li').count(), 6);
+  const materials = await applicant.locator('#tailored-materials li').count();
+  assert.ok(materials > 0 && materials < 17, `each document once: ${materials}`);
+  await submit(applicant, '#start-application');
+
+  // 4. One form, prefilled from the account where it can be.
+  assert.match(applicant.url(), /\/bundle-cases\/\d+\/form$/);
+  assert.equal(await applicant.locator('#f-form_phone').inputValue(), '13800000000');
+  await applicant.fill('#f-form_baby_name', '张小宝');
+  await applicant.selectOption('#f-form_baby_gender', '女');
+  await applicant.fill('#f-form_birth_date', '2026-02-20');
+  await applicant.fill('#f-form_mailing_address', '示范区人民路1号');
+  await applicant.fill('#f-form_mother_name', '李四');
+  await applicant.fill('#f-form_medical_expense', 'abc');
+  await applicant.fill('#f-form_bank_account', '6222020000000000000');
+  await submit(applicant, '#save-form');
+  // A bad amount: the error summary names it, and the page keeps the answers.
+  assert.match(await text(applicant, '#error-summary'), /生育医疗费用/);
+  assert.equal(await applicant.locator('#f-form_baby_name').inputValue(), '张小宝');
+  await applicant.fill('#f-form_medical_expense', '3200.50');
+  await submit(applicant, '#save-form');
+  await noErrors(applicant, 'form');
+
+  // 5. Each document once.
+  const slots = await applicant.locator('tr.slot').count();
+  assert.equal(slots, materials);
+  for (let i = 0; i < slots; i++) {
+    await applicant.setInputFiles(`#f-file-${i}`, { name: `m${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });
+    await submit(applicant, `#upload-${i}`);
+    await noErrors(applicant, `upload ${i}`);
+  }
+
+  // 6. Check your answers, submit once.
+  await submit(applicant, '#continue');
+  assert.equal(await applicant.locator('#missing-warning').count(), 0);
+  assert.equal(await applicant.locator('#check-items li').count(), 6);
+  assert.match(await text(applicant, '#form-values'), /张小宝/);
+  await submit(applicant, '#submit-bundle');
+  const bundleUrl = applicant.url();
+  assert.match(bundleUrl, /\/bundle-cases\/\d+$/);
+  assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'in_progress');
+  assert.equal(await applicant.locator('#sub-cases tbody tr').count(), 6);
+  const subs = await applicant.locator('#sub-cases tbody tr').evaluateAll((rows) => rows.map((r) => ({
+    id: r.dataset.case,
+    item: r.querySelector('a').innerText.trim(),
+    dept: r.children[1].innerText.trim(),
+  })));
+
+  // 7. The window accepts every service at once.
+  const clerk = await as('clerk');
+  await clerk.goto(`${base}/bundle-cases`);
+  await submit(clerk, '#bundle-cases a');
+  await submit(clerk, '#accept-all');
+  const states = await clerk.locator('#sub-cases .sub-state').allInnerTexts();
+  assert.ok(states.every((s) => s.includes('审查中')), states.join(','));
+
+  // 8. Two departments act. 卫健局 asks for a correction of its sub-case …
+  const cert = subs.find((s) => s.item.startsWith('出生医学证明'));
+  const reviewer = await as('reviewer');
+  await reviewer.goto(`${base}/cases/${cert.id}`);
+  await reviewer.click('#suspend-box summary');
+  await reviewer.selectOption('#f-procedure', '补正');
+  await reviewer.fill('#f-note', '新生儿出生信息登记表缺少助产机构盖章');
+  await submit(reviewer, '#suspend');
+  await noErrors(reviewer, 'correction');
+  // … and 医保局 reviews and decides its own.
+  const med = subs.find((s) => s.item.startsWith('城乡居民'));
+  const reviewerYb = await as('reviewer_yb');
+  await reviewerYb.goto(`${base}/cases/${med.id}`);
+  await reviewerYb.fill('#f-opinion', '参保信息齐全，同意。');
+  await submit(reviewerYb, '#complete-review');
+  await noErrors(reviewerYb, 'review');
+  const headYb = await as('head_yb');
+  await headYb.goto(`${base}/cases/${med.id}`);
+  await headYb.fill('#f-decide-reason', '符合参保条件，准予登记。');
+  await submit(headYb, '#decide');
+  await noErrors(headYb, 'decide');
+
+  // 9. The applicant gets one notice for the bundle, not one per service.
+  await applicant.goto(`${base}/notifications`);
+  const notes = await applicant.locator('#notifications li').allInnerTexts();
+  assert.equal(notes.filter((n) => n.includes('请补正材料')).length, 1, notes.join('\n'));
+  assert.equal(notes.filter((n) => n.includes('查看案件')).length, 0, 'nothing from the sub-cases');
+  await applicant.goto(bundleUrl);
+  assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'correction');
+  assert.match(await text(applicant, '#correction-lines'), /助产机构盖章/);
+  const slot = await applicant.locator('#correction tr', { hasText: '新生儿出生信息登记表' }).getAttribute('id');
+  const k = slot.replace('correction-slot-', '');
+  await applicant.setInputFiles(`#f-correction-${k}`, { name: 'stamped.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await submit(applicant, `#correction-upload-${k}`);
+  await submit(applicant, '#supply-corrections');
+  assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'in_progress');
+
+  // 10. Every department finishes; the pages of 医保局 did so above, the rest
+  // go through the JSON API as their own reviewers and heads.
+  const pages = {};
+  const page = async (u) => (pages[u] ??= await as(u));
+  for (const s of subs) {
+    const [, r, h] = STAFF.find(([d]) => s.dept.includes(d));
+    const rp = await page(r);
+    const hp = await page(h);
+    const cmd = async (p, command) => {
+      const res = await api(p, 'POST', `/api/v1/cases/${s.id}/commands`, { command });
+      assert.equal(res.status, 200, `${s.item} ${command.type}: ${JSON.stringify(res.body)}`);
+      return res.body;
+    };
+    let st = (await api(rp, 'GET', `/api/v1/cases/${s.id}`)).body.case.state;
+    if (st === 'review') {
+      await cmd(rp, { type: 'complete_review', agree: true, opinion: '同意' });
+      st = 'decision';
+    }
+    if (st === 'decision') {
+      await cmd(hp, { type: 'decide', approve: true, reason: '准予' });
+      st = 'certifying';
+    }
+    if (st === 'certifying') await cmd(rp, { type: 'issue' });
+    await cmd(clerk, { type: 'deliver', method: '邮寄' });
+  }
+
+  // 11. One combined outcome.
+  await applicant.goto(bundleUrl);
+  assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'completed');
+  assert.equal(await applicant.locator('#completion').count(), 1);
+  const outcomes = await applicant.locator('#outcomes .outcome').allInnerTexts();
+  assert.deepEqual(outcomes, ['准予', '准予', '准予', '准予', '准予', '准予']);
+  await applicant.goto(`${base}/notifications`);
+  const done = await applicant.locator('#notifications li').allInnerTexts();
+  assert.equal(done.filter((n) => n.includes('已全部办结')).length, 1);
+});
