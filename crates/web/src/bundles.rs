@@ -841,7 +841,6 @@ async fn ask_page(
 ) -> Result<Response, Response> {
     let v = published(&s, &code).await.map_err(|e| page.error(e))?;
     let doc = &v.bundle.doc;
-    let lang = page.lang;
     let mut answers = answers_of(&q);
     let step: usize = form_value(&q, "step").parse().unwrap_or(0);
     // Only answers to known questions, and only up to the current step.
@@ -927,10 +926,6 @@ async fn ask_page(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, p).into_response())
         }
     }
-    .map(|r| {
-        let _ = lang;
-        r
-    })
 }
 
 fn tailored(
@@ -1396,19 +1391,22 @@ struct SubView {
     waiting: bool,
 }
 
+/// Case number, item, department, outcome, entries, decision document, case id.
+type NoticeRow = (
+    String,
+    String,
+    String,
+    String,
+    Vec<String>,
+    Option<i64>,
+    i64,
+);
+
 struct NoticeView {
     number: String,
     title: String,
     paragraphs: Vec<String>,
-    lines: Vec<(
-        String,
-        String,
-        String,
-        String,
-        Vec<String>,
-        Option<i64>,
-        i64,
-    )>,
+    lines: Vec<NoticeRow>,
     date: String,
 }
 

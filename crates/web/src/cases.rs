@@ -1272,9 +1272,10 @@ async fn render_case(
     Ok(CasePage {
         c: page.chrome(),
         id,
-        bundle: r.case.bundle_case_id.filter(|_| {
-            matches!(actor.role, Role::Applicant | Role::Clerk | Role::Supervisor)
-        }),
+        bundle: r
+            .case
+            .bundle_case_id
+            .filter(|_| matches!(actor.role, Role::Applicant | Role::Clerk | Role::Supervisor)),
         version: r.case.version,
         case_no: r.case.case_no.clone(),
         verify_code: if show_code {
