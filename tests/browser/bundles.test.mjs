@@ -165,8 +165,8 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   // 9. The applicant gets one notice for the bundle, not one per service.
   await applicant.goto(`${base}/notifications`);
   const notes = await applicant.locator('#notifications li').allInnerTexts();
-  assert.equal(notes.filter((n) => n.includes('请补正材料')).length, 1, notes.join('\n'));
-  assert.equal(notes.filter((n) => n.includes('查看案件')).length, 0, 'nothing from the sub-cases');
+  assert.equal(notes.filter((n) => n.includes('补正')).length, 1, notes.join('\n'));
+  assert.equal(notes.filter((n) => n.includes('受理通知') || n.includes('已受理')).length, 1, 'one acceptance notice for the bundle');
   await applicant.goto(bundleUrl);
   assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'correction');
   assert.match(await text(applicant, '#correction-lines'), /助产机构盖章/);

@@ -375,6 +375,7 @@ pub fn check_publishable(
             }
         }
     }
+    check_rules(b, items, &mut errs);
     if !b.items.is_empty() && !can_select_any(b) {
         errs.push(FieldError::new(
             "rules",
@@ -384,6 +385,111 @@ pub fn check_publishable(
         ));
     }
     errs.into_result()
+}
+
+/// Questions, rules and keys that would silently do nothing: duplicate keys,
+/// conditions on unknown questions (or `below` on a yes/no or choice),
+/// effects on items outside the bundle or materials the item does not list.
+fn check_rules(b: &BundleDoc, items: &HashMap<String, ItemDoc>, errs: &mut FieldErrors) {
+    let mut seen = BTreeSet::new();
+    for (i, q) in b.questions.iter().enumerate() {
+        if !seen.insert(q.key.as_str()) {
+            errs.push(FieldError::new(
+                format!("questions[{i}].key"),
+                "duplicate",
+                format!("问题编码{}重复", q.key),
+                format!("question key {} is used twice", q.key),
+            ));
+        }
+        if q.kind == QuestionKind::Choice && q.options.len() < 2 {
+            errs.push(FieldError::new(
+                format!("questions[{i}].options"),
+                "too_few",
+                format!("选择题“{}”至少需要两个选项", q.text),
+                format!("choice question “{}” needs at least two options", q.text),
+            ));
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, f) in b.fields.iter().enumerate() {
+        if !seen.insert(f.key.as_str()) {
+            errs.push(FieldError::new(
+                format!("fields[{i}].key"),
+                "duplicate",
+                format!("字段编码{}重复", f.key),
+                format!("field key {} is used twice", f.key),
+            ));
+        }
+    }
+    fn conditions(c: &Condition, path: &str, b: &BundleDoc, errs: &mut FieldErrors) {
+        match c {
+            Condition::Is { question, .. } | Condition::Below { question, .. } => {
+                match b.questions.iter().find(|q| &q.key == question) {
+                    None => errs.push(FieldError::new(
+                        path,
+                        "unknown_question",
+                        format!("规则引用了不存在的问题{question}"),
+                        format!("the rule names an unknown question {question}"),
+                    )),
+                    Some(q)
+                        if matches!(c, Condition::Below { .. })
+                            && matches!(q.kind, QuestionKind::YesNo | QuestionKind::Choice) =>
+                    {
+                        errs.push(FieldError::new(
+                            path,
+                            "not_comparable",
+                            format!("问题“{}”不是数字或日期，不能比较大小", q.text),
+                            format!("question “{}” is not a number or date", q.text),
+                        ))
+                    }
+                    _ => {}
+                }
+            }
+            Condition::All { of } | Condition::Any { of } => {
+                for (i, c) in of.iter().enumerate() {
+                    conditions(c, &format!("{path}.of[{i}]"), b, errs);
+                }
+            }
+            Condition::Not { of } => conditions(of, &format!("{path}.of"), b, errs),
+        }
+    }
+    let in_bundle = |code: &str| b.items.iter().any(|i| i.item == code);
+    for (ri, r) in b.rules.iter().enumerate() {
+        conditions(&r.when, &format!("rules[{ri}].when"), b, errs);
+        for (ei, e) in r.then.iter().enumerate() {
+            let path = format!("rules[{ri}].then[{ei}]");
+            match e {
+                Effect::IncludeItem { item }
+                | Effect::ExcludeItem { item }
+                | Effect::DropMaterial { item, .. }
+                    if !in_bundle(item) =>
+                {
+                    errs.push(FieldError::new(
+                        path,
+                        "unknown_item",
+                        format!("规则引用的事项{item}不在本一件事中"),
+                        format!("the rule names item {item}, which is not in the bundle"),
+                    ))
+                }
+                Effect::DropMaterial { item, material } => {
+                    if let Some(doc) = items.get(item)
+                        && !doc
+                            .materials
+                            .iter()
+                            .any(|m| m.name.trim() == material.trim())
+                    {
+                        errs.push(FieldError::new(
+                            path,
+                            "unknown_material",
+                            format!("事项“{}”没有材料“{material}”", doc.name),
+                            format!("item {} has no material {material}", doc.name),
+                        ))
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 fn can_select_any(b: &BundleDoc) -> bool {
@@ -691,7 +797,7 @@ impl BundleState {
             BundleState::Draft => "草稿（未提交）",
             BundleState::InProgress => "办理中",
             BundleState::Correction => "待补正",
-            BundleState::PartlyRefused => "部分事项未获准",
+            BundleState::PartlyRefused => "有事项未获准",
             BundleState::Completed => "已办结",
         }
     }
@@ -700,7 +806,7 @@ impl BundleState {
             BundleState::Draft => "Draft",
             BundleState::InProgress => "In progress",
             BundleState::Correction => "Waiting for corrections",
-            BundleState::PartlyRefused => "Partly refused",
+            BundleState::PartlyRefused => "Some refused",
             BundleState::Completed => "Completed",
         }
     }

@@ -21,8 +21,8 @@ use tongban_domain::bundle::{
     self, BundleDoc, BundleState, Savings, Selection, Slot, SubCase, check_publishable,
 };
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::case::{CaseState, Command, DocKind};
-use tongban_domain::catalog::{FormField, ItemDoc, ItemStatus};
+use tongban_domain::case::{CaseState, Command, Deficiency, DocKind, Limits, Transition};
+use tongban_domain::catalog::{DayUnit, FormField, ItemDoc, ItemStatus, TimeLimit};
 use tongban_domain::clock::{ClockEvent, SuspendReason};
 use tongban_domain::files::check_upload;
 use tongban_domain::{FieldError, FieldErrors};
@@ -97,6 +97,10 @@ pub struct BundleCase {
     pub answers: BTreeMap<String, String>,
     pub form: BTreeMap<String, String>,
     pub selection: Selection,
+    /// The item versions applied for, pinned when the application starts.
+    pub items: BTreeMap<String, i64>,
+    /// The bundle's promised limit (working days), capping every sub-case's promise.
+    pub promised_days: i64,
     pub submitted_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -229,7 +233,7 @@ fn row_bv(r: &QueryResult) -> Result<BundleVersion> {
 
 const BC_COLS: &str = "id, bundle_no, verify_code, bundle_version_id, code, name, centre_id, centre_path, \
     applicant_user_id, applicant_name, applicant_id_number, applicant_phone, applicant_email, created_by, status, \
-    state, version, answers, form, selection, submitted_at, created_at, updated_at FROM bundle_cases";
+    state, version, answers, form, selection, items, promised_days, submitted_at, created_at, updated_at FROM bundle_cases";
 
 fn json<T: serde::de::DeserializeOwned>(r: &QueryResult, col: &str) -> Result<T> {
     let s: String = get(r, col)?;
@@ -261,6 +265,8 @@ fn row_bc(r: &QueryResult) -> Result<BundleCase> {
         answers: json(r, "answers")?,
         form: json(r, "form")?,
         selection: json(r, "selection")?,
+        items: json(r, "items")?,
+        promised_days: get(r, "promised_days")?,
         submitted_at: get(r, "submitted_at")?,
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
@@ -269,6 +275,20 @@ fn row_bc(r: &QueryResult) -> Result<BundleCase> {
 
 fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
     StoreError::Invalid(FieldError::new(field, code, zh, en).into())
+}
+
+/// The centre path of a centre.
+async fn centre_path(c: &impl ConnectionTrait, centre_id: i64) -> Result<String> {
+    get(
+        &query_one(
+            c,
+            "SELECT path FROM centres WHERE id = $1",
+            vec![centre_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("centre {centre_id}")))?,
+        "path",
+    )
 }
 
 /// Bundles span departments: only the centre's catalogue admin defines them.
@@ -328,6 +348,19 @@ fn injected(store: &Store, n: usize) -> Result<()> {
 }
 
 impl Store {
+    /// A bundle version the admin may change: of their centre or one below it.
+    async fn admin_version(&self, actor: &Actor, id: i64) -> Result<BundleVersion> {
+        require_bundle_admin(actor)?;
+        let v = self.bundle_version(id).await?;
+        if !centre_path(self.conn(), v.centre_id)
+            .await?
+            .starts_with(&actor.centre_path)
+        {
+            return Err(StoreError::Forbidden(Denied::Department));
+        }
+        Ok(v)
+    }
+
     /// Makes the fan-out of the next bundle submissions fail when creating
     /// their `nth` sub-case (1-based; 0 turns it off). For tests of atomicity.
     #[doc(hidden)]
@@ -399,9 +432,8 @@ impl Store {
         id: i64,
         doc: &BundleDoc,
     ) -> Result<BundleVersion> {
-        require_bundle_admin(actor)?;
         check_draft(doc)?;
-        let v = self.bundle_version(id).await?;
+        let v = self.admin_version(actor, id).await?;
         if v.status != ItemStatus::Draft {
             return Err(StoreError::conflict(
                 "只能修改草稿版本，已发布的版本请先创建新版本",
@@ -437,6 +469,7 @@ impl Store {
         let Some(last) = versions.last() else {
             return Err(StoreError::NotFound(format!("bundle {code}")));
         };
+        self.admin_version(actor, last.id).await?;
         if versions.iter().any(|v| v.status == ItemStatus::Draft) {
             return Err(StoreError::conflict(
                 "该一件事已有草稿版本",
@@ -475,7 +508,7 @@ impl Store {
     /// a field that does not exist, leaves a required item field unfilled,
     /// or has questions with which no answer selects an item.
     pub async fn publish_bundle(&self, actor: &Actor, id: i64) -> Result<BundleVersion> {
-        require_bundle_admin(actor)?;
+        self.admin_version(actor, id).await?;
         self.publish_bundle_by(id, Some(actor.user_id)).await
     }
 
@@ -586,9 +619,10 @@ impl Store {
         let rows = query(
             self.conn(),
             &format!(
-                "SELECT {BV_COLS} b WHERE version = (SELECT MAX(version) FROM bundle_versions x WHERE x.code = b.code) ORDER BY code"
+                "SELECT {BV_COLS} b WHERE version = (SELECT MAX(version) FROM bundle_versions x WHERE x.code = b.code) \
+                 AND centre_id IN (SELECT id FROM centres WHERE path LIKE $1) ORDER BY code"
             ),
-            vec![],
+            vec![format!("{}%", actor.centre_path).into()],
         )
         .await?;
         rows.iter().map(row_bv).collect()
@@ -687,6 +721,17 @@ impl Store {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("published bundle {code}")))?;
         let sel = bundle::select_checked(&view.bundle.doc, answers).map_err(StoreError::Invalid)?;
+        // Pin the item versions applied for; every selected item must be offered now.
+        let mut pinned: BTreeMap<String, i64> = BTreeMap::new();
+        for code in &sel.items {
+            let Some(i) = view.items.iter().find(|i| &i.impl_code == code) else {
+                return Err(StoreError::conflict(
+                    format!("事项{code}暂停办理，本“一件事”暂不能申请，请联系服务中心"),
+                    format!("item {code} is not offered now; the bundle cannot be applied for"),
+                ));
+            };
+            pinned.insert(code.clone(), i.id);
+        }
         let answers: BTreeMap<String, String> = answers
             .iter()
             .map(|(k, v)| (k.clone(), v.trim().to_string()))
@@ -714,8 +759,8 @@ impl Store {
             &txn,
             "INSERT INTO bundle_cases (bundle_no, verify_code, bundle_version_id, code, name, centre_id, centre_path, \
              applicant_user_id, applicant_name, applicant_id_number, applicant_phone, applicant_email, created_by, status, \
-             state, version, answers, form, selection, client_key, submitted_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, 'draft', 'draft', 1, $13, '{}', $14, $15, NULL, $16, $16)",
+             state, version, answers, form, selection, items, promised_days, client_key, submitted_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, 'draft', 'draft', 1, $13, '{}', $14, $17, $18, $15, NULL, $16, $16)",
             vec![
                 format!("tmp-{}", crate::accounts::random_token()).into(),
                 verification_code().into(),
@@ -733,9 +778,29 @@ impl Store {
                 to_json(&sel).into(),
                 client_key.map(str::to_string).into(),
                 now.into(),
+                to_json(&pinned).into(),
+                i64::from(view.bundle.doc.promised_days).into(),
             ],
         )
-        .await?;
+        .await;
+        let id = match id {
+            Ok(id) => id,
+            Err(e) => {
+                // A double click raced this one: answer with the application it made.
+                drop(txn);
+                if let Some(key) = client_key
+                    && let Some(r) = query_one(
+                        self.conn(),
+                        "SELECT id FROM bundle_cases WHERE created_by = $1 AND client_key = $2",
+                        vec![actor.user_id.into(), key.into()],
+                    )
+                    .await?
+                {
+                    return self.bundle_case(get(&r, "id")?).await;
+                }
+                return Err(e);
+            }
+        };
         let no = format!("YJS{division}{}{id:07}", today.format("%Y%m%d"));
         exec(
             &txn,
@@ -790,9 +855,7 @@ impl Store {
         // submitted, the published versions before.
         let mut docs: HashMap<String, ItemDoc> = HashMap::new();
         if subs.is_empty() {
-            for i in self.bundle_items(&v.doc).await? {
-                docs.insert(i.impl_code.clone(), i.doc);
-            }
+            docs = self.pinned_docs(&b).await?;
         } else {
             for c in &subs {
                 docs.insert(
@@ -923,7 +986,7 @@ impl Store {
     ) -> Result<BundleCase> {
         let b = self.own_draft(actor, id).await?;
         let v = self.bundle_version(b.bundle_version_id).await?;
-        let docs = self.item_docs_of(&v.doc).await?;
+        let docs = self.pinned_docs(&b).await?;
         bundle::item_forms(&v.doc, &b.selection, &docs, form).map_err(StoreError::Invalid)?;
         let clean: BTreeMap<String, String> = form
             .iter()
@@ -944,13 +1007,13 @@ impl Store {
         self.bundle_case(id).await
     }
 
-    async fn item_docs_of(&self, doc: &BundleDoc) -> Result<HashMap<String, ItemDoc>> {
-        Ok(self
-            .bundle_items(doc)
-            .await?
-            .into_iter()
-            .map(|i| (i.impl_code, i.doc))
-            .collect())
+    /// The documents of the item versions pinned when the application started.
+    async fn pinned_docs(&self, b: &BundleCase) -> Result<HashMap<String, ItemDoc>> {
+        let mut docs = HashMap::new();
+        for (code, id) in &b.items {
+            docs.insert(code.clone(), (*self.item_doc(*id).await?).clone());
+        }
+        Ok(docs)
     }
 
     /// Uploads the file of one slot (a material asked once for every item
@@ -1113,15 +1176,19 @@ impl Store {
             return self.record_of(b).await;
         }
         let v = self.bundle_version(b.bundle_version_id).await?;
-        // Every selected item must still be published.
+        // The pinned item versions must still be the published ones: a guide
+        // changed since the start may ask for other materials or fields.
         let mut items: Vec<ItemVersion> = Vec::new();
         for code in &b.selection.items {
-            match self.published_item(code).await? {
-                Some(i) if &i.impl_code == code => items.push(i),
+            let pinned = b.items.get(code).copied().unwrap_or_default();
+            match self.item_version(pinned).await {
+                Ok(i) if i.status == ItemStatus::Published => items.push(i),
                 _ => {
                     return Err(StoreError::conflict(
-                        format!("事项{code}已停止办理，请重新开始申请"),
-                        format!("item {code} is no longer offered; start the application again"),
+                        format!("事项{code}的办事指南已更新或停止办理，请重新开始申请"),
+                        format!(
+                            "the guide of item {code} changed or the item is no longer offered; start the application again"
+                        ),
                     ));
                 }
             }
@@ -1153,10 +1220,11 @@ impl Store {
         let division = division_of(self.conn(), b.centre_id).await?;
         let now = now_ms();
         let txn = self.begin().await?;
-        // Claim the draft first: a concurrent submission finds it taken.
+        // Claim the draft first: a concurrent submission finds it taken. While
+        // the sub-cases are made the bundle is `busy`: their steps leave it be.
         let n = exec(
             &txn,
-            "UPDATE bundle_cases SET status = 'submitted', state = 'in_progress', version = version + 1, \
+            "UPDATE bundle_cases SET status = 'busy', state = 'in_progress', version = version + 1, \
              submitted_at = $1, updated_at = $1 WHERE id = $2 AND version = $3 AND status = 'draft'",
             vec![now.into(), id.into(), b.version.into()],
         )
@@ -1174,6 +1242,17 @@ impl Store {
             injected(self, n + 1)?;
             let empty = BTreeMap::new();
             let form = forms.get(&item.impl_code).unwrap_or(&empty);
+            let waived: Vec<usize> = match b.selection.dropped.get(&item.impl_code) {
+                Some(d) => item
+                    .doc
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, m)| d.contains(m.name.trim()))
+                    .map(|(i, _)| i)
+                    .collect(),
+                None => Vec::new(),
+            };
             let (case_id, _) = insert_case(
                 &txn,
                 &division,
@@ -1191,6 +1270,7 @@ impl Store {
                     co: co.remove(&item.impl_code).unwrap_or_default(),
                     client_key: None,
                     bundle_case_id: Some(id),
+                    waived,
                 },
             )
             .await?;
@@ -1229,6 +1309,13 @@ impl Store {
             )
             .await?;
         }
+        exec(
+            &txn,
+            "UPDATE bundle_cases SET status = 'submitted' WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+        after_sub_case(&txn, id, today).await?;
         notify_applicant(
             &txn,
             &b,
@@ -1262,6 +1349,22 @@ impl Store {
         cal: &WorkCalendar,
         today: NaiveDate,
     ) -> Result<BundleRecord> {
+        self.intake_bundle(actor, id, &BTreeMap::new(), cal, today)
+            .await
+    }
+
+    /// 一窗受理 with one combined correction notice: every sub-case awaiting
+    /// intake is accepted, except those with deficiencies, which get their
+    /// one-time notice — and the applicant one notice gathering them all.
+    /// One transaction; refused as a whole if any step is refused.
+    pub async fn intake_bundle(
+        &self,
+        actor: &Actor,
+        id: i64,
+        deficiencies: &BTreeMap<i64, Vec<Deficiency>>,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<BundleRecord> {
         let b = self.bundle_case(id).await?;
         if !b.visible_to(actor) {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
@@ -1270,32 +1373,70 @@ impl Store {
             return Err(StoreError::Forbidden(Denied::Role));
         }
         let txn = self.begin().await?;
-        let ids = query(
+        let n = exec(
+            &txn,
+            "UPDATE bundle_cases SET status = 'busy' WHERE id = $1 AND status = 'submitted'",
+            vec![id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(stale());
+        }
+        let ids: Vec<i64> = query(
             &txn,
             "SELECT id FROM cases WHERE bundle_case_id = $1 AND state = 'submitted' ORDER BY id",
             vec![id.into()],
         )
-        .await?;
+        .await?
+        .iter()
+        .map(|r| get(r, "id"))
+        .collect::<Result<_>>()?;
         if ids.is_empty() {
             return Err(StoreError::conflict(
                 "没有待受理的事项",
                 "no sub-case awaits intake",
             ));
         }
-        for r in &ids {
-            let cid: i64 = get(r, "id")?;
-            apply_in(
-                self,
+        if let Some(other) = deficiencies.keys().find(|k| !ids.contains(k)) {
+            return Err(invalid(
+                "deficiencies",
+                "unknown_case",
+                format!("案件{other}不是本“一件事”待受理的事项"),
+                format!("case {other} is not a sub-case of this bundle awaiting intake"),
+            ));
+        }
+        let mut accepted = 0;
+        for cid in &ids {
+            let cmd = match deficiencies.get(cid) {
+                Some(d) if !d.is_empty() => Command::RequestCorrection {
+                    deficiencies: d.clone(),
+                },
+                _ => {
+                    accepted += 1;
+                    Command::Accept
+                }
+            };
+            apply_in(self, &txn, Some(actor), *cid, None, &cmd, cal, today).await?;
+        }
+        exec(
+            &txn,
+            "UPDATE bundle_cases SET status = 'submitted' WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+        if accepted > 0 {
+            notify_applicant(
                 &txn,
-                Some(actor),
-                cid,
-                None,
-                &Command::Accept,
-                cal,
-                today,
+                &b,
+                &format!("【{}】已受理", b.name),
+                &format!(
+                    "您的“{}”申请（编号{}）中，{}个事项已受理，各部门按承诺时限办理。",
+                    b.name, b.bundle_no, accepted
+                ),
             )
             .await?;
         }
+        after_sub_case(&txn, id, today).await?;
         txn.commit().await?;
         self.record_of(self.bundle_case(id).await?).await
     }
@@ -1327,7 +1468,7 @@ impl Store {
                 "no such material in this application's list",
             ));
         };
-        let targets: Vec<(i64, usize)> = rec
+        let targets: Vec<(&Case, usize)> = rec
             .sub_cases
             .iter()
             .filter(|c| sub_of(c).waiting_for_correction())
@@ -1335,7 +1476,7 @@ impl Store {
                 s.uses
                     .iter()
                     .filter(|(code, _)| code == &c.impl_code)
-                    .map(|(_, idx)| (c.id, *idx))
+                    .map(|(_, idx)| (c, *idx))
                     .collect::<Vec<_>>()
             })
             .collect();
@@ -1345,13 +1486,84 @@ impl Store {
                 "no sub-case waits for corrections of this material",
             ));
         }
-        let mut n = 0;
-        for (cid, idx) in targets {
-            self.upload(files, actor, cid, idx, file_name, bytes.clone())
+        let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
+        let clean: String = file_name
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+            .take(120)
+            .collect();
+        let clean = if clean.trim().is_empty() {
+            format!("{}.{}", s.name, kind.extension())
+        } else {
+            clean
+        };
+        let digest = sm3_hex(&bytes);
+        let key = format!(
+            "bundles/{}/c{}-{}.{}",
+            rec.bundle.id,
+            slot,
+            crate::accounts::random_token(),
+            kind.extension()
+        );
+        let size = bytes.len() as i64;
+        files.put(&key, bytes).await?;
+        let now = now_ms();
+        // One stored file, attached to every waiting sub-case in one transaction,
+        // each checked to be where it was read.
+        let written = async {
+            let txn = self.begin().await?;
+            for (c, idx) in &targets {
+                let r = query_one(
+                    &txn,
+                    "SELECT state, version FROM cases WHERE id = $1",
+                    vec![c.id.into()],
+                )
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("case {}", c.id)))?;
+                if get::<String>(&r, "state")? != c.state.as_str()
+                    || get::<i64>(&r, "version")? != c.version
+                {
+                    return Err(stale());
+                }
+                exec(
+                    &txn,
+                    "INSERT INTO case_files (case_id, material_index, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                    vec![
+                        c.id.into(),
+                        (*idx as i64).into(),
+                        clean.clone().into(),
+                        kind.content_type().into(),
+                        size.into(),
+                        key.clone().into(),
+                        digest.clone().into(),
+                        actor.user_id.into(),
+                        now.into(),
+                    ],
+                )
                 .await?;
-            n += 1;
+                trail::append(
+                    &txn,
+                    Some(actor.user_id),
+                    "case.upload",
+                    &format!("case:{}", c.case_no),
+                    serde_json::json!({"material": s.name, "sm3": digest, "size": size, "bundle": rec.bundle.bundle_no}),
+                )
+                .await?;
+            }
+            txn.commit().await?;
+            Ok::<usize, StoreError>(targets.len())
         }
-        Ok(n)
+        .await;
+        match written {
+            Ok(n) => Ok(n),
+            Err(e) => {
+                if let Err(d) = files.delete(&key).await {
+                    tracing::warn!("orphan upload {key} not removed: {d}");
+                }
+                Err(e)
+            }
+        }
     }
 
     /// The applicant has supplied the corrections: every sub-case waiting
@@ -1468,6 +1680,14 @@ pub(crate) async fn after_sub_case(
     bundle_case_id: i64,
     today: NaiveDate,
 ) -> Result<()> {
+    // Lock the bundle first (a row lock on PostgreSQL; SQLite has one writer):
+    // sub-cases finishing at the same time must see each other.
+    exec(
+        txn,
+        "UPDATE bundle_cases SET version = version WHERE id = $1",
+        vec![bundle_case_id.into()],
+    )
+    .await?;
     let r = query_one(
         txn,
         &format!("SELECT {BC_COLS} WHERE id = $1"),
@@ -1477,7 +1697,7 @@ pub(crate) async fn after_sub_case(
     .ok_or_else(|| StoreError::Corrupt(format!("bundle application {bundle_case_id}")))?;
     let b = row_bc(&r)?;
     if !b.submitted {
-        // Still fanning out: the submission writes the state.
+        // Being submitted or taken in as a whole: that operation calls this once at its end.
         return Ok(());
     }
     let subs = query(
@@ -1519,12 +1739,23 @@ pub(crate) async fn after_sub_case(
             .find(|r| get::<String>(r, "kind").is_ok_and(|k| k == "correction"))
             .map(|r| json(r, "body"))
             .transpose()?;
-        let fresh = b.state != BundleState::Correction
-            || waiting.iter().any(|c| {
-                !last
-                    .as_ref()
-                    .is_some_and(|l| l.lines.iter().any(|x| x.case_id == c.id))
-            });
+        // A new notice when a sub-case waits on a correction notice (its own
+        // document) that the last combined notice did not list.
+        let mut latest: Vec<Option<i64>> = Vec::new();
+        for c in &waiting {
+            let d = query_one(
+                txn,
+                "SELECT id FROM case_documents WHERE case_id = $1 AND kind = $2 ORDER BY id DESC LIMIT 1",
+                vec![c.id.into(), DocKind::CorrectionNotice.as_str().into()],
+            )
+            .await?;
+            latest.push(d.map(|d| get::<i64>(&d, "id")).transpose()?);
+        }
+        let fresh = latest.iter().any(|doc| {
+            !last
+                .as_ref()
+                .is_some_and(|l| l.lines.iter().any(|x| x.document_id == *doc))
+        });
         if fresh {
             let mut lines = Vec::new();
             for c in &waiting {
@@ -1656,17 +1887,32 @@ pub(crate) async fn after_sub_case(
             });
         }
         let approved = lines.iter().filter(|l| l.outcome == "准予").count();
+        let other = lines.len() - approved;
+        let summary = if other == 0 {
+            format!("共{}个事项，全部准予", lines.len())
+        } else {
+            let mut parts = Vec::new();
+            for o in ["不予许可", "不予受理", "已撤回"] {
+                let n = lines.iter().filter(|l| l.outcome == o).count();
+                if n > 0 {
+                    parts.push(format!("{o}{n}个"));
+                }
+            }
+            format!(
+                "共{}个事项，准予{}个，{}",
+                lines.len(),
+                approved,
+                parts.join("，")
+            )
+        };
         let body = NoticeBody {
             title: "“一件事”办结通知书".into(),
             addressee: b.applicant_name.clone(),
             bundle_no: b.bundle_no.clone(),
             bundle_name: b.name.clone(),
             paragraphs: vec![format!(
-                "您申请的“{}”（编号{}）已全部办结：共{}个事项，其中{}个准予。各事项的办理结果如下。",
-                b.name,
-                b.bundle_no,
-                lines.len(),
-                approved
+                "您申请的“{}”（编号{}）已全部办结：{}。各事项的办理结果如下，不予许可或不予受理的事项见各自的决定书及救济途径。",
+                b.name, b.bundle_no, summary
             )],
             lines,
             date: Some(today),
@@ -1687,6 +1933,87 @@ pub(crate) async fn after_sub_case(
             &b,
             &format!("【{}】已全部办结", b.name),
             &body.paragraphs[0],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Caps a sub-case's promised limit at its bundle's: the centre promises the
+/// whole life event within the bundle's working days.
+pub(crate) async fn cap_limits(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    mut limits: Limits,
+) -> Result<Limits> {
+    let Some(b) = case.bundle_case_id else {
+        return Ok(limits);
+    };
+    let r = query_one(
+        c,
+        "SELECT promised_days FROM bundle_cases WHERE id = $1",
+        vec![b.into()],
+    )
+    .await?;
+    if let Some(r) = r {
+        let days: i64 = get(&r, "promised_days")?;
+        let days = u32::try_from(days).unwrap_or(u32::MAX);
+        if limits.promised.unit == DayUnit::WorkingDays && days < limits.promised.days {
+            limits.promised = TimeLimit {
+                days,
+                unit: DayUnit::WorkingDays,
+                explanation: "按“一件事”承诺时限".into(),
+            };
+        }
+    }
+    Ok(limits)
+}
+
+/// Whether the bundle tells its applicant about this sub-case step itself
+/// (acceptance, corrections, the end), so the sub-case stays silent.
+pub(crate) fn bundle_speaks_for(action: &str, t: &Transition) -> bool {
+    match action {
+        "accept" | "request_correction" | "supply_correction" | "deliver" => true,
+        "suspend" => matches!(
+            t.clock,
+            Some(ClockEvent::Suspended {
+                reason: SuspendReason::Correction,
+                ..
+            })
+        ),
+        _ => false,
+    }
+}
+
+/// A sub-case's notice to the applicant, tagged with its bundle.
+pub(crate) async fn notify_for_sub_case(
+    c: &impl ConnectionTrait,
+    bundle_case_id: i64,
+    case: &Case,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    let now = now_ms();
+    if let Some(uid) = case.applicant_user_id {
+        exec(
+            c,
+            "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+            vec![
+                uid.into(),
+                case.id.into(),
+                subject.into(),
+                body.into(),
+                now.into(),
+                bundle_case_id.into(),
+            ],
+        )
+        .await?;
+    }
+    if !case.applicant_email.is_empty() {
+        exec(
+            c,
+            "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
+            vec![case.applicant_email.clone().into(), subject.into(), body.into(), now.into()],
         )
         .await?;
     }

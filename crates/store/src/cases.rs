@@ -172,6 +172,8 @@ pub struct Case {
     pub updated_at: i64,
     /// The bundle application (一件事) this case is part of.
     pub bundle_case_id: Option<i64>,
+    /// Materials (indexes) the bundle's answers made unnecessary.
+    pub waived: Vec<usize>,
 }
 
 impl Case {
@@ -273,7 +275,7 @@ pub(crate) const CASE_COLS: &str = "k.id, k.case_no, k.verify_code, k.centre_id,
     d.name AS lead_department_name, k.item_version_id, k.impl_code, k.item_name, k.applicant_user_id, \
     k.applicant_name, k.applicant_id_number, k.applicant_phone, k.applicant_email, k.channel, k.created_by, k.state, \
     k.version, k.approved, k.form, k.clock, k.tasks, k.co_reviewers, k.received_on, k.accepted_on, \
-    k.legal_due, k.promised_due, k.decided_on, k.certificate_due, k.created_at, k.updated_at, k.bundle_case_id \
+    k.legal_due, k.promised_due, k.decided_on, k.certificate_due, k.created_at, k.updated_at, k.bundle_case_id, k.waived \
     FROM cases k JOIN departments d ON d.id = k.lead_department_id";
 
 fn date_col(r: &QueryResult, col: &str) -> Result<Option<NaiveDate>> {
@@ -333,6 +335,12 @@ pub(crate) fn row_case(r: &QueryResult) -> Result<Case> {
         created_at: get(r, "created_at")?,
         updated_at: get(r, "updated_at")?,
         bundle_case_id: get(r, "bundle_case_id")?,
+        waived: match get::<Option<String>>(r, "waived")? {
+            Some(w) => {
+                serde_json::from_str(&w).map_err(|e| StoreError::Corrupt(format!("waived: {e}")))?
+            }
+            None => Vec::new(),
+        },
     })
 }
 
@@ -409,6 +417,7 @@ pub(crate) struct CaseRow<'a> {
     pub co: Vec<i64>,
     pub client_key: Option<String>,
     pub bundle_case_id: Option<i64>,
+    pub waived: Vec<usize>,
 }
 
 /// The co-reviewing departments of an item, resolved when a case starts so
@@ -452,9 +461,9 @@ pub(crate) async fn insert_case(
         "INSERT INTO cases (case_no, verify_code, centre_id, centre_path, lead_department_id, item_version_id, \
          impl_code, item_name, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, \
          applicant_email, channel, created_by, state, version, approved, form, clock, tasks, co_reviewers, \
-         received_on, accepted_on, legal_due, promised_due, decided_on, certificate_due, client_key, created_at, updated_at, bundle_case_id) \
+         received_on, accepted_on, legal_due, promised_due, decided_on, certificate_due, client_key, created_at, updated_at, bundle_case_id, waived) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, 'draft', 1, NULL, $16, '[]', '[]', $17, \
-         NULL, NULL, NULL, NULL, NULL, NULL, $18, $19, $19, $20)",
+         NULL, NULL, NULL, NULL, NULL, NULL, $18, $19, $19, $20, $21)",
         vec![
             format!("tmp-{}", crate::accounts::random_token()).into(),
             verification_code().into(),
@@ -476,6 +485,9 @@ pub(crate) async fn insert_case(
             row.client_key.clone().into(),
             now.into(),
             row.bundle_case_id.into(),
+            (!row.waived.is_empty())
+                .then(|| to_json(&row.waived))
+                .into(),
         ],
     )
     .await?;
@@ -680,6 +692,7 @@ impl Store {
                 co,
                 client_key: input.client_key.clone(),
                 bundle_case_id: None,
+                waived: Vec::new(),
             },
         )
         .await?;
@@ -1344,7 +1357,12 @@ pub(crate) fn build_facts(
             .enumerate()
             .map(|(i, m)| MaterialFacts {
                 name: m.name.clone(),
-                necessity: m.necessity,
+                // A material the bundle's answers made unnecessary is optional here.
+                necessity: if case.waived.contains(&i) {
+                    Some(tongban_domain::catalog::Necessity::Optional)
+                } else {
+                    m.necessity
+                },
                 acceptance_standard: m.acceptance_standard.clone(),
                 uploads: uploads.get(i).copied().unwrap_or(0),
             })
@@ -1470,7 +1488,7 @@ pub(crate) async fn apply_in(
     }
     let doc = store.item_doc(case.item_version_id).await?;
     let facts = facts_of(txn, &case, &doc, Some(cmd), cal, today).await?;
-    let limits = limits_of(&doc);
+    let limits = crate::bundles::cap_limits(txn, &case, limits_of(&doc)).await?;
     let Some(actor) = actor else {
         return Err(StoreError::Forbidden(Denied::Role));
     };
@@ -1509,7 +1527,7 @@ async fn deem_in(
     let case = load_for_update(txn, id).await?;
     let doc = store.item_doc(case.item_version_id).await?;
     let facts = facts_of(txn, &case, &doc, Some(&Command::Submit), cal, today).await?;
-    let limits = limits_of(&doc);
+    let limits = crate::bundles::cap_limits(txn, &case, limits_of(&doc)).await?;
     let t = match case::deemed_acceptance(&facts, &limits, cal, today) {
         Ok(t) => t,
         Err(e) => {
@@ -1668,8 +1686,14 @@ async fn persist(
     .await?;
     let (subject, body) = notice_text(case, action, t.to, deadlines.as_ref());
     for who in &t.notify {
-        // A bundle's applicant hears from the bundle, once, not from each sub-case.
-        if *who == case::Notify::Applicant && case.bundle_case_id.is_some() {
+        if *who == case::Notify::Applicant
+            && let Some(b) = case.bundle_case_id
+        {
+            // A bundle's applicant hears about acceptance, corrections and the
+            // end from the bundle, once; other steps come tagged with the bundle.
+            if !crate::bundles::bundle_speaks_for(action, &t) {
+                crate::bundles::notify_for_sub_case(txn, b, case, &subject, &body).await?;
+            }
             continue;
         }
         crate::notify::notify_group(txn, case, &tasks, *who, &subject, &body).await?;

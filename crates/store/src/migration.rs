@@ -633,6 +633,8 @@ impl MigrationTrait for M005Bundles {
                 .col(text("answers"))
                 .col(text("form"))
                 .col(text("selection"))
+                .col(text("items"))
+                .col(bigint("promised_days"))
                 .col(string_null("client_key"))
                 .col(bigint_null("submitted_at"))
                 .col(bigint("created_at"))
@@ -696,6 +698,14 @@ impl MigrationTrait for M005Bundles {
             Table::alter()
                 .table("cases")
                 .add_column(bigint_null("bundle_case_id"))
+                .to_owned(),
+        )
+        .await?;
+        // Materials a bundle's answers made unnecessary for this sub-case (JSON indexes).
+        m.alter_table(
+            Table::alter()
+                .table("cases")
+                .add_column(text_null("waived"))
                 .to_owned(),
         )
         .await?;

@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use tongban_domain::auth::Actor;
 use tongban_domain::bundle::BundleState;
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::case::{CaseState, Command};
+use tongban_domain::case::{CaseState, Command, Deficiency, Problem};
 use tongban_domain::clock::SuspendReason;
 use tongban_store::Store;
 use tongban_store::attachments::Attachments;
@@ -443,6 +443,12 @@ async fn one_correction_notice_and_one_combined_outcome() {
             0,
             "{backend}"
         );
+        // The second request was added to a fresh notice listing both; the
+        // first one's lines are not lost.
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM bundle_notices WHERE kind = 'correction'").await,
+            2
+        );
         // Supply once: both sub-cases go on.
         let slot = rec
             .slots
@@ -546,16 +552,298 @@ async fn one_correction_notice_and_one_combined_outcome() {
             notes("SELECT COUNT(*) AS n FROM bundle_notices WHERE kind = 'completion'").await,
             1
         );
+        // Every notice to the applicant is the bundle's or tagged with it.
         assert_eq!(
-            notes("SELECT COUNT(*) AS n FROM notifications WHERE case_id IS NOT NULL AND user_id IN (SELECT id FROM users WHERE username = 'applicant')").await,
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NULL AND user_id IN (SELECT id FROM users WHERE username = 'applicant')").await,
             0,
             "{backend}"
         );
-        // submitted, two correction notices, completion.
+        // The bundle's own: submitted, accepted, two correction notices, completion.
         assert_eq!(
-            notes("SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NOT NULL").await,
-            4,
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NOT NULL AND case_id IS NULL").await,
+            5,
             "{backend}"
+        );
+        // The denial reached the applicant when it was decided, not only at the end.
+        assert_eq!(
+            notes("SELECT COUNT(*) AS n FROM notifications WHERE case_id IS NOT NULL AND bundle_case_id IS NOT NULL AND body LIKE '%生育医疗费用报销%'").await,
+            1,
+            "{backend}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn intake_gathers_every_correction_into_one_notice_and_keeps_the_bundle_promise() {
+    for (backend, store) in tongban_store::testing::stores("bundles_intake").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let b = ready_newborn(&store, &files, &applicant, "k3").await;
+        let rec = store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        let by = |name: &str| {
+            rec.sub_cases
+                .iter()
+                .find(|c| c.item_name.starts_with(name))
+                .expect("sub-case")
+                .id
+        };
+        let (cert, reg, refund) = (by("出生医学证明"), by("出生登记"), by("生育医疗"));
+        let mut d = BTreeMap::new();
+        d.insert(
+            cert,
+            vec![Deficiency {
+                material: 1,
+                problem: Problem::Defective,
+                note: "缺少助产机构盖章".into(),
+            }],
+        );
+        d.insert(
+            reg,
+            vec![Deficiency {
+                material: 1,
+                problem: Problem::Missing,
+                note: String::new(),
+            }],
+        );
+        // A sub-case of another application is refused, and nothing changes.
+        let mut wrong = d.clone();
+        wrong.insert(999_999, vec![]);
+        assert!(
+            store
+                .intake_bundle(&clerk, b.id, &wrong, &cal, day)
+                .await
+                .is_err()
+        );
+        let rec = store
+            .intake_bundle(&clerk, b.id, &d, &cal, day)
+            .await
+            .expect("intake");
+        let st = |id: i64| rec.sub_cases.iter().find(|c| c.id == id).expect("c").state;
+        assert_eq!(st(cert), CaseState::Correction, "{backend}");
+        assert_eq!(st(reg), CaseState::Correction);
+        assert_eq!(
+            rec.sub_cases
+                .iter()
+                .filter(|c| c.state == CaseState::Review)
+                .count(),
+            4
+        );
+        assert_eq!(rec.bundle.state, BundleState::Correction);
+        // One notice, both sub-cases, each material with its standard.
+        let corrections: Vec<_> = rec
+            .notices
+            .iter()
+            .filter(|n| n.kind == "correction")
+            .collect();
+        assert_eq!(corrections.len(), 1, "{backend}");
+        assert_eq!(corrections[0].body.lines.len(), 2);
+        assert!(corrections[0].body.lines[0].entries[0].contains("盖章"));
+        assert!(corrections[0].body.lines[1].entries[0].contains("居民户口簿"));
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM notifications WHERE subject LIKE '%补正%'"
+            )
+            .await,
+            1,
+            "{backend}: one correction notice reaches the applicant"
+        );
+        // The bundle promises 5 working days; the refund's own promise is 10.
+        let r = store.case(refund).await.expect("case");
+        assert_eq!(r.promised_due, cal.add_workdays(day, 5).ok(), "{backend}");
+        // The applicant supplies both at once; the window accepts them.
+        for name in ["新生儿出生信息登记表", "居民户口簿"] {
+            let slot = rec.slots.iter().position(|s| s.name == name).expect("slot");
+            store
+                .bundle_correction_upload(
+                    &files,
+                    &applicant,
+                    b.id,
+                    slot,
+                    "c.pdf",
+                    b"%PDF-1.4 c".to_vec(),
+                )
+                .await
+                .expect("correction upload");
+        }
+        store
+            .supply_bundle_corrections(&applicant, b.id, &cal, day)
+            .await
+            .expect("supplied");
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .expect("accepted");
+        assert!(
+            rec.sub_cases.iter().all(|c| c.state == CaseState::Review),
+            "{backend}"
+        );
+        assert_eq!(rec.bundle.state, BundleState::InProgress);
+    }
+}
+
+#[tokio::test]
+async fn a_material_the_answers_drop_is_not_required_of_the_sub_case() {
+    for (backend, store) in tongban_store::testing::stores("bundles_waived").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let b = store
+            .start_bundle(
+                &applicant,
+                "school-entry",
+                &map(&[("household_local", "no"), ("housing", "自有住房")]),
+                None,
+            )
+            .await
+            .expect("start");
+        assert_eq!(b.selection.items.len(), 2, "{backend}");
+        store
+            .save_bundle_form(
+                &applicant,
+                b.id,
+                &map(&[
+                    ("child_name", "张小明"),
+                    ("child_birth_date", "2020-05-01"),
+                    ("guardian_name", "张三"),
+                    ("school_name", "示范区第一小学"),
+                    ("residence_address", "示范区人民路1号"),
+                    ("residence_since", "2022-01-01"),
+                    ("phone", "13800000000"),
+                ]),
+            )
+            .await
+            .expect("form");
+        let rec = store.bundle_for(&applicant, b.id).await.expect("record");
+        assert!(
+            !rec.slots.iter().any(|s| s.name.starts_with("居住证明")),
+            "{backend}"
+        );
+        for i in 0..rec.slots.len() {
+            store
+                .bundle_upload(&files, &applicant, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+                .await
+                .expect("upload");
+        }
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        // The housing proof is waived for 居住证申领: the window can accept.
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let permit = rec
+            .sub_cases
+            .iter()
+            .find(|c| c.item_name == "居住证申领")
+            .expect("permit");
+        assert_eq!(permit.waived.len(), 1);
+        assert_eq!(permit.state, CaseState::Review);
+    }
+}
+
+#[tokio::test]
+async fn a_catalogue_admin_of_another_centre_cannot_touch_the_bundle() {
+    for (backend, store) in tongban_store::testing::stores("bundles_centres").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let admin = actor(&store, "catalog").await;
+        let root = store.centres().await.expect("centres")[0].id;
+        let code = tongban_domain::codes::DivisionCode::parse("339902").expect("code");
+        let other = store
+            .create_centre(&code, "另一个分中心", Some(root))
+            .await
+            .expect("centre");
+        store
+            .create_user(tongban_store::accounts::NewUser {
+                username: "catalog_other",
+                display_name: "外中心事项管理",
+                password: "a-long-password-1",
+                role: tongban_domain::auth::Role::CatalogAdmin,
+                centre_id: other.id,
+                department_id: None,
+                id_number: None,
+                phone: "13800000001",
+            })
+            .await
+            .expect("user");
+        let outsider = actor(&store, "catalog_other").await;
+        assert!(
+            matches!(
+                store.new_bundle_version(&outsider, "newborn").await,
+                Err(tongban_store::StoreError::Forbidden(_))
+            ),
+            "{backend}"
+        );
+        assert!(
+            store
+                .admin_bundles(&outsider)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        let v = store
+            .new_bundle_version(&admin, "newborn")
+            .await
+            .expect("v2");
+        assert!(matches!(
+            store.publish_bundle(&outsider, v.id).await,
+            Err(tongban_store::StoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            store.update_bundle_draft(&outsider, v.id, &v.doc).await,
+            Err(tongban_store::StoreError::Forbidden(_))
+        ));
+        assert_eq!(store.admin_bundles(&admin).await.expect("list").len(), 4);
+    }
+}
+
+#[tokio::test]
+async fn two_starts_and_two_submissions_at_once_make_one_application() {
+    for (backend, store) in tongban_store::testing::stores("bundles_race").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let answers = map(&[
+            ("parents_local", "yes"),
+            ("mother_insured", "yes"),
+            ("married", "yes"),
+        ]);
+        let (a, b) = tokio::join!(
+            store.start_bundle(&applicant, "newborn", &answers, Some("race")),
+            store.start_bundle(&applicant, "newborn", &answers, Some("race")),
+        );
+        let (a, b) = (a.expect("first"), b.expect("second"));
+        assert_eq!(a.id, b.id, "{backend}");
+        let ready = ready_newborn(&store, &files, &applicant, "race").await;
+        assert_eq!(ready.id, a.id);
+        let (x, y) = tokio::join!(
+            store.submit_bundle(&applicant, a.id, &cal, day),
+            store.submit_bundle(&applicant, a.id, &cal, day),
+        );
+        let (x, y) = (x.expect("first"), y.expect("second"));
+        assert_eq!((x.bundle.id, y.bundle.id), (a.id, a.id));
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM cases").await,
+            6,
+            "{backend}"
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM bundle_cases").await,
+            1
         );
     }
 }

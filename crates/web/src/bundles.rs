@@ -21,6 +21,7 @@ use serde::Deserialize;
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::bundle::{self, BundleDoc, Condition, Effect, QuestionKind, Selection};
+use tongban_domain::case::{Deficiency, Problem};
 use tongban_domain::catalog::{FieldKind, FormField, ItemDoc};
 use tongban_domain::codes::{mask, mask_name};
 use tongban_store::StoreError;
@@ -50,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/bundle-cases/{id}/submit", post(api_submit))
         .route("/api/v1/bundle-cases/{id}/accept", post(api_accept))
+        .route("/api/v1/bundle-cases/{id}/intake", post(api_intake))
         .route(
             "/api/v1/bundle-cases/{id}/corrections/{slot}/files",
             put(api_correction_upload),
@@ -85,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .route("/bundle-cases/{id}/check", get(check_page))
         .route("/bundle-cases/{id}/submit", post(submit_post))
         .route("/bundle-cases/{id}/accept", post(accept_post))
+        .route("/bundle-cases/{id}/intake", post(intake_post))
         .route(
             "/bundle-cases/{id}/corrections/{slot}",
             post(correction_post),
@@ -206,12 +209,15 @@ pub struct StartRequest {
 fn record_json(r: &BundleRecord, actor: &Actor) -> serde_json::Value {
     let mut r = r.clone();
     if actor.role == Role::Supervisor {
+        // Oversight needs the facts of the application, not the family's data.
         r.bundle.applicant_name = mask_name(&r.bundle.applicant_name);
         r.bundle.applicant_id_number = mask(&r.bundle.applicant_id_number, 3, 2);
+        r.bundle.form.clear();
         for c in &mut r.sub_cases {
             c.applicant_name = mask_name(&c.applicant_name);
             c.applicant_id_number = mask(&c.applicant_id_number, 3, 2);
             c.applicant_phone = mask(&c.applicant_phone, 3, 2);
+            c.form.clear();
         }
     }
     let missing = r.missing_slots();
@@ -383,6 +389,34 @@ async fn api_accept(
     Ok(Json(record_json(&r, &actor)).into_response())
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntakeRequest {
+    /// Per sub-case id, what is missing or defective (`{"material": 0, "problem": "missing", "note": ""}`).
+    /// Sub-cases not named (or with an empty list) are accepted.
+    #[schema(value_type = Object)]
+    pub deficiencies: BTreeMap<i64, Vec<Deficiency>>,
+}
+
+/// 一窗受理 with one combined correction notice: sub-cases with
+/// deficiencies get their one-time notice, the others are accepted, and the
+/// applicant gets one notice gathering every correction.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/intake", params(("id" = i64, Path)), request_body = IntakeRequest,
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+async fn api_intake(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<IntakeRequest>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .intake_bundle(&actor, id, &req.deficiencies, &s.calendar(), s.today())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
 /// While corrections are asked for: uploads a file for one material; it
 /// goes to every sub-case waiting for that material.
 #[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
@@ -546,6 +580,7 @@ async fn api_admin_publish(
         api_upload,
         api_submit,
         api_accept,
+        api_intake,
         api_correction_upload,
         api_supply,
         api_admin_bundles,
@@ -558,6 +593,7 @@ async fn api_admin_publish(
         SelectRequest,
         StartRequest,
         FormRequest,
+        IntakeRequest,
         CreateBundleRequest,
         UpdateBundleRequest
     ))
@@ -1429,7 +1465,16 @@ struct BundleCasePage {
     correction_slots: Vec<SlotView>,
     can_supply: bool,
     can_accept: bool,
+    /// For the clerk: each sub-case awaiting intake with its materials.
+    intake: Vec<IntakeView>,
     notes: Vec<String>,
+}
+
+struct IntakeView {
+    case_id: i64,
+    item_name: String,
+    /// index, name, 受理标准, files uploaded, required (and not waived), waived
+    materials: Vec<(usize, String, String, usize, bool, bool)>,
 }
 
 fn notice_view(n: &tongban_store::bundles::BundleNotice) -> NoticeView {
@@ -1504,6 +1549,52 @@ async fn bundle_case_page(
     } else {
         r.bundle.applicant_name.clone()
     };
+    let mut intake = Vec::new();
+    if actor.role == Role::Clerk {
+        for c in r
+            .sub_cases
+            .iter()
+            .filter(|c| c.state == tongban_domain::case::CaseState::Submitted)
+        {
+            let doc = s
+                .store
+                .item_doc(c.item_version_id)
+                .await
+                .map_err(|e| store_err(&page, e))?;
+            let files = s
+                .store
+                .case_files(c.id)
+                .await
+                .map_err(|e| store_err(&page, e))?;
+            intake.push(IntakeView {
+                case_id: c.id,
+                item_name: c.item_name.clone(),
+                materials: doc
+                    .materials
+                    .iter()
+                    .enumerate()
+                    .map(|(i, m)| {
+                        let waived = c.waived.contains(&i);
+                        (
+                            i,
+                            m.name.clone(),
+                            m.acceptance_standard.clone(),
+                            files
+                                .iter()
+                                .filter(|f| f.material_index == i as i64)
+                                .count(),
+                            !waived
+                                && matches!(
+                                    m.necessity,
+                                    None | Some(tongban_domain::catalog::Necessity::Required)
+                                ),
+                            waived,
+                        )
+                    })
+                    .collect(),
+            });
+        }
+    }
     Ok(BundleCasePage {
         c: page.chrome(),
         id,
@@ -1535,9 +1626,52 @@ async fn bundle_case_page(
             && r.sub_cases
                 .iter()
                 .any(|c| c.state == tongban_domain::case::CaseState::Submitted),
+        intake,
         notes: r.bundle.selection.notes.clone(),
     }
     .into_response())
+}
+
+/// The clerk's checklist: `p_<case>_<material>` = ok | missing | defective,
+/// `n_<case>_<material>` = note.
+async fn intake_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(raw): Form<Vec<(String, String)>>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &form_value(&raw, "csrf"))?;
+    let mut deficiencies: BTreeMap<i64, Vec<Deficiency>> = BTreeMap::new();
+    for (k, v) in &raw {
+        let Some(rest) = k.strip_prefix("p_") else {
+            continue;
+        };
+        let problem = match v.as_str() {
+            "missing" => Problem::Missing,
+            "defective" => Problem::Defective,
+            _ => continue,
+        };
+        let mut parts = rest.splitn(2, '_');
+        let (Some(Ok(case_id)), Some(Ok(material))) = (
+            parts.next().map(str::parse::<i64>),
+            parts.next().map(str::parse::<usize>),
+        ) else {
+            return Err(page.error(ApiError::bad_request(
+                "受理表单不完整",
+                "the intake form is malformed",
+            )));
+        };
+        deficiencies.entry(case_id).or_default().push(Deficiency {
+            material,
+            problem,
+            note: form_value(&raw, &format!("n_{case_id}_{material}")),
+        });
+    }
+    s.store
+        .intake_bundle(&actor, id, &deficiencies, &s.calendar(), s.today())
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
 }
 
 async fn accept_post(

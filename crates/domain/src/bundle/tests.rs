@@ -355,3 +355,47 @@ fn the_bundle_state_follows_its_sub_cases() {
         s(C::Delivering, Some(true), false)
     ]));
 }
+
+#[test]
+fn rules_that_would_silently_do_nothing_are_refused() {
+    let (b, items) = newborn();
+    let mut bad = b.clone();
+    bad.rules.push(Rule {
+        when: Condition::Below {
+            question: "father_local".into(),
+            value: "3".into(),
+        },
+        then: vec![
+            Effect::DropMaterial {
+                item: b.items[1].item.clone(),
+                material: "户口本".into(),
+            },
+            Effect::IncludeItem {
+                item: "NOT-IN-BUNDLE".into(),
+            },
+        ],
+    });
+    bad.rules.push(Rule {
+        when: Condition::Is {
+            question: "mother_local".into(),
+            value: "yes".into(),
+        },
+        then: vec![],
+    });
+    bad.fields.push(bad.fields[0].clone());
+    let errs = check_publishable(&bad, &items).expect_err("refused");
+    let got: Vec<(&str, &str)> = errs
+        .0
+        .iter()
+        .map(|e| (e.field.as_str(), e.code.as_str()))
+        .collect();
+    for want in [
+        ("rules[1].when", "not_comparable"),
+        ("rules[1].then[0]", "unknown_material"),
+        ("rules[1].then[1]", "unknown_item"),
+        ("rules[2].when", "unknown_question"),
+        ("fields[3].key", "duplicate"),
+    ] {
+        assert!(got.contains(&want), "{want:?} in {got:?}");
+    }
+}
