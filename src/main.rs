@@ -102,6 +102,20 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Signing keys of the issuing departments (sealed under TONGBAN_KEY_SECRET).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Electronic certificates: verify an exported certificate offline, export one.
+    Cert {
+        #[command(subcommand)]
+        command: CertCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Working-day calendar (工作日): statutory holidays and 调休 working days.
     Calendar {
         #[command(subcommand)]
@@ -109,6 +123,44 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Generate a new signing key for a department (its 统一社会信用代码 or short
+    /// name); the old key is retired. Needs TONGBAN_KEY_SECRET.
+    Generate { department: String },
+}
+
+#[derive(Subcommand)]
+enum CertCommand {
+    /// Verify an exported certificate (tongban-cert/1 JSON) offline: the SM2
+    /// signature with the embedded public key and the 证照标识 check character.
+    Verify { file: PathBuf },
+    /// Write cert.json, sig.der and key.pem of a certificate into a directory,
+    /// for `openssl pkeyutl -verify` (and the tongban-cert/1 export as cert.export.json).
+    Export {
+        licence_id: String,
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+}
+
+fn key_secret(demo: bool) -> anyhow::Result<Option<tongban_certs::KeySecret>> {
+    match std::env::var("TONGBAN_KEY_SECRET") {
+        Ok(s) => Ok(Some(
+            tongban_certs::KeySecret::derive(&s).context("TONGBAN_KEY_SECRET")?,
+        )),
+        Err(_) if demo => {
+            eprintln!(
+                "TONGBAN_KEY_SECRET is not set: the demo's signing keys use the published demo secret."
+            );
+            Ok(Some(tongban_certs::KeySecret::derive(
+                tongban_store::demo::DEMO_KEY_SECRET,
+            )?))
+        }
+        Err(_) => Ok(None),
+    }
 }
 
 #[derive(Subcommand)]
@@ -202,6 +254,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data,
         } => {
             let store = data.open().await?;
+            match key_secret(!no_demo)? {
+                Some(k) => store.set_key_secret(k),
+                None => eprintln!(
+                    "TONGBAN_KEY_SECRET is not set: certificates cannot be signed until it is."
+                ),
+            }
             if no_demo {
                 tongban_store::demo::ensure_centre(&store).await?;
             } else if tongban_store::demo::load_demo(&store).await? {
@@ -231,6 +289,73 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
+        Command::Keys { command, data } => match command {
+            KeysCommand::Generate { department } => {
+                let store = data.open().await?;
+                let Some(secret) = key_secret(false)? else {
+                    anyhow::bail!("set TONGBAN_KEY_SECRET (at least 12 characters) first");
+                };
+                store.set_key_secret(secret);
+                let d = store
+                    .departments()
+                    .await?
+                    .into_iter()
+                    .find(|d| d.credit_code.as_str() == department || d.short_name == department)
+                    .with_context(|| format!("no department {department}"))?;
+                let id = store.generate_key(d.id, None).await?;
+                println!("{}: new signing key {id}", d.name);
+                Ok(ExitCode::SUCCESS)
+            }
+        },
+        Command::Cert { command, data } => match command {
+            CertCommand::Verify { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let export: tongban_store::certs::CertExport =
+                    serde_json::from_str(&text).context("not a tongban-cert/1 file")?;
+                match export.verify() {
+                    Ok(rec) => {
+                        let status = tongban_domain::cert::status(&rec, false, today());
+                        println!("signature valid (SM2/SM3, signer id {})", export.signer_id);
+                        println!("证照标识 {}", rec.licence_id);
+                        println!(
+                            "{} · {} · {}",
+                            rec.type_name, rec.holder_name, rec.issuer_name
+                        );
+                        println!(
+                            "validity: {} (offline: revocation is checked on the verification page)",
+                            status.en()
+                        );
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    Err(e) => {
+                        println!("NOT valid: {e}");
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            }
+            CertCommand::Export { licence_id, out } => {
+                let store = data.open().await?;
+                let c = store.certificate(&licence_id).await?;
+                let e = store.export_certificate(&c).await?;
+                std::fs::create_dir_all(&out)?;
+                std::fs::write(out.join("cert.json"), &e.certificate)?;
+                std::fs::write(
+                    out.join("sig.der"),
+                    tongban_certs::from_hex(&e.signature_hex).context("signature")?,
+                )?;
+                std::fs::write(out.join("key.pem"), &e.public_key_pem)?;
+                std::fs::write(
+                    out.join("cert.export.json"),
+                    serde_json::to_string_pretty(&e)?,
+                )?;
+                println!(
+                    "wrote cert.json, sig.der, key.pem and cert.export.json to {}",
+                    out.display()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Audit { command, data } => {
             let store = data.open().await?;
             match command {

@@ -16,6 +16,7 @@ pub mod bundle;
 pub mod calendar;
 pub mod case;
 pub mod catalog;
+pub mod cert;
 pub mod clock;
 pub mod codes;
 pub mod error;

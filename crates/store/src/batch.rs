@@ -191,6 +191,10 @@ impl Store {
     }
 
     async fn try_batch(&self, reqs: &[CaseRequest]) -> Result<Vec<Result<Applied>>> {
+        if reqs.iter().any(|r| matches!(r.cmd, Command::Issue)) {
+            // 制证 signs a certificate: one at a time, through the single path.
+            return Err(StoreError::conflict("制证", "certificate issue"));
+        }
         let txn = self.begin().await?;
         let mut ids: Vec<i64> = reqs.iter().map(|r| r.case_id).collect();
         ids.sort_unstable();

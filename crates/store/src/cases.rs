@@ -1494,6 +1494,10 @@ pub(crate) async fn apply_in(
     };
     case::authorize(actor, &facts, cmd)?;
     let t = case::transition(&facts, cmd, &limits, today, actor.department_id)?;
+    // 制证 of an approval: the signed electronic certificate, in this transaction.
+    if matches!(cmd, Command::Issue) && case.approved == Some(true) {
+        crate::certs::issue_in(store, txn, &case, &doc, today).await?;
+    }
     persist(
         txn,
         &case,

@@ -14,6 +14,10 @@ pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
 /// The demo life-event bundles (一件事), published over the demo catalogue.
 pub const DEMO_BUNDLES: &str = include_str!("../demo/bundles.json");
 
+/// The secret sealing the demo's signing keys (published: demo only; set
+/// `TONGBAN_KEY_SECRET` in production).
+pub const DEMO_KEY_SECRET: &str = "tongban-demo-key-secret";
+
 /// Password of every demo account (printed at start-up; demo only).
 pub const DEMO_PASSWORD: &str = "tongban-demo";
 
@@ -156,6 +160,15 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         .await?;
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
     store.import_bundles(centre.id, DEMO_BUNDLES).await?;
+    // Every department signs its certificates with its own key.
+    if !store.has_key_secret() {
+        let secret = tongban_certs::KeySecret::derive(DEMO_KEY_SECRET)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.set_key_secret(secret);
+    }
+    for d in store.departments().await? {
+        store.generate_key(d.id, None).await?;
+    }
     let depts = store.departments().await?;
     for a in DEMO_ACCOUNTS {
         let department_id = match a.department {

@@ -15,6 +15,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod cases;
 pub mod catalog;
+pub mod certs;
 pub mod demo;
 pub mod inquiries;
 pub mod jobs;
@@ -88,6 +89,8 @@ pub struct Store {
     >,
     /// Test hook: fail a bundle's fan-out on this sub-case (0: never).
     fanout_fault: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// The operator's secret sealing the signing keys (never stored).
+    key_secret: std::sync::Arc<std::sync::RwLock<Option<tongban_certs::KeySecret>>>,
 }
 
 /// Current time in UTC milliseconds.
@@ -135,6 +138,7 @@ impl Store {
             write_gate: Default::default(),
             docs: Default::default(),
             fanout_fault: Default::default(),
+            key_secret: Default::default(),
         })
     }
 

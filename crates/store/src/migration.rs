@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M003Trail),
             Box::new(M004Cases),
             Box::new(M005Bundles),
+            Box::new(M006Certificates),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -722,6 +723,76 @@ impl MigrationTrait for M005Bundles {
                 .add_column(bigint_null("bundle_case_id"))
                 .to_owned(),
         )
+        .await?;
+        Ok(())
+    }
+}
+
+struct M006Certificates;
+
+impl MigrationName for M006Certificates {
+    fn name(&self) -> &str {
+        "m006_certificates"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M006Certificates {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table("signing_keys")
+                .col(big_pk_auto("id"))
+                .col(bigint("department_id"))
+                .col(text("public_pem"))
+                .col(text("sealed"))
+                .col(bigint("created_at"))
+                .col(bigint_null("retired_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "signing_keys",
+            "ix_signing_keys_department",
+            &["department_id"],
+            false,
+        ))
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("certificates")
+                .col(big_pk_auto("id"))
+                .col(string_uniq("licence_id"))
+                .col(bigint("case_id"))
+                .col(bigint("department_id"))
+                .col(string("holder_code"))
+                .col(text("body"))
+                .col(text("signature"))
+                .col(bigint("key_id"))
+                .col(bigint("issued_at"))
+                .col(bigint_null("revoked_at"))
+                .col(text("revoke_reason"))
+                .foreign_key(
+                    ForeignKey::create()
+                        .from("certificates", "key_id")
+                        .to("signing_keys", "id"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "certificates",
+            "ix_certificates_case",
+            &["case_id"],
+            false,
+        ))
+        .await?;
+        m.create_index(index(
+            "certificates",
+            "ix_certificates_holder",
+            &["holder_code"],
+            false,
+        ))
         .await?;
         Ok(())
     }
