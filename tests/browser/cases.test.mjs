@@ -179,6 +179,15 @@ test('an application goes from submission through correction, suspension and ext
   await reviewer.goto(caseUrl);
   await submit(reviewer, '#issue');
   assert.equal(await state(reviewer), 'delivering');
+  // 制证 signed an electronic certificate; its QR code leads to a public
+  // verification page that anyone can open.
+  const lid = await text(reviewer, '#certificates .licence-id');
+  assert.match(lid, /^1\.2\.156\.3005\.2\./);
+  const checker = await as(null);
+  await checker.goto(`${base}/verify/${lid}`);
+  assert.equal(await checker.locator('#cert-status').getAttribute('data-status'), 'valid');
+  assert.equal(await checker.locator('#cert-signature').getAttribute('data-valid'), 'yes');
+  assert.match(await text(checker, '#cert-fields'), /西湖宾馆/);
   await clerk.goto(caseUrl);
   await submit(clerk, '#deliver');
   assert.equal(await state(clerk), 'completed');

@@ -142,9 +142,15 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
             LicenceId::parse(&c.licence_id).map(|l| l.to_string()),
             Ok(c.licence_id.clone())
         );
-        assert!(c.licence_id.contains(".11339901MB00000011."), "{backend}: issued by 卫健局");
+        assert!(
+            c.licence_id.contains(".11339901MB00000011."),
+            "{backend}: issued by 卫健局"
+        );
         assert_eq!(c.record.holder_code_type, "111");
-        assert_eq!(c.record.fields.get("venue_name").map(String::as_str), Some("示范宾馆"));
+        assert_eq!(
+            c.record.fields.get("venue_name").map(String::as_str),
+            Some("示范宾馆")
+        );
         assert_eq!(c.status(day), CertStatus::Valid);
         assert!(store.signature_valid(c).await.expect("check"));
         // Offline verification of the export.
@@ -153,12 +159,13 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
         assert_eq!(rec.licence_id.as_str(), c.licence_id);
         let mut forged = export.clone();
         forged.certificate = forged.certificate.replace("示范宾馆", "别的宾馆");
-        assert!(forged.verify().is_err(), "{backend}: a changed certificate fails");
+        assert!(
+            forged.verify().is_err(),
+            "{backend}: a changed certificate fails"
+        );
         // OpenSSL 3, exactly the documented command, on the files we export.
-        let dir = std::env::temp_dir().join(format!(
-            "tongban-cert-{backend}-{}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("tongban-cert-{backend}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("cert.json"), &export.certificate).expect("write");
         std::fs::write(
@@ -170,7 +177,11 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
         if let Some(ok) = openssl(&dir) {
             assert!(ok, "{backend}: OpenSSL verifies the issued certificate");
             std::fs::write(dir.join("cert.json"), &forged.certificate).expect("write");
-            assert_eq!(openssl(&dir), Some(false), "{backend}: OpenSSL refuses a changed one");
+            assert_eq!(
+                openssl(&dir),
+                Some(false),
+                "{backend}: OpenSSL refuses a changed one"
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
         // Revocation: only the issuing department's head, with a reason.
@@ -178,20 +189,34 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
         let head = actor(&store, "head").await;
         let head_yb = actor(&store, "head_yb").await;
         assert!(matches!(
-            store.revoke_certificate(&reviewer, &c.licence_id, "错误").await,
+            store
+                .revoke_certificate(&reviewer, &c.licence_id, "错误")
+                .await,
             Err(tongban_store::StoreError::Forbidden(_))
         ));
         assert!(matches!(
-            store.revoke_certificate(&head_yb, &c.licence_id, "错误").await,
+            store
+                .revoke_certificate(&head_yb, &c.licence_id, "错误")
+                .await,
             Err(tongban_store::StoreError::Forbidden(_))
         ));
-        assert!(store.revoke_certificate(&head, &c.licence_id, " ").await.is_err());
+        assert!(
+            store
+                .revoke_certificate(&head, &c.licence_id, " ")
+                .await
+                .is_err()
+        );
         let revoked = store
             .revoke_certificate(&head, &c.licence_id, "场所已停业")
             .await
             .expect("revoked");
         assert_eq!(revoked.status(day), CertStatus::Revoked, "{backend}");
-        assert!(store.revoke_certificate(&head, &c.licence_id, "再次").await.is_err());
+        assert!(
+            store
+                .revoke_certificate(&head, &c.licence_id, "再次")
+                .await
+                .is_err()
+        );
         // The signature still verifies: revocation is a status, not a forgery.
         assert!(store.signature_valid(&revoked).await.expect("check"));
     }
@@ -213,10 +238,22 @@ async fn without_a_key_nothing_is_issued_and_the_case_does_not_move() {
         let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
         let (case_id, issued) = to_issue(&store, &cal, day).await;
         let err = issued.expect_err("制证 refused without a key");
-        assert!(format!("{err}").contains("keys generate"), "{backend}: {err}");
-        assert!(store.case_certificates(case_id).await.expect("certs").is_empty());
+        assert!(
+            format!("{err}").contains("keys generate"),
+            "{backend}: {err}"
+        );
+        assert!(
+            store
+                .case_certificates(case_id)
+                .await
+                .expect("certs")
+                .is_empty()
+        );
         let c = store.case(case_id).await.expect("case");
-        assert_eq!(c.state.as_str(), "certifying", "{backend}: still waiting for 制证");
+        assert_eq!(
+            c.state.as_str(),
+            "certifying",
+            "{backend}: still waiting for 制证"
+        );
     }
 }
-

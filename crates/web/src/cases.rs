@@ -1119,6 +1119,8 @@ struct CasePage {
     id: i64,
     /// The bundle application (一件事) this case belongs to, for those who may open it.
     bundle: Option<i64>,
+    /// Electronic certificates issued for the case: 证照标识, status.
+    certificates: Vec<(String, String)>,
     version: i64,
     case_no: String,
     verify_code: String,
@@ -1231,6 +1233,20 @@ async fn render_case(
         .case_for(actor, id)
         .await
         .map_err(|e| store_err(page, e))?;
+    let certificates = s
+        .store
+        .case_certificates(id)
+        .await
+        .map_err(|e| store_err(page, e))?
+        .iter()
+        .map(|c| {
+            let st = c.status(s.today());
+            (
+                c.licence_id.clone(),
+                page.lang.t(st.zh(), st.en()).to_string(),
+            )
+        })
+        .collect();
     if r.case.state == CaseState::Draft {
         return Ok(Redirect::to(&format!("/cases/{id}/check")).into_response());
     }
@@ -1272,6 +1288,7 @@ async fn render_case(
     Ok(CasePage {
         c: page.chrome(),
         id,
+        certificates,
         bundle: r
             .case
             .bundle_case_id

@@ -9,6 +9,7 @@ pub mod api;
 pub mod bundles;
 pub mod calendar;
 pub mod cases;
+pub mod certs;
 pub mod http;
 pub mod mail;
 pub mod pages;
@@ -437,6 +438,7 @@ pub fn router(state: AppState) -> Router {
         .merge(calendar::routes())
         .merge(cases::routes())
         .merge(bundles::routes())
+        .merge(certs::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
