@@ -300,6 +300,58 @@ code_list!(
     }
 );
 
+/// One lookup in a shared data source at submission.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DataLookup {
+    /// Key of the data source (e.g. `population`).
+    pub source: String,
+    /// What is looked up: `applicant` (the applicant's ID number or credit
+    /// code) or `form.<field>`.
+    #[serde(default = "applicant_key")]
+    pub key: String,
+    /// Materials (by name) that a found record makes unnecessary (免提交).
+    #[serde(default)]
+    pub satisfies: Vec<String>,
+    /// Declared form fields compared with the source's fields (自动比对).
+    #[serde(default)]
+    pub compare: Vec<Comparison>,
+}
+
+fn applicant_key() -> String {
+    "applicant".into()
+}
+
+/// A form field and the source field it must agree with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Comparison {
+    pub form_field: String,
+    pub source_field: String,
+}
+
+/// An item version's decision model and its test cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionSpec {
+    /// GoRules JDM JSON (input node → decision tables → output node).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub model: serde_json::Value,
+    #[serde(default)]
+    pub tests: Vec<DecisionTest>,
+}
+
+/// Input → expected outputs (only the keys given are compared).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DecisionTest {
+    pub name: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub input: serde_json::Value,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub expect: serde_json::Value,
+}
+
 /// One field of an item's application form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -602,6 +654,14 @@ pub struct ItemDoc {
     /// Which departments review after acceptance, and how (串联/并联).
     #[serde(default)]
     pub review: ReviewPlan,
+    /// Shared data looked up at submission (SPEC §6): what it proves (免提交
+    /// materials it satisfies) and which declared values it is compared with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shared_data: Vec<DataLookup>,
+    /// 秒批: the decision model (GoRules JDM decision tables) and the test
+    /// cases that must pass before the version is published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision: Option<DecisionSpec>,
     /// 计划生效日期
     #[serde(default)]
     pub planned_effective_date: Option<NaiveDate>,
@@ -777,6 +837,8 @@ impl ItemDoc {
             life_events: Vec::new(),
             form_fields: Vec::new(),
             review: ReviewPlan::default(),
+            shared_data: Vec::new(),
+            decision: None,
             planned_effective_date: None,
             planned_cancel_date: None,
         })

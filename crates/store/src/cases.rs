@@ -1449,7 +1449,7 @@ async fn facts_of(
     Ok(build_facts(case, doc, &uploads, cal, today, noticed))
 }
 
-async fn load_for_update(c: &impl ConnectionTrait, id: i64) -> Result<Case> {
+pub(crate) async fn load_for_update(c: &impl ConnectionTrait, id: i64) -> Result<Case> {
     let r = query_one(
         c,
         &format!("SELECT {CASE_COLS} WHERE k.id = $1"),
@@ -1506,6 +1506,47 @@ pub(crate) async fn apply_in(
         Some(actor),
         cmd.name(),
         serde_json::to_value(cmd).unwrap_or_default(),
+        cmd,
+        t,
+        cal,
+        today,
+    )
+    .await
+}
+
+/// A step the system takes without a person (秒批): the same transition
+/// rules, no role check; recorded as 系统 with `details` saying why.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn system_in(
+    store: &Store,
+    txn: &impl ConnectionTrait,
+    case_id: i64,
+    cmd: &Command,
+    department: Option<i64>,
+    details: serde_json::Value,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<Applied> {
+    let case = load_for_update(txn, case_id).await?;
+    let doc = store.item_doc(case.item_version_id).await?;
+    let facts = facts_of(txn, &case, &doc, Some(cmd), cal, today).await?;
+    let limits = crate::bundles::cap_limits(txn, &case, limits_of(&doc)).await?;
+    let t = case::transition(&facts, cmd, &limits, today, department)?;
+    if matches!(cmd, Command::Issue) && case.approved == Some(true) {
+        crate::certs::issue_in(store, txn, &case, &doc, today).await?;
+    }
+    let mut d = serde_json::to_value(cmd).unwrap_or_default();
+    if let (serde_json::Value::Object(m), serde_json::Value::Object(extra)) = (&mut d, details) {
+        m.extend(extra);
+    }
+    persist(
+        txn,
+        &case,
+        &doc,
+        &facts,
+        None,
+        cmd.name(),
+        d,
         cmd,
         t,
         cal,

@@ -538,6 +538,9 @@ impl Store {
 
     /// Publishes a draft; the previously published version becomes superseded.
     pub async fn publish(&self, id: i64, actor: Option<i64>) -> Result<ItemVersion> {
+        // A decision model must compile and pass its test cases first.
+        let draft = self.item_version(id).await?;
+        crate::rules::check_decision(&draft.doc).map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
         let now = now_ms();
         let r = query_one(

@@ -11,6 +11,10 @@ use crate::{Result, Store, StoreError, get, query_one};
 /// The demo catalogue, in the import format.
 pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
 
+/// The demo's shared data sources (人口库, 出生医学登记库 …) with synthetic
+/// people and enterprises whose ID numbers and credit codes are valid.
+pub const DEMO_SOURCES: &str = include_str!("../demo/sources.json");
+
 /// The demo life-event bundles (一件事), published over the demo catalogue.
 pub const DEMO_BUNDLES: &str = include_str!("../demo/bundles.json");
 
@@ -160,6 +164,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         .await?;
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
     store.import_bundles(centre.id, DEMO_BUNDLES).await?;
+    crate::shared::import_sources(store, DEMO_SOURCES).await?;
     // Every department signs its certificates with its own key.
     if !store.has_key_secret() {
         let secret = tongban_certs::KeySecret::derive(DEMO_KEY_SECRET)

@@ -21,6 +21,8 @@ pub mod inquiries;
 pub mod jobs;
 mod migration;
 pub mod notify;
+pub mod rules;
+pub mod shared;
 pub mod trail;
 pub mod transfer;
 

@@ -212,6 +212,13 @@ pub fn parse_catalog(
                         errs.push(e.under(&format!("{base}.doc")));
                     }
                 }
+                if rec.status == ItemStatus::Published
+                    && let Err(fe) = crate::rules::check_decision(&rec.doc)
+                {
+                    for e in fe.0 {
+                        errs.push(e.under(&format!("{base}.doc")));
+                    }
+                }
                 let key = (
                     rec.doc.impl_code.as_str().to_string(),
                     rec.status == ItemStatus::Draft,

@@ -255,6 +255,20 @@ impl AppState {
         expected_version: Option<i64>,
         cmd: tongban_domain::case::Command,
     ) -> Result<tongban_store::cases::Applied, tongban_store::StoreError> {
+        // A submission looks up shared data and may be approved at once (秒批):
+        // it runs on its own, outside the group-commit writer.
+        if matches!(cmd, tongban_domain::case::Command::Submit) {
+            return self
+                .store
+                .submit_case(
+                    actor,
+                    case_id,
+                    expected_version,
+                    &self.calendar(),
+                    self.today(),
+                )
+                .await;
+        }
         self.writer
             .apply(tongban_store::batch::CaseRequest {
                 actor: actor.clone(),
@@ -328,6 +342,12 @@ impl AppState {
             .store
             .sweep_warnings(&cal, today, self.config.warning_rule)
             .await;
+        // Lookups of sources that were down are tried again.
+        match self.store.retry_fetches(&cal, today).await {
+            Ok(n) if n > 0 => tracing::info!(cases = n, "shared-data lookups retried"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("retrying shared-data lookups failed: {e}"),
+        }
         let result = match (deemed, warned) {
             (Ok(d), Ok(w)) => Ok((d, w)),
             (Err(e), _) | (_, Err(e)) => Err(e),

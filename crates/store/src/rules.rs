@@ -1,0 +1,80 @@
+//! Decision models of item versions (秒批): the checks that run before a
+//! version is published, and a process-wide cache of compiled models.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use tongban_domain::catalog::{DecisionSpec, ItemDoc};
+use tongban_domain::{FieldError, FieldErrors};
+use tongban_rules::Model;
+
+/// Errors that keep a version with this decision model from being published:
+/// a model that does not compile, or a test case that does not pass.
+pub fn check_decision(doc: &ItemDoc) -> Result<(), FieldErrors> {
+    let Some(spec) = &doc.decision else {
+        return Ok(());
+    };
+    let mut errs = FieldErrors::default();
+    let model = match Model::parse(&spec.model) {
+        Ok(m) => m,
+        Err(e) => {
+            errs.push(FieldError::new(
+                "decision.model",
+                "invalid",
+                e.zh(),
+                e.to_string(),
+            ));
+            return errs.into_result();
+        }
+    };
+    if spec.tests.is_empty() {
+        errs.push(FieldError::new(
+            "decision.tests",
+            "required",
+            "决策模型至少需要一个测试用例",
+            "a decision model needs at least one test case",
+        ));
+    }
+    let cases: Vec<tongban_rules::TestCase> = spec
+        .tests
+        .iter()
+        .map(|t| tongban_rules::TestCase {
+            name: t.name.clone(),
+            input: t.input.clone(),
+            expect: t.expect.clone(),
+        })
+        .collect();
+    for (i, r) in tongban_rules::run_tests(&model, &cases).iter().enumerate() {
+        if !r.passed {
+            errs.push(FieldError::new(
+                format!("decision.tests[{i}]"),
+                "failed",
+                format!("测试用例“{}”未通过：得到{}{}", r.name, r.got, r.error),
+                format!("test case {} failed: got {} {}", r.name, r.got, r.error),
+            ));
+        }
+    }
+    errs.into_result()
+}
+
+fn cache() -> &'static Mutex<HashMap<i64, Arc<Model>>> {
+    static C: OnceLock<Mutex<HashMap<i64, Arc<Model>>>> = OnceLock::new();
+    C.get_or_init(Default::default)
+}
+
+/// The compiled model of a (published, hence unchanging) item version.
+pub fn model_of(
+    item_version_id: i64,
+    spec: &DecisionSpec,
+) -> Result<Arc<Model>, tongban_rules::RuleError> {
+    if let Ok(c) = cache().lock()
+        && let Some(m) = c.get(&item_version_id)
+    {
+        return Ok(m.clone());
+    }
+    let m = Arc::new(Model::parse(&spec.model)?);
+    if let Ok(mut c) = cache().lock() {
+        c.insert(item_version_id, m.clone());
+    }
+    Ok(m)
+}
