@@ -1,0 +1,274 @@
+//! Instant approval from shared data on both backends: agreeing data →
+//! decided and certified with no human step; disagreeing data → a reviewer
+//! sees the mismatch; a source that is down → the application lands, marked
+//! for manual handling, and the lookup is retried until it succeeds.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tongban_domain::auth::Actor;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::CaseState;
+use tongban_store::Store;
+use tongban_store::cases::NewCase;
+use tongban_store::shared::{Connector, SourceDef};
+
+/// 城乡居民基本医疗保险参保登记 (a newborn): rules approve when the birth
+/// register and the population register agree with the form.
+const MEDICAL: &str = "11339901MB000000374080301001000";
+
+async fn actor(store: &Store, username: &str) -> Actor {
+    store
+        .actor(username)
+        .await
+        .expect("actor")
+        .expect("demo user")
+}
+
+fn form(baby: &str) -> BTreeMap<String, String> {
+    [
+        ("baby_name", baby),
+        ("birth_date", "2026-02-20"),
+        ("guardian_name", "张三"),
+        ("phone", "13800000000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+async fn apply(store: &Store, applicant: &Actor, baby: &str) -> i64 {
+    store
+        .create_case(
+            applicant,
+            MEDICAL,
+            NewCase {
+                form: form(baby),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("case")
+        .id
+}
+
+#[tokio::test]
+async fn agreeing_data_is_approved_and_certified_without_a_person() {
+    for (backend, store) in tongban_store::testing::stores("instant_ok").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let applicant = actor(&store, "applicant").await;
+        let id = apply(&store, &applicant, "张小宝").await;
+        // No upload at all: both materials come from the registers (免提交).
+        let started = std::time::Instant::now();
+        let done = store
+            .submit_case(&applicant, id, None, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let took = started.elapsed();
+        assert_eq!(done.state, CaseState::Completed, "{backend}");
+        let c = store.case(id).await.expect("case");
+        assert_eq!(c.approved, Some(true));
+        assert_eq!(
+            c.waived.len(),
+            2,
+            "{backend}: both materials from shared data"
+        );
+        // Recorded: what was looked up, the rule version, inputs, trace, outcome.
+        let fetches = store.case_fetches(id).await.expect("fetches");
+        let sources: Vec<&str> = fetches.iter().map(|f| f.source_key.as_str()).collect();
+        assert_eq!(sources, vec!["population", "birth"], "{backend}");
+        assert!(fetches.iter().all(|f| f.outcome == "found"));
+        assert_eq!(fetches[1].data["baby_name"], "张小宝");
+        let d = store.case_decisions(id).await.expect("decisions");
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].outcome, "approve");
+        assert!(d[0].automatic);
+        assert_eq!(d[0].item_version_id, c.item_version_id);
+        assert_eq!(
+            d[0].trace[0]["rule"], "r4",
+            "{backend}: the trace names the rule"
+        );
+        assert_eq!(d[0].inputs["verified"], true);
+        // The certificate is signed and valid; the steps are the system's.
+        let certs = store.case_certificates(id).await.expect("certs");
+        assert_eq!(certs.len(), 1, "{backend}");
+        assert!(store.signature_valid(&certs[0]).await.expect("sig"));
+        let events = store.case_events(id).await.expect("events");
+        let by_system = events.iter().filter(|e| e.actor_name == "系统").count();
+        assert!(
+            by_system >= 5,
+            "{backend}: accept, review, decide, issue, deliver by the system"
+        );
+        assert!(
+            events.iter().any(|e| e.details["by"] == "秒批"),
+            "{backend}: the events say why"
+        );
+        eprintln!("{backend}: instant approval took {took:?} (debug build)");
+    }
+}
+
+#[tokio::test]
+async fn disagreeing_data_goes_to_a_person_with_the_mismatch() {
+    for (backend, store) in tongban_store::testing::stores("instant_refer").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let applicant = actor(&store, "applicant").await;
+        let id = apply(&store, &applicant, "张大宝").await;
+        let done = store
+            .submit_case(&applicant, id, None, &cal, day)
+            .await
+            .expect("submitted");
+        assert_eq!(
+            done.state,
+            CaseState::Submitted,
+            "{backend}: waits for a person"
+        );
+        let d = store.case_decisions(id).await.expect("decisions");
+        assert_eq!(d[0].outcome, "refer");
+        assert!(!d[0].automatic);
+        assert_eq!(d[0].mismatches.len(), 1, "{backend}");
+        let m = &d[0].mismatches[0];
+        assert_eq!(
+            (
+                m.form_field.as_str(),
+                m.declared.as_str(),
+                m.authoritative.as_str()
+            ),
+            ("baby_name", "张大宝", "张小宝")
+        );
+        assert!(store.case_certificates(id).await.expect("certs").is_empty());
+        // The window can still accept it: the materials came from the registers.
+        let clerk = actor(&store, "clerk").await;
+        let r = store
+            .case_command(
+                &clerk,
+                id,
+                None,
+                &tongban_domain::case::Command::Accept,
+                &cal,
+                day,
+            )
+            .await
+            .expect("accepted by the clerk");
+        assert_eq!(r.state, CaseState::Review);
+    }
+}
+
+/// A one-shot HTTP server answering every request with `body` (or 503).
+async fn serve_json(listener: tokio::net::TcpListener, body: String) {
+    loop {
+        let Ok((mut s, _)) = listener.accept().await else {
+            return;
+        };
+        let body = body.clone();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf).await;
+            let resp = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{}",
+                body.len(),
+                body
+            );
+            let _ = s.write_all(resp.as_bytes()).await;
+        });
+    }
+}
+
+#[tokio::test]
+async fn a_source_that_is_down_loses_nothing_and_is_retried() {
+    for (backend, store) in tongban_store::testing::stores("instant_down").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        // The birth register becomes an HTTP service on a port nobody listens on.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        drop(listener);
+        store
+            .upsert_source(&SourceDef {
+                key: "birth".into(),
+                name: "出生医学登记库（卫健部门）".into(),
+                owner: "11339901MB00000011".into(),
+                fields: vec![
+                    "baby_name".into(),
+                    "birth_date".into(),
+                    "birth_district".into(),
+                ],
+                connector: Connector::Http {
+                    url: format!("http://{addr}/births/{{key}}"),
+                    timeout_ms: 500,
+                    retries: 1,
+                    auth_header: "Authorization: Bearer test".into(),
+                },
+            })
+            .await
+            .expect("source");
+        let applicant = actor(&store, "applicant").await;
+        let id = apply(&store, &applicant, "张小宝").await;
+        let done = store
+            .submit_case(&applicant, id, None, &cal, day)
+            .await
+            .expect("the application lands");
+        assert_eq!(done.state, CaseState::Submitted, "{backend}");
+        let f = store.case_fetches(id).await.expect("fetches");
+        let birth = f
+            .iter()
+            .find(|f| f.source_key == "birth")
+            .expect("birth lookup");
+        assert_eq!(birth.outcome, "failed", "{backend}");
+        assert!(birth.message.contains("暂不可用"), "{}", birth.message);
+        let d = store.case_decisions(id).await.expect("decisions");
+        assert_eq!(d[0].outcome, "refer");
+        assert!(
+            d[0].reasons[0].contains("未能核验"),
+            "{backend}: {:?}",
+            d[0].reasons
+        );
+        // Not due yet: nothing happens.
+        assert_eq!(store.retry_fetches(&cal, day).await.expect("retry"), 0);
+        // The source comes back; the retry is due (moved forward for the test).
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("rebind");
+        let server = tokio::spawn(serve_json(
+            listener,
+            r#"{"baby_name":"张小宝","birth_date":"2026-02-20","birth_district":"339901"}"#.into(),
+        ));
+        {
+            use tongban_store::sea_orm_conn::ConnectionTrait;
+            store
+                .conn()
+                .execute_unprepared(
+                    "UPDATE case_fetches SET retry_at = 0 WHERE retry_at IS NOT NULL",
+                )
+                .await
+                .expect("due now");
+        }
+        assert_eq!(
+            store.retry_fetches(&cal, day).await.expect("retry"),
+            1,
+            "{backend}"
+        );
+        server.abort();
+        let c = store.case(id).await.expect("case");
+        assert_eq!(
+            c.state,
+            CaseState::Completed,
+            "{backend}: approved once the data came"
+        );
+        let f = store.case_fetches(id).await.expect("fetches");
+        assert!(
+            f.iter()
+                .any(|f| f.source_key == "birth" && f.outcome == "found" && f.attempts == 2)
+        );
+        assert_eq!(
+            store.retry_fetches(&cal, day).await.expect("retry"),
+            0,
+            "nothing left"
+        );
+    }
+}
