@@ -309,12 +309,31 @@ async fn api_get(
         case.applicant_phone = mask(&case.applicant_phone, 3, 2);
         case.applicant_name = tongban_domain::codes::mask_name(&case.applicant_name);
     }
+    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let mut fetches = s.store.case_fetches(id).await.map_err(err)?;
+    let mut decisions = s.store.case_decisions(id).await.map_err(err)?;
+    if actor.role == Role::Supervisor {
+        for f in &mut fetches {
+            f.data = serde_json::Value::Null;
+        }
+        for d in &mut decisions {
+            d.inputs = serde_json::Value::Null;
+            for m in &mut d.mismatches {
+                m.declared = mask(&m.declared, 1, 0);
+                m.authoritative = mask(&m.authoritative, 1, 0);
+            }
+        }
+    }
     Ok(Json(serde_json::json!({
         "case": case,
         "clock": clock_view(&s, &r.case, lang),
         "files": r.files,
         "documents": r.documents,
         "events": r.events,
+        // What was looked up in shared data and what the rules said (秒批);
+        // supervisors see the outcome, not the looked-up personal data.
+        "fetches": fetches,
+        "decisions": decisions,
         "verify_code": if actor.role == Role::Applicant || actor.role == Role::Clerk { r.case.verify_code.clone() } else { String::new() },
     }))
     .into_response())
@@ -1121,6 +1140,10 @@ struct CasePage {
     bundle: Option<i64>,
     /// Electronic certificates issued for the case: 证照标识, status.
     certificates: Vec<(String, String)>,
+    /// Shared-data lookups: source, time, outcome (key, text), fields, values, message.
+    fetches: Vec<FetchView>,
+    /// The latest rule evaluation.
+    finding: Option<FindingView>,
     version: i64,
     case_no: String,
     verify_code: String,
@@ -1233,6 +1256,86 @@ async fn render_case(
         .case_for(actor, id)
         .await
         .map_err(|e| store_err(page, e))?;
+    let show_values = actor.role != Role::Supervisor;
+    let fetches = s
+        .store
+        .case_fetches(id)
+        .await
+        .map_err(|e| store_err(page, e))?
+        .into_iter()
+        .map(|f| FetchView {
+            source: f.source_name,
+            at: fmt_time(f.at),
+            outcome_key: f.outcome.clone(),
+            outcome: match f.outcome.as_str() {
+                "found" => page.lang.t("已查到", "found"),
+                "not_found" => page.lang.t("未查到记录", "no record"),
+                "failed" => page
+                    .lang
+                    .t("查询失败，将自动重试", "failed, will be retried"),
+                "certificate" => page.lang.t("以电子证照代替", "e-certificate used"),
+                "rejected" => page.lang.t("电子证照不可用", "e-certificate not usable"),
+                _ => "",
+            }
+            .to_string(),
+            fields: f.fields.join("、"),
+            values: if show_values && f.data.is_object() {
+                f.data
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| {
+                                format!(
+                                    "{k}：{}",
+                                    v.as_str()
+                                        .map(str::to_string)
+                                        .unwrap_or_else(|| v.to_string())
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("；")
+                    })
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
+            message: f.message,
+        })
+        .collect();
+    let finding = s
+        .store
+        .case_decisions(id)
+        .await
+        .map_err(|e| store_err(page, e))?
+        .pop()
+        .map(|d| FindingView {
+            outcome_key: d.outcome.clone(),
+            outcome: match d.outcome.as_str() {
+                "approve" => page.lang.t("规则核验通过（秒批）", "approved by the rules"),
+                "refuse" => page.lang.t("规则建议不予批准", "the rules advise refusal"),
+                _ => page.lang.t("转人工审查", "referred to a reviewer"),
+            }
+            .to_string(),
+            automatic: d.automatic,
+            reasons: d.reasons,
+            mismatches: d
+                .mismatches
+                .into_iter()
+                .map(|m| {
+                    if show_values {
+                        (m.form_field, m.declared, m.authoritative, m.source)
+                    } else {
+                        (
+                            m.form_field,
+                            mask(&m.declared, 1, 0),
+                            mask(&m.authoritative, 1, 0),
+                            m.source,
+                        )
+                    }
+                })
+                .collect(),
+            rule_version: d.item_version_id,
+        });
     let certificates = s
         .store
         .case_certificates(id)
@@ -1289,6 +1392,8 @@ async fn render_case(
         c: page.chrome(),
         id,
         certificates,
+        fetches,
+        finding,
         bundle: r
             .case
             .bundle_case_id
@@ -1732,6 +1837,26 @@ async fn work_page(State(s): State<AppState>, page: Page) -> Result<Response, Re
 
 // ---------------------------------------------------------------------------
 // Notifications
+
+struct FetchView {
+    source: String,
+    at: String,
+    outcome_key: String,
+    outcome: String,
+    fields: String,
+    values: String,
+    message: String,
+}
+
+struct FindingView {
+    outcome_key: String,
+    outcome: String,
+    automatic: bool,
+    reasons: Vec<String>,
+    /// form field, declared, authoritative, source
+    mismatches: Vec<(String, String, String, String)>,
+    rule_version: i64,
+}
 
 struct NoteView {
     subject: String,

@@ -1,0 +1,80 @@
+// 秒批: a newborn's medical insurance registration, applied for online.
+// With data that agree with the birth and population registers the case is
+// decided and certified within seconds, with no human step, and the
+// certificate verifies; with a wrong name it goes to the window and the
+// reviewer, who see the mismatch.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, login } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const MEDICAL = '11339901MB000000374080301001000'; // 城乡居民基本医疗保险参保登记
+
+async function as(user) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  if (user) await login(page, server.base, user);
+  return page;
+}
+
+async function submit(page, sel) {
+  await Promise.all([page.waitForNavigation(), page.click(sel)]);
+}
+
+async function apply(page, babyName) {
+  await page.goto(`${server.base}/items/${MEDICAL}`);
+  await submit(page, '#apply');
+  await page.fill('#f-form_baby_name', babyName);
+  await page.fill('#f-form_birth_date', '2026-02-20');
+  await page.fill('#f-form_guardian_name', '张三');
+  await page.fill('#f-form_phone', '13800000000');
+  await submit(page, '#start-application');
+  await submit(page, '#continue');
+  const started = Date.now();
+  await submit(page, '#submit-application');
+  return Date.now() - started;
+}
+
+test('agreeing data: decided and certified in seconds; disagreeing data: a person sees the mismatch', async () => {
+  const applicant = await as('applicant');
+  const took = await apply(applicant, '张小宝');
+  assert.ok(took < 5000, `submission to decision took ${took} ms`);
+  assert.equal(await applicant.locator('#case-state').getAttribute('data-state'), 'completed');
+  assert.equal(await applicant.locator('#rule-outcome').getAttribute('data-outcome'), 'approve');
+  assert.match(await applicant.locator('#rule-reasons').innerText(), /核验一致/);
+  // What was looked up about the applicant is shown to them.
+  const looked = await applicant.locator('#shared-data tr.fetch').allInnerTexts();
+  assert.ok(looked.some((t) => t.includes('出生医学登记库') && t.includes('张小宝')), looked.join('\n'));
+  // The certificate verifies publicly.
+  const lid = (await applicant.locator('#certificates .licence-id').innerText()).trim();
+  const checker = await as(null);
+  await checker.goto(`${server.base}/verify/${lid}`);
+  assert.equal(await checker.locator('#cert-status').getAttribute('data-status'), 'valid');
+  assert.equal(await checker.locator('#cert-signature').getAttribute('data-valid'), 'yes');
+
+  // A wrong name: the case waits for the window, with the mismatch.
+  await apply(applicant, '张大宝');
+  const caseUrl = applicant.url();
+  assert.equal(await applicant.locator('#case-state').getAttribute('data-state'), 'submitted');
+  assert.equal(await applicant.locator('#rule-outcome').getAttribute('data-outcome'), 'refer');
+  const clerk = await as('clerk');
+  await clerk.goto(caseUrl);
+  assert.match(await clerk.locator('#mismatches').innerText(), /张大宝[\s\S]*张小宝/);
+  await submit(clerk, '#accept');
+  const reviewer = await as('reviewer_yb');
+  await reviewer.goto(caseUrl);
+  assert.equal(await reviewer.locator('#case-state').getAttribute('data-state'), 'review');
+  assert.match(await reviewer.locator('#mismatches').innerText(), /baby_name[\s\S]*张大宝[\s\S]*张小宝/);
+});
