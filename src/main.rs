@@ -82,6 +82,9 @@ enum Command {
         /// SMTP AUTH PLAIN user name (password from TONGBAN_SMTP_PASSWORD).
         #[arg(long, env = "TONGBAN_SMTP_USER")]
         smtp_user: Option<String>,
+        /// Public address of the service (https://…), used in certificates' QR codes.
+        #[arg(long, env = "TONGBAN_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Seconds between runs of the intake/warning sweeps and mail delivery.
         #[arg(long, default_value_t = 60)]
         sweep_interval_secs: u64,
@@ -251,6 +254,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             smtp_from,
             smtp_user,
             sweep_interval_secs,
+            public_url,
             data,
         } => {
             let store = data.open().await?;
@@ -281,6 +285,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     timeout: std::time::Duration::from_secs(20),
                 }),
                 sweep_interval: std::time::Duration::from_secs(sweep_interval_secs.max(1)),
+                public_url,
                 ..Default::default()
             };
             let state = tongban_web::AppState::new(store, config).await?;
@@ -317,6 +322,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(rec) => {
                         let status = tongban_domain::cert::status(&rec, false, today());
                         println!("signature valid (SM2/SM3, signer id {})", export.signer_id);
+                        println!(
+                            "issuer key fingerprint (SM3) {} — compare it with the one on the verification page: the file's own key alone does not prove who signed",
+                            tongban_certs::fingerprint(&export.public_key_pem)
+                        );
                         println!("证照标识 {}", rec.licence_id);
                         println!(
                             "{} · {} · {}",

@@ -187,7 +187,8 @@ test('an application goes from submission through correction, suspension and ext
   await checker.goto(`${base}/verify/${lid}`);
   assert.equal(await checker.locator('#cert-status').getAttribute('data-status'), 'valid');
   assert.equal(await checker.locator('#cert-signature').getAttribute('data-valid'), 'yes');
-  assert.match(await text(checker, '#cert-fields'), /西湖宾馆/);
+  assert.match(await text(checker, '#cert-fields'), /公共场所卫生许可证/);
+  assert.doesNotMatch(await text(checker, '#cert-fields'), /西湖宾馆/, 'the application is not public');
   await clerk.goto(caseUrl);
   await submit(clerk, '#deliver');
   assert.equal(await state(clerk), 'completed');

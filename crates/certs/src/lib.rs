@@ -209,6 +209,12 @@ pub fn verify(public_pem: &str, msg: &[u8], sig_der: &[u8]) -> Result<(), CertCr
         .map_err(|_| CertCryptoError::BadSignature)
 }
 
+/// The SM3 fingerprint of a PEM public key (of its trimmed text), for
+/// comparing a key in a file with the issuer's published one.
+pub fn fingerprint(public_pem: &str) -> String {
+    to_hex(&sm3(&[public_pem.trim().as_bytes()]))
+}
+
 /// Lowercase hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -238,6 +238,16 @@ impl Model {
             }
             by_id.insert(id.to_string(), n);
         }
+        // Only a chain: a branch could skip a table (e.g. a refusal) unnoticed.
+        for n in nodes {
+            if let Some(id) = str_of(n, "id")
+                && edges.iter().filter(|(s, _)| s == id).count() > 1
+            {
+                return Err(RuleError::Format(format!(
+                    "node {id} branches; only a chain of decision tables is supported"
+                )));
+            }
+        }
         // Follow the chain from the input node.
         let mut order = Vec::new();
         let mut at = input.ok_or_else(|| RuleError::Format("no input node".into()))?;
@@ -257,6 +267,15 @@ impl Model {
         if order.is_empty() {
             return Err(RuleError::Format(
                 "no decision table between input and output".into(),
+            ));
+        }
+        let tables_total = nodes
+            .iter()
+            .filter(|n| str_of(n, "type") == Some("decisionTableNode"))
+            .count();
+        if order.len() != tables_total {
+            return Err(RuleError::Format(
+                "a decision table is not on the chain from input to output".into(),
             ));
         }
         let tables = order

@@ -1495,7 +1495,10 @@ pub(crate) async fn apply_in(
     case::authorize(actor, &facts, cmd)?;
     let t = case::transition(&facts, cmd, &limits, today, actor.department_id)?;
     // 制证 of an approval: the signed electronic certificate, in this transaction.
-    if matches!(cmd, Command::Issue) && case.approved == Some(true) {
+    if matches!(cmd, Command::Issue)
+        && case.approved == Some(true)
+        && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
+    {
         crate::certs::issue_in(store, txn, &case, &doc, today).await?;
     }
     persist(
@@ -1532,7 +1535,10 @@ pub(crate) async fn system_in(
     let facts = facts_of(txn, &case, &doc, Some(cmd), cal, today).await?;
     let limits = crate::bundles::cap_limits(txn, &case, limits_of(&doc)).await?;
     let t = case::transition(&facts, cmd, &limits, today, department)?;
-    if matches!(cmd, Command::Issue) && case.approved == Some(true) {
+    if matches!(cmd, Command::Issue)
+        && case.approved == Some(true)
+        && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
+    {
         crate::certs::issue_in(store, txn, &case, &doc, today).await?;
     }
     let mut d = serde_json::to_value(cmd).unwrap_or_default();

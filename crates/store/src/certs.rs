@@ -60,6 +60,9 @@ impl CertExport {
         if self.format != EXPORT_FORMAT {
             return Err(format!("unsupported format {}", self.format));
         }
+        if self.signer_id != tongban_certs::SIGNER_ID {
+            return Err(format!("unexpected signer id {}", self.signer_id));
+        }
         let sig = from_hex(&self.signature_hex).ok_or("signature_hex is not hex")?;
         tongban_certs::verify(&self.public_key_pem, self.certificate.as_bytes(), &sig)
             .map_err(|e| format!("{}（{e}）", e.zh()))?;
@@ -325,7 +328,16 @@ pub(crate) async fn issue_in(
             .chars()
             .fold(0u32, |h, c| (h * 31 + c as u32) % 1000)
     );
-    let sequence = format!("{}{:07}", today.format("%Y"), case.id);
+    // Year, case, and a random tail: identifiers cannot be enumerated.
+    let tail: String = {
+        use rand::Rng;
+        const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+        let mut rng = rand::rng();
+        (0..6)
+            .map(|_| A[rng.random_range(0..A.len())] as char)
+            .collect()
+    };
+    let sequence = format!("{}{:07}{tail}", today.format("%Y"), case.id);
     let licence_id = LicenceId::build(&type_code, &issuer_code, &sequence, "001")
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let holder_code_type = if IdCardNumber::parse(&case.applicant_id_number).is_ok() {

@@ -57,24 +57,28 @@ pub fn check_decision(doc: &ItemDoc) -> Result<(), FieldErrors> {
     errs.into_result()
 }
 
-fn cache() -> &'static Mutex<HashMap<i64, Arc<Model>>> {
-    static C: OnceLock<Mutex<HashMap<i64, Arc<Model>>>> = OnceLock::new();
+type Cache = Mutex<HashMap<(i64, String), Arc<Model>>>;
+
+fn cache() -> &'static Cache {
+    static C: OnceLock<Cache> = OnceLock::new();
     C.get_or_init(Default::default)
 }
 
-/// The compiled model of a (published, hence unchanging) item version.
+/// The compiled model of an item version, cached by version and model text
+/// (two databases in one process never share a wrong model).
 pub fn model_of(
     item_version_id: i64,
     spec: &DecisionSpec,
 ) -> Result<Arc<Model>, tongban_rules::RuleError> {
+    let key = (item_version_id, spec.model.to_string());
     if let Ok(c) = cache().lock()
-        && let Some(m) = c.get(&item_version_id)
+        && let Some(m) = c.get(&key)
     {
         return Ok(m.clone());
     }
     let m = Arc::new(Model::parse(&spec.model)?);
     if let Ok(mut c) = cache().lock() {
-        c.insert(item_version_id, m.clone());
+        c.insert(key, m.clone());
     }
     Ok(m)
 }

@@ -191,6 +191,7 @@ fn dechunk(body: &str) -> String {
     let mut out = String::new();
     let mut rest = body;
     while let Some((size, tail)) = rest.split_once("\r\n") {
+        let size = size.split(';').next().unwrap_or_default();
         let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
         if n == 0 || tail.len() < n {
             break;
@@ -327,11 +328,13 @@ impl Store {
             } => {
                 let url = url.replace("{key}", &pct(key));
                 let mut last = String::new();
-                for attempt in 0..=*retries {
+                // Bounded: a slow source must not hold a submission for long.
+                let timeout_ms = (*timeout_ms).clamp(100, 10_000);
+                for attempt in 0..=(*retries).min(3) {
                     if attempt > 0 {
                         tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
                     }
-                    match http_get(&url, auth_header, Duration::from_millis(*timeout_ms)).await {
+                    match http_get(&url, auth_header, Duration::from_millis(timeout_ms)).await {
                         Ok((200, body)) => {
                             return match serde_json::from_str::<Value>(&body) {
                                 Ok(Value::Object(m)) => Fetched::Found(m),
@@ -434,23 +437,50 @@ impl Store {
             )
             .await?;
         }
-        let mut applied = crate::cases::apply_in(
+        // The case must still be what was looked up and decided on.
+        let applied = crate::cases::apply_in(
             self,
             &txn,
             Some(actor),
             case_id,
-            expected_version,
+            expected_version.or(Some(c.version)),
             &Command::Submit,
             cal,
             today,
         )
         .await?;
         record(&txn, case_id, &gathered).await?;
-        if gathered.approve() {
-            applied = instant_approval(self, &txn, case_id, &gathered, cal, today).await?;
-        }
         txn.commit().await?;
+        // 秒批 runs once the submission is safe: if it cannot finish (no
+        // signing key, a material still to upload), the case waits for a person.
+        if gathered.approve() {
+            match self.approve_now(case_id, &gathered, cal, today).await {
+                Ok(a) => return Ok(a),
+                Err(e) => tracing::warn!(case = case_id, "instant approval not completed: {e}"),
+            }
+        }
         Ok(applied)
+    }
+
+    /// The system's steps of an approved case, in their own transaction; the
+    /// latest rule record is marked automatic only when they all succeed.
+    async fn approve_now(
+        &self,
+        case_id: i64,
+        g: &Gathered,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Applied> {
+        let txn = self.begin().await?;
+        let a = instant_approval(self, &txn, case_id, g, cal, today).await?;
+        exec(
+            &txn,
+            "UPDATE case_decisions SET automatic = $1 WHERE id = (SELECT MAX(id) FROM case_decisions WHERE case_id = $2)",
+            vec![true.into(), case_id.into()],
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(a)
     }
 
     /// What the lookups, certificates and rules say about a case now.
@@ -536,10 +566,16 @@ impl Store {
         if !c.applicant_id_number.is_empty() {
             let certs = self.certificates_of_holder(&c.applicant_id_number).await?;
             for (i, m) in doc.materials.iter().enumerate() {
-                let Some(cert) = certs
+                let matching: Vec<_> = certs
+                    .iter()
+                    .filter(|x| x.record.type_name.trim() == m.name.trim())
+                    .collect();
+                // A valid one if any; otherwise the newest says why not.
+                let Some(cert) = matching
                     .iter()
                     .rev()
-                    .find(|x| x.record.type_name.trim() == m.name.trim())
+                    .find(|x| x.status(today) == CertStatus::Valid)
+                    .or_else(|| matching.last())
                 else {
                     continue;
                 };
@@ -611,66 +647,105 @@ impl Store {
 
     /// Retries lookups that failed (a source down or slow); when all of a
     /// case's lookups now succeed and it still awaits intake, its rules run
-    /// again (and may approve it). One instance at a time, under a lease.
+    /// again (and may approve it). Run by the sweep, under its lease; a
+    /// failing case is put back and does not hold up the others.
     pub async fn retry_fetches(&self, cal: &WorkCalendar, today: NaiveDate) -> Result<usize> {
         let now = now_ms();
         let due = query(
             self.conn(),
-            "SELECT DISTINCT case_id FROM case_fetches WHERE outcome = 'failed' AND retry_at IS NOT NULL AND retry_at <= $1 AND attempts < 6",
+            "SELECT DISTINCT case_id FROM case_fetches WHERE outcome = 'failed' AND retry_at IS NOT NULL \
+             AND retry_at <= $1 AND attempts < 6 ORDER BY case_id LIMIT 50",
             vec![now.into()],
         )
         .await?;
         let mut done = 0;
         for r in due {
             let case_id: i64 = get(&r, "case_id")?;
-            let c = self.case(case_id).await?;
-            let doc = self.item_doc(c.item_version_id).await?;
-            let g = self.gather(&c, &doc, today).await?;
-            let txn = self.begin().await?;
-            let attempts: i64 = query_one(
-                &txn,
-                "SELECT MAX(attempts) AS n FROM case_fetches WHERE case_id = $1 AND outcome = 'failed' AND retry_at IS NOT NULL",
-                vec![case_id.into()],
-            )
-            .await?
-            .map(|r| get::<Option<i64>>(&r, "n"))
-            .transpose()?
-            .flatten()
-            .unwrap_or(1);
-            // The failed rows are closed; the new lookups are recorded.
-            exec(
-                &txn,
-                "UPDATE case_fetches SET retry_at = NULL WHERE case_id = $1 AND retry_at IS NOT NULL",
-                vec![case_id.into()],
-            )
-            .await?;
-            record_attempt(&txn, case_id, &g, attempts + 1).await?;
-            let still = query_one(
-                &txn,
-                "SELECT state FROM cases WHERE id = $1",
-                vec![case_id.into()],
-            )
-            .await?
-            .map(|r| get::<String>(&r, "state"))
-            .transpose()?;
-            if g.approve() && still.as_deref() == Some(CaseState::Submitted.as_str()) {
-                if !g.waived.is_empty() {
-                    let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
-                    w.extend(g.waived.iter().copied());
-                    let w: Vec<usize> = w.into_iter().collect();
+            match self.retry_one(case_id, cal, today).await {
+                Ok(true) => done += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    tracing::warn!(case = case_id, "retrying lookups failed: {e}");
                     exec(
-                        &txn,
-                        "UPDATE cases SET waived = $1 WHERE id = $2",
-                        vec![crate::cases::to_json(&w).into(), case_id.into()],
+                        self.conn(),
+                        "UPDATE case_fetches SET retry_at = $1 WHERE case_id = $2 AND retry_at IS NOT NULL",
+                        vec![(now_ms() + 600_000).into(), case_id.into()],
                     )
                     .await?;
                 }
-                instant_approval(self, &txn, case_id, &g, cal, today).await?;
             }
-            txn.commit().await?;
-            done += 1;
         }
         Ok(done)
+    }
+
+    async fn retry_one(&self, case_id: i64, cal: &WorkCalendar, today: NaiveDate) -> Result<bool> {
+        let c = self.case(case_id).await?;
+        if c.state != CaseState::Submitted {
+            // Someone has taken the case in hand: no more lookups about the person.
+            exec(
+                self.conn(),
+                "UPDATE case_fetches SET retry_at = NULL WHERE case_id = $1",
+                vec![case_id.into()],
+            )
+            .await?;
+            return Ok(false);
+        }
+        let failed: BTreeSet<String> = query(
+            self.conn(),
+            "SELECT source_key FROM case_fetches WHERE case_id = $1 AND retry_at IS NOT NULL",
+            vec![case_id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, "source_key"))
+        .collect::<Result<_>>()?;
+        let doc = self.item_doc(c.item_version_id).await?;
+        let mut g = self.gather(&c, &doc, today).await?;
+        let txn = self.begin().await?;
+        let attempts: i64 = query_one(
+            &txn,
+            "SELECT MAX(attempts) AS n FROM case_fetches WHERE case_id = $1 AND retry_at IS NOT NULL",
+            vec![case_id.into()],
+        )
+        .await?
+        .map(|r| get::<Option<i64>>(&r, "n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(1);
+        exec(
+            &txn,
+            "UPDATE case_fetches SET retry_at = NULL WHERE case_id = $1 AND retry_at IS NOT NULL",
+            vec![case_id.into()],
+        )
+        .await?;
+        // Only the lookups that had failed are recorded again.
+        let all = std::mem::take(&mut g.fetches);
+        g.fetches = all
+            .into_iter()
+            .filter(|f| failed.contains(&f.source_key))
+            .collect();
+        record_attempt(&txn, case_id, &g, attempts + 1).await?;
+        if !g.waived.is_empty() {
+            let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
+            w.extend(g.waived.iter().copied());
+            let w: Vec<usize> = w.into_iter().collect();
+            exec(
+                &txn,
+                "UPDATE cases SET waived = $1 WHERE id = $2",
+                vec![crate::cases::to_json(&w).into(), case_id.into()],
+            )
+            .await?;
+        }
+        txn.commit().await?;
+        if g.approve()
+            && let Err(e) = self.approve_now(case_id, &g, cal, today).await
+        {
+            tracing::warn!(
+                case = case_id,
+                "instant approval after retry not completed: {e}"
+            );
+        }
+        Ok(true)
     }
 }
 
@@ -781,7 +856,7 @@ async fn record_attempt(
                 d.inputs.to_string().into(),
                 d.trace.to_string().into(),
                 crate::cases::to_json(&g.mismatches).into(),
-                g.approve().into(),
+                false.into(),
             ],
         )
         .await?;

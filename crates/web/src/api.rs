@@ -110,6 +110,7 @@ pub async fn openapi_json() -> Response {
     doc.merge(crate::cases::CasesDoc::openapi());
     doc.merge(crate::bundles::BundlesDoc::openapi());
     doc.merge(crate::certs::CertsDoc::openapi());
+    doc.merge(crate::rules::RulesDoc::openapi());
     let body = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }

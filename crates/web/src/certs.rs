@@ -41,12 +41,27 @@ fn public_json(
     today: chrono::NaiveDate,
 ) -> serde_json::Value {
     let mut rec = c.record.clone();
+    // Anyone may verify: the holder is masked, the application's content is not shown.
     rec.holder_code = mask(&rec.holder_code, 3, 2);
+    rec.holder_name = mask_name(&rec.holder_name);
+    rec.fields.clear();
+    rec.case_no = mask(&rec.case_no, 6, 2);
     let st = c.status(today);
+    let (status, status_zh) = if signature_valid {
+        (
+            serde_json::to_value(st).unwrap_or_default(),
+            st.zh().to_string(),
+        )
+    } else {
+        (
+            serde_json::json!("invalid"),
+            "签名无效，内容可能被篡改".to_string(),
+        )
+    };
     serde_json::json!({
         "licence_id": c.licence_id,
-        "status": st,
-        "status_zh": st.zh(),
+        "status": status,
+        "status_zh": status_zh,
         "signature_valid": signature_valid,
         "signer_id": tongban_certs::SIGNER_ID,
         "record": rec,
@@ -95,7 +110,11 @@ async fn api_export(
 ) -> Result<Response, ApiError> {
     let err = |e: StoreError| ApiError::from(e).in_lang(lang);
     let c = load(&s, &id).await.map_err(|e| e.in_lang(lang))?;
-    // Holder (the case's applicant) or someone who may see the case.
+    // The holder (the case's applicant) or the case's handlers; supervisors
+    // oversee without taking the holder's data away.
+    if actor.role == Role::Supervisor {
+        return Err(ApiError::denied(tongban_domain::auth::Denied::Role).in_lang(lang));
+    }
     s.store
         .case_for(&actor, c.case_id)
         .await
@@ -156,6 +175,8 @@ struct VerifyPage {
     rows: Vec<(String, String)>,
     revoke_reason: String,
     revoked_at: String,
+    /// SM3 fingerprint of the issuing key, to compare in offline verification.
+    fingerprint: String,
     error: String,
 }
 
@@ -180,6 +201,7 @@ async fn verify_form(page: Page, Query(q): Query<VerifyQuery>) -> Response {
         rows: vec![],
         revoke_reason: String::new(),
         revoked_at: String::new(),
+        fingerprint: String::new(),
         error: String::new(),
     }
     .into_response()
@@ -202,6 +224,7 @@ async fn verify_page(
         rows: vec![],
         revoke_reason: String::new(),
         revoked_at: String::new(),
+        fingerprint: String::new(),
         error: String::new(),
     };
     let c = match load(&s, &id).await {
@@ -232,20 +255,36 @@ async fn verify_page(
     let st = c.status(s.today());
     let r = &c.record;
     p.found = true;
-    p.status = lang.t(st.zh(), st.en()).to_string();
-    p.status_key = serde_json::to_value(st)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
+    if ok {
+        p.status = lang.t(st.zh(), st.en()).to_string();
+        p.status_key = serde_json::to_value(st)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+    } else {
+        p.status = lang
+            .t("无效（签名不符）", "invalid (signature mismatch)")
+            .to_string();
+        p.status_key = "invalid".into();
+    }
+    p.fingerprint = s
+        .store
+        .public_key(c.key_id)
+        .await
+        .map(|pem| tongban_certs::fingerprint(&pem))
         .unwrap_or_default();
     p.signature_valid = ok;
     p.revoke_reason = c.revoke_reason.clone();
     p.revoked_at = c.revoked_at.map(fmt_time).unwrap_or_default();
-    let mut rows = vec![
+    let rows = vec![
         (
             lang.t("证照类型", "Type").to_string(),
             format!("{}（{}）", r.type_name, r.type_code),
         ),
-        (lang.t("证照编号", "Number").to_string(), r.number.clone()),
+        (
+            lang.t("证照编号", "Number").to_string(),
+            mask(&r.number, 6, 2),
+        ),
         (
             lang.t("持证主体", "Holder").to_string(),
             mask_name(&r.holder_name),
@@ -274,18 +313,15 @@ async fn verify_page(
         ),
         (
             lang.t("办理事项", "Service").to_string(),
-            format!("{}（{}）", r.item_name, r.case_no),
+            r.item_name.clone(),
         ),
     ];
-    for (k, v) in &r.fields {
-        rows.push((k.clone(), v.clone()));
-    }
     p.rows = rows;
     Ok(p.into_response())
 }
 
 /// The QR code of the verification page (SVG).
-async fn qr(headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn qr(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
     if LicenceId::parse(&id).is_err() {
         return StatusCode::NOT_FOUND.into_response();
     }
@@ -297,7 +333,10 @@ async fn qr(headers: HeaderMap, Path(id): Path<String>) -> Response {
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
         })
         .unwrap_or("localhost");
-    let url = format!("http://{host}/verify/{id}");
+    let url = match &s.config.public_url {
+        Some(base) => format!("{}/verify/{id}", base.trim_end_matches('/')),
+        None => format!("http://{host}/verify/{id}"),
+    };
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
             let svg = code

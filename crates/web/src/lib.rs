@@ -13,6 +13,7 @@ pub mod certs;
 pub mod http;
 pub mod mail;
 pub mod pages;
+pub mod rules;
 mod views;
 
 use std::collections::HashMap;
@@ -47,6 +48,9 @@ pub struct Config {
     pub sweep_interval: Duration,
     /// When a case turns yellow.
     pub warning_rule: tongban_domain::clock::WarningRule,
+    /// The public address (`https://…`) certificates' QR codes point to;
+    /// without it, the request's host over http.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -59,6 +63,7 @@ impl Default for Config {
             smtp: None,
             sweep_interval: Duration::from_secs(60),
             warning_rule: Default::default(),
+            public_url: None,
         }
     }
 }
@@ -459,6 +464,7 @@ pub fn router(state: AppState) -> Router {
         .merge(cases::routes())
         .merge(bundles::routes())
         .merge(certs::routes())
+        .merge(rules::routes())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
