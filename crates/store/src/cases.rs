@@ -1752,6 +1752,10 @@ async fn persist(
     if let Some(b) = case.bundle_case_id {
         crate::bundles::after_sub_case(txn, b, today).await?;
     }
+    // 免申即享: an approved case that ends is an event for the policies.
+    if t.to == CaseState::Completed && approved == Some(true) {
+        crate::policies::on_case_completed(txn, case).await?;
+    }
     trail::append(
         txn,
         actor.map(|a| a.user_id),

@@ -15,6 +15,9 @@ pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
 /// people and enterprises whose ID numbers and credit codes are valid.
 pub const DEMO_SOURCES: &str = include_str!("../demo/sources.json");
 
+/// The demo's 免申即享 policies.
+pub const DEMO_POLICIES: &str = include_str!("../demo/policies.json");
+
 /// The demo life-event bundles (一件事), published over the demo catalogue.
 pub const DEMO_BUNDLES: &str = include_str!("../demo/bundles.json");
 
@@ -165,6 +168,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
     store.import_bundles(centre.id, DEMO_BUNDLES).await?;
     crate::shared::import_sources(store, DEMO_SOURCES).await?;
+    crate::policies::import_policies(store, DEMO_POLICIES).await?;
     // Every department signs its certificates with its own key.
     if !store.has_key_secret() {
         let secret = tongban_certs::KeySecret::derive(DEMO_KEY_SECRET)

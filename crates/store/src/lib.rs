@@ -21,6 +21,7 @@ pub mod inquiries;
 pub mod jobs;
 mod migration;
 pub mod notify;
+pub mod policies;
 pub mod rules;
 pub mod shared;
 pub mod trail;

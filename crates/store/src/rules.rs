@@ -11,9 +11,14 @@ use tongban_rules::Model;
 /// Errors that keep a version with this decision model from being published:
 /// a model that does not compile, or a test case that does not pass.
 pub fn check_decision(doc: &ItemDoc) -> Result<(), FieldErrors> {
-    let Some(spec) = &doc.decision else {
-        return Ok(());
-    };
+    match &doc.decision {
+        Some(spec) => check_spec(spec),
+        None => Ok(()),
+    }
+}
+
+/// A model compiles and every test case passes.
+pub fn check_spec(spec: &DecisionSpec) -> Result<(), FieldErrors> {
     let mut errs = FieldErrors::default();
     let model = match Model::parse(&spec.model) {
         Ok(m) => m,

@@ -106,6 +106,28 @@ async fn agreeing_data_is_approved_and_certified_without_a_person() {
             events.iter().any(|e| e.details["by"] == "秒批"),
             "{backend}: the events say why"
         );
+        // 免申即享: the completed registration tells the family of the subsidy, once.
+        let m = store
+            .policy_matches(Some("330102199003070027"))
+            .await
+            .expect("matches");
+        assert_eq!(m.len(), 1, "{backend}");
+        assert_eq!(m[0].policy, "newborn-insurance-subsidy");
+        assert_eq!(m[0].case_id, id);
+        let again = apply(&store, &applicant, "张小宝").await;
+        store
+            .submit_case(&applicant, again, None, &cal, day)
+            .await
+            .expect("second");
+        assert_eq!(
+            store
+                .policy_matches(Some("330102199003070027"))
+                .await
+                .expect("m")
+                .len(),
+            1,
+            "{backend}: told once"
+        );
         eprintln!("{backend}: instant approval took {took:?} (debug build)");
     }
 }

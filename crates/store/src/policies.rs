@@ -1,0 +1,204 @@
+//! 免申即享 / 服务找人 (SPEC §6): published policies whose eligibility rules
+//! run when an event happens — a case of a given item ends approved (a birth
+//! registered, an enterprise founded) — and tell the people who qualify,
+//! without an application. Each person is told once per policy.
+
+use sea_orm::ConnectionTrait;
+use serde::{Deserialize, Serialize};
+use tongban_domain::catalog::DecisionSpec;
+
+use crate::cases::Case;
+use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
+
+/// A benefit granted without application to whoever the rules find eligible.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Policy {
+    pub key: String,
+    pub name: String,
+    /// What the person gets and how (shown in the notice).
+    pub benefit: String,
+    /// The event: the approved end of a case of this item (实施编码).
+    pub event_item: String,
+    /// Eligibility: a decision model whose `decision` is `approve` for the eligible.
+    pub rule: DecisionSpec,
+}
+
+/// One person found eligible.
+#[derive(Debug, Clone, Serialize)]
+pub struct PolicyMatch {
+    pub policy: String,
+    pub name: String,
+    pub subject_code: String,
+    pub case_id: i64,
+    pub at: i64,
+}
+
+impl Store {
+    /// Publishes (or replaces) a policy; its rule must compile and pass its tests.
+    pub async fn upsert_policy(&self, p: &Policy) -> Result<()> {
+        crate::rules::check_spec(&p.rule).map_err(StoreError::Invalid)?;
+        let txn = self.begin().await?;
+        exec(
+            &txn,
+            "DELETE FROM policies WHERE key = $1",
+            vec![p.key.clone().into()],
+        )
+        .await?;
+        exec(
+            &txn,
+            "INSERT INTO policies (key, name, benefit, event_item, rule, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            vec![
+                p.key.clone().into(),
+                p.name.clone().into(),
+                p.benefit.clone().into(),
+                p.event_item.clone().into(),
+                serde_json::to_string(&p.rule)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .into(),
+                now_ms().into(),
+            ],
+        )
+        .await?;
+        txn.commit().await
+    }
+
+    /// People found eligible, newest first (for oversight and the person's own page).
+    pub async fn policy_matches(&self, subject_code: Option<&str>) -> Result<Vec<PolicyMatch>> {
+        let rows = match subject_code {
+            Some(code) => {
+                query(
+                    self.conn(),
+                    "SELECT p.key, p.name, m.subject_code, m.case_id, m.at FROM policy_matches m JOIN policies p ON p.id = m.policy_id WHERE m.subject_code = $1 ORDER BY m.id DESC",
+                    vec![code.into()],
+                )
+                .await?
+            }
+            None => {
+                query(
+                    self.conn(),
+                    "SELECT p.key, p.name, m.subject_code, m.case_id, m.at FROM policy_matches m JOIN policies p ON p.id = m.policy_id ORDER BY m.id DESC",
+                    vec![],
+                )
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|r| {
+                Ok(PolicyMatch {
+                    policy: get(r, "key")?,
+                    name: get(r, "name")?,
+                    subject_code: get(r, "subject_code")?,
+                    case_id: get(r, "case_id")?,
+                    at: get(r, "at")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// After a case ended approved (inside its transaction): every policy whose
+/// event it is runs its rule on the case; the eligible are told once.
+pub(crate) async fn on_case_completed(c: &impl ConnectionTrait, case: &Case) -> Result<()> {
+    let rows = query(
+        c,
+        "SELECT id, name, benefit, rule FROM policies WHERE event_item = $1",
+        vec![case.impl_code.clone().into()],
+    )
+    .await?;
+    for r in rows {
+        let id: i64 = get(&r, "id")?;
+        let name: String = get(&r, "name")?;
+        let benefit: String = get(&r, "benefit")?;
+        let rule: String = get(&r, "rule")?;
+        let Ok(spec) = serde_json::from_str::<DecisionSpec>(&rule) else {
+            tracing::warn!(policy = id, "policy rule unreadable");
+            continue;
+        };
+        let input = serde_json::json!({
+            "form": case.form,
+            "item": case.impl_code,
+            "applicant": {"id_number": case.applicant_id_number},
+        });
+        let eligible =
+            match tongban_rules::Model::parse(&spec.model).and_then(|m| m.evaluate(&input)) {
+                Ok(ev) => ev.outcome().0 == tongban_rules::Decision::Approve,
+                Err(e) => {
+                    tracing::warn!(policy = id, "policy rule failed: {e}");
+                    false
+                }
+            };
+        if !eligible || case.applicant_id_number.is_empty() {
+            continue;
+        }
+        // Once per person and policy.
+        if query_one(
+            c,
+            "SELECT id FROM policy_matches WHERE policy_id = $1 AND subject_code = $2",
+            vec![id.into(), case.applicant_id_number.clone().into()],
+        )
+        .await?
+        .is_some()
+        {
+            continue;
+        }
+        exec(
+            c,
+            "INSERT INTO policy_matches (policy_id, subject_code, case_id, at) VALUES ($1, $2, $3, $4)",
+            vec![
+                id.into(),
+                case.applicant_id_number.clone().into(),
+                case.id.into(),
+                now_ms().into(),
+            ],
+        )
+        .await?;
+        let subject = format!("【免申即享】{name}");
+        let body = format!(
+            "根据您办结的“{}”（{}），您符合“{name}”的条件，无需申请：{benefit}",
+            case.item_name, case.case_no
+        );
+        if let Some(uid) = case.applicant_user_id {
+            exec(
+                c,
+                "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+                vec![
+                    uid.into(),
+                    case.id.into(),
+                    subject.clone().into(),
+                    body.clone().into(),
+                    now_ms().into(),
+                    case.bundle_case_id.into(),
+                ],
+            )
+            .await?;
+        }
+        if !case.applicant_email.is_empty() {
+            let now = now_ms();
+            exec(
+                c,
+                "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
+                vec![case.applicant_email.clone().into(), subject.into(), body.into(), now.into()],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads policies from the demo file format (`tongban-policies/1`).
+pub async fn import_policies(store: &Store, text: &str) -> Result<usize> {
+    #[derive(Deserialize)]
+    struct File {
+        format: String,
+        policies: Vec<Policy>,
+    }
+    let f: File = serde_json::from_str(text)
+        .map_err(|e| StoreError::Corrupt(format!("policies file: {e}")))?;
+    if f.format != "tongban-policies/1" {
+        return Err(StoreError::Corrupt("policies file format".into()));
+    }
+    for p in &f.policies {
+        store.upsert_policy(p).await?;
+    }
+    Ok(f.policies.len())
+}
