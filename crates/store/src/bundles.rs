@@ -1038,16 +1038,7 @@ impl Store {
             ));
         };
         let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
-        let clean: String = file_name
-            .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
-            .take(120)
-            .collect();
-        let clean = if clean.trim().is_empty() {
-            format!("{}.{}", s.name, kind.extension())
-        } else {
-            clean
-        };
+        let clean = crate::cases::clean_file_name(file_name, &s.name, kind.extension());
         let digest = sm3_hex(&bytes);
         let key = format!(
             "bundles/{}/{}-{}.{}",
@@ -1487,16 +1478,7 @@ impl Store {
             ));
         }
         let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
-        let clean: String = file_name
-            .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
-            .take(120)
-            .collect();
-        let clean = if clean.trim().is_empty() {
-            format!("{}.{}", s.name, kind.extension())
-        } else {
-            clean
-        };
+        let clean = crate::cases::clean_file_name(file_name, &s.name, kind.extension());
         let digest = sm3_hex(&bytes);
         let key = format!(
             "bundles/{}/c{}-{}.{}",
@@ -1641,24 +1623,18 @@ async fn notify_applicant(
     subject: &str,
     body: &str,
 ) -> Result<()> {
-    let now = now_ms();
-    if let Some(uid) = b.applicant_user_id {
-        exec(
-            c,
-            "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, NULL, $2, $3, $4, NULL, $5)",
-            vec![uid.into(), subject.into(), body.into(), now.into(), b.id.into()],
-        )
-        .await?;
-    }
-    if !b.applicant_email.is_empty() {
-        exec(
-            c,
-            "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
-            vec![b.applicant_email.clone().into(), subject.into(), body.into(), now.into()],
-        )
-        .await?;
-    }
-    Ok(())
+    crate::notify::to_applicant(
+        c,
+        b.applicant_user_id,
+        &b.applicant_email,
+        crate::notify::About {
+            case_id: None,
+            bundle_case_id: Some(b.id),
+        },
+        subject,
+        body,
+    )
+    .await
 }
 
 fn outcome_of(c: &Case) -> &'static str {
@@ -1993,29 +1969,16 @@ pub(crate) async fn notify_for_sub_case(
     subject: &str,
     body: &str,
 ) -> Result<()> {
-    let now = now_ms();
-    if let Some(uid) = case.applicant_user_id {
-        exec(
-            c,
-            "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
-            vec![
-                uid.into(),
-                case.id.into(),
-                subject.into(),
-                body.into(),
-                now.into(),
-                bundle_case_id.into(),
-            ],
-        )
-        .await?;
-    }
-    if !case.applicant_email.is_empty() {
-        exec(
-            c,
-            "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
-            vec![case.applicant_email.clone().into(), subject.into(), body.into(), now.into()],
-        )
-        .await?;
-    }
-    Ok(())
+    crate::notify::to_applicant(
+        c,
+        case.applicant_user_id,
+        &case.applicant_email,
+        crate::notify::About {
+            case_id: Some(case.id),
+            bundle_case_id: Some(bundle_case_id),
+        },
+        subject,
+        body,
+    )
+    .await
 }

@@ -855,16 +855,7 @@ impl Store {
         let kind = check_upload(&bytes).map_err(|e| {
             StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
         })?;
-        let clean_name: String = file_name
-            .chars()
-            .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
-            .take(120)
-            .collect();
-        let clean_name = if clean_name.trim().is_empty() {
-            format!("{}.{}", material.name, kind.extension())
-        } else {
-            clean_name
-        };
+        let clean_name = clean_file_name(file_name, &material.name, kind.extension());
         let digest = sm3_hex(&bytes);
         let key = format!(
             "cases/{}/{}-{}.{}",
@@ -1559,6 +1550,21 @@ pub(crate) async fn system_in(
         today,
     )
     .await
+}
+
+/// An uploaded file's name as stored: no control characters or path
+/// separators, at most 120 characters; `stem.ext` when nothing is left.
+pub(crate) fn clean_file_name(name: &str, stem: &str, ext: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .take(120)
+        .collect();
+    if clean.trim().is_empty() {
+        format!("{stem}.{ext}")
+    } else {
+        clean
+    }
 }
 
 pub(crate) fn stale() -> StoreError {

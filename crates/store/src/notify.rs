@@ -74,6 +74,49 @@ async fn to_users(
     Ok(())
 }
 
+/// Who an applicant's notice is about: a case, a bundle application, or both.
+pub(crate) struct About {
+    pub case_id: Option<i64>,
+    pub bundle_case_id: Option<i64>,
+}
+
+/// An in-app notice to an applicant (if they have an account) and the same
+/// by e-mail (if they gave an address), in the caller's transaction.
+pub(crate) async fn to_applicant(
+    c: &impl ConnectionTrait,
+    user_id: Option<i64>,
+    email: &str,
+    about: About,
+    subject: &str,
+    body: &str,
+) -> Result<()> {
+    let now = now_ms();
+    if let Some(uid) = user_id {
+        exec(
+            c,
+            "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
+            vec![
+                uid.into(),
+                about.case_id.into(),
+                subject.into(),
+                body.into(),
+                now.into(),
+                about.bundle_case_id.into(),
+            ],
+        )
+        .await?;
+    }
+    if !email.is_empty() {
+        exec(
+            c,
+            "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
+            vec![email.into(), subject.into(), body.into(), now.into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Notifies one group of people about a case.
 pub(crate) async fn notify_group(
     c: &impl ConnectionTrait,

@@ -157,30 +157,18 @@ pub(crate) async fn on_case_completed(c: &impl ConnectionTrait, case: &Case) -> 
             "根据您办结的“{}”（{}），您符合“{name}”的条件，无需申请：{benefit}",
             case.item_name, case.case_no
         );
-        if let Some(uid) = case.applicant_user_id {
-            exec(
-                c,
-                "INSERT INTO notifications (user_id, case_id, subject, body, created_at, read_at, bundle_case_id) VALUES ($1, $2, $3, $4, $5, NULL, $6)",
-                vec![
-                    uid.into(),
-                    case.id.into(),
-                    subject.clone().into(),
-                    body.clone().into(),
-                    now_ms().into(),
-                    case.bundle_case_id.into(),
-                ],
-            )
-            .await?;
-        }
-        if !case.applicant_email.is_empty() {
-            let now = now_ms();
-            exec(
-                c,
-                "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, sent_at, last_error) VALUES ($1, $2, $3, $4, 0, $4, NULL, '')",
-                vec![case.applicant_email.clone().into(), subject.into(), body.into(), now.into()],
-            )
-            .await?;
-        }
+        crate::notify::to_applicant(
+            c,
+            case.applicant_user_id,
+            &case.applicant_email,
+            crate::notify::About {
+                case_id: Some(case.id),
+                bundle_case_id: case.bundle_case_id,
+            },
+            &subject,
+            &body,
+        )
+        .await?;
     }
     Ok(())
 }

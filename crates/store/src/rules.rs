@@ -40,16 +40,10 @@ pub fn check_spec(spec: &DecisionSpec) -> Result<(), FieldErrors> {
             "a decision model needs at least one test case",
         ));
     }
-    let cases: Vec<tongban_rules::TestCase> = spec
-        .tests
+    for (i, r) in tongban_rules::run_tests(&model, &test_cases(spec))
         .iter()
-        .map(|t| tongban_rules::TestCase {
-            name: t.name.clone(),
-            input: t.input.clone(),
-            expect: t.expect.clone(),
-        })
-        .collect();
-    for (i, r) in tongban_rules::run_tests(&model, &cases).iter().enumerate() {
+        .enumerate()
+    {
         if !r.passed {
             errs.push(FieldError::new(
                 format!("decision.tests[{i}]"),
@@ -60,6 +54,18 @@ pub fn check_spec(spec: &DecisionSpec) -> Result<(), FieldErrors> {
         }
     }
     errs.into_result()
+}
+
+/// The spec's test cases in the rules engine's form.
+pub fn test_cases(spec: &DecisionSpec) -> Vec<tongban_rules::TestCase> {
+    spec.tests
+        .iter()
+        .map(|t| tongban_rules::TestCase {
+            name: t.name.clone(),
+            input: t.input.clone(),
+            expect: t.expect.clone(),
+        })
+        .collect()
 }
 
 type Cache = Mutex<HashMap<(i64, String), Arc<Model>>>;

@@ -426,17 +426,7 @@ impl Store {
         case::authorize(actor, &facts, &Command::Submit)?;
         let gathered = self.gather(&c, &doc, today).await?;
         let txn = self.begin().await?;
-        if !gathered.waived.is_empty() {
-            let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
-            w.extend(gathered.waived.iter().copied());
-            let w: Vec<usize> = w.into_iter().collect();
-            exec(
-                &txn,
-                "UPDATE cases SET waived = $1 WHERE id = $2",
-                vec![crate::cases::to_json(&w).into(), case_id.into()],
-            )
-            .await?;
-        }
+        add_waived(&txn, &c, &gathered.waived).await?;
         // The case must still be what was looked up and decided on.
         let applied = crate::cases::apply_in(
             self,
@@ -725,17 +715,7 @@ impl Store {
             .filter(|f| failed.contains(&f.source_key))
             .collect();
         record_attempt(&txn, case_id, &g, attempts + 1).await?;
-        if !g.waived.is_empty() {
-            let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
-            w.extend(g.waived.iter().copied());
-            let w: Vec<usize> = w.into_iter().collect();
-            exec(
-                &txn,
-                "UPDATE cases SET waived = $1 WHERE id = $2",
-                vec![crate::cases::to_json(&w).into(), case_id.into()],
-            )
-            .await?;
-        }
+        add_waived(&txn, &c, &g.waived).await?;
         txn.commit().await?;
         if g.approve()
             && let Err(e) = self.approve_now(case_id, &g, cal, today).await
@@ -747,6 +727,23 @@ impl Store {
         }
         Ok(true)
     }
+}
+
+/// Records materials made unnecessary by shared data or certificates.
+async fn add_waived(txn: &impl ConnectionTrait, c: &Case, extra: &[usize]) -> Result<()> {
+    if extra.is_empty() {
+        return Ok(());
+    }
+    let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
+    w.extend(extra.iter().copied());
+    let w: Vec<usize> = w.into_iter().collect();
+    exec(
+        txn,
+        "UPDATE cases SET waived = $1 WHERE id = $2",
+        vec![crate::cases::to_json(&w).into(), c.id.into()],
+    )
+    .await?;
+    Ok(())
 }
 
 #[derive(Debug, Default)]

@@ -22,13 +22,14 @@ use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::bundle::{self, BundleDoc, Condition, Effect, QuestionKind, Selection};
 use tongban_domain::case::{Deficiency, Problem};
-use tongban_domain::catalog::{FieldKind, FormField, ItemDoc};
+use tongban_domain::catalog::{FormField, ItemDoc};
 use tongban_domain::codes::{mask, mask_name};
 use tongban_store::StoreError;
 use tongban_store::bundles::{BundleRecord, BundleView};
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
+use crate::cases::{FieldView, field_views, posted, signed_in};
 use crate::http::{ApiError, ApiUser, Lang};
 use crate::pages::{Page, store_err};
 use crate::views::{Chrome, fmt_time, url_encode};
@@ -86,7 +87,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/bundle-cases/{id}/check", get(check_page))
         .route("/bundle-cases/{id}/submit", post(submit_post))
-        .route("/bundle-cases/{id}/accept", post(accept_post))
         .route("/bundle-cases/{id}/intake", post(intake_post))
         .route(
             "/bundle-cases/{id}/corrections/{slot}",
@@ -603,23 +603,6 @@ pub struct BundlesDoc;
 // ---------------------------------------------------------------------------
 // Page helpers
 
-fn signed_in(page: &Page) -> Result<&Actor, Response> {
-    match &page.session {
-        Some(s) => Ok(&s.actor),
-        None => {
-            Err(Redirect::to(&format!("/login?next={}", url_encode(&page.here))).into_response())
-        }
-    }
-}
-
-fn posted(page: &Page, csrf: &str) -> Result<Actor, Response> {
-    let Some(s) = &page.session else {
-        return Err(page.error(ApiError::unauthorized()));
-    };
-    crate::http::check_form_csrf(&page.headers, s, csrf).map_err(|e| page.error(e))?;
-    Ok(s.actor.clone())
-}
-
 fn form_value(raw: &[(String, String)], k: &str) -> String {
     raw.iter()
         .find(|(n, _)| n == k)
@@ -652,39 +635,6 @@ fn savings_view(s: &bundle::Savings) -> SavingsView {
         forms: (s.forms_separately, s.forms_bundle),
         days: (s.days_separately, s.days_bundle),
     }
-}
-
-struct FieldView {
-    key: String,
-    label: String,
-    kind: &'static str,
-    required: bool,
-    value: String,
-    options: Vec<String>,
-}
-
-fn kind_str(k: FieldKind) -> &'static str {
-    match k {
-        FieldKind::Text => "text",
-        FieldKind::Number => "number",
-        FieldKind::Date => "date",
-        FieldKind::YesNo => "yes_no",
-        FieldKind::Choice => "choice",
-    }
-}
-
-fn field_views(fields: &[FormField], values: &BTreeMap<String, String>) -> Vec<FieldView> {
-    fields
-        .iter()
-        .map(|f| FieldView {
-            key: f.key.clone(),
-            label: f.label.clone(),
-            kind: kind_str(f.kind),
-            required: f.required,
-            value: values.get(&f.key).cloned().unwrap_or_default(),
-            options: f.options.clone(),
-        })
-        .collect()
 }
 
 struct SlotView {
@@ -1674,20 +1624,6 @@ async fn intake_post(
     Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
 }
 
-async fn accept_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Response> {
-    let actor = posted(&page, &f.csrf)?;
-    s.store
-        .accept_bundle(&actor, id, &s.calendar(), s.today())
-        .await
-        .map_err(|e| store_err(&page, e))?;
-    Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
-}
-
 async fn correction_post(
     State(s): State<AppState>,
     page: Page,
@@ -2053,7 +1989,7 @@ async fn admin_bundle(
                 (
                     f.key.clone(),
                     f.label.clone(),
-                    kind_str(f.kind).to_string(),
+                    f.kind.as_str().to_string(),
                     f.maps_to
                         .iter()
                         .map(|t| {

@@ -149,7 +149,7 @@ fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView> {
 }
 
 /// The signed-in user of a page, or a redirect to the login page.
-fn signed_in(page: &Page) -> Result<&Actor, Response> {
+pub(crate) fn signed_in(page: &Page) -> Result<&Actor, Response> {
     match &page.session {
         Some(s) => Ok(&s.actor),
         None => Err(Redirect::to(&format!(
@@ -161,7 +161,7 @@ fn signed_in(page: &Page) -> Result<&Actor, Response> {
 }
 
 /// A form post from a signed-in user (any role), forgery-checked.
-fn posted(page: &Page, csrf: &str) -> Result<Actor, Response> {
+pub(crate) fn posted(page: &Page, csrf: &str) -> Result<Actor, Response> {
     let Some(s) = &page.session else {
         return Err(page.error(ApiError::unauthorized()));
     };
@@ -638,13 +638,14 @@ pub struct CasesDoc;
 // ---------------------------------------------------------------------------
 // Apply
 
-struct FieldView {
-    key: String,
-    label: String,
-    kind: &'static str,
-    required: bool,
-    value: String,
-    options: Vec<String>,
+/// One form field as the apply and bundle-form pages show it.
+pub(crate) struct FieldView {
+    pub(crate) key: String,
+    pub(crate) label: String,
+    pub(crate) kind: &'static str,
+    pub(crate) required: bool,
+    pub(crate) value: String,
+    pub(crate) options: Vec<String>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -669,22 +670,16 @@ struct ApplicantForm {
     applicant_email: String,
 }
 
-fn field_views(
-    doc: &tongban_domain::catalog::ItemDoc,
+pub(crate) fn field_views(
+    fields: &[tongban_domain::catalog::FormField],
     values: &BTreeMap<String, String>,
 ) -> Vec<FieldView> {
-    doc.form_fields
+    fields
         .iter()
         .map(|f| FieldView {
             key: f.key.clone(),
             label: f.label.clone(),
-            kind: match f.kind {
-                FieldKind::Text => "text",
-                FieldKind::Number => "number",
-                FieldKind::Date => "date",
-                FieldKind::YesNo => "yes_no",
-                FieldKind::Choice => "choice",
-            },
+            kind: f.kind.as_str(),
             required: f.required,
             value: values.get(&f.key).cloned().unwrap_or_default(),
             options: f.options.clone(),
@@ -713,7 +708,7 @@ async fn apply_page(
         item_name: item.doc.name.clone(),
         department: item.department_name.clone(),
         window: actor.role == Role::Clerk,
-        fields: field_views(&item.doc, &BTreeMap::new()),
+        fields: field_views(&item.doc.form_fields, &BTreeMap::new()),
         applicant: ApplicantForm::default(),
         errors: vec![],
     }
@@ -778,7 +773,7 @@ async fn apply_post(
                     item_name: item.doc.name.clone(),
                     department: item.department_name.clone(),
                     window: actor.role == Role::Clerk,
-                    fields: field_views(&item.doc, &form),
+                    fields: field_views(&item.doc.form_fields, &form),
                     applicant,
                     errors,
                 },

@@ -355,8 +355,3 @@ async fn qr(State(s): State<AppState>, headers: HeaderMap, Path(id): Path<String
         Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
     }
 }
-
-/// Whether a role may revoke (for showing the action): heads only.
-pub fn may_revoke(role: Role) -> bool {
-    role == Role::Head
-}

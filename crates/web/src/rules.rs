@@ -19,7 +19,7 @@ use utoipa::OpenApi;
 use crate::AppState;
 use crate::api::{managed_version, visible_version};
 use crate::http::{ApiError, ApiUser, Lang};
-use crate::pages::{Page, store_err};
+use crate::pages::Page;
 use crate::views::Chrome;
 
 pub fn routes() -> Router<AppState> {
@@ -59,35 +59,24 @@ fn view(spec: Option<&DecisionSpec>) -> RulesView {
         };
     };
     match tongban_rules::Model::parse(&spec.model) {
-        Ok(m) => {
-            let cases: Vec<tongban_rules::TestCase> = spec
-                .tests
+        Ok(m) => RulesView {
+            decision: Some(spec.clone()),
+            tables: m
+                .tables
                 .iter()
-                .map(|t| tongban_rules::TestCase {
-                    name: t.name.clone(),
-                    input: t.input.clone(),
-                    expect: t.expect.clone(),
+                .map(|t| {
+                    let (head, rows) = t.grid();
+                    Grid {
+                        name: t.name.clone(),
+                        hit: format!("{:?}", t.hit).to_lowercase(),
+                        head,
+                        rows,
+                    }
                 })
-                .collect();
-            RulesView {
-                decision: Some(spec.clone()),
-                tables: m
-                    .tables
-                    .iter()
-                    .map(|t| {
-                        let (head, rows) = t.grid();
-                        Grid {
-                            name: t.name.clone(),
-                            hit: format!("{:?}", t.hit).to_lowercase(),
-                            head,
-                            rows,
-                        }
-                    })
-                    .collect(),
-                tests: tongban_rules::run_tests(&m, &cases),
-                error: String::new(),
-            }
-        }
+                .collect(),
+            tests: tongban_rules::run_tests(&m, &tongban_store::rules::test_cases(spec)),
+            error: String::new(),
+        },
         Err(e) => RulesView {
             decision: Some(spec.clone()),
             tables: vec![],
@@ -301,11 +290,6 @@ async fn page_post(
             )
                 .into_response())
         }
-        Err(e) => Err(store_err_api(&page, e)),
+        Err(e) => Err(page.error(e)),
     }
-}
-
-fn store_err_api(page: &Page, e: ApiError) -> Response {
-    let _ = store_err;
-    page.error(e)
 }
