@@ -133,13 +133,26 @@ enum KeysCommand {
     /// Generate a new signing key for a department (its 统一社会信用代码 or short
     /// name); the old key is retired. Needs TONGBAN_KEY_SECRET.
     Generate { department: String },
+    /// List the issuing departments' public keys and fingerprints.
+    List {
+        /// The tongban-issuer-keys/1 document offline verifiers trust.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
 enum CertCommand {
     /// Verify an exported certificate (tongban-cert/1 JSON) offline: the SM2
     /// signature with the embedded public key and the 证照标识 check character.
-    Verify { file: PathBuf },
+    Verify {
+        file: PathBuf,
+        /// The published issuer keys (tongban-issuer-keys/1, from
+        /// `GET /api/v1/issuer-keys` or `tongban keys list --json`): the
+        /// signing key must be the certificate issuer's.
+        #[arg(long)]
+        trusted_keys: Option<PathBuf>,
+    },
     /// Write cert.json, sig.der and key.pem of a certificate into a directory,
     /// for `openssl pkeyutl -verify` (and the tongban-cert/1 export as cert.export.json).
     Export {
@@ -311,21 +324,66 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}: new signing key {id}", d.name);
                 Ok(ExitCode::SUCCESS)
             }
+            KeysCommand::List { json } => {
+                let store = data.open().await?;
+                let keys = store.issuer_keys().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&keys)?);
+                } else {
+                    for k in &keys.keys {
+                        println!(
+                            "{}\t{}\t{}\t{}\t{}",
+                            k.key_id,
+                            k.issuer_code,
+                            k.issuer_name,
+                            k.fingerprint,
+                            if k.retired_at.is_some() {
+                                "retired"
+                            } else {
+                                "current"
+                            }
+                        );
+                    }
+                }
+                Ok(ExitCode::SUCCESS)
+            }
         },
         Command::Cert { command, data } => match command {
-            CertCommand::Verify { file } => {
+            CertCommand::Verify { file, trusted_keys } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 let export: tongban_store::certs::CertExport =
                     serde_json::from_str(&text).context("not a tongban-cert/1 file")?;
-                match export.verify() {
+                let trusted = match &trusted_keys {
+                    Some(path) => {
+                        let text = std::fs::read_to_string(path)
+                            .with_context(|| format!("cannot read {}", path.display()))?;
+                        Some(
+                            serde_json::from_str::<tongban_store::certs::IssuerKeys>(&text)
+                                .context("not a tongban-issuer-keys/1 file")?,
+                        )
+                    }
+                    None => None,
+                };
+                let checked = match &trusted {
+                    Some(t) => export.verify_trusted(t),
+                    None => export.verify(),
+                };
+                match checked {
                     Ok(rec) => {
                         let status = tongban_domain::cert::status(&rec, false, today());
                         println!("signature valid (SM2/SM3, signer id {})", export.signer_id);
-                        println!(
-                            "issuer key fingerprint (SM3) {} — compare it with the one on the verification page: the file's own key alone does not prove who signed",
-                            tongban_certs::fingerprint(&export.public_key_pem)
-                        );
+                        let fp = tongban_certs::fingerprint(&export.public_key_pem);
+                        if trusted.is_some() {
+                            println!(
+                                "issuer key trusted: fingerprint (SM3) {fp} is {}'s",
+                                rec.issuer_name
+                            );
+                        } else {
+                            println!(
+                                "issuer key fingerprint (SM3) {fp} — not checked against a trusted list: pass --trusted-keys (from /api/v1/issuer-keys); the file's own key alone does not prove who signed"
+                            );
+                        }
                         println!("证照标识 {}", rec.licence_id);
                         println!(
                             "{} · {} · {}",

@@ -7,21 +7,33 @@
 //! batch whose writes do not go through as planned — another instance moved
 //! one of its cases meanwhile, or any database error — is rolled back whole
 //! and its commands are run one by one instead.
+//!
+//! Submissions join the same batches: their lookups and rules ran before
+//! (see `shared`), and when the rules approve on verified data the system's
+//! steps to delivery (秒批), the signed certificate, the lookup and rule
+//! records and any 免申即享 notices are planned and written with them. A
+//! submission whose instant approval cannot finish is written submitted,
+//! for a person.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tokio::sync::{mpsc, oneshot};
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::case::{self, Command, Notify, ReviewTask, TaskStatus};
+use tongban_domain::case::{self, CaseState, Command, Notify, ReviewTask, TaskStatus};
 use tongban_domain::clock::ClockEvent;
 
 use crate::cases::{
     Applied, CASE_COLS, Case, doc_number, document_body, ds, limits_of, row_case, stale, to_json,
 };
-use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
+use crate::certs::{NewCert, Signer};
+use crate::shared::{Gathered, PreparedSubmit};
+use crate::{
+    Result, Store, StoreError, WriteTxn, exec, get, insert_id, now_ms, query, query_one, trail,
+};
+use sea_orm::DbBackend;
 
 /// One command waiting to be applied.
 #[derive(Clone)]
@@ -41,16 +53,35 @@ pub const MAX_BATCH: usize = 128;
 /// to get slower per row (see docs/PERFORMANCE.md).
 pub const MAX_BATCH_PG: usize = 24;
 
+/// Work for the writer: a command, or a prepared submission (with 秒批).
+pub enum Job {
+    Command(CaseRequest),
+    Submit {
+        prepared: Box<PreparedSubmit>,
+        calendar: Arc<WorkCalendar>,
+        today: NaiveDate,
+    },
+}
+
+impl Job {
+    fn case_id(&self) -> i64 {
+        match self {
+            Job::Command(r) => r.case_id,
+            Job::Submit { prepared, .. } => prepared.case_id,
+        }
+    }
+}
+
 /// The queue in front of the group-commit writer.
 #[derive(Clone)]
 pub struct CaseWriter {
-    tx: mpsc::Sender<(CaseRequest, oneshot::Sender<Result<Applied>>)>,
+    tx: mpsc::Sender<(Job, oneshot::Sender<Result<Applied>>)>,
 }
 
 impl CaseWriter {
     /// Starts the writer task for `store`.
     pub fn start(store: Store) -> Self {
-        type Item = (CaseRequest, oneshot::Sender<Result<Applied>>);
+        type Item = (Job, oneshot::Sender<Result<Applied>>);
         let (tx, rx) = mpsc::channel::<Item>(4096);
         // SQLite has one writer anyway; PostgreSQL overlaps one batch's
         // commit with the next one's work.
@@ -84,7 +115,7 @@ impl CaseWriter {
                         batch
                     };
                     let (reqs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                    let results = store.case_commands(&reqs).await;
+                    let results = store.run_jobs(&reqs).await;
                     for (reply, r) in replies.into_iter().zip(results) {
                         let _ = reply.send(r);
                     }
@@ -96,9 +127,28 @@ impl CaseWriter {
 
     /// Applies one command (batched with whatever else is waiting).
     pub async fn apply(&self, req: CaseRequest) -> Result<Applied> {
+        self.run(Job::Command(req)).await
+    }
+
+    /// Writes a prepared submission (batched with whatever else is waiting).
+    pub async fn submit(
+        &self,
+        prepared: PreparedSubmit,
+        calendar: Arc<WorkCalendar>,
+        today: NaiveDate,
+    ) -> Result<Applied> {
+        self.run(Job::Submit {
+            prepared: Box::new(prepared),
+            calendar,
+            today,
+        })
+        .await
+    }
+
+    async fn run(&self, job: Job) -> Result<Applied> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send((req, tx))
+            .send((job, tx))
             .await
             .map_err(|_| StoreError::Corrupt("case writer stopped".into()))?;
         rx.await
@@ -109,6 +159,9 @@ impl CaseWriter {
 /// Everything one successful command writes.
 struct Planned {
     case_id: i64,
+    case_no: String,
+    /// The step ends the case approved (免申即享 policies run).
+    completed_approved: bool,
     actor: Option<i64>,
     actor_name: String,
     action: String,
@@ -124,6 +177,7 @@ struct Planned {
 }
 
 /// A case as it stands after the batch's earlier commands.
+#[derive(Clone)]
 struct Working {
     case: Case,
     original_version: i64,
@@ -132,8 +186,38 @@ struct Working {
     touched: bool,
 }
 
-fn placeholders(rows: usize, cols: usize, start: usize) -> String {
-    let mut s = String::new();
+/// Who takes a step: a person (checked against their role), or the system
+/// (秒批; `why` is added to the step's details).
+#[derive(Clone, Copy)]
+enum Who<'a> {
+    Person(&'a Actor),
+    System {
+        department: Option<i64>,
+        why: &'a serde_json::Value,
+    },
+}
+
+/// One planned step and what it adds to the batch.
+struct Step {
+    applied: Applied,
+    planned: Planned,
+    cert: Option<NewCert>,
+}
+
+/// One audit-trail entry, in chain order.
+struct TrailEntry {
+    actor: Option<i64>,
+    action: String,
+    object: String,
+    details: serde_json::Value,
+}
+
+/// `(…), (…)` for `rows` rows of `cols` parameters, each row ending in
+/// `suffix` (constant columns such as `, NULL`). The statement must have no
+/// other parameters. SQLite gets anonymous `?` parameters: it looks a named
+/// parameter up by walking a list, which grows quadratic in large batches.
+pub(crate) fn placeholders_with(b: DbBackend, rows: usize, cols: usize, suffix: &str) -> String {
+    let mut s = String::with_capacity(rows * (cols * 5 + 4 + suffix.len()));
     for r in 0..rows {
         if r > 0 {
             s.push_str(", ");
@@ -143,18 +227,41 @@ fn placeholders(rows: usize, cols: usize, start: usize) -> String {
             if c > 0 {
                 s.push_str(", ");
             }
-            s.push_str(&format!("${}", start + r * cols + c + 1));
+            if b == DbBackend::Sqlite {
+                s.push('?');
+            } else {
+                s.push_str(&format!("${}", r * cols + c + 1));
+            }
         }
+        s.push_str(suffix);
         s.push(')');
     }
     s
 }
 
+/// `$k+1, …, $k+n`: a list for `IN (…)` after `k` other parameters.
+pub(crate) fn placeholders_from(n: usize, k: usize) -> String {
+    (k + 1..=k + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn placeholders(b: DbBackend, rows: usize, cols: usize) -> String {
+    placeholders_with(b, rows, cols, "")
+}
+
 impl Store {
     /// Applies commands in one transaction; one result per command, in order.
     pub async fn case_commands(&self, reqs: &[CaseRequest]) -> Vec<Result<Applied>> {
-        if reqs.len() == 1 {
-            let r = &reqs[0];
+        let jobs: Vec<Job> = reqs.iter().cloned().map(Job::Command).collect();
+        self.run_jobs(&jobs).await
+    }
+
+    /// Runs jobs in one transaction when it can, one by one otherwise; one
+    /// result per job, in order.
+    pub async fn run_jobs(&self, jobs: &[Job]) -> Vec<Result<Applied>> {
+        if let [Job::Command(r)] = jobs {
             return vec![
                 self.case_command(
                     &r.actor,
@@ -167,40 +274,44 @@ impl Store {
                 .await,
             ];
         }
-        match self.try_batch(reqs).await {
+        match self.try_batch(jobs).await {
             Ok(results) => results,
             Err(e) => {
                 tracing::debug!("group commit fell back to single commands: {e}");
-                let mut out = Vec::with_capacity(reqs.len());
-                for r in reqs {
-                    out.push(
-                        self.case_command(
-                            &r.actor,
-                            r.case_id,
-                            r.expected_version,
-                            &r.cmd,
-                            &r.calendar,
-                            r.today,
-                        )
-                        .await,
-                    );
+                let mut out = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    out.push(match job {
+                        Job::Command(r) => {
+                            self.case_command(
+                                &r.actor,
+                                r.case_id,
+                                r.expected_version,
+                                &r.cmd,
+                                &r.calendar,
+                                r.today,
+                            )
+                            .await
+                        }
+                        Job::Submit {
+                            prepared,
+                            calendar,
+                            today,
+                        } => self.submit_prepared(prepared, calendar, *today).await,
+                    });
                 }
                 out
             }
         }
     }
 
-    async fn try_batch(&self, reqs: &[CaseRequest]) -> Result<Vec<Result<Applied>>> {
-        if reqs.iter().any(|r| matches!(r.cmd, Command::Issue)) {
-            // 制证 signs a certificate: one at a time, through the single path.
-            return Err(StoreError::conflict("制证", "certificate issue"));
-        }
+    async fn try_batch(&self, jobs: &[Job]) -> Result<Vec<Result<Applied>>> {
+        let b = self.backend();
         let txn = self.begin().await?;
-        let mut ids: Vec<i64> = reqs.iter().map(|r| r.case_id).collect();
+        let mut ids: Vec<i64> = jobs.iter().map(Job::case_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let list = placeholders(1, ids.len(), 0);
-        let list = &list[1..list.len() - 1];
+        let list = placeholders_from(ids.len(), 0);
+        let list = list.as_str();
         let rows = query(
             &txn,
             &format!("SELECT {CASE_COLS} WHERE k.id IN ({list})"),
@@ -246,19 +357,135 @@ impl Store {
             }
         }
 
-        let mut results: Vec<Result<Applied>> = Vec::with_capacity(reqs.len());
-        let mut planned: Vec<(usize, Planned)> = Vec::new();
-        for (i, r) in reqs.iter().enumerate() {
-            let Some(w) = work.get_mut(&r.case_id) else {
-                results.push(Err(StoreError::NotFound(format!("case {}", r.case_id))));
+        let mut results: Vec<Result<Applied>> = Vec::with_capacity(jobs.len());
+        let mut signers: HashMap<i64, Signer> = HashMap::new();
+        let mut planned: Vec<Planned> = Vec::new();
+        // Each job's last planned step: its result and document.
+        let mut last_of: Vec<Option<usize>> = vec![None; jobs.len()];
+        let mut certs: Vec<NewCert> = Vec::new();
+        let mut trails: Vec<TrailEntry> = Vec::new();
+        let mut records: Vec<(i64, &Gathered, bool)> = Vec::new();
+        let mut completed: Vec<i64> = Vec::new();
+        let mut keep = |i: usize, step: Step, results: &mut Vec<Result<Applied>>| {
+            if let Some(x) = step.cert {
+                let (action, object, details) =
+                    crate::certs::issue_trail(&x, &step.planned.case_no);
+                trails.push(TrailEntry {
+                    actor: None,
+                    action,
+                    object,
+                    details,
+                });
+                certs.push(x);
+            }
+            let p = &step.planned;
+            trails.push(TrailEntry {
+                actor: p.actor,
+                action: format!("case.{}", p.action),
+                object: p.trail_object.clone(),
+                details: p.trail_details.clone(),
+            });
+            if p.completed_approved {
+                completed.push(p.case_id);
+            }
+            last_of[i] = Some(planned.len());
+            planned.push(step.planned);
+            if i < results.len() {
+                results[i] = Ok(step.applied);
+            } else {
+                results.push(Ok(step.applied));
+            }
+        };
+        for (i, job) in jobs.iter().enumerate() {
+            let Some(w) = work.get_mut(&job.case_id()) else {
+                results.push(Err(StoreError::NotFound(format!("case {}", job.case_id()))));
                 continue;
             };
-            match self.plan_one(w, r).await {
-                Ok((applied, p)) => {
-                    results.push(Ok(applied));
-                    planned.push((i, p));
+            match job {
+                Job::Command(r) => {
+                    match self
+                        .plan_one(
+                            &txn,
+                            &mut signers,
+                            &mut None,
+                            w,
+                            Who::Person(&r.actor),
+                            &r.cmd,
+                            r.expected_version,
+                            &r.calendar,
+                            r.today,
+                        )
+                        .await
+                    {
+                        Ok(step) => keep(i, step, &mut results),
+                        Err(e) => results.push(Err(e)),
+                    }
                 }
-                Err(e) => results.push(Err(e)),
+                Job::Submit {
+                    prepared: p,
+                    calendar,
+                    today,
+                } => {
+                    let g = &p.gathered;
+                    let before = w.clone();
+                    // Materials the lookups and certificates stand for.
+                    let mut waived: BTreeSet<usize> = w.case.waived.iter().copied().collect();
+                    waived.extend(g.waived.iter().copied());
+                    w.case.waived = waived.into_iter().collect();
+                    let step = self
+                        .plan_one(
+                            &txn,
+                            &mut signers,
+                            &mut None,
+                            w,
+                            Who::Person(&p.actor),
+                            &Command::Submit,
+                            Some(p.expected_version),
+                            calendar,
+                            *today,
+                        )
+                        .await;
+                    match step {
+                        Ok(step) => keep(i, step, &mut results),
+                        Err(e) => {
+                            *w = before;
+                            results.push(Err(e));
+                            continue;
+                        }
+                    }
+                    let mut automatic = false;
+                    if g.approve() {
+                        let before = w.clone();
+                        match self
+                            .plan_instant(
+                                &txn,
+                                &mut signers,
+                                p.cert.clone(),
+                                w,
+                                g,
+                                calendar,
+                                *today,
+                            )
+                            .await
+                        {
+                            Ok(steps) => {
+                                for step in steps {
+                                    keep(i, step, &mut results);
+                                }
+                                automatic = true;
+                            }
+                            Err(e) => {
+                                // Submitted all the same, for a person.
+                                *w = before;
+                                tracing::warn!(
+                                    case = p.case_id,
+                                    "instant approval not completed: {e}"
+                                );
+                            }
+                        }
+                    }
+                    records.push((p.case_id, g, automatic));
+                }
             }
         }
         if planned.is_empty() {
@@ -286,6 +513,7 @@ impl Store {
                 ds(c.decided_on),
                 ds(c.certificate_due),
                 now.into(),
+                to_json(&c.waived).into(),
             ]);
         }
         let n = exec(
@@ -293,9 +521,10 @@ impl Store {
             &format!(
                 "UPDATE cases SET state = v.column3, version = v.column4, approved = v.column5, clock = v.column6, \
                  tasks = v.column7, received_on = v.column8, accepted_on = v.column9, legal_due = v.column10, \
-                 promised_due = v.column11, decided_on = v.column12, certificate_due = v.column13, updated_at = v.column14 \
+                 promised_due = v.column11, decided_on = v.column12, certificate_due = v.column13, updated_at = v.column14, \
+                 waived = v.column15 \
                  FROM (VALUES {}) AS v WHERE cases.id = CAST(v.column1 AS BIGINT) AND cases.version = CAST(v.column2 AS BIGINT)",
-                placeholders(touched.len(), 14, 0)
+                placeholders(b, touched.len(), 15)
             ),
             v,
         )
@@ -310,13 +539,10 @@ impl Store {
             .filter(|w| w.tasks_changed)
             .collect();
         if !changed.is_empty() {
-            let l = placeholders(1, changed.len(), 0);
+            let l = placeholders_from(changed.len(), 0);
             exec(
                 &txn,
-                &format!(
-                    "DELETE FROM case_tasks WHERE case_id IN ({})",
-                    &l[1..l.len() - 1]
-                ),
+                &format!("DELETE FROM case_tasks WHERE case_id IN ({l})"),
                 changed.iter().map(|w| w.case.id.into()).collect(),
             )
             .await?;
@@ -338,41 +564,80 @@ impl Store {
                     &txn,
                     &format!(
                         "INSERT INTO case_tasks (case_id, department_id, seq, status) VALUES {}",
-                        placeholders(rows, 4, 0)
+                        placeholders(b, rows, 4)
                     ),
                     v,
                 )
                 .await?;
             }
         }
-        // Documents (their ids go into the events).
+        // Documents (their ids go into the events): one statement, matched
+        // back by case and number, unless a case has two of one number.
         let mut doc_ids: HashMap<usize, i64> = HashMap::new();
-        for (i, p) in &planned {
-            if let Some((kind, number, body)) = &p.document {
+        let docs: Vec<(usize, &Planned)> = planned
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.document.is_some())
+            .collect();
+        let mut keys: Vec<(i64, &str)> = docs
+            .iter()
+            .filter_map(|(_, p)| p.document.as_ref().map(|d| (p.case_id, d.1.as_str())))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let values = |p: &Planned| -> Vec<sea_orm::Value> {
+            let (kind, number, body) = p.document.clone().unwrap_or_default();
+            vec![
+                p.case_id.into(),
+                kind.into(),
+                number.into(),
+                body.into(),
+                now.into(),
+                p.actor.into(),
+            ]
+        };
+        if keys.len() == docs.len() && !docs.is_empty() {
+            let rows = query(
+                &txn,
+                &format!(
+                    "INSERT INTO case_documents (case_id, kind, number, body, created_at, created_by) VALUES {} RETURNING id, case_id, number",
+                    placeholders(b, docs.len(), 6)
+                ),
+                docs.iter().flat_map(|(_, p)| values(p)).collect(),
+            )
+            .await?;
+            let mut by_key: HashMap<(i64, String), i64> = HashMap::new();
+            for r in rows {
+                by_key.insert((get(&r, "case_id")?, get(&r, "number")?), get(&r, "id")?);
+            }
+            for (pi, p) in &docs {
+                let number = p.document.as_ref().map(|d| d.1.clone()).unwrap_or_default();
+                let id = by_key
+                    .get(&(p.case_id, number))
+                    .ok_or_else(|| StoreError::Corrupt("document id not returned".into()))?;
+                doc_ids.insert(*pi, *id);
+            }
+        } else {
+            for (pi, p) in &docs {
                 let id = insert_id(
                     &txn,
                     "INSERT INTO case_documents (case_id, kind, number, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6)",
-                    vec![
-                        p.case_id.into(),
-                        kind.clone().into(),
-                        number.clone().into(),
-                        body.clone().into(),
-                        now.into(),
-                        p.actor.into(),
-                    ],
+                    values(p),
                 )
                 .await?;
-                doc_ids.insert(*i, id);
+                doc_ids.insert(*pi, id);
             }
         }
-        for (i, _) in &planned {
-            if let (Some(id), Ok(a)) = (doc_ids.get(i), results[*i].as_mut()) {
+        for (i, last) in last_of.iter().enumerate() {
+            if let (Some(pi), Some(Ok(a))) = (last, results.get_mut(i))
+                && let Some(id) = doc_ids.get(pi)
+            {
                 a.document_id = Some(*id);
             }
         }
         // Events.
         let mut v: Vec<sea_orm::Value> = Vec::new();
-        for (i, p) in &planned {
+        for (i, p) in planned.iter().enumerate() {
             v.extend([
                 p.case_id.into(),
                 now.into(),
@@ -382,14 +647,14 @@ impl Store {
                 p.from.clone().into(),
                 p.to.clone().into(),
                 p.details.to_string().into(),
-                doc_ids.get(i).copied().into(),
+                doc_ids.get(&i).copied().into(),
             ]);
         }
         exec(
             &txn,
             &format!(
                 "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id) VALUES {}",
-                placeholders(planned.len(), 9, 0)
+                placeholders(b, planned.len(), 9)
             ),
             v,
         )
@@ -401,7 +666,7 @@ impl Store {
         let mut mail_rows = 0;
         let mut groups: Vec<sea_orm::Value> = Vec::new();
         let mut group_rows = 0;
-        for (_, p) in &planned {
+        for p in &planned {
             let c = &work[&p.case_id].case;
             for (who, tasks) in &p.notes {
                 match who {
@@ -451,7 +716,7 @@ impl Store {
                 &txn,
                 &format!(
                     "INSERT INTO notifications (user_id, case_id, subject, body, created_at) VALUES {}",
-                    placeholders(direct_rows, 5, 0)
+                    placeholders(b, direct_rows, 5)
                 ),
                 direct,
             )
@@ -462,7 +727,7 @@ impl Store {
                 &txn,
                 &format!(
                     "INSERT INTO outbox (to_addr, subject, body, created_at, attempts, next_attempt_at, last_error) VALUES {}",
-                    placeholders(mail_rows, 7, 0)
+                    placeholders(b, mail_rows, 7)
                 ),
                 mail,
             )
@@ -471,7 +736,7 @@ impl Store {
         if group_rows > 0 {
             let join = "JOIN users u ON u.active AND u.role = v.column5 AND \
                  ((v.column5 = 'clerk' AND u.centre_id = v.column7) OR (v.column5 <> 'clerk' AND u.department_id = v.column6))";
-            let vals = placeholders(group_rows, 7, 0);
+            let vals = placeholders(b, group_rows, 7);
             exec(
                 &txn,
                 &format!(
@@ -491,6 +756,23 @@ impl Store {
             )
             .await?;
         }
+        // Certificates, the lookup and rule records, and 免申即享.
+        crate::certs::insert_certificates(&txn, &certs).await?;
+        crate::shared::record_many(&txn, &records).await?;
+        completed.dedup();
+        let mut policies: HashMap<&str, Vec<crate::policies::EventPolicy>> = HashMap::new();
+        for id in &completed {
+            let case = &work[id].case;
+            if !policies.contains_key(case.impl_code.as_str()) {
+                let found = crate::policies::policies_for(&txn, &case.impl_code).await?;
+                policies.insert(case.impl_code.as_str(), found);
+            }
+            if let Some(found) = policies.get(case.impl_code.as_str())
+                && !found.is_empty()
+            {
+                crate::policies::run_policies(&txn, case, found).await?;
+            }
+        }
         // The audit trail: one chain, extended in order.
         exec(
             &txn,
@@ -507,15 +789,14 @@ impl Store {
         .ok_or_else(|| StoreError::Corrupt("audit trail head missing".into()))?;
         let mut prev: String = get(&head, "last_hash")?;
         let mut v: Vec<sea_orm::Value> = Vec::new();
-        for (_, p) in &planned {
-            let action = format!("case.{}", p.action);
-            let details = p.trail_details.to_string();
-            let hash = trail::entry_hash(&prev, now, p.actor, &action, &p.trail_object, &details);
+        for t in &trails {
+            let details = t.details.to_string();
+            let hash = trail::entry_hash(&prev, now, t.actor, &t.action, &t.object, &details);
             v.extend([
                 now.into(),
-                p.actor.into(),
-                action.into(),
-                p.trail_object.clone().into(),
+                t.actor.into(),
+                t.action.clone().into(),
+                t.object.clone().into(),
                 details.into(),
                 prev.clone().into(),
                 hash.clone().into(),
@@ -526,7 +807,7 @@ impl Store {
             &txn,
             &format!(
                 "INSERT INTO audit_trail (at, actor_id, action, object, details, prev_hash, hash) VALUES {}",
-                placeholders(planned.len(), 7, 0)
+                placeholders(b, trails.len(), 7)
             ),
             v,
         )
@@ -541,51 +822,200 @@ impl Store {
         Ok(results)
     }
 
-    /// Decides one command against the working copy and updates it.
-    async fn plan_one(&self, w: &mut Working, r: &CaseRequest) -> Result<(Applied, Planned)> {
-        let a = &r.actor;
-        let c = &w.case;
-        if !c.visible_to(a)
-            && (a.role == Role::Applicant || !c.centre_path.starts_with(&a.centre_path))
-        {
-            return Err(StoreError::NotFound(format!("case {}", c.id)));
+    /// 秒批 in the working copy: acceptance, each review, decision, 制证
+    /// (signed) and electronic delivery, by the system; all or nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_instant(
+        &self,
+        txn: &WriteTxn,
+        signers: &mut HashMap<i64, Signer>,
+        mut presigned: Option<NewCert>,
+        w: &mut Working,
+        g: &Gathered,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Vec<Step>> {
+        let (reasons, why) = g.instant_details();
+        let system = |department| Who::System {
+            department,
+            why: &why,
+        };
+        let mut steps = vec![
+            self.plan_one(
+                txn,
+                signers,
+                &mut presigned,
+                w,
+                system(None),
+                &Command::Accept,
+                None,
+                cal,
+                today,
+            )
+            .await?,
+        ];
+        // Each review task, in turn.
+        for _ in 0..8 {
+            if w.case.state != CaseState::Review {
+                break;
+            }
+            let Some(dept) = w
+                .case
+                .tasks
+                .iter()
+                .find(|t| t.status == TaskStatus::Active)
+                .map(|t| t.department_id)
+            else {
+                break;
+            };
+            let cmd = Command::CompleteReview {
+                agree: true,
+                opinion: format!("规则核验通过：{reasons}"),
+            };
+            steps.push(
+                self.plan_one(
+                    txn,
+                    signers,
+                    &mut presigned,
+                    w,
+                    system(Some(dept)),
+                    &cmd,
+                    None,
+                    cal,
+                    today,
+                )
+                .await?,
+            );
         }
-        if let Some(v) = r.expected_version
+        let lead = Some(w.case.lead_department_id);
+        for cmd in [
+            Command::Decide {
+                approve: true,
+                reason: format!("经共享数据核验并按决策规则自动审批（秒批）：{reasons}"),
+            },
+            Command::Issue,
+            Command::Deliver {
+                method: "电子送达".into(),
+            },
+        ] {
+            steps.push(
+                self.plan_one(
+                    txn,
+                    signers,
+                    &mut presigned,
+                    w,
+                    system(lead),
+                    &cmd,
+                    None,
+                    cal,
+                    today,
+                )
+                .await?,
+            );
+        }
+        Ok(steps)
+    }
+
+    /// Decides one step against the working copy and updates it.
+    #[allow(clippy::too_many_arguments)]
+    async fn plan_one(
+        &self,
+        txn: &WriteTxn,
+        signers: &mut HashMap<i64, Signer>,
+        presigned: &mut Option<NewCert>,
+        w: &mut Working,
+        who: Who<'_>,
+        cmd: &Command,
+        expected_version: Option<i64>,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Step> {
+        let c = &w.case;
+        let (actor, department) = match who {
+            Who::Person(a) => {
+                if !c.visible_to(a)
+                    && (a.role == Role::Applicant || !c.centre_path.starts_with(&a.centre_path))
+                {
+                    return Err(StoreError::NotFound(format!("case {}", c.id)));
+                }
+                (Some(a), a.department_id)
+            }
+            Who::System { department, .. } => (None, department),
+        };
+        if let Some(v) = expected_version
             && v != c.version
         {
             return Err(stale());
         }
         let doc = self.item_doc(c.item_version_id).await?;
-        let noticed = match r.cmd {
+        let noticed = match cmd {
             Command::RequestCorrection { .. } => {
                 crate::cases::noticed_of(self.conn(), c.id).await?
             }
             _ => None,
         };
-        let facts = crate::cases::build_facts(c, &doc, &w.uploads, &r.calendar, r.today, noticed);
-        case::authorize(a, &facts, &r.cmd)?;
-        let t = case::transition(&facts, &r.cmd, &limits_of(&doc), r.today, a.department_id)?;
+        let facts = crate::cases::build_facts(c, &doc, &w.uploads, cal, today, noticed);
+        if let Some(a) = actor {
+            case::authorize(a, &facts, cmd)?;
+        }
+        let t = case::transition(&facts, cmd, &limits_of(&doc), today, department)?;
+        // 制证 of an approved licence: signed now, stored with the batch.
+        let cert = if matches!(cmd, Command::Issue)
+            && c.approved == Some(true)
+            && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
+        {
+            match presigned.take() {
+                Some(x) => Some(x),
+                None => {
+                    let signer = match signers.entry(c.lead_department_id) {
+                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                            crate::certs::signer_for(
+                                self,
+                                txn,
+                                c.lead_department_id,
+                                &c.lead_department_name,
+                            )
+                            .await?,
+                        ),
+                    };
+                    Some(crate::certs::prepare_certificate(signer, c, &doc, today)?)
+                }
+            }
+        } else {
+            None
+        };
         let mut clock_events = c.clock.clone();
         if let Some(e) = &t.clock {
             clock_events.push(e.clone());
         }
-        let deadlines = crate::cases::dates_after(c.id, &clock_events, &r.calendar, r.today)?;
-        let details = serde_json::to_value(&r.cmd).unwrap_or_default();
+        let deadlines = crate::cases::dates_after(c.id, &clock_events, cal, today)?;
+        let mut details = serde_json::to_value(cmd).unwrap_or_default();
+        if let (Who::System { why, .. }, serde_json::Value::Object(m)) = (who, &mut details)
+            && let serde_json::Value::Object(extra) = why
+        {
+            m.extend(extra.clone());
+        }
         let document = t.document.map(|kind| {
-            let body = document_body(kind, c, &doc, &facts, &r.cmd, deadlines.as_ref(), r.today);
+            let body = document_body(kind, c, &doc, &facts, cmd, deadlines.as_ref(), today);
             (
                 kind.as_str().to_string(),
-                doc_number(kind, &c.case_no, r.today),
+                doc_number(kind, &c.case_no, today),
                 to_json(&body),
             )
         });
-        let action = r.cmd.name().to_string();
+        let action = cmd.name().to_string();
         let (subject, body) = crate::cases::notice_text(c, &action, t.to, deadlines.as_ref());
         let tasks = t.tasks.clone().unwrap_or_else(|| c.tasks.clone());
+        let approved = t.approved.or(c.approved);
         let planned = Planned {
             case_id: c.id,
-            actor: Some(a.user_id),
-            actor_name: a.display_name.clone(),
+            case_no: c.case_no.clone(),
+            actor: actor.map(|a| a.user_id),
+            actor_name: actor
+                .map(|a| a.display_name.clone())
+                .unwrap_or_else(|| "系统".into()),
+            completed_approved: t.to == CaseState::Completed && approved == Some(true),
             action: action.clone(),
             from: c.state.as_str().into(),
             to: t.to.as_str().into(),
@@ -621,15 +1051,16 @@ impl Store {
         c.promised_due = deadlines.as_ref().map(|d| d.promised_due);
         c.certificate_due = deadlines.as_ref().and_then(|d| d.certificate_due);
         w.touched = true;
-        Ok((
-            Applied {
+        Ok(Step {
+            applied: Applied {
                 case_id: c.id,
                 state: c.state,
                 version: c.version,
                 document_id: None,
             },
             planned,
-        ))
+            cert,
+        })
     }
 }
 

@@ -72,6 +72,67 @@ impl CertExport {
     }
 }
 
+pub const ISSUER_KEYS_FORMAT: &str = "tongban-issuer-keys/1";
+
+/// The published list of issuer keys (`GET /api/v1/issuer-keys`,
+/// `tongban keys list --json`): what an offline verifier trusts.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerKeys {
+    pub format: String,
+    pub keys: Vec<IssuerKey>,
+}
+
+/// One issuing department's public key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssuerKey {
+    pub key_id: i64,
+    /// The department's 统一社会信用代码 (the certificate's 颁发机构代码).
+    pub issuer_code: String,
+    pub issuer_name: String,
+    /// SM3 of the PEM, lowercase hex.
+    pub fingerprint: String,
+    pub public_key_pem: String,
+    pub created_at: i64,
+    /// Retired keys still verify what they signed before.
+    pub retired_at: Option<i64>,
+}
+
+impl CertExport {
+    /// `verify`, and the signing key must be one the trusted list gives for
+    /// the certificate's issuer: a file's own key alone proves nothing
+    /// about who signed it.
+    pub fn verify_trusted(&self, trusted: &IssuerKeys) -> std::result::Result<CertRecord, String> {
+        if trusted.format != ISSUER_KEYS_FORMAT {
+            return Err(format!("unsupported key list format {}", trusted.format));
+        }
+        let rec = self.verify()?;
+        let fp = tongban_certs::fingerprint(&self.public_key_pem);
+        match trusted.keys.iter().find(|k| k.fingerprint == fp) {
+            None => Err(format!(
+                "签名密钥不在受信任的颁发机构密钥清单中（指纹 {fp}）/ the signing key (fingerprint {fp}) is not in the trusted list"
+            )),
+            Some(k) if k.issuer_code != rec.issuer_code => Err(format!(
+                "签名密钥属于{}，而证照的颁发机构代码是{} / the key belongs to {} but the certificate names issuer {}",
+                k.issuer_name, rec.issuer_code, k.issuer_code, rec.issuer_code
+            )),
+            Some(k) => {
+                // A key retired before the issue date cannot have signed it.
+                let retired_on = k.retired_at.and_then(|ms| {
+                    chrono::DateTime::from_timestamp_millis(ms)
+                        .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+                });
+                match retired_on {
+                    Some(d) if d < rec.issued_on => Err(format!(
+                        "签名密钥已于{d}停用，证照却是{}颁发的 / the key was retired on {d}, before the issue date {}",
+                        rec.issued_on, rec.issued_on
+                    )),
+                    _ => Ok(rec),
+                }
+            }
+        }
+    }
+}
+
 const CERT_COLS: &str = "id, licence_id, case_id, department_id, body, signature, key_id, issued_at, revoked_at, revoke_reason FROM certificates";
 
 fn row_cert(r: &QueryResult) -> Result<Certificate> {
@@ -160,6 +221,35 @@ impl Store {
         Ok(id)
     }
 
+    /// Every issuing department's public keys, current and retired: public
+    /// information, published so that offline verifiers can trust a key.
+    pub async fn issuer_keys(&self) -> Result<IssuerKeys> {
+        let rows = query(
+            self.conn(),
+            "SELECT k.id, k.public_pem, k.created_at, k.retired_at, d.credit_code, d.name \
+             FROM signing_keys k JOIN departments d ON d.id = k.department_id ORDER BY k.id",
+            vec![],
+        )
+        .await?;
+        let mut keys = Vec::with_capacity(rows.len());
+        for r in rows {
+            let pem: String = get(&r, "public_pem")?;
+            keys.push(IssuerKey {
+                key_id: get(&r, "id")?,
+                issuer_code: get(&r, "credit_code")?,
+                issuer_name: get(&r, "name")?,
+                fingerprint: tongban_certs::fingerprint(&pem),
+                public_key_pem: pem,
+                created_at: get(&r, "created_at")?,
+                retired_at: get(&r, "retired_at")?,
+            });
+        }
+        Ok(IssuerKeys {
+            format: ISSUER_KEYS_FORMAT.into(),
+            keys,
+        })
+    }
+
     /// The public key (PEM) of a signing key.
     pub async fn public_key(&self, key_id: i64) -> Result<String> {
         let r = query_one(
@@ -201,6 +291,31 @@ impl Store {
             self.conn(),
             &format!("SELECT {CERT_COLS} WHERE holder_code = $1 ORDER BY id"),
             vec![holder_code.into()],
+        )
+        .await?
+        .iter()
+        .map(row_cert)
+        .collect()
+    }
+
+    /// The holder's certificates of the given types (免证办 reads only these).
+    pub async fn certificates_of_holder_typed(
+        &self,
+        holder_code: &str,
+        type_names: &[&str],
+    ) -> Result<Vec<Certificate>> {
+        if type_names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = crate::batch::placeholders_from(type_names.len(), 1);
+        let mut v: Vec<sea_orm::Value> = vec![holder_code.into()];
+        v.extend(type_names.iter().map(|t| (*t).into()));
+        query(
+            self.conn(),
+            &format!(
+                "SELECT {CERT_COLS} WHERE holder_code = $1 AND type_name IN ({list}) ORDER BY id"
+            ),
+            v,
         )
         .await?
         .iter()
@@ -270,32 +385,46 @@ impl Store {
     }
 }
 
-/// Issues the certificate of an approved case at 制证, inside the command's
-/// transaction, signed with the lead department's current key.
-pub(crate) async fn issue_in(
+/// The lead department's current signing key, unsealed, and its name and code.
+pub(crate) struct Signer {
+    key_id: i64,
+    pair: SigningPair,
+    issuer_code: String,
+    issuer_name: String,
+}
+
+/// A certificate signed and ready to be stored.
+#[derive(Clone)]
+pub(crate) struct NewCert {
+    pub licence_id: String,
+    pub case_id: i64,
+    pub department_id: i64,
+    pub holder_code: String,
+    pub type_name: String,
+    pub body: String,
+    pub signature: Vec<u8>,
+    pub key_id: i64,
+}
+
+/// Loads the department's current key (an error naming the department when it has none).
+pub(crate) async fn signer_for(
     store: &Store,
     txn: &impl ConnectionTrait,
-    case: &Case,
-    doc: &ItemDoc,
-    today: NaiveDate,
-) -> Result<String> {
+    department_id: i64,
+    department_name: &str,
+) -> Result<Signer> {
     let secret = store.secret()?;
     let key = query_one(
         txn,
-        "SELECT id, sealed FROM signing_keys WHERE department_id = $1 AND retired_at IS NULL ORDER BY id DESC LIMIT 1",
-        vec![case.lead_department_id.into()],
+        "SELECT k.id, k.sealed, d.credit_code, d.name FROM signing_keys k JOIN departments d ON d.id = k.department_id \
+         WHERE k.department_id = $1 AND k.retired_at IS NULL ORDER BY k.id DESC LIMIT 1",
+        vec![department_id.into()],
     )
     .await?
     .ok_or_else(|| {
         StoreError::conflict(
-            format!(
-                "{}尚无签名密钥，请系统管理员运行 tongban keys generate",
-                case.lead_department_name
-            ),
-            format!(
-                "{} has no signing key yet: run tongban keys generate",
-                case.lead_department_name
-            ),
+            format!("{department_name}尚无签名密钥，请系统管理员运行 tongban keys generate"),
+            format!("{department_name} has no signing key yet: run tongban keys generate"),
         )
     })?;
     let key_id: i64 = get(&key, "id")?;
@@ -305,20 +434,23 @@ pub(crate) async fn issue_in(
         &secret,
     )
     .map_err(|e| StoreError::conflict(e.zh(), e.to_string()))?;
-    let dept = query_one(
-        txn,
-        "SELECT credit_code, name FROM departments WHERE id = $1",
-        vec![case.lead_department_id.into()],
-    )
-    .await?
-    .ok_or_else(|| StoreError::Corrupt("department".into()))?;
-    let issuer_code: String = get(&dept, "credit_code")?;
-    let issuer_name: String = get(&dept, "name")?;
-    let type_name = if doc.result.licence_type.trim().is_empty() {
-        doc.result.name.trim().to_string()
-    } else {
-        doc.result.licence_type.trim().to_string()
-    };
+    Ok(Signer {
+        key_id,
+        pair,
+        issuer_code: get(&key, "credit_code")?,
+        issuer_name: get(&key, "name")?,
+    })
+}
+
+/// The certificate of an approved case, signed (pure but for the random tail).
+pub(crate) fn prepare_certificate(
+    signer: &Signer,
+    case: &Case,
+    doc: &ItemDoc,
+    today: NaiveDate,
+) -> Result<NewCert> {
+    let issuer_code = signer.issuer_code.clone();
+    let type_name = licence_type_name(doc);
     // Type code: the defining body's code + 3 digits. Until the national type
     // catalogue is loaded, the digits are a stable number derived from the
     // type's name, so one department's types differ.
@@ -348,11 +480,11 @@ pub(crate) async fn issue_in(
     let record = CertRecord {
         licence_id: licence_id.clone(),
         type_code,
-        type_name,
+        type_name: type_name.clone(),
         number: case.case_no.clone(),
         version: "001".into(),
         issued_on: today,
-        issuer_name,
+        issuer_name: signer.issuer_name.clone(),
         issuer_code,
         definer: doc.agency.name.clone(),
         valid_from: today,
@@ -367,30 +499,88 @@ pub(crate) async fn issue_in(
     };
     let body = String::from_utf8(record.canonical_json())
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let signature = pair.sign(body.as_bytes());
+    let signature = signer.pair.sign(body.as_bytes());
+    Ok(NewCert {
+        licence_id: licence_id.to_string(),
+        case_id: case.id,
+        department_id: case.lead_department_id,
+        holder_code: case.applicant_id_number.clone(),
+        type_name,
+        body,
+        signature,
+        key_id: signer.key_id,
+    })
+}
+
+/// The certificate type a licence result produces (its name).
+pub(crate) fn licence_type_name(doc: &ItemDoc) -> String {
+    if doc.result.licence_type.trim().is_empty() {
+        doc.result.name.trim().to_string()
+    } else {
+        doc.result.licence_type.trim().to_string()
+    }
+}
+
+/// Stores signed certificates (one statement); their trail entries are the caller's.
+pub(crate) async fn insert_certificates(c: &impl ConnectionTrait, certs: &[NewCert]) -> Result<()> {
+    if certs.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut v: Vec<sea_orm::Value> = Vec::with_capacity(certs.len() * 9);
+    for x in certs {
+        v.extend([
+            x.licence_id.clone().into(),
+            x.case_id.into(),
+            x.department_id.into(),
+            x.holder_code.clone().into(),
+            x.type_name.clone().into(),
+            x.body.clone().into(),
+            to_hex(&x.signature).into(),
+            x.key_id.into(),
+            now.into(),
+        ]);
+    }
     exec(
-        txn,
-        "INSERT INTO certificates (licence_id, case_id, department_id, holder_code, body, signature, key_id, issued_at, revoked_at, revoke_reason) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '')",
-        vec![
-            licence_id.as_str().into(),
-            case.id.into(),
-            case.lead_department_id.into(),
-            case.applicant_id_number.clone().into(),
-            body.into(),
-            to_hex(&signature).into(),
-            key_id.into(),
-            now_ms().into(),
-        ],
+        c,
+        &format!(
+            "INSERT INTO certificates (licence_id, case_id, department_id, holder_code, type_name, body, signature, key_id, issued_at, revoked_at, revoke_reason) VALUES {}",
+            crate::batch::placeholders_with(c.get_database_backend(), certs.len(), 9, ", NULL, ''")
+        ),
+        v,
     )
     .await?;
-    trail::append(
+    Ok(())
+}
+
+/// The trail entry of an issued certificate.
+pub(crate) fn issue_trail(x: &NewCert, case_no: &str) -> (String, String, serde_json::Value) {
+    (
+        "certificate.issue".into(),
+        format!("certificate:{}", x.licence_id),
+        serde_json::json!({"case": case_no, "key": x.key_id}),
+    )
+}
+
+/// Issues the certificate of an approved case at 制证, inside the command's
+/// transaction, signed with the lead department's current key.
+pub(crate) async fn issue_in(
+    store: &Store,
+    txn: &impl ConnectionTrait,
+    case: &Case,
+    doc: &ItemDoc,
+    today: NaiveDate,
+) -> Result<String> {
+    let signer = signer_for(
+        store,
         txn,
-        None,
-        "certificate.issue",
-        &format!("certificate:{licence_id}"),
-        serde_json::json!({"case": case.case_no, "key": key_id}),
+        case.lead_department_id,
+        &case.lead_department_name,
     )
     .await?;
-    Ok(licence_id.to_string())
+    let x = prepare_certificate(&signer, case, doc, today)?;
+    insert_certificates(txn, std::slice::from_ref(&x)).await?;
+    let (action, object, details) = issue_trail(&x, &case.case_no);
+    trail::append(txn, None, &action, &object, details).await?;
+    Ok(x.licence_id)
 }

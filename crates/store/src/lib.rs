@@ -127,6 +127,11 @@ impl Store {
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
+                    // Cases are read back at every step: keep the hot pages in
+                    // memory (32 MB cache per connection, reads through mmap)
+                    // instead of copying them from the OS page by page.
+                    .pragma("cache_size", "-32768")
+                    .pragma("mmap_size", "268435456")
             });
         } else {
             opts.max_connections(16);

@@ -96,21 +96,53 @@ impl Store {
     }
 }
 
+/// A published policy as its event reads it.
+pub(crate) struct EventPolicy {
+    id: i64,
+    name: String,
+    benefit: String,
+    rule: String,
+}
+
+/// The policies whose event is the approved end of a case of `impl_code`.
+pub(crate) async fn policies_for(
+    c: &impl ConnectionTrait,
+    impl_code: &str,
+) -> Result<Vec<EventPolicy>> {
+    query(
+        c,
+        "SELECT id, name, benefit, rule FROM policies WHERE event_item = $1",
+        vec![impl_code.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| {
+        Ok(EventPolicy {
+            id: get(r, "id")?,
+            name: get(r, "name")?,
+            benefit: get(r, "benefit")?,
+            rule: get(r, "rule")?,
+        })
+    })
+    .collect()
+}
+
 /// After a case ended approved (inside its transaction): every policy whose
 /// event it is runs its rule on the case; the eligible are told once.
 pub(crate) async fn on_case_completed(c: &impl ConnectionTrait, case: &Case) -> Result<()> {
-    let rows = query(
-        c,
-        "SELECT id, name, benefit, rule FROM policies WHERE event_item = $1",
-        vec![case.impl_code.clone().into()],
-    )
-    .await?;
-    for r in rows {
-        let id: i64 = get(&r, "id")?;
-        let name: String = get(&r, "name")?;
-        let benefit: String = get(&r, "benefit")?;
-        let rule: String = get(&r, "rule")?;
-        let Ok(spec) = serde_json::from_str::<DecisionSpec>(&rule) else {
+    let policies = policies_for(c, &case.impl_code).await?;
+    run_policies(c, case, &policies).await
+}
+
+/// Runs the event's policies on one case.
+pub(crate) async fn run_policies(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    policies: &[EventPolicy],
+) -> Result<()> {
+    for p in policies {
+        let (id, name, benefit) = (p.id, &p.name, &p.benefit);
+        let Ok(spec) = serde_json::from_str::<DecisionSpec>(&p.rule) else {
             tracing::warn!(policy = id, "policy rule unreadable");
             continue;
         };

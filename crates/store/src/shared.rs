@@ -416,35 +416,91 @@ impl Store {
         cal: &WorkCalendar,
         today: NaiveDate,
     ) -> Result<Applied> {
+        let p = self
+            .prepare_submit(actor, case_id, expected_version, cal, today)
+            .await?;
+        self.submit_prepared(&p, cal, today).await
+    }
+
+    /// The part of a submission done before any write: the caller may
+    /// submit, and the lookups, certificates and rules have spoken.
+    pub async fn prepare_submit(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        expected_version: Option<i64>,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<PreparedSubmit> {
         let c = self.case(case_id).await?;
         if !c.visible_to(actor) {
             return Err(StoreError::NotFound(format!("case {case_id}")));
         }
         let doc = self.item_doc(c.item_version_id).await?;
-        // Nothing is looked up for someone who may not submit this case.
-        let facts = self.case_facts(&c, &doc, cal, today).await?;
+        // Nothing is looked up for someone who may not submit this case (who
+        // may is a question of role and ownership; the writer checks the rest).
+        let facts = crate::cases::build_facts(&c, &doc, &[], cal, today, None);
         case::authorize(actor, &facts, &Command::Submit)?;
         let gathered = self.gather(&c, &doc, today).await?;
+        // The certificate 秒批 will issue, signed here rather than in the
+        // writer; without a key the writer says why and a person takes over.
+        let cert = if gathered.approve()
+            && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
+        {
+            match crate::certs::signer_for(
+                self,
+                self.conn(),
+                c.lead_department_id,
+                &c.lead_department_name,
+            )
+            .await
+            {
+                Ok(s) => crate::certs::prepare_certificate(&s, &c, &doc, today).ok(),
+                Err(_) => None,
+            }
+        } else {
+            None
+        };
+        Ok(PreparedSubmit {
+            actor: actor.clone(),
+            case_id,
+            // The case must still be what was looked up and decided on.
+            expected_version: expected_version.unwrap_or(c.version),
+            gathered,
+            cert,
+        })
+    }
+
+    /// Writes a prepared submission on its own (the group-commit writer
+    /// does the same for many at once): the submission and its records in
+    /// one transaction, then 秒批 in another.
+    pub async fn submit_prepared(
+        &self,
+        p: &PreparedSubmit,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Applied> {
+        let case_id = p.case_id;
         let txn = self.begin().await?;
-        add_waived(&txn, &c, &gathered.waived).await?;
-        // The case must still be what was looked up and decided on.
+        let c = crate::cases::load_for_update(&txn, case_id).await?;
+        add_waived(&txn, &c, &p.gathered.waived).await?;
         let applied = crate::cases::apply_in(
             self,
             &txn,
-            Some(actor),
+            Some(&p.actor),
             case_id,
-            expected_version.or(Some(c.version)),
+            Some(p.expected_version),
             &Command::Submit,
             cal,
             today,
         )
         .await?;
-        record(&txn, case_id, &gathered).await?;
+        record(&txn, case_id, &p.gathered).await?;
         txn.commit().await?;
         // 秒批 runs once the submission is safe: if it cannot finish (no
         // signing key, a material still to upload), the case waits for a person.
-        if gathered.approve() {
-            match self.approve_now(case_id, &gathered, cal, today).await {
+        if p.gathered.approve() {
+            match self.approve_now(case_id, &p.gathered, cal, today).await {
                 Ok(a) => return Ok(a),
                 Err(e) => tracing::warn!(case = case_id, "instant approval not completed: {e}"),
             }
@@ -554,7 +610,10 @@ impl Store {
         }
         // 免证办: a valid e-certificate of the applicant stands for the material of its type.
         if !c.applicant_id_number.is_empty() {
-            let certs = self.certificates_of_holder(&c.applicant_id_number).await?;
+            let names: Vec<&str> = doc.materials.iter().map(|m| m.name.trim()).collect();
+            let certs = self
+                .certificates_of_holder_typed(&c.applicant_id_number, &names)
+                .await?;
             for (i, m) in doc.materials.iter().enumerate() {
                 let matching: Vec<_> = certs
                     .iter()
@@ -746,18 +805,39 @@ async fn add_waived(txn: &impl ConnectionTrait, c: &Case, extra: &[usize]) -> Re
     Ok(())
 }
 
+/// A submission whose lookups and rules have run, ready to be written.
+pub struct PreparedSubmit {
+    pub(crate) actor: Actor,
+    pub(crate) case_id: i64,
+    pub(crate) expected_version: i64,
+    pub(crate) gathered: Gathered,
+    /// The certificate of 秒批, signed in advance.
+    pub(crate) cert: Option<crate::certs::NewCert>,
+}
+
 #[derive(Debug, Default)]
-struct Gathered {
+pub(crate) struct Gathered {
     item_version_id: i64,
     fetches: Vec<NewFetch>,
-    waived: Vec<usize>,
+    pub(crate) waived: Vec<usize>,
     mismatches: Vec<Mismatch>,
     verified: bool,
     decision: Option<GatheredDecision>,
 }
 
 impl Gathered {
-    fn approve(&self) -> bool {
+    /// What 秒批 records in each of its steps: the rule version and reasons.
+    pub(crate) fn instant_details(&self) -> (String, Value) {
+        let reasons = self
+            .decision
+            .as_ref()
+            .map(|d| d.reasons.join("；"))
+            .unwrap_or_default();
+        let why = serde_json::json!({"by": "秒批", "item_version": self.item_version_id, "reasons": reasons});
+        (reasons, why)
+    }
+
+    pub(crate) fn approve(&self) -> bool {
         self.verified
             && self.mismatches.is_empty()
             && self
@@ -861,6 +941,80 @@ async fn record_attempt(
     Ok(())
 }
 
+/// The records of many submissions in two statements: every lookup, and
+/// each rule evaluation (`automatic` when 秒批 went through).
+pub(crate) async fn record_many(
+    txn: &impl ConnectionTrait,
+    items: &[(i64, &Gathered, bool)],
+) -> Result<()> {
+    let now = now_ms();
+    let mut v: Vec<sea_orm::Value> = Vec::new();
+    let mut rows = 0;
+    for (case_id, g, _) in items {
+        for f in &g.fetches {
+            let retry_at = f.retry.then_some(now + 60_000);
+            v.extend([
+                (*case_id).into(),
+                f.source_key.clone().into(),
+                f.source_name.clone().into(),
+                now.into(),
+                f.outcome.into(),
+                crate::cases::to_json(&f.fields).into(),
+                f.data.to_string().into(),
+                f.message.clone().into(),
+                1i64.into(),
+                retry_at.into(),
+            ]);
+            rows += 1;
+        }
+    }
+    if rows > 0 {
+        exec(
+            txn,
+            &format!(
+                "INSERT INTO case_fetches (case_id, source_key, source_name, at, outcome, fields, data, message, attempts, retry_at) VALUES {}",
+                crate::batch::placeholders_with(txn.get_database_backend(), rows, 10, "")
+            ),
+            v,
+        )
+        .await?;
+    }
+    let mut v: Vec<sea_orm::Value> = Vec::new();
+    let mut rows = 0;
+    for (case_id, g, automatic) in items {
+        if let Some(d) = &g.decision {
+            v.extend([
+                (*case_id).into(),
+                g.item_version_id.into(),
+                now.into(),
+                serde_json::to_value(d.outcome)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+                    .into(),
+                crate::cases::to_json(&d.reasons).into(),
+                d.inputs.to_string().into(),
+                d.trace.to_string().into(),
+                crate::cases::to_json(&g.mismatches).into(),
+                (*automatic).into(),
+            ]);
+            rows += 1;
+        }
+    }
+    if rows > 0 {
+        exec(
+            txn,
+            &format!(
+                "INSERT INTO case_decisions (case_id, item_version_id, at, outcome, reasons, inputs, trace, mismatches, automatic) VALUES {}",
+                crate::batch::placeholders_with(txn.get_database_backend(), rows, 9, "")
+            ),
+            v,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// 秒批: every step from acceptance to electronic delivery, by the system,
 /// citing the rule version and reasons.
 async fn instant_approval(
@@ -871,13 +1025,7 @@ async fn instant_approval(
     cal: &WorkCalendar,
     today: NaiveDate,
 ) -> Result<Applied> {
-    let reasons = g
-        .decision
-        .as_ref()
-        .map(|d| d.reasons.join("；"))
-        .unwrap_or_default();
-    let why =
-        serde_json::json!({"by": "秒批", "item_version": g.item_version_id, "reasons": reasons});
+    let (reasons, why) = g.instant_details();
     let mut last = system_in(
         store,
         txn,

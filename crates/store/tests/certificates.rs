@@ -163,6 +163,35 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
             forged.verify().is_err(),
             "{backend}: a changed certificate fails"
         );
+        // Against the published issuer keys: the file's key must be the issuer's.
+        let trusted = store.issuer_keys().await.expect("issuer keys");
+        assert_eq!(
+            export
+                .verify_trusted(&trusted)
+                .map(|r| r.licence_id.to_string()),
+            Ok(c.licence_id.clone()),
+            "{backend}"
+        );
+        // A forger signs a changed certificate with a key of their own: it is
+        // self-consistent, so only the trusted list catches it.
+        let own = tongban_certs::SigningPair::generate();
+        let mut self_signed = forged.clone();
+        self_signed.signature_hex = tongban_certs::to_hex(&own.sign(forged.certificate.as_bytes()));
+        self_signed.public_key_pem = own.public_pem().expect("pem");
+        assert!(
+            self_signed.verify().is_ok(),
+            "{backend}: consistent on its own"
+        );
+        let why = self_signed
+            .verify_trusted(&trusted)
+            .expect_err("not a trusted key");
+        assert!(why.contains("not in the trusted list"), "{backend}: {why}");
+        // A trusted key of another department does not sign for this one.
+        let mut elsewhere = trusted.clone();
+        for k in &mut elsewhere.keys {
+            k.issuer_code = "11339901MB0000009X".into();
+        }
+        assert!(export.verify_trusted(&elsewhere).is_err(), "{backend}");
         // OpenSSL 3, exactly the documented command, on the files we export.
         let dir =
             std::env::temp_dir().join(format!("tongban-cert-{backend}-{}", std::process::id()));

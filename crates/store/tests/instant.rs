@@ -294,3 +294,134 @@ async fn a_source_that_is_down_loses_nothing_and_is_retried() {
         );
     }
 }
+
+/// What a case's history looks like: the steps and the documents issued.
+async fn history(store: &Store, id: i64) -> (Vec<(String, String)>, Vec<String>) {
+    let events = store
+        .case_events(id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| (e.action, e.actor_name))
+        .collect();
+    let docs = store
+        .case_documents(id)
+        .await
+        .expect("documents")
+        .into_iter()
+        .map(|d| d.kind.as_str().to_string())
+        .collect();
+    (events, docs)
+}
+
+/// The server writes submissions through the group-commit writer: several
+/// at once, in one transaction. Each must come out exactly as if submitted
+/// alone — approved and certified, or referred — and one that fails must not
+/// take the others with it.
+#[tokio::test]
+async fn submissions_written_together_come_out_as_if_alone() {
+    use std::sync::Arc;
+    use tongban_store::batch::Job;
+    for (backend, store) in tongban_store::testing::stores("instant_batch").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let applicant = actor(&store, "applicant").await;
+        // One alone, through the single path, to compare with.
+        let alone = apply(&store, &applicant, "张小宝").await;
+        let r = store
+            .submit_case(&applicant, alone, None, &cal, day)
+            .await
+            .expect("alone");
+        assert_eq!(r.state, CaseState::Completed, "{backend}");
+
+        let agree: Vec<i64> = {
+            let mut v = Vec::new();
+            for _ in 0..3 {
+                v.push(apply(&store, &applicant, "张小宝").await);
+            }
+            v
+        };
+        let disagree = apply(&store, &applicant, "张大宝").await;
+        let moved = apply(&store, &applicant, "张小宝").await;
+        let mut jobs = Vec::new();
+        for id in agree.iter().chain([&disagree, &moved]) {
+            let p = store
+                .prepare_submit(&applicant, *id, None, &cal, day)
+                .await
+                .expect("prepared");
+            jobs.push(Job::Submit {
+                prepared: Box::new(p),
+                calendar: cal.clone(),
+                today: day,
+            });
+        }
+        // Another instance changes one case between its lookups and the write.
+        {
+            use tongban_store::sea_orm_conn::ConnectionTrait;
+            store
+                .conn()
+                .execute_unprepared(&format!(
+                    "UPDATE cases SET version = version + 1 WHERE id = {moved}"
+                ))
+                .await
+                .expect("moved meanwhile");
+        }
+        let results = store.run_jobs(&jobs).await;
+        assert_eq!(results.len(), 5);
+        for (id, r) in agree.iter().zip(&results) {
+            let a = r.as_ref().unwrap_or_else(|e| panic!("{backend}: {e}"));
+            assert_eq!(a.state, CaseState::Completed, "{backend}");
+            let c = store.case(*id).await.expect("case");
+            assert_eq!(c.approved, Some(true));
+            assert_eq!(c.waived.len(), 2, "{backend}: materials from the registers");
+            assert_eq!(
+                history(&store, *id).await,
+                history(&store, alone).await,
+                "{backend}: the same steps and documents as alone"
+            );
+            let certs = store.case_certificates(*id).await.expect("certs");
+            assert_eq!(certs.len(), 1, "{backend}");
+            assert!(store.signature_valid(&certs[0]).await.expect("sig"));
+            let d = store.case_decisions(*id).await.expect("decisions");
+            assert!(d.len() == 1 && d[0].automatic, "{backend}");
+            assert_eq!(store.case_fetches(*id).await.expect("fetches").len(), 2);
+        }
+        // Written together: one transaction, one time for every step.
+        let mut times = std::collections::BTreeSet::new();
+        for id in agree.iter().chain([&disagree]) {
+            for e in store.case_events(*id).await.expect("events") {
+                if e.action != "create" {
+                    times.insert(e.at);
+                }
+            }
+        }
+        assert_eq!(times.len(), 1, "{backend}: one batch, not one by one");
+        let referred = results[3].as_ref().expect("referred");
+        assert_eq!(referred.state, CaseState::Submitted, "{backend}");
+        let d = store.case_decisions(disagree).await.expect("decisions");
+        assert!(d.len() == 1 && !d[0].automatic && d[0].mismatches.len() == 1);
+        assert!(
+            store
+                .case_certificates(disagree)
+                .await
+                .expect("c")
+                .is_empty()
+        );
+        assert!(
+            results[4].is_err(),
+            "{backend}: a case changed meanwhile is refused"
+        );
+        let c = store.case(moved).await.expect("case");
+        assert_eq!(c.state, CaseState::Draft, "{backend}: and left as it was");
+        assert!(store.case_fetches(moved).await.expect("f").is_empty());
+        // One chain through everything.
+        assert!(
+            matches!(
+                store.verify_trail().await.expect("trail"),
+                tongban_store::trail::TrailCheck::Intact { .. }
+            ),
+            "{backend}"
+        );
+    }
+}

@@ -26,6 +26,7 @@ use crate::views::{Chrome, fmt_time, url_encode};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/certificates/{id}", get(api_get))
+        .route("/api/v1/issuer-keys", get(api_issuer_keys))
         .route("/api/v1/certificates/{id}/export", get(api_export))
         .route("/api/v1/certificates/{id}/revoke", post(api_revoke))
         .route("/verify", get(verify_form))
@@ -78,6 +79,21 @@ async fn load(s: &AppState, id: &str) -> Result<Certificate, ApiError> {
         ))
     })?;
     Ok(s.store.certificate(id).await?)
+}
+
+/// The issuing departments' public keys (tongban-issuer-keys/1), current and
+/// retired, with their SM3 fingerprints: public, so that anyone can verify a
+/// certificate offline against keys they trust
+/// (`tongban cert verify FILE --trusted-keys KEYS.json`).
+#[utoipa::path(get, path = "/api/v1/issuer-keys",
+    responses((status = 200, body = Object)))]
+async fn api_issuer_keys(State(s): State<AppState>, lang: Lang) -> Result<Response, ApiError> {
+    let keys = s
+        .store
+        .issuer_keys()
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(keys).into_response())
 }
 
 /// Public verification of a certificate by its 证照标识.
@@ -157,7 +173,7 @@ async fn api_revoke(
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(api_get, api_export, api_revoke),
+    paths(api_get, api_export, api_revoke, api_issuer_keys),
     components(schemas(RevokeRequest))
 )]
 pub struct CertsDoc;

@@ -260,19 +260,15 @@ impl AppState {
         expected_version: Option<i64>,
         cmd: tongban_domain::case::Command,
     ) -> Result<tongban_store::cases::Applied, tongban_store::StoreError> {
-        // A submission looks up shared data and may be approved at once (秒批):
-        // it runs on its own, outside the group-commit writer.
+        // A submission looks up shared data and runs its rules first, then
+        // joins the writer's batches, with 秒批 when the rules approve.
         if matches!(cmd, tongban_domain::case::Command::Submit) {
-            return self
+            let (cal, today) = (self.calendar(), self.today());
+            let prepared = self
                 .store
-                .submit_case(
-                    actor,
-                    case_id,
-                    expected_version,
-                    &self.calendar(),
-                    self.today(),
-                )
-                .await;
+                .prepare_submit(actor, case_id, expected_version, &cal, today)
+                .await?;
+            return self.writer.submit(prepared, cal, today).await;
         }
         self.writer
             .apply(tongban_store::batch::CaseRequest {
