@@ -183,6 +183,8 @@ struct Working {
     original_version: i64,
     uploads: Vec<usize>,
     tasks_changed: bool,
+    /// Materials waived by this batch's submissions (written only then).
+    waived_changed: bool,
     touched: bool,
 }
 
@@ -332,6 +334,7 @@ impl Store {
                     case: c,
                     uploads: Vec::new(),
                     tasks_changed: false,
+                    waived_changed: false,
                     touched: false,
                 },
             );
@@ -431,7 +434,11 @@ impl Store {
                     // Materials the lookups and certificates stand for.
                     let mut waived: BTreeSet<usize> = w.case.waived.iter().copied().collect();
                     waived.extend(g.waived.iter().copied());
-                    w.case.waived = waived.into_iter().collect();
+                    let waived: Vec<usize> = waived.into_iter().collect();
+                    if waived != w.case.waived {
+                        w.case.waived = waived;
+                        w.waived_changed = true;
+                    }
                     let step = self
                         .plan_one(
                             &txn,
@@ -513,7 +520,9 @@ impl Store {
                 ds(c.decided_on),
                 ds(c.certificate_due),
                 now.into(),
-                to_json(&c.waived).into(),
+                // Only what a submission changed: the retry sweep may add
+                // waived materials without moving the version.
+                w.waived_changed.then(|| to_json(&c.waived)).into(),
             ]);
         }
         let n = exec(
@@ -522,7 +531,7 @@ impl Store {
                 "UPDATE cases SET state = v.column3, version = v.column4, approved = v.column5, clock = v.column6, \
                  tasks = v.column7, received_on = v.column8, accepted_on = v.column9, legal_due = v.column10, \
                  promised_due = v.column11, decided_on = v.column12, certificate_due = v.column13, updated_at = v.column14, \
-                 waived = v.column15 \
+                 waived = COALESCE(v.column15, cases.waived) \
                  FROM (VALUES {}) AS v WHERE cases.id = CAST(v.column1 AS BIGINT) AND cases.version = CAST(v.column2 AS BIGINT)",
                 placeholders(b, touched.len(), 15)
             ),
@@ -964,23 +973,23 @@ impl Store {
             && c.approved == Some(true)
             && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
         {
+            let signer = match signers.entry(c.lead_department_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    crate::certs::signer_for(
+                        self,
+                        txn,
+                        c.lead_department_id,
+                        &c.lead_department_name,
+                    )
+                    .await?,
+                ),
+            };
+            // Signed in advance, if still with the department's current key
+            // (a key generated meanwhile retires the old one).
             match presigned.take() {
-                Some(x) => Some(x),
-                None => {
-                    let signer = match signers.entry(c.lead_department_id) {
-                        std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                        std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                            crate::certs::signer_for(
-                                self,
-                                txn,
-                                c.lead_department_id,
-                                &c.lead_department_name,
-                            )
-                            .await?,
-                        ),
-                    };
-                    Some(crate::certs::prepare_certificate(signer, c, &doc, today)?)
-                }
+                Some(x) if x.key_id == signer.key_id() => Some(x),
+                _ => Some(crate::certs::prepare_certificate(signer, c, &doc, today)?),
             }
         } else {
             None

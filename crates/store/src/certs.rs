@@ -107,14 +107,27 @@ impl CertExport {
         }
         let rec = self.verify()?;
         let fp = tongban_certs::fingerprint(&self.public_key_pem);
-        match trusted.keys.iter().find(|k| k.fingerprint == fp) {
+        // The list's own fingerprints are not trusted: recomputed from its keys.
+        match trusted
+            .keys
+            .iter()
+            .find(|k| tongban_certs::fingerprint(&k.public_key_pem) == fp)
+        {
             None => Err(format!(
                 "签名密钥不在受信任的颁发机构密钥清单中（指纹 {fp}）/ the signing key (fingerprint {fp}) is not in the trusted list"
             )),
-            Some(k) if k.issuer_code != rec.issuer_code => Err(format!(
-                "签名密钥属于{}，而证照的颁发机构代码是{} / the key belongs to {} but the certificate names issuer {}",
-                k.issuer_name, rec.issuer_code, k.issuer_code, rec.issuer_code
-            )),
+            Some(k) if k.issuer_code != rec.issuer_code || k.issuer_name != rec.issuer_name => {
+                Err(format!(
+                    "签名密钥属于{}（{}），而证照写的颁发机构是{}（{}）/ the key belongs to {} but the certificate names issuer {} {}",
+                    k.issuer_name,
+                    k.issuer_code,
+                    rec.issuer_name,
+                    rec.issuer_code,
+                    k.issuer_code,
+                    rec.issuer_code,
+                    rec.issuer_name
+                ))
+            }
             Some(k) => {
                 // A key retired before the issue date cannot have signed it.
                 let retired_on = k.retired_at.and_then(|ms| {
@@ -391,6 +404,12 @@ pub(crate) struct Signer {
     pair: SigningPair,
     issuer_code: String,
     issuer_name: String,
+}
+
+impl Signer {
+    pub(crate) fn key_id(&self) -> i64 {
+        self.key_id
+    }
 }
 
 /// A certificate signed and ready to be stored.

@@ -441,6 +441,19 @@ impl Store {
         // may is a question of role and ownership; the writer checks the rest).
         let facts = crate::cases::build_facts(&c, &doc, &[], cal, today, None);
         case::authorize(actor, &facts, &Command::Submit)?;
+        // Nor for a case that is no longer a draft, or not the one the caller saw.
+        if let Some(v) = expected_version
+            && v != c.version
+        {
+            return Err(crate::cases::stale());
+        }
+        case::transition(
+            &facts,
+            &Command::Submit,
+            &crate::cases::limits_of(&doc),
+            today,
+            actor.department_id,
+        )?;
         let gathered = self.gather(&c, &doc, today).await?;
         // The certificate 秒批 will issue, signed here rather than in the
         // writer; without a key the writer says why and a person takes over.

@@ -415,6 +415,52 @@ async fn submissions_written_together_come_out_as_if_alone() {
         let c = store.case(moved).await.expect("case");
         assert_eq!(c.state, CaseState::Draft, "{backend}: and left as it was");
         assert!(store.case_fetches(moved).await.expect("f").is_empty());
+        // A key generated between the signature and the write: the
+        // certificate is signed again with the department's current key.
+        let late = apply(&store, &applicant, "张小宝").await;
+        let p = store
+            .prepare_submit(&applicant, late, None, &cal, day)
+            .await
+            .expect("prepared");
+        let dept = store.case(late).await.expect("case").lead_department_id;
+        let new_key = store.generate_key(dept, None).await.expect("new key");
+        let r = store
+            .run_jobs(&[
+                Job::Submit {
+                    prepared: Box::new(p),
+                    calendar: cal.clone(),
+                    today: day,
+                },
+                Job::Submit {
+                    prepared: Box::new(
+                        store
+                            .prepare_submit(&applicant, late, None, &cal, day)
+                            .await
+                            .expect("prepared twice"),
+                    ),
+                    calendar: cal.clone(),
+                    today: day,
+                },
+            ])
+            .await;
+        assert_eq!(
+            r[0].as_ref().map(|a| a.state).ok(),
+            Some(CaseState::Completed),
+            "{backend}"
+        );
+        assert!(r[1].is_err(), "{backend}: the same draft twice: once");
+        let certs = store.case_certificates(late).await.expect("certs");
+        assert_eq!(certs.len(), 1, "{backend}");
+        assert_eq!(certs[0].key_id, new_key, "{backend}: the current key");
+        assert!(store.signature_valid(&certs[0]).await.expect("sig"));
+        // A case no longer a draft is refused before anything is looked up.
+        assert!(
+            store
+                .prepare_submit(&applicant, late, None, &cal, day)
+                .await
+                .is_err(),
+            "{backend}"
+        );
         // One chain through everything.
         assert!(
             matches!(
