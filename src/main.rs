@@ -133,6 +133,9 @@ enum KeysCommand {
     /// Generate a new signing key for a department (its 统一社会信用代码 or short
     /// name); the old key is retired. Needs TONGBAN_KEY_SECRET.
     Generate { department: String },
+    /// Record that a signing key was compromised: it is retired, and the
+    /// published issuer keys tell offline verifiers to stop trusting it.
+    Compromised { key_id: i64 },
     /// List the issuing departments' public keys and fingerprints.
     List {
         /// The tongban-issuer-keys/1 document offline verifiers trust.
@@ -324,6 +327,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("{}: new signing key {id}", d.name);
                 Ok(ExitCode::SUCCESS)
             }
+            KeysCommand::Compromised { key_id } => {
+                let store = data.open().await?;
+                store.mark_key_compromised(key_id, None).await?;
+                println!(
+                    "key {key_id} marked compromised and retired: generate a new key for its department (tongban keys generate) before it issues again"
+                );
+                Ok(ExitCode::SUCCESS)
+            }
             KeysCommand::List { json } => {
                 let store = data.open().await?;
                 let keys = store.issuer_keys().await?;
@@ -337,7 +348,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             k.issuer_code,
                             k.issuer_name,
                             k.fingerprint,
-                            if k.retired_at.is_some() {
+                            if k.compromised_at.is_some() {
+                                "COMPROMISED"
+                            } else if k.retired_at.is_some() {
                                 "retired"
                             } else {
                                 "current"

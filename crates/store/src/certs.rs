@@ -95,6 +95,9 @@ pub struct IssuerKey {
     pub created_at: i64,
     /// Retired keys still verify what they signed before.
     pub retired_at: Option<i64>,
+    /// A compromised key verifies nothing offline any more (check online).
+    #[serde(default)]
+    pub compromised_at: Option<i64>,
 }
 
 impl CertExport {
@@ -128,6 +131,10 @@ impl CertExport {
                     rec.issuer_name
                 ))
             }
+            Some(k) if k.compromised_at.is_some() => Err(format!(
+                "{}的签名密钥已报告泄露，离线验证不再可信，请在线核验 / {}'s key was reported compromised: offline verification is no longer trustworthy, verify online",
+                k.issuer_name, k.issuer_name
+            )),
             Some(k) => {
                 // A key retired before the issue date cannot have signed it.
                 let retired_on = k.retired_at.and_then(|ms| {
@@ -239,7 +246,7 @@ impl Store {
     pub async fn issuer_keys(&self) -> Result<IssuerKeys> {
         let rows = query(
             self.conn(),
-            "SELECT k.id, k.public_pem, k.created_at, k.retired_at, d.credit_code, d.name \
+            "SELECT k.id, k.public_pem, k.created_at, k.retired_at, k.compromised_at, d.credit_code, d.name \
              FROM signing_keys k JOIN departments d ON d.id = k.department_id ORDER BY k.id",
             vec![],
         )
@@ -255,12 +262,42 @@ impl Store {
                 public_key_pem: pem,
                 created_at: get(&r, "created_at")?,
                 retired_at: get(&r, "retired_at")?,
+                compromised_at: get(&r, "compromised_at")?,
             });
         }
         Ok(IssuerKeys {
             format: ISSUER_KEYS_FORMAT.into(),
             keys,
         })
+    }
+
+    /// Records that a signing key was compromised: it is retired at once
+    /// (the department needs a new one to issue again) and the published
+    /// list tells offline verifiers to stop trusting it.
+    pub async fn mark_key_compromised(&self, key_id: i64, actor: Option<i64>) -> Result<()> {
+        let now = now_ms();
+        let txn = self.begin().await?;
+        let n = exec(
+            &txn,
+            "UPDATE signing_keys SET compromised_at = $1, retired_at = COALESCE(retired_at, $1) \
+             WHERE id = $2 AND compromised_at IS NULL",
+            vec![now.into(), key_id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::NotFound(format!(
+                "key {key_id} (or already marked compromised)"
+            )));
+        }
+        trail::append(
+            &txn,
+            actor,
+            "key.compromised",
+            &format!("key:{key_id}"),
+            serde_json::json!({}),
+        )
+        .await?;
+        txn.commit().await
     }
 
     /// The public key (PEM) of a signing key.

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M007SharedData),
             Box::new(M008Policies),
             Box::new(M009CertificateType),
+            Box::new(M010KeyCompromise),
         ]
     }
     fn migration_table_name() -> DynIden {
@@ -1008,6 +1009,30 @@ impl MigrationTrait for M009CertificateType {
             ))
             .await?;
         }
+        Ok(())
+    }
+}
+
+struct M010KeyCompromise;
+
+impl MigrationName for M010KeyCompromise {
+    fn name(&self) -> &str {
+        "m010_key_compromise"
+    }
+}
+
+/// A signing key reported compromised: offline verifiers stop trusting
+/// anything it signed, whatever date the certificate bears.
+#[async_trait::async_trait]
+impl MigrationTrait for M010KeyCompromise {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(
+            Table::alter()
+                .table("signing_keys")
+                .add_column(bigint_null("compromised_at"))
+                .to_owned(),
+        )
+        .await?;
         Ok(())
     }
 }

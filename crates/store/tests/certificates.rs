@@ -192,6 +192,30 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
             k.issuer_code = "11339901MB0000009X".into();
         }
         assert!(export.verify_trusted(&elsewhere).is_err(), "{backend}");
+        // A key reported compromised: the published list says so, and offline
+        // verification of what it signed stops (online verification goes on).
+        let key = c.key_id;
+        store
+            .mark_key_compromised(key, None)
+            .await
+            .expect("compromised");
+        let listed = store.issuer_keys().await.expect("issuer keys");
+        assert!(
+            listed
+                .keys
+                .iter()
+                .any(|k| k.key_id == key && k.compromised_at.is_some() && k.retired_at.is_some()),
+            "{backend}"
+        );
+        let why = export
+            .verify_trusted(&listed)
+            .expect_err("no longer trusted");
+        assert!(why.contains("compromised"), "{backend}: {why}");
+        assert!(store.mark_key_compromised(key, None).await.is_err());
+        assert!(
+            store.signature_valid(c).await.expect("check"),
+            "{backend}: online"
+        );
         // OpenSSL 3, exactly the documented command, on the files we export.
         let dir =
             std::env::temp_dir().join(format!("tongban-cert-{backend}-{}", std::process::id()));
