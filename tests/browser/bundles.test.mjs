@@ -6,7 +6,7 @@
 // service has ended, the applicant sees one combined outcome.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, login } from './harness.mjs';
+import { startServer, launchBrowser, pageAs, submit, text } from './harness.mjs';
 
 let server;
 let browser;
@@ -23,20 +23,7 @@ after(async () => {
 
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
 
-async function as(user) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  if (user) await login(page, server.base, user);
-  return page;
-}
-
-async function submit(page, sel) {
-  await Promise.all([page.waitForNavigation(), page.click(sel)]);
-}
-
-async function text(page, sel) {
-  return (await page.locator(sel).innerText()).trim();
-}
+const as = (user) => pageAs(browser, server.base, user);
 
 async function noErrors(page, what) {
   assert.equal(await page.locator('#error-summary').count(), 0, `${what}: ${await page.locator('main').innerText()}`);

@@ -5,7 +5,7 @@
 // progress page then shows it without personal data.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, login } from './harness.mjs';
+import { startServer, launchBrowser, pageAs, submit, text } from './harness.mjs';
 
 let server;
 let browser;
@@ -34,25 +34,10 @@ async function addWorkdays(date, n) {
   return (await r.json()).date;
 }
 
-// A page logged in as `user` in its own browser context (own cookie session).
-async function as(user) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  if (user) await login(page, server.base, user);
-  return page;
-}
-
-// Clicks something that submits a form and waits for the resulting page.
-async function submit(page, sel) {
-  await Promise.all([page.waitForNavigation(), page.click(sel)]);
-}
+const as = (user) => pageAs(browser, server.base, user);
 
 async function state(page) {
   return page.locator('#case-state').getAttribute('data-state');
-}
-
-async function text(page, sel) {
-  return (await page.locator(sel).innerText()).trim();
 }
 
 async function upload(page, i) {

@@ -67,3 +67,22 @@ export async function login(page, base, username, password = 'tongban-demo') {
   await page.fill('#f-password', password);
   await Promise.all([page.waitForNavigation(), page.click('main button')]);
 }
+
+// A page logged in as `user` (none: anonymous) in its own browser context,
+// so each user has their own cookie session.
+export async function pageAs(browser, base, user) {
+  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
+  if (user) await login(page, base, user);
+  return page;
+}
+
+// Clicks something that submits a form and waits for the resulting page.
+export async function submit(page, sel) {
+  await Promise.all([page.waitForNavigation(), page.click(sel)]);
+}
+
+// The trimmed text of an element.
+export async function text(page, sel) {
+  return (await page.locator(sel).innerText()).trim();
+}

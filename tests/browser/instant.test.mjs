@@ -5,7 +5,7 @@
 // reviewer, who see the mismatch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, login } from './harness.mjs';
+import { startServer, launchBrowser, pageAs, submit } from './harness.mjs';
 
 let server;
 let browser;
@@ -22,16 +22,7 @@ after(async () => {
 
 const MEDICAL = '11339901MB000000374080301001000'; // 城乡居民基本医疗保险参保登记
 
-async function as(user) {
-  const ctx = await browser.newContext();
-  const page = await ctx.newPage();
-  if (user) await login(page, server.base, user);
-  return page;
-}
-
-async function submit(page, sel) {
-  await Promise.all([page.waitForNavigation(), page.click(sel)]);
-}
+const as = (user) => pageAs(browser, server.base, user);
 
 async function apply(page, babyName) {
   await page.goto(`${server.base}/items/${MEDICAL}`);

@@ -263,8 +263,26 @@ impl Store {
     /// Runs jobs in one transaction when it can, one by one otherwise; one
     /// result per job, in order.
     pub async fn run_jobs(&self, jobs: &[Job]) -> Vec<Result<Applied>> {
-        if let [Job::Command(r)] = jobs {
-            return vec![
+        if let [job @ Job::Command(_)] = jobs {
+            return vec![self.run_alone(job).await];
+        }
+        match self.try_batch(jobs).await {
+            Ok(results) => results,
+            Err(e) => {
+                tracing::debug!("group commit fell back to single commands: {e}");
+                let mut out = Vec::with_capacity(jobs.len());
+                for job in jobs {
+                    out.push(self.run_alone(job).await);
+                }
+                out
+            }
+        }
+    }
+
+    /// One job through the one-at-a-time path.
+    async fn run_alone(&self, job: &Job) -> Result<Applied> {
+        match job {
+            Job::Command(r) => {
                 self.case_command(
                     &r.actor,
                     r.case_id,
@@ -273,36 +291,13 @@ impl Store {
                     &r.calendar,
                     r.today,
                 )
-                .await,
-            ];
-        }
-        match self.try_batch(jobs).await {
-            Ok(results) => results,
-            Err(e) => {
-                tracing::debug!("group commit fell back to single commands: {e}");
-                let mut out = Vec::with_capacity(jobs.len());
-                for job in jobs {
-                    out.push(match job {
-                        Job::Command(r) => {
-                            self.case_command(
-                                &r.actor,
-                                r.case_id,
-                                r.expected_version,
-                                &r.cmd,
-                                &r.calendar,
-                                r.today,
-                            )
-                            .await
-                        }
-                        Job::Submit {
-                            prepared,
-                            calendar,
-                            today,
-                        } => self.submit_prepared(prepared, calendar, *today).await,
-                    });
-                }
-                out
+                .await
             }
+            Job::Submit {
+                prepared,
+                calendar,
+                today,
+            } => self.submit_prepared(prepared, calendar, *today).await,
         }
     }
 
@@ -767,7 +762,7 @@ impl Store {
         }
         // Certificates, the lookup and rule records, and 免申即享.
         crate::certs::insert_certificates(&txn, &certs).await?;
-        crate::shared::record_many(&txn, &records).await?;
+        crate::shared::record_many(&txn, &records, 1).await?;
         completed.dedup();
         let mut policies: HashMap<&str, Vec<crate::policies::EventPolicy>> = HashMap::new();
         for id in &completed {
@@ -877,10 +872,7 @@ impl Store {
             else {
                 break;
             };
-            let cmd = Command::CompleteReview {
-                agree: true,
-                opinion: format!("规则核验通过：{reasons}"),
-            };
+            let cmd = crate::shared::instant_review(&reasons);
             steps.push(
                 self.plan_one(
                     txn,
@@ -897,16 +889,7 @@ impl Store {
             );
         }
         let lead = Some(w.case.lead_department_id);
-        for cmd in [
-            Command::Decide {
-                approve: true,
-                reason: format!("经共享数据核验并按决策规则自动审批（秒批）：{reasons}"),
-            },
-            Command::Issue,
-            Command::Deliver {
-                method: "电子送达".into(),
-            },
-        ] {
+        for cmd in crate::shared::instant_closing(&reasons) {
             steps.push(
                 self.plan_one(
                     txn,

@@ -335,19 +335,6 @@ impl Store {
         .collect()
     }
 
-    /// Certificates held by a person or enterprise (by ID number or credit code).
-    pub async fn certificates_of_holder(&self, holder_code: &str) -> Result<Vec<Certificate>> {
-        query(
-            self.conn(),
-            &format!("SELECT {CERT_COLS} WHERE holder_code = $1 ORDER BY id"),
-            vec![holder_code.into()],
-        )
-        .await?
-        .iter()
-        .map(row_cert)
-        .collect()
-    }
-
     /// The holder's certificates of the given types (免证办 reads only these).
     pub async fn certificates_of_holder_typed(
         &self,

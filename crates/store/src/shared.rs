@@ -508,7 +508,7 @@ impl Store {
             today,
         )
         .await?;
-        record(&txn, case_id, &p.gathered).await?;
+        record_many(&txn, &[(case_id, &p.gathered, false)], 1).await?;
         txn.commit().await?;
         // 秒批 runs once the submission is safe: if it cannot finish (no
         // signing key, a material still to upload), the case waits for a person.
@@ -786,7 +786,7 @@ impl Store {
             .into_iter()
             .filter(|f| failed.contains(&f.source_key))
             .collect();
-        record_attempt(&txn, case_id, &g, attempts + 1).await?;
+        record_many(&txn, &[(case_id, &g, false)], attempts + 1).await?;
         add_waived(&txn, &c, &g.waived).await?;
         txn.commit().await?;
         if g.approve()
@@ -893,79 +893,21 @@ impl NewFetch {
     }
 }
 
-async fn record(txn: &impl ConnectionTrait, case_id: i64, g: &Gathered) -> Result<()> {
-    record_attempt(txn, case_id, g, 1).await
-}
-
-async fn record_attempt(
-    txn: &impl ConnectionTrait,
-    case_id: i64,
-    g: &Gathered,
-    attempts: i64,
-) -> Result<()> {
-    let now = now_ms();
-    for f in &g.fetches {
-        // Back off: 1, 2, 4 … minutes between retries of a failed source.
-        let retry_at = f
-            .retry
-            .then(|| now + 60_000 * (1i64 << (attempts - 1).clamp(0, 5)));
-        exec(
-            txn,
-            "INSERT INTO case_fetches (case_id, source_key, source_name, at, outcome, fields, data, message, attempts, retry_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            vec![
-                case_id.into(),
-                f.source_key.clone().into(),
-                f.source_name.clone().into(),
-                now.into(),
-                f.outcome.into(),
-                crate::cases::to_json(&f.fields).into(),
-                f.data.to_string().into(),
-                f.message.clone().into(),
-                attempts.into(),
-                retry_at.into(),
-            ],
-        )
-        .await?;
-    }
-    if let Some(d) = &g.decision {
-        exec(
-            txn,
-            "INSERT INTO case_decisions (case_id, item_version_id, at, outcome, reasons, inputs, trace, mismatches, automatic) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                case_id.into(),
-                g.item_version_id.into(),
-                now.into(),
-                serde_json::to_value(d.outcome)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default()
-                    .into(),
-                crate::cases::to_json(&d.reasons).into(),
-                d.inputs.to_string().into(),
-                d.trace.to_string().into(),
-                crate::cases::to_json(&g.mismatches).into(),
-                false.into(),
-            ],
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// The records of many submissions in two statements: every lookup, and
-/// each rule evaluation (`automatic` when 秒批 went through).
+/// The records of submissions in two statements: every lookup (the
+/// `attempts`-th; a failed one is retried after 1, 2, 4 … minutes), and each
+/// rule evaluation (`automatic` when 秒批 went through).
 pub(crate) async fn record_many(
     txn: &impl ConnectionTrait,
     items: &[(i64, &Gathered, bool)],
+    attempts: i64,
 ) -> Result<()> {
     let now = now_ms();
+    let backoff = 60_000 * (1i64 << (attempts - 1).clamp(0, 5));
     let mut v: Vec<sea_orm::Value> = Vec::new();
     let mut rows = 0;
     for (case_id, g, _) in items {
         for f in &g.fetches {
-            let retry_at = f.retry.then_some(now + 60_000);
+            let retry_at = f.retry.then_some(now + backoff);
             v.extend([
                 (*case_id).into(),
                 f.source_key.clone().into(),
@@ -975,7 +917,7 @@ pub(crate) async fn record_many(
                 crate::cases::to_json(&f.fields).into(),
                 f.data.to_string().into(),
                 f.message.clone().into(),
-                1i64.into(),
+                attempts.into(),
                 retry_at.into(),
             ]);
             rows += 1;
@@ -1028,6 +970,28 @@ pub(crate) async fn record_many(
     Ok(())
 }
 
+/// 秒批's review opinion, for each review task.
+pub(crate) fn instant_review(reasons: &str) -> Command {
+    Command::CompleteReview {
+        agree: true,
+        opinion: format!("规则核验通过：{reasons}"),
+    }
+}
+
+/// 秒批's steps after the reviews, by the lead department.
+pub(crate) fn instant_closing(reasons: &str) -> [Command; 3] {
+    [
+        Command::Decide {
+            approve: true,
+            reason: format!("经共享数据核验并按决策规则自动审批（秒批）：{reasons}"),
+        },
+        Command::Issue,
+        Command::Deliver {
+            method: "电子送达".into(),
+        },
+    ]
+}
+
 /// 秒批: every step from acceptance to electronic delivery, by the system,
 /// citing the rule version and reasons.
 async fn instant_approval(
@@ -1067,10 +1031,7 @@ async fn instant_approval(
             store,
             txn,
             case_id,
-            &Command::CompleteReview {
-                agree: true,
-                opinion: format!("规则核验通过：{reasons}"),
-            },
+            &instant_review(&reasons),
             Some(task.department_id),
             why.clone(),
             cal,
@@ -1081,16 +1042,7 @@ async fn instant_approval(
     let lead = crate::cases::load_for_update(txn, case_id)
         .await?
         .lead_department_id;
-    for cmd in [
-        Command::Decide {
-            approve: true,
-            reason: format!("经共享数据核验并按决策规则自动审批（秒批）：{reasons}"),
-        },
-        Command::Issue,
-        Command::Deliver {
-            method: "电子送达".into(),
-        },
-    ] {
+    for cmd in instant_closing(&reasons) {
         last = system_in(
             store,
             txn,
