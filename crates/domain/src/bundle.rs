@@ -869,3 +869,22 @@ pub fn all_ended(subs: &[SubCase]) -> bool {
 
 #[cfg(test)]
 mod tests;
+
+/// Whether a bundle tells its applicant about this step of a sub-case
+/// itself — acceptance, corrections and the end, each once for the whole
+/// bundle — so the sub-case stays silent to the applicant. Other steps
+/// (refusal, extension, special procedure, decision) reach the applicant
+/// from the sub-case, tagged with its bundle.
+pub fn bundle_speaks_for(action: &str, clock: Option<&crate::clock::ClockEvent>) -> bool {
+    match action {
+        "accept" | "request_correction" | "supply_correction" | "deliver" => true,
+        "suspend" => matches!(
+            clock,
+            Some(crate::clock::ClockEvent::Suspended {
+                reason: crate::clock::SuspendReason::Correction,
+                ..
+            })
+        ),
+        _ => false,
+    }
+}

@@ -167,7 +167,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
         .await?;
     store.import_catalog(centre.id, DEMO_CATALOG, None).await?;
     store.import_bundles(centre.id, DEMO_BUNDLES).await?;
-    crate::shared::import_sources(store, DEMO_SOURCES).await?;
+    crate::shared_data::import_sources(store, DEMO_SOURCES).await?;
     crate::policies::import_policies(store, DEMO_POLICIES).await?;
     // Every department signs its certificates with its own key.
     if !store.has_key_secret() {
@@ -215,7 +215,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transfer::parse_catalog;
+    use crate::catalog::transfer::parse_catalog;
 
     #[test]
     fn demo_catalog_is_valid_and_rich_enough() {

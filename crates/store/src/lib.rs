@@ -7,32 +7,41 @@
 //! - timestamps are UTC milliseconds since the epoch (`i64`), dates are ISO text;
 //! - a published item version is never updated: a change is a new version.
 
-pub mod accounts;
+// Infrastructure: SQL helpers, the schema, the audit trail, the notice
+// writer, leases and attachment storage.
 pub mod attachments;
-pub mod audit;
-pub mod batch;
-pub mod bundles;
-pub mod calendar;
-pub mod cases;
-pub mod catalog;
-pub mod certs;
-pub mod demo;
-pub mod inquiries;
+pub mod decisions;
 pub mod jobs;
 mod migration;
-pub mod notify;
-pub mod policies;
-pub mod rules;
-pub mod shared;
+pub mod outbox;
+mod sql;
+pub mod testing;
 pub mod trail;
-pub mod transfer;
+
+// The case core: one writer of transitions, observed by the capabilities.
+pub mod cases;
+
+// Capabilities.
+pub mod accounts;
+pub mod bundles;
+pub mod calendar;
+pub mod catalog;
+pub mod certificates;
+pub mod guide_audit;
+pub mod inquiries;
+pub mod notices;
+pub mod policies;
+pub mod shared_data;
+
+// The demo centre (uses every capability).
+pub mod demo;
 
 use std::time::Duration;
 
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{
     ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, QueryResult,
-    Statement, TransactionTrait, Value,
+    Statement, TransactionTrait,
 };
 use sea_orm_migration::MigratorTrait;
 use tongban_domain::FieldErrors;
@@ -94,6 +103,8 @@ pub struct Store {
     fanout_fault: std::sync::Arc<std::sync::atomic::AtomicUsize>,
     /// The operator's secret sealing the signing keys (never stored).
     key_secret: std::sync::Arc<std::sync::RwLock<Option<tongban_certs::KeySecret>>>,
+    /// The capabilities reacting to case steps (see `cases::CaseObserver`).
+    observers: cases::Observers,
 }
 
 /// Current time in UTC milliseconds.
@@ -141,13 +152,29 @@ impl Store {
         }
         let db = Database::connect(opts).await?;
         migration::Migrator::up(&db, None).await?;
-        Ok(Self {
+        let store = Self {
             db,
             write_gate: Default::default(),
             docs: Default::default(),
             fanout_fault: Default::default(),
             key_secret: Default::default(),
-        })
+            observers: Default::default(),
+        };
+        // The capabilities that react to case steps, in the order they run:
+        // shared data records its lookups, bundles derive their state and
+        // speak for their sub-cases, policies find who is eligible, notices
+        // tell the people the step concerns.
+        store.register_observer(std::sync::Arc::new(shared_data::LookupRecords));
+        store.register_observer(std::sync::Arc::new(bundles::BundleProgress));
+        store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
+        store.register_observer(std::sync::Arc::new(notices::StepNotices));
+        Ok(store)
+    }
+
+    /// Registers a capability's reaction to case steps (after the built-in
+    /// ones); it then sees every step of this store and its clones.
+    pub fn register_observer(&self, o: std::sync::Arc<dyn cases::CaseObserver>) {
+        self.observers.register(o);
     }
 
     pub fn backend(&self) -> DbBackend {
@@ -222,47 +249,7 @@ impl ConnectionTrait for WriteTxn {
     }
 }
 
-/// Builds a statement for the connection's backend.
-pub(crate) fn stmt(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Statement {
-    Statement::from_sql_and_values(c.get_database_backend(), sql, values)
-}
-
-pub(crate) async fn exec(c: &impl ConnectionTrait, sql: &str, values: Vec<Value>) -> Result<u64> {
-    Ok(c.execute_raw(stmt(c, sql, values)).await?.rows_affected())
-}
-
-pub(crate) async fn query(
-    c: &impl ConnectionTrait,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Vec<QueryResult>> {
-    Ok(c.query_all_raw(stmt(c, sql, values)).await?)
-}
-
-pub(crate) async fn query_one(
-    c: &impl ConnectionTrait,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<Option<QueryResult>> {
-    Ok(c.query_one_raw(stmt(c, sql, values)).await?)
-}
-
-/// Inserts and returns the new row's id (`RETURNING id` works on both backends).
-pub(crate) async fn insert_id(
-    c: &impl ConnectionTrait,
-    sql: &str,
-    values: Vec<Value>,
-) -> Result<i64> {
-    let sql = format!("{sql} RETURNING id");
-    let row = query_one(c, &sql, values)
-        .await?
-        .ok_or_else(|| StoreError::Corrupt("insert returned no id".into()))?;
-    Ok(row.try_get::<i64>("", "id")?)
-}
-
-pub(crate) fn get<T: sea_orm::TryGetable>(r: &QueryResult, col: &str) -> Result<T> {
-    Ok(r.try_get::<T>("", col)?)
-}
+pub(crate) use sql::{exec, get, insert_id, query, query_one};
 
 /// Hex encoding for tokens and hashes.
 pub fn hex(bytes: &[u8]) -> String {
@@ -281,98 +268,3 @@ pub fn sm3_hex(data: &[u8]) -> String {
     hex(&sm3::Sm3::digest(data))
 }
 
-/// Test support: opens a fresh store on each configured backend.
-pub mod testing {
-    use super::*;
-
-    /// A store in a fresh schema of the PostgreSQL database at `url`
-    /// (benchmarks and tests that must not share tables).
-    pub async fn open_pg_schema(url: &str, prefix: &str) -> Store {
-        let schema = format!("{prefix}_{}", rand::random::<u32>());
-        let admin = match Database::connect(url.to_string()).await {
-            Ok(a) => a,
-            Err(e) => panic!("{url} unreachable: {e}"),
-        };
-        if let Err(e) = admin
-            .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-            .await
-        {
-            panic!("create schema: {e}");
-        }
-        match Store::open_with(url, Some(&schema)).await {
-            Ok(s) => s,
-            Err(e) => panic!("postgres store: {e}"),
-        }
-    }
-
-    /// A fresh, empty PostgreSQL database for a test that starts server
-    /// processes (they cannot share a schema search path); `None` without
-    /// `TONGBAN_TEST_DATABASE_URL`.
-    pub async fn fresh_pg_database(test: &str) -> Option<String> {
-        let url = std::env::var("TONGBAN_TEST_DATABASE_URL")
-            .ok()
-            .filter(|u| !u.is_empty())?;
-        let name = format!("tongban_{}_{}", test.to_lowercase(), rand::random::<u32>());
-        let admin = match Database::connect(url.clone()).await {
-            Ok(a) => a,
-            Err(e) => panic!("TONGBAN_TEST_DATABASE_URL is set but unreachable: {e}"),
-        };
-        if let Err(e) = admin
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
-            .await
-        {
-            panic!("create database: {e}");
-        }
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b.to_string(), format!("?{q}")),
-            None => (url.clone(), String::new()),
-        };
-        let base = match base.rsplit_once('/') {
-            Some((host, _db)) => host.to_string(),
-            None => base,
-        };
-        Some(format!("{base}/{name}{query}"))
-    }
-
-    /// The backends a storage test runs on: always a fresh SQLite file, and a
-    /// fresh schema in PostgreSQL when `TONGBAN_TEST_DATABASE_URL` is set.
-    pub async fn stores(test: &str) -> Vec<(String, Store)> {
-        let mut out = Vec::new();
-        let dir = std::env::temp_dir().join(format!(
-            "tongban-test-{}-{}-{}",
-            test,
-            std::process::id(),
-            rand::random::<u32>()
-        ));
-        if let Err(e) = std::fs::create_dir_all(&dir) {
-            panic!("cannot create test dir {}: {e}", dir.display());
-        }
-        match Store::open(&sqlite_url_for_dir(&dir)).await {
-            Ok(s) => out.push(("sqlite".to_string(), s)),
-            Err(e) => panic!("sqlite store: {e}"),
-        }
-        match std::env::var("TONGBAN_TEST_DATABASE_URL") {
-            Ok(url) if !url.is_empty() => {
-                let schema = format!("t_{}_{}", test.to_lowercase(), rand::random::<u32>());
-                let admin = match Database::connect(url.clone()).await {
-                    Ok(a) => a,
-                    Err(e) => panic!("TONGBAN_TEST_DATABASE_URL is set but unreachable: {e}"),
-                };
-                if let Err(e) = admin
-                    .execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
-                    .await
-                {
-                    panic!("create schema: {e}");
-                }
-                match Store::open_with(&url, Some(&schema)).await {
-                    Ok(s) => out.push(("postgres".to_string(), s)),
-                    Err(e) => panic!("postgres store: {e}"),
-                }
-            }
-            _ => eprintln!(
-                "{test}: PostgreSQL skipped (set TONGBAN_TEST_DATABASE_URL to run this storage test on PostgreSQL too)"
-            ),
-        }
-        out
-    }
-}

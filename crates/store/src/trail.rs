@@ -8,7 +8,7 @@
 use sea_orm::ConnectionTrait;
 use serde::Serialize;
 
-use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, sm3_hex};
+use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, sm3_hex};
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -28,6 +28,15 @@ pub(crate) fn entry_hash(
     )
 }
 
+/// One entry to append.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEntry {
+    pub actor: Option<i64>,
+    pub action: String,
+    pub object: String,
+    pub details: serde_json::Value,
+}
+
 /// Appends one entry in the caller's transaction.
 pub(crate) async fn append(
     c: &impl ConnectionTrait,
@@ -36,7 +45,26 @@ pub(crate) async fn append(
     object: &str,
     details: serde_json::Value,
 ) -> Result<()> {
-    // Lock the head first (a row lock on PostgreSQL, the write lock on SQLite).
+    extend(
+        c,
+        &[NewEntry {
+            actor,
+            action: action.into(),
+            object: object.into(),
+            details,
+        }],
+    )
+    .await
+}
+
+/// Extends the chain by `entries`, in order, in the caller's transaction:
+/// the one place the chain grows. The head row is locked first (a row lock
+/// on PostgreSQL, the write lock on SQLite), so several instances sharing
+/// one database keep one chain.
+pub(crate) async fn extend(c: &impl ConnectionTrait, entries: &[NewEntry]) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
     exec(
         c,
         "UPDATE audit_trail_head SET last_hash = last_hash WHERE id = 1",
@@ -50,28 +78,34 @@ pub(crate) async fn append(
     )
     .await?
     .ok_or_else(|| StoreError::Corrupt("audit trail head missing".into()))?;
-    let prev: String = get(&head, "last_hash")?;
+    let mut prev: String = get(&head, "last_hash")?;
     let at = now_ms();
-    let details = details.to_string();
-    let hash = entry_hash(&prev, at, actor, action, object, &details);
-    insert_id(
-        c,
-        "INSERT INTO audit_trail (at, actor_id, action, object, details, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        vec![
+    let mut v: Vec<sea_orm::Value> = Vec::with_capacity(entries.len() * 7);
+    for e in entries {
+        let details = e.details.to_string();
+        let hash = entry_hash(&prev, at, e.actor, &e.action, &e.object, &details);
+        v.extend([
             at.into(),
-            actor.into(),
-            action.into(),
-            object.into(),
+            e.actor.into(),
+            e.action.clone().into(),
+            e.object.clone().into(),
             details.into(),
             prev.into(),
             hash.clone().into(),
-        ],
+        ]);
+        prev = hash;
+    }
+    crate::sql::insert_rows(
+        c,
+        "INSERT INTO audit_trail (at, actor_id, action, object, details, prev_hash, hash)",
+        7,
+        v,
     )
     .await?;
     exec(
         c,
         "UPDATE audit_trail_head SET last_hash = $1 WHERE id = 1",
-        vec![hash.into()],
+        vec![prev.into()],
     )
     .await?;
     Ok(())

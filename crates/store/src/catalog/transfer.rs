@@ -213,7 +213,7 @@ pub fn parse_catalog(
                     }
                 }
                 if rec.status == ItemStatus::Published
-                    && let Err(fe) = crate::rules::check_decision(&rec.doc)
+                    && let Err(fe) = crate::decisions::check_decision(&rec.doc)
                 {
                     for e in fe.0 {
                         errs.push(e.under(&format!("{base}.doc")));

@@ -1,5 +1,7 @@
 //! Departments and versioned service items.
 
+pub mod transfer;
+
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;
 use tongban_domain::catalog::{ItemDoc, ItemStatus, check_agency_matches};
@@ -540,7 +542,7 @@ impl Store {
     pub async fn publish(&self, id: i64, actor: Option<i64>) -> Result<ItemVersion> {
         // A decision model must compile and pass its test cases first.
         let draft = self.item_version(id).await?;
-        crate::rules::check_decision(&draft.doc).map_err(StoreError::Invalid)?;
+        crate::decisions::check_decision(&draft.doc).map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
         let now = now_ms();
         let r = query_one(

@@ -3,12 +3,16 @@
 //! registered, an enterprise founded) — and tell the people who qualify,
 //! without an application. Each person is told once per policy.
 
+use std::collections::HashMap;
+
 use sea_orm::ConnectionTrait;
+use sea_orm::prelude::async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tongban_domain::catalog::DecisionSpec;
 
-use crate::cases::Case;
-use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
+use crate::cases::{Case, CaseEventKind, CaseObserver, Effects, StepEvent};
+use crate::outbox::{Notice, Recipient};
+use crate::{Result, Store, StoreError, WriteTxn, exec, get, now_ms, query, query_one};
 
 /// A benefit granted without application to whoever the rules find eligible.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +40,7 @@ pub struct PolicyMatch {
 impl Store {
     /// Publishes (or replaces) a policy; its rule must compile and pass its tests.
     pub async fn upsert_policy(&self, p: &Policy) -> Result<()> {
-        crate::rules::check_spec(&p.rule).map_err(StoreError::Invalid)?;
+        crate::decisions::check_spec(&p.rule).map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
         exec(
             &txn,
@@ -97,7 +101,7 @@ impl Store {
 }
 
 /// A published policy as its event reads it.
-pub(crate) struct EventPolicy {
+struct EventPolicy {
     id: i64,
     name: String,
     benefit: String,
@@ -105,7 +109,7 @@ pub(crate) struct EventPolicy {
 }
 
 /// The policies whose event is the approved end of a case of `impl_code`.
-pub(crate) async fn policies_for(
+async fn policies_for(
     c: &impl ConnectionTrait,
     impl_code: &str,
 ) -> Result<Vec<EventPolicy>> {
@@ -127,18 +131,47 @@ pub(crate) async fn policies_for(
     .collect()
 }
 
-/// After a case ended approved (inside its transaction): every policy whose
-/// event it is runs its rule on the case; the eligible are told once.
-pub(crate) async fn on_case_completed(c: &impl ConnectionTrait, case: &Case) -> Result<()> {
-    let policies = policies_for(c, &case.impl_code).await?;
-    run_policies(c, case, &policies).await
+/// 免申即享 as a case observer: when a case ends approved, every policy
+/// whose event it is runs its rule on the case, in the same transaction;
+/// the eligible person is told once per policy.
+pub struct PolicyMatcher;
+
+#[async_trait]
+impl CaseObserver for PolicyMatcher {
+    fn name(&self) -> &'static str {
+        "policies"
+    }
+
+    async fn observe(&self, txn: &WriteTxn, steps: &[StepEvent], fx: &mut Effects) -> Result<()> {
+        let mut by_item: HashMap<&str, Vec<EventPolicy>> = HashMap::new();
+        let mut done: Vec<i64> = Vec::new();
+        for s in steps {
+            let case = &s.case;
+            if !s.is(CaseEventKind::Completed) || case.approved != Some(true) || done.contains(&case.id)
+            {
+                continue;
+            }
+            done.push(case.id);
+            if !by_item.contains_key(case.impl_code.as_str()) {
+                let found = policies_for(txn, &case.impl_code).await?;
+                by_item.insert(case.impl_code.as_str(), found);
+            }
+            if let Some(found) = by_item.get(case.impl_code.as_str())
+                && !found.is_empty()
+            {
+                run_policies(txn, case, found, fx).await?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Runs the event's policies on one case.
-pub(crate) async fn run_policies(
+async fn run_policies(
     c: &impl ConnectionTrait,
     case: &Case,
     policies: &[EventPolicy],
+    fx: &mut Effects,
 ) -> Result<()> {
     for p in policies {
         let (id, name, benefit) = (p.id, &p.name, &p.benefit);
@@ -189,21 +222,20 @@ pub(crate) async fn run_policies(
             "根据您办结的“{}”（{}），您符合“{name}”的条件，无需申请：{benefit}",
             case.item_name, case.case_no
         );
-        crate::notify::to_applicant(
-            c,
-            case.applicant_user_id,
-            &case.applicant_email,
-            crate::notify::About {
-                case_id: Some(case.id),
-                bundle_case_id: case.bundle_case_id,
+        fx.notice(Notice {
+            to: Recipient::Person {
+                user_id: case.applicant_user_id,
+                email: case.applicant_email.clone(),
             },
-            &subject,
-            &body,
-        )
-        .await?;
+            case_id: Some(case.id),
+            bundle_case_id: case.bundle_case_id,
+            subject,
+            body,
+        });
     }
     Ok(())
 }
+
 
 /// Loads policies from the demo file format (`tongban-policies/1`).
 pub async fn import_policies(store: &Store, text: &str) -> Result<usize> {

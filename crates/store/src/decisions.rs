@@ -1,5 +1,7 @@
-//! Decision models of item versions (秒批): the checks that run before a
-//! version is published, and a process-wide cache of compiled models.
+//! Decision models (GoRules JDM tables): the checks that run before an item
+//! version with 秒批 rules or a 免申即享 policy is published, and a
+//! process-wide cache of compiled models. Used by the catalogue, shared
+//! data and policies alike.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};

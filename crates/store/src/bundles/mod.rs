@@ -1,0 +1,357 @@
+//! Life-event bundles (SPEC §5, 高效办成一件事): versioned bundle
+//! definitions, and bundle applications that fan out into one sub-case per
+//! selected item. The rules (selection, slots, forms, derived state) live in
+//! `tongban_domain::bundle`; this module stores and moves them.
+//!
+//! Here: what a bundle and its application are (types and rows);
+//! `definitions` (versions, publishing, import), `applications` (start,
+//! the one form, uploads per slot), `submission` (one submission fanning out
+//! into sub-cases, 一窗受理, corrections answered once) and `observer` (the
+//! bundle reacting to its sub-cases' steps).
+//!
+//! Invariants:
+//! - submitting a bundle creates every sub-case or none (one transaction);
+//! - a sub-case's step updates its bundle in the same transaction (the
+//!   `BundleProgress` case observer): the bundle's applicant hears from the
+//!   bundle once — one combined correction notice, one completion notice —
+//!   never from each sub-case.
+
+mod applications;
+mod definitions;
+mod observer;
+mod submission;
+
+pub use observer::BundleProgress;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::Ordering;
+
+use chrono::NaiveDate;
+use sea_orm::{ConnectionTrait, QueryResult};
+use serde::{Deserialize, Serialize};
+use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::bundle::{
+    BundleDoc, BundleState, Savings, Selection, Slot,
+};
+use tongban_domain::catalog::{FormField, ItemDoc, ItemStatus};
+use tongban_domain::{FieldError, FieldErrors};
+
+use crate::sql::to_json;
+use crate::cases::{
+    CASE_COLS, Case, CaseRow, Channel, co_reviewers_of, division_of,
+    insert_case, row_case, shanghai_today, stale, verification_code,
+};
+use crate::catalog::ItemVersion;
+use crate::{
+    Result, Store, StoreError, get, query_one,
+};
+
+/// One stored version of a bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleVersion {
+    pub id: i64,
+    /// Stable code, e.g. `newborn`.
+    pub code: String,
+    pub version: i64,
+    pub status: ItemStatus,
+    pub centre_id: i64,
+    pub doc: BundleDoc,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub published_at: Option<i64>,
+}
+
+/// A published bundle with its items and what it saves.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleView {
+    pub bundle: BundleVersion,
+    /// The published versions of its items, in the bundle's order.
+    pub items: Vec<ItemVersion>,
+    pub savings: Savings,
+}
+
+impl BundleView {
+    pub fn item_docs(&self) -> HashMap<String, ItemDoc> {
+        self.items
+            .iter()
+            .map(|i| (i.impl_code.clone(), i.doc.clone()))
+            .collect()
+    }
+}
+
+/// A bundle application.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleCase {
+    pub id: i64,
+    pub bundle_no: String,
+    #[serde(skip)]
+    pub verify_code: String,
+    pub bundle_version_id: i64,
+    pub code: String,
+    pub name: String,
+    pub centre_id: i64,
+    pub centre_path: String,
+    pub applicant_user_id: Option<i64>,
+    pub applicant_name: String,
+    pub applicant_id_number: String,
+    #[serde(skip)]
+    pub applicant_phone: String,
+    #[serde(skip)]
+    pub applicant_email: String,
+    pub created_by: i64,
+    /// `draft` until submitted once.
+    pub submitted: bool,
+    pub state: BundleState,
+    pub version: i64,
+    pub answers: BTreeMap<String, String>,
+    pub form: BTreeMap<String, String>,
+    pub selection: Selection,
+    /// The item versions applied for, pinned when the application starts.
+    pub items: BTreeMap<String, i64>,
+    /// The bundle's promised limit (working days), capping every sub-case's promise.
+    pub promised_days: i64,
+    pub submitted_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl BundleCase {
+    pub fn visible_to(&self, a: &Actor) -> bool {
+        if !self.submitted {
+            return self.created_by == a.user_id;
+        }
+        match a.role {
+            Role::Applicant => self.applicant_user_id == Some(a.user_id),
+            Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
+            _ => false,
+        }
+    }
+    fn owned_by(&self, a: &Actor) -> bool {
+        a.role == Role::Applicant && self.applicant_user_id == Some(a.user_id)
+    }
+}
+
+/// A file uploaded once for a slot of the bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleFile {
+    pub id: i64,
+    pub slot: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_at: i64,
+    #[serde(skip)]
+    pub object_key: String,
+    #[serde(skip)]
+    pub digest: String,
+}
+
+/// A combined notice of the bundle (correction or completion).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleNotice {
+    pub id: i64,
+    pub kind: String,
+    pub number: String,
+    pub body: NoticeBody,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
+pub struct NoticeBody {
+    pub title: String,
+    pub addressee: String,
+    pub bundle_no: String,
+    pub bundle_name: String,
+    pub paragraphs: Vec<String>,
+    pub lines: Vec<NoticeLine>,
+    pub date: Option<NaiveDate>,
+}
+
+/// One sub-case in a combined notice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct NoticeLine {
+    pub case_id: i64,
+    pub case_no: String,
+    pub item_name: String,
+    pub department: String,
+    /// Correction: each material asked for (name — problem — standard). Completion: the result.
+    pub entries: Vec<String>,
+    /// Completion: the outcome (准予 / 不予许可 / 不予受理 / 撤回).
+    pub outcome: String,
+    pub document_id: Option<i64>,
+}
+
+/// Everything the bundle application's page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct BundleRecord {
+    pub bundle: BundleCase,
+    pub doc: BundleDoc,
+    pub slots: Vec<Slot>,
+    pub files: Vec<BundleFile>,
+    /// The one form's fields as asked for this selection.
+    pub fields: Vec<FormField>,
+    pub sub_cases: Vec<Case>,
+    pub notices: Vec<BundleNotice>,
+    /// Item names of the selection, in order.
+    pub item_names: Vec<String>,
+    pub savings: Savings,
+}
+
+impl BundleRecord {
+    /// The combined correction notice now open, if the bundle waits for corrections.
+    pub fn open_correction(&self) -> Option<&BundleNotice> {
+        if self.bundle.state != BundleState::Correction {
+            return None;
+        }
+        self.notices.iter().rev().find(|n| n.kind == "correction")
+    }
+    pub fn completion(&self) -> Option<&BundleNotice> {
+        self.notices.iter().find(|n| n.kind == "completion")
+    }
+    /// Required slots without a file yet.
+    pub fn missing_slots(&self) -> Vec<usize> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(i, s)| s.required && !self.files.iter().any(|f| f.slot == *i as i64))
+            .map(|(i, _)| i)
+            .collect()
+    }
+}
+
+const BV_COLS: &str = "id, code, version, status, centre_id, doc, created_at, updated_at, published_at FROM bundle_versions";
+
+pub(super) fn row_bv(r: &QueryResult) -> Result<BundleVersion> {
+    let status: String = get(r, "status")?;
+    let id: i64 = get(r, "id")?;
+    let doc: String = get(r, "doc")?;
+    Ok(BundleVersion {
+        id,
+        code: get(r, "code")?,
+        version: get(r, "version")?,
+        status: ItemStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("bundle {id} status {status}")))?,
+        centre_id: get(r, "centre_id")?,
+        doc: serde_json::from_str(&doc)
+            .map_err(|e| StoreError::Corrupt(format!("bundle {id} document: {e}")))?,
+        created_at: get(r, "created_at")?,
+        updated_at: get(r, "updated_at")?,
+        published_at: get(r, "published_at")?,
+    })
+}
+
+pub(super) const BC_COLS: &str = "id, bundle_no, verify_code, bundle_version_id, code, name, centre_id, centre_path, \
+    applicant_user_id, applicant_name, applicant_id_number, applicant_phone, applicant_email, created_by, status, \
+    state, version, answers, form, selection, items, promised_days, submitted_at, created_at, updated_at FROM bundle_cases";
+
+pub(super) fn json<T: serde::de::DeserializeOwned>(r: &QueryResult, col: &str) -> Result<T> {
+    let s: String = get(r, col)?;
+    serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+pub(super) fn row_bc(r: &QueryResult) -> Result<BundleCase> {
+    let state: String = get(r, "state")?;
+    let status: String = get(r, "status")?;
+    Ok(BundleCase {
+        id: get(r, "id")?,
+        bundle_no: get(r, "bundle_no")?,
+        verify_code: get(r, "verify_code")?,
+        bundle_version_id: get(r, "bundle_version_id")?,
+        code: get(r, "code")?,
+        name: get(r, "name")?,
+        centre_id: get(r, "centre_id")?,
+        centre_path: get(r, "centre_path")?,
+        applicant_user_id: get(r, "applicant_user_id")?,
+        applicant_name: get(r, "applicant_name")?,
+        applicant_id_number: get(r, "applicant_id_number")?,
+        applicant_phone: get(r, "applicant_phone")?,
+        applicant_email: get(r, "applicant_email")?,
+        created_by: get(r, "created_by")?,
+        submitted: status == "submitted",
+        state: BundleState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("bundle state {state}")))?,
+        version: get(r, "version")?,
+        answers: json(r, "answers")?,
+        form: json(r, "form")?,
+        selection: json(r, "selection")?,
+        items: json(r, "items")?,
+        promised_days: get(r, "promised_days")?,
+        submitted_at: get(r, "submitted_at")?,
+        created_at: get(r, "created_at")?,
+        updated_at: get(r, "updated_at")?,
+    })
+}
+
+pub(super) fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
+    StoreError::Invalid(FieldError::new(field, code, zh, en).into())
+}
+
+/// The centre path of a centre.
+pub(super) async fn centre_path(c: &impl ConnectionTrait, centre_id: i64) -> Result<String> {
+    get(
+        &query_one(
+            c,
+            "SELECT path FROM centres WHERE id = $1",
+            vec![centre_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("centre {centre_id}")))?,
+        "path",
+    )
+}
+
+/// Bundles span departments: only the centre's catalogue admin defines them.
+pub(super) fn require_bundle_admin(a: &Actor) -> Result<()> {
+    if a.role != Role::CatalogAdmin {
+        return Err(StoreError::Forbidden(Denied::Role));
+    }
+    if a.department_id.is_some() {
+        return Err(StoreError::Forbidden(Denied::Department));
+    }
+    Ok(())
+}
+
+pub(super) fn check_code(code: &str) -> Result<()> {
+    let ok = !code.is_empty()
+        && code.len() <= 40
+        && code
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && code.starts_with(|c: char| c.is_ascii_lowercase());
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "code",
+            "invalid",
+            "编码只能由小写字母、数字和连字符组成，以字母开头，最长40位",
+            "the code must be lowercase letters, digits and hyphens, starting with a letter, at most 40",
+        ))
+    }
+}
+
+pub(super) fn check_draft(doc: &BundleDoc) -> Result<()> {
+    let mut e = FieldErrors::default();
+    if doc.name.trim().is_empty() {
+        e.push(FieldError::required("name", "一件事名称"));
+    }
+    if doc.promised_days > 365 {
+        e.push(FieldError::new(
+            "promised_days",
+            "too_large",
+            "承诺办结时限不能超过365个工作日",
+            "the promised limit must be at most 365 working days",
+        ));
+    }
+    e.into_result().map_err(StoreError::Invalid)
+}
+
+/// The fault-injection hook of the fan-out: fail on the n-th sub-case.
+pub(super) fn injected(store: &Store, n: usize) -> Result<()> {
+    if store.fanout_fault.load(Ordering::Relaxed) == n {
+        return Err(StoreError::Corrupt(format!(
+            "injected failure creating sub-case {n}"
+        )));
+    }
+    Ok(())
+}

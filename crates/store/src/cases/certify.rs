@@ -1,0 +1,229 @@
+//! Certificates signed at 制证 (SPEC §7): the lead department's current
+//! key unsealed under the operator's secret, the certificate record of an
+//! approved licence signed with SM2 over its canonical JSON, and the one
+//! statement that stores certificates. Keys are made, listed and retired
+//! by the certificates capability; the case core only signs with them.
+
+use chrono::NaiveDate;
+use sea_orm::ConnectionTrait;
+use tongban_certs::{KeySecret, SigningPair, from_hex, to_hex};
+use tongban_domain::catalog::ItemDoc;
+use tongban_domain::cert::{CertRecord, LicenceId};
+use tongban_domain::codes::IdCardNumber;
+
+use super::Case;
+use crate::sql::{exec, get, query_one};
+use crate::trail::NewEntry;
+use crate::{Result, Store, StoreError, now_ms};
+
+impl Store {
+    /// Sets the operator's secret that seals signing keys (from
+    /// `TONGBAN_KEY_SECRET`; the demo uses a published one).
+    pub fn set_key_secret(&self, secret: KeySecret) {
+        if let Ok(mut s) = self.key_secret.write() {
+            *s = Some(secret);
+        }
+    }
+
+    pub fn has_key_secret(&self) -> bool {
+        self.key_secret.read().is_ok_and(|s| s.is_some())
+    }
+
+    pub(crate) fn sealing_secret(&self) -> Result<KeySecret> {
+        self.key_secret
+            .read()
+            .ok()
+            .and_then(|s| s.clone())
+            .ok_or_else(|| {
+                StoreError::conflict(
+                    "未配置签名密钥保护口令（TONGBAN_KEY_SECRET），不能签发电子证照",
+                    "no key secret is configured (TONGBAN_KEY_SECRET): certificates cannot be signed",
+                )
+            })
+    }
+
+}
+
+/// The lead department's current signing key, unsealed, and its name and code.
+pub(crate) struct Signer {
+    key_id: i64,
+    pair: SigningPair,
+    issuer_code: String,
+    issuer_name: String,
+}
+
+impl Signer {
+    pub(crate) fn key_id(&self) -> i64 {
+        self.key_id
+    }
+}
+
+/// A certificate signed and ready to be stored.
+#[derive(Clone)]
+pub struct NewCert {
+    pub(crate) licence_id: String,
+    pub(crate) case_id: i64,
+    pub(crate) department_id: i64,
+    pub(crate) holder_code: String,
+    pub(crate) type_name: String,
+    pub(crate) body: String,
+    pub(crate) signature: Vec<u8>,
+    pub(crate) key_id: i64,
+}
+
+/// Loads the department's current key (an error naming the department when it has none).
+pub(crate) async fn signer_for(
+    store: &Store,
+    txn: &impl ConnectionTrait,
+    department_id: i64,
+    department_name: &str,
+) -> Result<Signer> {
+    let secret = store.sealing_secret()?;
+    let key = query_one(
+        txn,
+        "SELECT k.id, k.sealed, d.credit_code, d.name FROM signing_keys k JOIN departments d ON d.id = k.department_id \
+         WHERE k.department_id = $1 AND k.retired_at IS NULL ORDER BY k.id DESC LIMIT 1",
+        vec![department_id.into()],
+    )
+    .await?
+    .ok_or_else(|| {
+        StoreError::conflict(
+            format!("{department_name}尚无签名密钥，请系统管理员运行 tongban keys generate"),
+            format!("{department_name} has no signing key yet: run tongban keys generate"),
+        )
+    })?;
+    let key_id: i64 = get(&key, "id")?;
+    let sealed: String = get(&key, "sealed")?;
+    let pair = SigningPair::unseal(
+        &from_hex(&sealed).ok_or_else(|| StoreError::Corrupt(format!("key {key_id}")))?,
+        &secret,
+    )
+    .map_err(|e| StoreError::conflict(e.zh(), e.to_string()))?;
+    Ok(Signer {
+        key_id,
+        pair,
+        issuer_code: get(&key, "credit_code")?,
+        issuer_name: get(&key, "name")?,
+    })
+}
+
+/// The certificate of an approved case, signed (pure but for the random tail).
+pub(crate) fn prepare_certificate(
+    signer: &Signer,
+    case: &Case,
+    doc: &ItemDoc,
+    today: NaiveDate,
+) -> Result<NewCert> {
+    let issuer_code = signer.issuer_code.clone();
+    let type_name = licence_type_name(doc);
+    // Type code: the defining body's code + 3 digits. Until the national type
+    // catalogue is loaded, the digits are a stable number derived from the
+    // type's name, so one department's types differ.
+    let type_code = format!(
+        "{issuer_code}{:03}",
+        type_name
+            .chars()
+            .fold(0u32, |h, c| (h * 31 + c as u32) % 1000)
+    );
+    // Year, case, and a random tail: identifiers cannot be enumerated.
+    let tail: String = {
+        use rand::Rng;
+        const A: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+        let mut rng = rand::rng();
+        (0..6)
+            .map(|_| A[rng.random_range(0..A.len())] as char)
+            .collect()
+    };
+    let sequence = format!("{}{:07}{tail}", today.format("%Y"), case.id);
+    let licence_id = LicenceId::build(&type_code, &issuer_code, &sequence, "001")
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let holder_code_type = if IdCardNumber::parse(&case.applicant_id_number).is_ok() {
+        "111"
+    } else {
+        "001"
+    };
+    let record = CertRecord {
+        licence_id: licence_id.clone(),
+        type_code,
+        type_name: type_name.clone(),
+        number: case.case_no.clone(),
+        version: "001".into(),
+        issued_on: today,
+        issuer_name: signer.issuer_name.clone(),
+        issuer_code,
+        definer: doc.agency.name.clone(),
+        valid_from: today,
+        valid_to: None,
+        holder_name: case.applicant_name.clone(),
+        holder_code: case.applicant_id_number.clone(),
+        holder_code_type: holder_code_type.into(),
+        item_code: case.impl_code.clone(),
+        item_name: case.item_name.clone(),
+        case_no: case.case_no.clone(),
+        fields: case.form.clone(),
+    };
+    let body = String::from_utf8(record.canonical_json())
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let signature = signer.pair.sign(body.as_bytes());
+    Ok(NewCert {
+        licence_id: licence_id.to_string(),
+        case_id: case.id,
+        department_id: case.lead_department_id,
+        holder_code: case.applicant_id_number.clone(),
+        type_name,
+        body,
+        signature,
+        key_id: signer.key_id,
+    })
+}
+
+/// The certificate type a licence result produces (its name).
+pub fn licence_type_name(doc: &ItemDoc) -> String {
+    if doc.result.licence_type.trim().is_empty() {
+        doc.result.name.trim().to_string()
+    } else {
+        doc.result.licence_type.trim().to_string()
+    }
+}
+
+/// Stores signed certificates (one statement); their trail entries are the writer's.
+pub(crate) async fn insert_certificates(c: &impl ConnectionTrait, certs: &[NewCert]) -> Result<()> {
+    if certs.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut v: Vec<sea_orm::Value> = Vec::with_capacity(certs.len() * 9);
+    for x in certs {
+        v.extend([
+            x.licence_id.clone().into(),
+            x.case_id.into(),
+            x.department_id.into(),
+            x.holder_code.clone().into(),
+            x.type_name.clone().into(),
+            x.body.clone().into(),
+            to_hex(&x.signature).into(),
+            x.key_id.into(),
+            now.into(),
+        ]);
+    }
+    exec(
+        c,
+        &format!(
+            "INSERT INTO certificates (licence_id, case_id, department_id, holder_code, type_name, body, signature, key_id, issued_at, revoked_at, revoke_reason) VALUES {}",
+            crate::sql::rows(c.get_database_backend(), certs.len(), 9, ", NULL, ''")
+        ),
+        v,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The trail entry of an issued certificate.
+pub(crate) fn issue_trail(x: &NewCert, case_no: &str) -> NewEntry {
+    NewEntry {
+        actor: None,
+        action: "certificate.issue".into(),
+        object: format!("certificate:{}", x.licence_id),
+        details: serde_json::json!({"case": case_no, "key": x.key_id}),
+    }
+}

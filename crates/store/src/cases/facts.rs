@@ -1,0 +1,140 @@
+//! The facts the domain decides a command on, from the case, its item
+//! version, its uploads and its last correction notice; and the dates that
+//! follow from a case's clock events.
+
+use chrono::NaiveDate;
+use sea_orm::ConnectionTrait;
+use tongban_domain::FieldError;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::{self, CaseFacts, Command, MaterialFacts};
+use tongban_domain::catalog::ItemDoc;
+use tongban_domain::clock::{self, ClockEvent, Deadlines};
+
+use super::Case;
+use super::uploads::upload_counts;
+use crate::sql::{json_col, query_one};
+use crate::{Result, StoreError};
+
+/// The facts the domain decides on, from the case, its item and uploads.
+pub(crate) fn build_facts(
+    case: &Case,
+    doc: &ItemDoc,
+    uploads: &[usize],
+    cal: &WorkCalendar,
+    today: NaiveDate,
+    noticed: Option<Vec<usize>>,
+) -> CaseFacts {
+    let legal_due = match clock::compute(&case.clock, cal, today) {
+        Ok(d) if !case.clock.is_empty() => Some(d.legal_due),
+        _ => None,
+    };
+    CaseFacts {
+        state: case.state,
+        centre_path: case.centre_path.clone(),
+        lead_department: case.lead_department_id,
+        applicant_user: case.applicant_user_id,
+        review_mode: doc.review.mode,
+        co_reviewers: case.co_reviewers.clone(),
+        tasks: case.tasks.clone(),
+        materials: doc
+            .materials
+            .iter()
+            .enumerate()
+            .map(|(i, m)| MaterialFacts {
+                name: m.name.clone(),
+                // A material the bundle's answers made unnecessary is optional here.
+                necessity: if case.waived.contains(&i) {
+                    Some(tongban_domain::catalog::Necessity::Optional)
+                } else {
+                    m.necessity
+                },
+                acceptance_standard: m.acceptance_standard.clone(),
+                uploads: uploads.get(i).copied().unwrap_or(0),
+            })
+            .collect(),
+        clock: case.clock.clone(),
+        received_on: case.received_on,
+        intake_deadline: case
+            .received_on
+            .and_then(|r| cal.add_workdays(r, case::INTAKE_DAYS).ok()),
+        legal_due,
+        noticed,
+        procedures: doc
+            .special_procedures
+            .iter()
+            .map(|p| p.name.trim().to_string())
+            .collect(),
+    }
+}
+
+/// Materials listed by the case's last correction notice before acceptance.
+pub(crate) async fn noticed_of(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Option<Vec<usize>>> {
+    let r = query_one(
+        c,
+        "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+        vec![case_id.into()],
+    )
+    .await?;
+    let Some(r) = r else { return Ok(None) };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    Ok(Some(
+        v.get("deficiencies")
+            .and_then(|d| d.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
+                    .map(|m| m as usize)
+                    .collect()
+            })
+            .unwrap_or_default(),
+    ))
+}
+
+pub(crate) async fn facts_of(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    doc: &ItemDoc,
+    cmd: Option<&Command>,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<CaseFacts> {
+    let uploads = match cmd {
+        None | Some(Command::Accept) | Some(Command::RequestCorrection { .. }) => {
+            upload_counts(c, case.id).await?
+        }
+        _ => Vec::new(),
+    };
+    let noticed = match cmd {
+        None | Some(Command::RequestCorrection { .. }) => noticed_of(c, case.id).await?,
+        _ => None,
+    };
+    Ok(build_facts(case, doc, &uploads, cal, today, noticed))
+}
+
+/// The dates that follow from a case's clock events: none before acceptance
+/// or while a calendar year is missing (shown as unknown, never guessed); an
+/// illegal sequence of events is refused.
+pub(crate) fn dates_after(
+    case_id: i64,
+    events: &[ClockEvent],
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<Option<Deadlines>> {
+    if events.is_empty() {
+        return Ok(None);
+    }
+    match clock::compute(events, cal, today) {
+        Ok(d) => Ok(Some(d)),
+        Err(clock::ClockError::Calendar(e)) => {
+            tracing::warn!(case = case_id, "deadline unknown: {e}");
+            Ok(None)
+        }
+        Err(e) => Err(StoreError::Invalid(
+            FieldError::new("clock", "illegal", e.zh(), e.to_string()).into(),
+        )),
+    }
+}
+

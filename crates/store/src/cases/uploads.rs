@@ -1,0 +1,271 @@
+//! Uploaded materials of an application: stored through `Attachments`,
+//! checked by their magic bytes, listed per material, removed while the
+//! application may still change, downloaded by whoever may see the case.
+
+use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::clock::{ClockEvent, SuspendReason};
+use tongban_domain::case::CaseState;
+use tongban_domain::files::check_upload;
+use tongban_domain::FieldError;
+use sea_orm::ConnectionTrait;
+
+use super::{CaseFile, stale};
+use crate::attachments::Attachments;
+use crate::sql::{exec, get, insert_id, query, query_one};
+use crate::{Result, Store, StoreError, now_ms, sm3_hex, trail};
+
+impl Store {
+    /// Uploads a file for one of the case's materials. Allowed to the
+    /// applicant (or the window clerk) while the application is being made
+    /// or corrected.
+    pub async fn upload(
+        &self,
+        files: &Attachments,
+        actor: &Actor,
+        case_id: i64,
+        material_index: usize,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<CaseFile> {
+        let case = self.case(case_id).await?;
+        let owner = case.applicant_user_id == Some(actor.user_id);
+        let clerk = actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path);
+        if !owner && !clerk {
+            return Err(if case.visible_to(actor) {
+                StoreError::Forbidden(Denied::Role)
+            } else {
+                StoreError::NotFound(format!("case {case_id}"))
+            });
+        }
+        let correcting = matches!(
+            case.clock.last(),
+            Some(ClockEvent::Suspended {
+                reason: SuspendReason::Correction,
+                ..
+            })
+        ) && case.state == CaseState::Suspended;
+        let open = matches!(case.state, CaseState::Draft | CaseState::Correction)
+            || correcting
+            || (clerk && case.state == CaseState::Submitted);
+        if !open {
+            return Err(StoreError::conflict(
+                format!("案件当前状态为“{}”，不能上传材料", case.state.zh()),
+                format!(
+                    "materials cannot be uploaded while the case is {}",
+                    case.state.as_str()
+                ),
+            ));
+        }
+        let doc = self.item_doc(case.item_version_id).await?;
+        let Some(material) = doc.materials.get(material_index) else {
+            return Err(StoreError::Invalid(
+                FieldError::new(
+                    "material",
+                    "unknown",
+                    "该材料不在本事项的材料清单中",
+                    "no such material in the item's list",
+                )
+                .into(),
+            ));
+        };
+        let kind = check_upload(&bytes).map_err(|e| {
+            StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
+        })?;
+        let clean_name = clean_file_name(file_name, &material.name, kind.extension());
+        let digest = sm3_hex(&bytes);
+        let key = format!(
+            "cases/{}/{}-{}.{}",
+            case.id,
+            material_index,
+            crate::accounts::random_token(),
+            kind.extension()
+        );
+        let size = bytes.len() as i64;
+        files.put(&key, bytes).await?;
+        let now = now_ms();
+        let txn = self.begin().await?;
+        let written = async {
+            // The case may have moved since it was read: check again under the lock.
+            let now_state = query_one(
+                &txn,
+                "SELECT state, version FROM cases WHERE id = $1",
+                vec![case.id.into()],
+            )
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("case {}", case.id)))?;
+            let st: String = get(&now_state, "state")?;
+            let v: i64 = get(&now_state, "version")?;
+            if st != case.state.as_str() || v != case.version {
+                return Err(stale());
+            }
+            let id = insert_id(
+                &txn,
+                "INSERT INTO case_files (case_id, material_index, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                vec![
+                    case.id.into(),
+                    (material_index as i64).into(),
+                    clean_name.clone().into(),
+                    kind.content_type().into(),
+                    size.into(),
+                    key.clone().into(),
+                    digest.clone().into(),
+                    actor.user_id.into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+            trail::append(
+                &txn,
+                Some(actor.user_id),
+                "case.upload",
+                &format!("case:{}", case.case_no),
+                serde_json::json!({"material": material.name, "sm3": digest, "size": size}),
+            )
+            .await?;
+            Ok::<i64, StoreError>(id)
+        }
+        .await;
+        match written {
+            Ok(id) => {
+                txn.commit().await?;
+                Ok(CaseFile {
+                    id,
+                    material_index: material_index as i64,
+                    file_name: clean_name,
+                    content_type: kind.content_type().into(),
+                    size,
+                    uploaded_at: now,
+                    object_key: key,
+                })
+            }
+            Err(e) => {
+                drop(txn);
+                // Do not leave an orphan object behind.
+                if let Err(d) = files.delete(&key).await {
+                    tracing::warn!("orphan upload {key} not removed: {d}");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes an uploaded file while the application is still a draft.
+    pub async fn remove_upload(
+        &self,
+        files: &Attachments,
+        actor: &Actor,
+        case_id: i64,
+        file_id: i64,
+    ) -> Result<()> {
+        let case = self.case(case_id).await?;
+        if case.applicant_user_id != Some(actor.user_id)
+            && !(actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path))
+        {
+            return Err(StoreError::NotFound(format!("case {case_id}")));
+        }
+        if case.state != CaseState::Draft {
+            return Err(StoreError::conflict(
+                "已提交的材料不能删除",
+                "submitted materials cannot be removed",
+            ));
+        }
+        let r = query_one(
+            self.conn(),
+            "SELECT object_key FROM case_files WHERE id = $1 AND case_id = $2",
+            vec![file_id.into(), case_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
+        let key: String = get(&r, "object_key")?;
+        let txn = self.begin().await?;
+        // Only while the case is still the same draft.
+        let n = exec(
+            &txn,
+            "DELETE FROM case_files WHERE id = $1 AND EXISTS (SELECT 1 FROM cases WHERE id = $2 AND state = 'draft' AND version = $3)",
+            vec![file_id.into(), case_id.into(), case.version.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(stale());
+        }
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "case.remove_upload",
+            &format!("case:{}", case.case_no),
+            serde_json::json!({"file": file_id}),
+        )
+        .await?;
+        txn.commit().await?;
+        if let Err(e) = files.delete(&key).await {
+            tracing::warn!("removed upload {key} left in storage: {e}");
+        }
+        Ok(())
+    }
+
+    /// The bytes of an uploaded file, if `actor` may see the case.
+    pub async fn download(
+        &self,
+        files: &Attachments,
+        actor: &Actor,
+        file_id: i64,
+    ) -> Result<(CaseFile, Vec<u8>)> {
+        let r = query_one(
+            self.conn(),
+            "SELECT case_id FROM case_files WHERE id = $1",
+            vec![file_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
+        let case = self.case(get(&r, "case_id")?).await?;
+        if !case.visible_to(actor) {
+            return Err(StoreError::NotFound(format!("file {file_id}")));
+        }
+        let f = self
+            .case_files(case.id)
+            .await?
+            .into_iter()
+            .find(|f| f.id == file_id)
+            .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
+        let bytes = files.get(&f.object_key).await?;
+        Ok((f, bytes))
+    }
+
+}
+
+/// An uploaded file's name as stored: no control characters or path
+/// separators, at most 120 characters; `stem.ext` when nothing is left.
+pub(crate) fn clean_file_name(name: &str, stem: &str, ext: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .take(120)
+        .collect();
+    if clean.trim().is_empty() {
+        format!("{stem}.{ext}")
+    } else {
+        clean
+    }
+}
+
+pub(crate) async fn upload_counts(c: &impl ConnectionTrait, case_id: i64) -> Result<Vec<usize>> {
+    let mut counts = Vec::new();
+    let rows = query(
+        c,
+        "SELECT material_index, COUNT(*) AS n FROM case_files WHERE case_id = $1 GROUP BY material_index",
+        vec![case_id.into()],
+    )
+    .await?;
+    for r in rows {
+        let i: i64 = get(&r, "material_index")?;
+        let n: i64 = get(&r, "n")?;
+        let i = i as usize;
+        if counts.len() <= i {
+            counts.resize(i + 1, 0);
+        }
+        counts[i] = n as usize;
+    }
+    Ok(counts)
+}
+

@@ -1,0 +1,714 @@
+//! The one writer of case transitions. A [`Job`] — a person's command, or
+//! what the system does on its own (a deemed acceptance, the steps of 秒批
+//! after a submission) — is decided by the domain into steps (`plan`), and
+//! the steps of every job of a batch are written together (`write`) in one
+//! transaction. A single command is a batch of one: there is no other path.
+//!
+//! [`CaseWriter`] queues the server's jobs and group-commits those that
+//! arrive together. Jobs of one batch are decided in order against working
+//! copies, each seeing the effect of the ones before it, exactly as if run
+//! alone; a refused job changes nothing and the others go on. A batch whose
+//! writes do not go through as planned — another instance moved one of its
+//! cases meanwhile, an observer failed, any database error — is rolled back
+//! whole and its jobs are run one by one instead. Two jobs on sub-cases of
+//! one bundle never share a batch (the bundle reacts to each in turn).
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use tokio::sync::{mpsc, oneshot};
+use tongban_domain::auth::{Actor, Role};
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::{self, Command, Transition};
+use tongban_domain::catalog::{ItemDoc, ResultType};
+
+use super::certify::{NewCert, Signer, prepare_certificate, signer_for};
+use super::facts::{build_facts, noticed_of};
+use super::plan::{Step, Taker, Working, plan_step};
+use super::write::write_steps;
+use super::{Applied, CASE_COLS, Case, limits_for, row_case, stale};
+use crate::sql::{get, list, query};
+use crate::{Result, Store, StoreError, WriteTxn};
+
+/// Who takes a job's first step.
+#[derive(Clone, Debug)]
+pub enum StepBy {
+    /// A person, checked against their role, department and ownership.
+    Person { actor: Actor, cmd: Command },
+    /// The system, under the same transition rules without a role check,
+    /// recorded as 系统 with `why` added to the step's details.
+    System {
+        cmd: Command,
+        department: Option<i64>,
+        why: serde_json::Value,
+    },
+    /// 逾期未告知视为受理 (行政许可法 Art. 32): an application left 5 working
+    /// days without a notice counts as accepted from receipt. Nothing
+    /// happens when it is not due (or a calendar year is missing).
+    DeemedAcceptance,
+}
+
+/// Steps the system takes on its own after a job's first step (秒批).
+pub trait FollowOn: Send + Sync {
+    /// What each of its steps records as the reason (added to details).
+    fn why(&self) -> &serde_json::Value;
+    /// The next command and the department taking it, for the case as it
+    /// stands; `None` when done.
+    fn next(&self, case: &Case) -> Option<(Command, Option<i64>)>;
+    /// Whether the steps taken brought the case where they must: if not,
+    /// none of them is written. By default, the case's end.
+    fn complete(&self, case: &Case) -> bool {
+        case.state.is_final()
+    }
+}
+
+/// Work for the writer.
+#[derive(Clone)]
+pub struct Job {
+    pub case_id: i64,
+    /// The version the caller saw; the job is refused if the case moved.
+    pub expected_version: Option<i64>,
+    /// The first step; `None` for a job that only runs its follow-on.
+    pub first: Option<StepBy>,
+    /// Steps the system then takes; if one is refused (no signing key, a
+    /// material still missing) they are all dropped and the first step is
+    /// written alone, for a person to take over.
+    pub then: Option<Arc<dyn FollowOn>>,
+    /// Materials recorded as not needed before the first step (免提交).
+    pub waive: Vec<usize>,
+    /// A certificate signed in advance for the 制证 the follow-on reaches
+    /// (used if still signed with the department's current key).
+    pub presigned: Option<NewCert>,
+    /// Given to observers with the first step (see [`super::StepEvent`]).
+    pub attachment: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    pub calendar: Arc<WorkCalendar>,
+    pub today: NaiveDate,
+}
+
+impl Job {
+    /// A person's command.
+    pub fn command(
+        actor: &Actor,
+        case_id: i64,
+        expected_version: Option<i64>,
+        cmd: Command,
+        calendar: Arc<WorkCalendar>,
+        today: NaiveDate,
+    ) -> Self {
+        Self {
+            case_id,
+            expected_version,
+            first: Some(StepBy::Person {
+                actor: actor.clone(),
+                cmd,
+            }),
+            then: None,
+            waive: Vec::new(),
+            presigned: None,
+            attachment: None,
+            calendar,
+            today,
+        }
+    }
+
+    /// A step of the system's.
+    pub fn system(
+        case_id: i64,
+        first: StepBy,
+        calendar: Arc<WorkCalendar>,
+        today: NaiveDate,
+    ) -> Self {
+        Self {
+            case_id,
+            expected_version: None,
+            first: Some(first),
+            then: None,
+            waive: Vec::new(),
+            presigned: None,
+            attachment: None,
+            calendar,
+            today,
+        }
+    }
+}
+
+/// Largest batch on SQLite (keeps every multi-row statement far below
+/// parameter limits).
+pub const MAX_BATCH: usize = 128;
+/// Largest batch on PostgreSQL, where larger multi-row updates were measured
+/// to get slower per row (see docs/PERFORMANCE.md).
+pub const MAX_BATCH_PG: usize = 24;
+
+type Reply = oneshot::Sender<Result<Applied>>;
+
+/// The queue in front of the writer: jobs sent at the same moment are
+/// group-committed.
+#[derive(Clone)]
+pub struct CaseWriter {
+    tx: mpsc::Sender<(Job, Reply)>,
+}
+
+impl CaseWriter {
+    /// Starts the writer task for `store`.
+    pub fn start(store: Store) -> Self {
+        let (tx, rx) = mpsc::channel::<(Job, Reply)>(4096);
+        // SQLite has one writer anyway; PostgreSQL overlaps one batch's
+        // commit with the next one's work.
+        let (max, writers) = if store.backend() == sea_orm::DbBackend::Postgres {
+            (MAX_BATCH_PG, 2)
+        } else {
+            (MAX_BATCH, 1)
+        };
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        for _ in 0..writers {
+            let (store, rx) = (store.clone(), rx.clone());
+            tokio::spawn(async move {
+                loop {
+                    let batch = {
+                        let mut rx = rx.lock().await;
+                        let Some(first) = rx.recv().await else {
+                            return;
+                        };
+                        let mut batch = vec![first];
+                        // Let the clients just answered queue their next
+                        // commands, so they join this batch.
+                        for _ in 0..4 {
+                            tokio::task::yield_now().await;
+                        }
+                        while batch.len() < max {
+                            match rx.try_recv() {
+                                Ok(r) => batch.push(r),
+                                Err(_) => break,
+                            }
+                        }
+                        batch
+                    };
+                    let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+                    let results = store.run_jobs(&jobs).await;
+                    for (reply, r) in replies.into_iter().zip(results) {
+                        let _ = reply.send(r);
+                    }
+                }
+            });
+        }
+        Self { tx }
+    }
+
+    /// Runs a job (batched with whatever else is waiting).
+    pub async fn run(&self, job: Job) -> Result<Applied> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send((job, tx))
+            .await
+            .map_err(|_| StoreError::Corrupt("case writer stopped".into()))?;
+        rx.await
+            .map_err(|_| StoreError::Corrupt("case writer dropped a command".into()))?
+    }
+}
+
+/// What became of a job in a batch.
+enum Outcome {
+    Done(Result<Applied>),
+    /// It touches a bundle an earlier job of the batch touched: next batch.
+    Deferred,
+}
+
+/// A batch decided in memory, ready to be written.
+struct Planned {
+    work: HashMap<i64, Working>,
+    steps: Vec<Step>,
+    /// Per job: its outcome and its last step's index (for the document id).
+    outcomes: Vec<(Outcome, Option<usize>)>,
+}
+
+impl Store {
+    /// Gives `cmd` on a case as `actor`. `expected_version`, when given, must
+    /// match (a concurrent action wins, this one is refused).
+    pub async fn case_command<C: Clone + Into<Arc<WorkCalendar>>>(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        expected_version: Option<i64>,
+        cmd: &Command,
+        cal: &C,
+        today: NaiveDate,
+    ) -> Result<Applied> {
+        let job = Job::command(
+            actor,
+            case_id,
+            expected_version,
+            cmd.clone(),
+            cal.clone().into(),
+            today,
+        );
+        self.run_job(job).await
+    }
+
+    /// Runs one job in a transaction of its own.
+    pub async fn run_job(&self, job: Job) -> Result<Applied> {
+        self.run_jobs(std::slice::from_ref(&job))
+            .await
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::Corrupt("no result".into())))
+    }
+
+    /// Runs jobs group-committed: one transaction when it can, one by one
+    /// otherwise; one result per job, in order.
+    pub async fn run_jobs(&self, jobs: &[Job]) -> Vec<Result<Applied>> {
+        let mut results: Vec<Option<Result<Applied>>> = (0..jobs.len()).map(|_| None).collect();
+        let mut pending: Vec<usize> = (0..jobs.len()).collect();
+        while !pending.is_empty() {
+            let batch: Vec<&Job> = pending.iter().map(|i| &jobs[*i]).collect();
+            let outcomes = match self.try_batch(&batch).await {
+                Ok(o) => o,
+                Err(e) => {
+                    if batch.len() == 1 {
+                        vec![Outcome::Done(Err(e))]
+                    } else {
+                        tracing::debug!("group commit fell back to single commands: {e}");
+                        let mut out = Vec::with_capacity(batch.len());
+                        for job in &batch {
+                            out.push(Outcome::Done(match self.try_batch(&[*job]).await {
+                                Ok(mut o) => match o.pop() {
+                                    Some(Outcome::Done(r)) => r,
+                                    _ => Err(StoreError::Corrupt("job not run".into())),
+                                },
+                                Err(e) => Err(e),
+                            }));
+                        }
+                        out
+                    }
+                }
+            };
+            let mut next = Vec::new();
+            for (i, o) in pending.iter().zip(outcomes) {
+                match o {
+                    Outcome::Done(r) => results[*i] = Some(r),
+                    Outcome::Deferred => next.push(*i),
+                }
+            }
+            pending = next;
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("job not run".into()))))
+            .collect()
+    }
+
+    /// One batch in one transaction.
+    async fn try_batch(&self, jobs: &[&Job]) -> Result<Vec<Outcome>> {
+        let txn = self.begin().await?;
+        let mut planned = self.plan_jobs(&txn, jobs, true).await?;
+        if !planned.steps.is_empty() || planned.work.values().any(|w| w.touched) {
+            write_steps(&txn, &self.observers, &planned.work, &mut planned.steps).await?;
+            txn.commit().await?;
+        }
+        Ok(finish(planned))
+    }
+
+    /// Runs jobs inside the caller's transaction (a bundle moving its
+    /// sub-cases together): all of them or, on the first refusal, none.
+    pub(crate) async fn apply_all_in(&self, txn: &WriteTxn, jobs: &[Job]) -> Result<Vec<Applied>> {
+        let refs: Vec<&Job> = jobs.iter().collect();
+        let mut planned = self.plan_jobs(txn, &refs, false).await?;
+        write_steps(txn, &self.observers, &planned.work, &mut planned.steps).await?;
+        finish(planned)
+            .into_iter()
+            .map(|o| match o {
+                Outcome::Done(r) => r,
+                Outcome::Deferred => Err(StoreError::Corrupt("job deferred".into())),
+            })
+            .collect()
+    }
+
+    /// Decides every job of a batch against working copies, in order.
+    async fn plan_jobs(
+        &self,
+        txn: &WriteTxn,
+        jobs: &[&Job],
+        defer_shared_bundles: bool,
+    ) -> Result<Planned> {
+        let mut ids: Vec<i64> = jobs.iter().map(|j| j.case_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let in_list = list(ids.len(), 0);
+        let id_values: Vec<sea_orm::Value> = ids.iter().map(|i| (*i).into()).collect();
+        let mut work: HashMap<i64, Working> = HashMap::with_capacity(ids.len());
+        for r in query(
+            txn,
+            &format!("SELECT {CASE_COLS} WHERE k.id IN ({in_list})"),
+            id_values.clone(),
+        )
+        .await?
+        {
+            let c = row_case(&r)?;
+            work.insert(c.id, Working::new(c, Vec::new()));
+        }
+        for r in query(
+            txn,
+            &format!(
+                "SELECT case_id, material_index, COUNT(*) AS n FROM case_files WHERE case_id IN ({in_list}) GROUP BY case_id, material_index"
+            ),
+            id_values,
+        )
+        .await?
+        {
+            let cid: i64 = get(&r, "case_id")?;
+            let idx = usize::try_from(get::<i64>(&r, "material_index")?).unwrap_or(usize::MAX);
+            let n: i64 = get(&r, "n")?;
+            if let Some(w) = work.get_mut(&cid)
+                && idx < 4096
+            {
+                if w.uploads.len() <= idx {
+                    w.uploads.resize(idx + 1, 0);
+                }
+                w.uploads[idx] = usize::try_from(n).unwrap_or(0);
+            }
+        }
+        let mut ctx = Decider {
+            store: self,
+            txn,
+            signers: HashMap::new(),
+        };
+        let mut steps: Vec<Step> = Vec::new();
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        let mut bundles: HashSet<i64> = HashSet::new();
+        for (i, job) in jobs.iter().enumerate() {
+            let Some(w) = work.get_mut(&job.case_id) else {
+                outcomes.push((
+                    Outcome::Done(Err(StoreError::NotFound(format!("case {}", job.case_id)))),
+                    None,
+                ));
+                continue;
+            };
+            if let Some(b) = w.case.bundle_case_id
+                && defer_shared_bundles
+                && !bundles.insert(b)
+            {
+                outcomes.push((Outcome::Deferred, None));
+                continue;
+            }
+            let first_step = steps.len();
+            match ctx.plan_job(w, job, i, &mut steps).await {
+                Ok(()) => {
+                    let last = (steps.len() > first_step).then(|| steps.len() - 1);
+                    let c = &w.case;
+                    outcomes.push((
+                        Outcome::Done(Ok(Applied {
+                            case_id: c.id,
+                            state: c.state,
+                            version: c.version,
+                            document_id: None,
+                        })),
+                        last,
+                    ));
+                }
+                Err(e) => outcomes.push((Outcome::Done(Err(e)), None)),
+            }
+        }
+        Ok(Planned {
+            work,
+            steps,
+            outcomes,
+        })
+    }
+}
+
+/// The jobs' results, with the document each job's last step issued.
+fn finish(planned: Planned) -> Vec<Outcome> {
+    let Planned {
+        steps, outcomes, ..
+    } = planned;
+    outcomes
+        .into_iter()
+        .map(|(o, last)| match o {
+            Outcome::Done(Ok(mut a)) => {
+                a.document_id = last
+                    .and_then(|i| steps.get(i))
+                    .and_then(|s| s.event.document.map(|d| d.1));
+                Outcome::Done(Ok(a))
+            }
+            other => other,
+        })
+        .collect()
+}
+
+/// Decides steps inside a batch's transaction (the reads a decision needs:
+/// the item version, the last correction notice, the signing key).
+struct Decider<'a> {
+    store: &'a Store,
+    txn: &'a WriteTxn,
+    /// Signing keys loaded in this batch, per department.
+    signers: HashMap<i64, Signer>,
+}
+
+/// What one decided step is, before it is planned.
+struct Decided {
+    doc: Arc<ItemDoc>,
+    facts: case::CaseFacts,
+    t: Transition,
+    cmd: Command,
+    action: &'static str,
+    details: serde_json::Value,
+}
+
+impl Decider<'_> {
+    /// Plans `job` onto `w`, adding its steps; on a refused first step
+    /// nothing of the job remains.
+    async fn plan_job(
+        &mut self,
+        w: &mut Working,
+        job: &Job,
+        i: usize,
+        steps: &mut Vec<Step>,
+    ) -> Result<()> {
+        let rollback = (!job.waive.is_empty() || job.then.is_some()).then(|| w.clone());
+        let mut presigned = job.presigned.clone();
+        // Materials shared data and certificates stand for.
+        if !job.waive.is_empty() {
+            let mut waived: BTreeSet<usize> = w.case.waived.iter().copied().collect();
+            waived.extend(job.waive.iter().copied());
+            let waived: Vec<usize> = waived.into_iter().collect();
+            if waived != w.case.waived {
+                w.case.waived = waived;
+                w.waived_changed = true;
+                w.touched = true;
+            }
+        }
+        if let Some(first) = &job.first {
+            let decided = match self
+                .decide(w, first, job.expected_version, &job.calendar, job.today)
+                .await
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    if let Some(r) = rollback {
+                        *w = r;
+                    }
+                    return Err(e);
+                }
+            };
+            if let Some(d) = decided {
+                let by = match first {
+                    StepBy::Person { actor, .. } => Taker {
+                        user_id: Some(actor.user_id),
+                        name: &actor.display_name,
+                    },
+                    _ => Taker {
+                        user_id: None,
+                        name: "系统",
+                    },
+                };
+                match self.plan(w, d, by, &mut presigned, job, i).await {
+                    Ok(mut s) => {
+                        s.event.attachment = job.attachment.clone();
+                        steps.push(s);
+                    }
+                    Err(e) => {
+                        if let Some(r) = rollback {
+                            *w = r;
+                        }
+                        return Err(e);
+                    }
+                }
+            }
+        } else if let Some(v) = job.expected_version
+            && v != w.case.version
+        {
+            return Err(stale());
+        }
+        let Some(then) = &job.then else {
+            return Ok(());
+        };
+        let after_first = w.clone();
+        let keep = steps.len();
+        // A bounded walk: acceptance, a review per task, decision, 制证, 送达.
+        for _ in 0..16 {
+            let Some((cmd, department)) = then.next(&w.case) else {
+                break;
+            };
+            let by = StepBy::System {
+                cmd,
+                department,
+                why: then.why().clone(),
+            };
+            let planned = match self.decide(w, &by, None, &job.calendar, job.today).await {
+                Ok(Some(d)) => {
+                    let taker = Taker {
+                        user_id: None,
+                        name: "系统",
+                    };
+                    self.plan(w, d, taker, &mut presigned, job, i).await
+                }
+                Ok(None) => break,
+                Err(e) => Err(e),
+            };
+            match planned {
+                Ok(s) => steps.push(s),
+                Err(e) => {
+                    // The first step stands, for a person to take over.
+                    tracing::warn!(case = w.case.id, "system steps not completed: {e}");
+                    *w = after_first;
+                    steps.truncate(keep);
+                    return Ok(());
+                }
+            }
+        }
+        if !then.complete(&w.case) {
+            tracing::warn!(
+                case = w.case.id,
+                state = w.case.state.as_str(),
+                "system steps stopped short of their end"
+            );
+            *w = after_first;
+            steps.truncate(keep);
+        }
+        Ok(())
+    }
+
+    /// Asks the domain whether `by` may take this step now, and what it does.
+    async fn decide(
+        &mut self,
+        w: &Working,
+        by: &StepBy,
+        expected_version: Option<i64>,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Option<Decided>> {
+        let c = &w.case;
+        if let StepBy::Person { actor: a, .. } = by
+            && !c.visible_to(a)
+            && (a.role == Role::Applicant || !c.centre_path.starts_with(&a.centre_path))
+        {
+            // Someone else's application, or a case of another centre: as
+            // if it did not exist. Staff of the centre learn why they may not act.
+            return Err(StoreError::NotFound(format!("case {}", c.id)));
+        }
+        if let Some(v) = expected_version
+            && v != c.version
+        {
+            return Err(stale());
+        }
+        let doc = self.store.item_doc(c.item_version_id).await?;
+        let cmd = match by {
+            StepBy::Person { cmd, .. } | StepBy::System { cmd, .. } => cmd.clone(),
+            StepBy::DeemedAcceptance => Command::Submit,
+        };
+        let noticed = match (&cmd, &w.noticed) {
+            (Command::RequestCorrection { .. }, Some(n)) => Some(n.clone()),
+            (Command::RequestCorrection { .. }, None) => noticed_of(self.txn, c.id).await?,
+            _ => None,
+        };
+        let facts = build_facts(c, &doc, &w.uploads, cal, today, noticed);
+        let limits = limits_for(c, &doc);
+        let decided = match by {
+            StepBy::Person { actor, cmd } => {
+                case::authorize(actor, &facts, cmd)?;
+                let t = case::transition(&facts, cmd, &limits, today, actor.department_id)?;
+                Decided {
+                    t,
+                    cmd: cmd.clone(),
+                    action: cmd.name(),
+                    details: serde_json::to_value(cmd).unwrap_or_default(),
+                    doc,
+                    facts,
+                }
+            }
+            StepBy::System {
+                cmd,
+                department,
+                why,
+            } => {
+                let t = case::transition(&facts, cmd, &limits, today, *department)?;
+                let mut details = serde_json::to_value(cmd).unwrap_or_default();
+                if let (serde_json::Value::Object(m), serde_json::Value::Object(extra)) =
+                    (&mut details, why)
+                {
+                    m.extend(extra.clone());
+                }
+                Decided {
+                    t,
+                    cmd: cmd.clone(),
+                    action: cmd.name(),
+                    details,
+                    doc,
+                    facts,
+                }
+            }
+            StepBy::DeemedAcceptance => {
+                let t = match case::deemed_acceptance(&facts, &limits, cal, today) {
+                    Ok(Some(t)) => t,
+                    Ok(None) => return Ok(None),
+                    Err(e) => {
+                        // A year not entered yet: this case waits; the others go on.
+                        tracing::warn!(case = c.id, "deemed acceptance not decidable yet: {e}");
+                        return Ok(None);
+                    }
+                };
+                let received = c.received_on.map(|d| d.to_string()).unwrap_or_default();
+                Decided {
+                    t,
+                    cmd: Command::Accept,
+                    action: "deemed_accepted",
+                    details: serde_json::json!({
+                        "rule": "行政许可法第三十二条",
+                        "why_zh": format!("申请材料于{received}收到，5个工作日内未告知补正，自收到材料之日起即为受理"),
+                        "why_en": format!("materials received {received} and no correction notice within 5 working days: accepted from receipt"),
+                    }),
+                    doc,
+                    facts,
+                }
+            }
+        };
+        Ok(Some(decided))
+    }
+
+    /// Plans a decided step, signing its certificate at 制证 of an
+    /// approved licence.
+    async fn plan(
+        &mut self,
+        w: &mut Working,
+        d: Decided,
+        by: Taker<'_>,
+        presigned: &mut Option<NewCert>,
+        job: &Job,
+        i: usize,
+    ) -> Result<Step> {
+        let c = &w.case;
+        let cert = if matches!(d.cmd, Command::Issue)
+            && c.approved == Some(true)
+            && d.doc.result.result_type == ResultType::Licence
+        {
+            let signer = match self.signers.entry(c.lead_department_id) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                    signer_for(self.store, self.txn, c.lead_department_id, &c.lead_department_name)
+                        .await?,
+                ),
+            };
+            // Signed in advance, if still with the department's current key
+            // (a key generated meanwhile retires the old one).
+            match presigned.take() {
+                Some(x) if x.key_id == signer.key_id() => Some(x),
+                _ => Some(prepare_certificate(signer, c, &d.doc, job.today)?),
+            }
+        } else {
+            None
+        };
+        plan_step(
+            w,
+            &d.doc,
+            &d.facts,
+            by,
+            &d.cmd,
+            d.action,
+            d.details,
+            d.t,
+            cert,
+            &job.calendar,
+            job.today,
+            i,
+        )
+    }
+}
