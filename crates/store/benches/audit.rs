@@ -14,7 +14,7 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::catalog::ItemDoc;
 use tongban_domain::codes::{BasicCode, ImplCode};
 use tongban_store::Store;
-use tongban_store::transfer::{CatalogFile, FORMAT, ItemRecord, parse_catalog};
+use tongban_store::catalog::transfer::{CatalogFile, FORMAT, ItemRecord, parse_catalog};
 
 fn synthetic(n: usize) -> CatalogFile {
     let demo =

@@ -9,7 +9,8 @@
 //! `CASES` (default 2000), `WORKERS` (default 64 concurrent clients, as many
 //! requests in flight as a busy centre's servers would have) and `MODE`:
 //! `group` (default: through the group-commit writer the server uses) or
-//! `single` (one transaction per command).
+//! `single` (one transaction per command). `NOOP_OBSERVER=1` registers one
+//! more case observer that does nothing, to show what an observer costs.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,7 +21,7 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::Command;
 use tongban_store::Store;
 use tongban_store::attachments::Attachments;
-use tongban_store::cases::NewCase;
+use tongban_store::cases::{CaseObserver, Effects, Job, NewCase, StepEvent};
 
 const ITEM: &str = "11339901MB000000114010103001000";
 const STEPS: [&str; 6] = ["submit", "accept", "review", "decide", "issue", "deliver"];
@@ -31,6 +32,25 @@ async fn actor(store: &Store, username: &str) -> Actor {
         .await
         .expect("actor")
         .expect("demo user")
+}
+
+/// A case observer that does nothing (its cost is the dispatch).
+struct Noop;
+
+#[tongban_store::async_trait]
+impl CaseObserver for Noop {
+    fn name(&self) -> &'static str {
+        "noop"
+    }
+    async fn observe(
+        &self,
+        _txn: &tongban_store::WriteTxn,
+        steps: &[StepEvent],
+        _fx: &mut Effects,
+    ) -> tongban_store::Result<()> {
+        std::hint::black_box(steps.len());
+        Ok(())
+    }
 }
 
 fn pct(v: &mut [Duration], p: f64) -> f64 {
@@ -69,6 +89,9 @@ async fn main() {
         }
     };
     tongban_store::demo::load_demo(&store).await.expect("demo");
+    if std::env::var("NOOP_OBSERVER").is_ok_and(|v| v == "1") {
+        store.register_observer(Arc::new(Noop));
+    }
     let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
     let files = Attachments::in_memory();
     let applicant = actor(&store, "applicant").await;
@@ -145,7 +168,7 @@ async fn main() {
     let cmds = Arc::new(cmds);
     let ids = Arc::new(ids);
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let writer = tongban_store::batch::CaseWriter::start(store.clone());
+    let writer = tongban_store::cases::CaseWriter::start(store.clone());
     let start = Instant::now();
     let mut handles = Vec::new();
     for _ in 0..workers {
@@ -166,14 +189,7 @@ async fn main() {
                     let t = Instant::now();
                     if group {
                         writer
-                            .apply(tongban_store::batch::CaseRequest {
-                                actor: who.clone(),
-                                case_id: id,
-                                expected_version: None,
-                                cmd: cmd.clone(),
-                                calendar: cal.clone(),
-                                today: day,
-                            })
+                            .run(Job::command(who, id, None, cmd.clone(), cal.clone(), day))
                             .await
                             .expect("transition");
                     } else {

@@ -47,6 +47,8 @@ use sea_orm_migration::MigratorTrait;
 use tongban_domain::FieldErrors;
 
 pub use sea_orm::DatabaseTransaction;
+/// For implementing [`cases::CaseObserver`] outside this crate.
+pub use sea_orm::prelude::async_trait::async_trait;
 
 /// The connection traits, for tests and tools that run SQL of their own.
 pub mod sea_orm_conn {
@@ -267,4 +269,3 @@ pub fn sm3_hex(data: &[u8]) -> String {
     use sm3::Digest;
     hex(&sm3::Sm3::digest(data))
 }
-

@@ -14,10 +14,7 @@ use crate::{Result, now_ms};
 pub enum Recipient {
     /// One person: an in-app notice when they have an account, and mail
     /// when they gave an address.
-    Person {
-        user_id: Option<i64>,
-        email: String,
-    },
+    Person { user_id: Option<i64>, email: String },
     /// Every active member of a staff role: window clerks of a centre, or
     /// reviewers / heads of a department (in-app, and mail to those with an
     /// address).

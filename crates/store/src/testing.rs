@@ -5,7 +5,6 @@ use sea_orm::{ConnectionTrait, Database};
 
 use crate::{Store, sqlite_url_for_dir};
 
-
 /// A store in a fresh schema of the PostgreSQL database at `url`
 /// (benchmarks and tests that must not share tables).
 pub async fn open_pg_schema(url: &str, prefix: &str) -> Store {

@@ -10,7 +10,9 @@ use tongban_domain::files::check_upload;
 
 use super::*;
 use crate::attachments::Attachments;
-use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, sm3_hex, trail};
+use crate::{
+    Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, sm3_hex, trail,
+};
 
 impl Store {
     /// Starts an application for a published bundle with the applicant's

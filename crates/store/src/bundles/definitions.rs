@@ -178,7 +178,11 @@ impl Store {
         self.publish_bundle_by(id, Some(actor.user_id)).await
     }
 
-    pub(super) async fn publish_bundle_by(&self, id: i64, actor: Option<i64>) -> Result<BundleVersion> {
+    pub(super) async fn publish_bundle_by(
+        &self,
+        id: i64,
+        actor: Option<i64>,
+    ) -> Result<BundleVersion> {
         let v = self.bundle_version(id).await?;
         if v.status != ItemStatus::Draft {
             return Err(StoreError::conflict(

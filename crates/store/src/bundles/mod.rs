@@ -30,21 +30,17 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::bundle::{
-    BundleDoc, BundleState, Savings, Selection, Slot,
-};
+use tongban_domain::bundle::{BundleDoc, BundleState, Savings, Selection, Slot};
 use tongban_domain::catalog::{FormField, ItemDoc, ItemStatus};
 use tongban_domain::{FieldError, FieldErrors};
 
-use crate::sql::to_json;
 use crate::cases::{
-    CASE_COLS, Case, CaseRow, Channel, co_reviewers_of, division_of,
-    insert_case, row_case, shanghai_today, stale, verification_code,
+    CASE_COLS, Case, CaseRow, Channel, co_reviewers_of, division_of, insert_case, row_case,
+    shanghai_today, stale, verification_code,
 };
 use crate::catalog::ItemVersion;
-use crate::{
-    Result, Store, StoreError, get, query_one,
-};
+use crate::sql::to_json;
+use crate::{Result, Store, StoreError, get, query_one};
 
 /// One stored version of a bundle.
 #[derive(Debug, Clone, Serialize)]
@@ -282,7 +278,12 @@ pub(super) fn row_bc(r: &QueryResult) -> Result<BundleCase> {
     })
 }
 
-pub(super) fn invalid(field: &str, code: &str, zh: impl Into<String>, en: impl Into<String>) -> StoreError {
+pub(super) fn invalid(
+    field: &str,
+    code: &str,
+    zh: impl Into<String>,
+    en: impl Into<String>,
+) -> StoreError {
     StoreError::Invalid(FieldError::new(field, code, zh, en).into())
 }
 

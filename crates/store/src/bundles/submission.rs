@@ -16,8 +16,8 @@ use tongban_domain::{FieldError, FieldErrors};
 
 use super::observer::{after_sub_case, sub_of, to_applicant};
 use super::*;
-use crate::cases::{Effects, Job};
 use crate::attachments::Attachments;
+use crate::cases::{Effects, Job};
 use crate::catalog::ItemVersion;
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, sm3_hex, trail};
 
@@ -466,7 +466,16 @@ impl Store {
         let cal = std::sync::Arc::new(cal.clone());
         let jobs: Vec<Job> = waiting
             .into_iter()
-            .map(|cid| Job::command(actor, cid, None, Command::SupplyCorrection, cal.clone(), today))
+            .map(|cid| {
+                Job::command(
+                    actor,
+                    cid,
+                    None,
+                    Command::SupplyCorrection,
+                    cal.clone(),
+                    today,
+                )
+            })
             .collect();
         self.apply_all_in(&txn, &jobs).await?;
         txn.commit().await?;

@@ -41,7 +41,6 @@ impl Store {
                 )
             })
     }
-
 }
 
 /// The lead department's current signing key, unsealed, and its name and code.

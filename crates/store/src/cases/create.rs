@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use sea_orm::ConnectionTrait;
-use tongban_domain::catalog::ItemDoc;
-use tongban_domain::{FieldError, FieldErrors};
 use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::catalog::ItemDoc;
 use tongban_domain::codes::{CreditCode, IdCardNumber};
+use tongban_domain::{FieldError, FieldErrors};
 
 use super::{Case, Channel, NewCase, shanghai_today};
 use crate::sql::{exec, get, insert_id, query_one, to_json};
@@ -313,5 +313,4 @@ impl Store {
         txn.commit().await?;
         self.case(id).await
     }
-
 }

@@ -137,4 +137,3 @@ pub(crate) fn dates_after(
         )),
     }
 }
-

@@ -39,15 +39,14 @@ use crate::sql::{date_col, get, json_col};
 use crate::{Result, Store, StoreError};
 
 pub(crate) use certify::{NewCert, prepare_certificate, signer_for};
-pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};
 pub(crate) use create::verification_code;
+pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};
 pub(crate) use documents::{action_zh, notice_text};
 pub(crate) use facts::build_facts;
-pub(crate) use uploads::clean_file_name;
-pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
 pub(crate) use observe::Observers;
+pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
+pub(crate) use uploads::clean_file_name;
 pub use writer::{CaseWriter, FollowOn, Job, StepBy};
-
 
 /// How the application came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -412,7 +411,6 @@ pub fn shanghai_today() -> NaiveDate {
         .date_naive()
 }
 
-
 impl Store {
     /// The parsed document of a (non-draft) item version, cached.
     pub async fn item_doc(&self, item_version_id: i64) -> Result<Arc<ItemDoc>> {
@@ -430,5 +428,4 @@ impl Store {
         }
         Ok(doc)
     }
-
 }

@@ -71,7 +71,8 @@ impl CaseEventKind {
             Command::Withdraw { .. } => K::Withdrawn,
         }];
         // Supplying a correction after acceptance restarts the clock.
-        if matches!(cmd, Command::SupplyCorrection) && matches!(clock, Some(ClockEvent::Resumed { .. }))
+        if matches!(cmd, Command::SupplyCorrection)
+            && matches!(clock, Some(ClockEvent::Resumed { .. }))
         {
             kinds.push(K::Resumed);
         }
@@ -121,7 +122,9 @@ impl StepEvent {
 
     /// The attachment, if it is a `T`.
     pub fn attached<T: Any + Send + Sync>(&self) -> Option<&T> {
-        self.attachment.as_deref().and_then(|a| a.downcast_ref::<T>())
+        self.attachment
+            .as_deref()
+            .and_then(|a| a.downcast_ref::<T>())
     }
 }
 

@@ -10,11 +10,11 @@ use tongban_domain::case::{CaseFacts, CaseState, DocKind};
 use tongban_domain::catalog::ItemDoc;
 use tongban_domain::codes::mask_name;
 
+use super::facts::facts_of;
 use super::{
     CASE_COLS, Case, CaseDocument, CaseEvent, CaseFile, CaseListRow, CaseRecord, PublicProgress,
     PublicStep, action_zh, row_case,
 };
-use super::facts::facts_of;
 use crate::sql::{get, json_col, query, query_one};
 use crate::{Result, Store, StoreError};
 
@@ -299,7 +299,6 @@ impl Store {
             steps,
         }))
     }
-
 }
 
 fn row_document(r: &QueryResult) -> Result<CaseDocument> {
@@ -340,4 +339,3 @@ fn list_row(c: &Case, cal: &WorkCalendar, today: NaiveDate) -> CaseListRow {
         updated_at: c.updated_at,
     }
 }
-

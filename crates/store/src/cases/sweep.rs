@@ -27,12 +27,8 @@ impl Store {
         for chunk in rows.chunks(64) {
             let mut jobs = Vec::with_capacity(chunk.len());
             for r in chunk {
-                let mut job = Job::system(
-                    get(r, "id")?,
-                    StepBy::DeemedAcceptance,
-                    cal.clone(),
-                    today,
-                );
+                let mut job =
+                    Job::system(get(r, "id")?, StepBy::DeemedAcceptance, cal.clone(), today);
                 job.expected_version = Some(get(r, "version")?);
                 jobs.push(job);
             }

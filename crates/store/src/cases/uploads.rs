@@ -2,12 +2,12 @@
 //! checked by their magic bytes, listed per material, removed while the
 //! application may still change, downloaded by whoever may see the case.
 
-use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::clock::{ClockEvent, SuspendReason};
-use tongban_domain::case::CaseState;
-use tongban_domain::files::check_upload;
-use tongban_domain::FieldError;
 use sea_orm::ConnectionTrait;
+use tongban_domain::FieldError;
+use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::case::CaseState;
+use tongban_domain::clock::{ClockEvent, SuspendReason};
+use tongban_domain::files::check_upload;
 
 use super::{CaseFile, stale};
 use crate::attachments::Attachments;
@@ -231,7 +231,6 @@ impl Store {
         let bytes = files.get(&f.object_key).await?;
         Ok((f, bytes))
     }
-
 }
 
 /// An uploaded file's name as stored: no control characters or path
@@ -268,4 +267,3 @@ pub(crate) async fn upload_counts(c: &impl ConnectionTrait, case_id: i64) -> Res
     }
     Ok(counts)
 }
-

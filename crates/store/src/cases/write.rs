@@ -185,7 +185,8 @@ async fn write_documents(txn: &WriteTxn, steps: &mut [Step], now: i64) -> Result
         .collect();
     keys.sort_unstable();
     let unique = keys.windows(2).all(|w| w[0] != w[1]);
-    let head = "INSERT INTO case_documents (case_id, kind, number, body, created_at, created_by) VALUES";
+    let head =
+        "INSERT INTO case_documents (case_id, kind, number, body, created_at, created_by) VALUES";
     let mut ids: Vec<(usize, i64)> = Vec::with_capacity(with_doc.len());
     if unique {
         let mut v = Vec::with_capacity(with_doc.len() * 6);

@@ -683,8 +683,13 @@ impl Decider<'_> {
             let signer = match self.signers.entry(c.lead_department_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
                 std::collections::hash_map::Entry::Vacant(e) => e.insert(
-                    signer_for(self.store, self.txn, c.lead_department_id, &c.lead_department_name)
-                        .await?,
+                    signer_for(
+                        self.store,
+                        self.txn,
+                        c.lead_department_id,
+                        &c.lead_department_name,
+                    )
+                    .await?,
                 ),
             };
             // Signed in advance, if still with the department's current key

@@ -393,4 +393,3 @@ impl Store {
         self.certificate(licence_id).await
     }
 }
-

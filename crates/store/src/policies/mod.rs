@@ -109,10 +109,7 @@ struct EventPolicy {
 }
 
 /// The policies whose event is the approved end of a case of `impl_code`.
-async fn policies_for(
-    c: &impl ConnectionTrait,
-    impl_code: &str,
-) -> Result<Vec<EventPolicy>> {
+async fn policies_for(c: &impl ConnectionTrait, impl_code: &str) -> Result<Vec<EventPolicy>> {
     query(
         c,
         "SELECT id, name, benefit, rule FROM policies WHERE event_item = $1",
@@ -147,7 +144,9 @@ impl CaseObserver for PolicyMatcher {
         let mut done: Vec<i64> = Vec::new();
         for s in steps {
             let case = &s.case;
-            if !s.is(CaseEventKind::Completed) || case.approved != Some(true) || done.contains(&case.id)
+            if !s.is(CaseEventKind::Completed)
+                || case.approved != Some(true)
+                || done.contains(&case.id)
             {
                 continue;
             }
@@ -235,7 +234,6 @@ async fn run_policies(
     }
     Ok(())
 }
-
 
 /// Loads policies from the demo file format (`tongban-policies/1`).
 pub async fn import_policies(store: &Store, text: &str) -> Result<usize> {

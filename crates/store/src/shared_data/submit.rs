@@ -18,7 +18,9 @@ use tongban_domain::cert::CertStatus;
 
 use super::records::record_many;
 use super::{Fetched, Gathered, GatheredDecision, Mismatch, NewFetch, norm, value_text};
-use crate::cases::{Applied, Case, FollowOn, Job, build_facts, limits_of, prepare_certificate, signer_for, stale};
+use crate::cases::{
+    Applied, Case, FollowOn, Job, build_facts, limits_of, prepare_certificate, signer_for, stale,
+};
 use crate::sql::to_json;
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
 
@@ -34,7 +36,13 @@ impl Store {
         today: NaiveDate,
     ) -> Result<Applied> {
         let job = self
-            .prepare_submit(actor, case_id, expected_version, Arc::new(cal.clone()), today)
+            .prepare_submit(
+                actor,
+                case_id,
+                expected_version,
+                Arc::new(cal.clone()),
+                today,
+            )
             .await?;
         self.run_job(job).await
     }
@@ -76,8 +84,13 @@ impl Store {
         // The certificate 秒批 will issue, signed here rather than in the
         // writer; without a key the writer says why and a person takes over.
         let presigned = if gathered.approve() && doc.result.result_type == ResultType::Licence {
-            match signer_for(self, self.conn(), c.lead_department_id, &c.lead_department_name)
-                .await
+            match signer_for(
+                self,
+                self.conn(),
+                c.lead_department_id,
+                &c.lead_department_name,
+            )
+            .await
             {
                 Ok(s) => prepare_certificate(&s, &c, &doc, today).ok(),
                 Err(_) => None,
@@ -95,16 +108,21 @@ impl Store {
             today,
         );
         job.waive = gathered.waived.clone();
-        job.then = gathered.approve().then(|| {
-            Arc::new(InstantApproval::of(&gathered)) as Arc<dyn FollowOn>
-        });
+        job.then = gathered
+            .approve()
+            .then(|| Arc::new(InstantApproval::of(&gathered)) as Arc<dyn FollowOn>);
         job.presigned = presigned;
         job.attachment = Some(Arc::new(gathered));
         Ok(job)
     }
 
     /// What the lookups, certificates and rules say about a case now.
-    pub(super) async fn gather(&self, c: &Case, doc: &ItemDoc, today: NaiveDate) -> Result<Gathered> {
+    pub(super) async fn gather(
+        &self,
+        c: &Case,
+        doc: &ItemDoc,
+        today: NaiveDate,
+    ) -> Result<Gathered> {
         let sources = self.sources().await?;
         let mut g = Gathered {
             item_version_id: c.item_version_id,
@@ -245,7 +263,9 @@ impl Store {
                 "mismatches": g.mismatches.len(),
                 "applicant": {"id_number": c.applicant_id_number},
             });
-            match crate::decisions::model_of(c.item_version_id, spec).and_then(|m| m.evaluate(&input)) {
+            match crate::decisions::model_of(c.item_version_id, spec)
+                .and_then(|m| m.evaluate(&input))
+            {
                 Ok(ev) => {
                     let (d, reasons) = ev.outcome();
                     g.decision = Some(GatheredDecision {

@@ -100,7 +100,7 @@ async fn export_text(backend: &str, store: &Store) -> String {
 fn invalid_fields(
     backend: &str,
     what: &str,
-    r: Result<tongban_store::transfer::ImportReport, StoreError>,
+    r: Result<tongban_store::catalog::transfer::ImportReport, StoreError>,
 ) -> Vec<String> {
     match r {
         Err(StoreError::Invalid(errs)) => errs.0.into_iter().map(|e| e.field).collect(),

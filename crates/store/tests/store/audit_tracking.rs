@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use tongban_domain::calendar::WorkCalendar;
-use tongban_store::audit::{FindingFilter, FindingStatus, StoredFinding};
+use tongban_store::guide_audit::{FindingFilter, FindingStatus, StoredFinding};
 use tongban_store::{Store, StoreError};
 
 const ITEM_NAME: &str = "高龄津贴申领";

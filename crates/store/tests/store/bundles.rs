@@ -12,24 +12,11 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseState, Command, Deficiency, Problem};
 use tongban_domain::clock::SuspendReason;
 use tongban_store::Store;
+
+use crate::helpers::{actor, map};
 use tongban_store::attachments::Attachments;
 use tongban_store::bundles::BundleCase;
 use tongban_store::sea_orm_conn::ConnectionTrait;
-
-async fn actor(store: &Store, username: &str) -> Actor {
-    store
-        .actor(username)
-        .await
-        .expect("actor")
-        .expect("demo user")
-}
-
-fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
-}
 
 fn newborn_form() -> BTreeMap<String, String> {
     map(&[

@@ -12,16 +12,10 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::Command;
 use tongban_domain::cert::{CertStatus, LicenceId};
 use tongban_store::Store;
+
+use crate::helpers::actor;
 use tongban_store::attachments::Attachments;
 use tongban_store::cases::NewCase;
-
-async fn actor(store: &Store, username: &str) -> Actor {
-    store
-        .actor(username)
-        .await
-        .expect("actor")
-        .expect("demo user")
-}
 
 /// 公共场所卫生许可 from application to 制证, as the demo's staff; the case
 /// and the outcome of 制证.

@@ -11,20 +11,14 @@ use tongban_domain::auth::Actor;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::CaseState;
 use tongban_store::Store;
+
+use crate::helpers::actor;
 use tongban_store::cases::NewCase;
-use tongban_store::shared::{Connector, SourceDef};
+use tongban_store::shared_data::{Connector, SourceDef};
 
 /// 城乡居民基本医疗保险参保登记 (a newborn): rules approve when the birth
 /// register and the population register agree with the form.
 const MEDICAL: &str = "11339901MB000000374080301001000";
-
-async fn actor(store: &Store, username: &str) -> Actor {
-    store
-        .actor(username)
-        .await
-        .expect("actor")
-        .expect("demo user")
-}
 
 fn form(baby: &str) -> BTreeMap<String, String> {
     [
@@ -321,7 +315,6 @@ async fn history(store: &Store, id: i64) -> (Vec<(String, String)>, Vec<String>)
 #[tokio::test]
 async fn submissions_written_together_come_out_as_if_alone() {
     use std::sync::Arc;
-    use tongban_store::batch::Job;
     for (backend, store) in tongban_store::testing::stores("instant_batch").await {
         tongban_store::demo::load_demo(&store).await.expect("demo");
         let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
@@ -346,15 +339,12 @@ async fn submissions_written_together_come_out_as_if_alone() {
         let moved = apply(&store, &applicant, "张小宝").await;
         let mut jobs = Vec::new();
         for id in agree.iter().chain([&disagree, &moved]) {
-            let p = store
-                .prepare_submit(&applicant, *id, None, &cal, day)
-                .await
-                .expect("prepared");
-            jobs.push(Job::Submit {
-                prepared: Box::new(p),
-                calendar: cal.clone(),
-                today: day,
-            });
+            jobs.push(
+                store
+                    .prepare_submit(&applicant, *id, None, cal.clone(), day)
+                    .await
+                    .expect("prepared"),
+            );
         }
         // Another instance changes one case between its lookups and the write.
         {
@@ -419,28 +409,18 @@ async fn submissions_written_together_come_out_as_if_alone() {
         // certificate is signed again with the department's current key.
         let late = apply(&store, &applicant, "张小宝").await;
         let p = store
-            .prepare_submit(&applicant, late, None, &cal, day)
+            .prepare_submit(&applicant, late, None, cal.clone(), day)
             .await
             .expect("prepared");
         let dept = store.case(late).await.expect("case").lead_department_id;
         let new_key = store.generate_key(dept, None).await.expect("new key");
         let r = store
             .run_jobs(&[
-                Job::Submit {
-                    prepared: Box::new(p),
-                    calendar: cal.clone(),
-                    today: day,
-                },
-                Job::Submit {
-                    prepared: Box::new(
-                        store
-                            .prepare_submit(&applicant, late, None, &cal, day)
-                            .await
-                            .expect("prepared twice"),
-                    ),
-                    calendar: cal.clone(),
-                    today: day,
-                },
+                p,
+                store
+                    .prepare_submit(&applicant, late, None, cal.clone(), day)
+                    .await
+                    .expect("prepared twice"),
             ])
             .await;
         assert_eq!(
@@ -456,7 +436,7 @@ async fn submissions_written_together_come_out_as_if_alone() {
         // A case no longer a draft is refused before anything is looked up.
         assert!(
             store
-                .prepare_submit(&applicant, late, None, &cal, day)
+                .prepare_submit(&applicant, late, None, cal.clone(), day)
                 .await
                 .is_err(),
             "{backend}"

@@ -1,0 +1,1 @@
+//! The case core: observers and the one writer (filled below).

@@ -1,0 +1,12 @@
+//! The storage tests, one binary: each module is a capability's behaviour
+//! on both backends (SQLite always; PostgreSQL too when
+//! `TONGBAN_TEST_DATABASE_URL` is set), with shared helpers in `helpers`.
+
+mod audit_tracking;
+mod bundles;
+mod case_core;
+mod catalog_lifecycle;
+mod certificates;
+mod helpers;
+mod import_export;
+mod instant;
