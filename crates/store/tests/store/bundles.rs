@@ -13,24 +13,9 @@ use tongban_domain::case::{CaseState, Command, Deficiency, Problem};
 use tongban_domain::clock::SuspendReason;
 use tongban_store::Store;
 
-use crate::helpers::{actor, map};
+use crate::helpers::{actor, map, newborn_form, ready_newborn};
 use tongban_store::attachments::Attachments;
-use tongban_store::bundles::BundleCase;
 use tongban_store::sea_orm_conn::ConnectionTrait;
-
-fn newborn_form() -> BTreeMap<String, String> {
-    map(&[
-        ("baby_name", "张小宝"),
-        ("baby_gender", "男"),
-        ("birth_date", "2026-02-20"),
-        ("guardian_name", "张三"),
-        ("phone", "13800000000"),
-        ("mailing_address", "示范区人民路1号"),
-        ("mother_name", "李四"),
-        ("medical_expense", "3200.50"),
-        ("bank_account", "6222020000000000000"),
-    ])
-}
 
 async fn count(store: &Store, sql: &str) -> i64 {
     let c = store.conn();
@@ -43,38 +28,6 @@ async fn count(store: &Store, sql: &str) -> i64 {
         .expect("query")
         .expect("row");
     r.try_get::<i64>("", "n").expect("n")
-}
-
-/// A newborn application with every question answered yes, the form saved
-/// and every material uploaded once.
-async fn ready_newborn(
-    store: &Store,
-    files: &Attachments,
-    applicant: &Actor,
-    key: &str,
-) -> BundleCase {
-    let answers = map(&[
-        ("parents_local", "yes"),
-        ("mother_insured", "yes"),
-        ("married", "yes"),
-    ]);
-    let b = store
-        .start_bundle(applicant, "newborn", &answers, Some(key))
-        .await
-        .expect("start");
-    assert_eq!(b.selection.items.len(), 6);
-    store
-        .save_bundle_form(applicant, b.id, &newborn_form())
-        .await
-        .expect("form");
-    let rec = store.bundle_for(applicant, b.id).await.expect("record");
-    for i in 0..rec.slots.len() {
-        store
-            .bundle_upload(files, applicant, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
-            .await
-            .expect("upload");
-    }
-    store.bundle_case(b.id).await.expect("bundle")
 }
 
 #[tokio::test]
