@@ -3,16 +3,15 @@
 //! journey (one form, each material once, one submission, double clicks),
 //! who may see and do what, and the admin's publish check.
 
-mod common;
-
 use std::collections::{BTreeSet, HashSet};
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::*;
 use serde_json::{Value, json};
 use tongban_domain::auth::Role;
 use tongban_store::accounts::NewUser;
+
+use crate::helpers::*;
 
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 

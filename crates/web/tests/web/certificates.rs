@@ -2,15 +2,14 @@
 //! page (masked holder, status, signature), the export for the holder only,
 //! and revocation by the issuing department's head.
 
-mod common;
-
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
-use common::*;
 use serde_json::{Value, json};
 use tongban_domain::auth::Role;
 use tongban_store::accounts::NewUser;
 use tongban_store::certs::CertExport;
+
+use crate::helpers::*;
 
 const ITEM: &str = "11339901MB000000114010103001000";
 const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";

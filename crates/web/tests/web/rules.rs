@@ -3,11 +3,10 @@
 //! publish while a test fails or a cell does not compile; applicants cannot
 //! see the rules' administration.
 
-mod common;
-
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
+
+use crate::helpers::*;
 
 const MEDICAL: &str = "11339901MB000000374080301001000";
 

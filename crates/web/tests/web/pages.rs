@@ -1,11 +1,10 @@
 //! Server-rendered pages and service endpoints through the real router on
 //! every backend: the admin pages need a staff session, OpenAPI and health answer.
 
-mod common;
-
 use axum::http::{Method, StatusCode};
 
-use common::apps;
+use crate::helpers;
+use crate::helpers::apps;
 
 #[tokio::test]
 async fn admin_pages_need_a_staff_session() {
@@ -120,7 +119,7 @@ async fn openapi_and_health_answer() {
 
 #[tokio::test]
 async fn search_form_defaults_huge_offsets_and_redirects_are_safe() {
-    for app in common::apps("pages_safety").await {
+    for app in helpers::apps("pages_safety").await {
         let b = app.backend.clone();
         // The results page's form sends empty filters for "all".
         let r = app

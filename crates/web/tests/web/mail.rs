@@ -1,14 +1,13 @@
 //! Notices reach people by e-mail through the outbox: delivered by SMTP (to
 //! the test sink), retried when the relay is down, never lost.
 
-mod common;
-
 use axum::http::{Method, StatusCode};
-use common::*;
 use serde_json::json;
 use tongban_store::sea_orm_conn::ConnectionTrait;
 use tongban_web::mail::{SmtpConfig, sink};
 use tongban_web::{AppState, Config};
+
+use crate::helpers::*;
 
 fn smtp(server: &str) -> Config {
     Config {

@@ -1,13 +1,13 @@
 //! The calendar API: public queries, and entering a year (system admin only).
 
-mod common;
-
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
+use crate::helpers;
+
 #[tokio::test]
 async fn calendar_api_answers_and_only_the_admin_enters_a_year() {
-    for app in common::apps("calendar_api").await {
+    for app in helpers::apps("calendar_api").await {
         let b = app.backend.clone();
         let get = |uri: &'static str| {
             let app = &app;
