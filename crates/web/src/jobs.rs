@@ -41,9 +41,7 @@ impl AppState {
             .await?;
         Ok(ran)
     }
-}
 
-impl AppState {
     /// The case sweeps: applications left 5 working days without a notice
     /// are recorded as accepted (Art. 32), then deadline warnings go out.
     /// Under a lease so one instance runs them at a time; the warning rows

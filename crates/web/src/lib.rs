@@ -5,14 +5,15 @@
 //! rebuilt from the database and refreshed when the catalogue revision moves,
 //! so several instances can share one PostgreSQL.
 //!
-//! Infrastructure, used by every capability and using none: [`http`]
-//! (session, forgery checks, errors, languages), [`chrome`] (what every page
-//! shares), [`state`], [`jobs`], [`openapi`] and [`mail`]. Capabilities, each
-//! with its routes and its part of the OpenAPI document, using the
-//! infrastructure, the store and the domain but never one another:
-//! [`catalog`], [`guide_audit`], [`accounts`], [`cases`], [`notices`],
-//! [`inquiries`], [`bundles`], [`shared_data`], [`certificates`] and
-//! [`calendar`].
+//! Infrastructure, used by the capabilities and using none of them:
+//! [`http`] (session, forgery checks, errors, languages), [`chrome`] (what
+//! every page shares), [`state`], [`jobs`] and [`mail`]; [`openapi`] gathers
+//! the capabilities' parts of the document as [`router`] gathers their
+//! routes. Capabilities, each with its `routes()` (and its part of the
+//! OpenAPI document where its API is published), using the infrastructure,
+//! the store and the domain but never one another: [`catalog`],
+//! [`guide_audit`], [`accounts`], [`cases`], [`notices`], [`inquiries`],
+//! [`bundles`], [`shared_data`], [`certificates`] and [`calendar`].
 
 // Infrastructure
 pub mod chrome;

@@ -74,6 +74,7 @@ pub struct FieldView {
     pub options: Vec<String>,
 }
 
+/// An item's (or a bundle's) form fields with the values entered so far.
 pub fn field_views(
     fields: &[tongban_domain::catalog::FormField],
     values: &BTreeMap<String, String>,
