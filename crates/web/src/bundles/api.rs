@@ -1,0 +1,514 @@
+//! The bundles' JSON API: published bundles and the tailored list for a
+//! set of answers, the bundle application from start to one submission,
+//! 一窗受理 and corrections, and the catalogue admin's bundle versions.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tongban_domain::auth::{Actor, Role};
+use tongban_domain::bundle::{self, BundleDoc};
+use tongban_domain::case::Deficiency;
+use tongban_domain::catalog::FormField;
+use tongban_domain::codes::{mask, mask_name};
+use tongban_store::StoreError;
+use tongban_store::bundles::{BundleRecord, BundleView};
+use utoipa::{OpenApi, ToSchema};
+
+use crate::AppState;
+use crate::http::{ApiError, ApiUser, Lang};
+
+fn view_json(v: &BundleView) -> serde_json::Value {
+    serde_json::json!({
+        "code": v.bundle.code,
+        "version": v.bundle.version,
+        "name": v.bundle.doc.name,
+        "event": v.bundle.doc.event,
+        "promised_days": v.bundle.doc.promised_days,
+        "items": v.items.iter().map(|i| serde_json::json!({
+            "impl_code": i.impl_code,
+            "name": i.doc.name,
+            "department": i.department_name,
+        })).collect::<Vec<_>>(),
+        "savings": v.savings,
+    })
+}
+
+/// Published bundles with what each saves against applying item by item.
+#[utoipa::path(get, path = "/api/v1/bundles", responses((status = 200, body = Object)))]
+pub(super) async fn api_bundles(
+    State(s): State<AppState>,
+    lang: Lang,
+) -> Result<Response, ApiError> {
+    let all = s
+        .store
+        .published_bundles()
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(serde_json::json!({
+        "bundles": all.iter().map(view_json).collect::<Vec<_>>()
+    }))
+    .into_response())
+}
+
+pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, ApiError> {
+    s.store
+        .published_bundle(code)
+        .await?
+        .ok_or_else(|| ApiError::not_found(code))
+}
+
+/// One published bundle: its definition (guide, questions, rules, form
+/// fields), its items and its savings.
+#[utoipa::path(get, path = "/api/v1/bundles/{code}", params(("code" = String, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+pub(super) async fn api_bundle(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = published(&s, &code).await.map_err(|e| e.in_lang(lang))?;
+    let mut j = view_json(&v);
+    j["doc"] = serde_json::to_value(&v.bundle.doc).unwrap_or_default();
+    Ok(Json(j).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SelectRequest {
+    /// Answers by question key: `yes`/`no`, an option, a number, or a date `YYYY-MM-DD`.
+    pub answers: BTreeMap<String, String>,
+}
+
+/// The tailored list for a set of answers: the items that apply, each
+/// material once, the notes, and the fields of the one form.
+#[utoipa::path(post, path = "/api/v1/bundles/{code}/select", params(("code" = String, Path)), request_body = SelectRequest,
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_select(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(code): Path<String>,
+    Json(req): Json<SelectRequest>,
+) -> Result<Response, ApiError> {
+    let v = published(&s, &code).await.map_err(|e| e.in_lang(lang))?;
+    let sel = bundle::select_checked(&v.bundle.doc, &req.answers)
+        .map_err(|e| ApiError::from(StoreError::Invalid(e)).in_lang(lang))?;
+    let docs = v.item_docs();
+    let fields: Vec<FormField> = bundle::asked_fields(&v.bundle.doc, &sel)
+        .into_iter()
+        .map(|f| bundle::field_spec(f, &sel, &docs))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "selection": sel,
+        "materials": bundle::slots(&sel, &docs),
+        "fields": fields,
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct StartRequest {
+    /// Code of a published bundle, e.g. `newborn`.
+    pub bundle: String,
+    pub answers: BTreeMap<String, String>,
+    /// Repeating the request with the same key returns the same application.
+    #[serde(default)]
+    pub client_key: Option<String>,
+}
+
+fn record_json(r: &BundleRecord, actor: &Actor) -> serde_json::Value {
+    let mut r = r.clone();
+    if actor.role == Role::Supervisor {
+        // Oversight needs the facts of the application, not the family's data.
+        r.bundle.applicant_name = mask_name(&r.bundle.applicant_name);
+        r.bundle.applicant_id_number = mask(&r.bundle.applicant_id_number, 3, 2);
+        r.bundle.form.clear();
+        for c in &mut r.sub_cases {
+            c.applicant_name = mask_name(&c.applicant_name);
+            c.applicant_id_number = mask(&c.applicant_id_number, 3, 2);
+            c.applicant_phone = mask(&c.applicant_phone, 3, 2);
+            c.form.clear();
+        }
+    }
+    let missing = r.missing_slots();
+    let mut j = serde_json::to_value(&r).unwrap_or_default();
+    j["state_zh"] = r.bundle.state.zh().into();
+    j["missing_slots"] = serde_json::to_value(missing).unwrap_or_default();
+    j
+}
+
+/// Starts a bundle application (a draft) with the applicant's answers.
+#[utoipa::path(post, path = "/api/v1/bundle-cases", request_body = StartRequest,
+    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+pub(super) async fn api_start(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Json(req): Json<StartRequest>,
+) -> Result<Response, ApiError> {
+    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let b = s
+        .store
+        .start_bundle(&actor, &req.bundle, &req.answers, req.client_key.as_deref())
+        .await
+        .map_err(err)?;
+    let r = s.store.bundle_for(&actor, b.id).await.map_err(err)?;
+    Ok((StatusCode::CREATED, Json(record_json(&r, &actor))).into_response())
+}
+
+/// The caller's bundle applications (applicant), or those awaiting intake (clerk).
+#[utoipa::path(get, path = "/api/v1/bundle-cases", responses((status = 200, body = Object)))]
+pub(super) async fn api_bundle_cases(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+) -> Result<Response, ApiError> {
+    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let staff = actor.role != Role::Applicant;
+    let list = if staff {
+        s.store.bundle_intake_queue(&actor).await.map_err(err)?
+    } else {
+        s.store.my_bundles(&actor).await.map_err(err)?
+    };
+    // Lists carry no form data, and staff lists mask the applicant.
+    let list: Vec<serde_json::Value> = list
+        .iter()
+        .map(|b| {
+            serde_json::json!({
+                "id": b.id,
+                "bundle_no": b.bundle_no,
+                "code": b.code,
+                "name": b.name,
+                "state": b.state,
+                "submitted": b.submitted,
+                "applicant_name": if staff { mask_name(&b.applicant_name) } else { b.applicant_name.clone() },
+                "submitted_at": b.submitted_at,
+                "updated_at": b.updated_at,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "bundle_cases": list })).into_response())
+}
+
+/// A bundle application with its sub-cases, slots, files and notices.
+#[utoipa::path(get, path = "/api/v1/bundle-cases/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+pub(super) async fn api_bundle_case(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .bundle_for(&actor, id)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FormRequest {
+    /// The one form's fields by key.
+    pub form: BTreeMap<String, String>,
+}
+
+/// Saves the one form; each field is checked against every item it fills.
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/form", params(("id" = i64, Path)), request_body = FormRequest,
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_form(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<FormRequest>,
+) -> Result<Response, ApiError> {
+    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    s.store
+        .save_bundle_form(&actor, id, &req.form)
+        .await
+        .map_err(err)?;
+    let r = s.store.bundle_for(&actor, id).await.map_err(err)?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct UploadParams {
+    pub name: Option<String>,
+}
+
+/// Uploads the file (the request body) for one material slot of a draft.
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_upload(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path((id, slot)): Path<(i64, usize)>,
+    Query(p): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = s
+        .store
+        .bundle_upload(
+            &s.files,
+            &actor,
+            id,
+            slot,
+            p.name.as_deref().unwrap_or_default(),
+            body.to_vec(),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(f)).into_response())
+}
+
+/// Submits once: every selected item becomes a sub-case, all or none.
+/// Submitting again returns the same application.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/submit", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_submit(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .submit_bundle(&actor, id, &s.calendar(), s.today())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+/// 一窗受理: the clerk accepts every sub-case awaiting intake.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/accept", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+pub(super) async fn api_accept(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .accept_bundle(&actor, id, &s.calendar(), s.today())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct IntakeRequest {
+    /// Per sub-case id, what is missing or defective (`{"material": 0, "problem": "missing", "note": ""}`).
+    /// Sub-cases not named (or with an empty list) are accepted.
+    #[schema(value_type = Object)]
+    pub deficiencies: BTreeMap<i64, Vec<Deficiency>>,
+}
+
+/// 一窗受理 with one combined correction notice: sub-cases with
+/// deficiencies get their one-time notice, the others are accepted, and the
+/// applicant gets one notice gathering every correction.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/intake", params(("id" = i64, Path)), request_body = IntakeRequest,
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_intake(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<IntakeRequest>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .intake_bundle(&actor, id, &req.deficiencies, &s.calendar(), s.today())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+/// While corrections are asked for: uploads a file for one material; it
+/// goes to every sub-case waiting for that material.
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+pub(super) async fn api_correction_upload(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path((id, slot)): Path<(i64, usize)>,
+    Query(p): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let n = s
+        .store
+        .bundle_correction_upload(
+            &s.files,
+            &actor,
+            id,
+            slot,
+            p.name.as_deref().unwrap_or_default(),
+            body.to_vec(),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"sub_cases": n})),
+    )
+        .into_response())
+}
+
+/// The corrections are supplied: every waiting sub-case goes on.
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/supply", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+pub(super) async fn api_supply(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .supply_bundle_corrections(&actor, id, &s.calendar(), s.today())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(record_json(&r, &actor)).into_response())
+}
+
+/// The newest version of every bundle (catalogue admin of the centre).
+#[utoipa::path(get, path = "/api/v1/admin/bundles", responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+pub(super) async fn api_admin_bundles(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+) -> Result<Response, ApiError> {
+    let all = s
+        .store
+        .admin_bundles(&actor)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(serde_json::json!({ "bundles": all })).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateBundleRequest {
+    /// Stable code: lowercase letters, digits, hyphens.
+    pub code: String,
+    /// The bundle definition: name, event, guide, items, questions, rules, fields, promised_days, onsite_visits.
+    #[schema(value_type = Object)]
+    pub doc: BundleDoc,
+}
+
+/// Creates version 1 of a bundle as a draft.
+#[utoipa::path(post, path = "/api/v1/admin/bundles", request_body = CreateBundleRequest,
+    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+pub(super) async fn api_admin_create(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Json(req): Json<CreateBundleRequest>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .store
+        .create_bundle(&actor, &req.code, &req.doc)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+/// Starts a new draft version of a bundle from its newest version.
+#[utoipa::path(post, path = "/api/v1/admin/bundles/{code}/versions", params(("code" = String, Path)),
+    responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+pub(super) async fn api_admin_new_version(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(code): Path<String>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .store
+        .new_bundle_version(&actor, &code)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(v)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct UpdateBundleRequest {
+    #[schema(value_type = Object)]
+    pub doc: BundleDoc,
+}
+
+/// Replaces the definition of a draft version.
+#[utoipa::path(put, path = "/api/v1/admin/bundle-versions/{id}", params(("id" = i64, Path)), request_body = UpdateBundleRequest,
+    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+pub(super) async fn api_admin_update(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<UpdateBundleRequest>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .store
+        .update_bundle_draft(&actor, id, &req.doc)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(v).into_response())
+}
+
+/// Publishes a draft version; refused (422, by field) when a mapping names
+/// a missing field, leaves a required item field unfilled, or no answer
+/// selects an item.
+#[utoipa::path(post, path = "/api/v1/admin/bundle-versions/{id}/publish", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_admin_publish(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let v = s
+        .store
+        .publish_bundle(&actor, id)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(v).into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        api_bundles,
+        api_bundle,
+        api_select,
+        api_start,
+        api_bundle_cases,
+        api_bundle_case,
+        api_form,
+        api_upload,
+        api_submit,
+        api_accept,
+        api_intake,
+        api_correction_upload,
+        api_supply,
+        api_admin_bundles,
+        api_admin_create,
+        api_admin_new_version,
+        api_admin_update,
+        api_admin_publish
+    ),
+    components(schemas(
+        SelectRequest,
+        StartRequest,
+        FormRequest,
+        IntakeRequest,
+        CreateBundleRequest,
+        UpdateBundleRequest
+    ))
+)]
+pub struct BundlesDoc;

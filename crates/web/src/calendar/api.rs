@@ -1,0 +1,153 @@
+//! The calendar's JSON API: which years it covers, whether a date is a
+//! working day, working-day arithmetic, and entering a year (system admin).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tongban_domain::calendar::{CalendarError, ScheduleDay, YearSchedule};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::http::{ApiError, ApiUser, Lang};
+
+fn missing(e: CalendarError, lang: Lang) -> ApiError {
+    match e {
+        CalendarError::MissingYear(y) => ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "calendar_year_missing",
+            format!("尚未录入{y}年的节假日安排"),
+            format!("the holiday schedule for {y} has not been entered"),
+        ),
+        other => ApiError::internal(other),
+    }
+    .in_lang(lang)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CalendarInfo {
+    /// Years whose schedule is known (shipped or entered).
+    pub covered_years: Vec<i32>,
+    /// Years entered by an admin (they override the shipped schedule).
+    pub entered_years: Vec<i32>,
+}
+
+/// Which years the calendar covers.
+#[utoipa::path(get, path = "/api/v1/calendar", responses((status = 200, body = CalendarInfo)))]
+pub async fn calendar_info(State(s): State<AppState>) -> Result<Json<CalendarInfo>, ApiError> {
+    let entered = s.store.calendar_years().await?;
+    Ok(Json(CalendarInfo {
+        covered_years: s.calendar().covered_years().collect(),
+        entered_years: entered.iter().map(|y| y.year).collect(),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DayView {
+    pub date: NaiveDate,
+    pub workday: bool,
+    /// The notice's name for the day (holiday or 调休), if listed.
+    pub name: Option<String>,
+}
+
+/// Whether a date is a working day.
+#[utoipa::path(get, path = "/api/v1/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD")),
+    responses((status = 200, body = DayView), (status = 422, body = crate::http::ErrorBody)))]
+pub async fn day(
+    State(s): State<AppState>,
+    lang: Lang,
+    Path(date): Path<NaiveDate>,
+) -> Result<Json<DayView>, ApiError> {
+    let cal = s.calendar();
+    let workday = cal.is_workday(date).map_err(|e| missing(e, lang))?;
+    Ok(Json(DayView {
+        date,
+        workday,
+        name: cal.day_name(date).map(String::from),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AddParams {
+    pub date: NaiveDate,
+    /// Working days to add (the date itself is not counted).
+    pub n: u32,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DateResult {
+    pub date: NaiveDate,
+}
+
+/// The date N working days after a date.
+#[utoipa::path(get, path = "/api/v1/calendar/add-workdays", params(AddParams),
+    responses((status = 200, body = DateResult), (status = 422, body = crate::http::ErrorBody)))]
+pub async fn add_workdays(
+    State(s): State<AppState>,
+    lang: Lang,
+    Query(p): Query<AddParams>,
+) -> Result<Json<DateResult>, ApiError> {
+    let date = s
+        .calendar()
+        .add_workdays(p.date, p.n)
+        .map_err(|e| missing(e, lang))?;
+    Ok(Json(DateResult { date }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct CountParams {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CountResult {
+    /// Working days in (from, to].
+    pub workdays: i64,
+}
+
+/// The number of working days in (from, to].
+#[utoipa::path(get, path = "/api/v1/calendar/workdays", params(CountParams),
+    responses((status = 200, body = CountResult), (status = 422, body = crate::http::ErrorBody)))]
+pub async fn workdays(
+    State(s): State<AppState>,
+    lang: Lang,
+    Query(p): Query<CountParams>,
+) -> Result<Json<CountResult>, ApiError> {
+    let n = s
+        .calendar()
+        .workdays_between(p.from, p.to)
+        .map_err(|e| missing(e, lang))?;
+    Ok(Json(CountResult { workdays: n }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct YearRequest {
+    /// Where it comes from (the notice's number or address).
+    #[serde(default)]
+    pub source: String,
+    /// Days off and 调休 working days listed by the notice.
+    #[schema(value_type = Vec<Object>)]
+    pub days: Vec<ScheduleDay>,
+}
+
+/// Enter (or replace) a year's notice (system admin).
+#[utoipa::path(put, path = "/api/v1/admin/calendar/years/{year}", params(("year" = i32, Path)), request_body = YearRequest,
+    responses((status = 200, body = CalendarInfo), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub async fn put_year(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(year): Path<i32>,
+    Json(req): Json<YearRequest>,
+) -> Result<Json<CalendarInfo>, ApiError> {
+    actor.may_administer_system()?;
+    let y = YearSchedule {
+        year,
+        source: req.source,
+        days: req.days,
+    };
+    s.store.put_calendar_year(&y, Some(actor.user_id)).await?;
+    s.refresh_calendar().await.map_err(ApiError::internal)?;
+    calendar_info(State(s)).await
+}

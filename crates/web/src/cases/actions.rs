@@ -1,0 +1,195 @@
+//! The case page's action form: parsed into a case command and applied
+//! (through group commit), or the page again with what was wrong.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use tongban_domain::FieldError;
+use tongban_domain::case::{Command, Deficiency, Problem};
+use tongban_domain::clock::SuspendReason;
+use tongban_store::StoreError;
+
+use super::page::render_case;
+use crate::AppState;
+use crate::chrome::{Page, posted, store_err};
+
+/// Parses the action form of the case page into a command.
+fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
+    let get = |k: &str| {
+        f.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let action = get("action");
+    Ok(match action.as_str() {
+        "submit" => Command::Submit,
+        "accept" => Command::Accept,
+        "request_correction" => {
+            let mut list = Vec::new();
+            for (k, v) in f {
+                if let Some(idx) = k.strip_prefix("problem_")
+                    && let Ok(i) = idx.parse::<usize>()
+                    && !v.is_empty()
+                {
+                    let problem = match v.as_str() {
+                        "missing" => Problem::Missing,
+                        "defective" => Problem::Defective,
+                        _ => continue,
+                    };
+                    list.push(Deficiency {
+                        material: i,
+                        problem,
+                        note: get(&format!("note_{i}")),
+                    });
+                }
+            }
+            Command::RequestCorrection { deficiencies: list }
+        }
+        "supply_correction" => Command::SupplyCorrection,
+        "refuse" => Command::Refuse {
+            reason: get("reason"),
+            competent_agency: get("competent_agency"),
+        },
+        "complete_review" => Command::CompleteReview {
+            agree: get("agree") != "no",
+            opinion: get("opinion"),
+        },
+        "suspend" => {
+            let p = get("procedure");
+            Command::Suspend {
+                reason: if p == "补正" || p == "correction" {
+                    SuspendReason::Correction
+                } else {
+                    SuspendReason::SpecialProcedure(p)
+                },
+                note: get("note"),
+            }
+        }
+        "resume" => Command::Resume,
+        "extend" => Command::Extend {
+            days: get("days").parse().map_err(|_| {
+                FieldError::new(
+                    "days",
+                    "invalid",
+                    "请填写延长的工作日数",
+                    "enter the number of working days",
+                )
+            })?,
+            reason: get("reason"),
+        },
+        "decide" => Command::Decide {
+            approve: get("approve") == "yes",
+            reason: get("reason"),
+        },
+        "issue" => Command::Issue,
+        "deliver" => Command::Deliver {
+            method: get("method"),
+        },
+        "withdraw" => Command::Withdraw {
+            reason: get("reason"),
+        },
+        _ => {
+            return Err(FieldError::new(
+                "action",
+                "invalid",
+                "未知的操作",
+                "unknown action",
+            ));
+        }
+    })
+}
+
+pub(super) async fn act_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, Response> {
+    let csrf = f
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let actor = posted(&page, &csrf)?;
+    let version = f
+        .iter()
+        .find(|(k, _)| k == "version")
+        .and_then(|(_, v)| v.parse::<i64>().ok());
+    let cmd = match command_from_form(&f) {
+        Ok(c) => c,
+        Err(e) => {
+            return render_case(&s, &page, &actor, id, vec![e], String::new())
+                .await
+                .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
+        }
+    };
+    match s.case_command(&actor, id, version, cmd).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=1")).into_response()),
+        Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
+            .await
+            .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),
+        Err(StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new("action", "conflict", zh, en);
+            render_case(&s, &page, &actor, id, vec![e], String::new())
+                .await
+                .map(|r| (StatusCode::CONFLICT, r).into_response())
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn correction_form_lists_every_marked_material() {
+        let cmd = command_from_form(&form(&[
+            ("action", "request_correction"),
+            ("problem_0", ""),
+            ("problem_1", "missing"),
+            ("problem_3", "defective"),
+            ("note_3", "复印件不清晰"),
+        ]))
+        .expect("parses");
+        assert_eq!(
+            cmd,
+            Command::RequestCorrection {
+                deficiencies: vec![
+                    Deficiency {
+                        material: 1,
+                        problem: Problem::Missing,
+                        note: String::new()
+                    },
+                    Deficiency {
+                        material: 3,
+                        problem: Problem::Defective,
+                        note: "复印件不清晰".into()
+                    },
+                ]
+            }
+        );
+        assert!(command_from_form(&form(&[("action", "explode")])).is_err());
+        assert!(command_from_form(&form(&[("action", "extend"), ("days", "ten")])).is_err());
+    }
+
+    #[test]
+    fn suspension_for_correction_is_not_a_special_procedure() {
+        assert_eq!(
+            command_from_form(&form(&[("action", "suspend"), ("procedure", "补正")])),
+            Ok(Command::Suspend {
+                reason: SuspendReason::Correction,
+                note: String::new()
+            })
+        );
+    }
+}

@@ -1,0 +1,286 @@
+//! The cases' JSON API: create an application, the caller's work list, a
+//! case with everything about it, commands that move it, uploads, issued
+//! documents, and the public progress lookup.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tongban_domain::auth::Role;
+use tongban_domain::case::Command;
+use tongban_domain::codes::mask;
+use tongban_store::StoreError;
+use tongban_store::cases::{ApplicantInput, Case, NewCase};
+use utoipa::{OpenApi, ToSchema};
+
+use super::progress::lookup;
+use super::views::{ClockView, clock_view};
+use super::work::list_for;
+use crate::AppState;
+use crate::http::{ApiError, ApiUser, Lang, check_origin};
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CreateCaseRequest {
+    /// 实施编码 (or an unambiguous 基本编码) of a published item.
+    pub item: String,
+    /// The item's form fields by key.
+    #[serde(default)]
+    pub form: BTreeMap<String, String>,
+    /// Window applications only: the applicant as identified at the window.
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub applicant: Option<ApplicantJson>,
+    /// Repeating the request with the same key returns the same case.
+    #[serde(default)]
+    pub client_key: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ApplicantJson {
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub email: String,
+}
+
+/// Creates an application (a draft) for a published item.
+#[utoipa::path(post, path = "/api/v1/cases", request_body = CreateCaseRequest,
+    responses((status = 201, description = "the draft case", body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+pub(super) async fn api_create(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Json(req): Json<CreateCaseRequest>,
+) -> Result<Response, ApiError> {
+    let input = NewCase {
+        form: req.form,
+        applicant: req.applicant.map(|a| ApplicantInput {
+            name: a.name,
+            id_number: a.id_number,
+            phone: a.phone,
+            email: a.email,
+        }),
+        client_key: req.client_key,
+    };
+    let c = s
+        .store
+        .create_case(&actor, &req.item, input)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(case_json(&s, &c, lang))).into_response())
+}
+
+fn case_json(s: &AppState, c: &Case, lang: Lang) -> serde_json::Value {
+    serde_json::json!({
+        "case": c,
+        "clock": clock_view(s, c, lang),
+    })
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// `mine` (applicant), `intake` (clerk), `inbox` (reviewer, head), `supervised` (supervisor).
+    pub view: Option<String>,
+}
+
+/// The caller's work list: an applicant's cases, the window's intake queue,
+/// a department's inbox (most urgent first) or the supervisor's open cases.
+#[utoipa::path(get, path = "/api/v1/cases", params(ListParams),
+    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+pub(super) async fn api_list(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Query(p): Query<ListParams>,
+) -> Result<Response, ApiError> {
+    let rows = list_for(&s, &actor, p.view.as_deref())
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(serde_json::json!({ "cases": rows })).into_response())
+}
+
+/// A case with its files, documents, history and deadlines.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+pub(super) async fn api_get(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let r = s
+        .store
+        .case_for(&actor, id)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    let mut case = r.case.clone();
+    if actor.role == Role::Supervisor {
+        // Oversight needs the facts of the case, not the person's identity.
+        case.applicant_id_number = mask(&case.applicant_id_number, 3, 2);
+        case.applicant_phone = mask(&case.applicant_phone, 3, 2);
+        case.applicant_name = tongban_domain::codes::mask_name(&case.applicant_name);
+    }
+    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let mut fetches = s.store.case_fetches(id).await.map_err(err)?;
+    let mut decisions = s.store.case_decisions(id).await.map_err(err)?;
+    if actor.role == Role::Supervisor {
+        for f in &mut fetches {
+            f.data = serde_json::Value::Null;
+        }
+        for d in &mut decisions {
+            d.inputs = serde_json::Value::Null;
+            for m in &mut d.mismatches {
+                m.declared = mask(&m.declared, 1, 0);
+                m.authoritative = mask(&m.authoritative, 1, 0);
+            }
+        }
+    }
+    Ok(Json(serde_json::json!({
+        "case": case,
+        "clock": clock_view(&s, &r.case, lang),
+        "files": r.files,
+        "documents": r.documents,
+        "events": r.events,
+        // What was looked up in shared data and what the rules said (秒批);
+        // supervisors see the outcome, not the looked-up personal data.
+        "fetches": fetches,
+        "decisions": decisions,
+        "verify_code": if actor.role == Role::Applicant || actor.role == Role::Clerk { r.case.verify_code.clone() } else { String::new() },
+    }))
+    .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CommandRequest {
+    /// The case version the caller saw; a stale version is refused (409).
+    pub version: Option<i64>,
+    /// `{"type": "accept"}`, `{"type": "request_correction", "deficiencies": [{"material": 1, "problem": "missing", "note": ""}]}`,
+    /// `{"type": "refuse", "reason", "competent_agency"}`, `{"type": "supply_correction"}`, `{"type": "submit"}`,
+    /// `{"type": "complete_review", "agree", "opinion"}`, `{"type": "suspend", "reason": {"kind": "special_procedure", "name": "专家评审"} | {"kind": "correction"}, "note"}`,
+    /// `{"type": "resume"}`, `{"type": "extend", "days", "reason"}`, `{"type": "decide", "approve", "reason"}`,
+    /// `{"type": "issue"}`, `{"type": "deliver", "method"}`, `{"type": "withdraw", "reason"}`.
+    #[schema(value_type = Object)]
+    pub command: Command,
+}
+
+/// Moves a case: the command is checked against the caller's role and
+/// department and the case's state; nothing changes when it is refused.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/commands", params(("id" = i64, Path)), request_body = CommandRequest,
+    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_command(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<CommandRequest>,
+) -> Result<Response, ApiError> {
+    let out = s
+        .case_command(&actor, id, req.version, req.command)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(out).into_response())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct UploadParams {
+    /// The file's name as the applicant knows it.
+    pub name: Option<String>,
+}
+
+/// Uploads one file (the request body) for material `idx`. The type is
+/// sniffed from the content (PDF, OFD, JPEG, PNG); at most 10 MB.
+#[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", params(("id" = i64, Path), ("idx" = usize, Path), UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_upload(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path((id, idx)): Path<(i64, usize)>,
+    Query(p): Query<UploadParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let f = s
+        .store
+        .upload(
+            &s.files,
+            &actor,
+            id,
+            idx,
+            p.name.as_deref().unwrap_or_default(),
+            body.to_vec(),
+        )
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok((StatusCode::CREATED, Json(f)).into_response())
+}
+
+/// One issued document (receipt, notice, decision).
+#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = i64, Path)),
+    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+pub(super) async fn api_document(
+    State(s): State<AppState>,
+    lang: Lang,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let (_, d) = s
+        .store
+        .case_document(&actor, id)
+        .await
+        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    Ok(Json(d).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ProgressRequest {
+    pub case_no: String,
+    /// The 8-character verification code printed on the receipt.
+    pub code: String,
+}
+
+/// Public progress lookup (办件查询): status, dates and deadline, no
+/// personal data. Failed lookups are rate-limited per address.
+#[utoipa::path(post, path = "/api/v1/progress", request_body = ProgressRequest,
+    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
+pub(super) async fn api_progress(
+    State(s): State<AppState>,
+    lang: Lang,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
+    Json(req): Json<ProgressRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&headers).map_err(|e| e.in_lang(lang))?;
+    let p = lookup(&s, &client, &req.case_no, &req.code)
+        .await
+        .map_err(|e| e.in_lang(lang))?;
+    Ok(Json(p).into_response())
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        api_create,
+        api_list,
+        api_get,
+        api_command,
+        api_upload,
+        api_document,
+        api_progress
+    ),
+    components(schemas(
+        CreateCaseRequest,
+        ApplicantJson,
+        CommandRequest,
+        ProgressRequest,
+        ClockView
+    ))
+)]
+pub struct CasesDoc;

@@ -1,0 +1,60 @@
+//! Cases over HTTP (SPEC §4): the JSON API under `/api/v1/cases…` and the
+//! pages — apply, upload, check your answers, the case page with the actions
+//! the caller may take, printable documents and file downloads, work lists
+//! and the public progress lookup (办件查询).
+// Page handlers return a rendered error page as their `Err`; axum responses are
+// 128 bytes, which is fine on this path (once per request).
+#![allow(clippy::result_large_err)]
+
+mod actions;
+mod api;
+mod apply;
+mod documents;
+mod page;
+mod progress;
+mod views;
+mod work;
+
+use axum::Router;
+use axum::routing::{get, post, put};
+
+pub use api::CasesDoc;
+pub use progress::LOOKUP_MAX_FAILURES;
+pub use views::ClockView;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        // API
+        .route("/api/v1/cases", post(api::api_create).get(api::api_list))
+        .route("/api/v1/cases/{id}", get(api::api_get))
+        .route("/api/v1/cases/{id}/commands", post(api::api_command))
+        .route(
+            "/api/v1/cases/{id}/materials/{idx}/files",
+            put(api::api_upload),
+        )
+        .route("/api/v1/documents/{id}", get(api::api_document))
+        .route("/api/v1/progress", post(api::api_progress))
+        // Pages
+        .route(
+            "/items/{code}/apply",
+            get(apply::apply_page).post(apply::apply_post),
+        )
+        .route("/cases/{id}", get(page::case_page))
+        .route("/cases/{id}/materials", get(apply::materials_page))
+        .route("/cases/{id}/materials/{idx}", post(apply::upload_post))
+        .route(
+            "/cases/{id}/files/{file}/delete",
+            post(apply::remove_file_post),
+        )
+        .route("/cases/{id}/check", get(apply::check_page))
+        .route("/cases/{id}/act", post(actions::act_post))
+        .route("/documents/{id}", get(documents::document_page))
+        .route("/files/{id}", get(documents::file_download))
+        .route("/work", get(work::work_page))
+        .route(
+            "/progress",
+            get(progress::progress_page).post(progress::progress_post),
+        )
+}

@@ -1,0 +1,149 @@
+//! The public progress lookup (办件查询) by case number and the receipt's
+//! verification code: status, dates and deadline, no personal data; failed
+//! lookups are rate-limited per address.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::Deserialize;
+use tongban_domain::FieldError;
+
+use super::views::state_label;
+use crate::AppState;
+use crate::chrome::{Chrome, Page, fmt_time};
+use crate::http::{ApiError, check_origin};
+
+/// Failed lookups allowed per address and window.
+pub const LOOKUP_MAX_FAILURES: u32 = 10;
+
+pub(super) async fn lookup(
+    s: &AppState,
+    client: &SocketAddr,
+    case_no: &str,
+    code: &str,
+) -> Result<tongban_store::cases::PublicProgress, ApiError> {
+    let key = format!("lookup|{}", client.ip());
+    if s.limiter.blocked_after(&key, LOOKUP_MAX_FAILURES) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "查询失败次数过多，请5分钟后再试",
+            "too many failed lookups; try again in 5 minutes",
+        ));
+    }
+    match s
+        .store
+        .lookup(case_no, code, &s.calendar(), s.today())
+        .await
+        .map_err(ApiError::from)?
+    {
+        Some(p) => Ok(p),
+        None => {
+            s.limiter.failed(&key);
+            Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "案件编号或查询码不正确",
+                "no case matches this number and verification code",
+            ))
+        }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "cases/progress.html")]
+struct ProgressPage {
+    c: Chrome,
+    case_no: String,
+    errors: Vec<FieldError>,
+    result: Option<ProgressView>,
+}
+
+struct ProgressView {
+    case_no: String,
+    item_name: String,
+    department: String,
+    state: String,
+    received_on: String,
+    accepted_on: String,
+    promised_due: String,
+    legal_due: String,
+    decided_on: String,
+    steps: Vec<(String, String)>,
+}
+
+pub(super) async fn progress_page(page: Page) -> Response {
+    ProgressPage {
+        c: page.chrome(),
+        case_no: String::new(),
+        errors: vec![],
+        result: None,
+    }
+    .into_response()
+}
+
+#[derive(Deserialize)]
+pub(super) struct ProgressForm {
+    #[serde(default)]
+    case_no: String,
+    #[serde(default)]
+    code: String,
+}
+
+pub(super) async fn progress_post(
+    State(s): State<AppState>,
+    page: Page,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    Form(f): Form<ProgressForm>,
+) -> Response {
+    if let Err(e) = check_origin(&page.headers) {
+        return page.error(e);
+    }
+    let lang = page.lang;
+    let d = |o: Option<NaiveDate>| o.map(|d| d.to_string()).unwrap_or_default();
+    match lookup(&s, &client, &f.case_no, &f.code).await {
+        Ok(p) => ProgressPage {
+            c: page.chrome(),
+            case_no: f.case_no.clone(),
+            errors: vec![],
+            result: Some(ProgressView {
+                case_no: p.case_no,
+                item_name: p.item_name,
+                department: p.department,
+                state: state_label(p.state, lang),
+                received_on: d(p.received_on),
+                accepted_on: d(p.accepted_on),
+                promised_due: d(p.promised_due),
+                legal_due: d(p.legal_due),
+                decided_on: d(p.decided_on),
+                steps: p
+                    .steps
+                    .iter()
+                    .map(|st| (fmt_time(st.at), st.action_zh.clone()))
+                    .collect(),
+            }),
+        }
+        .into_response(),
+        Err(e) => {
+            let status = e.status;
+            let e = e.in_lang(lang);
+            let msg = e.message().to_string();
+            (
+                status,
+                ProgressPage {
+                    c: page.chrome(),
+                    case_no: f.case_no,
+                    errors: vec![FieldError::new("case_no", e.code, msg.clone(), msg)],
+                    result: None,
+                },
+            )
+                .into_response()
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! Page chrome shared by every page: the [`Page`] extractor and its error
+//! page, the frame every template shows ([`Chrome`]) with the small view
+//! helpers, the form and sign-in helpers, the notices shown after a
+//! redirect, and the stylesheet and language switch.
+// Page handlers return a rendered error page as their `Err`; axum responses are
+// 128 bytes, which is fine on this path (once per request).
+#![allow(clippy::result_large_err)]
+
+mod assets;
+mod forms;
+mod notice;
+mod page;
+mod views;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use assets::{NextParam, safe_next};
+pub use forms::{
+    CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, field_views, form_value, posted,
+    signed_in,
+};
+pub use notice::{NoticeParam, notice_text};
+pub use page::{Page, or_err, store_err};
+pub use views::{Choice, Chrome, fmt_time, options, url_encode};
+
+use crate::AppState;
+
+/// The stylesheet and the language switch.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/site.css", get(assets::css))
+        .route("/lang/{lang}", get(assets::set_lang))
+}

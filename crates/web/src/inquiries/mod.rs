@@ -1,0 +1,39 @@
+//! 首问负责 inquiries: whoever is asked first at the window or the hotline
+//! owns the inquiry until it is answered or handed over, with every step
+//! recorded (API and pages).
+// Page handlers return a rendered error page as their `Err`; axum responses are
+// 128 bytes, which is fine on this path (once per request).
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod pages;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+pub use api::InquiriesDoc;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/inquiries",
+            post(api::api_inquiry_create).get(api::api_inquiries),
+        )
+        .route(
+            "/api/v1/inquiries/{id}/hand-over",
+            post(api::api_inquiry_hand_over),
+        )
+        .route("/api/v1/inquiries/{id}/close", post(api::api_inquiry_close))
+        .route(
+            "/inquiries",
+            get(pages::inquiries_page).post(pages::inquiry_create_post),
+        )
+        .route("/inquiries/{id}", get(pages::inquiry_page))
+        .route(
+            "/inquiries/{id}/hand-over",
+            post(pages::inquiry_hand_over_post),
+        )
+        .route("/inquiries/{id}/close", post(pages::inquiry_close_post))
+}

@@ -1,0 +1,171 @@
+//! The background jobs of an instance ([`spawn_background`]): the search
+//! and calendar refresh, the case sweeps (deemed intake, deadline warnings,
+//! lookup retries), outbox mail delivery and the monthly guide audit, the
+//! ticks under database leases so one instance runs each at a time.
+
+use std::time::Duration;
+
+use crate::AppState;
+use crate::mail;
+
+impl AppState {
+    /// Runs the monthly guide audit if no instance has run it this month.
+    /// A database lease makes sure only one instance does.
+    pub async fn monthly_audit_tick(&self) -> anyhow::Result<bool> {
+        let today = self.today();
+        let period = today.format("%Y-%m").to_string();
+        let lease = "guide-audit-monthly";
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 10 * 60 * 1000)
+            .await?
+        {
+            return Ok(false);
+        }
+        let ran = if self.store.scheduled_audit_done(&period).await? {
+            false
+        } else {
+            let run = self
+                .store
+                .run_audit("schedule", None, today, &self.calendar())
+                .await?;
+            tracing::info!(
+                items = run.items,
+                findings = run.findings,
+                "monthly guide audit done"
+            );
+            true
+        };
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
+        Ok(ran)
+    }
+
+    /// The case sweeps: applications left 5 working days without a notice
+    /// are recorded as accepted (Art. 32), then deadline warnings go out.
+    /// Under a lease so one instance runs them at a time; the warning rows
+    /// make a repeated warning impossible even without it.
+    pub async fn case_sweep_tick(&self) -> anyhow::Result<(usize, usize)> {
+        let lease = "case-sweeps";
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
+            .await?
+        {
+            return Ok((0, 0));
+        }
+        let cal = self.calendar();
+        let today = self.today();
+        // Each sweep runs whatever the other one did.
+        let deemed = self.store.sweep_intake(&cal, today).await;
+        let warned = self
+            .store
+            .sweep_warnings(&cal, today, self.config.warning_rule)
+            .await;
+        // Lookups of sources that were down are tried again.
+        match self.store.retry_fetches(&cal, today).await {
+            Ok(n) if n > 0 => tracing::info!(cases = n, "shared-data lookups retried"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("retrying shared-data lookups failed: {e}"),
+        }
+        let result = match (deemed, warned) {
+            (Ok(d), Ok(w)) => Ok((d, w)),
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
+        let (deemed, warned) = result?;
+        if deemed + warned > 0 {
+            tracing::info!(deemed, warned, "case sweeps done");
+        }
+        Ok((deemed, warned))
+    }
+
+    /// Delivers due outbox mail; failures stay queued with a backoff.
+    pub async fn mail_tick(&self) -> anyhow::Result<usize> {
+        let Some(cfg) = &self.config.smtp else {
+            return Ok(0);
+        };
+        let lease = "mail-delivery";
+        if !self
+            .store
+            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
+            .await?
+        {
+            return Ok(0);
+        }
+        let mut sent = 0;
+        let result = async {
+            // Stop well inside the lease so no other instance starts on the same mail.
+            let started = std::time::Instant::now();
+            for m in self.store.due_mail(100).await? {
+                if started.elapsed() > Duration::from_secs(180) {
+                    break;
+                }
+                match mail::send(
+                    cfg,
+                    &m.to_addr,
+                    &m.subject,
+                    &m.body,
+                    &format!("outbox-{}", m.id),
+                )
+                .await
+                {
+                    Ok(()) => {
+                        self.store.mail_sent(m.id).await?;
+                        sent += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(mail = m.id, "mail delivery failed (will retry): {e}");
+                        self.store.mail_failed(m.id, &e.to_string()).await?;
+                    }
+                }
+            }
+            Ok::<_, tongban_store::StoreError>(())
+        }
+        .await;
+        self.store
+            .release_lease(lease, &self.config.instance)
+            .await?;
+        result?;
+        Ok(sent)
+    }
+}
+
+/// Starts the background jobs of this instance.
+pub fn spawn_background(state: AppState) {
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            if let Err(e) = s.refresh_search().await {
+                tracing::warn!("search refresh failed: {e}");
+            }
+            if let Err(e) = s.refresh_calendar().await {
+                tracing::warn!("calendar refresh failed: {e}");
+            }
+        }
+    });
+    let s = state.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = s.case_sweep_tick().await {
+                tracing::warn!("case sweeps failed: {e}");
+            }
+            if let Err(e) = s.mail_tick().await {
+                tracing::warn!("mail delivery failed: {e}");
+            }
+            tokio::time::sleep(s.config.sweep_interval).await;
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = state.monthly_audit_tick().await {
+                tracing::warn!("monthly audit failed: {e}");
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+}

@@ -1,0 +1,29 @@
+//! Shared data and decision rules of an item version (秒批) for the
+//! catalogue admin: the model's readable table view with its test cases run
+//! live, upload and download of the JDM JSON (API and page). Publishing
+//! refuses a model that does not compile or whose tests fail (store::rules).
+// Page handlers return a rendered error page as their `Err`; axum responses are
+// 128 bytes, which is fine on this path (once per request).
+#![allow(clippy::result_large_err)]
+
+mod api;
+mod page;
+
+use axum::Router;
+use axum::routing::get;
+
+pub use api::{Grid, RulesView, SharedDataDoc};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/admin/items/{id}/decision",
+            get(api::api_get).put(api::api_put).delete(api::api_delete),
+        )
+        .route(
+            "/admin/items/{id}/rules",
+            get(page::page).post(page::page_post),
+        )
+}

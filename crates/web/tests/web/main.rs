@@ -1,0 +1,16 @@
+//! The web crate's integration tests, in one binary: the real router over a
+//! demo store on each backend, driven in-process (shared helpers in
+//! [`helpers`]), one module per area.
+
+mod helpers;
+
+mod api_security;
+mod bundles;
+mod calendar_api;
+mod cases;
+mod certificates;
+mod instances;
+mod mail;
+mod pages;
+mod rules;
+mod search_demo;
