@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use tongban_store::Store;
-use tongban_store::audit::{FindingFilter, FindingStatus};
+use tongban_store::guide_audit::{FindingFilter, FindingStatus};
 
 #[derive(Parser)]
 #[command(
@@ -365,14 +365,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             CertCommand::Verify { file, trusted_keys } => {
                 let text = std::fs::read_to_string(&file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
-                let export: tongban_store::certs::CertExport =
+                let export: tongban_store::certificates::CertExport =
                     serde_json::from_str(&text).context("not a tongban-cert/1 file")?;
                 let trusted = match &trusted_keys {
                     Some(path) => {
                         let text = std::fs::read_to_string(path)
                             .with_context(|| format!("cannot read {}", path.display()))?;
                         Some(
-                            serde_json::from_str::<tongban_store::certs::IssuerKeys>(&text)
+                            serde_json::from_str::<tongban_store::certificates::IssuerKeys>(&text)
                                 .context("not a tongban-issuer-keys/1 file")?,
                         )
                     }

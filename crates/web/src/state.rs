@@ -131,7 +131,7 @@ pub struct AppState {
     /// Uploaded material files.
     pub files: tongban_store::attachments::Attachments,
     /// Case commands go through group commit.
-    pub writer: tongban_store::batch::CaseWriter,
+    pub writer: tongban_store::cases::CaseWriter,
 }
 
 /// What search indexes of a published item.
@@ -174,7 +174,7 @@ impl AppState {
             None => tongban_store::attachments::Attachments::in_memory(),
         };
         Ok(Self {
-            writer: tongban_store::batch::CaseWriter::start(store.clone()),
+            writer: tongban_store::cases::CaseWriter::start(store.clone()),
             files,
             store,
             search: Arc::new(SearchHolder {
@@ -249,21 +249,21 @@ impl AppState {
         // joins the writer's batches, with 秒批 when the rules approve.
         if matches!(cmd, tongban_domain::case::Command::Submit) {
             let (cal, today) = (self.calendar(), self.today());
-            let prepared = self
+            let job = self
                 .store
-                .prepare_submit(actor, case_id, expected_version, &cal, today)
+                .prepare_submit(actor, case_id, expected_version, cal, today)
                 .await?;
-            return self.writer.submit(prepared, cal, today).await;
+            return self.writer.run(job).await;
         }
         self.writer
-            .apply(tongban_store::batch::CaseRequest {
-                actor: actor.clone(),
+            .run(tongban_store::cases::Job::command(
+                actor,
                 case_id,
                 expected_version,
                 cmd,
-                calendar: self.calendar(),
-                today: self.today(),
-            })
+                self.calendar(),
+                self.today(),
+            ))
             .await
     }
 

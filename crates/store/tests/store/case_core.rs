@@ -670,9 +670,12 @@ async fn batched_commands_write_exactly_the_rows_of_commands_one_by_one() {
 
 /// Records every step it is shown, and whether the step was already
 /// written when it was shown (the case row holds at least its version).
+/// One step as the probe saw it: case, action, from, to, kinds.
+type Seen = (i64, String, String, String, Vec<CaseEventKind>);
+
 #[derive(Default)]
 struct Probe {
-    seen: Mutex<Vec<(i64, String, String, String, Vec<CaseEventKind>)>>,
+    seen: Mutex<Vec<Seen>>,
     unwritten: Mutex<Vec<String>>,
 }
 
@@ -702,10 +705,10 @@ impl CaseObserver for ProbeObserver {
                 .map(|r| r.try_get("", "version"))
                 .transpose()?
                 .unwrap_or(0);
-            if version < s.case.version {
-                if let Ok(mut u) = self.0.unwritten.lock() {
-                    u.push(format!("{:?}", s));
-                }
+            if version < s.case.version
+                && let Ok(mut u) = self.0.unwritten.lock()
+            {
+                u.push(format!("{s:?}"));
             }
             if let Ok(mut seen) = self.0.seen.lock() {
                 seen.push((

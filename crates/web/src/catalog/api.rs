@@ -218,8 +218,9 @@ pub struct CreateItemRequest {
 
 /// Parses an item document from JSON, reporting each problem with its path.
 pub fn parse_doc(v: serde_json::Value, base: &str) -> Result<ItemDoc, ApiError> {
-    serde_path_to_error::deserialize::<_, ItemDoc>(v)
-        .map_err(|e| ApiError::invalid(tongban_store::transfer::path_error(base, e).into()))
+    serde_path_to_error::deserialize::<_, ItemDoc>(v).map_err(|e| {
+        ApiError::invalid(tongban_store::catalog::transfer::path_error(base, e).into())
+    })
 }
 
 /// Create a new item as a draft (version 1).

@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tongban_domain::FieldError;
-use tongban_store::transfer::ImportReport;
+use tongban_store::catalog::transfer::ImportReport;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;
@@ -23,7 +23,7 @@ pub async fn admin_export(
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     actor.may_use_catalog_admin()?;
-    let scope = tongban_store::transfer::ExportScope {
+    let scope = tongban_store::catalog::transfer::ExportScope {
         centre_path: Some(actor.centre_path.clone()),
         department_id: actor.department_id,
     };

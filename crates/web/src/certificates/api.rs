@@ -11,7 +11,7 @@ use tongban_domain::auth::Role;
 use tongban_domain::cert::LicenceId;
 use tongban_domain::codes::{mask, mask_name};
 use tongban_store::StoreError;
-use tongban_store::certs::Certificate;
+use tongban_store::certificates::Certificate;
 use utoipa::{OpenApi, ToSchema};
 
 use crate::AppState;

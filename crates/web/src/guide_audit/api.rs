@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Scope};
-use tongban_store::audit::{AuditRun, FindingFilter, FindingStatus, StoredFinding};
+use tongban_store::guide_audit::{AuditRun, FindingFilter, FindingStatus, StoredFinding};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 use crate::AppState;

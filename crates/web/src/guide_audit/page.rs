@@ -10,7 +10,7 @@ use serde::Deserialize;
 use tongban_domain::FieldError;
 use tongban_domain::audit::RULES;
 use tongban_domain::auth::Scope;
-use tongban_store::audit::{FindingFilter, FindingStatus};
+use tongban_store::guide_audit::{FindingFilter, FindingStatus};
 
 use super::api::{self, FindingParams};
 use crate::AppState;

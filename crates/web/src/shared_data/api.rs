@@ -56,7 +56,7 @@ pub(super) fn view(spec: Option<&DecisionSpec>) -> RulesView {
                     }
                 })
                 .collect(),
-            tests: tongban_rules::run_tests(&m, &tongban_store::rules::test_cases(spec)),
+            tests: tongban_rules::run_tests(&m, &tongban_store::decisions::test_cases(spec)),
             error: String::new(),
         },
         Err(e) => RulesView {

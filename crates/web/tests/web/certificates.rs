@@ -7,7 +7,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tongban_domain::auth::Role;
 use tongban_store::accounts::NewUser;
-use tongban_store::certs::CertExport;
+use tongban_store::certificates::CertExport;
 
 use crate::helpers::*;
 

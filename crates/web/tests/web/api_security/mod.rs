@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::codes::CreditCode;
-use tongban_store::audit::FindingFilter;
 use tongban_store::catalog::{AdminFilter, Department, ItemVersion};
+use tongban_store::guide_audit::FindingFilter;
 
 use crate::helpers;
 use crate::helpers::{App, Login, NON_ADMIN_USERS, Payload, api_request, apps, assert_error, pct};
