@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One problem with one input field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldError {
     /// Path of the field, e.g. `materials[2].name` or `$.items[0].impl_code`.
     pub field: String,

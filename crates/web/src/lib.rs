@@ -52,20 +52,43 @@ pub mod api {
     pub use crate::guide_audit::findings_csv;
 }
 
+/// Every page, as registered by the infrastructure and the capabilities.
+pub fn pages() -> chrome::Pages {
+    chrome::pages()
+        .merge(catalog::pages())
+        .merge(guide_audit::pages())
+        .merge(accounts::pages())
+        .merge(cases::pages())
+        .merge(notices::pages())
+        .merge(inquiries::pages())
+        .merge(bundles::pages())
+        .merge(shared_data::pages())
+        .merge(certificates::pages())
+        .merge(calendar::pages())
+}
+
+/// The JSON API and its OpenAPI document, from one registration.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    openapi::api()
+        .merge(catalog::api())
+        .merge(guide_audit::api())
+        .merge(accounts::api())
+        .merge(cases::api())
+        .merge(notices::api())
+        .merge(inquiries::api())
+        .merge(bundles::api())
+        .merge(shared_data::api())
+        .merge(certificates::api())
+        .merge(calendar::api())
+        .split_for_parts()
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .merge(openapi::routes())
-        .merge(chrome::routes())
-        .merge(catalog::routes())
-        .merge(guide_audit::routes())
-        .merge(accounts::routes())
-        .merge(cases::routes())
-        .merge(notices::routes())
-        .merge(inquiries::routes())
-        .merge(bundles::routes())
-        .merge(shared_data::routes())
-        .merge(certificates::routes())
-        .merge(calendar::routes())
+    let (api, doc) = api();
+    openapi::publish(doc);
+    api.merge(pages().into_router())
+        // Every error under /api answers the documented JSON error.
+        .layer(axum::middleware::from_fn(http::api_errors))
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -1,56 +1,164 @@
-//! The OpenAPI document at `/api/openapi.json` — the base information
-//! merged with every capability's part — and the `/healthz` check.
+//! The API's description, from the same registration as its routes: every
+//! `/api` route is added with utoipa-axum's `routes!`, which takes the path,
+//! method and documentation from the handler's `#[utoipa::path]`, so a route
+//! cannot be served undocumented (clippy refuses `OpenApiRouter::route`,
+//! which would bypass it; see `clippy.toml`). Here: the document's base (its
+//! title, the session scheme), the answers every operation may give besides
+//! its own (malformed requests, sign-in, forgery checks, conflicts …, all as
+//! the one JSON error body), `/api/openapi.json` and `/healthz`.
 
-use axum::Router;
+use std::sync::OnceLock;
+
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use utoipa::OpenApi;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
-
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/openapi.json", get(openapi_json))
-}
+use crate::http::{ErrorBody, SESSION_COOKIE};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Tongban API",
-        description = "一网通办 — service catalogue, guide audit and search. Errors are `{\"error\": {\"code\", \"message\", \"details\"}}`. State-changing calls need the session cookie and the `X-CSRF-Token` header from `GET /api/v1/session`."
+        description = "一网通办 — the service catalogue and its guide audit, cases under the legal working-day clock, life-event bundles, shared data and instant approval, electronic certificates and the working-day calendar. Every error is `{\"error\": {\"code\", \"message\", \"details\"}}`, with the message in the caller's language (cookie `tb_lang=en` for English). Operations marked with the `session` scheme need the session cookie from `POST /api/v1/session`; state-changing ones also the `X-CSRF-Token` header it returns."
     ),
-    paths(healthz),
-    components(schemas(crate::http::ErrorBody))
+    components(schemas(ErrorBody)),
+    modifiers(&Session)
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
-/// The whole document: the base and every capability's paths and schemas.
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::catalog::CatalogDoc::openapi());
-    doc.merge(crate::accounts::AccountsDoc::openapi());
-    doc.merge(crate::guide_audit::GuideAuditDoc::openapi());
-    doc.merge(crate::cases::CasesDoc::openapi());
-    doc.merge(crate::notices::NoticesDoc::openapi());
-    doc.merge(crate::inquiries::InquiriesDoc::openapi());
-    doc.merge(crate::bundles::BundlesDoc::openapi());
-    doc.merge(crate::certificates::CertificatesDoc::openapi());
-    doc.merge(crate::shared_data::SharedDataDoc::openapi());
+/// The session cookie as the document's security scheme.
+struct Session;
+
+impl utoipa::Modify for Session {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let c = doc.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                SESSION_COOKIE,
+                "the session, set by POST /api/v1/session",
+            ))),
+        );
+    }
+}
+
+/// The router of the infrastructure's own documented routes.
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(openapi_json))
+}
+
+/// The served document, set once when the router is built.
+static DOCUMENT: OnceLock<String> = OnceLock::new();
+
+/// Completes the document assembled from the routes and keeps it for
+/// `/api/openapi.json`.
+pub fn publish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let api = path.starts_with("/api/");
+        for (method, op) in [
+            ("get", &mut item.get),
+            ("put", &mut item.put),
+            ("post", &mut item.post),
+            ("delete", &mut item.delete),
+        ] {
+            if let Some(op) = op {
+                complete(op, api, method != "get");
+            }
+        }
+    }
+    let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
+    let _ = DOCUMENT.set(json);
     doc
 }
 
+/// The answers an operation may give besides the ones it documents itself.
+fn complete(op: &mut Operation, api: bool, changes_state: bool) {
+    if !api {
+        return;
+    }
+    let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    let has_body = op.request_body.is_some();
+    let mut add = |status: StatusCode, why: &str| {
+        let key = status.as_u16().to_string();
+        if op.responses.responses.contains_key(&key) {
+            return;
+        }
+        op.responses.responses.insert(
+            key,
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(why)
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(RefOr::Ref(Ref::from_schema_name("ErrorBody"))))
+                            .build(),
+                    )
+                    .build(),
+            ),
+        );
+    };
+    add(
+        StatusCode::BAD_REQUEST,
+        "malformed request: a path or query value of the wrong type, unreadable JSON",
+    );
+    add(
+        StatusCode::NOT_FOUND,
+        "no such object, or one the caller may not see",
+    );
+    add(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
+    if signed_in {
+        add(StatusCode::UNAUTHORIZED, "not signed in");
+        add(
+            StatusCode::FORBIDDEN,
+            "the caller's role or department may not do this",
+        );
+    }
+    if changes_state {
+        add(
+            StatusCode::FORBIDDEN,
+            "the cross-site request check failed (X-CSRF-Token, Origin)",
+        );
+        add(
+            StatusCode::CONFLICT,
+            "the object's state does not allow this now, or it changed meanwhile",
+        );
+    }
+    if has_body {
+        add(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large");
+        add(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "the request body is not of the documented content type",
+        );
+        add(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "the body does not match the schema, or fields fail their checks (details name them)",
+        );
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
+    responses((status = 200, description = "the OpenAPI document", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> Response {
-    let body = document()
-        .to_pretty_json()
-        .unwrap_or_else(|_| "{}".to_string());
+    let body = DOCUMENT.get().cloned().unwrap_or_else(|| "{}".into());
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// Health: 200 when the database answers.
-#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "database answers"), (status = 503, description = "database down")))]
+#[utoipa::path(get, path = "/healthz", tag = "meta",
+    responses(
+        (status = 200, description = "the database answers", content_type = "text/plain", body = String),
+        (status = 503, description = "the database does not answer", content_type = "text/plain", body = String)))]
 pub async fn healthz(State(s): State<AppState>) -> Response {
     match s.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),

@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::Actor;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::{
@@ -46,7 +46,7 @@ fn session_view(a: &Actor, csrf: &str) -> SessionView {
 }
 
 /// The signed-in user and their CSRF token.
-#[utoipa::path(get, path = "/api/v1/session", responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/session", tag = "accounts", responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody)))]
 pub async fn whoami(MaybeSession(s): MaybeSession) -> Result<Json<SessionView>, ApiError> {
     let s = s.ok_or_else(ApiError::unauthorized)?;
     Ok(Json(session_view(&s.actor, &s.csrf_token)))
@@ -92,7 +92,7 @@ pub async fn authenticate(
 }
 
 /// Sign in; sets the HttpOnly session cookie.
-#[utoipa::path(post, path = "/api/v1/session", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = LoginRequest,
     responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
@@ -124,7 +124,7 @@ pub async fn login(
 }
 
 /// Sign out.
-#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
 pub async fn logout(
     State(s): State<AppState>,
     _u: ApiUser,
@@ -138,6 +138,3 @@ pub async fn logout(
     Ok(resp)
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(whoami, login, logout))]
-pub struct AccountsDoc;

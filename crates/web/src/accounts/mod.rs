@@ -7,19 +7,23 @@
 mod api;
 mod pages;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-pub use api::{AccountsDoc, authenticate};
+pub use api::{authenticate};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/session",
-            get(api::whoami).post(api::login).delete(api::logout),
-        )
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::whoami, api::login, api::logout))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
         .route("/login", get(pages::login_page).post(pages::login_post))
         .route("/logout", post(pages::logout_post))
 }

@@ -17,7 +17,7 @@ use tongban_domain::catalog::FormField;
 use tongban_domain::codes::{mask, mask_name};
 use tongban_store::StoreError;
 use tongban_store::bundles::{BundleRecord, BundleView};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
@@ -39,7 +39,7 @@ fn view_json(v: &BundleView) -> serde_json::Value {
 }
 
 /// Published bundles with what each saves against applying item by item.
-#[utoipa::path(get, path = "/api/v1/bundles", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/bundles", tag = "bundles", responses((status = 200, body = Object)))]
 pub(super) async fn api_bundles(
     State(s): State<AppState>,
     lang: Lang,
@@ -64,7 +64,7 @@ pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, Ap
 
 /// One published bundle: its definition (guide, questions, rules, form
 /// fields), its items and its savings.
-#[utoipa::path(get, path = "/api/v1/bundles/{code}", params(("code" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/bundles/{code}", tag = "bundles", params(("code" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle(
     State(s): State<AppState>,
@@ -85,7 +85,7 @@ pub struct SelectRequest {
 
 /// The tailored list for a set of answers: the items that apply, each
 /// material once, the notes, and the fields of the one form.
-#[utoipa::path(post, path = "/api/v1/bundles/{code}/select", params(("code" = String, Path)), request_body = SelectRequest,
+#[utoipa::path(post, path = "/api/v1/bundles/{code}/select", tag = "bundles", params(("code" = String, Path)), request_body = SelectRequest,
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_select(
     State(s): State<AppState>,
@@ -141,7 +141,7 @@ fn record_json(r: &BundleRecord, actor: &Actor) -> serde_json::Value {
 }
 
 /// Starts a bundle application (a draft) with the applicant's answers.
-#[utoipa::path(post, path = "/api/v1/bundle-cases", request_body = StartRequest,
+#[utoipa::path(post, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), request_body = StartRequest,
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_start(
     State(s): State<AppState>,
@@ -160,7 +160,7 @@ pub(super) async fn api_start(
 }
 
 /// The caller's bundle applications (applicant), or those awaiting intake (clerk).
-#[utoipa::path(get, path = "/api/v1/bundle-cases", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), responses((status = 200, body = Object)))]
 pub(super) async fn api_bundle_cases(
     State(s): State<AppState>,
     lang: Lang,
@@ -194,7 +194,7 @@ pub(super) async fn api_bundle_cases(
 }
 
 /// A bundle application with its sub-cases, slots, files and notices.
-#[utoipa::path(get, path = "/api/v1/bundle-cases/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/bundle-cases/{id}", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle_case(
     State(s): State<AppState>,
@@ -217,7 +217,7 @@ pub struct FormRequest {
 }
 
 /// Saves the one form; each field is checked against every item it fills.
-#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/form", params(("id" = i64, Path)), request_body = FormRequest,
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/form", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = FormRequest,
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_form(
     State(s): State<AppState>,
@@ -241,7 +241,7 @@ pub struct UploadParams {
 }
 
 /// Uploads the file (the request body) for one material slot of a draft.
-#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
@@ -269,7 +269,7 @@ pub(super) async fn api_upload(
 
 /// Submits once: every selected item becomes a sub-case, all or none.
 /// Submitting again returns the same application.
-#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/submit", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/submit", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_submit(
     State(s): State<AppState>,
@@ -286,7 +286,7 @@ pub(super) async fn api_submit(
 }
 
 /// 一窗受理: the clerk accepts every sub-case awaiting intake.
-#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/accept", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/accept", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_accept(
     State(s): State<AppState>,
@@ -313,7 +313,7 @@ pub struct IntakeRequest {
 /// 一窗受理 with one combined correction notice: sub-cases with
 /// deficiencies get their one-time notice, the others are accepted, and the
 /// applicant gets one notice gathering every correction.
-#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/intake", params(("id" = i64, Path)), request_body = IntakeRequest,
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/intake", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = IntakeRequest,
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_intake(
     State(s): State<AppState>,
@@ -332,7 +332,7 @@ pub(super) async fn api_intake(
 
 /// While corrections are asked for: uploads a file for one material; it
 /// goes to every sub-case waiting for that material.
-#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_correction_upload(
@@ -363,7 +363,7 @@ pub(super) async fn api_correction_upload(
 }
 
 /// The corrections are supplied: every waiting sub-case goes on.
-#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/supply", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/supply", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_supply(
     State(s): State<AppState>,
@@ -380,7 +380,7 @@ pub(super) async fn api_supply(
 }
 
 /// The newest version of every bundle (catalogue admin of the centre).
-#[utoipa::path(get, path = "/api/v1/admin/bundles", responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_bundles(
     State(s): State<AppState>,
     lang: Lang,
@@ -404,7 +404,7 @@ pub struct CreateBundleRequest {
 }
 
 /// Creates version 1 of a bundle as a draft.
-#[utoipa::path(post, path = "/api/v1/admin/bundles", request_body = CreateBundleRequest,
+#[utoipa::path(post, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), request_body = CreateBundleRequest,
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_create(
     State(s): State<AppState>,
@@ -421,7 +421,7 @@ pub(super) async fn api_admin_create(
 }
 
 /// Starts a new draft version of a bundle from its newest version.
-#[utoipa::path(post, path = "/api/v1/admin/bundles/{code}/versions", params(("code" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/bundles/{code}/versions", tag = "bundles", security(("session" = [])), params(("code" = String, Path)),
     responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_new_version(
     State(s): State<AppState>,
@@ -444,7 +444,7 @@ pub struct UpdateBundleRequest {
 }
 
 /// Replaces the definition of a draft version.
-#[utoipa::path(put, path = "/api/v1/admin/bundle-versions/{id}", params(("id" = i64, Path)), request_body = UpdateBundleRequest,
+#[utoipa::path(put, path = "/api/v1/admin/bundle-versions/{id}", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = UpdateBundleRequest,
     responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_update(
     State(s): State<AppState>,
@@ -464,7 +464,7 @@ pub(super) async fn api_admin_update(
 /// Publishes a draft version; refused (422, by field) when a mapping names
 /// a missing field, leaves a required item field unfilled, or no answer
 /// selects an item.
-#[utoipa::path(post, path = "/api/v1/admin/bundle-versions/{id}/publish", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/bundle-versions/{id}/publish", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_publish(
     State(s): State<AppState>,
@@ -480,35 +480,3 @@ pub(super) async fn api_admin_publish(
     Ok(Json(v).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        api_bundles,
-        api_bundle,
-        api_select,
-        api_start,
-        api_bundle_cases,
-        api_bundle_case,
-        api_form,
-        api_upload,
-        api_submit,
-        api_accept,
-        api_intake,
-        api_correction_upload,
-        api_supply,
-        api_admin_bundles,
-        api_admin_create,
-        api_admin_new_version,
-        api_admin_update,
-        api_admin_publish
-    ),
-    components(schemas(
-        SelectRequest,
-        StartRequest,
-        FormRequest,
-        IntakeRequest,
-        CreateBundleRequest,
-        UpdateBundleRequest
-    ))
-)]
-pub struct BundlesDoc;

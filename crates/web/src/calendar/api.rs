@@ -34,7 +34,7 @@ pub struct CalendarInfo {
 }
 
 /// Which years the calendar covers.
-#[utoipa::path(get, path = "/api/v1/calendar", responses((status = 200, body = CalendarInfo)))]
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", responses((status = 200, body = CalendarInfo)))]
 pub async fn calendar_info(State(s): State<AppState>) -> Result<Json<CalendarInfo>, ApiError> {
     let entered = s.store.calendar_years().await?;
     Ok(Json(CalendarInfo {
@@ -52,7 +52,7 @@ pub struct DayView {
 }
 
 /// Whether a date is a working day.
-#[utoipa::path(get, path = "/api/v1/calendar/days/{date}", params(("date" = String, Path, description = "YYYY-MM-DD")),
+#[utoipa::path(get, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = String, Path, description = "YYYY-MM-DD")),
     responses((status = 200, body = DayView), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn day(
     State(s): State<AppState>,
@@ -81,7 +81,7 @@ pub struct DateResult {
 }
 
 /// The date N working days after a date.
-#[utoipa::path(get, path = "/api/v1/calendar/add-workdays", params(AddParams),
+#[utoipa::path(get, path = "/api/v1/calendar/add-workdays", tag = "calendar", params(AddParams),
     responses((status = 200, body = DateResult), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn add_workdays(
     State(s): State<AppState>,
@@ -108,7 +108,7 @@ pub struct CountResult {
 }
 
 /// The number of working days in (from, to].
-#[utoipa::path(get, path = "/api/v1/calendar/workdays", params(CountParams),
+#[utoipa::path(get, path = "/api/v1/calendar/workdays", tag = "calendar", params(CountParams),
     responses((status = 200, body = CountResult), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn workdays(
     State(s): State<AppState>,
@@ -133,7 +133,7 @@ pub struct YearRequest {
 }
 
 /// Enter (or replace) a year's notice (system admin).
-#[utoipa::path(put, path = "/api/v1/admin/calendar/years/{year}", params(("year" = i32, Path)), request_body = YearRequest,
+#[utoipa::path(put, path = "/api/v1/admin/calendar/years/{year}", tag = "calendar", security(("session" = [])), params(("year" = i32, Path)), request_body = YearRequest,
     responses((status = 200, body = CalendarInfo), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn put_year(
     State(s): State<AppState>,

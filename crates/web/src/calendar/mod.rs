@@ -9,20 +9,24 @@
 mod api;
 mod page;
 
-use axum::Router;
-use axum::routing::{get, put};
+use axum::routing::get;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/calendar", get(api::calendar_info))
-        .route("/api/v1/calendar/days/{date}", get(api::day))
-        .route("/api/v1/calendar/add-workdays", get(api::add_workdays))
-        .route("/api/v1/calendar/workdays", get(api::workdays))
-        .route("/api/v1/admin/calendar/years/{year}", put(api::put_year))
-        .route(
-            "/admin/calendar",
-            get(page::calendar_page).post(page::calendar_post),
-        )
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::calendar_info))
+        .routes(routes!(api::day))
+        .routes(routes!(api::add_workdays))
+        .routes(routes!(api::workdays))
+        .routes(routes!(api::put_year))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
+        .route("/admin/calendar", get(page::calendar_page).post(page::calendar_post))
 }

@@ -16,10 +16,10 @@ use tongban_domain::case::Command;
 use tongban_domain::codes::mask;
 use tongban_store::StoreError;
 use tongban_store::cases::{ApplicantInput, Case, NewCase};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use super::progress::lookup;
-use super::views::{ClockView, clock_view};
+use super::views::clock_view;
 use super::work::list_for;
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang, check_origin};
@@ -51,7 +51,7 @@ pub struct ApplicantJson {
 }
 
 /// Creates an application (a draft) for a published item.
-#[utoipa::path(post, path = "/api/v1/cases", request_body = CreateCaseRequest,
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("session" = [])), request_body = CreateCaseRequest,
     responses((status = 201, description = "the draft case", body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_create(
     State(s): State<AppState>,
@@ -92,7 +92,7 @@ pub struct ListParams {
 
 /// The caller's work list: an applicant's cases, the window's intake queue,
 /// a department's inbox (most urgent first) or the supervisor's open cases.
-#[utoipa::path(get, path = "/api/v1/cases", params(ListParams),
+#[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("session" = [])), params(ListParams),
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_list(
     State(s): State<AppState>,
@@ -107,7 +107,7 @@ pub(super) async fn api_list(
 }
 
 /// A case with its files, documents, history and deadlines.
-#[utoipa::path(get, path = "/api/v1/cases/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
@@ -172,7 +172,7 @@ pub struct CommandRequest {
 
 /// Moves a case: the command is checked against the caller's role and
 /// department and the case's state; nothing changes when it is refused.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/commands", params(("id" = i64, Path)), request_body = CommandRequest,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/commands", tag = "cases", security(("session" = [])), params(("id" = i64, Path)), request_body = CommandRequest,
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_command(
     State(s): State<AppState>,
@@ -196,7 +196,7 @@ pub struct UploadParams {
 
 /// Uploads one file (the request body) for material `idx`. The type is
 /// sniffed from the content (PDF, OFD, JPEG, PNG); at most 10 MB.
-#[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", params(("id" = i64, Path), ("idx" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", tag = "cases", security(("session" = [])), params(("id" = i64, Path), ("idx" = usize, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
@@ -223,7 +223,7 @@ pub(super) async fn api_upload(
 }
 
 /// One issued document (receipt, notice, decision).
-#[utoipa::path(get, path = "/api/v1/documents/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "cases", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_document(
     State(s): State<AppState>,
@@ -248,7 +248,7 @@ pub struct ProgressRequest {
 
 /// Public progress lookup (办件查询): status, dates and deadline, no
 /// personal data. Failed lookups are rate-limited per address.
-#[utoipa::path(post, path = "/api/v1/progress", request_body = ProgressRequest,
+#[utoipa::path(post, path = "/api/v1/progress", tag = "cases", request_body = ProgressRequest,
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
 pub(super) async fn api_progress(
     State(s): State<AppState>,
@@ -264,23 +264,3 @@ pub(super) async fn api_progress(
     Ok(Json(p).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        api_create,
-        api_list,
-        api_get,
-        api_command,
-        api_upload,
-        api_document,
-        api_progress
-    ),
-    components(schemas(
-        CreateCaseRequest,
-        ApplicantJson,
-        CommandRequest,
-        ProgressRequest,
-        ClockView
-    ))
-)]
-pub struct CasesDoc;

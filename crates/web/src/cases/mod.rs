@@ -15,46 +15,38 @@ mod progress;
 mod views;
 mod work;
 
-use axum::Router;
-use axum::routing::{get, post, put};
+use axum::routing::{get, post};
 
-pub use api::CasesDoc;
 pub use progress::LOOKUP_MAX_FAILURES;
 pub use views::ClockView;
 
-use crate::AppState;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        // API
-        .route("/api/v1/cases", post(api::api_create).get(api::api_list))
-        .route("/api/v1/cases/{id}", get(api::api_get))
-        .route("/api/v1/cases/{id}/commands", post(api::api_command))
-        .route(
-            "/api/v1/cases/{id}/materials/{idx}/files",
-            put(api::api_upload),
-        )
-        .route("/api/v1/documents/{id}", get(api::api_document))
-        .route("/api/v1/progress", post(api::api_progress))
-        // Pages
-        .route(
-            "/items/{code}/apply",
-            get(apply::apply_page).post(apply::apply_post),
-        )
+use crate::AppState;
+use crate::chrome::Pages;
+
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_create, api::api_list))
+        .routes(routes!(api::api_get))
+        .routes(routes!(api::api_command))
+        .routes(routes!(api::api_upload))
+        .routes(routes!(api::api_document))
+        .routes(routes!(api::api_progress))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
+        .route("/items/{code}/apply", get(apply::apply_page).post(apply::apply_post))
         .route("/cases/{id}", get(page::case_page))
         .route("/cases/{id}/materials", get(apply::materials_page))
         .route("/cases/{id}/materials/{idx}", post(apply::upload_post))
-        .route(
-            "/cases/{id}/files/{file}/delete",
-            post(apply::remove_file_post),
-        )
+        .route("/cases/{id}/files/{file}/delete", post(apply::remove_file_post))
         .route("/cases/{id}/check", get(apply::check_page))
         .route("/cases/{id}/act", post(actions::act_post))
         .route("/documents/{id}", get(documents::document_page))
         .route("/files/{id}", get(documents::file_download))
         .route("/work", get(work::work_page))
-        .route(
-            "/progress",
-            get(progress::progress_page).post(progress::progress_post),
-        )
+        .route("/progress", get(progress::progress_page).post(progress::progress_post))
 }

@@ -11,7 +11,7 @@ use tongban_domain::auth::{Actor, Scope};
 use tongban_domain::catalog::{ItemDoc, ItemStatus};
 use tongban_search::SearchQuery;
 use tongban_store::catalog::{AdminFilter, ItemVersion};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::chrome::empty_as_none;
@@ -73,7 +73,7 @@ pub struct SearchResponse {
 }
 
 /// Search published items.
-#[utoipa::path(get, path = "/api/v1/items", params(SearchParams), responses((status = 200, body = SearchResponse)))]
+#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(SearchParams), responses((status = 200, body = SearchResponse)))]
 pub async fn search_items(
     State(s): State<AppState>,
     Query(p): Query<SearchParams>,
@@ -132,7 +132,7 @@ impl From<ItemVersion> for ItemView {
 }
 
 /// A published item by 实施编码 (or an unambiguous 基本编码).
-#[utoipa::path(get, path = "/api/v1/items/{code}", params(("code" = String, Path, description = "实施编码 or 基本编码")),
+#[utoipa::path(get, path = "/api/v1/items/{code}", tag = "catalog", params(("code" = String, Path, description = "实施编码 or 基本编码")),
     responses((status = 200, body = ItemView), (status = 404, body = crate::http::ErrorBody)))]
 pub async fn get_item(
     State(s): State<AppState>,
@@ -190,7 +190,7 @@ pub fn admin_filter(actor: &Actor, p: &AdminListParams) -> Result<AdminFilter, A
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/items", params(AdminListParams),
+#[utoipa::path(get, path = "/api/v1/admin/items", tag = "catalog", security(("session" = [])), params(AdminListParams),
     responses((status = 200, body = Vec<AdminItemRow>), (status = 401, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub async fn admin_list_items(
     State(s): State<AppState>,
@@ -224,7 +224,7 @@ pub fn parse_doc(v: serde_json::Value, base: &str) -> Result<ItemDoc, ApiError> 
 }
 
 /// Create a new item as a draft (version 1).
-#[utoipa::path(post, path = "/api/v1/admin/items", request_body = CreateItemRequest,
+#[utoipa::path(post, path = "/api/v1/admin/items", tag = "catalog", security(("session" = [])), request_body = CreateItemRequest,
     responses((status = 201, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_create_item(
     State(s): State<AppState>,
@@ -244,7 +244,7 @@ pub async fn admin_create_item(
     Ok((StatusCode::CREATED, Json(item.into())))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/items/{id}", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/admin/items/{id}", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody)))]
 pub async fn admin_get_item(
     State(s): State<AppState>,
@@ -263,7 +263,7 @@ pub struct UpdateItemRequest {
 }
 
 /// Save a draft. Published versions never change.
-#[utoipa::path(put, path = "/api/v1/admin/items/{id}", params(("id" = i64, Path)), request_body = UpdateItemRequest,
+#[utoipa::path(put, path = "/api/v1/admin/items/{id}", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)), request_body = UpdateItemRequest,
     responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_update_item(
     State(s): State<AppState>,
@@ -281,7 +281,7 @@ pub async fn admin_update_item(
     ))
 }
 
-#[utoipa::path(delete, path = "/api/v1/admin/items/{id}", params(("id" = i64, Path)), responses((status = 204), (status = 409, body = crate::http::ErrorBody)))]
+#[utoipa::path(delete, path = "/api/v1/admin/items/{id}", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)), responses((status = 204), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn admin_delete_item(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -293,7 +293,7 @@ pub async fn admin_delete_item(
 }
 
 /// Publish a draft; the previous published version is superseded.
-#[utoipa::path(post, path = "/api/v1/admin/items/{id}/publish", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/items/{id}/publish", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn admin_publish_item(
     State(s): State<AppState>,
@@ -315,7 +315,7 @@ async fn latest_by_code(s: &AppState, code: &str) -> Result<ItemVersion, ApiErro
         .ok_or_else(|| ApiError::not_found(&format!("item {code}")))
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/catalog/{code}/versions", params(("code" = String, Path, description = "实施编码")),
+#[utoipa::path(get, path = "/api/v1/admin/catalog/{code}/versions", tag = "catalog", security(("session" = [])), params(("code" = String, Path, description = "实施编码")),
     responses((status = 200, body = Vec<ItemView>)))]
 pub async fn admin_item_versions(
     State(s): State<AppState>,
@@ -335,7 +335,7 @@ pub async fn admin_item_versions(
 }
 
 /// Start a new draft version from the live one.
-#[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/versions", params(("code" = String, Path, description = "实施编码")),
+#[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/versions", tag = "catalog", security(("session" = [])), params(("code" = String, Path, description = "实施编码")),
     responses((status = 201, body = ItemView), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn admin_new_version(
     State(s): State<AppState>,
@@ -356,7 +356,7 @@ pub async fn admin_new_version(
 }
 
 /// Withdraw an item from the public catalogue.
-#[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/retire", params(("code" = String, Path, description = "实施编码")),
+#[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/retire", tag = "catalog", security(("session" = [])), params(("code" = String, Path, description = "实施编码")),
     responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn admin_retire_item(
     State(s): State<AppState>,
@@ -370,18 +370,3 @@ pub async fn admin_retire_item(
     Ok(Json(item.into()))
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(
-    search_items,
-    get_item,
-    admin_list_items,
-    admin_create_item,
-    admin_get_item,
-    admin_update_item,
-    admin_delete_item,
-    admin_publish_item,
-    admin_item_versions,
-    admin_new_version,
-    admin_retire_item
-))]
-pub struct ItemsDoc;

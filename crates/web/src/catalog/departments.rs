@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use tongban_domain::codes::CreditCode;
 use tongban_domain::{FieldError, FieldErrors};
 use tongban_store::catalog::{Department, DepartmentInput};
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::chrome::{Chrome, NoticeParam, Page, notice_text, or_err, store_err};
@@ -72,7 +72,7 @@ impl DepartmentRequest {
 }
 
 /// Departments (any staff member may list them).
-#[utoipa::path(get, path = "/api/v1/admin/departments", responses((status = 200, body = Vec<DepartmentView>)))]
+#[utoipa::path(get, path = "/api/v1/admin/departments", tag = "catalog", security(("session" = [])), responses((status = 200, body = Vec<DepartmentView>)))]
 pub async fn admin_departments(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -90,7 +90,7 @@ pub async fn admin_departments(
 }
 
 /// Create a department (system admin).
-#[utoipa::path(post, path = "/api/v1/admin/departments", request_body = DepartmentRequest,
+#[utoipa::path(post, path = "/api/v1/admin/departments", tag = "catalog", security(("session" = [])), request_body = DepartmentRequest,
     responses((status = 201, body = DepartmentView), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_create_department(
     State(s): State<AppState>,
@@ -107,7 +107,7 @@ pub async fn admin_create_department(
 }
 
 /// Change a department (system admin).
-#[utoipa::path(put, path = "/api/v1/admin/departments/{id}", params(("id" = i64, Path)), request_body = DepartmentRequest,
+#[utoipa::path(put, path = "/api/v1/admin/departments/{id}", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)), request_body = DepartmentRequest,
     responses((status = 200, body = DepartmentView), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_update_department(
     State(s): State<AppState>,
@@ -129,9 +129,6 @@ pub async fn admin_update_department(
     ))
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(admin_departments, admin_create_department, admin_update_department))]
-pub struct DepartmentsDoc;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "catalog/admin_departments.html")]

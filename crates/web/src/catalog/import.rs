@@ -10,14 +10,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tongban_domain::FieldError;
 use tongban_store::catalog::transfer::ImportReport;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::chrome::{Chrome, Page, or_err, store_err};
 use crate::http::{ApiError, ApiUser};
 
 /// The whole catalogue as a `tongban-catalog/1` document.
-#[utoipa::path(get, path = "/api/v1/admin/catalog/export", responses((status = 200, description = "tongban-catalog/1 JSON")))]
+#[utoipa::path(get, path = "/api/v1/admin/catalog/export", tag = "catalog", security(("session" = [])), responses((status = 200, description = "tongban-catalog/1 JSON")))]
 pub async fn admin_export(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -69,7 +69,7 @@ impl From<ImportReport> for ImportReportView {
 
 /// Import a `tongban-catalog/1` document: all or nothing; a bad file is refused
 /// with the JSON path and reason of every problem.
-#[utoipa::path(post, path = "/api/v1/admin/catalog/import", request_body(content = String, content_type = "application/json", description = "tongban-catalog/1 document"),
+#[utoipa::path(post, path = "/api/v1/admin/catalog/import", tag = "catalog", security(("session" = [])), request_body(content = String, content_type = "application/json", description = "tongban-catalog/1 document"),
     responses((status = 200, body = ImportReportView), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_import(
     State(s): State<AppState>,
@@ -85,9 +85,6 @@ pub async fn admin_import(
     Ok(Json(report.into()))
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(admin_export, admin_import))]
-pub struct TransferDoc;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "catalog/admin_import.html")]

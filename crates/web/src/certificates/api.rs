@@ -12,7 +12,7 @@ use tongban_domain::cert::LicenceId;
 use tongban_domain::codes::{mask, mask_name};
 use tongban_store::StoreError;
 use tongban_store::certificates::Certificate;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
@@ -68,7 +68,7 @@ pub(super) async fn load(s: &AppState, id: &str) -> Result<Certificate, ApiError
 /// retired, with their SM3 fingerprints: public, so that anyone can verify a
 /// certificate offline against keys they trust
 /// (`tongban cert verify FILE --trusted-keys KEYS.json`).
-#[utoipa::path(get, path = "/api/v1/issuer-keys",
+#[utoipa::path(get, path = "/api/v1/issuer-keys", tag = "certificates",
     responses((status = 200, body = Object)))]
 pub(super) async fn api_issuer_keys(
     State(s): State<AppState>,
@@ -83,7 +83,7 @@ pub(super) async fn api_issuer_keys(
 }
 
 /// Public verification of a certificate by its 证照标识.
-#[utoipa::path(get, path = "/api/v1/certificates/{id}", params(("id" = String, Path, description = "证照标识")),
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates", params(("id" = String, Path, description = "证照标识")),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
@@ -102,7 +102,7 @@ pub(super) async fn api_get(
 /// The certificate for offline verification (tongban-cert/1: the signed
 /// canonical JSON, the DER signature in hex, the issuer's PEM public key) —
 /// for its holder and the centre's staff.
-#[utoipa::path(get, path = "/api/v1/certificates/{id}/export", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/export", tag = "certificates", security(("session" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_export(
     State(s): State<AppState>,
@@ -138,7 +138,7 @@ pub struct RevokeRequest {
 }
 
 /// Revokes a certificate (the head of the issuing department, with a reason).
-#[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", params(("id" = String, Path)), request_body = RevokeRequest,
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", tag = "certificates", security(("session" = [])), params(("id" = String, Path)), request_body = RevokeRequest,
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_revoke(
     State(s): State<AppState>,
@@ -157,9 +157,3 @@ pub(super) async fn api_revoke(
     Ok(Json(public_json(&c, ok, s.today())).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    paths(api_get, api_export, api_revoke, api_issuer_keys),
-    components(schemas(RevokeRequest))
-)]
-pub struct CertificatesDoc;

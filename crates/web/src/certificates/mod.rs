@@ -9,19 +9,25 @@
 mod api;
 mod verify;
 
-use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::get;
 
-pub use api::CertificatesDoc;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/certificates/{id}", get(api::api_get))
-        .route("/api/v1/issuer-keys", get(api::api_issuer_keys))
-        .route("/api/v1/certificates/{id}/export", get(api::api_export))
-        .route("/api/v1/certificates/{id}/revoke", post(api::api_revoke))
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_get))
+        .routes(routes!(api::api_issuer_keys))
+        .routes(routes!(api::api_export))
+        .routes(routes!(api::api_revoke))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
         .route("/verify", get(verify::verify_form))
         .route("/verify/{id}", get(verify::verify_page))
         .route("/verify/{id}/qr.svg", get(verify::qr))

@@ -10,9 +10,9 @@ mod assets;
 mod forms;
 mod notice;
 mod page;
+mod pages;
 mod views;
 
-use axum::Router;
 use axum::routing::get;
 
 pub use assets::{NextParam, safe_next};
@@ -22,13 +22,13 @@ pub use forms::{
 };
 pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};
+pub use pages::Pages;
 pub use views::{Choice, Chrome, fmt_time, options, url_encode};
 
-use crate::AppState;
 
 /// The stylesheet and the language switch.
-pub fn routes() -> Router<AppState> {
-    Router::new()
+pub fn pages() -> Pages {
+    Pages::new()
         .route("/static/site.css", get(assets::css))
         .route("/lang/{lang}", get(assets::set_lang))
 }

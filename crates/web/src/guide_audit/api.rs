@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Scope};
 use tongban_store::guide_audit::{AuditRun, FindingFilter, FindingStatus, StoredFinding};
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::chrome::empty_as_none;
@@ -44,7 +44,7 @@ impl From<AuditRun> for AuditRunView {
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/admin/audit/runs", responses((status = 200, body = Vec<AuditRunView>)))]
+#[utoipa::path(get, path = "/api/v1/admin/audit/runs", tag = "guide-audit", security(("session" = [])), responses((status = 200, body = Vec<AuditRunView>)))]
 pub async fn audit_runs(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -61,7 +61,7 @@ pub async fn audit_runs(
 }
 
 /// Run the guide audit now.
-#[utoipa::path(post, path = "/api/v1/admin/audit/runs", responses((status = 201, body = AuditRunView), (status = 403, body = crate::http::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/admin/audit/runs", tag = "guide-audit", security(("session" = [])), responses((status = 201, body = AuditRunView), (status = 403, body = crate::http::ErrorBody)))]
 pub async fn audit_run(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -160,7 +160,7 @@ pub fn finding_filter(actor: &Actor, p: &FindingParams) -> Result<FindingFilter,
 }
 
 /// Findings of the guide audit (JSON report).
-#[utoipa::path(get, path = "/api/v1/admin/audit/findings", params(FindingParams), responses((status = 200, body = Vec<FindingView>)))]
+#[utoipa::path(get, path = "/api/v1/admin/audit/findings", tag = "guide-audit", security(("session" = [])), params(FindingParams), responses((status = 200, body = Vec<FindingView>)))]
 pub async fn audit_findings(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -184,7 +184,7 @@ pub struct FixRequest {
 }
 
 /// Record a rectification (catalogue admin owning the item).
-#[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/fix", params(("id" = i64, Path)), request_body = FixRequest,
+#[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/fix", tag = "guide-audit", security(("session" = [])), params(("id" = i64, Path)), request_body = FixRequest,
     responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn audit_fix(
     State(s): State<AppState>,
@@ -206,7 +206,7 @@ pub async fn audit_fix(
 }
 
 /// Verify a rectification (supervisor).
-#[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/verify", params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/verify", tag = "guide-audit", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn audit_verify(
     State(s): State<AppState>,
@@ -253,7 +253,7 @@ pub fn findings_csv(findings: &[StoredFinding]) -> String {
 }
 
 /// The audit report as CSV.
-#[utoipa::path(get, path = "/api/v1/admin/audit/report.csv", params(FindingParams), responses((status = 200, description = "CSV", content_type = "text/csv")))]
+#[utoipa::path(get, path = "/api/v1/admin/audit/report.csv", tag = "guide-audit", security(("session" = [])), params(FindingParams), responses((status = 200, description = "CSV", content_type = "text/csv")))]
 pub async fn audit_csv(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -274,13 +274,3 @@ pub async fn audit_csv(
         .into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(
-    audit_runs,
-    audit_run,
-    audit_findings,
-    audit_fix,
-    audit_verify,
-    audit_csv
-))]
-pub struct GuideAuditDoc;

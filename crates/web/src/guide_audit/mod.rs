@@ -8,29 +8,27 @@
 mod api;
 mod page;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-pub use api::{GuideAuditDoc, findings_csv};
+pub use api::{findings_csv};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/admin/audit/runs",
-            get(api::audit_runs).post(api::audit_run),
-        )
-        .route("/api/v1/admin/audit/findings", get(api::audit_findings))
-        .route(
-            "/api/v1/admin/audit/findings/{id}/fix",
-            post(api::audit_fix),
-        )
-        .route(
-            "/api/v1/admin/audit/findings/{id}/verify",
-            post(api::audit_verify),
-        )
-        .route("/api/v1/admin/audit/report.csv", get(api::audit_csv))
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::audit_runs, api::audit_run))
+        .routes(routes!(api::audit_findings))
+        .routes(routes!(api::audit_fix))
+        .routes(routes!(api::audit_verify))
+        .routes(routes!(api::audit_csv))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
         .route("/admin/audit", get(page::audit_page))
         .route("/admin/audit/run", post(page::audit_run_post))
         .route("/admin/audit/findings/{id}/fix", post(page::fix_post))

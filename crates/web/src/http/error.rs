@@ -24,7 +24,6 @@ pub struct ErrorInner {
     /// Message in the caller's language.
     pub message: String,
     /// Per-field problems: `field`, `code`, `message_zh`, `message_en`.
-    #[schema(value_type = Vec<Object>)]
     pub details: Vec<tongban_domain::FieldError>,
 }
 
@@ -137,8 +136,18 @@ impl From<Denied> for ApiError {
     }
 }
 
+/// An error's message in both languages, kept on the response so that
+/// [`api_errors`] can answer in the caller's language.
+#[derive(Clone)]
+struct Messages {
+    en: String,
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let messages = Messages {
+            en: self.en.clone(),
+        };
         let body = ErrorBody {
             error: ErrorInner {
                 code: self.code.to_string(),
@@ -146,6 +155,109 @@ impl IntoResponse for ApiError {
                 details: self.details,
             },
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(messages);
+        resp
     }
+}
+
+/// The one place every non-2xx answer under `/api` is decided: whatever
+/// produced it — a handler's [`ApiError`], an extractor's rejection
+/// (malformed JSON, wrong types, a bad path or query value, an unsupported
+/// media type, a body over the limit), an unknown route or a method the
+/// route does not have — the caller gets the documented JSON error in
+/// their language, with the response's other headers (`Allow`) kept.
+pub async fn api_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = next.run(req).await;
+    if !path.starts_with("/api/") {
+        return resp;
+    }
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    if let Some(m) = parts.extensions.get::<Messages>().cloned() {
+        // Ours: re-rendered only when the caller reads English.
+        if lang == Lang::Zh {
+            return Response::from_parts(parts, body);
+        }
+        let Ok(bytes) = axum::body::to_bytes(body, 1024 * 1024).await else {
+            return ApiError::internal("error body unreadable").into_response();
+        };
+        let mut v: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        v["error"]["message"] = serde_json::Value::String(m.en);
+        parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+        return Response::from_parts(parts, axum::body::Body::from(v.to_string()));
+    }
+    // Someone else's (axum's extractors, routing, the body limit): its text
+    // becomes the detail of our error.
+    let detail = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(b) => String::from_utf8_lossy(&b).trim().to_string(),
+        Err(_) => String::new(),
+    };
+    let mut e = match status {
+        StatusCode::NOT_FOUND => ApiError::new(
+            status,
+            "no_such_api",
+            format!("没有这个接口：{method} {path}"),
+            format!("no such API: {method} {path}"),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            format!("接口 {path} 不支持 {method} 方法"),
+            format!("{path} does not allow {method}"),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+            status,
+            "payload_too_large",
+            "请求内容过大",
+            "the request body is too large",
+        ),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+            status,
+            "unsupported_media_type",
+            "请求内容类型不受支持（JSON 接口请使用 application/json）",
+            "unsupported content type (JSON operations take application/json)",
+        ),
+        StatusCode::UNPROCESSABLE_ENTITY => ApiError::new(
+            status,
+            "invalid_input",
+            "请求内容不符合接口要求",
+            "the request does not match what the operation takes",
+        ),
+        s if s.is_server_error() => ApiError::new(
+            s,
+            "internal",
+            "服务器内部错误",
+            "internal server error",
+        ),
+        s => ApiError::new(
+            s,
+            "bad_request",
+            "请求格式错误",
+            "malformed request",
+        ),
+    };
+    if !detail.is_empty() && status != StatusCode::NOT_FOUND {
+        e.details.push(tongban_domain::FieldError::new(
+            "request",
+            e.code,
+            format!("{}：{detail}", e.zh),
+            detail.clone(),
+        ));
+    }
+    let mut resp = e.in_lang(lang).into_response();
+    resp.extensions_mut().remove::<Messages>();
+    // Keep what the original said besides its body (`Allow` on 405).
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            resp.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    resp
 }

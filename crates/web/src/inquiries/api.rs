@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tongban_store::inquiries::NewInquiry;
-use utoipa::{OpenApi, ToSchema};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
@@ -23,7 +23,7 @@ pub struct InquiryRequest {
 }
 
 /// Logs a first inquiry (首问负责): the caller becomes its owner.
-#[utoipa::path(post, path = "/api/v1/inquiries", request_body = InquiryRequest,
+#[utoipa::path(post, path = "/api/v1/inquiries", tag = "inquiries", security(("session" = [])), request_body = InquiryRequest,
     responses((status = 201, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_create(
     State(s): State<AppState>,
@@ -48,7 +48,7 @@ pub(super) async fn api_inquiry_create(
 }
 
 /// Inquiries of the caller's centre (inquirer names masked).
-#[utoipa::path(get, path = "/api/v1/inquiries", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/inquiries", tag = "inquiries", security(("session" = [])), responses((status = 200, body = Object)))]
 pub(super) async fn api_inquiries(
     State(s): State<AppState>,
     lang: Lang,
@@ -80,7 +80,7 @@ pub struct HandOverRequest {
 }
 
 /// Hands an inquiry over (owner only), recorded with a note.
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/hand-over", params(("id" = i64, Path)), request_body = HandOverRequest,
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/hand-over", tag = "inquiries", security(("session" = [])), params(("id" = i64, Path)), request_body = HandOverRequest,
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_hand_over(
     State(s): State<AppState>,
@@ -103,7 +103,7 @@ pub struct CloseRequest {
 }
 
 /// Closes an inquiry with the answer given (owner only).
-#[utoipa::path(post, path = "/api/v1/inquiries/{id}/close", params(("id" = i64, Path)), request_body = CloseRequest,
+#[utoipa::path(post, path = "/api/v1/inquiries/{id}/close", tag = "inquiries", security(("session" = [])), params(("id" = i64, Path)), request_body = CloseRequest,
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_close(
     State(s): State<AppState>,
@@ -120,14 +120,3 @@ pub(super) async fn api_inquiry_close(
     Ok(Json(q).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(
-    paths(
-        api_inquiry_create,
-        api_inquiries,
-        api_inquiry_hand_over,
-        api_inquiry_close
-    ),
-    components(schemas(InquiryRequest, HandOverRequest, CloseRequest))
-)]
-pub struct InquiriesDoc;

@@ -8,32 +8,26 @@
 mod api;
 mod pages;
 
-use axum::Router;
 use axum::routing::{get, post};
 
-pub use api::InquiriesDoc;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/inquiries",
-            post(api::api_inquiry_create).get(api::api_inquiries),
-        )
-        .route(
-            "/api/v1/inquiries/{id}/hand-over",
-            post(api::api_inquiry_hand_over),
-        )
-        .route("/api/v1/inquiries/{id}/close", post(api::api_inquiry_close))
-        .route(
-            "/inquiries",
-            get(pages::inquiries_page).post(pages::inquiry_create_post),
-        )
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_inquiry_create, api::api_inquiries))
+        .routes(routes!(api::api_inquiry_hand_over))
+        .routes(routes!(api::api_inquiry_close))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
+        .route("/inquiries", get(pages::inquiries_page).post(pages::inquiry_create_post))
         .route("/inquiries/{id}", get(pages::inquiry_page))
-        .route(
-            "/inquiries/{id}/hand-over",
-            post(pages::inquiry_hand_over_post),
-        )
+        .route("/inquiries/{id}/hand-over", post(pages::inquiry_hand_over_post))
         .route("/inquiries/{id}/close", post(pages::inquiry_close_post))
 }

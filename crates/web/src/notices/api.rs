@@ -3,13 +3,12 @@
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
 
 /// The caller's in-app notifications, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/notifications", tag = "notices", security(("session" = [])), responses((status = 200, body = Object)))]
 pub(super) async fn api_notifications(
     State(s): State<AppState>,
     lang: Lang,
@@ -23,6 +22,3 @@ pub(super) async fn api_notifications(
     Ok(Json(serde_json::json!({ "notifications": n })).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(api_notifications))]
-pub struct NoticesDoc;

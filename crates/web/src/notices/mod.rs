@@ -7,18 +7,21 @@
 mod api;
 mod page;
 
-use axum::Router;
 use axum::routing::get;
 
-pub use api::NoticesDoc;
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/notifications", get(api::api_notifications))
-        .route(
-            "/notifications",
-            get(page::notifications_page).post(page::notifications_read),
-        )
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_notifications))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
+        .route("/notifications", get(page::notifications_page).post(page::notifications_read))
 }

@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tongban_domain::FieldError;
 use tongban_domain::catalog::{DecisionSpec, ItemStatus};
-use utoipa::OpenApi;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang, managed_version, visible_version};
@@ -69,7 +68,7 @@ pub(super) fn view(spec: Option<&DecisionSpec>) -> RulesView {
 }
 
 /// The item version's decision model with its tables and test results.
-#[utoipa::path(get, path = "/api/v1/admin/items/{id}/decision", params(("id" = i64, Path)),
+#[utoipa::path(get, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
@@ -114,7 +113,7 @@ pub(super) async fn save(
 
 /// Uploads the decision model and test cases of a draft; answers with the
 /// test results (every test must pass before the version is published).
-#[utoipa::path(put, path = "/api/v1/admin/items/{id}/decision", params(("id" = i64, Path)),
+#[utoipa::path(put, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
     request_body = Object,
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_put(
@@ -131,7 +130,7 @@ pub(super) async fn api_put(
 }
 
 /// Removes a draft's decision model (cases then always go to a person).
-#[utoipa::path(delete, path = "/api/v1/admin/items/{id}/decision", params(("id" = i64, Path)),
+#[utoipa::path(delete, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = Object)))]
 pub(super) async fn api_delete(
     State(s): State<AppState>,
@@ -145,6 +144,3 @@ pub(super) async fn api_delete(
     Ok(Json(v).into_response())
 }
 
-#[derive(OpenApi)]
-#[openapi(paths(api_get, api_put, api_delete))]
-pub struct SharedDataDoc;

@@ -9,21 +9,22 @@
 mod api;
 mod page;
 
-use axum::Router;
 use axum::routing::get;
 
-pub use api::{Grid, RulesView, SharedDataDoc};
+pub use api::{Grid, RulesView};
+
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::chrome::Pages;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/admin/items/{id}/decision",
-            get(api::api_get).put(api::api_put).delete(api::api_delete),
-        )
-        .route(
-            "/admin/items/{id}/rules",
-            get(page::page).post(page::page_post),
-        )
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(api::api_get, api::api_put, api::api_delete))
+}
+
+pub fn pages() -> Pages {
+    Pages::new()
+        .route("/admin/items/{id}/rules", get(page::page).post(page::page_post))
 }

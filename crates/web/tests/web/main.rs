@@ -11,6 +11,7 @@ mod cases;
 mod certificates;
 mod instances;
 mod mail;
+mod openapi;
 mod pages;
 mod rules;
 mod search_demo;
