@@ -17,6 +17,7 @@ use crate::error::{FieldError, FieldErrors};
 
 /// Kind of a situational question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum QuestionKind {
     YesNo,
@@ -27,6 +28,7 @@ pub enum QuestionKind {
 
 /// One question, asked on a page of its own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Question {
     /// Stable key, `[a-z][a-z0-9_]*`.
     pub key: String,
@@ -38,31 +40,30 @@ pub struct Question {
 
 /// When a rule applies.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Condition {
     /// The answer equals `value` (`yes`/`no`, an option, a number or a date as text).
-    Is {
-        question: String,
-        value: String,
-    },
+    Is { question: String, value: String },
     /// A number (or a date, compared as text `YYYY-MM-DD`) is below `value`.
-    Below {
-        question: String,
-        value: String,
-    },
+    Below { question: String, value: String },
     All {
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         of: Vec<Condition>,
     },
     Any {
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         of: Vec<Condition>,
     },
     Not {
+        #[cfg_attr(feature = "openapi", schema(no_recursion))]
         of: Box<Condition>,
     },
 }
 
 /// What a rule does.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "do", rename_all = "snake_case")]
 pub enum Effect {
     IncludeItem {
@@ -83,6 +84,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rule {
     pub when: Condition,
     pub then: Vec<Effect>,
@@ -90,6 +92,7 @@ pub struct Rule {
 
 /// One item of the bundle; `default` items apply unless a rule excludes them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleItem {
     /// 实施编码 of the item.
     pub item: String,
@@ -103,6 +106,7 @@ fn yes() -> bool {
 
 /// Where one field of the bundle's form goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldTarget {
     pub item: String,
     pub field: String,
@@ -110,6 +114,7 @@ pub struct FieldTarget {
 
 /// One field of the one form, asked once and copied to every target.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleField {
     pub key: String,
     pub label: String,
@@ -120,6 +125,7 @@ pub struct BundleField {
 
 /// A bundle's definition (one version).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BundleDoc {
     pub name: String,
     /// The life or business event (新生儿出生, 企业开办 …).
@@ -143,6 +149,7 @@ pub struct BundleDoc {
 
 /// What the answers select.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Selection {
     /// Selected items, in the bundle's order.
     pub items: Vec<String>,
@@ -540,6 +547,7 @@ fn options_of(_b: &BundleDoc, f: &BundleField, items: &HashMap<String, ItemDoc>)
 /// What a bundle saves against applying for its items one by one (every
 /// item selected), computed from the catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Savings {
     /// Materials asked by the items one by one, and distinct materials in the bundle.
     pub materials_separately: u32,
@@ -593,6 +601,7 @@ fn slot_key(m: &crate::catalog::Material) -> SlotKey {
 
 /// One material the applicant provides once, and where it goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Slot {
     pub name: String,
     pub standard: String,
@@ -773,6 +782,7 @@ pub fn select_checked(
 
 /// Where a bundle application stands, derived from its sub-cases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BundleState {
     Draft,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// One line of a yearly notice: a day off, or a weekend day made a working day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleDay {
     pub date: NaiveDate,
     pub off: bool,

@@ -20,6 +20,19 @@ macro_rules! labelled {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum $name { $(#[serde(rename = $json)] $v,)+ }
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                let desc = [$(format!("{} {}", $json, $zh)),+].join(", ");
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($json),+]))
+                    .description(Some(desc))
+                    .into()
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$v,)+];
             pub fn as_str(self) -> &'static str { match self { $($name::$v => $json,)+ } }
@@ -87,6 +100,7 @@ labelled!(
 
 /// One line of a one-time correction notice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Deficiency {
     /// Index into the item version's materials.
     pub material: usize,
@@ -214,6 +228,7 @@ impl CaseFacts {
 
 /// What someone asks to do to a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Command {
     /// The applicant (or the clerk at the window) submits the application.

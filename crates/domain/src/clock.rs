@@ -38,6 +38,46 @@ pub enum SuspendReason {
     Correction,
 }
 
+// Written out: `correction` carries no name, which the derive would allow.
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for SuspendReason {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+        let kind = |k: &str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([k.to_string()]))
+        };
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .description(Some(
+                        "a special procedure (Art. 45 or the item's own), named",
+                    ))
+                    .property("kind", kind("special_procedure"))
+                    .property("name", ObjectBuilder::new().schema_type(Type::String))
+                    .required("kind")
+                    .required("name")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    )),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .description(Some("a correction asked for after acceptance"))
+                    .property("kind", kind("correction"))
+                    .required("kind")
+                    .additional_properties(Some(
+                        utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+                    )),
+            )
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for SuspendReason {}
+
 impl SuspendReason {
     fn zh(&self) -> String {
         match self {

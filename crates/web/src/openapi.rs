@@ -87,6 +87,7 @@ fn complete(op: &mut Operation, api: bool, changes_state: bool) {
     }
     let signed_in = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
+    let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let mut add = |status: StatusCode, why: &str| {
         let key = status.as_u16().to_string();
         if op.responses.responses.contains_key(&key) {
@@ -133,8 +134,17 @@ fn complete(op: &mut Operation, api: bool, changes_state: bool) {
             "the object's state does not allow this now, or it changed meanwhile",
         );
     }
+    if has_params || has_body {
+        add(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "a value does not fit the operation, or fails its checks (details name it)",
+        );
+    }
     if has_body {
-        add(StatusCode::PAYLOAD_TOO_LARGE, "the request body is too large");
+        add(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "the request body is too large",
+        );
         add(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "the request body is not of the documented content type",

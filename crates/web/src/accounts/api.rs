@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -46,7 +46,7 @@ fn session_view(a: &Actor, csrf: &str) -> SessionView {
 }
 
 /// The signed-in user and their CSRF token.
-#[utoipa::path(get, path = "/api/v1/session", tag = "accounts", responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/session", tag = "accounts", security(("session" = [])), responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody)))]
 pub async fn whoami(MaybeSession(s): MaybeSession) -> Result<Json<SessionView>, ApiError> {
     let s = s.ok_or_else(ApiError::unauthorized)?;
     Ok(Json(session_view(&s.actor, &s.csrf_token)))
@@ -124,7 +124,7 @@ pub async fn login(
 }
 
 /// Sign out.
-#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", security(("session" = [])), responses((status = 204, description = "signed out; the session cookie is cleared")))]
 pub async fn logout(
     State(s): State<AppState>,
     _u: ApiUser,
@@ -137,4 +137,3 @@ pub async fn logout(
     set_cookie(&mut resp, session_cookie("", s.config.secure_cookies, 0));
     Ok(resp)
 }
-

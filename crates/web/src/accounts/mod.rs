@@ -9,7 +9,7 @@ mod pages;
 
 use axum::routing::{get, post};
 
-pub use api::{authenticate};
+pub use api::authenticate;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,8 +18,7 @@ use crate::AppState;
 use crate::chrome::Pages;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(api::whoami, api::login, api::logout))
+    OpenApiRouter::new().routes(routes!(api::whoami, api::login, api::logout))
 }
 
 pub fn pages() -> Pages {

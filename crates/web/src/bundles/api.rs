@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::Json;
+use crate::http::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -236,19 +236,20 @@ pub(super) async fn api_form(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     pub name: Option<String>,
 }
 
 /// Uploads the file (the request body) for one material slot of a draft.
-#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = u32, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
     lang: Lang,
     ApiUser(actor): ApiUser,
-    Path((id, slot)): Path<(i64, usize)>,
+    Path((id, slot)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -258,7 +259,7 @@ pub(super) async fn api_upload(
             &s.files,
             &actor,
             id,
-            slot,
+            slot as usize,
             p.name.as_deref().unwrap_or_default(),
             body.to_vec(),
         )
@@ -306,8 +307,7 @@ pub(super) async fn api_accept(
 pub struct IntakeRequest {
     /// Per sub-case id, what is missing or defective (`{"material": 0, "problem": "missing", "note": ""}`).
     /// Sub-cases not named (or with an empty list) are accepted.
-    #[schema(value_type = Object)]
-    pub deficiencies: BTreeMap<i64, Vec<Deficiency>>,
+    pub deficiencies: BTreeMap<String, Vec<Deficiency>>,
 }
 
 /// 一窗受理 with one combined correction notice: sub-cases with
@@ -322,9 +322,25 @@ pub(super) async fn api_intake(
     Path(id): Path<i64>,
     Json(req): Json<IntakeRequest>,
 ) -> Result<Response, ApiError> {
+    // The keys are sub-case ids (JSON object keys are text).
+    let mut deficiencies = BTreeMap::new();
+    for (k, v) in req.deficiencies {
+        let cid = k.parse::<i64>().map_err(|_| {
+            ApiError::invalid(tongban_domain::FieldErrors::single(
+                tongban_domain::FieldError::new(
+                    format!("deficiencies.{k}"),
+                    "invalid",
+                    format!("“{k}”不是案件编号（子件的 id）"),
+                    format!("{k:?} is not a sub-case id"),
+                ),
+            ))
+            .in_lang(lang)
+        })?;
+        deficiencies.insert(cid, v);
+    }
     let r = s
         .store
-        .intake_bundle(&actor, id, &req.deficiencies, &s.calendar(), s.today())
+        .intake_bundle(&actor, id, &deficiencies, &s.calendar(), s.today())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(record_json(&r, &actor)).into_response())
@@ -332,14 +348,14 @@ pub(super) async fn api_intake(
 
 /// While corrections are asked for: uploads a file for one material; it
 /// goes to every sub-case waiting for that material.
-#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = u32, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_correction_upload(
     State(s): State<AppState>,
     lang: Lang,
     ApiUser(actor): ApiUser,
-    Path((id, slot)): Path<(i64, usize)>,
+    Path((id, slot)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -349,7 +365,7 @@ pub(super) async fn api_correction_upload(
             &s.files,
             &actor,
             id,
-            slot,
+            slot as usize,
             p.name.as_deref().unwrap_or_default(),
             body.to_vec(),
         )
@@ -399,7 +415,6 @@ pub struct CreateBundleRequest {
     /// Stable code: lowercase letters, digits, hyphens.
     pub code: String,
     /// The bundle definition: name, event, guide, items, questions, rules, fields, promised_days, onsite_visits.
-    #[schema(value_type = Object)]
     pub doc: BundleDoc,
 }
 
@@ -439,7 +454,6 @@ pub(super) async fn api_admin_new_version(
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct UpdateBundleRequest {
-    #[schema(value_type = Object)]
     pub doc: BundleDoc,
 }
 
@@ -479,4 +493,3 @@ pub(super) async fn api_admin_publish(
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(v).into_response())
 }
-

@@ -17,7 +17,6 @@ mod views;
 
 use axum::routing::{get, post};
 
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -52,18 +51,42 @@ pub fn pages() -> Pages {
         .route("/bundles/{code}/start", post(guide::start_post))
         .route("/bundle-cases", get(application::my_page))
         .route("/bundle-cases/{id}", get(application::bundle_case_page))
-        .route("/bundle-cases/{id}/form", get(application::form_page).post(application::form_post))
-        .route("/bundle-cases/{id}/materials", get(application::materials_page))
-        .route("/bundle-cases/{id}/slots/{slot}", post(application::slot_post))
-        .route("/bundle-cases/{id}/files/{file}/delete", post(application::remove_file_post))
+        .route(
+            "/bundle-cases/{id}/form",
+            get(application::form_page).post(application::form_post),
+        )
+        .route(
+            "/bundle-cases/{id}/materials",
+            get(application::materials_page),
+        )
+        .route(
+            "/bundle-cases/{id}/slots/{slot}",
+            post(application::slot_post),
+        )
+        .route(
+            "/bundle-cases/{id}/files/{file}/delete",
+            post(application::remove_file_post),
+        )
         .route("/bundle-cases/{id}/check", get(application::check_page))
         .route("/bundle-cases/{id}/submit", post(application::submit_post))
         .route("/bundle-cases/{id}/intake", post(application::intake_post))
-        .route("/bundle-cases/{id}/corrections/{slot}", post(application::correction_post))
+        .route(
+            "/bundle-cases/{id}/corrections/{slot}",
+            post(application::correction_post),
+        )
         .route("/bundle-cases/{id}/supply", post(application::supply_post))
-        .route("/admin/bundles", get(admin::admin_list_page).post(admin::admin_create_post))
+        .route(
+            "/admin/bundles",
+            get(admin::admin_list_page).post(admin::admin_create_post),
+        )
         .route("/admin/bundles/{code}", get(admin::admin_bundle_page))
-        .route("/admin/bundles/{code}/new-version", post(admin::admin_new_version_post))
+        .route(
+            "/admin/bundles/{code}/new-version",
+            post(admin::admin_new_version_post),
+        )
         .route("/admin/bundle-versions/{id}", post(admin::admin_save_post))
-        .route("/admin/bundle-versions/{id}/publish", post(admin::admin_publish_post))
+        .route(
+            "/admin/bundle-versions/{id}/publish",
+            post(admin::admin_publish_post),
+        )
 }

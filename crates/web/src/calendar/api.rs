@@ -1,7 +1,7 @@
 //! The calendar's JSON API: which years it covers, whether a date is a
 //! working day, working-day arithmetic, and entering a year (system admin).
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use chrono::NaiveDate;
@@ -52,7 +52,7 @@ pub struct DayView {
 }
 
 /// Whether a date is a working day.
-#[utoipa::path(get, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = String, Path, description = "YYYY-MM-DD")),
+#[utoipa::path(get, path = "/api/v1/calendar/days/{date}", tag = "calendar", params(("date" = String, Path, format = Date, description = "YYYY-MM-DD")),
     responses((status = 200, body = DayView), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn day(
     State(s): State<AppState>,
@@ -69,6 +69,7 @@ pub async fn day(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AddParams {
     pub date: NaiveDate,
     /// Working days to add (the date itself is not counted).
@@ -96,6 +97,7 @@ pub async fn add_workdays(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct CountParams {
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -128,7 +130,6 @@ pub struct YearRequest {
     #[serde(default)]
     pub source: String,
     /// Days off and 调休 working days listed by the notice.
-    #[schema(value_type = Vec<Object>)]
     pub days: Vec<ScheduleDay>,
 }
 

@@ -27,6 +27,8 @@ pub fn api() -> OpenApiRouter<AppState> {
 }
 
 pub fn pages() -> Pages {
-    Pages::new()
-        .route("/admin/calendar", get(page::calendar_page).post(page::calendar_post))
+    Pages::new().route(
+        "/admin/calendar",
+        get(page::calendar_page).post(page::calendar_post),
+    )
 }

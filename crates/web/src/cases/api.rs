@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use axum::Json;
+use crate::http::Json;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::StatusCode;
@@ -33,7 +33,6 @@ pub struct CreateCaseRequest {
     pub form: BTreeMap<String, String>,
     /// Window applications only: the applicant as identified at the window.
     #[serde(default)]
-    #[schema(value_type = Option<Object>)]
     pub applicant: Option<ApplicantJson>,
     /// Repeating the request with the same key returns the same case.
     #[serde(default)]
@@ -85,8 +84,10 @@ fn case_json(s: &AppState, c: &Case, lang: Lang) -> serde_json::Value {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// `mine` (applicant), `intake` (clerk), `inbox` (reviewer, head), `supervised` (supervisor).
+    #[param(pattern = "^(mine|intake|inbox|supervised)$")]
     pub view: Option<String>,
 }
 
@@ -166,7 +167,6 @@ pub struct CommandRequest {
     /// `{"type": "complete_review", "agree", "opinion"}`, `{"type": "suspend", "reason": {"kind": "special_procedure", "name": "专家评审"} | {"kind": "correction"}, "note"}`,
     /// `{"type": "resume"}`, `{"type": "extend", "days", "reason"}`, `{"type": "decide", "approve", "reason"}`,
     /// `{"type": "issue"}`, `{"type": "deliver", "method"}`, `{"type": "withdraw", "reason"}`.
-    #[schema(value_type = Object)]
     pub command: Command,
 }
 
@@ -189,6 +189,7 @@ pub(super) async fn api_command(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name as the applicant knows it.
     pub name: Option<String>,
@@ -196,14 +197,14 @@ pub struct UploadParams {
 
 /// Uploads one file (the request body) for material `idx`. The type is
 /// sniffed from the content (PDF, OFD, JPEG, PNG); at most 10 MB.
-#[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", tag = "cases", security(("session" = [])), params(("id" = i64, Path), ("idx" = usize, Path), UploadParams),
+#[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", tag = "cases", security(("session" = [])), params(("id" = i64, Path), ("idx" = u32, Path, description = "the material's index in the item version"), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
     lang: Lang,
     ApiUser(actor): ApiUser,
-    Path((id, idx)): Path<(i64, usize)>,
+    Path((id, idx)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -213,7 +214,7 @@ pub(super) async fn api_upload(
             &s.files,
             &actor,
             id,
-            idx,
+            idx as usize,
             p.name.as_deref().unwrap_or_default(),
             body.to_vec(),
         )
@@ -263,4 +264,3 @@ pub(super) async fn api_progress(
         .map_err(|e| e.in_lang(lang))?;
     Ok(Json(p).into_response())
 }
-

@@ -38,15 +38,24 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 pub fn pages() -> Pages {
     Pages::new()
-        .route("/items/{code}/apply", get(apply::apply_page).post(apply::apply_post))
+        .route(
+            "/items/{code}/apply",
+            get(apply::apply_page).post(apply::apply_post),
+        )
         .route("/cases/{id}", get(page::case_page))
         .route("/cases/{id}/materials", get(apply::materials_page))
         .route("/cases/{id}/materials/{idx}", post(apply::upload_post))
-        .route("/cases/{id}/files/{file}/delete", post(apply::remove_file_post))
+        .route(
+            "/cases/{id}/files/{file}/delete",
+            post(apply::remove_file_post),
+        )
         .route("/cases/{id}/check", get(apply::check_page))
         .route("/cases/{id}/act", post(actions::act_post))
         .route("/documents/{id}", get(documents::document_page))
         .route("/files/{id}", get(documents::file_download))
         .route("/work", get(work::work_page))
-        .route("/progress", get(progress::progress_page).post(progress::progress_post))
+        .route(
+            "/progress",
+            get(progress::progress_page).post(progress::progress_post),
+        )
 }

@@ -2,7 +2,7 @@
 //! (`/api/v1/items…`), and the administration of items — drafts, publishing,
 //! versions and retiring (`/api/v1/admin/items…`, `/api/v1/admin/catalog…`).
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,7 @@ use crate::http::{ApiError, ApiUser, Lang, item_scope, managed_version, visible_
 pub const MAX_SEARCH_OFFSET: usize = 1000;
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     /// Free text, segmented into Chinese words.
     pub q: Option<String>,
@@ -34,8 +35,12 @@ pub struct SearchParams {
     pub object: Option<String>,
     /// Life event, e.g. `新生儿出生`.
     pub event: Option<String>,
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
+    /// Hits per page (1–100; default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u32>,
+    /// Hits to skip (beyond 1,000 there is nothing more to see).
+    #[param(minimum = 0, maximum = 9.0e18)]
+    pub offset: Option<u64>,
 }
 
 impl SearchParams {
@@ -46,8 +51,10 @@ impl SearchParams {
             item_type: self.item_type.clone().filter(|s| !s.is_empty()),
             service_object: self.object.clone().filter(|s| !s.is_empty()),
             life_event: self.event.clone().filter(|s| !s.is_empty()),
-            limit: self.limit.unwrap_or(20).clamp(1, 100),
-            offset: self.offset.unwrap_or(0).min(MAX_SEARCH_OFFSET),
+            limit: (self.limit.unwrap_or(20) as usize).clamp(1, 100),
+            offset: usize::try_from(self.offset.unwrap_or(0))
+                .unwrap_or(MAX_SEARCH_OFFSET)
+                .min(MAX_SEARCH_OFFSET),
         }
     }
 }
@@ -73,11 +80,32 @@ pub struct SearchResponse {
 }
 
 /// Search published items.
-#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(SearchParams), responses((status = 200, body = SearchResponse)))]
+#[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(SearchParams), responses((status = 200, body = SearchResponse), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn search_items(
     State(s): State<AppState>,
+    lang: Lang,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
+    // The API says what it takes; the search page clamps instead.
+    let mut errs = tongban_domain::FieldErrors::default();
+    if p.offset.is_some_and(|o| o > 9_000_000_000_000_000_000) {
+        errs.push(FieldError::new(
+            "offset",
+            "out_of_range",
+            "跳过条数超出范围",
+            "offset is out of range",
+        ));
+    }
+    if p.limit.is_some_and(|l| !(1..=100).contains(&l)) {
+        errs.push(FieldError::new(
+            "limit",
+            "out_of_range",
+            "每页条数应为1到100",
+            "limit must be 1 to 100",
+        ));
+    }
+    errs.into_result()
+        .map_err(|e| ApiError::invalid(e).in_lang(lang))?;
     let r = s
         .search
         .current()
@@ -148,10 +176,12 @@ pub async fn get_item(
 }
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct AdminListParams {
     #[serde(default, deserialize_with = "empty_as_none")]
     pub department: Option<i64>,
-    /// draft, published, superseded, retired
+    /// draft, published, superseded, retired (empty: all)
+    #[param(pattern = "^(|draft|published|superseded|retired)$")]
     pub status: Option<String>,
     /// Part of the name or code.
     pub q: Option<String>,
@@ -369,4 +399,3 @@ pub async fn admin_retire_item(
     s.refresh_search_now().await;
     Ok(Json(item.into()))
 }
-

@@ -1,12 +1,13 @@
 //! Departments: listed for any staff member, created and changed by the
 //! system admin (API and page).
 
+use crate::http::Json;
 use askama::Template;
 use askama_web::WebTemplate;
+use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::{Form, Json};
 use serde::{Deserialize, Serialize};
 use tongban_domain::codes::CreditCode;
 use tongban_domain::{FieldError, FieldErrors};
@@ -128,7 +129,6 @@ pub async fn admin_update_department(
             .into(),
     ))
 }
-
 
 #[derive(Template, WebTemplate)]
 #[template(path = "catalog/admin_departments.html")]

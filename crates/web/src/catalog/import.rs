@@ -1,9 +1,9 @@
 //! The whole catalogue as one `tongban-catalog/1` document: export, and
 //! import all or nothing (API and page).
 
+use crate::http::Json;
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Json;
 use axum::extract::{Multipart, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -84,7 +84,6 @@ pub async fn admin_import(
     s.refresh_search_now().await;
     Ok(Json(report.into()))
 }
-
 
 #[derive(Template, WebTemplate)]
 #[template(path = "catalog/admin_import.html")]

@@ -28,13 +28,20 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::search_items))
         .routes(routes!(api::get_item))
         .routes(routes!(api::admin_list_items, api::admin_create_item))
-        .routes(routes!(api::admin_get_item, api::admin_update_item, api::admin_delete_item))
+        .routes(routes!(
+            api::admin_get_item,
+            api::admin_update_item,
+            api::admin_delete_item
+        ))
         .routes(routes!(api::admin_publish_item))
         .routes(routes!(api::admin_item_versions, api::admin_new_version))
         .routes(routes!(api::admin_retire_item))
         .routes(routes!(import::admin_export))
         .routes(routes!(import::admin_import))
-        .routes(routes!(departments::admin_departments, departments::admin_create_department))
+        .routes(routes!(
+            departments::admin_departments,
+            departments::admin_create_department
+        ))
         .routes(routes!(departments::admin_update_department))
 }
 
@@ -44,18 +51,45 @@ pub fn pages() -> Pages {
         .route("/items", get(public::search_page))
         .route("/items/{code}", get(public::item_page))
         .route("/admin", get(admin::admin_home))
-        .route("/admin/items/new", get(admin::new_item_page).post(admin::new_item_post))
+        .route(
+            "/admin/items/new",
+            get(admin::new_item_page).post(admin::new_item_post),
+        )
         .route("/admin/items/{id}", get(admin::admin_item_page))
-        .route("/admin/items/{id}/edit", get(edit::edit_page).post(edit::edit_post))
-        .route("/admin/items/{id}/materials/new", get(edit::material_new_page).post(edit::material_new_post))
-        .route("/admin/items/{id}/materials/{idx}", get(edit::material_page).post(edit::material_post))
-        .route("/admin/items/{id}/materials/{idx}/delete", post(edit::material_delete))
+        .route(
+            "/admin/items/{id}/edit",
+            get(edit::edit_page).post(edit::edit_post),
+        )
+        .route(
+            "/admin/items/{id}/materials/new",
+            get(edit::material_new_page).post(edit::material_new_post),
+        )
+        .route(
+            "/admin/items/{id}/materials/{idx}",
+            get(edit::material_page).post(edit::material_post),
+        )
+        .route(
+            "/admin/items/{id}/materials/{idx}/delete",
+            post(edit::material_delete),
+        )
         .route("/admin/items/{id}/publish", post(admin::publish_post))
         .route("/admin/items/{id}/delete", post(admin::delete_post))
         .route("/admin/catalog/{code}", get(admin::latest_redirect))
-        .route("/admin/catalog/{code}/new-version", post(admin::new_version_post))
+        .route(
+            "/admin/catalog/{code}/new-version",
+            post(admin::new_version_post),
+        )
         .route("/admin/catalog/{code}/retire", post(admin::retire_post))
-        .route("/admin/departments", get(departments::departments_page).post(departments::department_create_post))
-        .route("/admin/departments/{id}", get(departments::department_edit_page).post(departments::department_update_post))
-        .route("/admin/import", get(import::import_page).post(import::import_post))
+        .route(
+            "/admin/departments",
+            get(departments::departments_page).post(departments::department_create_post),
+        )
+        .route(
+            "/admin/departments/{id}",
+            get(departments::department_edit_page).post(departments::department_update_post),
+        )
+        .route(
+            "/admin/import",
+            get(import::import_page).post(import::import_post),
+        )
 }

@@ -2,7 +2,7 @@
 //! masked), the issuers' public keys, the export for offline verification,
 //! and revocation.
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -156,4 +156,3 @@ pub(super) async fn api_revoke(
     let ok = s.store.signature_valid(&c).await.map_err(err)?;
     Ok(Json(public_json(&c, ok, s.today())).into_response())
 }
-

@@ -11,7 +11,6 @@ mod verify;
 
 use axum::routing::get;
 
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -25,7 +25,6 @@ pub use page::{Page, or_err, store_err};
 pub use pages::Pages;
 pub use views::{Choice, Chrome, fmt_time, options, url_encode};
 
-
 /// The stylesheet and the language switch.
 pub fn pages() -> Pages {
     Pages::new()

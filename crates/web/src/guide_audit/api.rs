@@ -1,7 +1,7 @@
 //! The guide audit's JSON API under `/api/v1/admin/audit…`: runs, findings,
 //! rectification and verification, and the report as CSV.
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -75,8 +75,10 @@ pub async fn audit_run(
 }
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
+#[into_params(parameter_in = Query)]
 pub struct FindingParams {
-    /// open, fixed or verified
+    /// open, fixed or verified (empty: all)
+    #[param(pattern = "^(|open|fixed|verified)$")]
     pub status: Option<String>,
     /// 实施编码
     pub item: Option<String>,
@@ -273,4 +275,3 @@ pub async fn audit_csv(
     )
         .into_response())
 }
-

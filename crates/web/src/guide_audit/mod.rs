@@ -10,7 +10,7 @@ mod page;
 
 use axum::routing::{get, post};
 
-pub use api::{findings_csv};
+pub use api::findings_csv;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

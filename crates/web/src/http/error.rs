@@ -230,18 +230,10 @@ pub async fn api_errors(req: axum::extract::Request, next: axum::middleware::Nex
             "请求内容不符合接口要求",
             "the request does not match what the operation takes",
         ),
-        s if s.is_server_error() => ApiError::new(
-            s,
-            "internal",
-            "服务器内部错误",
-            "internal server error",
-        ),
-        s => ApiError::new(
-            s,
-            "bad_request",
-            "请求格式错误",
-            "malformed request",
-        ),
+        s if s.is_server_error() => {
+            ApiError::new(s, "internal", "服务器内部错误", "internal server error")
+        }
+        s => ApiError::new(s, "bad_request", "请求格式错误", "malformed request"),
     };
     if !detail.is_empty() && status != StatusCode::NOT_FOUND {
         e.details.push(tongban_domain::FieldError::new(

@@ -5,11 +5,13 @@
 pub mod access;
 pub mod csrf;
 pub mod error;
+pub mod json;
 pub mod lang;
 pub mod session;
 
 pub use access::{item_scope, managed_version, visible_version};
 pub use csrf::{CSRF_HEADER, check_form_csrf, check_origin, constant_time_eq, is_state_changing};
 pub use error::{ApiError, ErrorBody, ErrorInner, api_errors};
+pub use json::Json;
 pub use lang::{LANG_COOKIE, Lang};
 pub use session::{ApiUser, MaybeSession, SESSION_COOKIE, cookie, session_cookie, set_cookie};

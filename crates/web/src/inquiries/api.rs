@@ -1,7 +1,7 @@
 //! The inquiries' JSON API: log a first inquiry, list the centre's (names
 //! masked), hand one over, close it with the answer.
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -119,4 +119,3 @@ pub(super) async fn api_inquiry_close(
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(q).into_response())
 }
-

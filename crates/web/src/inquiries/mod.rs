@@ -10,7 +10,6 @@ mod pages;
 
 use axum::routing::{get, post};
 
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -26,8 +25,14 @@ pub fn api() -> OpenApiRouter<AppState> {
 
 pub fn pages() -> Pages {
     Pages::new()
-        .route("/inquiries", get(pages::inquiries_page).post(pages::inquiry_create_post))
+        .route(
+            "/inquiries",
+            get(pages::inquiries_page).post(pages::inquiry_create_post),
+        )
         .route("/inquiries/{id}", get(pages::inquiry_page))
-        .route("/inquiries/{id}/hand-over", post(pages::inquiry_hand_over_post))
+        .route(
+            "/inquiries/{id}/hand-over",
+            post(pages::inquiry_hand_over_post),
+        )
         .route("/inquiries/{id}/close", post(pages::inquiry_close_post))
 }

@@ -1,6 +1,6 @@
 //! The caller's in-app notifications as JSON (`/api/v1/notifications`).
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
@@ -21,4 +21,3 @@ pub(super) async fn api_notifications(
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok(Json(serde_json::json!({ "notifications": n })).into_response())
 }
-

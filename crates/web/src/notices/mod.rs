@@ -9,7 +9,6 @@ mod page;
 
 use axum::routing::get;
 
-
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -17,11 +16,12 @@ use crate::AppState;
 use crate::chrome::Pages;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(api::api_notifications))
+    OpenApiRouter::new().routes(routes!(api::api_notifications))
 }
 
 pub fn pages() -> Pages {
-    Pages::new()
-        .route("/notifications", get(page::notifications_page).post(page::notifications_read))
+    Pages::new().route(
+        "/notifications",
+        get(page::notifications_page).post(page::notifications_read),
+    )
 }

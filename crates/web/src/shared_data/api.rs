@@ -2,7 +2,7 @@
 //! read, upload and remove a draft's model, answered with its tables and
 //! test results.
 
-use axum::Json;
+use crate::http::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -114,7 +114,7 @@ pub(super) async fn save(
 /// Uploads the decision model and test cases of a draft; answers with the
 /// test results (every test must pass before the version is published).
 #[utoipa::path(put, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
-    request_body = Object,
+    request_body = DecisionSpec,
     responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_put(
     State(s): State<AppState>,
@@ -143,4 +143,3 @@ pub(super) async fn api_delete(
         .map_err(|e| e.in_lang(lang))?;
     Ok(Json(v).into_response())
 }
-

@@ -20,11 +20,12 @@ use crate::AppState;
 use crate::chrome::Pages;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(api::api_get, api::api_put, api::api_delete))
+    OpenApiRouter::new().routes(routes!(api::api_get, api::api_put, api::api_delete))
 }
 
 pub fn pages() -> Pages {
-    Pages::new()
-        .route("/admin/items/{id}/rules", get(page::page).post(page::page_post))
+    Pages::new().route(
+        "/admin/items/{id}/rules",
+        get(page::page).post(page::page_post),
+    )
 }

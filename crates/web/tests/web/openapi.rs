@@ -70,7 +70,11 @@ async fn every_documented_operation_is_served_and_nothing_else_under_api() {
         }
         assert!(operations > 60, "{b}: {operations} operations documented");
         // The calendar is part of the document now.
-        assert!(doc.paths.paths.contains_key("/api/v1/calendar/add-workdays"));
+        assert!(
+            doc.paths
+                .paths
+                .contains_key("/api/v1/calendar/add-workdays")
+        );
         // No page is under /api (the page router refuses such paths).
         let pages = tongban_web::pages();
         assert!(pages.paths().len() > 50, "{b}");
@@ -80,7 +84,9 @@ async fn every_documented_operation_is_served_and_nothing_else_under_api() {
             pages.paths()
         );
         // What is not documented is not served.
-        let r = app.api(Method::GET, "/api/v1/no-such-thing", None, None).await;
+        let r = app
+            .api(Method::GET, "/api/v1/no-such-thing", None, None)
+            .await;
         assert_error(b, "unknown route", &r, StatusCode::NOT_FOUND, "no_such_api");
         let r = app.api(Method::DELETE, "/api/v1/items", None, None).await;
         let v = assert_error(
@@ -105,7 +111,10 @@ fn pages_refuse_a_path_under_api() {
             axum::routing::get(|| async { "served but not described" }),
         )
     });
-    assert!(r.is_err(), "an /api route can only be registered documented");
+    assert!(
+        r.is_err(),
+        "an /api route can only be registered documented"
+    );
 }
 
 #[tokio::test]
@@ -123,7 +132,13 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
             .body(Body::from("{not json"))
             .expect("request");
         let r = app.send(req).await;
-        assert_error(b, "malformed JSON", &r, StatusCode::BAD_REQUEST, "bad_request");
+        assert_error(
+            b,
+            "malformed JSON",
+            &r,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
         // A field of the wrong type: the detail names it.
         let r = app
             .api(
@@ -133,7 +148,13 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
                 Some(json!({"case_no": 12, "code": "x"})),
             )
             .await;
-        let v = assert_error(b, "wrong type", &r, StatusCode::UNPROCESSABLE_ENTITY, "invalid_input");
+        let v = assert_error(
+            b,
+            "wrong type",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
         assert!(v.to_string().contains("case_no"), "{b}: {v}");
         // Not JSON at all.
         let req = Request::builder()
@@ -151,13 +172,32 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
             "unsupported_media_type",
         );
         // A path value of the wrong type.
-        let r = app.api(Method::GET, "/api/v1/cases/abc", Some(&admin), None).await;
-        assert_error(b, "bad path value", &r, StatusCode::BAD_REQUEST, "bad_request");
+        let r = app
+            .api(Method::GET, "/api/v1/cases/abc", Some(&admin), None)
+            .await;
+        assert_error(
+            b,
+            "bad path value",
+            &r,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
         // A query value of the wrong type.
         let r = app
-            .api(Method::GET, "/api/v1/calendar/add-workdays?from=2026-03-02&days=many", None, None)
+            .api(
+                Method::GET,
+                "/api/v1/calendar/add-workdays?from=2026-03-02&days=many",
+                None,
+                None,
+            )
             .await;
-        assert_error(b, "bad query value", &r, StatusCode::BAD_REQUEST, "bad_request");
+        assert_error(
+            b,
+            "bad query value",
+            &r,
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        );
         // A body over the limit.
         let big = "x".repeat(21 * 1024 * 1024);
         let req = Request::builder()
@@ -192,20 +232,30 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
         let r = app.send(english("/api/v1/nothing-here")).await;
         let v = assert_error(b, "unknown route", &r, StatusCode::NOT_FOUND, "no_such_api");
         assert!(
-            v["error"]["message"].as_str().unwrap_or_default().starts_with("no such API"),
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("no such API"),
             "{b}: {v}"
         );
-        let r = app.api(Method::GET, "/api/v1/nothing-here", None, None).await;
+        let r = app
+            .api(Method::GET, "/api/v1/nothing-here", None, None)
+            .await;
         let v = assert_error(b, "unknown route", &r, StatusCode::NOT_FOUND, "no_such_api");
         assert!(
-            v["error"]["message"].as_str().unwrap_or_default().starts_with("没有这个接口"),
+            v["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("没有这个接口"),
             "{b}: Chinese first: {v}"
         );
         // Pages keep their own error pages.
         let r = app.get_page("/no-such-page", None).await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{b}");
         assert!(
-            !r.header("content-type").unwrap_or_default().starts_with("application/json"),
+            !r.header("content-type")
+                .unwrap_or_default()
+                .starts_with("application/json"),
             "{b}"
         );
     }

@@ -1,0 +1,106 @@
+//! JSON bodies of the API: the extractor every handler takes its body
+//! with, and the response wrapper. A body that is not JSON answers 400, a
+//! body of another content type 415, and a body that does not fit the
+//! operation 422 naming the field (`command.days`) and what was wrong.
+//! JSON Schema counts `2.0` as an integer; so does this extractor.
+
+use axum::extract::{FromRequest, Request};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tongban_domain::FieldError;
+
+use super::error::ApiError;
+
+/// A JSON request body, or a JSON response.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Json<T>(pub T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
+
+/// Numbers written as `2.0` where an integer is meant become `2`.
+fn integral(v: &mut Value) {
+    match v {
+        Value::Number(n) => {
+            if n.is_f64()
+                && let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f.abs() < 9.0e15
+            {
+                *v = Value::from(f as i64);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(integral),
+        Value::Object(m) => m.values_mut().for_each(integral),
+        _ => {}
+    }
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(&req) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "请求内容类型应为 application/json",
+                "the request body must be application/json",
+            ));
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| match e.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "请求内容过大",
+                    "the request body is too large",
+                ),
+                _ => {
+                    ApiError::bad_request("请求内容读取失败", "the request body could not be read")
+                }
+            })?;
+        let mut value: Value = serde_json::from_slice(&bytes).map_err(|e| {
+            ApiError::bad_request(
+                format!("请求内容不是有效的 JSON：{e}"),
+                format!("the request body is not valid JSON: {e}"),
+            )
+        })?;
+        integral(&mut value);
+        serde_path_to_error::deserialize::<_, T>(value)
+            .map(Json)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
+                let why = e.into_inner().to_string();
+                ApiError::invalid(tongban_domain::FieldErrors::single(FieldError::new(
+                    field.clone(),
+                    "invalid",
+                    format!("{field}：{why}"),
+                    format!("{field}: {why}"),
+                )))
+            })
+    }
+}
