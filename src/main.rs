@@ -79,9 +79,16 @@ enum Command {
             default_value = "noreply@tongban.invalid"
         )]
         smtp_from: String,
-        /// SMTP AUTH PLAIN user name (password from TONGBAN_SMTP_PASSWORD).
+        /// SMTP AUTH user name (password from TONGBAN_SMTP_PASSWORD).
         #[arg(long, env = "TONGBAN_SMTP_USER")]
         smtp_user: Option<String>,
+        /// STARTTLS to the relay: `opportunistic` (when offered), `required`
+        /// (refuse a relay that does not offer it) or `off`.
+        #[arg(long, env = "TONGBAN_SMTP_STARTTLS", default_value = "opportunistic")]
+        smtp_starttls: tongban_web::mail::StartTls,
+        /// A root certificate (PEM file) to trust for the relay, besides the public ones.
+        #[arg(long, env = "TONGBAN_SMTP_CA")]
+        smtp_ca: Option<PathBuf>,
         /// Public address of the service (https://…), used in certificates' QR codes.
         #[arg(long, env = "TONGBAN_PUBLIC_URL")]
         public_url: Option<String>,
@@ -269,6 +276,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             smtp,
             smtp_from,
             smtp_user,
+            smtp_starttls,
+            smtp_ca,
             sweep_interval_secs,
             public_url,
             data,
@@ -288,18 +297,31 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             print_demo_accounts(&store).await?;
+            let smtp = match smtp {
+                Some(server) => {
+                    let mut cfg = tongban_web::mail::SmtpConfig::new(server, smtp_from);
+                    cfg.username = smtp_user;
+                    cfg.password = std::env::var("TONGBAN_SMTP_PASSWORD").ok();
+                    cfg.starttls = smtp_starttls;
+                    cfg.ca_pem = match smtp_ca {
+                        Some(p) => Some(
+                            std::fs::read_to_string(&p)
+                                .map_err(|e| anyhow::anyhow!("--smtp-ca {}: {e}", p.display()))?,
+                        ),
+                        None => None,
+                    };
+                    // Wrong settings are said now, not at the first mail.
+                    tongban_web::mail::Mailer::new(&cfg)?;
+                    Some(cfg)
+                }
+                None => None,
+            };
             let config = tongban_web::Config {
                 secure_cookies,
                 attachments_dir: Some(
                     attachments_dir.unwrap_or_else(|| data.data_dir.join("attachments")),
                 ),
-                smtp: smtp.map(|server| tongban_web::mail::SmtpConfig {
-                    server,
-                    from: smtp_from,
-                    username: smtp_user,
-                    password: std::env::var("TONGBAN_SMTP_PASSWORD").ok(),
-                    timeout: std::time::Duration::from_secs(20),
-                }),
+                smtp,
                 sweep_interval: std::time::Duration::from_secs(sweep_interval_secs.max(1)),
                 public_url,
                 ..Default::default()

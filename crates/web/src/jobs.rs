@@ -98,20 +98,22 @@ impl AppState {
         }
         let mut sent = 0;
         let result = async {
+            let mailer = match mail::Mailer::new(cfg) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::error!("mail relay settings: {e}");
+                    return Ok(());
+                }
+            };
             // Stop well inside the lease so no other instance starts on the same mail.
             let started = std::time::Instant::now();
             for m in self.store.due_mail(100).await? {
                 if started.elapsed() > Duration::from_secs(180) {
                     break;
                 }
-                match mail::send(
-                    cfg,
-                    &m.to_addr,
-                    &m.subject,
-                    &m.body,
-                    &format!("outbox-{}", m.id),
-                )
-                .await
+                match mailer
+                    .send(&m.to_addr, &m.subject, &m.body, &format!("outbox-{}", m.id))
+                    .await
                 {
                     Ok(()) => {
                         self.store.mail_sent(m.id).await?;

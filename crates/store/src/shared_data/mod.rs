@@ -28,8 +28,9 @@ use crate::{Result, Store, StoreError, get, query};
 pub enum Connector {
     /// Rows loaded into the database (from CSV/JSON): demo, tests, offline copies.
     Table,
-    /// An HTTP JSON service: `url` with `{key}` replaced by the looked-up key.
-    /// 200 with a JSON object: found; 404: not found; anything else: failed.
+    /// An HTTP JSON service (http or https): `url` with `{key}` replaced by
+    /// the looked-up key. 200 with a JSON object: found; 404: not found;
+    /// anything else (a redirect too, never followed): failed.
     Http {
         url: String,
         #[serde(default = "default_timeout")]
@@ -39,6 +40,10 @@ pub enum Connector {
         /// e.g. `Authorization: Bearer …`
         #[serde(default)]
         auth_header: String,
+        /// A root certificate (PEM) to trust besides the public ones, for a
+        /// service whose certificate a government CA signed.
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        ca_pem: String,
     },
 }
 

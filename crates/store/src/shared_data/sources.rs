@@ -2,93 +2,94 @@
 //! an HTTP JSON service (bounded in time and size; a broken source answers
 //! `Failed`, never an error).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::{Connector, Fetched, SourceDef};
 use crate::sql::to_json;
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
 
-/// A plain HTTP/1.1 GET returning (status, body).
+/// The largest answer read from a source.
+const MAX_ANSWER: usize = 4 * 1024 * 1024;
+
+/// HTTP clients by the extra root certificate their sources trust (derived
+/// from the source definitions in the database; built once per process).
+fn client(ca_pem: &str) -> std::result::Result<reqwest::Client, String> {
+    static CLIENTS: OnceLock<Mutex<HashMap<String, reqwest::Client>>> = OnceLock::new();
+    let clients = CLIENTS.get_or_init(Default::default);
+    if let Ok(m) = clients.lock()
+        && let Some(c) = m.get(ca_pem)
+    {
+        return Ok(c.clone());
+    }
+    let mut b = reqwest::Client::builder()
+        // A source answers or it does not: a redirect is not followed.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent("tongban");
+    if !ca_pem.trim().is_empty() {
+        let ca = reqwest::Certificate::from_pem(ca_pem.as_bytes())
+            .map_err(|e| format!("the source's CA certificate is not PEM: {e}"))?;
+        b = b.add_root_certificate(ca);
+    }
+    let c = b.build().map_err(|e| format!("HTTP client: {e}"))?;
+    if let Ok(mut m) = clients.lock() {
+        m.insert(ca_pem.to_string(), c.clone());
+    }
+    Ok(c)
+}
+
+/// One GET of a JSON source: the status and the body, read whole (at most
+/// `MAX_ANSWER` bytes) before it is decoded, so a multi-byte character
+/// split across chunks arrives intact.
 async fn http_get(
     url: &str,
     auth: &str,
+    ca_pem: &str,
     timeout: Duration,
 ) -> std::result::Result<(u16, String), String> {
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| "only http:// sources are supported".to_string())?;
-    let (hostport, path) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    let addr = if hostport.contains(':') {
-        hostport.to_string()
-    } else {
-        format!("{hostport}:80")
-    };
-    let fut = async {
-        let mut s = tokio::net::TcpStream::connect(&addr)
-            .await
-            .map_err(|e| format!("connect {addr}: {e}"))?;
-        let mut req = format!(
-            "GET {path} HTTP/1.1\r\nHost: {hostport}\r\nAccept: application/json\r\nConnection: close\r\n"
-        );
-        if !auth.trim().is_empty() && !auth.contains('\r') && !auth.contains('\n') {
-            req.push_str(auth.trim());
-            req.push_str("\r\n");
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
-        let mut buf = Vec::new();
-        s.take(4 * 1024 * 1024)
-            .read_to_end(&mut buf)
-            .await
-            .map_err(|e| e.to_string())?;
-        let text = String::from_utf8_lossy(&buf).to_string();
-        let (head, body) = text
-            .split_once("\r\n\r\n")
-            .ok_or_else(|| "malformed HTTP response".to_string())?;
-        let status: u16 = head
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| "malformed HTTP status".to_string())?;
-        let chunked = head.lines().any(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("transfer-encoding: chunked")
-        });
-        let body = if chunked {
-            dechunk(body)
-        } else {
-            body.to_string()
-        };
-        Ok((status, body))
-    };
-    tokio::time::timeout(timeout, fut)
-        .await
-        .map_err(|_| format!("no answer within {} ms", timeout.as_millis()))?
-}
-
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let size = size.split(';').next().unwrap_or_default();
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 || tail.len() < n {
-            break;
-        }
-        out.push_str(tail.get(..n).unwrap_or_default());
-        rest = tail.get(n + 2..).unwrap_or_default();
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err("a source's address is http:// or https://".into());
     }
-    out
+    let mut req = client(ca_pem)?
+        .get(url)
+        .timeout(timeout)
+        .header(reqwest::header::ACCEPT, "application/json");
+    if let Some((name, value)) = auth.split_once(':')
+        && !name.trim().is_empty()
+    {
+        req = req.header(name.trim(), value.trim());
+    }
+    let mut resp = req.send().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("no answer within {} ms", timeout.as_millis())
+        } else {
+            format!("{url}: {e}")
+        }
+    })?;
+    let status = resp.status().as_u16();
+    if resp.content_length().is_some_and(|n| n > MAX_ANSWER as u64) {
+        return Err(format!("the answer is larger than {MAX_ANSWER} bytes"));
+    }
+    let mut body: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| {
+        if e.is_timeout() {
+            format!("no answer within {} ms", timeout.as_millis())
+        } else {
+            e.to_string()
+        }
+    })? {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(format!("the answer is larger than {MAX_ANSWER} bytes"));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    let text = String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
+    Ok((status, text))
 }
 
 fn pct(s: &str) -> String {
@@ -214,6 +215,7 @@ impl Store {
                 timeout_ms,
                 retries,
                 auth_header,
+                ca_pem,
             } => {
                 let url = url.replace("{key}", &pct(key));
                 let mut last = String::new();
@@ -223,7 +225,9 @@ impl Store {
                     if attempt > 0 {
                         tokio::time::sleep(Duration::from_millis(100 * u64::from(attempt))).await;
                     }
-                    match http_get(&url, auth_header, Duration::from_millis(timeout_ms)).await {
+                    match http_get(&url, auth_header, ca_pem, Duration::from_millis(timeout_ms))
+                        .await
+                    {
                         Ok((200, body)) => {
                             return match serde_json::from_str::<Value>(&body) {
                                 Ok(Value::Object(m)) => Fetched::Found(m),

@@ -221,6 +221,7 @@ async fn a_source_that_is_down_loses_nothing_and_is_retried() {
                     timeout_ms: 500,
                     retries: 1,
                     auth_header: "Authorization: Bearer test".into(),
+                    ca_pem: String::new(),
                 },
             })
             .await

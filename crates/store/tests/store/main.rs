@@ -10,3 +10,4 @@ mod certificates;
 mod helpers;
 mod import_export;
 mod instant;
+mod sources;

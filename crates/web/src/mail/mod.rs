@@ -1,13 +1,45 @@
-//! E-mail delivery of the outbox over SMTP (RFC 5321) to a relay on the
-//! service centre's network. Plain SMTP with optional AUTH PLAIN; TLS is
-//! left to the relay (a local MTA or a stunnel in front of a remote one).
+//! E-mail delivery of the outbox through the service centre's SMTP relay,
+//! with lettre: STARTTLS whenever the relay offers it (or always, when the
+//! operator requires it — a relay that then does not offer it is refused),
+//! AUTH when credentials are set, and an extra trusted root certificate for
+//! a relay whose certificate the centre's own CA signed.
 
 pub mod sink;
 
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
+use lettre::message::Mailbox;
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+/// When the connection to the relay is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StartTls {
+    /// STARTTLS when the relay offers it (a relay on the local network may not).
+    #[default]
+    Opportunistic,
+    /// STARTTLS or no mail: a relay that does not offer it is refused.
+    Required,
+    /// Plain SMTP (a relay on the same host).
+    Off,
+}
+
+impl std::str::FromStr for StartTls {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "opportunistic" => Ok(StartTls::Opportunistic),
+            "required" => Ok(StartTls::Required),
+            "off" => Ok(StartTls::Off),
+            other => Err(format!(
+                "{other}: STARTTLS is opportunistic, required or off"
+            )),
+        }
+    }
+}
 
 /// Where and as whom mail is sent.
 #[derive(Debug, Clone)]
@@ -16,114 +48,116 @@ pub struct SmtpConfig {
     pub server: String,
     /// The From address.
     pub from: String,
-    /// Optional AUTH PLAIN credentials.
+    /// AUTH credentials (PLAIN or LOGIN, whichever the relay offers).
     pub username: Option<String>,
     pub password: Option<String>,
     pub timeout: Duration,
+    pub starttls: StartTls,
+    /// A root certificate (PEM) to trust besides the public ones.
+    pub ca_pem: Option<String>,
+}
+
+impl SmtpConfig {
+    /// A relay at `server` sending as `from`, STARTTLS when offered, no AUTH.
+    pub fn new(server: impl Into<String>, from: impl Into<String>) -> Self {
+        Self {
+            server: server.into(),
+            from: from.into(),
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(20),
+            starttls: StartTls::default(),
+            ca_pem: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("connect {0}: {1}")]
-    Connect(String, std::io::Error),
-    #[error("i/o: {0}")]
-    Io(#[from] std::io::Error),
-    #[error("server said {0}")]
-    Rejected(String),
-    #[error("timed out")]
-    Timeout,
+    #[error("relay {0}: {1}")]
+    Config(String, String),
     #[error("bad address {0}")]
     Address(String),
+    #[error("message: {0}")]
+    Message(String),
+    #[error("smtp: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
 }
 
-/// Base64 (RFC 4648) for MIME bodies and encoded words.
-pub fn base64(data: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
+/// A connection pool to the relay.
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl Mailer {
+    pub fn new(cfg: &SmtpConfig) -> Result<Self, MailError> {
+        let bad = |why: String| MailError::Config(cfg.server.clone(), why);
+        let (host, port) = match cfg.server.rsplit_once(':') {
+            Some((h, p)) => (
+                h.trim_matches(|c| c == '[' || c == ']').to_string(),
+                p.parse::<u16>().map_err(|_| bad(format!("port {p:?}")))?,
+            ),
+            None => (cfg.server.clone(), 25),
+        };
+        let from: Mailbox = cfg
+            .from
+            .parse()
+            .map_err(|_| MailError::Address(cfg.from.clone()))?;
+        let tls = if cfg.starttls == StartTls::Off {
+            Tls::None
         } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
-}
-
-fn check_addr(a: &str) -> Result<(), MailError> {
-    if a.is_empty()
-        || !a.contains('@')
-        || a.len() > 254
-        || a.chars()
-            .any(|c| c.is_control() || matches!(c, '<' | '>' | ' '))
-    {
-        return Err(MailError::Address(a.to_string()));
-    }
-    Ok(())
-}
-
-/// The message as sent after DATA: UTF-8 headers as encoded words, the body
-/// in base64 lines (so no line starts with a dot).
-pub fn message(from: &str, to: &str, subject: &str, body: &str, id: &str) -> String {
-    let date = chrono::Utc::now().to_rfc2822();
-    let mut m = format!(
-        "From: {from}\r\nTo: {to}\r\nSubject: =?UTF-8?B?{}?=\r\nDate: {date}\r\nMessage-ID: <{id}@tongban>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: base64\r\n\r\n",
-        base64(subject.as_bytes())
-    );
-    let b = base64(body.as_bytes());
-    for line in b.as_bytes().chunks(76) {
-        m.push_str(&String::from_utf8_lossy(line));
-        m.push_str("\r\n");
-    }
-    m
-}
-
-struct Conn {
-    r: BufReader<tokio::net::tcp::OwnedReadHalf>,
-    w: tokio::net::tcp::OwnedWriteHalf,
-}
-
-impl Conn {
-    /// Reads one (possibly multi-line) reply and checks its code class.
-    async fn reply(&mut self, want: u8) -> Result<String, MailError> {
-        let mut all = String::new();
-        loop {
-            let mut line = String::new();
-            if self.r.read_line(&mut line).await? == 0 {
-                return Err(MailError::Rejected("connection closed".into()));
+            let mut params = TlsParameters::builder(host.clone());
+            if let Some(pem) = &cfg.ca_pem {
+                params = params.add_root_certificate(
+                    Certificate::from_pem(pem.as_bytes()).map_err(|e| bad(e.to_string()))?,
+                );
             }
-            all.push_str(&line);
-            // "250-..." continues, "250 ..." ends.
-            if line.len() < 4 || line.as_bytes()[3] != b'-' {
-                break;
+            let params = params.build_rustls().map_err(|e| bad(e.to_string()))?;
+            match cfg.starttls {
+                StartTls::Required => Tls::Required(params),
+                _ => Tls::Opportunistic(params),
             }
+        };
+        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(port)
+            .tls(tls)
+            .hello_name(ClientId::Domain("tongban".into()))
+            .timeout(Some(cfg.timeout));
+        if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
+            b = b.credentials(Credentials::new(u.clone(), p.clone()));
         }
-        if all.as_bytes().first().copied() != Some(want) {
-            return Err(MailError::Rejected(all.trim().to_string()));
-        }
-        Ok(all)
+        Ok(Self {
+            transport: b.build(),
+            from,
+        })
     }
-    async fn cmd(&mut self, line: &str, want: u8) -> Result<String, MailError> {
-        self.w.write_all(line.as_bytes()).await?;
-        self.w.write_all(b"\r\n").await?;
-        self.reply(want).await
+
+    /// Sends one mail; an error leaves it in the outbox for a later retry.
+    pub async fn send(
+        &self,
+        to: &str,
+        subject: &str,
+        body: &str,
+        id: &str,
+    ) -> Result<(), MailError> {
+        let to: Mailbox = to.parse().map_err(|_| MailError::Address(to.to_string()))?;
+        let m = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .date_now()
+            .message_id(Some(format!("<{id}@tongban>")))
+            .header(ContentType::TEXT_PLAIN)
+            .header(ContentTransferEncoding::Base64)
+            .body(body.to_string())
+            .map_err(|e| MailError::Message(e.to_string()))?;
+        self.transport.send(m).await?;
+        Ok(())
     }
 }
 
-/// Sends one mail; an error leaves it for a later retry.
+/// Sends one mail on a connection of its own.
 pub async fn send(
     cfg: &SmtpConfig,
     to: &str,
@@ -131,61 +165,32 @@ pub async fn send(
     body: &str,
     id: &str,
 ) -> Result<(), MailError> {
-    check_addr(to)?;
-    check_addr(&cfg.from)?;
-    let fut = async {
-        let s = TcpStream::connect(&cfg.server)
-            .await
-            .map_err(|e| MailError::Connect(cfg.server.clone(), e))?;
-        let (r, w) = s.into_split();
-        let mut c = Conn {
-            r: BufReader::new(r),
-            w,
-        };
-        c.reply(b'2').await?;
-        c.cmd("EHLO tongban", b'2').await?;
-        if let (Some(u), Some(p)) = (&cfg.username, &cfg.password) {
-            let token = base64(format!("\0{u}\0{p}").as_bytes());
-            c.cmd(&format!("AUTH PLAIN {token}"), b'2').await?;
-        }
-        c.cmd(&format!("MAIL FROM:<{}>", cfg.from), b'2').await?;
-        c.cmd(&format!("RCPT TO:<{to}>"), b'2').await?;
-        c.cmd("DATA", b'3').await?;
-        c.w.write_all(message(&cfg.from, to, subject, body, id).as_bytes())
-            .await?;
-        c.cmd(".", b'2').await?;
-        let _ = c.cmd("QUIT", b'2').await;
-        Ok(())
-    };
-    match tokio::time::timeout(cfg.timeout, fut).await {
-        Ok(r) => r,
-        Err(_) => Err(MailError::Timeout),
-    }
+    Mailer::new(cfg)?.send(to, subject, body, id).await
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn base64_matches_rfc4648_vectors() {
-        for (i, o) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(i.as_bytes()), o);
+    #[tokio::test]
+    async fn header_injection_is_refused() {
+        let cfg = SmtpConfig::new("127.0.0.1:9", "noreply@demo.tongban.test");
+        let mailer = Mailer::new(&cfg).expect("mailer");
+        for bad in ["a@b.test\r\nBcc: x@y", "<a@b.test", "no-at-sign"] {
+            assert!(
+                matches!(
+                    mailer.send(bad, "s", "b", "1").await,
+                    Err(MailError::Address(_))
+                ),
+                "{bad}"
+            );
         }
     }
 
     #[test]
-    fn header_injection_is_refused() {
-        assert!(check_addr("a@b.test\r\nBcc: x@y").is_err());
-        assert!(check_addr("<a@b.test>").is_err());
-        assert!(check_addr("a@b.test").is_ok());
+    fn starttls_modes_parse() {
+        assert_eq!("required".parse::<StartTls>(), Ok(StartTls::Required));
+        assert_eq!("off".parse::<StartTls>(), Ok(StartTls::Off));
+        assert!("always".parse::<StartTls>().is_err());
     }
 }

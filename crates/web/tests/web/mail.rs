@@ -4,21 +4,17 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use tongban_store::sea_orm_conn::ConnectionTrait;
-use tongban_web::mail::{SmtpConfig, sink};
+use tongban_web::mail::{Mailer, SmtpConfig, StartTls, sink};
 use tongban_web::{AppState, Config};
 
 use crate::helpers::*;
 
 fn smtp(server: &str) -> Config {
+    let mut cfg = SmtpConfig::new(server, "noreply@demo.tongban.test");
+    cfg.timeout = std::time::Duration::from_secs(5);
     Config {
         background_jobs: false,
-        smtp: Some(SmtpConfig {
-            server: server.to_string(),
-            from: "noreply@demo.tongban.test".into(),
-            username: None,
-            password: None,
-            timeout: std::time::Duration::from_secs(5),
-        }),
+        smtp: Some(cfg),
         ..Default::default()
     }
 }
@@ -99,10 +95,17 @@ async fn outbox_mail_is_retried_while_the_relay_is_down_and_then_delivered_once(
             .iter()
             .find(|m| m.rcpt == "clerk@demo.tongban.test")
             .unwrap_or_else(|| panic!("{b}: {got:?}"));
+        // UTF-8 throughout: the subject as encoded words, the body in base64.
+        let data = to_clerk.data.to_ascii_lowercase();
         assert!(
-            to_clerk.data.contains("Subject: =?UTF-8?B?")
-                && to_clerk.data.contains("Content-Transfer-Encoding: base64"),
-            "{b}"
+            data.contains("subject: =?utf-8?b?")
+                && data.contains("content-transfer-encoding: base64"),
+            "{b}: {}",
+            to_clerk.data
+        );
+        assert!(
+            to_clerk.subject.contains("公共场所卫生许可") && to_clerk.body.contains("当前状态"),
+            "{b}: {to_clerk:?}"
         );
         assert!(
             app.store()
@@ -114,4 +117,63 @@ async fn outbox_mail_is_retried_while_the_relay_is_down_and_then_delivered_once(
             "{b}"
         );
     }
+}
+
+#[tokio::test]
+async fn mail_goes_through_starttls_with_auth_to_a_relay_the_centres_ca_signed() {
+    let (ca_pem, server) = test_pki();
+    let (addr, sink) = sink::start_tls(server, true).await.expect("sink");
+    let mut cfg = SmtpConfig::new(addr.clone(), "noreply@demo.tongban.test");
+    cfg.username = Some("tongban".into());
+    cfg.password = Some("relay-secret".into());
+    cfg.ca_pem = Some(ca_pem);
+    cfg.starttls = StartTls::Required;
+    let mailer = Mailer::new(&cfg).expect("mailer");
+    mailer
+        .send(
+            "clerk@demo.tongban.test",
+            "【受理】申请已受理",
+            "您好，案件已受理。",
+            "t1",
+        )
+        .await
+        .expect("sent over STARTTLS");
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].tls, "the message travelled encrypted");
+    assert_eq!(got[0].auth.as_deref(), Some("tongban"));
+    assert_eq!(got[0].subject, "【受理】申请已受理");
+    assert_eq!(got[0].body.trim(), "您好，案件已受理。");
+    // Opportunistic STARTTLS against the same relay, without trusting its
+    // CA: the certificate is refused rather than the mail sent in clear.
+    let mut untrusting = SmtpConfig::new(addr, "noreply@demo.tongban.test");
+    untrusting.starttls = StartTls::Opportunistic;
+    let r = Mailer::new(&untrusting)
+        .expect("mailer")
+        .send("clerk@demo.tongban.test", "s", "b", "t2")
+        .await;
+    assert!(r.is_err(), "an unknown certificate is refused: {r:?}");
+    assert_eq!(sink.received().len(), 1);
+}
+
+#[tokio::test]
+async fn a_relay_without_starttls_gets_no_mail_when_starttls_is_required() {
+    let (addr, sink) = sink::start().await.expect("sink");
+    let mut cfg = SmtpConfig::new(addr.clone(), "noreply@demo.tongban.test");
+    cfg.starttls = StartTls::Required;
+    let r = Mailer::new(&cfg)
+        .expect("mailer")
+        .send("clerk@demo.tongban.test", "s", "b", "t3")
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(sink.received().is_empty());
+    // The same relay with STARTTLS when offered: plain SMTP, delivered.
+    cfg.starttls = StartTls::Opportunistic;
+    Mailer::new(&cfg)
+        .expect("mailer")
+        .send("clerk@demo.tongban.test", "s", "b", "t4")
+        .await
+        .expect("sent");
+    assert_eq!(sink.received().len(), 1);
+    assert!(!sink.received()[0].tls);
 }
