@@ -26,24 +26,62 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn help_lists_every_command() {
-    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
-        .arg("--help")
-        .output()
-        .expect("runs");
-    let text = String::from_utf8_lossy(&o.stdout);
-    for cmd in ["serve", "catalog", "calendar"] {
-        assert!(text.contains(cmd), "{cmd} missing from --help:\n{text}");
+    /// The commands `--help` lists, in order (as clap prints them).
+    fn listed(args: &[&str]) -> Vec<String> {
+        let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+            .args(args)
+            .arg("--help")
+            .output()
+            .expect("runs");
+        assert!(o.status.success(), "{args:?} --help fails");
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        text.lines()
+            .skip_while(|l| !l.starts_with("Commands:"))
+            .skip(1)
+            .take_while(|l| !l.trim().is_empty())
+            .filter_map(|l| l.split_whitespace().next())
+            .filter(|c| *c != "help")
+            .map(str::to_string)
+            .collect()
+    }
+    let tree: &[(&str, &[&str])] = &[
+        ("serve", &[]),
+        ("catalog", &["import", "export", "audit"]),
+        ("audit", &["verify", "log"]),
+        ("keys", &["generate", "compromised", "list"]),
+        ("cert", &["verify", "export"]),
+        ("calendar", &["add-workdays", "workdays", "is-workday", "import", "years"]),
+    ];
+    let top: Vec<&str> = tree.iter().map(|(c, _)| *c).collect();
+    assert_eq!(listed(&[]), top, "the top-level commands");
+    for (cmd, subs) in tree {
+        assert_eq!(&listed(&[cmd]), subs, "the commands of `tongban {cmd}`");
+        // Each one documents itself, with where its data lives.
+        for sub in *subs {
+            let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+                .args([cmd, sub, "--help"])
+                .output()
+                .expect("runs");
+            let text = String::from_utf8_lossy(&o.stdout);
+            assert!(o.status.success(), "tongban {cmd} {sub} --help");
+            assert!(text.contains("Usage: tongban"), "{cmd} {sub}:\n{text}");
+        }
     }
     let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
         .args(["catalog", "--help"])
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&o.stdout);
-    for cmd in ["import", "export", "audit", "--data-dir", "--database-url"] {
-        assert!(
-            text.contains(cmd),
-            "{cmd} missing from catalog --help:\n{text}"
-        );
+    for opt in ["--data-dir", "--database-url"] {
+        assert!(text.contains(opt), "{opt} missing from catalog --help:\n{text}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["serve", "--help"])
+        .output()
+        .expect("runs");
+    let text = String::from_utf8_lossy(&o.stdout);
+    for opt in ["--smtp", "--smtp-starttls", "--smtp-ca", "--database-url", "--listen"] {
+        assert!(text.contains(opt), "{opt} missing from serve --help:\n{text}");
     }
 }
 

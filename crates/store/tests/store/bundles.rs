@@ -299,7 +299,13 @@ async fn bad_answers_forms_and_missing_materials_are_refused() {
         assert!(format!("{err:?}").contains("slots[0]"), "{err:?}");
         assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM cases").await, 0);
         // Someone else's draft is not theirs to see.
-        assert!(store.bundle_for(&clerk, away.id).await.is_err());
+        assert!(
+            matches!(
+                store.bundle_for(&clerk, away.id).await,
+                Err(tongban_store::StoreError::NotFound(_))
+            ),
+            "{backend}: as if it did not exist"
+        );
     }
 }
 
@@ -556,10 +562,12 @@ async fn intake_gathers_every_correction_into_one_notice_and_keeps_the_bundle_pr
         let mut wrong = d.clone();
         wrong.insert(999_999, vec![]);
         assert!(
-            store
-                .intake_bundle(&clerk, b.id, &wrong, &cal, day)
-                .await
-                .is_err()
+            matches!(
+                store.intake_bundle(&clerk, b.id, &wrong, &cal, day).await,
+                Err(tongban_store::StoreError::Invalid(f))
+                    if f.0.iter().any(|e| e.field == "deficiencies" && e.code == "unknown_case")
+            ),
+            "{backend}: another application's sub-case"
         );
         let rec = store
             .intake_bundle(&clerk, b.id, &d, &cal, day)
