@@ -50,7 +50,10 @@ fn help_lists_every_command() {
         ("audit", &["verify", "log"]),
         ("keys", &["generate", "compromised", "list"]),
         ("cert", &["verify", "export"]),
-        ("calendar", &["add-workdays", "workdays", "is-workday", "import", "years"]),
+        (
+            "calendar",
+            &["add-workdays", "workdays", "is-workday", "import", "years"],
+        ),
     ];
     let top: Vec<&str> = tree.iter().map(|(c, _)| *c).collect();
     assert_eq!(listed(&[]), top, "the top-level commands");
@@ -73,15 +76,27 @@ fn help_lists_every_command() {
         .expect("runs");
     let text = String::from_utf8_lossy(&o.stdout);
     for opt in ["--data-dir", "--database-url"] {
-        assert!(text.contains(opt), "{opt} missing from catalog --help:\n{text}");
+        assert!(
+            text.contains(opt),
+            "{opt} missing from catalog --help:\n{text}"
+        );
     }
     let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
         .args(["serve", "--help"])
         .output()
         .expect("runs");
     let text = String::from_utf8_lossy(&o.stdout);
-    for opt in ["--smtp", "--smtp-starttls", "--smtp-ca", "--database-url", "--listen"] {
-        assert!(text.contains(opt), "{opt} missing from serve --help:\n{text}");
+    for opt in [
+        "--smtp",
+        "--smtp-starttls",
+        "--smtp-ca",
+        "--database-url",
+        "--listen",
+    ] {
+        assert!(
+            text.contains(opt),
+            "{opt} missing from serve --help:\n{text}"
+        );
     }
 }
 

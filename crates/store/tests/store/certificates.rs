@@ -153,10 +153,11 @@ async fn an_issued_certificate_verifies_with_openssl_and_can_be_revoked() {
         assert_eq!(rec.licence_id.as_str(), c.licence_id);
         let mut forged = export.clone();
         forged.certificate = forged.certificate.replace("示范宾馆", "别的宾馆");
-        let why = forged
-            .verify()
-            .expect_err("a changed certificate fails");
-        assert!(why.contains("签名") || why.contains("signature"), "{backend}: {why}");
+        let why = forged.verify().expect_err("a changed certificate fails");
+        assert!(
+            why.contains("签名") || why.contains("signature"),
+            "{backend}: {why}"
+        );
         // Against the published issuer keys: the file's key must be the issuer's.
         let trusted = store.issuer_keys().await.expect("issuer keys");
         assert_eq!(
