@@ -1,22 +1,72 @@
 //! Certificates signed at 制证 (SPEC §7): the lead department's current
 //! key unsealed under the operator's secret, the certificate record of an
 //! approved licence signed with SM2 over its canonical JSON, and the one
-//! statement that stores certificates. Keys are made, listed and retired
+//! statement that stores certificates, and what they are once stored
+//! ([`Certificate`], read by case, by identifier, by holder and type). Keys are made, listed and retired
 //! by the certificates capability; the case core only signs with them.
 
 use chrono::NaiveDate;
-use sea_orm::ConnectionTrait;
+use sea_orm::{ConnectionTrait, QueryResult};
+use serde::Serialize;
 use tongban_certs::{KeySecret, SigningPair, from_hex, to_hex};
 use tongban_domain::catalog::ItemDoc;
-use tongban_domain::cert::{CertRecord, LicenceId};
+use tongban_domain::cert::{self, CertRecord, CertStatus, LicenceId};
 use tongban_domain::codes::IdCardNumber;
 
 use super::Case;
-use crate::sql::{exec, get, query_one};
+use crate::sql::{exec, get, query, query_one};
 use crate::trail::NewEntry;
 use crate::{Result, Store, StoreError, now_ms};
 
 impl Store {
+    pub async fn certificate(&self, licence_id: &str) -> Result<Certificate> {
+        let r = query_one(
+            self.conn(),
+            &format!("SELECT {CERT_COLS} WHERE licence_id = $1"),
+            vec![licence_id.trim().into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("certificate {licence_id}")))?;
+        row_cert(&r)
+    }
+
+    pub async fn case_certificates(&self, case_id: i64) -> Result<Vec<Certificate>> {
+        query(
+            self.conn(),
+            &format!("SELECT {CERT_COLS} WHERE case_id = $1 ORDER BY id"),
+            vec![case_id.into()],
+        )
+        .await?
+        .iter()
+        .map(row_cert)
+        .collect()
+    }
+
+    /// The holder's certificates of the given types (免证办 reads only these).
+    pub async fn certificates_of_holder_typed(
+        &self,
+        holder_code: &str,
+        type_names: &[&str],
+    ) -> Result<Vec<Certificate>> {
+        if type_names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = crate::sql::list(type_names.len(), 1);
+        let mut v: Vec<sea_orm::Value> = vec![holder_code.into()];
+        v.extend(type_names.iter().map(|t| (*t).into()));
+        query(
+            self.conn(),
+            &format!(
+                "SELECT {CERT_COLS} WHERE holder_code = $1 AND type_name IN ({list}) ORDER BY id"
+            ),
+            v,
+        )
+        .await?
+        .iter()
+        .map(row_cert)
+        .collect()
+    }
+
     /// Sets the operator's secret that seals signing keys (from
     /// `TONGBAN_KEY_SECRET`; the demo uses a published one).
     pub fn set_key_secret(&self, secret: KeySecret) {
@@ -225,4 +275,52 @@ pub(crate) fn issue_trail(x: &NewCert, case_no: &str) -> NewEntry {
         object: format!("certificate:{}", x.licence_id),
         details: serde_json::json!({"case": case_no, "key": x.key_id}),
     }
+}
+
+/// A stored certificate.
+#[derive(Debug, Clone, Serialize)]
+pub struct Certificate {
+    pub id: i64,
+    pub licence_id: String,
+    pub case_id: i64,
+    pub department_id: i64,
+    pub record: CertRecord,
+    /// The exact signed bytes (canonical JSON).
+    #[serde(skip)]
+    pub body: String,
+    #[serde(skip)]
+    pub signature: Vec<u8>,
+    pub key_id: i64,
+    pub issued_at: i64,
+    pub revoked_at: Option<i64>,
+    pub revoke_reason: String,
+}
+
+impl Certificate {
+    pub fn status(&self, today: NaiveDate) -> CertStatus {
+        cert::status(&self.record, self.revoked_at.is_some(), today)
+    }
+}
+
+const CERT_COLS: &str = "id, licence_id, case_id, department_id, body, signature, key_id, issued_at, revoked_at, revoke_reason FROM certificates";
+
+fn row_cert(r: &QueryResult) -> Result<Certificate> {
+    let body: String = get(r, "body")?;
+    let id: i64 = get(r, "id")?;
+    let sig: String = get(r, "signature")?;
+    Ok(Certificate {
+        id,
+        licence_id: get(r, "licence_id")?,
+        case_id: get(r, "case_id")?,
+        department_id: get(r, "department_id")?,
+        record: CertRecord::from_canonical(body.as_bytes())
+            .map_err(|e| StoreError::Corrupt(format!("certificate {id}: {e}")))?,
+        body,
+        signature: from_hex(&sig)
+            .ok_or_else(|| StoreError::Corrupt(format!("certificate {id} signature")))?,
+        key_id: get(r, "key_id")?,
+        issued_at: get(r, "issued_at")?,
+        revoked_at: get(r, "revoked_at")?,
+        revoke_reason: get(r, "revoke_reason")?,
+    })
 }

@@ -38,6 +38,7 @@ use tongban_domain::clock::{self, ClockEvent, Deadlines};
 use crate::sql::{date_col, get, json_col};
 use crate::{Result, Store, StoreError};
 
+pub use certify::Certificate;
 pub(crate) use certify::{NewCert, prepare_certificate, signer_for};
 pub(crate) use create::verification_code;
 pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};

@@ -3,39 +3,13 @@
 //! in the case's own transaction, verification, revocation and export in the
 //! form OpenSSL verifies.
 
-use chrono::NaiveDate;
-use sea_orm::QueryResult;
 use serde::{Deserialize, Serialize};
 use tongban_certs::{SigningPair, from_hex, to_hex};
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::cert::{self, CertRecord, CertStatus, LicenceId};
+use tongban_domain::cert::{CertRecord, LicenceId};
 
+pub use crate::cases::Certificate;
 use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
-
-/// A stored certificate.
-#[derive(Debug, Clone, Serialize)]
-pub struct Certificate {
-    pub id: i64,
-    pub licence_id: String,
-    pub case_id: i64,
-    pub department_id: i64,
-    pub record: CertRecord,
-    /// The exact signed bytes (canonical JSON).
-    #[serde(skip)]
-    pub body: String,
-    #[serde(skip)]
-    pub signature: Vec<u8>,
-    pub key_id: i64,
-    pub issued_at: i64,
-    pub revoked_at: Option<i64>,
-    pub revoke_reason: String,
-}
-
-impl Certificate {
-    pub fn status(&self, today: NaiveDate) -> CertStatus {
-        cert::status(&self.record, self.revoked_at.is_some(), today)
-    }
-}
 
 /// What `tongban cert verify` and OpenSSL need: the signed bytes, the DER
 /// signature (hex) and the issuer's public key.
@@ -150,29 +124,6 @@ impl CertExport {
     }
 }
 
-const CERT_COLS: &str = "id, licence_id, case_id, department_id, body, signature, key_id, issued_at, revoked_at, revoke_reason FROM certificates";
-
-fn row_cert(r: &QueryResult) -> Result<Certificate> {
-    let body: String = get(r, "body")?;
-    let id: i64 = get(r, "id")?;
-    let sig: String = get(r, "signature")?;
-    Ok(Certificate {
-        id,
-        licence_id: get(r, "licence_id")?,
-        case_id: get(r, "case_id")?,
-        department_id: get(r, "department_id")?,
-        record: CertRecord::from_canonical(body.as_bytes())
-            .map_err(|e| StoreError::Corrupt(format!("certificate {id}: {e}")))?,
-        body,
-        signature: from_hex(&sig)
-            .ok_or_else(|| StoreError::Corrupt(format!("certificate {id} signature")))?,
-        key_id: get(r, "key_id")?,
-        issued_at: get(r, "issued_at")?,
-        revoked_at: get(r, "revoked_at")?,
-        revoke_reason: get(r, "revoke_reason")?,
-    })
-}
-
 impl Store {
     /// Generates a new signing key for a department; the old one is retired
     /// (certificates it signed stay verifiable with its public key).
@@ -283,55 +234,6 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound(format!("key {key_id}")))?;
         get(&r, "public_pem")
     }
-
-    pub async fn certificate(&self, licence_id: &str) -> Result<Certificate> {
-        let r = query_one(
-            self.conn(),
-            &format!("SELECT {CERT_COLS} WHERE licence_id = $1"),
-            vec![licence_id.trim().into()],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("certificate {licence_id}")))?;
-        row_cert(&r)
-    }
-
-    pub async fn case_certificates(&self, case_id: i64) -> Result<Vec<Certificate>> {
-        query(
-            self.conn(),
-            &format!("SELECT {CERT_COLS} WHERE case_id = $1 ORDER BY id"),
-            vec![case_id.into()],
-        )
-        .await?
-        .iter()
-        .map(row_cert)
-        .collect()
-    }
-
-    /// The holder's certificates of the given types (免证办 reads only these).
-    pub async fn certificates_of_holder_typed(
-        &self,
-        holder_code: &str,
-        type_names: &[&str],
-    ) -> Result<Vec<Certificate>> {
-        if type_names.is_empty() {
-            return Ok(Vec::new());
-        }
-        let list = crate::sql::list(type_names.len(), 1);
-        let mut v: Vec<sea_orm::Value> = vec![holder_code.into()];
-        v.extend(type_names.iter().map(|t| (*t).into()));
-        query(
-            self.conn(),
-            &format!(
-                "SELECT {CERT_COLS} WHERE holder_code = $1 AND type_name IN ({list}) ORDER BY id"
-            ),
-            v,
-        )
-        .await?
-        .iter()
-        .map(row_cert)
-        .collect()
-    }
-
     /// Whether the stored signature verifies with the issuing key.
     pub async fn signature_valid(&self, c: &Certificate) -> Result<bool> {
         let pem = self.public_key(c.key_id).await?;
