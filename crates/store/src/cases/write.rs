@@ -10,20 +10,21 @@ use std::collections::HashMap;
 use sea_orm::ConnectionTrait;
 
 use super::certify::{insert_certificates, issue_trail};
-use super::observe::{Effects, Observers};
+use super::observe::{Effects, Observers, StepEvent};
 use super::plan::{Step, Working};
 use super::stale;
 use crate::sql::{ds, exec, get, list, query, rows, to_json};
 use crate::trail::NewEntry;
 use crate::{Result, WriteTxn, now_ms};
 
-/// Writes `steps` (in order) for the working copies in `work`.
+/// Writes `steps` (in order) for the working copies in `work`; returns
+/// the steps' events, with the ids of the documents they issued.
 pub(crate) async fn write_steps(
     txn: &WriteTxn,
     observers: &Observers,
     work: &HashMap<i64, Working>,
-    steps: &mut [Step],
-) -> Result<()> {
+    mut steps: Vec<Step>,
+) -> Result<Vec<StepEvent>> {
     let b = txn.get_database_backend();
     let now = now_ms();
     // Cases: the final state of each, under the version it had before.
@@ -106,7 +107,7 @@ pub(crate) async fn write_steps(
         )
         .await?;
     }
-    write_documents(txn, steps, now).await?;
+    write_documents(txn, &mut steps, now).await?;
     // Events.
     let mut v: Vec<sea_orm::Value> = Vec::with_capacity(steps.len() * 9);
     for s in steps.iter() {
@@ -147,9 +148,10 @@ pub(crate) async fn write_steps(
         });
     }
     // The capabilities react, in the same transaction.
-    let events: Vec<_> = steps.iter().map(|s| s.event.clone()).collect();
+    let events: Vec<StepEvent> = steps.into_iter().map(|s| s.event).collect();
     observers.dispatch(txn, &events, &mut fx).await?;
-    fx.write(txn).await
+    fx.write(txn).await?;
+    Ok(events)
 }
 
 /// Inserts the steps' documents in one statement and gives each step its

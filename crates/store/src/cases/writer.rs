@@ -300,11 +300,13 @@ impl Store {
     async fn try_batch(&self, jobs: &[&Job]) -> Result<Vec<Outcome>> {
         let txn = self.begin().await?;
         let mut planned = self.plan_jobs(&txn, jobs, true).await?;
+        let mut events = Vec::new();
         if !planned.steps.is_empty() || planned.work.values().any(|w| w.touched) {
-            write_steps(&txn, &self.observers, &planned.work, &mut planned.steps).await?;
+            let steps = std::mem::take(&mut planned.steps);
+            events = write_steps(&txn, &self.observers, &planned.work, steps).await?;
             txn.commit().await?;
         }
-        Ok(finish(planned))
+        Ok(finish(planned.outcomes, &events))
     }
 
     /// Runs jobs inside the caller's transaction (a bundle moving its
@@ -312,8 +314,9 @@ impl Store {
     pub(crate) async fn apply_all_in(&self, txn: &WriteTxn, jobs: &[Job]) -> Result<Vec<Applied>> {
         let refs: Vec<&Job> = jobs.iter().collect();
         let mut planned = self.plan_jobs(txn, &refs, false).await?;
-        write_steps(txn, &self.observers, &planned.work, &mut planned.steps).await?;
-        finish(planned)
+        let steps = std::mem::take(&mut planned.steps);
+        let events = write_steps(txn, &self.observers, &planned.work, steps).await?;
+        finish(planned.outcomes, &events)
             .into_iter()
             .map(|o| match o {
                 Outcome::Done(r) => r,
@@ -416,17 +419,14 @@ impl Store {
 }
 
 /// The jobs' results, with the document each job's last step issued.
-fn finish(planned: Planned) -> Vec<Outcome> {
-    let Planned {
-        steps, outcomes, ..
-    } = planned;
+fn finish(outcomes: Vec<(Outcome, Option<usize>)>, events: &[super::StepEvent]) -> Vec<Outcome> {
     outcomes
         .into_iter()
         .map(|(o, last)| match o {
             Outcome::Done(Ok(mut a)) => {
                 a.document_id = last
-                    .and_then(|i| steps.get(i))
-                    .and_then(|s| s.event.document.map(|d| d.1));
+                    .and_then(|i| events.get(i))
+                    .and_then(|e| e.document.map(|d| d.1));
                 Outcome::Done(Ok(a))
             }
             other => other,
