@@ -23,12 +23,7 @@ macro_rules! labelled {
         #[cfg(feature = "openapi")]
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                let desc = [$(format!("{} {}", $json, $zh)),+].join(", ");
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some([$($json),+]))
-                    .description(Some(desc))
-                    .into()
+                crate::code_list_schema(&[$(($json, $zh)),+])
             }
         }
         #[cfg(feature = "openapi")]

@@ -23,3 +23,21 @@ pub mod error;
 pub mod files;
 
 pub use error::{FieldError, FieldErrors};
+
+/// The OpenAPI schema of a closed code list served as its JSON names:
+/// the names, and each with its Chinese label in the description.
+#[cfg(feature = "openapi")]
+pub(crate) fn code_list_schema(
+    codes: &[(&str, &str)],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    let desc = codes
+        .iter()
+        .map(|(json, zh)| format!("{json} {zh}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(codes.iter().map(|(json, _)| json.to_string())))
+        .description(Some(desc))
+        .into()
+}
