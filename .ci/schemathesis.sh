@@ -36,8 +36,9 @@ for user in "${users[@]}"; do
   # A second session of the same user, for the run's own sign-outs.
   read -r spare[$user] spare_csrf[$user] < <(login "$user" spare)
 done
+ST="${ST:-st}"
 run() {
-  (cd "$here" && st --config-file schemathesis.toml run "$base/api/openapi.json" \
+  (cd "$here" && "$ST" --config-file schemathesis.toml run "$base/api/openapi.json" \
       --checks all --max-examples "$EXAMPLES" --workers 2 --seed 1 --no-color "$@")
 }
 status=0

@@ -1,50 +1,142 @@
-//! The layout keeps the architecture (docs/ARCHITECTURE.md): a capability
-//! module uses infrastructure, the foundations and the case core, never
-//! another capability; and no source file grows past about 800 lines.
+//! The layout keeps the architecture (docs/ARCHITECTURE.md): every module
+//! uses only the layers before its own — a capability uses infrastructure,
+//! the foundations and the case core, never another capability; the case
+//! core uses no capability — and no source file grows past 800 lines.
 
 use std::path::{Path, PathBuf};
 
-/// The capability modules of a crate and the modules each may use besides
-/// infrastructure (for the store: the case core and the foundations).
-struct Layer {
+/// The modules of a crate by layer: a module may use the modules of the
+/// layers before its own, and of its own layer only where the layer says so.
+struct Crate {
     src: &'static str,
-    capabilities: &'static [&'static str],
-    /// Modules that are not infrastructure but may be used by capabilities.
-    shared: &'static [&'static str],
+    layers: &'static [Layer],
 }
 
-const LAYERS: &[Layer] = &[
-    Layer {
+struct Layer {
+    name: &'static str,
+    modules: &'static [&'static str],
+    /// Whether its modules may use each other (infrastructure and
+    /// foundations may; capabilities may not).
+    within: bool,
+}
+
+const CRATES: &[Crate] = &[
+    Crate {
         src: "crates/store/src",
-        capabilities: &[
-            "bundles",
-            "certificates",
-            "guide_audit",
-            "inquiries",
-            "notices",
-            "policies",
-            "shared_data",
+        layers: &[
+            Layer {
+                name: "infrastructure",
+                modules: &[
+                    "sql",
+                    "migration",
+                    "trail",
+                    "outbox",
+                    "jobs",
+                    "attachments",
+                    "decisions",
+                    "testing",
+                ],
+                within: true,
+            },
+            Layer {
+                name: "foundations",
+                modules: &["accounts", "catalog", "calendar"],
+                within: true,
+            },
+            Layer {
+                name: "case core",
+                modules: &["cases"],
+                within: false,
+            },
+            Layer {
+                name: "capabilities",
+                modules: &[
+                    "bundles",
+                    "certificates",
+                    "guide_audit",
+                    "inquiries",
+                    "notices",
+                    "policies",
+                    "shared_data",
+                ],
+                within: false,
+            },
         ],
-        // The foundations (who, which items, which days) and the case core.
-        shared: &["accounts", "catalog", "calendar", "cases"],
     },
-    Layer {
+    Crate {
         src: "crates/web/src",
-        capabilities: &[
-            "accounts",
-            "bundles",
-            "calendar",
-            "cases",
-            "catalog",
-            "certificates",
-            "guide_audit",
-            "inquiries",
-            "notices",
-            "shared_data",
+        layers: &[
+            Layer {
+                name: "infrastructure",
+                modules: &["http", "chrome", "state", "jobs", "openapi", "mail"],
+                within: true,
+            },
+            Layer {
+                name: "capabilities",
+                modules: &[
+                    "accounts",
+                    "bundles",
+                    "calendar",
+                    "cases",
+                    "catalog",
+                    "certificates",
+                    "guide_audit",
+                    "inquiries",
+                    "notices",
+                    "shared_data",
+                ],
+                within: false,
+            },
         ],
-        shared: &[],
     },
 ];
+
+/// The top-level modules a source file names through `crate::…`, also
+/// inside `use crate::{a::x, b}` groups.
+fn crate_modules(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // The group's top-level names, up to its closing brace.
+            let mut depth = 1;
+            let mut name = String::new();
+            let mut at_start = true;
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    ',' if depth == 1 => at_start = true,
+                    c if at_start && (c.is_alphanumeric() || c == '_') => name.push(c),
+                    _ => {
+                        if !name.is_empty() {
+                            out.push(std::mem::take(&mut name));
+                        }
+                        if !c.is_whitespace() {
+                            at_start = false;
+                        }
+                    }
+                }
+            }
+            if !name.is_empty() {
+                out.push(name);
+            }
+        } else {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.push(name);
+        }
+    }
+    out
+}
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -61,24 +153,38 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
 }
 
 #[test]
-fn no_capability_uses_another() {
+fn each_module_uses_only_the_layers_before_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = Vec::new();
-    for layer in LAYERS {
-        for cap in layer.capabilities {
-            let mut files = Vec::new();
-            rust_files(&root.join(layer.src).join(cap), &mut files);
-            assert!(!files.is_empty(), "{}/{cap} exists", layer.src);
-            for f in files {
-                let text = std::fs::read_to_string(&f).expect("source");
-                for other in layer.capabilities.iter().filter(|o| *o != cap) {
-                    if layer.shared.contains(other) {
-                        continue;
-                    }
-                    let needle = format!("crate::{other}::");
-                    let needle_brace = format!("crate::{other}::{{");
-                    if text.contains(&needle) || text.contains(&needle_brace) {
-                        found.push(format!("{} uses {other}", f.display()));
+    for krate in CRATES {
+        let rank = |m: &str| krate.layers.iter().position(|l| l.modules.contains(&m));
+        for (r, layer) in krate.layers.iter().enumerate() {
+            for module in layer.modules {
+                let dir = root.join(krate.src).join(module);
+                let mut files = Vec::new();
+                if dir.is_dir() {
+                    rust_files(&dir, &mut files);
+                } else {
+                    files.push(root.join(krate.src).join(format!("{module}.rs")));
+                }
+                assert!(
+                    files.iter().any(|f| f.exists()),
+                    "{}/{module} exists",
+                    krate.src
+                );
+                for f in files {
+                    let text = std::fs::read_to_string(&f).expect("source");
+                    for used in crate_modules(&text) {
+                        let Some(u) = rank(&used) else { continue };
+                        let ok = used == *module || u < r || (u == r && layer.within);
+                        if !ok {
+                            found.push(format!(
+                                "{} ({}) uses {used} ({})",
+                                f.display(),
+                                layer.name,
+                                krate.layers[u].name
+                            ));
+                        }
                     }
                 }
             }
@@ -86,7 +192,17 @@ fn no_capability_uses_another() {
     }
     assert!(
         found.is_empty(),
-        "capabilities reaching into others: {found:#?}"
+        "modules reaching past their layer: {found:#?}"
+    );
+}
+
+#[test]
+fn the_layer_check_reads_grouped_imports() {
+    assert_eq!(
+        crate_modules(
+            "use crate::{bundles::X, cases::{Case, Job}, sql};\nlet a = crate::trail::append;"
+        ),
+        vec!["bundles", "cases", "sql", "trail"]
     );
 }
 

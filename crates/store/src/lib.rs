@@ -162,14 +162,14 @@ impl Store {
             key_secret: Default::default(),
             observers: Default::default(),
         };
-        // The capabilities that react to case steps, in the order they run:
-        // shared data records its lookups, bundles derive their state and
-        // speak for their sub-cases, policies find who is eligible, notices
-        // tell the people the step concerns.
+        // The capabilities that react to case steps, in the order they run
+        // (and their notices are written): shared data records its lookups,
+        // notices tell the people each step concerns, bundles derive their
+        // state and speak for their sub-cases, policies tell who is eligible.
         store.register_observer(std::sync::Arc::new(shared_data::LookupRecords));
+        store.register_observer(std::sync::Arc::new(notices::StepNotices));
         store.register_observer(std::sync::Arc::new(bundles::BundleProgress));
         store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
-        store.register_observer(std::sync::Arc::new(notices::StepNotices));
         Ok(store)
     }
 

@@ -69,9 +69,12 @@ pub fn publish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             ("put", &mut item.put),
             ("post", &mut item.post),
             ("delete", &mut item.delete),
+            ("patch", &mut item.patch),
+            ("head", &mut item.head),
+            ("options", &mut item.options),
         ] {
             if let Some(op) = op {
-                complete(op, api, method != "get");
+                complete(op, api, !matches!(method, "get" | "head" | "options"));
             }
         }
     }
@@ -119,16 +122,23 @@ fn complete(op: &mut Operation, api: bool, changes_state: bool) {
     add(StatusCode::INTERNAL_SERVER_ERROR, "internal error");
     if signed_in {
         add(StatusCode::UNAUTHORIZED, "not signed in");
-        add(
+    }
+    match (signed_in, changes_state) {
+        (true, true) => add(
+            StatusCode::FORBIDDEN,
+            "the caller's role or department may not do this, or the cross-site request check failed (X-CSRF-Token, Origin)",
+        ),
+        (true, false) => add(
             StatusCode::FORBIDDEN,
             "the caller's role or department may not do this",
-        );
+        ),
+        (false, true) => add(
+            StatusCode::FORBIDDEN,
+            "the cross-site request check failed (Origin)",
+        ),
+        (false, false) => {}
     }
     if changes_state {
-        add(
-            StatusCode::FORBIDDEN,
-            "the cross-site request check failed (X-CSRF-Token, Origin)",
-        );
         add(
             StatusCode::CONFLICT,
             "the object's state does not allow this now, or it changed meanwhile",

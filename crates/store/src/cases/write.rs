@@ -15,7 +15,7 @@ use super::plan::{Step, Working};
 use super::stale;
 use crate::sql::{ds, exec, get, list, query, rows, to_json};
 use crate::trail::NewEntry;
-use crate::{Result, WriteTxn, now_ms};
+use crate::{Result, StoreError, WriteTxn, now_ms};
 
 /// Writes `steps` (in order) for the working copies in `work`; returns
 /// the steps' events, with the ids of the documents they issued.
@@ -210,9 +210,12 @@ async fn write_documents(txn: &WriteTxn, steps: &mut [Step], now: i64) -> Result
         }
         for i in &with_doc {
             let s = &steps[*i];
-            if let Some(d) = &s.document
-                && let Some(id) = by_key.get(&(s.event.case.id, d.number.clone()))
-            {
+            if let Some(d) = &s.document {
+                let id = by_key
+                    .get(&(s.event.case.id, d.number.clone()))
+                    .ok_or_else(|| {
+                        StoreError::Corrupt(format!("document {} not returned", d.number))
+                    })?;
                 ids.push((*i, *id));
             }
         }

@@ -463,6 +463,13 @@ impl Decider<'_> {
         i: usize,
         steps: &mut Vec<Step>,
     ) -> Result<()> {
+        // A job of the system's own steps only acts on the case as it was seen.
+        if job.first.is_none()
+            && let Some(v) = job.expected_version
+            && v != w.case.version
+        {
+            return Err(stale());
+        }
         let rollback = (!job.waive.is_empty() || job.then.is_some()).then(|| w.clone());
         let mut presigned = job.presigned.clone();
         // Materials shared data and certificates stand for.
@@ -513,10 +520,6 @@ impl Decider<'_> {
                     }
                 }
             }
-        } else if let Some(v) = job.expected_version
-            && v != w.case.version
-        {
-            return Err(stale());
         }
         let Some(then) = &job.then else {
             return Ok(());

@@ -29,6 +29,9 @@ fn client(ca_pem: &str) -> std::result::Result<reqwest::Client, String> {
     let mut b = reqwest::Client::builder()
         // A source answers or it does not: a redirect is not followed.
         .redirect(reqwest::redirect::Policy::none())
+        // Only to the source itself: no proxy from the environment sees its
+        // token or the personal data in its addresses.
+        .no_proxy()
         .connect_timeout(Duration::from_secs(5))
         .user_agent("tongban");
     if !ca_pem.trim().is_empty() {
@@ -64,11 +67,17 @@ async fn http_get(
     {
         req = req.header(name.trim(), value.trim());
     }
+    // Errors name the host only: the address carries the looked-up key
+    // (an identity number), which must not reach messages or logs.
+    let host = reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default();
     let mut resp = req.send().await.map_err(|e| {
         if e.is_timeout() {
-            format!("no answer within {} ms", timeout.as_millis())
+            format!("{host}: no answer within {} ms", timeout.as_millis())
         } else {
-            format!("{url}: {e}")
+            format!("{host}: {}", e.without_url())
         }
     })?;
     let status = resp.status().as_u16();
@@ -78,9 +87,9 @@ async fn http_get(
     let mut body: Vec<u8> = Vec::new();
     while let Some(chunk) = resp.chunk().await.map_err(|e| {
         if e.is_timeout() {
-            format!("no answer within {} ms", timeout.as_millis())
+            format!("{host}: no answer within {} ms", timeout.as_millis())
         } else {
-            e.to_string()
+            format!("{host}: {}", e.without_url())
         }
     })? {
         if body.len() + chunk.len() > MAX_ANSWER {

@@ -21,7 +21,6 @@ use super::{Fetched, Gathered, GatheredDecision, Mismatch, NewFetch, norm, value
 use crate::cases::{
     Applied, Case, FollowOn, Job, build_facts, limits_of, prepare_certificate, signer_for, stale,
 };
-use crate::sql::to_json;
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
 
 impl Store {
@@ -367,48 +366,42 @@ impl Store {
             .filter(|f| failed.contains(&f.source_key))
             .collect();
         record_many(&txn, &[(case_id, &g, false)], attempts + 1).await?;
-        add_waived(&txn, &c, &g.waived).await?;
         txn.commit().await?;
-        if g.approve() {
-            // The system's steps now, as a job of their own (the writer
-            // leaves the case for a person when they cannot all be taken).
-            let job = Job {
-                case_id,
-                expected_version: None,
-                first: None,
-                then: Some(Arc::new(InstantApproval::of(&g))),
-                waive: Vec::new(),
-                presigned: None,
-                attachment: None,
-                calendar: Arc::new(cal.clone()),
-                today,
-            };
-            if let Err(e) = self.run_job(job).await {
+        // What the lookups now stand for, and — when the rules approve — the
+        // system's steps, through the writer, on the case as it was looked
+        // up: if someone has taken it in hand meanwhile, nothing happens
+        // (the writer leaves the case for a person when the steps cannot
+        // all be taken).
+        let job = Job {
+            case_id,
+            expected_version: Some(c.version),
+            first: None,
+            then: g
+                .approve()
+                .then(|| Arc::new(InstantApproval::of(&g)) as Arc<dyn FollowOn>),
+            waive: g.waived.clone(),
+            presigned: None,
+            attachment: None,
+            calendar: Arc::new(cal.clone()),
+            today,
+        };
+        match self.run_job(job).await {
+            Ok(_) => {}
+            Err(StoreError::Conflict { .. }) => {
+                tracing::info!(
+                    case = case_id,
+                    "case moved before the retried lookups were used"
+                );
+            }
+            Err(e) => {
                 tracing::warn!(
                     case = case_id,
                     "instant approval after retry not completed: {e}"
-                );
+                )
             }
         }
         Ok(true)
     }
-}
-
-/// Records materials made unnecessary by shared data or certificates.
-async fn add_waived(txn: &impl sea_orm::ConnectionTrait, c: &Case, extra: &[usize]) -> Result<()> {
-    if extra.is_empty() {
-        return Ok(());
-    }
-    let mut w: BTreeSet<usize> = c.waived.iter().copied().collect();
-    w.extend(extra.iter().copied());
-    let w: Vec<usize> = w.into_iter().collect();
-    exec(
-        txn,
-        "UPDATE cases SET waived = $1 WHERE id = $2",
-        vec![to_json(&w).into(), c.id.into()],
-    )
-    .await?;
-    Ok(())
 }
 
 /// 秒批: every step from acceptance to electronic delivery, by the system,

@@ -1,7 +1,5 @@
 //! The working-day calendar over HTTP: public queries, and the system
-//! admin's entry of a year's State Council notice (API and page). Its API
-//! paths carry OpenAPI annotations but have never been part of the published
-//! document, so the calendar has no doc struct.
+//! admin's entry of a year's State Council notice (API and page).
 // Page handlers return a rendered error page as their `Err`; axum responses are
 // 128 bytes, which is fine on this path (once per request).
 #![allow(clippy::result_large_err)]

@@ -72,11 +72,13 @@ impl ApiError {
     pub fn denied(d: Denied) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", d.zh(), d.en())
     }
+    /// Not found, or not the caller's to see; `what` is the store's English
+    /// name of the object (`case 12`), said in Chinese too.
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
             "not_found",
-            format!("未找到：{what}"),
+            format!("未找到{}", not_found_zh(what)),
             format!("not found: {what}"),
         )
     }
@@ -114,6 +116,40 @@ impl ApiError {
             Lang::En => &self.en,
         }
     }
+}
+
+/// The Chinese of the store's object names (`bundle application 5` →
+/// `一件事申请 5`), longest name first.
+fn not_found_zh(what: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        ("bundle application", "一件事申请"),
+        ("published bundle", "已发布的一件事"),
+        ("bundle version", "一件事版本"),
+        ("bundle", "一件事"),
+        ("published item", "已发布的事项"),
+        ("item version", "事项版本"),
+        ("item", "事项"),
+        ("case", "案件"),
+        ("file", "文件"),
+        ("user", "用户"),
+        ("material", "材料"),
+        ("inquiry", "咨询记录"),
+        ("document", "文书"),
+        ("key", "签名密钥"),
+        ("finding", "核查问题"),
+        ("department", "部门"),
+        ("certificate", "电子证照"),
+        ("centre", "政务服务中心"),
+    ];
+    let what = what.replace(" (or already marked compromised)", "（或已报告泄露）");
+    for (en, zh) in NAMES {
+        if let Some(rest) = what.strip_prefix(en)
+            && (rest.is_empty() || rest.starts_with(' ') || rest.starts_with('（'))
+        {
+            return format!("{zh}{rest}");
+        }
+    }
+    format!("：{what}")
 }
 
 impl From<StoreError> for ApiError {
@@ -172,7 +208,7 @@ pub async fn api_errors(req: axum::extract::Request, next: axum::middleware::Nex
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
-    if !path.starts_with("/api/") {
+    if !(path.starts_with("/api/") || path == "/api") {
         return resp;
     }
     let status = resp.status();
@@ -248,7 +284,7 @@ pub async fn api_errors(req: axum::extract::Request, next: axum::middleware::Nex
     // Keep what the original said besides its body (`Allow` on 405).
     for (name, value) in parts.headers.iter() {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
-            resp.headers_mut().insert(name.clone(), value.clone());
+            resp.headers_mut().append(name.clone(), value.clone());
         }
     }
     resp

@@ -2,7 +2,9 @@
 //! with, and the response wrapper. A body that is not JSON answers 400, a
 //! body of another content type 415, and a body that does not fit the
 //! operation 422 naming the field (`command.days`) and what was wrong.
-//! JSON Schema counts `2.0` as an integer; so does this extractor.
+//! JSON Schema counts `2.0` as an integer; so does this extractor, where an
+//! integer is wanted and only there (free-form JSON keeps its numbers).
+//! A JSON body is at most [`MAX_JSON`] bytes.
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
@@ -13,6 +15,10 @@ use serde_json::Value;
 use tongban_domain::FieldError;
 
 use super::error::ApiError;
+
+/// The largest JSON request body (uploads and the catalogue import, which
+/// are not JSON bodies of this kind, have limits of their own).
+pub const MAX_JSON: usize = 2 * 1024 * 1024;
 
 /// A JSON request body, or a JSON response.
 #[derive(Debug, Clone, Copy, Default)]
@@ -84,9 +90,16 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 format!("the request body is not valid JSON: {e}"),
             )
         })?;
+        // As sent first; only if that fails, with integral numbers read as
+        // integers (a number a decision table compares keeps its form).
+        let first = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(v) => return Ok(Json(v)),
+            Err(e) => e,
+        };
         integral(&mut value);
         serde_path_to_error::deserialize::<_, T>(value)
             .map(Json)
+            .map_err(|_| first)
             .map_err(|e| {
                 let path = e.path().to_string();
                 let field = if path == "." {

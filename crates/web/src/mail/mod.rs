@@ -4,6 +4,7 @@
 //! AUTH when credentials are set, and an extra trusted root certificate for
 //! a relay whose certificate the centre's own CA signed.
 
+#[cfg(feature = "test-sink")]
 pub mod sink;
 
 use std::time::Duration;
@@ -18,7 +19,8 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 /// When the connection to the relay is encrypted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum StartTls {
-    /// STARTTLS when the relay offers it (a relay on the local network may not).
+    /// STARTTLS when the relay offers it (a relay on the local network may
+    /// not); required all the same when credentials are set.
     #[default]
     Opportunistic,
     /// STARTTLS or no mail: a relay that does not offer it is refused.
@@ -114,8 +116,13 @@ impl Mailer {
                 );
             }
             let params = params.build_rustls().map_err(|e| bad(e.to_string()))?;
+            // A password is never sent in clear: with credentials STARTTLS
+            // is required (a relay that does not offer it gets nothing),
+            // unless the operator turned it off for a relay on this host.
+            let credentials = cfg.username.is_some() && cfg.password.is_some();
             match cfg.starttls {
                 StartTls::Required => Tls::Required(params),
+                _ if credentials => Tls::Required(params),
                 _ => Tls::Opportunistic(params),
             }
         };

@@ -167,7 +167,18 @@ async fn a_relay_without_starttls_gets_no_mail_when_starttls_is_required() {
         .await;
     assert!(r.is_err(), "{r:?}");
     assert!(sink.received().is_empty());
-    // The same relay with STARTTLS when offered: plain SMTP, delivered.
+    // A password is not sent in clear either: with credentials, STARTTLS
+    // is required even when it was left to the relay.
+    let mut with_password = SmtpConfig::new(addr.clone(), "noreply@demo.tongban.test");
+    with_password.username = Some("tongban".into());
+    with_password.password = Some("relay-secret".into());
+    let r = Mailer::new(&with_password)
+        .expect("mailer")
+        .send("clerk@demo.tongban.test", "s", "b", "t5")
+        .await;
+    assert!(r.is_err(), "{r:?}");
+    assert!(sink.received().is_empty());
+    // The same relay with STARTTLS when offered and no password: plain SMTP.
     cfg.starttls = StartTls::Opportunistic;
     Mailer::new(&cfg)
         .expect("mailer")
@@ -176,4 +187,20 @@ async fn a_relay_without_starttls_gets_no_mail_when_starttls_is_required() {
         .expect("sent");
     assert_eq!(sink.received().len(), 1);
     assert!(!sink.received()[0].tls);
+}
+
+#[tokio::test]
+async fn starttls_is_used_whenever_the_relay_offers_it() {
+    let (ca_pem, server) = test_pki();
+    let (addr, sink) = sink::start_tls(server, false).await.expect("sink");
+    let mut cfg = SmtpConfig::new(addr, "noreply@demo.tongban.test");
+    cfg.ca_pem = Some(ca_pem);
+    Mailer::new(&cfg)
+        .expect("mailer")
+        .send("clerk@demo.tongban.test", "【受理】", "正文", "t6")
+        .await
+        .expect("sent");
+    let got = sink.received();
+    assert_eq!(got.len(), 1);
+    assert!(got[0].tls, "upgraded although the relay did not require it");
 }

@@ -229,6 +229,15 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
         let v = assert_error(b, "unknown item", &r, StatusCode::NOT_FOUND, "not_found");
         let m = v["error"]["message"].as_str().unwrap_or_default();
         assert!(m.is_ascii(), "{b}: English message: {m}");
+        let r = app
+            .api(Method::GET, "/api/v1/items/000000000000", None, None)
+            .await;
+        let v = assert_error(b, "unknown item", &r, StatusCode::NOT_FOUND, "not_found");
+        assert_eq!(
+            v["error"]["message"].as_str(),
+            Some("未找到事项 000000000000"),
+            "{b}: the object named in Chinese: {v}"
+        );
         let r = app.send(english("/api/v1/nothing-here")).await;
         let v = assert_error(b, "unknown route", &r, StatusCode::NOT_FOUND, "no_such_api");
         assert!(

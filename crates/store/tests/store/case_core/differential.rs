@@ -279,8 +279,13 @@ async fn batched_commands_write_exactly_the_rows_of_commands_one_by_one() {
         // The script does what it says: refusals refused, the rest through.
         let flat: Vec<&String> = one_by_one.iter().flatten().collect();
         assert!(
-            flat.iter().filter(|o| o.starts_with("conflict")).count() >= 2,
+            flat.iter().filter(|o| o.starts_with("conflict")).count() >= 3,
             "{backend}: {flat:?}"
+        );
+        assert!(
+            flat.iter()
+                .any(|o| o.contains("changed by someone else")),
+            "{backend}: a command on a version already moved is stale: {flat:?}"
         );
         let (s1, s2) = (snapshot(&alone).await, snapshot(&together).await);
         for (table, rows) in &s1 {

@@ -126,6 +126,9 @@ enum Act {
     Instant(i64),
     /// The intake sweep finds the case left 5 working days without a notice.
     Deemed(i64),
+    /// `user` gives `cmd` on the case as it stood when the round began (its
+    /// version then): a second such command on one case in a round is stale.
+    AtVersion(&'static str, i64, Command),
 }
 
 /// The reviewer and head of a sub-case's department.
@@ -260,7 +263,9 @@ fn script(w: &World) -> Vec<Vec<Act>> {
                     note: "组织专家评审".into(),
                 },
             ),
-            Cmd("reviewer", g, review(false)),
+            AtVersion("reviewer", g, review(false)),
+            // Given on the version the reviewer also saw: refused as stale.
+            AtVersion("head", g, decide(false)),
         ],
         vec![
             Cmd("clerk", d, Command::Accept),
@@ -320,6 +325,13 @@ async fn jobs_of(store: &Store, round: &[Act], cal: &Arc<WorkCalendar>) -> Vec<J
                     .prepare_submit(&applicant, *id, None, cal.clone(), day())
                     .await
                     .expect("prepared")
+            }
+            Act::AtVersion(user, id, cmd) => {
+                if !users.contains_key(user) {
+                    users.insert(user, actor(store, user).await);
+                }
+                let seen = store.case(*id).await.expect("case").version;
+                Job::command(&users[user], *id, Some(seen), cmd.clone(), cal.clone(), day())
             }
             Act::Deemed(id) => Job::system(
                 *id,
