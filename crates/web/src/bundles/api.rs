@@ -19,27 +19,15 @@ use tongban_store::StoreError;
 use tongban_store::bundles::{BundleRecord, BundleView};
 use utoipa::ToSchema;
 
+use super::json::{
+    AdminBundleList, BundleCaseList, BundleCaseRow, BundleCaseView, BundleDetail, BundleFileView,
+    BundleList, BundleVersionView, CorrectionUploaded, SelectionView,
+};
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
 
-fn view_json(v: &BundleView) -> serde_json::Value {
-    serde_json::json!({
-        "code": v.bundle.code,
-        "version": v.bundle.version,
-        "name": v.bundle.doc.name,
-        "event": v.bundle.doc.event,
-        "promised_days": v.bundle.doc.promised_days,
-        "items": v.items.iter().map(|i| serde_json::json!({
-            "impl_code": i.impl_code,
-            "name": i.doc.name,
-            "department": i.department_name,
-        })).collect::<Vec<_>>(),
-        "savings": v.savings,
-    })
-}
-
 /// Published bundles with what each saves against applying item by item.
-#[utoipa::path(get, path = "/api/v1/bundles", tag = "bundles", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/bundles", tag = "bundles", responses((status = 200, body = BundleList)))]
 pub(super) async fn api_bundles(
     State(s): State<AppState>,
     lang: Lang,
@@ -49,9 +37,9 @@ pub(super) async fn api_bundles(
         .published_bundles()
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(serde_json::json!({
-        "bundles": all.iter().map(view_json).collect::<Vec<_>>()
-    }))
+    Ok(Json(BundleList {
+        bundles: all.iter().map(Into::into).collect(),
+    })
     .into_response())
 }
 
@@ -65,16 +53,14 @@ pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, Ap
 /// One published bundle: its definition (guide, questions, rules, form
 /// fields), its items and its savings.
 #[utoipa::path(get, path = "/api/v1/bundles/{code}", tag = "bundles", params(("code" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleDetail), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle(
     State(s): State<AppState>,
     lang: Lang,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
     let v = published(&s, &code).await.map_err(|e| e.in_lang(lang))?;
-    let mut j = view_json(&v);
-    j["doc"] = serde_json::to_value(&v.bundle.doc).unwrap_or_default();
-    Ok(Json(j).into_response())
+    Ok(Json(BundleDetail::from(&v)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -86,7 +72,7 @@ pub struct SelectRequest {
 /// The tailored list for a set of answers: the items that apply, each
 /// material once, the notes, and the fields of the one form.
 #[utoipa::path(post, path = "/api/v1/bundles/{code}/select", tag = "bundles", params(("code" = String, Path)), request_body = SelectRequest,
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = SelectionView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_select(
     State(s): State<AppState>,
     lang: Lang,
@@ -101,11 +87,11 @@ pub(super) async fn api_select(
         .into_iter()
         .map(|f| bundle::field_spec(f, &sel, &docs))
         .collect();
-    Ok(Json(serde_json::json!({
-        "selection": sel,
-        "materials": bundle::slots(&sel, &docs),
-        "fields": fields,
-    }))
+    Ok(Json(SelectionView {
+        materials: bundle::slots(&sel, &docs),
+        selection: sel,
+        fields,
+    })
     .into_response())
 }
 
@@ -119,7 +105,7 @@ pub struct StartRequest {
     pub client_key: Option<String>,
 }
 
-fn record_json(r: &BundleRecord, actor: &Actor) -> serde_json::Value {
+fn record_view(r: &BundleRecord, actor: &Actor) -> BundleCaseView {
     let mut r = r.clone();
     if actor.role == Role::Supervisor {
         // Oversight needs the facts of the application, not the family's data.
@@ -133,16 +119,12 @@ fn record_json(r: &BundleRecord, actor: &Actor) -> serde_json::Value {
             c.form.clear();
         }
     }
-    let missing = r.missing_slots();
-    let mut j = serde_json::to_value(&r).unwrap_or_default();
-    j["state_zh"] = r.bundle.state.zh().into();
-    j["missing_slots"] = serde_json::to_value(missing).unwrap_or_default();
-    j
+    r.into()
 }
 
 /// Starts a bundle application (a draft) with the applicant's answers.
 #[utoipa::path(post, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), request_body = StartRequest,
-    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_start(
     State(s): State<AppState>,
     lang: Lang,
@@ -156,11 +138,11 @@ pub(super) async fn api_start(
         .await
         .map_err(err)?;
     let r = s.store.bundle_for(&actor, b.id).await.map_err(err)?;
-    Ok((StatusCode::CREATED, Json(record_json(&r, &actor))).into_response())
+    Ok((StatusCode::CREATED, Json(record_view(&r, &actor))).into_response())
 }
 
 /// The caller's bundle applications (applicant), or those awaiting intake (clerk).
-#[utoipa::path(get, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), responses((status = 200, body = BundleCaseList)))]
 pub(super) async fn api_bundle_cases(
     State(s): State<AppState>,
     lang: Lang,
@@ -174,28 +156,30 @@ pub(super) async fn api_bundle_cases(
         s.store.my_bundles(&actor).await.map_err(err)?
     };
     // Lists carry no form data, and staff lists mask the applicant.
-    let list: Vec<serde_json::Value> = list
-        .iter()
-        .map(|b| {
-            serde_json::json!({
-                "id": b.id,
-                "bundle_no": b.bundle_no,
-                "code": b.code,
-                "name": b.name,
-                "state": b.state,
-                "submitted": b.submitted,
-                "applicant_name": if staff { mask_name(&b.applicant_name) } else { b.applicant_name.clone() },
-                "submitted_at": b.submitted_at,
-                "updated_at": b.updated_at,
-            })
+    let bundle_cases = list
+        .into_iter()
+        .map(|b| BundleCaseRow {
+            applicant_name: if staff {
+                mask_name(&b.applicant_name)
+            } else {
+                b.applicant_name
+            },
+            id: b.id,
+            bundle_no: b.bundle_no,
+            code: b.code,
+            name: b.name,
+            state: b.state,
+            submitted: b.submitted,
+            submitted_at: b.submitted_at,
+            updated_at: b.updated_at,
         })
         .collect();
-    Ok(Json(serde_json::json!({ "bundle_cases": list })).into_response())
+    Ok(Json(BundleCaseList { bundle_cases }).into_response())
 }
 
 /// A bundle application with its sub-cases, slots, files and notices.
 #[utoipa::path(get, path = "/api/v1/bundle-cases/{id}", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle_case(
     State(s): State<AppState>,
     lang: Lang,
@@ -207,7 +191,7 @@ pub(super) async fn api_bundle_case(
         .bundle_for(&actor, id)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -218,7 +202,7 @@ pub struct FormRequest {
 
 /// Saves the one form; each field is checked against every item it fills.
 #[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/form", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = FormRequest,
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_form(
     State(s): State<AppState>,
     lang: Lang,
@@ -232,7 +216,7 @@ pub(super) async fn api_form(
         .await
         .map_err(err)?;
     let r = s.store.bundle_for(&actor, id).await.map_err(err)?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -244,7 +228,7 @@ pub struct UploadParams {
 /// Uploads the file (the request body) for one material slot of a draft.
 #[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/slots/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = u32, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = BundleFileView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
     lang: Lang,
@@ -265,13 +249,13 @@ pub(super) async fn api_upload(
         )
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok((StatusCode::CREATED, Json(f)).into_response())
+    Ok((StatusCode::CREATED, Json(BundleFileView::from(f))).into_response())
 }
 
 /// Submits once: every selected item becomes a sub-case, all or none.
 /// Submitting again returns the same application.
 #[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/submit", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_submit(
     State(s): State<AppState>,
     lang: Lang,
@@ -283,12 +267,12 @@ pub(super) async fn api_submit(
         .submit_bundle(&actor, id, &s.calendar(), s.today())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 /// 一窗受理: the clerk accepts every sub-case awaiting intake.
 #[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/accept", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_accept(
     State(s): State<AppState>,
     lang: Lang,
@@ -300,7 +284,7 @@ pub(super) async fn api_accept(
         .accept_bundle(&actor, id, &s.calendar(), s.today())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -314,7 +298,7 @@ pub struct IntakeRequest {
 /// deficiencies get their one-time notice, the others are accepted, and the
 /// applicant gets one notice gathering every correction.
 #[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/intake", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = IntakeRequest,
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_intake(
     State(s): State<AppState>,
     lang: Lang,
@@ -343,14 +327,14 @@ pub(super) async fn api_intake(
         .intake_bundle(&actor, id, &deficiencies, &s.calendar(), s.today())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 /// While corrections are asked for: uploads a file for one material; it
 /// goes to every sub-case waiting for that material.
 #[utoipa::path(put, path = "/api/v1/bundle-cases/{id}/corrections/{slot}/files", tag = "bundles", security(("session" = [])), params(("id" = i64, Path), ("slot" = u32, Path), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = CorrectionUploaded), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_correction_upload(
     State(s): State<AppState>,
     lang: Lang,
@@ -373,14 +357,14 @@ pub(super) async fn api_correction_upload(
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
     Ok((
         StatusCode::CREATED,
-        Json(serde_json::json!({"sub_cases": n})),
+        Json(CorrectionUploaded { sub_cases: n }),
     )
         .into_response())
 }
 
 /// The corrections are supplied: every waiting sub-case goes on.
 #[utoipa::path(post, path = "/api/v1/bundle-cases/{id}/supply", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleCaseView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_supply(
     State(s): State<AppState>,
     lang: Lang,
@@ -392,11 +376,11 @@ pub(super) async fn api_supply(
         .supply_bundle_corrections(&actor, id, &s.calendar(), s.today())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(record_json(&r, &actor)).into_response())
+    Ok(Json(record_view(&r, &actor)).into_response())
 }
 
 /// The newest version of every bundle (catalogue admin of the centre).
-#[utoipa::path(get, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), responses((status = 200, body = AdminBundleList), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_bundles(
     State(s): State<AppState>,
     lang: Lang,
@@ -407,7 +391,10 @@ pub(super) async fn api_admin_bundles(
         .admin_bundles(&actor)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(serde_json::json!({ "bundles": all })).into_response())
+    Ok(Json(AdminBundleList {
+        bundles: all.into_iter().map(Into::into).collect(),
+    })
+    .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -420,7 +407,7 @@ pub struct CreateBundleRequest {
 
 /// Creates version 1 of a bundle as a draft.
 #[utoipa::path(post, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), request_body = CreateBundleRequest,
-    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = BundleVersionView), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_create(
     State(s): State<AppState>,
     lang: Lang,
@@ -432,12 +419,12 @@ pub(super) async fn api_admin_create(
         .create_bundle(&actor, &req.code, &req.doc)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    Ok((StatusCode::CREATED, Json(BundleVersionView::from(v))).into_response())
 }
 
 /// Starts a new draft version of a bundle from its newest version.
 #[utoipa::path(post, path = "/api/v1/admin/bundles/{code}/versions", tag = "bundles", security(("session" = [])), params(("code" = String, Path)),
-    responses((status = 201, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = BundleVersionView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_new_version(
     State(s): State<AppState>,
     lang: Lang,
@@ -449,7 +436,7 @@ pub(super) async fn api_admin_new_version(
         .new_bundle_version(&actor, &code)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok((StatusCode::CREATED, Json(v)).into_response())
+    Ok((StatusCode::CREATED, Json(BundleVersionView::from(v))).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -459,7 +446,7 @@ pub struct UpdateBundleRequest {
 
 /// Replaces the definition of a draft version.
 #[utoipa::path(put, path = "/api/v1/admin/bundle-versions/{id}", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)), request_body = UpdateBundleRequest,
-    responses((status = 200, body = Object), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleVersionView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_update(
     State(s): State<AppState>,
     lang: Lang,
@@ -472,14 +459,14 @@ pub(super) async fn api_admin_update(
         .update_bundle_draft(&actor, id, &req.doc)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(v).into_response())
+    Ok(Json(BundleVersionView::from(v)).into_response())
 }
 
 /// Publishes a draft version; refused (422, by field) when a mapping names
 /// a missing field, leaves a required item field unfilled, or no answer
 /// selects an item.
 #[utoipa::path(post, path = "/api/v1/admin/bundle-versions/{id}/publish", tag = "bundles", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = BundleVersionView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_publish(
     State(s): State<AppState>,
     lang: Lang,
@@ -491,5 +478,5 @@ pub(super) async fn api_admin_publish(
         .publish_bundle(&actor, id)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(v).into_response())
+    Ok(Json(BundleVersionView::from(v)).into_response())
 }

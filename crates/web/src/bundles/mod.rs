@@ -13,6 +13,7 @@ mod admin;
 mod api;
 mod application;
 mod guide;
+mod json;
 mod views;
 
 use axum::routing::{get, post};

@@ -15,9 +15,13 @@ use tongban_domain::auth::Role;
 use tongban_domain::case::Command;
 use tongban_domain::codes::mask;
 use tongban_store::StoreError;
-use tongban_store::cases::{ApplicantInput, Case, NewCase};
+use tongban_store::cases::{ApplicantInput, NewCase};
 use utoipa::ToSchema;
 
+use super::json::{
+    AppliedView, CaseDetail, CaseDocumentView, CaseFileView, CaseListView, CaseWithClock,
+    PublicProgressView,
+};
 use super::progress::lookup;
 use super::views::clock_view;
 use super::work::list_for;
@@ -51,7 +55,7 @@ pub struct ApplicantJson {
 
 /// Creates an application (a draft) for a published item.
 #[utoipa::path(post, path = "/api/v1/cases", tag = "cases", security(("session" = [])), request_body = CreateCaseRequest,
-    responses((status = 201, description = "the draft case", body = Object), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 201, description = "the draft case", body = CaseWithClock), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_create(
     State(s): State<AppState>,
     lang: Lang,
@@ -73,14 +77,15 @@ pub(super) async fn api_create(
         .create_case(&actor, &req.item, input)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok((StatusCode::CREATED, Json(case_json(&s, &c, lang))).into_response())
-}
-
-fn case_json(s: &AppState, c: &Case, lang: Lang) -> serde_json::Value {
-    serde_json::json!({
-        "case": c,
-        "clock": clock_view(s, c, lang),
-    })
+    let clock = clock_view(&s, &c, lang);
+    Ok((
+        StatusCode::CREATED,
+        Json(CaseWithClock {
+            case: c.into(),
+            clock,
+        }),
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -94,7 +99,7 @@ pub struct ListParams {
 /// The caller's work list: an applicant's cases, the window's intake queue,
 /// a department's inbox (most urgent first) or the supervisor's open cases.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", security(("session" = [])), params(ListParams),
-    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = CaseListView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_list(
     State(s): State<AppState>,
     lang: Lang,
@@ -104,12 +109,15 @@ pub(super) async fn api_list(
     let rows = list_for(&s, &actor, p.view.as_deref())
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(serde_json::json!({ "cases": rows })).into_response())
+    Ok(Json(CaseListView {
+        cases: rows.into_iter().map(Into::into).collect(),
+    })
+    .into_response())
 }
 
 /// A case with its files, documents, history and deadlines.
 #[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = CaseDetail), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
     lang: Lang,
@@ -143,18 +151,23 @@ pub(super) async fn api_get(
             }
         }
     }
-    Ok(Json(serde_json::json!({
-        "case": case,
-        "clock": clock_view(&s, &r.case, lang),
-        "files": r.files,
-        "documents": r.documents,
-        "events": r.events,
+    let verify_code = if actor.role == Role::Applicant || actor.role == Role::Clerk {
+        r.case.verify_code.clone()
+    } else {
+        String::new()
+    };
+    Ok(Json(CaseDetail {
+        clock: clock_view(&s, &r.case, lang),
+        case: case.into(),
+        files: r.files.into_iter().map(Into::into).collect(),
+        documents: r.documents.into_iter().map(Into::into).collect(),
+        events: r.events.into_iter().map(Into::into).collect(),
         // What was looked up in shared data and what the rules said (秒批);
         // supervisors see the outcome, not the looked-up personal data.
-        "fetches": fetches,
-        "decisions": decisions,
-        "verify_code": if actor.role == Role::Applicant || actor.role == Role::Clerk { r.case.verify_code.clone() } else { String::new() },
-    }))
+        fetches: fetches.into_iter().map(Into::into).collect(),
+        decisions: decisions.into_iter().map(Into::into).collect(),
+        verify_code,
+    })
     .into_response())
 }
 
@@ -173,7 +186,7 @@ pub struct CommandRequest {
 /// Moves a case: the command is checked against the caller's role and
 /// department and the case's state; nothing changes when it is refused.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/commands", tag = "cases", security(("session" = [])), params(("id" = i64, Path)), request_body = CommandRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = AppliedView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_command(
     State(s): State<AppState>,
     lang: Lang,
@@ -185,7 +198,7 @@ pub(super) async fn api_command(
         .case_command(&actor, id, req.version, req.command)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(out).into_response())
+    Ok(Json(AppliedView::from(out)).into_response())
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -199,7 +212,7 @@ pub struct UploadParams {
 /// sniffed from the content (PDF, OFD, JPEG, PNG); at most 10 MB.
 #[utoipa::path(put, path = "/api/v1/cases/{id}/materials/{idx}/files", tag = "cases", security(("session" = [])), params(("id" = i64, Path), ("idx" = u32, Path, description = "the material's index in the item version"), UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Object), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 201, body = CaseFileView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
     lang: Lang,
@@ -220,12 +233,12 @@ pub(super) async fn api_upload(
         )
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok((StatusCode::CREATED, Json(f)).into_response())
+    Ok((StatusCode::CREATED, Json(CaseFileView::from(f))).into_response())
 }
 
 /// One issued document (receipt, notice, decision).
 #[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "cases", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = CaseDocumentView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_document(
     State(s): State<AppState>,
     lang: Lang,
@@ -237,7 +250,7 @@ pub(super) async fn api_document(
         .case_document(&actor, id)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(d).into_response())
+    Ok(Json(CaseDocumentView::from(d)).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -250,7 +263,7 @@ pub struct ProgressRequest {
 /// Public progress lookup (办件查询): status, dates and deadline, no
 /// personal data. Failed lookups are rate-limited per address.
 #[utoipa::path(post, path = "/api/v1/progress", tag = "cases", request_body = ProgressRequest,
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = PublicProgressView), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
 pub(super) async fn api_progress(
     State(s): State<AppState>,
     lang: Lang,
@@ -262,5 +275,5 @@ pub(super) async fn api_progress(
     let p = lookup(&s, &client, &req.case_no, &req.code)
         .await
         .map_err(|e| e.in_lang(lang))?;
-    Ok(Json(p).into_response())
+    Ok(Json(PublicProgressView::from(p)).into_response())
 }

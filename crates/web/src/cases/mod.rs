@@ -10,6 +10,7 @@ mod actions;
 mod api;
 mod apply;
 mod documents;
+mod json;
 mod page;
 mod progress;
 mod views;

@@ -22,9 +22,11 @@ pub struct ClockView {
     pub certificate_due: String,
     pub suspended_days: u32,
     pub extension_days: u32,
-    /// Working days left to the promised deadline (negative: overdue).
+    /// Working days left to the promised deadline (negative: overdue;
+    /// null once the clock has stopped).
+    #[schema(required)]
     pub days_left: Option<i64>,
-    /// green, yellow or red.
+    /// green, yellow or red while the clock is open (empty otherwise).
     pub warning: String,
     pub explanation: Vec<String>,
     pub error: String,

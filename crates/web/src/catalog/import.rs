@@ -9,15 +9,94 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tongban_domain::FieldError;
-use tongban_store::catalog::transfer::ImportReport;
+use tongban_domain::catalog::{ItemDoc, ItemStatus};
+use tongban_domain::codes::CreditCode;
+use tongban_store::catalog::transfer::{CatalogFile, DepartmentRecord, ImportReport, ItemRecord};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::chrome::{Chrome, Page, or_err, store_err};
 use crate::http::{ApiError, ApiUser};
 
+/// A department of a `tongban-catalog/1` document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogDepartment {
+    pub name: String,
+    pub short_name: String,
+    pub credit_code: CreditCode,
+    pub phone: String,
+    pub address: String,
+}
+
+/// An item version of a `tongban-catalog/1` document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogItem {
+    /// The department's 统一社会信用代码.
+    pub department: CreditCode,
+    pub status: ItemStatus,
+    pub doc: ItemDoc,
+}
+
+/// The catalogue as one document (format `tongban-catalog/1`,
+/// docs/CATALOG_FORMAT.md): what the import reads back.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CatalogDocument {
+    #[schema(pattern = "^tongban-catalog/1$")]
+    pub format: String,
+    pub departments: Vec<CatalogDepartment>,
+    pub items: Vec<CatalogItem>,
+}
+
+impl From<CatalogFile> for CatalogDocument {
+    fn from(f: CatalogFile) -> Self {
+        let CatalogFile {
+            format,
+            departments,
+            items,
+        } = f;
+        CatalogDocument {
+            format,
+            departments: departments
+                .into_iter()
+                .map(|d| {
+                    let DepartmentRecord {
+                        name,
+                        short_name,
+                        credit_code,
+                        phone,
+                        address,
+                    } = d;
+                    CatalogDepartment {
+                        name,
+                        short_name,
+                        credit_code,
+                        phone,
+                        address,
+                    }
+                })
+                .collect(),
+            items: items
+                .into_iter()
+                .map(|i| {
+                    let ItemRecord {
+                        department,
+                        status,
+                        doc,
+                    } = i;
+                    CatalogItem {
+                        department,
+                        status,
+                        doc,
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The whole catalogue as a `tongban-catalog/1` document.
-#[utoipa::path(get, path = "/api/v1/admin/catalog/export", tag = "catalog", security(("session" = [])), responses((status = 200, description = "tongban-catalog/1 JSON")))]
+#[utoipa::path(get, path = "/api/v1/admin/catalog/export", tag = "catalog", security(("session" = [])),
+    responses((status = 200, description = "tongban-catalog/1 JSON, as an attachment", body = CatalogDocument)))]
 pub async fn admin_export(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
@@ -28,7 +107,8 @@ pub async fn admin_export(
         department_id: actor.department_id,
     };
     let file = s.store.export_catalog(&scope).await?;
-    let body = serde_json::to_string_pretty(&file).map_err(ApiError::internal)?;
+    let body =
+        serde_json::to_string_pretty(&CatalogDocument::from(file)).map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/json; charset=utf-8"),

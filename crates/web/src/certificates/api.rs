@@ -14,16 +14,17 @@ use tongban_store::StoreError;
 use tongban_store::certificates::Certificate;
 use utoipa::ToSchema;
 
+use super::json::{CertExportView, IssuerKeysView, PublicCertificate, PublicStatus};
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang};
 
 /// What anyone may see of a certificate: its status, whether the signature
 /// holds, and the signed fields with the holder's number masked.
-fn public_json(
+fn public_view(
     c: &Certificate,
     signature_valid: bool,
     today: chrono::NaiveDate,
-) -> serde_json::Value {
+) -> PublicCertificate {
     let mut rec = c.record.clone();
     // Anyone may verify: the holder is masked, the application's content is not shown.
     rec.holder_code = mask(&rec.holder_code, 3, 2);
@@ -32,26 +33,23 @@ fn public_json(
     rec.case_no = mask(&rec.case_no, 6, 2);
     let st = c.status(today);
     let (status, status_zh) = if signature_valid {
-        (
-            serde_json::to_value(st).unwrap_or_default(),
-            st.zh().to_string(),
-        )
+        (st.into(), st.zh().to_string())
     } else {
         (
-            serde_json::json!("invalid"),
+            PublicStatus::Invalid,
             "签名无效，内容可能被篡改".to_string(),
         )
     };
-    serde_json::json!({
-        "licence_id": c.licence_id,
-        "status": status,
-        "status_zh": status_zh,
-        "signature_valid": signature_valid,
-        "signer_id": tongban_certs::SIGNER_ID,
-        "record": rec,
-        "revoked_at": c.revoked_at,
-        "revoke_reason": c.revoke_reason,
-    })
+    PublicCertificate {
+        licence_id: c.licence_id.clone(),
+        status,
+        status_zh,
+        signature_valid,
+        signer_id: tongban_certs::SIGNER_ID.to_string(),
+        record: rec.into(),
+        revoked_at: c.revoked_at,
+        revoke_reason: c.revoke_reason.clone(),
+    }
 }
 
 pub(super) async fn load(s: &AppState, id: &str) -> Result<Certificate, ApiError> {
@@ -69,7 +67,7 @@ pub(super) async fn load(s: &AppState, id: &str) -> Result<Certificate, ApiError
 /// certificate offline against keys they trust
 /// (`tongban cert verify FILE --trusted-keys KEYS.json`).
 #[utoipa::path(get, path = "/api/v1/issuer-keys", tag = "certificates",
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = IssuerKeysView)))]
 pub(super) async fn api_issuer_keys(
     State(s): State<AppState>,
     lang: Lang,
@@ -79,12 +77,12 @@ pub(super) async fn api_issuer_keys(
         .issuer_keys()
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(keys).into_response())
+    Ok(Json(IssuerKeysView::from(keys)).into_response())
 }
 
 /// Public verification of a certificate by its 证照标识.
 #[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates", params(("id" = String, Path, description = "证照标识")),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = PublicCertificate), (status = 404, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
     lang: Lang,
@@ -96,14 +94,14 @@ pub(super) async fn api_get(
         .signature_valid(&c)
         .await
         .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    Ok(Json(public_json(&c, ok, s.today())).into_response())
+    Ok(Json(public_view(&c, ok, s.today())).into_response())
 }
 
 /// The certificate for offline verification (tongban-cert/1: the signed
 /// canonical JSON, the DER signature in hex, the issuer's PEM public key) —
 /// for its holder and the centre's staff.
 #[utoipa::path(get, path = "/api/v1/certificates/{id}/export", tag = "certificates", security(("session" = [])), params(("id" = String, Path)),
-    responses((status = 200, body = Object), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = CertExportView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_export(
     State(s): State<AppState>,
     lang: Lang,
@@ -127,7 +125,7 @@ pub(super) async fn api_export(
             header::CONTENT_DISPOSITION,
             "attachment; filename=\"certificate.json\"",
         )],
-        Json(e),
+        Json(CertExportView::from(e)),
     )
         .into_response())
 }
@@ -139,7 +137,7 @@ pub struct RevokeRequest {
 
 /// Revokes a certificate (the head of the issuing department, with a reason).
 #[utoipa::path(post, path = "/api/v1/certificates/{id}/revoke", tag = "certificates", security(("session" = [])), params(("id" = String, Path)), request_body = RevokeRequest,
-    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = PublicCertificate), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_revoke(
     State(s): State<AppState>,
     lang: Lang,
@@ -154,5 +152,5 @@ pub(super) async fn api_revoke(
         .await
         .map_err(err)?;
     let ok = s.store.signature_valid(&c).await.map_err(err)?;
-    Ok(Json(public_json(&c, ok, s.today())).into_response())
+    Ok(Json(public_view(&c, ok, s.today())).into_response())
 }

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 mod api;
+mod json;
 mod verify;
 
 use axum::routing::get;

@@ -8,24 +8,88 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tongban_domain::FieldError;
 use tongban_domain::catalog::{DecisionSpec, ItemStatus};
+use tongban_rules::{HitPolicy, TestResult};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Lang, managed_version, visible_version};
 
+/// How a decision table picks its rows.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TableHit {
+    /// The first rule that matches.
+    First,
+    /// Every rule that matches.
+    Collect,
+}
+
+impl From<HitPolicy> for TableHit {
+    fn from(h: HitPolicy) -> Self {
+        match h {
+            HitPolicy::First => TableHit::First,
+            HitPolicy::Collect => TableHit::Collect,
+        }
+    }
+}
+
+impl std::fmt::Display for TableHit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TableHit::First => "first",
+            TableHit::Collect => "collect",
+        })
+    }
+}
+
 /// A table for reading: name, hit policy, header, rows.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Grid {
     pub name: String,
-    pub hit: String,
+    pub hit: TableHit,
+    /// The column headings: inputs, then outputs.
     pub head: Vec<String>,
+    /// One row per rule, a cell per column.
     pub rows: Vec<Vec<String>>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The result of one of the model's test cases.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TestResultView {
+    pub name: String,
+    pub passed: bool,
+    /// What the model answered (its output, as the model builds it).
+    #[schema(value_type = Value)]
+    pub got: serde_json::Value,
+    /// Why the evaluation failed, if it did.
+    pub error: String,
+}
+
+impl From<TestResult> for TestResultView {
+    fn from(t: TestResult) -> Self {
+        let TestResult {
+            name,
+            passed,
+            got,
+            error,
+        } = t;
+        TestResultView {
+            name,
+            passed,
+            got,
+            error,
+        }
+    }
+}
+
+/// An item version's decision model with its tables and test results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RulesView {
+    /// The model and its test cases; null when the version has none.
+    #[schema(required)]
     pub decision: Option<DecisionSpec>,
     pub tables: Vec<Grid>,
-    pub tests: Vec<tongban_rules::TestResult>,
+    pub tests: Vec<TestResultView>,
     /// Why the model does not compile, if it does not.
     pub error: String,
 }
@@ -49,13 +113,16 @@ pub(super) fn view(spec: Option<&DecisionSpec>) -> RulesView {
                     let (head, rows) = t.grid();
                     Grid {
                         name: t.name.clone(),
-                        hit: format!("{:?}", t.hit).to_lowercase(),
+                        hit: t.hit.into(),
                         head,
                         rows,
                     }
                 })
                 .collect(),
-            tests: tongban_rules::run_tests(&m, &tongban_store::decisions::test_cases(spec)),
+            tests: tongban_rules::run_tests(&m, &tongban_store::decisions::test_cases(spec))
+                .into_iter()
+                .map(Into::into)
+                .collect(),
             error: String::new(),
         },
         Err(e) => RulesView {
@@ -69,7 +136,7 @@ pub(super) fn view(spec: Option<&DecisionSpec>) -> RulesView {
 
 /// The item version's decision model with its tables and test results.
 #[utoipa::path(get, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = RulesView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
     lang: Lang,
@@ -115,7 +182,7 @@ pub(super) async fn save(
 /// test results (every test must pass before the version is published).
 #[utoipa::path(put, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
     request_body = DecisionSpec,
-    responses((status = 200, body = Object), (status = 422, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = RulesView), (status = 422, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_put(
     State(s): State<AppState>,
     lang: Lang,
@@ -131,7 +198,7 @@ pub(super) async fn api_put(
 
 /// Removes a draft's decision model (cases then always go to a person).
 #[utoipa::path(delete, path = "/api/v1/admin/items/{id}/decision", tag = "shared-data", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = Object)))]
+    responses((status = 200, body = RulesView)))]
 pub(super) async fn api_delete(
     State(s): State<AppState>,
     lang: Lang,
