@@ -166,7 +166,7 @@ fn complete(op: &mut Operation, api: bool, changes_state: bool) {
     }
 }
 
-/// This document.
+/// This document (described as an object: it is the OpenAPI document itself).
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta",
     responses((status = 200, description = "the OpenAPI document", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> Response {

@@ -283,8 +283,7 @@ async fn batched_commands_write_exactly_the_rows_of_commands_one_by_one() {
             "{backend}: {flat:?}"
         );
         assert!(
-            flat.iter()
-                .any(|o| o.contains("changed by someone else")),
+            flat.iter().any(|o| o.contains("changed by someone else")),
             "{backend}: a command on a version already moved is stale: {flat:?}"
         );
         let (s1, s2) = (snapshot(&alone).await, snapshot(&together).await);

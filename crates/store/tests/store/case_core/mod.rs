@@ -331,7 +331,14 @@ async fn jobs_of(store: &Store, round: &[Act], cal: &Arc<WorkCalendar>) -> Vec<J
                     users.insert(user, actor(store, user).await);
                 }
                 let seen = store.case(*id).await.expect("case").version;
-                Job::command(&users[user], *id, Some(seen), cmd.clone(), cal.clone(), day())
+                Job::command(
+                    &users[user],
+                    *id,
+                    Some(seen),
+                    cmd.clone(),
+                    cal.clone(),
+                    day(),
+                )
             }
             Act::Deemed(id) => Job::system(
                 *id,
