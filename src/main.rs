@@ -61,7 +61,8 @@ enum Command {
         /// Do not load the demo centre, catalogue and accounts into an empty database.
         #[arg(long)]
         no_demo: bool,
-        /// Mark session cookies Secure (when served over HTTPS).
+        /// Mark session cookies Secure (when served over HTTPS; always so when
+        /// --public-url is https).
         #[arg(long)]
         secure_cookies: bool,
         /// Directory of uploaded files (default: `attachments` in the data directory).
@@ -95,6 +96,19 @@ enum Command {
         /// Seconds between runs of the intake/warning sweeps and mail delivery.
         #[arg(long, default_value_t = 60)]
         sweep_interval_secs: u64,
+        /// A load balancer or reverse proxy whose X-Forwarded-For is believed
+        /// (an address or a network such as 10.0.0.0/8; repeat for several).
+        /// Without it the client address is the TCP peer.
+        #[arg(
+            long = "trusted-proxy",
+            env = "TONGBAN_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<tongban_web::http::client::IpRange>,
+        /// This instance's name in job leases (default: host name and port).
+        /// Keep it stable across restarts and different between instances.
+        #[arg(long, env = "TONGBAN_INSTANCE")]
+        instance: Option<String>,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -203,7 +217,10 @@ enum AuditCommand {
 #[derive(Subcommand)]
 enum CalendarCommand {
     /// Print the date N working days after DATE (DATE itself not counted).
-    AddWorkdays { date: chrono::NaiveDate, n: u32 },
+    AddWorkdays {
+        date: chrono::NaiveDate,
+        n: tongban_domain::catalog::DayCount,
+    },
     /// Print the number of working days in (FROM, TO].
     Workdays {
         from: chrono::NaiveDate,
@@ -262,6 +279,16 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The machine's host name, for the default instance name.
+fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
 fn today() -> chrono::NaiveDate {
     tongban_store::cases::shanghai_today()
 }
@@ -280,6 +307,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             smtp_ca,
             sweep_interval_secs,
             public_url,
+            trusted_proxies,
+            instance,
             data,
         } => {
             let store = data.open().await?;
@@ -324,8 +353,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 smtp,
                 sweep_interval: std::time::Duration::from_secs(sweep_interval_secs.max(1)),
                 public_url,
+                trusted_proxies,
                 ..Default::default()
             };
+            // A stable name unless the port is chosen by the system (then
+            // the process's own, as several may share the host).
+            let config = tongban_web::Config {
+                instance: match instance {
+                    Some(name) => name,
+                    None if listen.port() != 0 => format!("{}:{}", host_name(), listen.port()),
+                    None => config.instance.clone(),
+                },
+                ..config
+            };
+            if config.public_url.is_none() {
+                eprintln!(
+                    "--public-url is not set: certificates' QR codes name the address each request used."
+                );
+            }
             let state = tongban_web::AppState::new(store, config).await?;
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;
@@ -556,7 +601,7 @@ async fn calendar_command(command: CalendarCommand, data: DataArgs) -> anyhow::R
         Ok(ExitCode::from(2))
     };
     match command {
-        CalendarCommand::AddWorkdays { date, n } => match cal.add_workdays(date, n) {
+        CalendarCommand::AddWorkdays { date, n } => match cal.add_workdays(date, n.get()) {
             Ok(d) => println!("{d}"),
             Err(e) => return missing(e),
         },

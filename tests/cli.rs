@@ -240,3 +240,88 @@ fn audit_verify_detects_a_row_altered_in_the_database() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("broken at entry 1"), "{}", stdout(&o));
 }
+
+/// `tongban serve` stops cleanly on SIGTERM (what systemd and Kubernetes
+/// send): it finishes what is in flight and exits 0, as on Ctrl-C, instead
+/// of being killed by the signal.
+#[cfg(unix)]
+#[test]
+fn serve_drains_and_exits_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let dir = data_dir("sigterm");
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+        l.local_addr().expect("addr").port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(&dir)
+        .env_remove("TONGBAN_DATABASE_URL")
+        .env("TONGBAN_KEY_SECRET", "a test secret of enough length")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("tongban serve starts");
+    // Wait until it says it is serving.
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line.contains("is serving") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(120))
+        .expect("the server starts within two minutes");
+    // A request in flight: sent, its answer not yet read.
+    // (It says so just before it binds the port.)
+    let started = Instant::now();
+    let mut conn = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(c) => break c,
+            Err(e) => {
+                assert!(started.elapsed() < Duration::from_secs(30), "connects: {e}");
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    };
+    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .expect("request sent");
+    std::thread::sleep(Duration::from_millis(300));
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success(), "SIGTERM sent");
+    let mut answer = String::new();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
+    conn.read_to_string(&mut answer)
+        .expect("the answer arrives");
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "the request in flight is answered: {answer}"
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the server exits within 30 s of SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.success(),
+        "exit after SIGTERM is clean (0), not death by the signal: {status:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::WorkCalendar;
-use crate::catalog::{CaseKind, ItemDoc, MaterialSource, OnlineDepth, ResultType};
+use crate::catalog::{CaseKind, DayCount, ItemDoc, MaterialSource, OnlineDepth, ResultType};
 use crate::codes::{ImplCode, is_valid_phone};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -235,7 +235,10 @@ fn required_elements(doc: &ItemDoc, out: &mut Out<'_>) {
 
 fn time_limits(doc: &ItemDoc, out: &mut Out<'_>) {
     if doc.case_kind == CaseKind::Promised
-        && doc.promised_limit.as_ref().is_none_or(|l| l.days == 0)
+        && doc
+            .promised_limit
+            .as_ref()
+            .is_none_or(|l| l.days == DayCount::ZERO)
     {
         out.add(
             R_PROMISED_NO_LIMIT,
@@ -524,8 +527,8 @@ mod tests {
             name: "受理".into(),
             description: String::new(),
         }];
-        d.legal_limit = Some(TimeLimit::working(20));
-        d.promised_limit = Some(TimeLimit::working(1));
+        d.legal_limit = Some(TimeLimit::working(DayCount::of(20)));
+        d.promised_limit = Some(TimeLimit::working(DayCount::of(1)));
         d.location = "区政务服务中心".into();
         d.office_hours = "工作日 9:00-17:00".into();
         d.consult_phone = "0591-87654321".into();
@@ -582,7 +585,7 @@ mod tests {
             (
                 "G02",
                 "promised_limit",
-                Box::new(|d| d.promised_limit = Some(TimeLimit::working(25))),
+                Box::new(|d| d.promised_limit = Some(TimeLimit::working(DayCount::of(25)))),
             ),
             (
                 "G03",
@@ -647,7 +650,7 @@ mod tests {
                 "promised_limit.unit",
                 Box::new(|d| {
                     d.promised_limit = Some(TimeLimit {
-                        days: 3,
+                        days: DayCount::of(3),
                         unit: DayUnit::NaturalDays,
                         explanation: String::new(),
                     });

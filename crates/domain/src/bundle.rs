@@ -141,7 +141,7 @@ pub struct BundleDoc {
     #[serde(default)]
     pub fields: Vec<BundleField>,
     /// The bundle's own promised limit, in working days.
-    pub promised_days: u32,
+    pub promised_days: crate::catalog::DayCount,
     /// Trips to the centre for the whole bundle (usually 0 or 1).
     #[serde(default)]
     pub onsite_visits: u32,
@@ -342,9 +342,9 @@ pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
         forms_bundle: 1,
         days_separately: docs
             .iter()
-            .map(|d| d.promised_limit.as_ref().map(|l| l.days).unwrap_or(0))
+            .map(|d| d.promised_limit.as_ref().map(|l| l.days.get()).unwrap_or(0))
             .sum(),
-        days_bundle: b.promised_days,
+        days_bundle: b.promised_days.get(),
     }
 }
 
@@ -452,6 +452,9 @@ pub fn field_spec(f: &BundleField, sel: &Selection, items: &HashMap<String, Item
             .first()
             .map(|t| t.options.clone())
             .unwrap_or_default(),
+        // A value must suit every item it fills: the narrowest range.
+        min: targets.iter().map(|t| t.range().0).max(),
+        max: targets.iter().map(|t| t.range().1).min(),
     }
 }
 

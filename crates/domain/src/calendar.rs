@@ -325,7 +325,11 @@ impl WorkCalendar {
         if n == 0 {
             return Ok(from);
         }
-        let target = self.prefix[a + 1] + n;
+        // Checked: a count past the end of the calendar is a missing year,
+        // never a wrapped-around date.
+        let Some(target) = self.prefix[a + 1].checked_add(n) else {
+            return Err(CalendarError::MissingYear(self.last_year + 1));
+        };
         // First j with prefix[j] >= target; the day is j - 1.
         let j = self.prefix.partition_point(|&c| c < target);
         if j >= self.prefix.len() {

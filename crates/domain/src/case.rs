@@ -255,7 +255,9 @@ pub enum Command {
     Resume,
     /// The department head extends the limit once.
     Extend {
-        days: u32,
+        /// Working days, 1 to 10 (15 for joint handling); any other
+        /// number is refused naming `days`.
+        days: i64,
         reason: String,
     },
     /// The department head decides.

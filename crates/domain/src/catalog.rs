@@ -374,9 +374,41 @@ pub struct FormField {
     /// Allowed values of a choice field.
     #[serde(default)]
     pub options: Vec<String>,
+    /// Smallest value of a number field (default 0: amounts and areas are
+    /// not negative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<i64>,
+    /// Largest value of a number field (default [`NUMBER_MAX`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<i64>,
+}
+
+/// The largest number a form field takes unless its definition says less
+/// (one trillion: any amount in yuan or area in square metres).
+pub const NUMBER_MAX: i64 = 1_000_000_000_000;
+
+/// A number as people write it: digits, at most one point, an optional
+/// leading minus; no exponent, no `inf`/`NaN`, at most 15 significant digits.
+fn plain_decimal(v: &str) -> Option<f64> {
+    let digits = v.strip_prefix('-').unwrap_or(v);
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    let ok = !int.is_empty()
+        && int.chars().all(|c| c.is_ascii_digit())
+        && frac.chars().all(|c| c.is_ascii_digit())
+        && (digits.len() - usize::from(!frac.is_empty() || digits.contains('.'))) <= 15
+        && !digits.ends_with('.');
+    if !ok {
+        return None;
+    }
+    v.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 impl FormField {
+    /// The range a number field accepts.
+    pub fn range(&self) -> (i64, i64) {
+        (self.min.unwrap_or(0), self.max.unwrap_or(NUMBER_MAX))
+    }
+
     /// Checks one submitted value; `None` when the value is acceptable.
     pub fn check(&self, value: Option<&str>) -> Option<FieldError> {
         let field = format!("form.{}", self.key);
@@ -393,21 +425,30 @@ impl FormField {
         }
         let bad = |zh: String, en: String| Some(FieldError::new(field.clone(), "invalid", zh, en));
         match self.kind {
-            FieldKind::Text => (v.chars().count() > 2000).then(|| {
-                FieldError::new(
-                    field.clone(),
-                    "too_long",
-                    format!("{}不能超过2000字", self.label),
-                    format!("{} must be at most 2000 characters", self.label),
-                )
-            }),
-            FieldKind::Number => match v.parse::<f64>() {
-                Ok(n) if n.is_finite() => None,
-                _ => bad(
-                    format!("{}应为数字", self.label),
-                    format!("{} must be a number", self.label),
-                ),
-            },
+            FieldKind::Text => crate::text::check_text(
+                &field,
+                &self.label,
+                &self.label,
+                v,
+                crate::text::TEXT_MAX,
+                true,
+            ),
+            FieldKind::Number => {
+                let (min, max) = self.range();
+                match plain_decimal(v) {
+                    None => bad(
+                        format!("{}应为数字，如120或35.5", self.label),
+                        format!("{} must be a number such as 120 or 35.5", self.label),
+                    ),
+                    Some(n) if n < min as f64 || n > max as f64 => Some(FieldError::new(
+                        field.clone(),
+                        "out_of_range",
+                        format!("{}应在{min}至{max}之间", self.label),
+                        format!("{} must be between {min} and {max}", self.label),
+                    )),
+                    Some(_) => None,
+                }
+            }
             FieldKind::Date => match NaiveDate::parse_from_str(v, "%Y-%m-%d") {
                 Ok(_) => None,
                 Err(_) => bad(
@@ -432,32 +473,6 @@ impl FormField {
                 )
             }),
         }
-    }
-}
-
-/// A time limit with its unit and explanation (法定/承诺办结时限).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct TimeLimit {
-    pub days: u32,
-    pub unit: DayUnit,
-    #[serde(default)]
-    pub explanation: String,
-}
-
-impl TimeLimit {
-    pub fn working(days: u32) -> Self {
-        Self {
-            days,
-            unit: DayUnit::WorkingDays,
-            explanation: String::new(),
-        }
-    }
-    pub fn zh(&self) -> String {
-        format!("{}个{}", self.days, self.unit.zh())
-    }
-    pub fn en(&self) -> String {
-        format!("{} {}", self.days, self.unit.en())
     }
 }
 
@@ -680,8 +695,10 @@ pub struct ItemDoc {
 }
 
 mod item;
+mod limit;
 
 pub use item::check_agency_matches;
+pub use limit::{DayCount, TimeLimit};
 
 #[cfg(test)]
 mod tests {

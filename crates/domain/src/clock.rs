@@ -373,7 +373,7 @@ pub fn compute(
         DayUnit::WorkingDays => suspended_wd + open_wd,
         DayUnit::NaturalDays => suspended_nd + open_nd,
     };
-    let legal_days = legal.days
+    let legal_days = legal.days.get()
         + shift(legal.unit)
         + if legal.unit == DayUnit::WorkingDays {
             extension.0
@@ -381,7 +381,7 @@ pub fn compute(
             0
         };
     // An approved extension moves the promise too (capped by the law below).
-    let promised_days = promised.days
+    let promised_days = promised.days.get()
         + shift(promised.unit)
         + if promised.unit == DayUnit::WorkingDays {
             extension.0
@@ -462,7 +462,7 @@ pub fn warning(
         return Ok(Warning::Green);
     }
     let left = cal.workdays_between(today, d.promised_due)?.max(0) as u32;
-    let pct_limit = promised.days * rule.percent_left / 100;
+    let pct_limit = promised.days.get() * rule.percent_left / 100;
     if left <= rule.days_left || left <= pct_limit {
         Ok(Warning::Yellow)
     } else {
@@ -473,6 +473,7 @@ pub fn warning(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::DayCount;
 
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("test date")
@@ -483,8 +484,8 @@ mod tests {
     fn accepted(on: &str, legal: u32, promised: u32) -> ClockEvent {
         ClockEvent::Accepted {
             on: d(on),
-            legal: TimeLimit::working(legal),
-            promised: TimeLimit::working(promised),
+            legal: TimeLimit::working(DayCount::of(legal)),
+            promised: TimeLimit::working(DayCount::of(promised)),
             joint: false,
         }
     }
@@ -595,8 +596,8 @@ mod tests {
         let joint = vec![
             ClockEvent::Accepted {
                 on: d("2025-01-20"),
-                legal: TimeLimit::working(45),
-                promised: TimeLimit::working(30),
+                legal: TimeLimit::working(DayCount::of(45)),
+                promised: TimeLimit::working(DayCount::of(30)),
                 joint: true,
             },
             ext(15),
@@ -666,7 +667,7 @@ mod tests {
     #[test]
     fn warnings_turn_yellow_then_red() {
         let c = cal();
-        let promised = TimeLimit::working(10);
+        let promised = TimeLimit::working(DayCount::of(10));
         let r = compute(&[accepted("2025-03-03", 20, 10)], &c, d("2025-03-03")).expect("computes");
         let w = |day: &str| {
             warning(&r, &promised, d(day), &c, WarningRule::default()).expect("covered")

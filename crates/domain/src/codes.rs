@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::FieldError;
@@ -179,6 +179,13 @@ impl IdCardNumber {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Whether the holder was born by `today` (and not before 1900): a number
+    /// born in the future is well-formed but belongs to no one.
+    pub fn born_by(&self, today: NaiveDate) -> bool {
+        let b = self.birth_date();
+        b <= today && b.year() >= 1900
     }
 
     pub fn birth_date(&self) -> NaiveDate {
@@ -414,6 +421,42 @@ impl DivisionCode {
     }
 }
 string_newtype_serde!(DivisionCode);
+
+/// An e-mail address as a mail relay takes it: `local@domain.tld`, parsed
+/// by RFC 5322's rules, without a display name, CR/LF or other whitespace,
+/// at most 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(input: &str) -> Result<Self, crate::FieldError> {
+        let s = input.trim();
+        let bad = || {
+            crate::FieldError::new(
+                "email",
+                "invalid",
+                "请填写有效的电子邮箱，如 name@example.com",
+                "enter a valid e-mail address such as name@example.com",
+            )
+        };
+        if s.is_empty()
+            || s.chars().count() > 200
+            || s.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(bad());
+        }
+        let options = email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal()
+            .with_required_tld();
+        email_address::EmailAddress::parse_with_options(s, options)
+            .map(|a| Email(a.email().to_string()))
+            .map_err(|_| bad())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 /// A Chinese telephone number as published in guides: a mobile number
 /// (1xxxxxxxxxx), a landline with area code (0xxx-xxxxxxx[-ext]), or a

@@ -20,7 +20,10 @@ pub mod cert;
 pub mod clock;
 pub mod codes;
 pub mod error;
+pub mod export;
 pub mod files;
+pub mod privacy;
+pub mod text;
 
 pub use error::{FieldError, FieldErrors};
 

@@ -46,7 +46,8 @@ impl Attachments {
             .get(&Path::from(key))
             .await
             .map_err(|e| match e {
-                object_store::Error::NotFound { .. } => StoreError::NotFound(key.to_string()),
+                // The storage key is the server's business, not the caller's.
+                object_store::Error::NotFound { .. } => StoreError::NotFound("file".into()),
                 e => StoreError::Files(e.to_string()),
             })?;
         let b = r

@@ -1,7 +1,37 @@
 //! Database leases, so that a scheduled job runs on exactly one of several
-//! server instances sharing one database.
+//! server instances sharing one database. A lease is short and renewed
+//! while its job runs ([`Store::hold_lease`]): when the holder dies, the
+//! lease lapses within one time-to-live and another instance takes over. The
+//! holder's name is the instance's configured identity, so a restarted
+//! instance takes its own lease straight back.
+
+use std::time::Duration;
 
 use crate::{Result, Store, exec, now_ms};
+
+/// A lease held by this process, renewed in the background until it is
+/// released or dropped. Dropping it without [`HeldLease::release`] stops
+/// the renewal, and the lease lapses by itself — as when the process dies.
+pub struct HeldLease {
+    store: Store,
+    name: String,
+    holder: String,
+    renewal: tokio::task::JoinHandle<()>,
+}
+
+impl HeldLease {
+    /// Gives the lease up now (the job is done).
+    pub async fn release(self) -> Result<()> {
+        self.renewal.abort();
+        self.store.release_lease(&self.name, &self.holder).await
+    }
+}
+
+impl Drop for HeldLease {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
 
 impl Store {
     /// Takes or renews the named lease for `holder` for `ttl_ms`. Returns true
@@ -17,6 +47,42 @@ impl Store {
         )
         .await?;
         Ok(n == 1)
+    }
+
+    /// Takes the named lease for `holder` for `ttl`, and keeps renewing it
+    /// every third of `ttl` while the returned guard lives. `None`: another
+    /// holder has it.
+    pub async fn hold_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> Result<Option<HeldLease>> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX / 2);
+        if !self.try_lease(name, holder, ttl_ms).await? {
+            return Ok(None);
+        }
+        let (store, n, h) = (self.clone(), name.to_string(), holder.to_string());
+        let renewal = tokio::spawn(async move {
+            let every = (ttl / 3).max(Duration::from_millis(50));
+            loop {
+                tokio::time::sleep(every).await;
+                match store.try_lease(&n, &h, ttl_ms).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        tracing::warn!(lease = %n, "lease lost to another holder");
+                        break;
+                    }
+                    Err(e) => tracing::warn!(lease = %n, "lease renewal failed: {e}"),
+                }
+            }
+        });
+        Ok(Some(HeldLease {
+            store: self.clone(),
+            name: name.to_string(),
+            holder: holder.to_string(),
+            renewal,
+        }))
     }
 
     /// Gives a lease up early (after the job finished).

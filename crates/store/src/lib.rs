@@ -12,6 +12,7 @@
 pub mod attachments;
 pub mod decisions;
 pub mod jobs;
+pub mod limits;
 mod migration;
 pub mod outbox;
 mod sql;
@@ -107,6 +108,8 @@ pub struct Store {
     key_secret: std::sync::Arc<std::sync::RwLock<Option<tongban_certs::KeySecret>>>,
     /// The capabilities reacting to case steps (see `cases::CaseObserver`).
     observers: cases::Observers,
+    /// Batches whose jobs were rerun one by one (see `cases::CaseWriter`).
+    batch_fallbacks: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// Current time in UTC milliseconds.
@@ -161,6 +164,7 @@ impl Store {
             fanout_fault: Default::default(),
             key_secret: Default::default(),
             observers: Default::default(),
+            batch_fallbacks: Default::default(),
         };
         // The capabilities that react to case steps, in the order they run
         // (and their notices are written): shared data records its lookups,
@@ -181,6 +185,13 @@ impl Store {
 
     pub fn backend(&self) -> DbBackend {
         self.db.get_database_backend()
+    }
+
+    /// How many group-commit batches were rolled back and rerun one job at
+    /// a time since the store was opened (a test of the batch path expects 0).
+    pub fn batch_fallbacks(&self) -> usize {
+        self.batch_fallbacks
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     pub fn conn(&self) -> &DatabaseConnection {

@@ -5,23 +5,28 @@
 
 use std::time::Duration;
 
+use tongban_store::jobs::HeldLease;
+
 use crate::AppState;
 use crate::mail;
 
 impl AppState {
+    /// Takes the named job lease for this instance, renewed while the job
+    /// runs; `None` when another instance holds it.
+    async fn lease(&self, name: &str) -> tongban_store::Result<Option<HeldLease>> {
+        self.store
+            .hold_lease(name, &self.config.instance, self.config.lease_ttl)
+            .await
+    }
+
     /// Runs the monthly guide audit if no instance has run it this month.
     /// A database lease makes sure only one instance does.
     pub async fn monthly_audit_tick(&self) -> anyhow::Result<bool> {
         let today = self.today();
         let period = today.format("%Y-%m").to_string();
-        let lease = "guide-audit-monthly";
-        if !self
-            .store
-            .try_lease(lease, &self.config.instance, 10 * 60 * 1000)
-            .await?
-        {
+        let Some(lease) = self.lease("guide-audit-monthly").await? else {
             return Ok(false);
-        }
+        };
         let ran = if self.store.scheduled_audit_done(&period).await? {
             false
         } else {
@@ -36,9 +41,7 @@ impl AppState {
             );
             true
         };
-        self.store
-            .release_lease(lease, &self.config.instance)
-            .await?;
+        lease.release().await?;
         Ok(ran)
     }
 
@@ -46,15 +49,11 @@ impl AppState {
     /// are recorded as accepted (Art. 32), then deadline warnings go out.
     /// Under a lease so one instance runs them at a time; the warning rows
     /// make a repeated warning impossible even without it.
-    pub async fn case_sweep_tick(&self) -> anyhow::Result<(usize, usize)> {
-        let lease = "case-sweeps";
-        if !self
-            .store
-            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
-            .await?
-        {
-            return Ok((0, 0));
-        }
+    /// `None` when another instance holds the sweeps' lease.
+    pub async fn case_sweep_tick(&self) -> anyhow::Result<Option<(usize, usize)>> {
+        let Some(lease) = self.lease("case-sweeps").await? else {
+            return Ok(None);
+        };
         let cal = self.calendar();
         let today = self.today();
         // Each sweep runs whatever the other one did.
@@ -73,14 +72,16 @@ impl AppState {
             (Ok(d), Ok(w)) => Ok((d, w)),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
-        self.store
-            .release_lease(lease, &self.config.instance)
-            .await?;
+        // Attempt counters whose window closed an hour ago are forgotten.
+        if let Err(e) = self.store.prune_attempts(60 * 60 * 1000).await {
+            tracing::warn!("pruning attempt counters failed: {e}");
+        }
+        lease.release().await?;
         let (deemed, warned) = result?;
         if deemed + warned > 0 {
             tracing::info!(deemed, warned, "case sweeps done");
         }
-        Ok((deemed, warned))
+        Ok(Some((deemed, warned)))
     }
 
     /// Delivers due outbox mail; failures stay queued with a backoff.
@@ -88,14 +89,9 @@ impl AppState {
         let Some(cfg) = &self.config.smtp else {
             return Ok(0);
         };
-        let lease = "mail-delivery";
-        if !self
-            .store
-            .try_lease(lease, &self.config.instance, 5 * 60 * 1000)
-            .await?
-        {
+        let Some(lease) = self.lease("mail-delivery").await? else {
             return Ok(0);
-        }
+        };
         let mut sent = 0;
         let result = async {
             let mailer = match mail::Mailer::new(cfg) {
@@ -105,7 +101,7 @@ impl AppState {
                     return Ok(());
                 }
             };
-            // Stop well inside the lease so no other instance starts on the same mail.
+            // A bounded batch, so the next tick's other jobs get their turn.
             let started = std::time::Instant::now();
             for m in self.store.due_mail(100).await? {
                 if started.elapsed() > Duration::from_secs(180) {
@@ -119,6 +115,10 @@ impl AppState {
                         self.store.mail_sent(m.id).await?;
                         sent += 1;
                     }
+                    Err(e) if e.is_permanent() => {
+                        tracing::warn!(mail = m.id, "mail refused for good (not retried): {e}");
+                        self.store.mail_refused(m.id, &e.to_string()).await?;
+                    }
                     Err(e) => {
                         tracing::warn!(mail = m.id, "mail delivery failed (will retry): {e}");
                         self.store.mail_failed(m.id, &e.to_string()).await?;
@@ -128,9 +128,7 @@ impl AppState {
             Ok::<_, tongban_store::StoreError>(())
         }
         .await;
-        self.store
-            .release_lease(lease, &self.config.instance)
-            .await?;
+        lease.release().await?;
         result?;
         Ok(sent)
     }

@@ -42,10 +42,7 @@ use axum::http::{HeaderValue, header};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use jobs::spawn_background;
-pub use state::{
-    AppState, Config, LOGIN_MAX_FAILURES, LOGIN_MAX_FAILURES_PER_ADDRESS, LOGIN_WINDOW,
-    LoginLimiter, SearchHolder, search_doc,
-};
+pub use state::{AppState, Config, LOGIN_PER_ACCOUNT, LOGIN_PER_ADDRESS, SearchHolder, search_doc};
 
 /// The guide audit's CSV report, where the command line finds it.
 pub mod api {
@@ -87,6 +84,16 @@ pub fn router(state: AppState) -> Router {
     let (api, doc) = api();
     openapi::publish(doc);
     api.merge(pages().into_router())
+        // Anonymous callers send small bodies.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::body::anonymous_body_limit,
+        ))
+        // A state change from another origin (or scheme) reaches no handler.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::csrf::origin_guard,
+        ))
         // Every error under /api answers the documented JSON error.
         .layer(axum::middleware::from_fn(http::api_errors))
         .layer(SetResponseHeaderLayer::overriding(
@@ -101,11 +108,18 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'"),
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(20 * 1024 * 1024))
+        // Pages and answers carry personal data and CSRF tokens: no cache
+        // keeps them unless a handler says otherwise (static assets).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(axum::extract::DefaultBodyLimit::max(http::body::BODY_LIMIT))
         .with_state(state)
 }
 
-/// Serves until Ctrl-C.
+/// Serves until Ctrl-C or SIGTERM (what systemd and Kubernetes send),
+/// either way finishing the requests in flight first.
 pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     if state.config.background_jobs {
         spawn_background(state.clone());
@@ -117,9 +131,32 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
+    .with_graceful_shutdown(shutdown_signal())
     .await?;
     Ok(())
+}
+
+/// Resolves at the first SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("interrupted: finishing the requests in flight"),
+        () = terminate => tracing::info!("terminated: finishing the requests in flight"),
+    }
 }

@@ -182,6 +182,10 @@ pub async fn openapi_json() -> Response {
 pub async fn healthz(State(s): State<AppState>) -> Response {
     match s.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}")).into_response(),
+        Err(e) => {
+            // The cause goes to the log, not to whoever asks.
+            tracing::error!("health check: database: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
     }
 }

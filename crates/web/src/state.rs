@@ -1,28 +1,36 @@
 //! The state every handler shares ([`AppState`]): the store, the in-memory
 //! search index and working-day calendar — rebuilt from the database and
 //! refreshed when the catalogue or calendar revision moves, so several
-//! instances can share one PostgreSQL — the login limiter, the settings
+//! instances can share one PostgreSQL — the settings
 //! ([`Config`]) and the group-commit case writer.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tongban_domain::calendar::WorkCalendar;
 use tongban_search::{SearchDoc, SearchIndex};
 use tongban_store::Store;
 use tongban_store::catalog::ItemVersion;
+use tongban_store::limits::Limit;
 
 use crate::mail;
 
 /// Server settings.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Mark cookies `Secure` (behind HTTPS).
+    /// Mark cookies `Secure` (behind HTTPS). [`Config::cookies_secure`]
+    /// also says yes whenever the public URL is https.
     pub secure_cookies: bool,
-    /// This instance's name in job leases.
+    /// This instance's name in job leases; the same after a restart, so a
+    /// restarted instance takes its own leases back.
     pub instance: String,
+    /// How long a job lease lasts unless renewed (renewed every third of it
+    /// while the job runs): a dead holder's lease lapses within this time.
+    pub lease_ttl: Duration,
+    /// Proxies (load balancers) whose `X-Forwarded-For` is believed; the
+    /// client address is the last one before them.
+    pub trusted_proxies: Vec<crate::http::client::IpRange>,
     /// Run the background jobs (search refresh, monthly audit, sweeps, mail).
     pub background_jobs: bool,
     /// Where uploaded files go (a local directory); `None`: in memory.
@@ -38,11 +46,25 @@ pub struct Config {
     pub public_url: Option<String>,
 }
 
+impl Config {
+    /// Whether cookies are marked `Secure`: when asked, and always when the
+    /// public address is https.
+    pub fn cookies_secure(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.to_ascii_lowercase().starts_with("https://"))
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
             secure_cookies: false,
             instance: format!("{}-{}", std::process::id(), rand::random::<u32>()),
+            lease_ttl: Duration::from_secs(15),
+            trusted_proxies: Vec::new(),
             background_jobs: true,
             attachments_dir: None,
             smtp: None,
@@ -68,55 +90,16 @@ impl SearchHolder {
     }
 }
 
-/// Counts failed logins per user name and client address.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-/// Failed attempts allowed per key and window.
-pub const LOGIN_MAX_FAILURES: u32 = 5;
-pub const LOGIN_WINDOW: Duration = Duration::from_secs(300);
-/// Failed attempts allowed per client address (any user names) and window.
-pub const LOGIN_MAX_FAILURES_PER_ADDRESS: u32 = 30;
-
-impl LoginLimiter {
-    pub fn blocked(&self, key: &str) -> bool {
-        self.blocked_after(key, LOGIN_MAX_FAILURES)
-    }
-
-    /// Whether `key` has reached `max` failures within the window.
-    pub fn blocked_after(&self, key: &str, max: u32) -> bool {
-        let Ok(mut m) = self.failures.lock() else {
-            return false;
-        };
-        match m.get(key) {
-            Some((n, since)) if since.elapsed() < LOGIN_WINDOW => *n >= max,
-            Some(_) => {
-                m.remove(key);
-                false
-            }
-            None => false,
-        }
-    }
-    pub fn failed(&self, key: &str) {
-        if let Ok(mut m) = self.failures.lock() {
-            if m.len() > 100_000 {
-                m.retain(|_, (_, since)| since.elapsed() < LOGIN_WINDOW);
-            }
-            let e = m.entry(key.to_string()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= LOGIN_WINDOW {
-                *e = (0, Instant::now());
-            }
-            e.0 += 1;
-        }
-    }
-    pub fn succeeded(&self, key: &str) {
-        if let Ok(mut m) = self.failures.lock() {
-            m.remove(key);
-        }
-    }
-}
+/// Sign-in attempts allowed per account (any address) and window.
+pub const LOGIN_PER_ACCOUNT: Limit = Limit {
+    max: 5,
+    window_ms: 5 * 60 * 1000,
+};
+/// Sign-in attempts allowed per client address (any account) and window.
+pub const LOGIN_PER_ADDRESS: Limit = Limit {
+    max: 30,
+    window_ms: 5 * 60 * 1000,
+};
 
 /// The calendar in force and the database revision it was built from.
 type CalendarSnapshot = (Arc<WorkCalendar>, (i64, i64));
@@ -126,7 +109,6 @@ pub struct AppState {
     pub store: Store,
     pub search: Arc<SearchHolder>,
     calendar: Arc<RwLock<CalendarSnapshot>>,
-    pub limiter: Arc<LoginLimiter>,
     pub config: Arc<Config>,
     /// Uploaded material files.
     pub files: tongban_store::attachments::Attachments,
@@ -182,7 +164,6 @@ impl AppState {
                 revision: AtomicI64::new(revision),
             }),
             calendar: Arc::new(RwLock::new((Arc::new(calendar), calendar_rev))),
-            limiter: Arc::new(LoginLimiter::default()),
             config: Arc::new(config),
         })
     }

@@ -1,5 +1,7 @@
 use super::*;
-use crate::catalog::{Agency, ExerciseLevel, FormField, Material, MaterialType, TimeLimit};
+use crate::catalog::{
+    Agency, DayCount, ExerciseLevel, FormField, Material, MaterialType, TimeLimit,
+};
 use crate::codes::{BasicCode, CreditCode};
 
 fn item(
@@ -32,9 +34,11 @@ fn item(
             kind: FieldKind::Text,
             required: *required,
             options: vec![],
+            min: None,
+            max: None,
         })
         .collect();
-    d.promised_limit = Some(TimeLimit::working(days));
+    d.promised_limit = Some(TimeLimit::working(DayCount::of(days)));
     d.onsite_visits = 1;
     d
 }
@@ -130,7 +134,7 @@ fn newborn() -> (BundleDoc, HashMap<String, ItemDoc>) {
                 }],
             },
         ],
-        promised_days: 5,
+        promised_days: DayCount::of(5),
         onsite_visits: 0,
     };
     let items = [cert, reg, med]

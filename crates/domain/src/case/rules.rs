@@ -18,15 +18,10 @@ fn require_text(field: &str, v: &str, zh_label: &str, en_label: &str) -> Result<
             format!("{en_label} is required"),
         ));
     }
-    if v.chars().count() > 2000 {
-        return Err(CaseError::field(
-            field,
-            "too_long",
-            format!("{zh_label}不能超过2000字"),
-            format!("{en_label} must be at most 2000 characters"),
-        ));
+    match crate::text::check_text(field, zh_label, en_label, v, crate::text::TEXT_MAX, true) {
+        Some(e) => Err(CaseError::field(field, &e.code, e.message_zh, e.message_en)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn in_centre(actor: &Actor, f: &CaseFacts) -> bool {
@@ -338,19 +333,22 @@ pub fn transition(
             } else {
                 clock::MAX_EXTENSION
             };
-            if *days == 0 || *days > max.0 {
+            let Some(n) = u32::try_from(*days)
+                .ok()
+                .filter(|n| (1..=max.0).contains(n))
+            else {
                 return Err(CaseError::field(
                     "days",
                     "out_of_range",
                     format!("延长期限应为1至{}个工作日", max.0),
                     format!("an extension is 1 to {} working days", max.0),
                 ));
-            }
+            };
             require_text("reason", reason, "延期理由", "the reason for the extension")?;
             let mut t = Transition::to(st);
             t.clock = Some(ClockEvent::Extended {
                 on: today,
-                days: WorkingDays(*days),
+                days: WorkingDays(n),
                 reason: reason.trim().to_string(),
             });
             t.document = Some(DocKind::ExtensionNotice);

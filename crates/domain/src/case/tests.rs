@@ -1,6 +1,6 @@
 use super::*;
 use crate::auth::{Actor, Role};
-use crate::catalog::TimeLimit;
+use crate::catalog::{DayCount, TimeLimit};
 
 fn d(s: &str) -> NaiveDate {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
@@ -62,8 +62,8 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
 
 fn limits() -> Limits {
     Limits {
-        legal: TimeLimit::working(20),
-        promised: TimeLimit::working(10),
+        legal: TimeLimit::working(DayCount::of(20)),
+        promised: TimeLimit::working(DayCount::of(10)),
     }
 }
 
@@ -473,8 +473,8 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
     };
     f.clock = vec![ClockEvent::Accepted {
         on: d("2025-03-03"),
-        legal: TimeLimit::working(20),
-        promised: TimeLimit::working(10),
+        legal: TimeLimit::working(DayCount::of(20)),
+        promised: TimeLimit::working(DayCount::of(10)),
         joint: false,
     }];
     run(&mut f, &reviewer, own, "2025-03-05").expect("the item's own procedure");
@@ -506,8 +506,8 @@ fn a_denial_or_withdrawal_has_no_certificate_date() {
     let events = vec![
         ClockEvent::Accepted {
             on: d("2025-03-03"),
-            legal: TimeLimit::working(20),
-            promised: TimeLimit::working(10),
+            legal: TimeLimit::working(DayCount::of(20)),
+            promised: TimeLimit::working(DayCount::of(10)),
             joint: false,
         },
         ClockEvent::Decided {

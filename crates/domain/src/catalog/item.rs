@@ -14,13 +14,17 @@ impl ItemDoc {
         if self.name.trim().is_empty() {
             errs.push(FieldError::required("name", "事项名称"));
         }
-        if self.name.chars().count() > 200 {
-            errs.push(FieldError::new(
-                "name",
-                "too_long",
-                "事项名称不能超过200字",
-                "name must be at most 200 characters",
-            ));
+        if let Some(e) =
+            crate::text::check_text("name", "事项名称", "name", self.name.trim(), 200, false)
+        {
+            errs.push(e);
+        }
+        // Every text of the guide, whatever its way in (the editor, the API,
+        // an imported file): no control or bidirectional characters.
+        if let Ok(v) = serde_json::to_value(self)
+            && let Some(e) = crate::text::first_bad_string(&v, crate::text::ANY_STRING_MAX)
+        {
+            errs.push(e);
         }
         if self.impl_code.basic_code() != self.basic_code.as_str() {
             errs.push(FieldError::new(

@@ -221,20 +221,13 @@ impl Store {
 
     /// Sets where notices are e-mailed (empty: in-app only).
     pub async fn set_user_email(&self, user_id: i64, email: &str) -> Result<()> {
-        let email = email.trim();
-        if !email.is_empty()
-            && (!email.contains('@') || email.len() > 200 || email.contains(['\r', '\n', '<', '>']))
-        {
-            return Err(StoreError::Invalid(
-                FieldError::new(
-                    "email",
-                    "invalid",
-                    "请填写有效的电子邮箱",
-                    "enter a valid e-mail address",
-                )
-                .into(),
-            ));
-        }
+        let email = match email.trim() {
+            "" => String::new(),
+            e => tongban_domain::codes::Email::parse(e)
+                .map_err(|e| StoreError::Invalid(e.into()))?
+                .as_str()
+                .to_string(),
+        };
         crate::exec(
             self.conn(),
             "UPDATE users SET email = $1 WHERE id = $2",

@@ -109,7 +109,7 @@ impl Store {
                 client_key.map(str::to_string).into(),
                 now.into(),
                 to_json(&pinned).into(),
-                i64::from(view.bundle.doc.promised_days).into(),
+                i64::from(view.bundle.doc.promised_days.get()).into(),
             ],
         )
         .await;
@@ -167,7 +167,7 @@ impl Store {
         if !b.visible_to(actor) {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
         }
-        self.record_of(b).await
+        Ok(self.record_of(b).await?.seen_by(Sight::of(actor)))
     }
 
     pub(super) async fn record_of(&self, b: BundleCase) -> Result<BundleRecord> {

@@ -32,6 +32,7 @@ use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::bundle::{BundleDoc, BundleState, Savings, Selection, Slot};
 use tongban_domain::catalog::{FormField, ItemDoc, ItemStatus};
+use tongban_domain::privacy::Sight;
 use tongban_domain::{FieldError, FieldErrors};
 
 use crate::cases::{
@@ -336,7 +337,7 @@ pub(super) fn check_draft(doc: &BundleDoc) -> Result<()> {
     if doc.name.trim().is_empty() {
         e.push(FieldError::required("name", "一件事名称"));
     }
-    if doc.promised_days > 365 {
+    if doc.promised_days.get() > 365 {
         e.push(FieldError::new(
             "promised_days",
             "too_large",
@@ -355,4 +356,36 @@ pub(super) fn injected(store: &Store, n: usize) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+impl BundleRecord {
+    /// The application as a viewer with `sight` sees it (the rule of
+    /// [`Sight`], applied as the case core applies it to each sub-case).
+    pub fn seen_by(mut self, sight: Sight) -> BundleRecord {
+        let code = self.bundle.verify_code.clone();
+        let b = &mut self.bundle;
+        b.applicant_name = sight.name(&b.applicant_name);
+        b.applicant_id_number = sight.id_number(&b.applicant_id_number);
+        b.applicant_phone = sight.phone(&b.applicant_phone);
+        b.applicant_email = sight.email(&b.applicant_email);
+        b.verify_code = sight.verify_code(&b.verify_code);
+        if !sight.form {
+            b.form.clear();
+        }
+        for n in &mut self.notices {
+            n.body.addressee = sight.name(&n.body.addressee);
+            n.body.paragraphs = n
+                .body
+                .paragraphs
+                .iter()
+                .map(|p| sight.text_quoting_code(p, &code))
+                .collect();
+        }
+        self.sub_cases = self
+            .sub_cases
+            .into_iter()
+            .map(|c| c.seen_by(sight))
+            .collect();
+        self
+    }
 }

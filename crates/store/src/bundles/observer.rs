@@ -26,15 +26,22 @@ impl CaseObserver for BundleProgress {
         "bundles"
     }
 
+    /// A bundle reacts to one sub-case's step at a time.
+    fn exclusive_key(&self, case: &Case) -> Option<i64> {
+        case.bundle_case_id
+    }
+
     async fn observe(&self, txn: &WriteTxn, steps: &[StepEvent], fx: &mut Effects) -> Result<()> {
-        let mut seen: Vec<i64> = Vec::new();
-        for s in steps {
-            if let Some(b) = s.case.bundle_case_id
-                && !seen.contains(&b)
-            {
-                seen.push(b);
-                after_sub_case(txn, b, s.today, fx).await?;
-            }
+        // Bundles in id order, so that two writers locking several bundles
+        // always lock them in the same order (no deadlock on PostgreSQL).
+        let mut bundles: Vec<(i64, NaiveDate)> = steps
+            .iter()
+            .filter_map(|s| s.case.bundle_case_id.map(|b| (b, s.today)))
+            .collect();
+        bundles.sort_by_key(|(b, _)| *b);
+        bundles.dedup_by_key(|(b, _)| *b);
+        for (b, today) in bundles {
+            after_sub_case(txn, b, today, fx).await?;
         }
         Ok(())
     }

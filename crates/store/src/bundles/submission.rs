@@ -138,7 +138,7 @@ impl Store {
                     client_key: None,
                     bundle_case_id: Some(id),
                     waived,
-                    promise_cap: u32::try_from(b.promised_days).ok(),
+                    promise_cap: tongban_domain::catalog::DayCount::try_from(b.promised_days).ok(),
                 },
             )
             .await?;

@@ -120,6 +120,13 @@ pub struct NewCert {
     pub(crate) key_id: i64,
 }
 
+/// Whether a case that is (or will be) approved gets an electronic
+/// certificate at 制证: the one rule, used by the writer at 制证 and by 秒批
+/// when it signs ahead.
+pub(crate) fn gets_certificate(approved: bool, doc: &ItemDoc) -> bool {
+    approved && doc.result.result_type == tongban_domain::catalog::ResultType::Licence
+}
+
 /// Loads the department's current key (an error naming the department when it has none).
 pub(crate) async fn signer_for(
     store: &Store,

@@ -46,7 +46,7 @@ pub(crate) struct CaseRow<'a> {
     pub bundle_case_id: Option<i64>,
     pub waived: Vec<usize>,
     /// The bundle's promised working days, capping the case's promise.
-    pub promise_cap: Option<u32>,
+    pub promise_cap: Option<tongban_domain::catalog::DayCount>,
 }
 
 /// The co-reviewing departments of an item, resolved when a case starts so
@@ -117,7 +117,7 @@ pub(crate) async fn insert_case(
             (!row.waived.is_empty())
                 .then(|| to_json(&row.waived))
                 .into(),
-            row.promise_cap.map(i64::from).into(),
+            row.promise_cap.map(|d| i64::from(d.get())).into(),
         ],
     )
     .await?;
@@ -158,6 +158,8 @@ impl Store {
     /// Starts an application for the published version of `impl_code`: an
     /// applicant online (their own identity) or a clerk at the window (the
     /// applicant's identity as entered). The case is a draft until submitted.
+    /// The same `client_key` from the same author answers the same case,
+    /// however many requests carry it at once.
     pub async fn create_case(
         &self,
         actor: &Actor,
@@ -181,14 +183,8 @@ impl Store {
                     .into(),
                 ));
             }
-            if let Some(r) = query_one(
-                self.conn(),
-                "SELECT id FROM cases WHERE created_by = $1 AND client_key = $2",
-                vec![actor.user_id.into(), key.clone().into()],
-            )
-            .await?
-            {
-                return self.case(get(&r, "id")?).await;
+            if let Some(c) = self.case_by_client_key(actor, key).await? {
+                return Ok(c);
             }
         }
         let item = self
@@ -245,15 +241,31 @@ impl Store {
                 let a = input.applicant.clone().unwrap_or_default();
                 if a.name.trim().is_empty() {
                     errs.push(FieldError::required("applicant.name", "申请人姓名或名称"));
+                } else if let Some(e) = tongban_domain::text::check_text(
+                    "applicant.name",
+                    "申请人姓名或名称",
+                    "the applicant's name",
+                    a.name.trim(),
+                    tongban_domain::text::NAME_MAX,
+                    false,
+                ) {
+                    errs.push(e);
                 }
                 let idn = a.id_number.trim().to_ascii_uppercase();
-                if IdCardNumber::parse(&idn).is_err() && CreditCode::parse(&idn).is_err() {
-                    errs.push(FieldError::new(
+                match (IdCardNumber::parse(&idn), CreditCode::parse(&idn)) {
+                    (Ok(id), _) if !id.born_by(shanghai_today()) => errs.push(FieldError::new(
+                        "applicant.id_number",
+                        "invalid_code",
+                        "公民身份号码中的出生日期晚于今天，请核对",
+                        "the citizen ID number gives a birth date after today; check it",
+                    )),
+                    (Ok(_), _) | (_, Ok(_)) => {}
+                    _ => errs.push(FieldError::new(
                         "applicant.id_number",
                         "invalid_code",
                         "请填写有效的公民身份号码或统一社会信用代码",
                         "enter a valid citizen ID number or unified social credit code",
-                    ));
+                    )),
                 }
                 if !a.phone.trim().is_empty()
                     && !tongban_domain::codes::is_valid_phone(a.phone.trim())
@@ -265,14 +277,12 @@ impl Store {
                         "enter a valid phone number",
                     ));
                 }
-                let email = a.email.trim().to_string();
-                if !email.is_empty() && (!email.contains('@') || email.len() > 200) {
-                    errs.push(FieldError::new(
-                        "applicant.email",
-                        "invalid",
-                        "请填写有效的电子邮箱",
-                        "enter a valid e-mail address",
-                    ));
+                let mut email = a.email.trim().to_string();
+                if !email.is_empty() {
+                    match tongban_domain::codes::Email::parse(&email) {
+                        Ok(e) => email = e.as_str().to_string(),
+                        Err(e) => errs.push(e.under("applicant")),
+                    }
                 }
                 (
                     a.name.trim().to_string(),
@@ -288,7 +298,7 @@ impl Store {
         let division = division_of(self.conn(), item.centre_id).await?;
         let today = shanghai_today();
         let txn = self.begin().await?;
-        let (id, _) = insert_case(
+        let inserted = insert_case(
             &txn,
             &division,
             today,
@@ -309,8 +319,36 @@ impl Store {
                 promise_cap: None,
             },
         )
-        .await?;
-        txn.commit().await?;
-        self.case(id).await
+        .await;
+        let committed = match inserted {
+            Ok((id, _)) => txn.commit().await.map(|()| id),
+            Err(e) => Err(e),
+        };
+        match committed {
+            Ok(id) => self.case(id).await,
+            // The same key raced this request (a double click, a retry): the
+            // unique key refused the second row, so answer with the first.
+            Err(e) => match &input.client_key {
+                Some(key) => match self.case_by_client_key(actor, key).await? {
+                    Some(c) => Ok(c),
+                    None => Err(e),
+                },
+                None => Err(e),
+            },
+        }
+    }
+
+    /// The case its author created with this idempotency key.
+    async fn case_by_client_key(&self, actor: &Actor, key: &str) -> Result<Option<Case>> {
+        match query_one(
+            self.conn(),
+            "SELECT id FROM cases WHERE created_by = $1 AND client_key = $2",
+            vec![actor.user_id.into(), key.into()],
+        )
+        .await?
+        {
+            Some(r) => Ok(Some(self.case(get(&r, "id")?).await?)),
+            None => Ok(None),
+        }
     }
 }

@@ -17,6 +17,7 @@ mod documents;
 mod facts;
 mod observe;
 mod plan;
+mod privacy;
 mod read;
 mod sweep;
 mod uploads;
@@ -32,14 +33,14 @@ use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseError, CaseState, DocKind, Limits, ReviewTask};
-use tongban_domain::catalog::{DayUnit, ItemDoc, ItemStatus, TimeLimit};
+use tongban_domain::catalog::{DayCount, DayUnit, ItemDoc, ItemStatus, TimeLimit};
 use tongban_domain::clock::{self, ClockEvent, Deadlines};
 
 use crate::sql::{date_col, get, json_col};
 use crate::{Result, Store, StoreError};
 
 pub use certify::Certificate;
-pub(crate) use certify::{NewCert, prepare_certificate, signer_for};
+pub(crate) use certify::{NewCert, gets_certificate, prepare_certificate, signer_for};
 pub(crate) use create::verification_code;
 pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};
 pub(crate) use documents::{action_zh, notice_text};
@@ -199,7 +200,7 @@ pub struct Case {
     pub waived: Vec<usize>,
     /// The bundle's promised working days, which cap this sub-case's.
     #[serde(skip)]
-    pub promise_cap_days: Option<u32>,
+    pub promise_cap_days: Option<DayCount>,
 }
 
 impl Case {
@@ -353,7 +354,7 @@ pub(crate) fn row_case(r: &QueryResult) -> Result<Case> {
             None => Vec::new(),
         },
         promise_cap_days: get::<Option<i64>>(r, "promise_cap_days")?
-            .and_then(|d| u32::try_from(d).ok()),
+            .and_then(|d| DayCount::try_from(d).ok()),
     })
 }
 
@@ -375,7 +376,7 @@ pub fn limits_of(doc: &ItemDoc) -> Limits {
     let legal = doc
         .legal_limit
         .clone()
-        .unwrap_or_else(|| TimeLimit::working(if joint { 45 } else { 20 }));
+        .unwrap_or_else(|| TimeLimit::working(DayCount::of(if joint { 45 } else { 20 })));
     let promised = doc.promised_limit.clone().unwrap_or_else(|| legal.clone());
     Limits { legal, promised }
 }

@@ -174,6 +174,13 @@ pub trait CaseObserver: Send + Sync {
     /// A short stable name, for logs.
     fn name(&self) -> &'static str;
 
+    /// What this observer must see one step at a time: two jobs on cases
+    /// with the same key never share a batch (a bundle reacts to each of
+    /// its sub-cases in turn). `None`: no such constraint.
+    fn exclusive_key(&self, _case: &Case) -> Option<i64> {
+        None
+    }
+
     async fn observe(&self, txn: &WriteTxn, steps: &[StepEvent], fx: &mut Effects) -> Result<()>;
 }
 
@@ -194,6 +201,15 @@ impl Observers {
             Ok(v) => v.clone(),
             Err(p) => p.into_inner().clone(),
         }
+    }
+
+    /// The observers' exclusive keys for `case`, each with its observer's
+    /// name (so two observers' keys never collide).
+    pub(crate) fn exclusive_keys(&self, case: &Case) -> Vec<(&'static str, i64)> {
+        self.all()
+            .iter()
+            .filter_map(|o| o.exclusive_key(case).map(|k| (o.name(), k)))
+            .collect()
     }
 
     /// Tells every observer about `steps`, in order.

@@ -9,6 +9,7 @@ use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseFacts, CaseState, DocKind};
 use tongban_domain::catalog::ItemDoc;
 use tongban_domain::codes::mask_name;
+use tongban_domain::privacy::Sight;
 
 use super::facts::facts_of;
 use super::{
@@ -44,7 +45,8 @@ impl Store {
             events: self.case_events(id).await?,
             case,
             doc,
-        })
+        }
+        .seen_by(Sight::of(actor)))
     }
 
     pub async fn case_files(&self, case_id: i64) -> Result<Vec<CaseFile>> {
@@ -93,7 +95,9 @@ impl Store {
         if !case.visible_to(actor) {
             return Err(StoreError::NotFound(format!("document {doc_id}")));
         }
-        Ok((case, d))
+        let sight = Sight::of(actor);
+        let d = d.seen_by(sight, &case.verify_code);
+        Ok((case.seen_by(sight), d))
     }
 
     pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {

@@ -28,15 +28,7 @@ impl Store {
         bytes: Vec<u8>,
     ) -> Result<CaseFile> {
         let case = self.case(case_id).await?;
-        let owner = case.applicant_user_id == Some(actor.user_id);
-        let clerk = actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path);
-        if !owner && !clerk {
-            return Err(if case.visible_to(actor) {
-                StoreError::Forbidden(Denied::Role)
-            } else {
-                StoreError::NotFound(format!("case {case_id}"))
-            });
-        }
+        let clerk = may_change_files(&case, actor)?;
         let correcting = matches!(
             case.clock.last(),
             Some(ClockEvent::Suspended {
@@ -159,11 +151,7 @@ impl Store {
         file_id: i64,
     ) -> Result<()> {
         let case = self.case(case_id).await?;
-        if case.applicant_user_id != Some(actor.user_id)
-            && !(actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path))
-        {
-            return Err(StoreError::NotFound(format!("case {case_id}")));
-        }
+        may_change_files(&case, actor)?;
         if case.state != CaseState::Draft {
             return Err(StoreError::conflict(
                 "已提交的材料不能删除",
@@ -219,7 +207,8 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
         let case = self.case(get(&r, "case_id")?).await?;
-        if !case.visible_to(actor) {
+        // Files are the applicant's papers: only who may see them in full.
+        if !case.visible_to(actor) || !tongban_domain::privacy::Sight::of(actor).files {
             return Err(StoreError::NotFound(format!("file {file_id}")));
         }
         let f = self
@@ -233,18 +222,44 @@ impl Store {
     }
 }
 
-/// An uploaded file's name as stored: no control characters or path
-/// separators, at most 120 characters; `stem.ext` when nothing is left.
+/// Whether `actor` may add or remove files of `case`: a case they may not
+/// see is not found (a draft is its author's alone); one they see but may
+/// not change is forbidden. `Ok(true)`: as the centre's window clerk.
+fn may_change_files(case: &super::Case, actor: &Actor) -> Result<bool> {
+    if !case.visible_to(actor) {
+        return Err(StoreError::NotFound(format!("case {}", case.id)));
+    }
+    let owner = case.applicant_user_id == Some(actor.user_id)
+        || (case.state == CaseState::Draft && case.created_by == actor.user_id);
+    let clerk = actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path);
+    if owner || clerk {
+        Ok(clerk)
+    } else {
+        Err(StoreError::Forbidden(Denied::Role))
+    }
+}
+
+/// An uploaded file's name as stored: no control, format (bidirectional
+/// override) characters or path separators, at most 120 characters, and
+/// the extension of the type the content was sniffed as — `report.html`
+/// holding a PDF is stored as `report.pdf`; `stem.ext` when nothing is left.
 pub(crate) fn clean_file_name(name: &str, stem: &str, ext: &str) -> String {
     let clean: String = name
         .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .filter(|c| {
+            !c.is_control() && !tongban_domain::text::is_format_char(*c) && !matches!(c, '/' | '\\')
+        })
         .take(120)
         .collect();
-    if clean.trim().is_empty() {
+    let clean = clean.trim();
+    let base = match clean.rsplit_once('.') {
+        Some((b, _)) if !b.trim().is_empty() => b.trim(),
+        _ => clean,
+    };
+    if base.is_empty() {
         format!("{stem}.{ext}")
     } else {
-        clean
+        format!("{base}.{ext}")
     }
 }
 

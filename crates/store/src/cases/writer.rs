@@ -10,20 +10,21 @@
 //! alone; a refused job changes nothing and the others go on. A batch whose
 //! writes do not go through as planned — another instance moved one of its
 //! cases meanwhile, an observer failed, any database error — is rolled back
-//! whole and its jobs are run one by one instead. Two jobs on sub-cases of
-//! one bundle never share a batch (the bundle reacts to each in turn).
+//! whole and its jobs are run one by one instead. Two jobs on cases sharing
+//! an observer's exclusive key (sub-cases of one bundle) never share a
+//! batch: the observer reacts to each in turn.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
 use tokio::sync::{mpsc, oneshot};
-use tongban_domain::auth::{Actor, Role};
+use tongban_domain::auth::Actor;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{self, Command, Transition};
-use tongban_domain::catalog::{ItemDoc, ResultType};
+use tongban_domain::catalog::ItemDoc;
 
-use super::certify::{NewCert, Signer, prepare_certificate, signer_for};
+use super::certify::{NewCert, Signer, gets_certificate, prepare_certificate, signer_for};
 use super::facts::{build_facts, noticed_of};
 use super::plan::{Step, Taker, Working, plan_step};
 use super::write::write_steps;
@@ -37,17 +38,24 @@ pub enum StepBy {
     /// A person, checked against their role, department and ownership.
     Person { actor: Actor, cmd: Command },
     /// The system, under the same transition rules without a role check,
-    /// recorded as 系统 with `why` added to the step's details.
+    /// recorded as 系统 with `why` added to the step's details. Only the
+    /// writer takes such steps (from a job's follow-on, built inside this
+    /// crate): no other crate can construct one.
     System {
         cmd: Command,
         department: Option<i64>,
         why: serde_json::Value,
+        sealed: Sealed,
     },
     /// 逾期未告知视为受理 (行政许可法 Art. 32): an application left 5 working
     /// days without a notice counts as accepted from receipt. Nothing
     /// happens when it is not due (or a calendar year is missing).
     DeemedAcceptance,
 }
+
+/// Keeps [`StepBy::System`] out of other crates' hands.
+#[derive(Clone, Debug)]
+pub struct Sealed(());
 
 /// Steps the system takes on its own after a job's first step (秒批).
 pub trait FollowOn: Send + Sync {
@@ -70,18 +78,19 @@ pub struct Job {
     /// The version the caller saw; the job is refused if the case moved.
     pub expected_version: Option<i64>,
     /// The first step; `None` for a job that only runs its follow-on.
-    pub first: Option<StepBy>,
+    pub(crate) first: Option<StepBy>,
     /// Steps the system then takes; if one is refused (no signing key, a
     /// material still missing) they are all dropped and the first step is
-    /// written alone, for a person to take over.
-    pub then: Option<Arc<dyn FollowOn>>,
+    /// written alone, for a person to take over. Built inside this crate
+    /// only (秒批): its steps skip the role check.
+    pub(crate) then: Option<Arc<dyn FollowOn>>,
     /// Materials recorded as not needed before the first step (免提交).
-    pub waive: Vec<usize>,
+    pub(crate) waive: Vec<usize>,
     /// A certificate signed in advance for the 制证 the follow-on reaches
     /// (used if still signed with the department's current key).
-    pub presigned: Option<NewCert>,
+    pub(crate) presigned: Option<NewCert>,
     /// Given to observers with the first step (see [`super::StepEvent`]).
-    pub attachment: Option<Arc<dyn std::any::Any + Send + Sync>>,
+    pub(crate) attachment: Option<Arc<dyn std::any::Any + Send + Sync>>,
     pub calendar: Arc<WorkCalendar>,
     pub today: NaiveDate,
 }
@@ -185,7 +194,23 @@ impl CaseWriter {
                         batch
                     };
                     let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                    let results = store.run_jobs(&jobs).await;
+                    let n = jobs.len();
+                    // In a task of its own: a panic in an observer fails this
+                    // batch's commands, never the writer.
+                    let s = store.clone();
+                    let results = match tokio::spawn(async move { s.run_jobs(&jobs).await }).await {
+                        Ok(r) => r,
+                        Err(e) => {
+                            tracing::error!("a case-writer batch failed: {e}");
+                            (0..n)
+                                .map(|_| {
+                                    Err(StoreError::Corrupt(
+                                        "the case writer failed on this command".into(),
+                                    ))
+                                })
+                                .collect()
+                        }
+                    };
                     for (reply, r) in replies.into_iter().zip(results) {
                         let _ = reply.send(r);
                     }
@@ -210,7 +235,8 @@ impl CaseWriter {
 /// What became of a job in a batch.
 enum Outcome {
     Done(Result<Applied>),
-    /// It touches a bundle an earlier job of the batch touched: next batch.
+    /// An observer's exclusive key (a bundle) is taken by an earlier job of
+    /// the batch: next batch.
     Deferred,
 }
 
@@ -267,6 +293,8 @@ impl Store {
                         vec![Outcome::Done(Err(e))]
                     } else {
                         tracing::debug!("group commit fell back to single commands: {e}");
+                        self.batch_fallbacks
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let mut out = Vec::with_capacity(batch.len());
                         for job in &batch {
                             out.push(Outcome::Done(match self.try_batch(&[*job]).await {
@@ -330,7 +358,7 @@ impl Store {
         &self,
         txn: &WriteTxn,
         jobs: &[&Job],
-        defer_shared_bundles: bool,
+        defer_exclusive: bool,
     ) -> Result<Planned> {
         let mut ids: Vec<i64> = jobs.iter().map(|j| j.case_id).collect();
         ids.sort_unstable();
@@ -376,7 +404,8 @@ impl Store {
         };
         let mut steps: Vec<Step> = Vec::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
-        let mut bundles: HashSet<i64> = HashSet::new();
+        // Keys of observers that must see one step at a time (a bundle).
+        let mut exclusive: HashSet<(&'static str, i64)> = HashSet::new();
         for (i, job) in jobs.iter().enumerate() {
             let Some(w) = work.get_mut(&job.case_id) else {
                 outcomes.push((
@@ -385,12 +414,13 @@ impl Store {
                 ));
                 continue;
             };
-            if let Some(b) = w.case.bundle_case_id
-                && defer_shared_bundles
-                && !bundles.insert(b)
-            {
-                outcomes.push((Outcome::Deferred, None));
-                continue;
+            if defer_exclusive {
+                let keys = self.observers.exclusive_keys(&w.case);
+                if keys.iter().any(|k| exclusive.contains(k)) {
+                    outcomes.push((Outcome::Deferred, None));
+                    continue;
+                }
+                exclusive.extend(keys);
             }
             let first_step = steps.len();
             match ctx.plan_job(w, job, i, &mut steps).await {
@@ -535,6 +565,7 @@ impl Decider<'_> {
                 cmd,
                 department,
                 why: then.why().clone(),
+                sealed: Sealed(()),
             };
             let planned = match self.decide(w, &by, None, &job.calendar, job.today).await {
                 Ok(Some(d)) => {
@@ -582,10 +613,10 @@ impl Decider<'_> {
         let c = &w.case;
         if let StepBy::Person { actor: a, .. } = by
             && !c.visible_to(a)
-            && (a.role == Role::Applicant || !c.centre_path.starts_with(&a.centre_path))
         {
-            // Someone else's application, or a case of another centre: as
-            // if it did not exist. Staff of the centre learn why they may not act.
+            // A case the caller may not see is, to them, no case at all —
+            // whoever they are (SECURITY.md: existence is not disclosed).
+            // One they see but may not move is refused (403) below.
             return Err(StoreError::NotFound(format!("case {}", c.id)));
         }
         if let Some(v) = expected_version
@@ -622,6 +653,7 @@ impl Decider<'_> {
                 cmd,
                 department,
                 why,
+                ..
             } => {
                 let t = case::transition(&facts, cmd, &limits, today, *department)?;
                 let mut details = serde_json::to_value(cmd).unwrap_or_default();
@@ -680,8 +712,7 @@ impl Decider<'_> {
     ) -> Result<Step> {
         let c = &w.case;
         let cert = if matches!(d.cmd, Command::Issue)
-            && c.approved == Some(true)
-            && d.doc.result.result_type == ResultType::Licence
+            && gets_certificate(c.approved == Some(true), &d.doc)
         {
             let signer = match self.signers.entry(c.lead_department_id) {
                 std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),

@@ -15,6 +15,7 @@ mod m008_policies;
 mod m009_certificate_type;
 mod m010_key_compromise;
 mod m011_promise_cap;
+mod m012_limits;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -27,6 +28,7 @@ use m008_policies::M008Policies;
 use m009_certificate_type::M009CertificateType;
 use m010_key_compromise::M010KeyCompromise;
 use m011_promise_cap::M011PromiseCap;
+use m012_limits::M012Limits;
 
 pub struct Migrator;
 
@@ -45,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(M009CertificateType),
             Box::new(M010KeyCompromise),
             Box::new(M011PromiseCap),
+            Box::new(M012Limits),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -35,6 +35,8 @@ pub struct Mail {
     pub attempts: i64,
     pub sent_at: Option<i64>,
     pub last_error: String,
+    /// When the relay refused it for good (a 5xx reply, a bad address).
+    pub failed_at: Option<i64>,
 }
 
 /// Backoff before the next delivery attempt: 1 min, 2, 4 … capped at 1 hour.
@@ -93,8 +95,8 @@ impl Store {
     pub async fn due_mail(&self, limit: i64) -> Result<Vec<Mail>> {
         let rows = query(
             self.conn(),
-            "SELECT id, to_addr, subject, body, attempts, sent_at, last_error FROM outbox \
-             WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
+            "SELECT id, to_addr, subject, body, attempts, sent_at, last_error, failed_at FROM outbox \
+             WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT $2",
             vec![now_ms().into(), limit.into()],
         )
         .await?;
@@ -105,7 +107,7 @@ impl Store {
     pub async fn outbox(&self, limit: i64) -> Result<Vec<Mail>> {
         let rows = query(
             self.conn(),
-            "SELECT id, to_addr, subject, body, attempts, sent_at, last_error FROM outbox ORDER BY id DESC LIMIT $1",
+            "SELECT id, to_addr, subject, body, attempts, sent_at, last_error, failed_at FROM outbox ORDER BY id DESC LIMIT $1",
             vec![limit.into()],
         )
         .await?;
@@ -117,6 +119,30 @@ impl Store {
             self.conn(),
             "UPDATE outbox SET sent_at = $1, attempts = attempts + 1, last_error = '' WHERE id = $2",
             vec![now_ms().into(), id.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Mail the relay refused for good, newest first (what staff follow up).
+    pub async fn undeliverable_mail(&self, limit: i64) -> Result<Vec<Mail>> {
+        let rows = query(
+            self.conn(),
+            "SELECT id, to_addr, subject, body, attempts, sent_at, last_error, failed_at FROM outbox \
+             WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT $1",
+            vec![limit.into()],
+        )
+        .await?;
+        rows.iter().map(row_mail).collect()
+    }
+
+    /// Records that the relay refused a mail for good: it is not tried again.
+    pub async fn mail_refused(&self, id: i64, error: &str) -> Result<()> {
+        let error: String = error.chars().take(500).collect();
+        exec(
+            self.conn(),
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $1, failed_at = $2 WHERE id = $3 AND sent_at IS NULL",
+            vec![error.into(), now_ms().into(), id.into()],
         )
         .await?;
         Ok(())
@@ -158,5 +184,6 @@ fn row_mail(r: &sea_orm::QueryResult) -> Result<Mail> {
         attempts: get(r, "attempts")?,
         sent_at: get(r, "sent_at")?,
         last_error: get(r, "last_error")?,
+        failed_at: get(r, "failed_at")?,
     })
 }

@@ -103,6 +103,35 @@ pub struct DecisionRecord {
     pub automatic: bool,
 }
 
+impl FetchRecord {
+    /// The lookup as a viewer with `sight` sees it: the looked-up personal
+    /// data only for those who decide on it.
+    pub fn seen_by(mut self, sight: tongban_domain::privacy::Sight) -> FetchRecord {
+        if !sight.looked_up {
+            self.data = Value::Null;
+        }
+        self
+    }
+}
+
+impl DecisionRecord {
+    /// The evaluation as a viewer with `sight` sees it: the outcome and the
+    /// reasons always; the inputs, the trace and the values compared only in
+    /// full sight.
+    pub fn seen_by(mut self, sight: tongban_domain::privacy::Sight) -> DecisionRecord {
+        if !sight.looked_up {
+            self.inputs = Value::Null;
+            // The trace quotes the inputs it compared.
+            self.trace = Value::Null;
+            for m in &mut self.mismatches {
+                m.declared = sight.looked_up_value(&m.declared);
+                m.authoritative = sight.looked_up_value(&m.authoritative);
+            }
+        }
+        self
+    }
+}
+
 /// A declared value that disagrees with the authoritative one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mismatch {

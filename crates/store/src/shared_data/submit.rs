@@ -13,13 +13,14 @@ use serde_json::{Map, Value};
 use tongban_domain::auth::Actor;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{self, CaseState, Command, TaskStatus};
-use tongban_domain::catalog::{ItemDoc, ResultType};
+use tongban_domain::catalog::ItemDoc;
 use tongban_domain::cert::CertStatus;
 
 use super::records::record_many;
 use super::{Fetched, Gathered, GatheredDecision, Mismatch, NewFetch, norm, value_text};
 use crate::cases::{
-    Applied, Case, FollowOn, Job, build_facts, limits_of, prepare_certificate, signer_for, stale,
+    Applied, Case, FollowOn, Job, build_facts, gets_certificate, limits_of, prepare_certificate,
+    signer_for, stale,
 };
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
 
@@ -82,7 +83,7 @@ impl Store {
         let gathered = self.gather(&c, &doc, today).await?;
         // The certificate 秒批 will issue, signed here rather than in the
         // writer; without a key the writer says why and a person takes over.
-        let presigned = if gathered.approve() && doc.result.result_type == ResultType::Licence {
+        let presigned = if gets_certificate(gathered.approve(), &doc) {
             match signer_for(
                 self,
                 self.conn(),

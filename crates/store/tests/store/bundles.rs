@@ -53,7 +53,7 @@ async fn the_demo_bundles_are_published_with_their_savings() {
             assert_eq!(s.forms_separately as usize, b.items.len(), "{backend}");
         }
         let newborn = &all[0];
-        assert!(newborn.bundle.doc.promised_days <= 5);
+        assert!(newborn.bundle.doc.promised_days.get() <= 5);
         assert_eq!(newborn.items.len(), 6);
     }
 }

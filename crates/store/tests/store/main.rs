@@ -10,4 +10,5 @@ mod certificates;
 mod helpers;
 mod import_export;
 mod instant;
+mod limits;
 mod sources;

@@ -2,20 +2,22 @@
 //! token; sign in, setting the HttpOnly session cookie; sign out. And
 //! [`authenticate`], the rate-limited password check the login page shares.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use crate::http::Json;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::Actor;
 use utoipa::ToSchema;
 
-use crate::AppState;
+use tongban_store::limits::Reservation;
+
 use crate::http::{
-    ApiError, ApiUser, Lang, MaybeSession, check_origin, session_cookie, set_cookie,
+    ApiError, ApiUser, ClientIp, MaybeSession, check_origin, session_cookie, set_cookie,
 };
+use crate::{AppState, LOGIN_PER_ACCOUNT, LOGIN_PER_ADDRESS};
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -52,19 +54,28 @@ pub async fn whoami(MaybeSession(s): MaybeSession) -> Result<Json<SessionView>, 
     Ok(Json(session_view(&s.actor, &s.csrf_token)))
 }
 
-/// Shared by the API and the login page: checks the rate limit and the password.
+/// Shared by the API and the login page: checks the rate limit and the
+/// password. The attempt is counted before the password is checked (per
+/// account and per client address, in the database every instance shares),
+/// and given back when it succeeds, so parallel guesses cannot slip under
+/// the limit.
 pub async fn authenticate(
     s: &AppState,
-    client: &SocketAddr,
+    client: IpAddr,
     username: &str,
     password: &str,
 ) -> Result<tongban_store::accounts::User, ApiError> {
-    let key = format!("{}|{}", client.ip(), username.trim());
-    let address_key = client.ip().to_string();
-    if s.limiter.blocked(&key)
-        || s.limiter
-            .blocked_after(&address_key, crate::LOGIN_MAX_FAILURES_PER_ADDRESS)
-    {
+    let name: String = username
+        .trim()
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .to_lowercase();
+    let account = format!("login-user|{name}");
+    let address = format!("login-addr|{client}");
+    let by_account = s.store.reserve_attempt(&account, LOGIN_PER_ACCOUNT).await?;
+    let by_address = s.store.reserve_attempt(&address, LOGIN_PER_ADDRESS).await?;
+    if by_account == Reservation::Refused || by_address == Reservation::Refused {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -74,12 +85,11 @@ pub async fn authenticate(
     }
     match s.store.authenticate(username.trim(), password).await? {
         Some(u) => {
-            s.limiter.succeeded(&key);
+            s.store.release_attempt(&account).await?;
+            s.store.release_attempt(&address).await?;
             Ok(u)
         }
         None => {
-            s.limiter.failed(&key);
-            s.limiter.failed(&address_key);
             tracing::info!(user = %tongban_domain::codes::mask(username, 1, 1), "failed sign-in");
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
@@ -96,15 +106,12 @@ pub async fn authenticate(
     responses((status = 200, body = SessionView), (status = 401, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
 pub async fn login(
     State(s): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
-    lang: Lang,
     Json(req): Json<LoginRequest>,
 ) -> Result<Response, ApiError> {
     check_origin(&headers)?;
-    let user = authenticate(&s, &client, &req.username, &req.password)
-        .await
-        .map_err(|e| e.in_lang(lang))?;
+    let user = authenticate(&s, client, &req.username, &req.password).await?;
     let (token, csrf) = s.store.create_session(user.id).await?;
     let session = s
         .store
@@ -116,7 +123,7 @@ pub async fn login(
         &mut resp,
         session_cookie(
             &token,
-            s.config.secure_cookies,
+            s.config.cookies_secure(),
             tongban_store::accounts::SESSION_TTL_MS / 1000,
         ),
     );
@@ -134,6 +141,6 @@ pub async fn logout(
         s.store.delete_session(t).await?;
     }
     let mut resp = StatusCode::NO_CONTENT.into_response();
-    set_cookie(&mut resp, session_cookie("", s.config.secure_cookies, 0));
+    set_cookie(&mut resp, session_cookie("", s.config.cookies_secure(), 0));
     Ok(resp)
 }

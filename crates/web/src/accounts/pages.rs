@@ -45,13 +45,13 @@ pub(super) struct LoginForm {
 pub(super) async fn login_post(
     State(s): State<AppState>,
     page: Page,
-    axum::extract::ConnectInfo(client): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    crate::http::ClientIp(client): crate::http::ClientIp,
     Form(f): Form<LoginForm>,
 ) -> Response {
     if let Err(e) = crate::http::check_origin(&page.headers) {
         return page.error(e);
     }
-    match authenticate(&s, &client, &f.username, &f.password).await {
+    match authenticate(&s, client, &f.username, &f.password).await {
         Ok(user) => {
             let (token, _) = match s.store.create_session(user.id).await {
                 Ok(t) => t,
@@ -71,7 +71,7 @@ pub(super) async fn login_post(
                 &mut resp,
                 session_cookie(
                     &token,
-                    s.config.secure_cookies,
+                    s.config.cookies_secure(),
                     tongban_store::accounts::SESSION_TTL_MS / 1000,
                 ),
             );
@@ -109,6 +109,6 @@ pub(super) async fn logout_post(
         }
     }
     let mut resp = Redirect::to("/").into_response();
-    set_cookie(&mut resp, session_cookie("", s.config.secure_cookies, 0));
+    set_cookie(&mut resp, session_cookie("", s.config.cookies_secure(), 0));
     resp
 }

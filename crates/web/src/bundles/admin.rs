@@ -333,7 +333,7 @@ async fn admin_bundle(
             })
             .collect(),
         savings: published.map(|p| savings_view(&p.savings)),
-        promised_days: doc.promised_days,
+        promised_days: doc.promised_days.get(),
         errors,
         saved: false,
     })

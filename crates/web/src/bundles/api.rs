@@ -14,7 +14,8 @@ use tongban_domain::auth::{Actor, Role};
 use tongban_domain::bundle::{self, BundleDoc};
 use tongban_domain::case::Deficiency;
 use tongban_domain::catalog::FormField;
-use tongban_domain::codes::{mask, mask_name};
+use tongban_domain::codes::mask_name;
+use tongban_domain::privacy::Sight;
 use tongban_store::StoreError;
 use tongban_store::bundles::{BundleRecord, BundleView};
 use utoipa::ToSchema;
@@ -24,19 +25,12 @@ use super::json::{
     BundleList, BundleVersionView, CorrectionUploaded, SelectionView,
 };
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang};
+use crate::http::{ApiError, ApiUser};
 
 /// Published bundles with what each saves against applying item by item.
 #[utoipa::path(get, path = "/api/v1/bundles", tag = "bundles", responses((status = 200, body = BundleList)))]
-pub(super) async fn api_bundles(
-    State(s): State<AppState>,
-    lang: Lang,
-) -> Result<Response, ApiError> {
-    let all = s
-        .store
-        .published_bundles()
-        .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+pub(super) async fn api_bundles(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let all = s.store.published_bundles().await.map_err(ApiError::from)?;
     Ok(Json(BundleList {
         bundles: all.iter().map(Into::into).collect(),
     })
@@ -47,7 +41,7 @@ pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, Ap
     s.store
         .published_bundle(code)
         .await?
-        .ok_or_else(|| ApiError::not_found(code))
+        .ok_or_else(|| ApiError::not_found(&format!("published bundle {code}")))
 }
 
 /// One published bundle: its definition (guide, questions, rules, form
@@ -56,10 +50,9 @@ pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, Ap
     responses((status = 200, body = BundleDetail), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle(
     State(s): State<AppState>,
-    lang: Lang,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
-    let v = published(&s, &code).await.map_err(|e| e.in_lang(lang))?;
+    let v = published(&s, &code).await?;
     Ok(Json(BundleDetail::from(&v)).into_response())
 }
 
@@ -75,13 +68,12 @@ pub struct SelectRequest {
     responses((status = 200, body = SelectionView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_select(
     State(s): State<AppState>,
-    lang: Lang,
     Path(code): Path<String>,
     Json(req): Json<SelectRequest>,
 ) -> Result<Response, ApiError> {
-    let v = published(&s, &code).await.map_err(|e| e.in_lang(lang))?;
+    let v = published(&s, &code).await?;
     let sel = bundle::select_checked(&v.bundle.doc, &req.answers)
-        .map_err(|e| ApiError::from(StoreError::Invalid(e)).in_lang(lang))?;
+        .map_err(|e| ApiError::from(StoreError::Invalid(e)))?;
     let docs = v.item_docs();
     let fields: Vec<FormField> = bundle::asked_fields(&v.bundle.doc, &sel)
         .into_iter()
@@ -105,21 +97,10 @@ pub struct StartRequest {
     pub client_key: Option<String>,
 }
 
+/// The application as `actor` may see it: the one rule of what a viewer
+/// sees of the family's data ([`Sight`]), for the bundle and each sub-case.
 fn record_view(r: &BundleRecord, actor: &Actor) -> BundleCaseView {
-    let mut r = r.clone();
-    if actor.role == Role::Supervisor {
-        // Oversight needs the facts of the application, not the family's data.
-        r.bundle.applicant_name = mask_name(&r.bundle.applicant_name);
-        r.bundle.applicant_id_number = mask(&r.bundle.applicant_id_number, 3, 2);
-        r.bundle.form.clear();
-        for c in &mut r.sub_cases {
-            c.applicant_name = mask_name(&c.applicant_name);
-            c.applicant_id_number = mask(&c.applicant_id_number, 3, 2);
-            c.applicant_phone = mask(&c.applicant_phone, 3, 2);
-            c.form.clear();
-        }
-    }
-    r.into()
+    r.clone().seen_by(Sight::of(actor)).into()
 }
 
 /// Starts a bundle application (a draft) with the applicant's answers.
@@ -127,11 +108,10 @@ fn record_view(r: &BundleRecord, actor: &Actor) -> BundleCaseView {
     responses((status = 201, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_start(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Json(req): Json<StartRequest>,
 ) -> Result<Response, ApiError> {
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let err = |e: StoreError| ApiError::from(e);
     let b = s
         .store
         .start_bundle(&actor, &req.bundle, &req.answers, req.client_key.as_deref())
@@ -145,10 +125,9 @@ pub(super) async fn api_start(
 #[utoipa::path(get, path = "/api/v1/bundle-cases", tag = "bundles", security(("session" = [])), responses((status = 200, body = BundleCaseList)))]
 pub(super) async fn api_bundle_cases(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let err = |e: StoreError| ApiError::from(e);
     let staff = actor.role != Role::Applicant;
     let list = if staff {
         s.store.bundle_intake_queue(&actor).await.map_err(err)?
@@ -182,7 +161,6 @@ pub(super) async fn api_bundle_cases(
     responses((status = 200, body = BundleCaseView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_bundle_case(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -190,7 +168,7 @@ pub(super) async fn api_bundle_case(
         .store
         .bundle_for(&actor, id)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(record_view(&r, &actor)).into_response())
 }
 
@@ -205,12 +183,11 @@ pub struct FormRequest {
     responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_form(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(req): Json<FormRequest>,
 ) -> Result<Response, ApiError> {
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let err = |e: StoreError| ApiError::from(e);
     s.store
         .save_bundle_form(&actor, id, &req.form)
         .await
@@ -231,7 +208,6 @@ pub struct UploadParams {
     responses((status = 201, body = BundleFileView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path((id, slot)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
@@ -248,7 +224,7 @@ pub(super) async fn api_upload(
             body.to_vec(),
         )
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(BundleFileView::from(f))).into_response())
 }
 
@@ -258,7 +234,6 @@ pub(super) async fn api_upload(
     responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_submit(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -266,7 +241,7 @@ pub(super) async fn api_submit(
         .store
         .submit_bundle(&actor, id, &s.calendar(), s.today())
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(record_view(&r, &actor)).into_response())
 }
 
@@ -275,7 +250,6 @@ pub(super) async fn api_submit(
     responses((status = 200, body = BundleCaseView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_accept(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -283,7 +257,7 @@ pub(super) async fn api_accept(
         .store
         .accept_bundle(&actor, id, &s.calendar(), s.today())
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(record_view(&r, &actor)).into_response())
 }
 
@@ -301,7 +275,6 @@ pub struct IntakeRequest {
     responses((status = 200, body = BundleCaseView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_intake(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(req): Json<IntakeRequest>,
@@ -318,7 +291,6 @@ pub(super) async fn api_intake(
                     format!("{k:?} is not a sub-case id"),
                 ),
             ))
-            .in_lang(lang)
         })?;
         deficiencies.insert(cid, v);
     }
@@ -326,7 +298,7 @@ pub(super) async fn api_intake(
         .store
         .intake_bundle(&actor, id, &deficiencies, &s.calendar(), s.today())
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(record_view(&r, &actor)).into_response())
 }
 
@@ -337,7 +309,6 @@ pub(super) async fn api_intake(
     responses((status = 201, body = CorrectionUploaded), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_correction_upload(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path((id, slot)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
@@ -354,7 +325,7 @@ pub(super) async fn api_correction_upload(
             body.to_vec(),
         )
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((
         StatusCode::CREATED,
         Json(CorrectionUploaded { sub_cases: n }),
@@ -367,7 +338,6 @@ pub(super) async fn api_correction_upload(
     responses((status = 200, body = BundleCaseView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_supply(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -375,7 +345,7 @@ pub(super) async fn api_supply(
         .store
         .supply_bundle_corrections(&actor, id, &s.calendar(), s.today())
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(record_view(&r, &actor)).into_response())
 }
 
@@ -383,14 +353,13 @@ pub(super) async fn api_supply(
 #[utoipa::path(get, path = "/api/v1/admin/bundles", tag = "bundles", security(("session" = [])), responses((status = 200, body = AdminBundleList), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_bundles(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     let all = s
         .store
         .admin_bundles(&actor)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(AdminBundleList {
         bundles: all.into_iter().map(Into::into).collect(),
     })
@@ -410,7 +379,6 @@ pub struct CreateBundleRequest {
     responses((status = 201, body = BundleVersionView), (status = 422, body = crate::http::ErrorBody), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_create(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Json(req): Json<CreateBundleRequest>,
 ) -> Result<Response, ApiError> {
@@ -418,7 +386,7 @@ pub(super) async fn api_admin_create(
         .store
         .create_bundle(&actor, &req.code, &req.doc)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(BundleVersionView::from(v))).into_response())
 }
 
@@ -427,7 +395,6 @@ pub(super) async fn api_admin_create(
     responses((status = 201, body = BundleVersionView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_new_version(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(code): Path<String>,
 ) -> Result<Response, ApiError> {
@@ -435,7 +402,7 @@ pub(super) async fn api_admin_new_version(
         .store
         .new_bundle_version(&actor, &code)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(BundleVersionView::from(v))).into_response())
 }
 
@@ -449,7 +416,6 @@ pub struct UpdateBundleRequest {
     responses((status = 200, body = BundleVersionView), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_update(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(req): Json<UpdateBundleRequest>,
@@ -458,7 +424,7 @@ pub(super) async fn api_admin_update(
         .store
         .update_bundle_draft(&actor, id, &req.doc)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(BundleVersionView::from(v)).into_response())
 }
 
@@ -469,7 +435,6 @@ pub(super) async fn api_admin_update(
     responses((status = 200, body = BundleVersionView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_admin_publish(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -477,6 +442,6 @@ pub(super) async fn api_admin_publish(
         .store
         .publish_bundle(&actor, id)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(BundleVersionView::from(v)).into_response())
 }

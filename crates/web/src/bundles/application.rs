@@ -477,11 +477,8 @@ pub(super) async fn bundle_case_page(
     } else {
         vec![]
     };
-    let name = if actor.role == Role::Supervisor {
-        mask_name(&r.bundle.applicant_name)
-    } else {
-        r.bundle.applicant_name.clone()
-    };
+    // Masked for this viewer by the store (`bundle_for`).
+    let name = r.bundle.applicant_name.clone();
     let mut intake = Vec::new();
     if actor.role == Role::Clerk {
         for c in r
@@ -537,7 +534,7 @@ pub(super) async fn bundle_case_page(
         state_key: r.bundle.state.as_str(),
         applicant: name,
         submitted_at: r.bundle.submitted_at.map(fmt_time).unwrap_or_default(),
-        promised_days: r.doc.promised_days,
+        promised_days: r.doc.promised_days.get(),
         subs: r
             .sub_cases
             .iter()

@@ -87,7 +87,7 @@ pub(super) async fn guide_page(
             .map(str::to_string)
             .collect(),
         version: v.bundle.version,
-        promised_days: v.bundle.doc.promised_days,
+        promised_days: v.bundle.doc.promised_days.get(),
         items: v
             .items
             .iter()
@@ -96,7 +96,11 @@ pub(super) async fn guide_page(
                     i.impl_code.clone(),
                     i.doc.name.clone(),
                     i.department_name.clone(),
-                    i.doc.promised_limit.as_ref().map(|l| l.days).unwrap_or(0),
+                    i.doc
+                        .promised_limit
+                        .as_ref()
+                        .map(|l| l.days.get())
+                        .unwrap_or(0),
                     i.doc.materials.len(),
                 )
             })

@@ -65,7 +65,7 @@ impl From<&BundleView> for BundleSummary {
             version: v.bundle.version,
             name: v.bundle.doc.name.clone(),
             event: v.bundle.doc.event.clone(),
-            promised_days: v.bundle.doc.promised_days,
+            promised_days: v.bundle.doc.promised_days.get(),
             items: item_summaries(v),
             savings: v.savings,
         }

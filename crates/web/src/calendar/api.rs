@@ -10,9 +10,9 @@ use tongban_domain::calendar::{CalendarError, ScheduleDay, YearSchedule};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang};
+use crate::http::{ApiError, ApiUser};
 
-fn missing(e: CalendarError, lang: Lang) -> ApiError {
+fn missing(e: CalendarError) -> ApiError {
     match e {
         CalendarError::MissingYear(y) => ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -22,7 +22,6 @@ fn missing(e: CalendarError, lang: Lang) -> ApiError {
         ),
         other => ApiError::internal(other),
     }
-    .in_lang(lang)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -56,11 +55,10 @@ pub struct DayView {
     responses((status = 200, body = DayView), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn day(
     State(s): State<AppState>,
-    lang: Lang,
     Path(date): Path<NaiveDate>,
 ) -> Result<Json<DayView>, ApiError> {
     let cal = s.calendar();
-    let workday = cal.is_workday(date).map_err(|e| missing(e, lang))?;
+    let workday = cal.is_workday(date).map_err(missing)?;
     Ok(Json(DayView {
         date,
         workday,
@@ -72,8 +70,9 @@ pub async fn day(
 #[into_params(parameter_in = Query)]
 pub struct AddParams {
     pub date: NaiveDate,
-    /// Working days to add (the date itself is not counted).
-    pub n: u32,
+    /// Working days to add (the date itself is not counted), 0 to 1000.
+    #[param(value_type = u32, minimum = 0, maximum = 1000)]
+    pub n: tongban_domain::catalog::DayCount,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -86,13 +85,12 @@ pub struct DateResult {
     responses((status = 200, body = DateResult), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn add_workdays(
     State(s): State<AppState>,
-    lang: Lang,
     Query(p): Query<AddParams>,
 ) -> Result<Json<DateResult>, ApiError> {
     let date = s
         .calendar()
-        .add_workdays(p.date, p.n)
-        .map_err(|e| missing(e, lang))?;
+        .add_workdays(p.date, p.n.get())
+        .map_err(missing)?;
     Ok(Json(DateResult { date }))
 }
 
@@ -114,13 +112,12 @@ pub struct CountResult {
     responses((status = 200, body = CountResult), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn workdays(
     State(s): State<AppState>,
-    lang: Lang,
     Query(p): Query<CountParams>,
 ) -> Result<Json<CountResult>, ApiError> {
     let n = s
         .calendar()
         .workdays_between(p.from, p.to)
-        .map_err(|e| missing(e, lang))?;
+        .map_err(missing)?;
     Ok(Json(CountResult { workdays: n }))
 }
 

@@ -3,18 +3,15 @@
 //! documents, and the public progress lookup.
 
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
 
 use crate::http::Json;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tongban_domain::auth::Role;
 use tongban_domain::case::Command;
-use tongban_domain::codes::mask;
-use tongban_store::StoreError;
+use tongban_domain::privacy::Sight;
 use tongban_store::cases::{ApplicantInput, NewCase};
 use utoipa::ToSchema;
 
@@ -76,7 +73,7 @@ pub(super) async fn api_create(
         .store
         .create_case(&actor, &req.item, input)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     let clock = clock_view(&s, &c, lang);
     Ok((
         StatusCode::CREATED,
@@ -102,13 +99,12 @@ pub struct ListParams {
     responses((status = 200, body = CaseListView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_list(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Query(p): Query<ListParams>,
 ) -> Result<Response, ApiError> {
     let rows = list_for(&s, &actor, p.view.as_deref())
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(CaseListView {
         cases: rows.into_iter().map(Into::into).collect(),
     })
@@ -124,38 +120,26 @@ pub(super) async fn api_get(
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let r = s
+    let r = s.store.case_for(&actor, id).await.map_err(ApiError::from)?;
+    // The store applied the one rule of what this viewer sees (Sight) to
+    // the case; the lookups and decisions get the same rule here.
+    let sight = Sight::of(&actor);
+    let case = r.case.clone();
+    let fetches: Vec<_> = s
         .store
-        .case_for(&actor, id)
-        .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
-    let mut case = r.case.clone();
-    if actor.role == Role::Supervisor {
-        // Oversight needs the facts of the case, not the person's identity.
-        case.applicant_id_number = mask(&case.applicant_id_number, 3, 2);
-        case.applicant_phone = mask(&case.applicant_phone, 3, 2);
-        case.applicant_name = tongban_domain::codes::mask_name(&case.applicant_name);
-    }
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
-    let mut fetches = s.store.case_fetches(id).await.map_err(err)?;
-    let mut decisions = s.store.case_decisions(id).await.map_err(err)?;
-    if actor.role == Role::Supervisor {
-        for f in &mut fetches {
-            f.data = serde_json::Value::Null;
-        }
-        for d in &mut decisions {
-            d.inputs = serde_json::Value::Null;
-            for m in &mut d.mismatches {
-                m.declared = mask(&m.declared, 1, 0);
-                m.authoritative = mask(&m.authoritative, 1, 0);
-            }
-        }
-    }
-    let verify_code = if actor.role == Role::Applicant || actor.role == Role::Clerk {
-        r.case.verify_code.clone()
-    } else {
-        String::new()
-    };
+        .case_fetches(id)
+        .await?
+        .into_iter()
+        .map(|f| f.seen_by(sight))
+        .collect();
+    let decisions: Vec<_> = s
+        .store
+        .case_decisions(id)
+        .await?
+        .into_iter()
+        .map(|d| d.seen_by(sight))
+        .collect();
+    let verify_code = r.case.verify_code.clone();
     Ok(Json(CaseDetail {
         clock: clock_view(&s, &r.case, lang),
         case: case.into(),
@@ -189,7 +173,6 @@ pub struct CommandRequest {
     responses((status = 200, body = AppliedView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_command(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(req): Json<CommandRequest>,
@@ -197,7 +180,7 @@ pub(super) async fn api_command(
     let out = s
         .case_command(&actor, id, req.version, req.command)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(AppliedView::from(out)).into_response())
 }
 
@@ -215,7 +198,6 @@ pub struct UploadParams {
     responses((status = 201, body = CaseFileView), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_upload(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path((id, idx)): Path<(i64, u32)>,
     Query(p): Query<UploadParams>,
@@ -232,7 +214,7 @@ pub(super) async fn api_upload(
             body.to_vec(),
         )
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(CaseFileView::from(f))).into_response())
 }
 
@@ -241,7 +223,6 @@ pub(super) async fn api_upload(
     responses((status = 200, body = CaseDocumentView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_document(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
@@ -249,7 +230,7 @@ pub(super) async fn api_document(
         .store
         .case_document(&actor, id)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(CaseDocumentView::from(d)).into_response())
 }
 
@@ -266,14 +247,11 @@ pub struct ProgressRequest {
     responses((status = 200, body = PublicProgressView), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
 pub(super) async fn api_progress(
     State(s): State<AppState>,
-    lang: Lang,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    crate::http::ClientIp(client): crate::http::ClientIp,
     headers: axum::http::HeaderMap,
     Json(req): Json<ProgressRequest>,
 ) -> Result<Response, ApiError> {
-    check_origin(&headers).map_err(|e| e.in_lang(lang))?;
-    let p = lookup(&s, &client, &req.case_no, &req.code)
-        .await
-        .map_err(|e| e.in_lang(lang))?;
+    check_origin(&headers)?;
+    let p = lookup(&s, client, &req.case_no, &req.code).await?;
     Ok(Json(PublicProgressView::from(p)).into_response())
 }

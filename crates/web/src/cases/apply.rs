@@ -328,7 +328,7 @@ pub(super) async fn check_page(
         version: r.case.version,
         case_no: r.case.case_no.clone(),
         item_name: r.case.item_name.clone(),
-        applicant: applicant_rows(&r.case, lang, false),
+        applicant: applicant_rows(&r.case, lang),
         answers: answers(&r),
         materials,
         missing,

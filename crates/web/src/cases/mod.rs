@@ -18,7 +18,7 @@ mod work;
 
 use axum::routing::{get, post};
 
-pub use progress::LOOKUP_MAX_FAILURES;
+pub use progress::LOOKUP_LIMIT;
 pub use views::ClockView;
 
 use utoipa_axum::router::OpenApiRouter;

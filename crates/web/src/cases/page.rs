@@ -12,7 +12,7 @@ use tongban_domain::auth::{Actor, Role};
 use tongban_domain::case::{self, CaseState, Command};
 use tongban_domain::catalog::ReviewMode;
 use tongban_domain::clock::{self, SuspendReason};
-use tongban_domain::codes::mask;
+use tongban_domain::privacy::Sight;
 use tongban_store::StoreError;
 use tongban_store::cases::CaseRecord;
 
@@ -200,13 +200,16 @@ pub(super) async fn render_case(
         .case_for(actor, id)
         .await
         .map_err(|e| store_err(page, e))?;
-    let show_values = actor.role != Role::Supervisor;
+    // What this viewer sees of the person: the one rule, already applied to
+    // the case by the store and applied here to the lookups and decisions.
+    let sight = Sight::of(actor);
     let fetches = s
         .store
         .case_fetches(id)
         .await
         .map_err(|e| store_err(page, e))?
         .into_iter()
+        .map(|f| f.seen_by(sight))
         .map(|f| FetchView {
             source: f.source_name,
             at: fmt_time(f.at),
@@ -223,7 +226,7 @@ pub(super) async fn render_case(
             }
             .to_string(),
             fields: f.fields.join("、"),
-            values: if show_values && f.data.is_object() {
+            values: if f.data.is_object() {
                 f.data
                     .as_object()
                     .map(|m| {
@@ -252,6 +255,7 @@ pub(super) async fn render_case(
         .await
         .map_err(|e| store_err(page, e))?
         .pop()
+        .map(|d| d.seen_by(sight))
         .map(|d| FindingView {
             outcome_key: d.outcome.clone(),
             outcome: match d.outcome.as_str() {
@@ -265,18 +269,7 @@ pub(super) async fn render_case(
             mismatches: d
                 .mismatches
                 .into_iter()
-                .map(|m| {
-                    if show_values {
-                        (m.form_field, m.declared, m.authoritative, m.source)
-                    } else {
-                        (
-                            m.form_field,
-                            mask(&m.declared, 1, 0),
-                            mask(&m.authoritative, 1, 0),
-                            m.source,
-                        )
-                    }
-                })
+                .map(|m| (m.form_field, m.declared, m.authoritative, m.source))
                 .collect(),
             rule_version: d.item_version_id,
         });
@@ -331,7 +324,6 @@ pub(super) async fn render_case(
             procedures.push(p.name.clone());
         }
     }
-    let show_code = actor.role == Role::Applicant || actor.role == Role::Clerk;
     Ok(CasePage {
         c: page.chrome(),
         id,
@@ -344,11 +336,7 @@ pub(super) async fn render_case(
             .filter(|_| matches!(actor.role, Role::Applicant | Role::Clerk | Role::Supervisor)),
         version: r.case.version,
         case_no: r.case.case_no.clone(),
-        verify_code: if show_code {
-            r.case.verify_code.clone()
-        } else {
-            String::new()
-        },
+        verify_code: r.case.verify_code.clone(),
         item_name: r.case.item_name.clone(),
         impl_code: r.case.impl_code.clone(),
         department: r.case.lead_department_name.clone(),
@@ -360,7 +348,7 @@ pub(super) async fn render_case(
             Some(false) => lang.t("不予许可", "Denied").into(),
             None => String::new(),
         },
-        applicant: applicant_rows(&r.case, lang, actor.role == Role::Supervisor),
+        applicant: applicant_rows(&r.case, lang),
         answers: answers(&r),
         materials: material_views(&r, lang),
         clock: clock_view(s, &r.case, lang),

@@ -2,34 +2,39 @@
 //! verification code: status, dates and deadline, no personal data; failed
 //! lookups are rate-limited per address.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use tongban_domain::FieldError;
+use tongban_store::limits::{Limit, Reservation};
 
 use super::views::state_label;
 use crate::AppState;
 use crate::chrome::{Chrome, Page, fmt_time};
 use crate::http::{ApiError, check_origin};
 
-/// Failed lookups allowed per address and window.
-pub const LOOKUP_MAX_FAILURES: u32 = 10;
+/// Failed lookups allowed per client address and window (counted in the
+/// database every instance shares, before the lookup is made).
+pub const LOOKUP_LIMIT: Limit = Limit {
+    max: 10,
+    window_ms: 5 * 60 * 1000,
+};
 
 pub(super) async fn lookup(
     s: &AppState,
-    client: &SocketAddr,
+    client: IpAddr,
     case_no: &str,
     code: &str,
 ) -> Result<tongban_store::cases::PublicProgress, ApiError> {
-    let key = format!("lookup|{}", client.ip());
-    if s.limiter.blocked_after(&key, LOOKUP_MAX_FAILURES) {
+    let key = format!("lookup|{client}");
+    if s.store.reserve_attempt(&key, LOOKUP_LIMIT).await? == Reservation::Refused {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -43,16 +48,16 @@ pub(super) async fn lookup(
         .await
         .map_err(ApiError::from)?
     {
-        Some(p) => Ok(p),
-        None => {
-            s.limiter.failed(&key);
-            Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                "案件编号或查询码不正确",
-                "no case matches this number and verification code",
-            ))
+        Some(p) => {
+            s.store.release_attempt(&key).await?;
+            Ok(p)
         }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "案件编号或查询码不正确",
+            "no case matches this number and verification code",
+        )),
     }
 }
 
@@ -99,7 +104,7 @@ pub(super) struct ProgressForm {
 pub(super) async fn progress_post(
     State(s): State<AppState>,
     page: Page,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    crate::http::ClientIp(client): crate::http::ClientIp,
     Form(f): Form<ProgressForm>,
 ) -> Response {
     if let Err(e) = check_origin(&page.headers) {
@@ -107,7 +112,7 @@ pub(super) async fn progress_post(
     }
     let lang = page.lang;
     let d = |o: Option<NaiveDate>| o.map(|d| d.to_string()).unwrap_or_default();
-    match lookup(&s, &client, &f.case_no, &f.code).await {
+    match lookup(&s, client, &f.case_no, &f.code).await {
         Ok(p) => ProgressPage {
             c: page.chrome(),
             case_no: f.case_no.clone(),

@@ -5,7 +5,6 @@ use serde::Serialize;
 use tongban_domain::case::CaseState;
 use tongban_domain::catalog::FieldKind;
 use tongban_domain::clock::{self, ClockState, Warning};
-use tongban_domain::codes::mask;
 use tongban_store::cases::{Case, CaseRecord};
 use utoipa::ToSchema;
 
@@ -141,12 +140,10 @@ pub(super) fn material_views(r: &CaseRecord, lang: Lang) -> Vec<MaterialView> {
         .collect()
 }
 
-pub(super) fn applicant_rows(c: &Case, lang: Lang, masked: bool) -> Vec<(String, String)> {
-    let idn = if masked {
-        mask(&c.applicant_id_number, 3, 2)
-    } else {
-        c.applicant_id_number.clone()
-    };
+/// The applicant's rows of the case page: the case as the store handed it
+/// out, already masked for this viewer.
+pub(super) fn applicant_rows(c: &Case, lang: Lang) -> Vec<(String, String)> {
+    let idn = c.applicant_id_number.clone();
     vec![
         (
             lang.t("申请人", "Applicant").into(),

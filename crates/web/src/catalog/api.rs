@@ -15,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::chrome::empty_as_none;
-use crate::http::{ApiError, ApiUser, Lang, item_scope, managed_version, visible_version};
+use crate::http::{ApiError, ApiUser, item_scope, managed_version, visible_version};
 
 /// Deepest result page reachable; deeper offsets are refused work, not memory.
 pub const MAX_SEARCH_OFFSET: usize = 1000;
@@ -83,7 +83,6 @@ pub struct SearchResponse {
 #[utoipa::path(get, path = "/api/v1/items", tag = "catalog", params(SearchParams), responses((status = 200, body = SearchResponse), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn search_items(
     State(s): State<AppState>,
-    lang: Lang,
     Query(p): Query<SearchParams>,
 ) -> Result<Json<SearchResponse>, ApiError> {
     // The API says what it takes; the search page clamps instead.
@@ -104,8 +103,7 @@ pub async fn search_items(
             "limit must be 1 to 100",
         ));
     }
-    errs.into_result()
-        .map_err(|e| ApiError::invalid(e).in_lang(lang))?;
+    errs.into_result().map_err(ApiError::invalid)?;
     let r = s
         .search
         .current()
@@ -164,14 +162,13 @@ impl From<ItemVersion> for ItemView {
     responses((status = 200, body = ItemView), (status = 404, body = crate::http::ErrorBody)))]
 pub async fn get_item(
     State(s): State<AppState>,
-    lang: Lang,
     Path(code): Path<String>,
 ) -> Result<Json<ItemView>, ApiError> {
     let item = s
         .store
         .published_item(&code)
         .await?
-        .ok_or_else(|| ApiError::not_found(&format!("item {code}")).in_lang(lang))?;
+        .ok_or_else(|| ApiError::not_found(&format!("item {code}")))?;
     Ok(Json(item.into()))
 }
 

@@ -403,7 +403,7 @@ pub(super) fn limit(
     if days.is_empty() {
         return None;
     }
-    let Ok(n) = days.parse::<u32>() else {
+    let Ok(n) = days.parse::<i64>() else {
         e.push(FieldError::new(
             field,
             "not_a_number",
@@ -412,15 +412,15 @@ pub(super) fn limit(
         ));
         return None;
     };
-    if n > 3650 {
+    let Ok(n) = DayCount::try_from(n) else {
         e.push(FieldError::new(
             field,
-            "too_large",
-            format!("{zh}不能超过3650天"),
-            format!("{field} must be at most 3650"),
+            "out_of_range",
+            format!("{zh}应为0至{}天", DayCount::MAX),
+            format!("{field} must be 0 to {}", DayCount::MAX),
         ));
         return None;
-    }
+    };
     let Some(unit) = DayUnit::parse(unit) else {
         e.push(bad_choice(field, zh));
         return None;

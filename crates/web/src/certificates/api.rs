@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::json::{CertExportView, IssuerKeysView, PublicCertificate, PublicStatus};
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang};
+use crate::http::{ApiError, ApiUser};
 
 /// What anyone may see of a certificate: its status, whether the signature
 /// holds, and the signed fields with the holder's number masked.
@@ -68,15 +68,8 @@ pub(super) async fn load(s: &AppState, id: &str) -> Result<Certificate, ApiError
 /// (`tongban cert verify FILE --trusted-keys KEYS.json`).
 #[utoipa::path(get, path = "/api/v1/issuer-keys", tag = "certificates",
     responses((status = 200, body = IssuerKeysView)))]
-pub(super) async fn api_issuer_keys(
-    State(s): State<AppState>,
-    lang: Lang,
-) -> Result<Response, ApiError> {
-    let keys = s
-        .store
-        .issuer_keys()
-        .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+pub(super) async fn api_issuer_keys(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let keys = s.store.issuer_keys().await.map_err(ApiError::from)?;
     Ok(Json(IssuerKeysView::from(keys)).into_response())
 }
 
@@ -85,15 +78,10 @@ pub(super) async fn api_issuer_keys(
     responses((status = 200, body = PublicCertificate), (status = 404, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
-    lang: Lang,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let c = load(&s, &id).await.map_err(|e| e.in_lang(lang))?;
-    let ok = s
-        .store
-        .signature_valid(&c)
-        .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    let c = load(&s, &id).await?;
+    let ok = s.store.signature_valid(&c).await.map_err(ApiError::from)?;
     Ok(Json(public_view(&c, ok, s.today())).into_response())
 }
 
@@ -104,21 +92,20 @@ pub(super) async fn api_get(
     responses((status = 200, body = CertExportView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_export(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
-    let c = load(&s, &id).await.map_err(|e| e.in_lang(lang))?;
+    let err = |e: StoreError| ApiError::from(e);
+    let c = load(&s, &id).await?;
     // The holder (the case's applicant) or the case's handlers; supervisors
     // oversee without taking the holder's data away.
     if actor.role == Role::Supervisor {
-        return Err(ApiError::denied(tongban_domain::auth::Denied::Role).in_lang(lang));
+        return Err(ApiError::denied(tongban_domain::auth::Denied::Role));
     }
     s.store
         .case_for(&actor, c.case_id)
         .await
-        .map_err(|_| ApiError::not_found(&format!("certificate {id}")).in_lang(lang))?;
+        .map_err(|_| ApiError::not_found(&format!("certificate {id}")))?;
     let e = s.store.export_certificate(&c).await.map_err(err)?;
     Ok((
         [(
@@ -140,12 +127,11 @@ pub struct RevokeRequest {
     responses((status = 200, body = PublicCertificate), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_revoke(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<String>,
     Json(req): Json<RevokeRequest>,
 ) -> Result<Response, ApiError> {
-    let err = |e: StoreError| ApiError::from(e).in_lang(lang);
+    let err = |e: StoreError| ApiError::from(e);
     let c = s
         .store
         .revoke_certificate(&actor, &id, &req.reason)

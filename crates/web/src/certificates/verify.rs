@@ -200,10 +200,17 @@ pub(super) async fn qr(
                 .render::<qrcode::render::svg::Color>()
                 .min_dimensions(132, 132)
                 .build();
+            // Built from the Host header unless the public address is
+            // configured: then no shared cache may keep it for others.
+            let cache = if s.config.public_url.is_some() {
+                "public, max-age=86400"
+            } else {
+                "private, no-store"
+            };
             (
                 [
                     (header::CONTENT_TYPE, "image/svg+xml"),
-                    (header::CACHE_CONTROL, "public, max-age=86400"),
+                    (header::CACHE_CONTROL, cache),
                 ],
                 svg,
             )

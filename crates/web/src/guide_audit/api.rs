@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Scope};
+use tongban_domain::export::csv_row;
 use tongban_store::guide_audit::{AuditRun, FindingFilter, FindingStatus, StoredFinding};
 use utoipa::{IntoParams, ToSchema};
 
@@ -225,18 +226,24 @@ pub async fn audit_verify(
     ))
 }
 
-/// Renders findings as CSV (UTF-8 with BOM so spreadsheet programs read Chinese).
+/// Renders findings as CSV (UTF-8 with BOM so spreadsheet programs read
+/// Chinese), every cell neutralised against formula injection.
 pub fn findings_csv(findings: &[StoredFinding]) -> String {
-    fn cell(s: &str) -> String {
-        let needs = s.contains([',', '"', '\n', '\r']);
-        let s = s.replace('"', "\"\"");
-        if needs { format!("\"{s}\"") } else { s }
-    }
-    let mut out = String::from(
-        "\u{feff}id,impl_code,item_name,version,rule_id,severity,element,status,message_zh,message_en\n",
-    );
+    let mut out = String::from("\u{feff}");
+    out.push_str(&csv_row(&[
+        "id",
+        "impl_code",
+        "item_name",
+        "version",
+        "rule_id",
+        "severity",
+        "element",
+        "status",
+        "message_zh",
+        "message_en",
+    ]));
     for f in findings {
-        let row = [
+        out.push_str(&csv_row(&[
             f.id.to_string(),
             f.impl_code.clone(),
             f.item_name.clone(),
@@ -247,9 +254,7 @@ pub fn findings_csv(findings: &[StoredFinding]) -> String {
             f.status.as_str().to_string(),
             f.message_zh.clone(),
             f.message_en.clone(),
-        ];
-        out.push_str(&row.iter().map(|c| cell(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
+        ]));
     }
     out
 }

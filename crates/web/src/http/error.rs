@@ -83,13 +83,23 @@ impl ApiError {
         )
     }
     pub fn invalid(errs: FieldErrors) -> Self {
-        let zh = errs
-            .0
-            .iter()
-            .map(|e| e.message_zh.clone())
+        // The message names the first few problems; the details list them
+        // (bounded when rendered, see `MAX_DETAILS`).
+        let shown = errs.0.iter().take(MESSAGE_PROBLEMS);
+        let mut zh = shown
+            .clone()
+            .map(|e| clip(&e.message_zh))
             .collect::<Vec<_>>()
             .join("；");
-        let en = errs.to_string();
+        let mut en = shown
+            .map(|e| format!("{}: {}", clip(&e.field), clip(&e.message_en)))
+            .collect::<Vec<_>>()
+            .join("; ");
+        if errs.0.len() > MESSAGE_PROBLEMS {
+            let rest = errs.0.len() - MESSAGE_PROBLEMS;
+            zh.push_str(&format!("；另有{rest}处问题"));
+            en.push_str(&format!("; and {rest} more"));
+        }
         let mut e = Self::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", zh, en);
         e.details = errs.0;
         e
@@ -172,6 +182,17 @@ impl From<Denied> for ApiError {
     }
 }
 
+/// A message is a sentence or a few, never the whole request back.
+fn clip_message(s: &str) -> String {
+    if s.chars().count() <= 4 * MAX_ECHO {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(4 * MAX_ECHO).collect();
+        c.push('…');
+        c
+    }
+}
+
 /// An error's message in both languages, kept on the response so that
 /// [`api_errors`] can answer in the caller's language.
 #[derive(Clone)]
@@ -179,16 +200,60 @@ struct Messages {
     en: String,
 }
 
+/// Problems named in an invalid-input message.
+const MESSAGE_PROBLEMS: usize = 5;
+/// Details listed in an error body; the rest are counted in one more entry.
+pub const MAX_DETAILS: usize = 50;
+/// Characters kept of a field path or message that echoes the request.
+const MAX_ECHO: usize = 200;
+
+/// At most [`MAX_ECHO`] characters of `s`, marked when cut.
+fn clip(s: &str) -> String {
+    if s.chars().count() <= MAX_ECHO {
+        s.to_string()
+    } else {
+        let mut c: String = s.chars().take(MAX_ECHO).collect();
+        c.push('…');
+        c
+    }
+}
+
+/// A small request gets a small answer: at most [`MAX_DETAILS`] details,
+/// each clipped, plus one saying how many were left out.
+fn bounded(details: Vec<tongban_domain::FieldError>) -> Vec<tongban_domain::FieldError> {
+    let total = details.len();
+    let mut out: Vec<_> = details
+        .into_iter()
+        .take(MAX_DETAILS)
+        .map(|e| tongban_domain::FieldError {
+            field: clip(&e.field),
+            code: clip(&e.code),
+            message_zh: clip(&e.message_zh),
+            message_en: clip(&e.message_en),
+        })
+        .collect();
+    if total > MAX_DETAILS {
+        let rest = total - MAX_DETAILS;
+        out.push(tongban_domain::FieldError::new(
+            "",
+            "more",
+            format!("另有{rest}处问题未列出"),
+            format!("{rest} more problems not listed"),
+        ));
+    }
+    out
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let messages = Messages {
-            en: self.en.clone(),
+            en: clip_message(&self.en),
         };
         let body = ErrorBody {
             error: ErrorInner {
                 code: self.code.to_string(),
-                message: self.message().to_string(),
-                details: self.details,
+                message: clip_message(self.message()),
+                details: bounded(self.details),
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();

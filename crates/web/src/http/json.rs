@@ -2,9 +2,15 @@
 //! with, and the response wrapper. A body that is not JSON answers 400, a
 //! body of another content type 415, and a body that does not fit the
 //! operation 422 naming the field (`command.days`) and what was wrong.
-//! JSON Schema counts `2.0` as an integer; so does this extractor, where an
-//! integer is wanted and only there (free-form JSON keeps its numbers).
-//! A JSON body is at most [`MAX_JSON`] bytes.
+//! JSON Schema counts `2.0` as an integer; so does this extractor: a body
+//! is read as sent, and only if that fails to fit is it read again with
+//! every whole-valued number (`2.0`) as an integer — so a body that fits as
+//! sent keeps its numbers exactly, free-form parts included.
+//! A JSON body is at most [`MAX_JSON`] bytes, and no string in it may hold
+//! control characters other than line breaks and tabs, bidirectional
+//! controls, or more than `text::ANY_STRING_MAX` characters (the rule of
+//! `tongban_domain::text`, checked here once for every operation; fields
+//! have tighter limits of their own).
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
@@ -59,6 +65,18 @@ fn integral(v: &mut Value) {
     }
 }
 
+/// Whether reading a body failed because some layer's length limit cut it.
+fn over_a_limit(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(x) = cur {
+        if x.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cur = x.source();
+    }
+    false
+}
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
@@ -71,15 +89,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "the request body must be application/json",
             ));
         }
+        let too_large = || {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "请求内容过大（JSON 最多2MB）",
+                "the request body is too large (JSON takes at most 2 MB)",
+            )
+        };
+        if req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|n| n > MAX_JSON as u64)
+        {
+            return Err(too_large());
+        }
+        let (parts, body) = req.into_parts();
+        let limited = axum::body::Body::new(http_body_util::Limited::new(body, MAX_JSON));
+        let req = Request::from_parts(parts, limited);
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
             .map_err(|e| match e.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "请求内容过大",
-                    "the request body is too large",
-                ),
+                StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+                // A limit further out (an anonymous caller's) cut the body off.
+                _ if over_a_limit(&e) => too_large(),
                 _ => {
                     ApiError::bad_request("请求内容读取失败", "the request body could not be read")
                 }
@@ -90,6 +125,11 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 format!("the request body is not valid JSON: {e}"),
             )
         })?;
+        if let Some(e) =
+            tongban_domain::text::first_bad_string(&value, tongban_domain::text::ANY_STRING_MAX)
+        {
+            return Err(ApiError::invalid(tongban_domain::FieldErrors::single(e)));
+        }
         // As sent first; only if that fails, with integral numbers read as
         // integers (a number a decision table compares keeps its form).
         let first = match serde_path_to_error::deserialize::<_, T>(&value) {

@@ -3,6 +3,8 @@
 //! languages, errors, and the access checks on catalogue item versions.
 
 pub mod access;
+pub mod body;
+pub mod client;
 pub mod csrf;
 pub mod error;
 pub mod json;
@@ -10,6 +12,7 @@ pub mod lang;
 pub mod session;
 
 pub use access::{item_scope, managed_version, visible_version};
+pub use client::ClientIp;
 pub use csrf::{CSRF_HEADER, check_form_csrf, check_origin, constant_time_eq, is_state_changing};
 pub use error::{ApiError, ErrorBody, ErrorInner, api_errors};
 pub use json::Json;

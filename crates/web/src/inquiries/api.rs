@@ -10,7 +10,7 @@ use tongban_store::inquiries::{Inquiry, NewInquiry};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang};
+use crate::http::{ApiError, ApiUser};
 
 /// How an inquiry came in: the values the store accepts.
 #[derive(Debug, Clone, Copy, ToSchema)]
@@ -129,7 +129,6 @@ pub struct InquiryList {
     responses((status = 201, body = InquiryView), (status = 403, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_create(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Json(r): Json<InquiryRequest>,
 ) -> Result<Response, ApiError> {
@@ -145,7 +144,7 @@ pub(super) async fn api_inquiry_create(
             },
         )
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok((StatusCode::CREATED, Json(InquiryView::from(q))).into_response())
 }
 
@@ -153,14 +152,9 @@ pub(super) async fn api_inquiry_create(
 #[utoipa::path(get, path = "/api/v1/inquiries", tag = "inquiries", security(("session" = [])), responses((status = 200, body = InquiryList)))]
 pub(super) async fn api_inquiries(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
-    let list = s
-        .store
-        .inquiries(&actor)
-        .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+    let list = s.store.inquiries(&actor).await.map_err(ApiError::from)?;
     let inquiries = list
         .into_iter()
         .map(|q| InquiryRow {
@@ -188,7 +182,6 @@ pub struct HandOverRequest {
     responses((status = 200, body = InquiryView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_hand_over(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(r): Json<HandOverRequest>,
@@ -197,7 +190,7 @@ pub(super) async fn api_inquiry_hand_over(
         .store
         .hand_over_inquiry(&actor, id, &r.to, &r.note)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(InquiryView::from(q)).into_response())
 }
 
@@ -211,7 +204,6 @@ pub struct CloseRequest {
     responses((status = 200, body = InquiryView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inquiry_close(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(r): Json<CloseRequest>,
@@ -220,6 +212,6 @@ pub(super) async fn api_inquiry_close(
         .store
         .close_inquiry(&actor, id, &r.answer)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(InquiryView::from(q)).into_response())
 }

@@ -86,6 +86,18 @@ pub enum MailError {
     Smtp(#[from] lettre::transport::smtp::Error),
 }
 
+impl MailError {
+    /// Whether trying again cannot help: the relay refused the mail with a
+    /// permanent (5xx) reply, or the address or message is malformed.
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            MailError::Address(_) | MailError::Message(_) => true,
+            MailError::Smtp(e) => e.is_permanent(),
+            MailError::Config(..) => false,
+        }
+    }
+}
+
 /// A connection pool to the relay.
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,

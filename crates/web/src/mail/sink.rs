@@ -3,11 +3,16 @@
 //! offer STARTTLS (with a certificate the test made) and require it, takes
 //! AUTH PLAIN and LOGIN, and decodes what it received (the subject's
 //! encoded words, the body's transfer encoding) so tests read plain text.
+//! Recipients at [`REFUSED_DOMAIN`] get a permanent refusal.
 
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
+
+/// Mail to an address at this domain is refused for good (`550`), as a
+/// relay refuses a mailbox that does not exist.
+pub const REFUSED_DOMAIN: &str = "@refused.invalid";
 
 /// One received message.
 #[derive(Debug, Clone)]
@@ -160,11 +165,17 @@ async fn session(stream: tokio::net::TcpStream, sink: Sink, tls: Tls) -> std::io
                 w.write_all(b"250 ok\r\n").await?;
             }
         } else if upper.starts_with("RCPT TO:") {
-            st.rcpt = line[8..]
+            let rcpt = line[8..]
                 .trim()
                 .trim_matches(|c| c == '<' || c == '>')
                 .to_string();
-            w.write_all(b"250 ok\r\n").await?;
+            if rcpt.to_ascii_lowercase().ends_with(REFUSED_DOMAIN) {
+                // A mailbox that does not exist: refused for good.
+                w.write_all(b"550 5.1.1 no such mailbox\r\n").await?;
+            } else {
+                st.rcpt = rcpt;
+                w.write_all(b"250 ok\r\n").await?;
+            }
         } else if upper.starts_with("DATA") {
             w.write_all(b"354 go ahead\r\n").await?;
             let mut data = String::new();

@@ -8,7 +8,7 @@ use tongban_store::notices::Notification;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang};
+use crate::http::{ApiError, ApiUser};
 
 /// One in-app notification.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -59,14 +59,13 @@ pub struct NotificationList {
 #[utoipa::path(get, path = "/api/v1/notifications", tag = "notices", security(("session" = [])), responses((status = 200, body = NotificationList)))]
 pub(super) async fn api_notifications(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     let n = s
         .store
         .notifications(actor.user_id, 200)
         .await
-        .map_err(|e| ApiError::from(e).in_lang(lang))?;
+        .map_err(ApiError::from)?;
     Ok(Json(NotificationList {
         notifications: n.into_iter().map(Into::into).collect(),
     })

@@ -7,8 +7,12 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 
+use tongban_domain::auth::Role;
+use tongban_domain::privacy::Sight;
+
 use crate::AppState;
 use crate::chrome::{Chrome, Page, RequiredCsrfForm, fmt_time, posted, signed_in, store_err};
+use crate::http::ApiError;
 
 struct NoteView {
     subject: String,
@@ -64,4 +68,52 @@ pub(super) async fn notifications_read(
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/notifications").into_response())
+}
+
+struct UndeliverableView {
+    to: String,
+    subject: String,
+    error: String,
+    at: String,
+    attempts: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "notices/undeliverable.html")]
+struct UndeliverablePage {
+    c: Chrome,
+    mails: Vec<UndeliverableView>,
+}
+
+/// Mail the relay refused for good (a 5xx reply, a malformed address):
+/// for the window clerks, who reach the applicant another way, and the
+/// supervisors. Addresses follow the one rule of what a role sees.
+pub(super) async fn undeliverable_page(
+    State(s): State<AppState>,
+    page: Page,
+) -> Result<Response, Response> {
+    let (_, actor) = page.staff()?;
+    if !matches!(actor.role, Role::Clerk | Role::Supervisor) {
+        return Err(page.error(ApiError::denied(tongban_domain::auth::Denied::Role)));
+    }
+    let sight = Sight::of(actor);
+    let mails = s
+        .store
+        .undeliverable_mail(200)
+        .await
+        .map_err(|e| store_err(&page, e))?
+        .into_iter()
+        .map(|m| UndeliverableView {
+            to: sight.email(&m.to_addr),
+            subject: m.subject,
+            error: m.last_error,
+            at: m.failed_at.map(fmt_time).unwrap_or_default(),
+            attempts: m.attempts,
+        })
+        .collect();
+    Ok(UndeliverablePage {
+        c: page.chrome(),
+        mails,
+    }
+    .into_response())
 }

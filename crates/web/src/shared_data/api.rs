@@ -12,7 +12,7 @@ use tongban_rules::{HitPolicy, TestResult};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::http::{ApiError, ApiUser, Lang, managed_version, visible_version};
+use crate::http::{ApiError, ApiUser, managed_version, visible_version};
 
 /// How a decision table picks its rows.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
@@ -139,13 +139,10 @@ pub(super) fn view(spec: Option<&DecisionSpec>) -> RulesView {
     responses((status = 200, body = RulesView), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_get(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let item = visible_version(&s, &actor, id)
-        .await
-        .map_err(|e| e.in_lang(lang))?;
+    let item = visible_version(&s, &actor, id).await?;
     Ok(Json(view(item.doc.decision.as_ref())).into_response())
 }
 
@@ -185,14 +182,11 @@ pub(super) async fn save(
     responses((status = 200, body = RulesView), (status = 422, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub(super) async fn api_put(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
     Json(spec): Json<DecisionSpec>,
 ) -> Result<Response, ApiError> {
-    let v = save(&s, &actor, id, Some(spec))
-        .await
-        .map_err(|e| e.in_lang(lang))?;
+    let v = save(&s, &actor, id, Some(spec)).await?;
     Ok(Json(v).into_response())
 }
 
@@ -201,12 +195,9 @@ pub(super) async fn api_put(
     responses((status = 200, body = RulesView)))]
 pub(super) async fn api_delete(
     State(s): State<AppState>,
-    lang: Lang,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let v = save(&s, &actor, id, None)
-        .await
-        .map_err(|e| e.in_lang(lang))?;
+    let v = save(&s, &actor, id, None).await?;
     Ok(Json(v).into_response())
 }

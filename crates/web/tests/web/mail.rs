@@ -4,7 +4,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 use tongban_store::sea_orm_conn::ConnectionTrait;
-use tongban_web::mail::{Mailer, SmtpConfig, StartTls, sink};
+use tongban_web::mail::{MailError, Mailer, SmtpConfig, StartTls, sink};
 use tongban_web::{AppState, Config};
 
 use crate::helpers::*;
@@ -152,7 +152,10 @@ async fn mail_goes_through_starttls_with_auth_to_a_relay_the_centres_ca_signed()
         .expect("mailer")
         .send("clerk@demo.tongban.test", "s", "b", "t2")
         .await;
-    assert!(r.is_err(), "an unknown certificate is refused: {r:?}");
+    assert!(
+        matches!(&r, Err(MailError::Smtp(_))) && format!("{r:?}").contains("InvalidCertificate"),
+        "an unknown certificate is refused by TLS: {r:?}"
+    );
     assert_eq!(sink.received().len(), 1);
 }
 
@@ -165,7 +168,10 @@ async fn a_relay_without_starttls_gets_no_mail_when_starttls_is_required() {
         .expect("mailer")
         .send("clerk@demo.tongban.test", "s", "b", "t3")
         .await;
-    assert!(r.is_err(), "{r:?}");
+    assert!(
+        matches!(&r, Err(MailError::Smtp(e)) if e.is_client() && e.to_string().contains("STARTTLS")),
+        "refused for want of STARTTLS: {r:?}"
+    );
     assert!(sink.received().is_empty());
     // A password is not sent in clear either: with credentials, STARTTLS
     // is required even when it was left to the relay.
@@ -176,7 +182,10 @@ async fn a_relay_without_starttls_gets_no_mail_when_starttls_is_required() {
         .expect("mailer")
         .send("clerk@demo.tongban.test", "s", "b", "t5")
         .await;
-    assert!(r.is_err(), "{r:?}");
+    assert!(
+        matches!(&r, Err(MailError::Smtp(e)) if e.is_client() && e.to_string().contains("STARTTLS")),
+        "credentials are not sent without STARTTLS: {r:?}"
+    );
     assert!(sink.received().is_empty());
     // The same relay with STARTTLS when offered and no password: plain SMTP.
     cfg.starttls = StartTls::Opportunistic;
@@ -203,4 +212,103 @@ async fn starttls_is_used_whenever_the_relay_offers_it() {
     let got = sink.received();
     assert_eq!(got.len(), 1);
     assert!(got[0].tls, "upgraded although the relay did not require it");
+}
+
+#[tokio::test]
+async fn mail_the_relay_refuses_for_good_is_not_retried_and_is_shown_to_staff() {
+    for app in apps("mail_refused").await {
+        let b = app.backend.clone();
+        // The clerks' notices go to a mailbox the relay says does not exist.
+        let clerk_id = app
+            .store()
+            .actor("clerk")
+            .await
+            .expect("actor")
+            .expect("demo clerk")
+            .user_id;
+        app.store()
+            .set_user_email(clerk_id, "clerk@refused.invalid")
+            .await
+            .expect("e-mail set");
+        let applicant = app.login("applicant").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/cases",
+                Some(&applicant),
+                Some(json!({"item": "11339901MB000000114010103001000", "form": {"venue_name": "示范宾馆", "venue_address": "一路1号", "area": "100", "venue_type": "住宿场所"}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let id = r.json(&b, "case")["case"]["id"].as_i64().expect("id");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{id}/commands"),
+                Some(&applicant),
+                Some(json!({"command": {"type": "submit"}})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        let (addr, sink) = sink::start().await.expect("sink");
+        let relay = AppState::new(app.store().clone(), smtp(&addr))
+            .await
+            .expect("state");
+        relay.mail_tick().await.expect("tick");
+        let refused: Vec<_> = app
+            .store()
+            .outbox(100)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .filter(|m| m.to_addr == "clerk@refused.invalid")
+            .collect();
+        assert_eq!(refused.len(), 1, "{b}: one mail to the clerk");
+        let m = &refused[0];
+        assert!(m.failed_at.is_some(), "{b}: marked failed: {m:?}");
+        assert!(m.sent_at.is_none(), "{b}");
+        assert!(
+            m.last_error.contains("550"),
+            "{b}: the relay's answer kept: {m:?}"
+        );
+        // However much time passes, it is not tried again.
+        app.store()
+            .conn()
+            .execute_unprepared("UPDATE outbox SET next_attempt_at = 0")
+            .await
+            .expect("time passes");
+        assert!(
+            app.store()
+                .due_mail(100)
+                .await
+                .expect("due")
+                .iter()
+                .all(|d| d.id != m.id),
+            "{b}: not due again"
+        );
+        relay.mail_tick().await.expect("tick");
+        let again = app.store().outbox(100).await.expect("outbox");
+        let m2 = again.iter().find(|x| x.id == m.id).expect("still kept");
+        assert_eq!(m2.attempts, m.attempts, "{b}: no further attempt");
+        assert!(
+            sink.received()
+                .iter()
+                .all(|r| r.rcpt != "clerk@refused.invalid"),
+            "{b}"
+        );
+        // Staff see it: the clerk in full, the supervisor masked; others may not.
+        let clerk = app.login("clerk").await;
+        let page = app.get_page("/admin/mail", Some(&clerk)).await;
+        assert_eq!(page.status, StatusCode::OK, "{b}");
+        assert!(page.text().contains("clerk@refused.invalid"), "{b}");
+        let supervisor = app.login("supervisor").await;
+        let page = app.get_page("/admin/mail", Some(&supervisor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{b}");
+        let text = page.text();
+        assert!(!text.contains("clerk@refused.invalid"), "{b}: masked");
+        assert!(text.contains("c****@refused.invalid"), "{b}: {text}");
+        let reviewer = app.login("reviewer").await;
+        let page = app.get_page("/admin/mail", Some(&reviewer)).await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{b}");
+    }
 }

@@ -9,6 +9,7 @@ mod bundles;
 mod calendar_api;
 mod cases;
 mod certificates;
+mod hardening;
 mod instances;
 mod mail;
 mod openapi;

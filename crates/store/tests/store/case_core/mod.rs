@@ -211,7 +211,8 @@ fn script(w: &World) -> Vec<Vec<Act>> {
                 .collect();
             r.push(Instant(w.medical[0]));
             r.push(Instant(w.medical[1]));
-            // Refused: nothing to decide yet; the others go on.
+            // Refused: the department does not see the case before it is
+            // accepted (not found); the others go on.
             r.push(Cmd("head", b, decide(true)));
             r
         },

@@ -74,13 +74,25 @@ async fn a_probe_observer_sees_every_step_once_alone_and_batched() {
         for (mode, store, batched) in [("one by one", &alone, false), ("batched", &together, true)]
         {
             let w = world(store).await;
+            let mut ids: Vec<i64> = w.item.clone();
+            ids.extend(&w.medical);
+            ids.extend(w.subs.iter().map(|s| s.0));
+            // The steps each case had before the probe came.
+            let mut before_probe = std::collections::HashMap::new();
+            for id in &ids {
+                let n = store
+                    .case_events(*id)
+                    .await
+                    .expect("events")
+                    .into_iter()
+                    .filter(|e| e.action != "create")
+                    .count();
+                before_probe.insert(*id, n);
+            }
             let probe = Arc::new(Probe::default());
             store.register_observer(Arc::new(ProbeObserver(probe.clone())));
             run(store, &w, batched).await;
             let seen = probe.seen.lock().expect("probe").clone();
-            let mut ids: Vec<i64> = w.item.clone();
-            ids.extend(&w.medical);
-            ids.extend(w.subs.iter().map(|s| s.0));
             let mut steps = 0;
             for id in ids {
                 // Every recorded step after the probe came, in order, exactly once.
@@ -97,7 +109,8 @@ async fn a_probe_observer_sees_every_step_once_alone_and_batched() {
                     .filter(|s| s.0 == id)
                     .map(|s| (s.1.clone(), s.2.clone(), s.3.clone()))
                     .collect();
-                let before = events.len() - observed.len();
+                // Every step recorded since the probe came, each seen once.
+                let before = before_probe[&id];
                 assert_eq!(
                     &events[before..],
                     &observed[..],

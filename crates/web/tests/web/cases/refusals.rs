@@ -1,4 +1,5 @@
-//! Every command refuses the wrong role and the wrong department, and two
+//! Every command refuses the wrong role (403) and is not found by whoever
+//! may not see the case (404, as for a missing one), and two
 //! concurrent actions on one case cannot both succeed.
 
 use super::*;
@@ -40,7 +41,7 @@ async fn outsiders(app: &App) -> (Login, Login) {
 }
 
 #[tokio::test]
-async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
+async fn every_command_refuses_the_wrong_role_and_hides_the_case_from_who_may_not_see_it() {
     for app in apps("case_roles").await {
         let b = app.backend.clone();
         let applicant = app.login("applicant").await;
@@ -117,7 +118,8 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
                 json!({"type": "accept"}),
                 intake_case,
                 vec![
-                    (&reviewer, StatusCode::FORBIDDEN),
+                    // A department sees a case from its acceptance on.
+                    (&reviewer, StatusCode::NOT_FOUND),
                     (&applicant, StatusCode::FORBIDDEN),
                     (&supervisor, StatusCode::FORBIDDEN),
                 ],
@@ -126,15 +128,15 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
                 json!({"type": "refuse", "reason": "x"}),
                 intake_case,
                 vec![
-                    (&head, StatusCode::FORBIDDEN),
-                    (&catalog, StatusCode::FORBIDDEN),
+                    (&head, StatusCode::NOT_FOUND),
+                    (&catalog, StatusCode::NOT_FOUND),
                 ],
             ),
             (
                 json!({"type": "request_correction", "deficiencies": [{"material": 3, "problem": "missing"}]}),
                 intake_case,
                 vec![
-                    (&reviewer, StatusCode::FORBIDDEN),
+                    (&reviewer, StatusCode::NOT_FOUND),
                     (&stranger, StatusCode::NOT_FOUND),
                 ],
             ),
@@ -143,14 +145,14 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
                 intake_case,
                 vec![
                     (&stranger, StatusCode::NOT_FOUND),
-                    (&reviewer, StatusCode::FORBIDDEN),
+                    (&reviewer, StatusCode::NOT_FOUND),
                 ],
             ),
             (
                 json!({"type": "complete_review", "agree": true, "opinion": "同意"}),
                 review_case,
                 vec![
-                    (&rev_police, StatusCode::FORBIDDEN),
+                    (&rev_police, StatusCode::NOT_FOUND),
                     (&clerk, StatusCode::FORBIDDEN),
                     (&applicant, StatusCode::FORBIDDEN),
                 ],
@@ -159,7 +161,7 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
                 json!({"type": "suspend", "reason": {"kind": "special_procedure", "name": "鉴定"}, "note": ""}),
                 review_case,
                 vec![
-                    (&rev_police, StatusCode::FORBIDDEN),
+                    (&rev_police, StatusCode::NOT_FOUND),
                     (&clerk, StatusCode::FORBIDDEN),
                     (&stranger, StatusCode::NOT_FOUND),
                 ],
@@ -168,7 +170,7 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
                 json!({"type": "extend", "days": 5, "reason": "x"}),
                 review_case,
                 vec![
-                    (&head_police, StatusCode::FORBIDDEN),
+                    (&head_police, StatusCode::NOT_FOUND),
                     (&reviewer, StatusCode::FORBIDDEN),
                     (&supervisor, StatusCode::FORBIDDEN),
                 ],
@@ -201,7 +203,7 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
         )
         .await;
         for (who, status) in [
-            (&head_police, StatusCode::FORBIDDEN),
+            (&head_police, StatusCode::NOT_FOUND),
             (&reviewer, StatusCode::FORBIDDEN),
             (&clerk, StatusCode::FORBIDDEN),
         ] {
@@ -227,18 +229,26 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
             json!({"type": "decide", "approve": true, "reason": "符合条件"}),
         )
         .await;
-        for who in [&rev_police, &clerk, &applicant] {
+        for (who, status) in [
+            (&rev_police, StatusCode::NOT_FOUND),
+            (&clerk, StatusCode::FORBIDDEN),
+            (&applicant, StatusCode::FORBIDDEN),
+        ] {
             let r = cmd(&app, who, review_case, json!({"type": "issue"})).await;
             assert_eq!(
                 r.status,
-                StatusCode::FORBIDDEN,
+                status,
                 "{b}: issue by {}: {}",
                 who.username,
                 r.text()
             );
         }
         ok(&app, &reviewer, review_case, json!({"type": "issue"})).await;
-        for who in [&rev_police, &supervisor, &applicant] {
+        for (who, status) in [
+            (&rev_police, StatusCode::NOT_FOUND),
+            (&supervisor, StatusCode::FORBIDDEN),
+            (&applicant, StatusCode::FORBIDDEN),
+        ] {
             let r = cmd(
                 &app,
                 who,
@@ -248,7 +258,7 @@ async fn every_command_refuses_the_wrong_role_and_the_wrong_department() {
             .await;
             assert_eq!(
                 r.status,
-                StatusCode::FORBIDDEN,
+                status,
                 "{b}: deliver by {}: {}",
                 who.username,
                 r.text()

@@ -1,0 +1,68 @@
+//! Applies [`Sight`] (the one rule of what a viewer sees of the people in a
+//! case, in the domain) to what the case core hands out: the case, its
+//! documents and files. Capabilities with records of their own about a case
+//! (bundles, shared-data lookups, rule decisions) apply the same `Sight`.
+
+use tongban_domain::privacy::Sight;
+
+use super::{Case, CaseDocument, CaseRecord};
+
+impl Case {
+    /// The case as a viewer with `sight` sees it.
+    pub fn seen_by(mut self, sight: Sight) -> Case {
+        self.applicant_name = sight.name(&self.applicant_name);
+        self.applicant_id_number = sight.id_number(&self.applicant_id_number);
+        self.applicant_phone = sight.phone(&self.applicant_phone);
+        self.applicant_email = sight.email(&self.applicant_email);
+        if !sight.form {
+            self.form.clear();
+        }
+        self.verify_code = sight.verify_code(&self.verify_code);
+        self
+    }
+}
+
+impl CaseDocument {
+    /// The document as a viewer with `sight` of `case` sees it: the
+    /// addressee masked and the verification code blanked where the rule
+    /// says so. `code` is the case's own verification code.
+    pub fn seen_by(mut self, sight: Sight, code: &str) -> CaseDocument {
+        self.body.addressee = sight.name(&self.body.addressee);
+        self.body.paragraphs = self
+            .body
+            .paragraphs
+            .iter()
+            .map(|p| sight.text_quoting_code(p, code))
+            .collect();
+        self
+    }
+}
+
+impl CaseRecord {
+    /// The record as a viewer with `sight` sees it: the case, its documents,
+    /// and its history, where the applicant appears as the actor of their
+    /// own steps.
+    pub fn seen_by(mut self, sight: Sight) -> CaseRecord {
+        let code = self.case.verify_code.clone();
+        let name = self.case.applicant_name.trim().to_string();
+        if !sight.identity && !name.is_empty() {
+            let masked = sight.name(&name);
+            for e in &mut self.events {
+                e.actor_name = e.actor_name.replace(&name, &masked);
+                if let Ok(text) = serde_json::to_string(&e.details)
+                    && text.contains(&name)
+                    && let Ok(v) = serde_json::from_str(&text.replace(&name, &masked))
+                {
+                    e.details = v;
+                }
+            }
+        }
+        self.documents = self
+            .documents
+            .into_iter()
+            .map(|d| d.seen_by(sight, &code))
+            .collect();
+        self.case = self.case.seen_by(sight);
+        self
+    }
+}
