@@ -78,9 +78,62 @@ pub fn publish(mut doc: utoipa::openapi::OpenApi) -> utoipa::openapi::OpenApi {
             }
         }
     }
-    let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
+    let json = match serde_json::to_value(&doc) {
+        Ok(mut v) => {
+            text_rule(&mut v);
+            serde_json::to_string_pretty(&v).unwrap_or_else(|_| "{}".to_string())
+        }
+        Err(_) => "{}".to_string(),
+    };
     let _ = DOCUMENT.set(json);
     doc
+}
+
+/// The text rule every JSON string of a request meets (`tongban_domain::text`:
+/// no control characters but tab and line breaks, no bidirectional
+/// controls), as a JSON Schema pattern.
+pub const TEXT_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]*$";
+
+/// Writes the text rule into the document: every free string of a body (no
+/// pattern, format or enum of its own) gets [`TEXT_PATTERN`] and at most
+/// `ANY_STRING_MAX` characters, and every object's property names the same
+/// pattern — so the document says what the server takes (and what it
+/// answers: error messages echo input only through the same rule).
+fn text_rule(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    match v {
+        Value::Object(m) => {
+            let has_type = |t: &str| match m.get("type") {
+                Some(Value::String(s)) => s == t,
+                Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(t)),
+                _ => false,
+            };
+            let (is_string, is_object) = (has_type("string"), has_type("object"));
+            if is_string
+                && !m.contains_key("pattern")
+                && !m.contains_key("format")
+                && !m.contains_key("enum")
+            {
+                m.insert("pattern".into(), Value::from(TEXT_PATTERN));
+                m.entry("maxLength")
+                    .or_insert(Value::from(tongban_domain::text::ANY_STRING_MAX));
+            }
+            if is_object {
+                m.entry("propertyNames")
+                    .or_insert(serde_json::json!({ "pattern": TEXT_PATTERN }));
+            }
+            // Path and query parameters are looked up, not stored: any text
+            // is answered (not found, no match), so they keep their schemas.
+            let parameter = m.contains_key("in") && m.contains_key("name");
+            for (k, x) in m.iter_mut() {
+                if !(parameter && k == "schema") {
+                    text_rule(x);
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(text_rule),
+        _ => {}
+    }
 }
 
 /// The answers an operation may give besides the ones it documents itself.

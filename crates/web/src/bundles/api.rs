@@ -94,6 +94,7 @@ pub struct StartRequest {
     pub answers: BTreeMap<String, String>,
     /// Repeating the request with the same key returns the same application.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub client_key: Option<String>,
 }
 

@@ -37,6 +37,7 @@ pub struct CreateCaseRequest {
     pub applicant: Option<ApplicantJson>,
     /// Repeating the request with the same key returns the same case.
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub client_key: Option<String>,
 }
 

@@ -184,8 +184,9 @@ impl From<Denied> for ApiError {
 
 /// A message is a sentence or a few, never the whole request back.
 fn clip_message(s: &str) -> String {
+    let s = printable(s);
     if s.chars().count() <= 4 * MAX_ECHO {
-        s.to_string()
+        s
     } else {
         let mut c: String = s.chars().take(4 * MAX_ECHO).collect();
         c.push('…');
@@ -207,10 +208,24 @@ pub const MAX_DETAILS: usize = 50;
 /// Characters kept of a field path or message that echoes the request.
 const MAX_ECHO: usize = 200;
 
+/// Characters the text rule refuses, echoed from a request, shown as �.
+fn printable(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if tongban_domain::text::allowed_char(c, true) {
+                c
+            } else {
+                '\u{FFFD}'
+            }
+        })
+        .collect()
+}
+
 /// At most [`MAX_ECHO`] characters of `s`, marked when cut.
 fn clip(s: &str) -> String {
+    let s = printable(s);
     if s.chars().count() <= MAX_ECHO {
-        s.to_string()
+        s
     } else {
         let mut c: String = s.chars().take(MAX_ECHO).collect();
         c.push('…');

@@ -6,11 +6,12 @@
 //! is read as sent, and only if that fails to fit is it read again with
 //! every whole-valued number (`2.0`) as an integer — so a body that fits as
 //! sent keeps its numbers exactly, free-form parts included.
-//! A JSON body is at most [`MAX_JSON`] bytes, and no string in it may hold
-//! control characters other than line breaks and tabs, bidirectional
-//! controls, or more than `text::ANY_STRING_MAX` characters (the rule of
-//! `tongban_domain::text`, checked here once for every operation; fields
-//! have tighter limits of their own).
+//! A JSON body is at most [`MAX_JSON`] bytes, and no string the operation
+//! reads may hold control characters other than line breaks and tabs,
+//! bidirectional controls, or more than `text::ANY_STRING_MAX` characters
+//! (the rule of `tongban_domain::text`, checked here once for every
+//! operation; unknown fields are ignored, not checked; fields have tighter
+//! limits of their own).
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
@@ -61,6 +62,58 @@ fn integral(v: &mut Value) {
         }
         Value::Array(a) => a.iter_mut().for_each(integral),
         Value::Object(m) => m.values_mut().for_each(integral),
+        _ => {}
+    }
+}
+
+/// One step of a path into a JSON value.
+enum Seg {
+    Index(usize),
+    Key(String),
+}
+
+fn segments(p: &serde_ignored::Path) -> Vec<Seg> {
+    use serde_ignored::Path;
+    match p {
+        Path::Root => Vec::new(),
+        Path::Seq { parent, index } => {
+            let mut v = segments(parent);
+            v.push(Seg::Index(*index));
+            v
+        }
+        Path::Map { parent, key } => {
+            let mut v = segments(parent);
+            v.push(Seg::Key(key.clone()));
+            v
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => segments(parent),
+    }
+}
+
+/// Removes what `path` points at (an array element becomes `null`, so the
+/// other paths keep their indexes).
+fn prune(v: &mut Value, path: &[Seg]) {
+    match (path, v) {
+        ([Seg::Key(k)], Value::Object(m)) => {
+            m.remove(k);
+        }
+        ([Seg::Index(i)], Value::Array(a)) => {
+            if let Some(x) = a.get_mut(*i) {
+                *x = Value::Null;
+            }
+        }
+        ([Seg::Key(k), rest @ ..], Value::Object(m)) => {
+            if let Some(x) = m.get_mut(k) {
+                prune(x, rest);
+            }
+        }
+        ([Seg::Index(i), rest @ ..], Value::Array(a)) => {
+            if let Some(x) = a.get_mut(*i) {
+                prune(x, rest);
+            }
+        }
         _ => {}
     }
 }
@@ -125,35 +178,42 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 format!("the request body is not valid JSON: {e}"),
             )
         })?;
+        // As sent first; only if that fails, with integral numbers read as
+        // integers (a number a decision table compares keeps its form).
+        let read = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(v) => Ok(v),
+            Err(first) => {
+                integral(&mut value);
+                serde_path_to_error::deserialize::<_, T>(&value).map_err(|_| first)
+            }
+        };
+        let read = read.map_err(|e| {
+            let path = e.path().to_string();
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
+            let why = e.into_inner().to_string();
+            ApiError::invalid(tongban_domain::FieldErrors::single(FieldError::new(
+                field.clone(),
+                "invalid",
+                format!("{field}：{why}"),
+                format!("{field}: {why}"),
+            )))
+        })?;
+        // The text rule on what the operation reads: parts it ignores
+        // (unknown fields) are not its business.
+        let mut ignored: Vec<Vec<Seg>> = Vec::new();
+        let _ = serde_ignored::deserialize::<_, _, T>(&value, |p| ignored.push(segments(&p)));
+        for path in &ignored {
+            prune(&mut value, path);
+        }
         if let Some(e) =
             tongban_domain::text::first_bad_string(&value, tongban_domain::text::ANY_STRING_MAX)
         {
             return Err(ApiError::invalid(tongban_domain::FieldErrors::single(e)));
         }
-        // As sent first; only if that fails, with integral numbers read as
-        // integers (a number a decision table compares keeps its form).
-        let first = match serde_path_to_error::deserialize::<_, T>(&value) {
-            Ok(v) => return Ok(Json(v)),
-            Err(e) => e,
-        };
-        integral(&mut value);
-        serde_path_to_error::deserialize::<_, T>(value)
-            .map(Json)
-            .map_err(|_| first)
-            .map_err(|e| {
-                let path = e.path().to_string();
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                let why = e.into_inner().to_string();
-                ApiError::invalid(tongban_domain::FieldErrors::single(FieldError::new(
-                    field.clone(),
-                    "invalid",
-                    format!("{field}：{why}"),
-                    format!("{field}: {why}"),
-                )))
-            })
+        Ok(Json(read))
     }
 }

@@ -216,6 +216,24 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
             StatusCode::PAYLOAD_TOO_LARGE,
             "payload_too_large",
         );
+        // A JSON body over 2 MB (signed in, far below the 20 MB of uploads).
+        let three_mb = format!("{{\"name\": \"{}\"}}", "x".repeat(3 * 1024 * 1024));
+        let req = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/admin/items")
+            .header(header::COOKIE, admin.cookie.as_str())
+            .header("x-csrf-token", admin.csrf.as_str())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(three_mb))
+            .expect("request");
+        let r = app.send(req).await;
+        assert_error(
+            b,
+            "a 3 MB JSON body",
+            &r,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        );
         // In English for an English reader, a handler's error and the router's.
         let english = |uri: &str| {
             Request::builder()
@@ -267,5 +285,42 @@ async fn every_error_under_api_is_the_json_error_in_the_callers_language() {
                 .starts_with("application/json"),
             "{b}"
         );
+    }
+}
+
+#[tokio::test]
+async fn the_document_states_the_text_rule_of_request_strings() {
+    for app in apps("openapi_text_rule").await {
+        let b = &app.backend;
+        let r = app.api(Method::GET, "/api/openapi.json", None, None).await;
+        assert_eq!(r.status, StatusCode::OK, "{b}");
+        let doc = r.json(b, "the document");
+        let password = &doc["components"]["schemas"]["LoginRequest"]["properties"]["password"];
+        assert_eq!(
+            password["pattern"].as_str(),
+            Some(tongban_web::openapi::TEXT_PATTERN),
+            "{b}: {password}"
+        );
+        assert_eq!(password["maxLength"], 20_000, "{b}");
+        // A field's own limit is kept.
+        let key = &doc["components"]["schemas"]["StartRequest"]["properties"]["client_key"];
+        assert_eq!(key["maxLength"], 100, "{b}: {key}");
+        // And the server holds to it: a control character is refused, naming the field.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/session",
+                None,
+                Some(serde_json::json!({"username": "applicant", "password": "a\u{202E}b"})),
+            )
+            .await;
+        let v = assert_error(
+            b,
+            "bidi in a password",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert_eq!(v["error"]["details"][0]["field"], "password", "{b}: {v}");
     }
 }
