@@ -371,6 +371,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "--public-url is not set: certificates' QR codes name the address each request used."
                 );
             }
+            if let Some(u) = &config.public_url {
+                let l = u.to_ascii_lowercase();
+                let host = l
+                    .strip_prefix("https://")
+                    .or_else(|| l.strip_prefix("http://"))
+                    .map(|r| r.split('/').next().unwrap_or(""))
+                    .unwrap_or("");
+                if host.is_empty() {
+                    anyhow::bail!(
+                        "--public-url {u}: give the address as https://host (or http://host)"
+                    );
+                }
+            }
             let state = tongban_web::AppState::new(store, config).await?;
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;

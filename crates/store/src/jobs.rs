@@ -5,7 +5,9 @@
 //! holder's name is the instance's configured identity, so a restarted
 //! instance takes its own lease straight back.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::{Result, Store, exec, now_ms};
 
@@ -16,20 +18,34 @@ pub struct HeldLease {
     store: Store,
     name: String,
     holder: String,
-    renewal: tokio::task::JoinHandle<()>,
+    renewal: Option<tokio::task::JoinHandle<()>>,
+    lost: Arc<AtomicBool>,
 }
 
 impl HeldLease {
-    /// Gives the lease up now (the job is done).
-    pub async fn release(self) -> Result<()> {
-        self.renewal.abort();
+    /// Whether the lease is still this holder's: false once a renewal found
+    /// another holder, or renewals failed for longer than the lease lasts.
+    /// A long job checks it between its pieces of work and stops.
+    pub fn is_held(&self) -> bool {
+        !self.lost.load(Ordering::Acquire)
+    }
+
+    /// Gives the lease up now (the job is done). The renewal is stopped
+    /// first, so none lands after the release.
+    pub async fn release(mut self) -> Result<()> {
+        if let Some(r) = self.renewal.take() {
+            r.abort();
+            let _ = r.await;
+        }
         self.store.release_lease(&self.name, &self.holder).await
     }
 }
 
 impl Drop for HeldLease {
     fn drop(&mut self) {
-        self.renewal.abort();
+        if let Some(r) = &self.renewal {
+            r.abort();
+        }
     }
 }
 
@@ -63,17 +79,28 @@ impl Store {
             return Ok(None);
         }
         let (store, n, h) = (self.clone(), name.to_string(), holder.to_string());
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
         let renewal = tokio::spawn(async move {
             let every = (ttl / 3).max(Duration::from_millis(50));
+            let mut renewed = Instant::now();
             loop {
                 tokio::time::sleep(every).await;
                 match store.try_lease(&n, &h, ttl_ms).await {
-                    Ok(true) => {}
+                    Ok(true) => renewed = Instant::now(),
                     Ok(false) => {
                         tracing::warn!(lease = %n, "lease lost to another holder");
+                        flag.store(true, Ordering::Release);
                         break;
                     }
-                    Err(e) => tracing::warn!(lease = %n, "lease renewal failed: {e}"),
+                    Err(e) => {
+                        tracing::warn!(lease = %n, "lease renewal failed: {e}");
+                        if renewed.elapsed() >= ttl {
+                            // It may have lapsed and been taken meanwhile.
+                            flag.store(true, Ordering::Release);
+                            break;
+                        }
+                    }
                 }
             }
         });
@@ -81,7 +108,8 @@ impl Store {
             store: self.clone(),
             name: name.to_string(),
             holder: holder.to_string(),
-            renewal,
+            renewal: Some(renewal),
+            lost,
         }))
     }
 

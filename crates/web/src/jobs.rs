@@ -104,7 +104,8 @@ impl AppState {
             // A bounded batch, so the next tick's other jobs get their turn.
             let started = std::time::Instant::now();
             for m in self.store.due_mail(100).await? {
-                if started.elapsed() > Duration::from_secs(180) {
+                // Stop when the lease is gone: another instance sends now.
+                if started.elapsed() > Duration::from_secs(180) || !lease.is_held() {
                     break;
                 }
                 match mailer
@@ -117,7 +118,23 @@ impl AppState {
                     }
                     Err(e) if e.is_permanent() => {
                         tracing::warn!(mail = m.id, "mail refused for good (not retried): {e}");
-                        self.store.mail_refused(m.id, &e.to_string()).await?;
+                        // Kept without the relay's words, which echo the address.
+                        let why = match &e {
+                            mail::MailError::Smtp(s) => format!(
+                                "{} {}",
+                                s.status().map(|c| c.to_string()).unwrap_or_default(),
+                                "the relay refused the recipient"
+                            ),
+                            _ => "the address or the message is malformed".to_string(),
+                        };
+                        self.store.mail_refused(m.id, &why).await?;
+                    }
+                    Err(e) if e.stops_delivery() => {
+                        // The relay refuses everything (credentials, policy):
+                        // nothing is marked failed; the mails wait.
+                        tracing::error!("the mail relay refuses mail, delivery stopped: {e}");
+                        self.store.mail_failed(m.id, &e.to_string()).await?;
+                        break;
                     }
                     Err(e) => {
                         tracing::warn!(mail = m.id, "mail delivery failed (will retry): {e}");

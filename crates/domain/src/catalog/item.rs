@@ -57,6 +57,21 @@ impl ItemDoc {
         }
         let mut keys = std::collections::BTreeSet::new();
         for (i, f) in self.form_fields.iter().enumerate() {
+            let (min, max) = f.range();
+            if min > max || max > super::NUMBER_MAX || min < -super::NUMBER_MAX {
+                errs.push(FieldError::new(
+                    format!("form_fields[{i}].max"),
+                    "out_of_range",
+                    format!(
+                        "数字字段的范围应满足最小值不大于最大值，且绝对值不超过{}",
+                        super::NUMBER_MAX
+                    ),
+                    format!(
+                        "a number field's min must not exceed its max, both within ±{}",
+                        super::NUMBER_MAX
+                    ),
+                ));
+            }
             let ok = f.key.len() <= 40
                 && f.key.chars().next().is_some_and(|c| c.is_ascii_lowercase())
                 && f.key

@@ -370,7 +370,11 @@ impl BundleRecord {
         b.applicant_email = sight.email(&b.applicant_email);
         b.verify_code = sight.verify_code(&b.verify_code);
         if !sight.form {
+            // The answers and the notes they lead to are the family's too
+            // (married or not, hukou, housing).
             b.form.clear();
+            b.answers.clear();
+            b.selection.notes.clear();
         }
         for n in &mut self.notices {
             n.body.addressee = sight.name(&n.body.addressee);

@@ -49,12 +49,7 @@ impl CaseRecord {
             let masked = sight.name(&name);
             for e in &mut self.events {
                 e.actor_name = e.actor_name.replace(&name, &masked);
-                if let Ok(text) = serde_json::to_string(&e.details)
-                    && text.contains(&name)
-                    && let Ok(v) = serde_json::from_str(&text.replace(&name, &masked))
-                {
-                    e.details = v;
-                }
+                mask_in_strings(&mut e.details, &name, &masked);
             }
         }
         self.documents = self
@@ -64,5 +59,17 @@ impl CaseRecord {
             .collect();
         self.case = self.case.seen_by(sight);
         self
+    }
+}
+
+/// Replaces `name` inside the string values of `v` (never in keys or numbers).
+fn mask_in_strings(v: &mut serde_json::Value, name: &str, masked: &str) {
+    match v {
+        serde_json::Value::String(s) if s.contains(name) => *s = s.replace(name, masked),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| mask_in_strings(x, name, masked)),
+        serde_json::Value::Object(m) => m
+            .values_mut()
+            .for_each(|x| mask_in_strings(x, name, masked)),
+        _ => {}
     }
 }

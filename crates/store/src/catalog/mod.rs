@@ -41,6 +41,16 @@ impl DepartmentInput {
         if self.short_name.trim().is_empty() {
             e.push(FieldError::required("short_name", "部门简称"));
         }
+        use tongban_domain::text::{NAME_MAX, TEXT_MAX, check_text};
+        for (field, zh, v, max) in [
+            ("name", "部门名称", &self.name, NAME_MAX),
+            ("short_name", "部门简称", &self.short_name, NAME_MAX),
+            ("address", "地址", &self.address, TEXT_MAX),
+        ] {
+            if let Some(err) = check_text(field, zh, field, v.trim(), max, false) {
+                e.push(err);
+            }
+        }
         if !self.phone.trim().is_empty() && !tongban_domain::codes::is_valid_phone(&self.phone) {
             e.push(FieldError::new(
                 "phone",

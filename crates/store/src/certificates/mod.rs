@@ -270,6 +270,16 @@ impl Store {
                 tongban_domain::FieldError::required("reason", "注销原因").into(),
             ));
         }
+        if let Some(e) = tongban_domain::text::check_text(
+            "reason",
+            "注销原因",
+            "the reason",
+            reason.trim(),
+            tongban_domain::text::TEXT_MAX,
+            true,
+        ) {
+            return Err(StoreError::Invalid(e.into()));
+        }
         let txn = self.begin().await?;
         let n = exec(
             &txn,

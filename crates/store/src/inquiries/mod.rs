@@ -82,6 +82,11 @@ fn staff_of_centre(a: &Actor) -> Result<()> {
 fn text(field: &str, v: &str, label_zh: &str, max: usize, errs: &mut FieldErrors) {
     if v.trim().is_empty() {
         errs.push(FieldError::required(field, label_zh));
+    } else if let Some(e) =
+        tongban_domain::text::check_text(field, label_zh, field, v, usize::MAX, true)
+    {
+        // No control or bidirectional characters (the length is said below).
+        errs.push(e);
     } else if v.chars().count() > max {
         errs.push(FieldError::new(
             field,

@@ -54,6 +54,15 @@ pub async fn whoami(MaybeSession(s): MaybeSession) -> Result<Json<SessionView>, 
     Ok(Json(session_view(&s.actor, &s.csrf_token)))
 }
 
+fn too_many_sign_ins() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "登录失败次数过多，请5分钟后再试",
+        "too many failed sign-ins; try again in 5 minutes",
+    )
+}
+
 /// Shared by the API and the login page: checks the rate limit and the
 /// password. The attempt is counted before the password is checked (per
 /// account and per client address, in the database every instance shares),
@@ -72,16 +81,15 @@ pub async fn authenticate(
         .collect::<String>()
         .to_lowercase();
     let account = format!("login-user|{name}");
-    let address = format!("login-addr|{client}");
-    let by_account = s.store.reserve_attempt(&account, LOGIN_PER_ACCOUNT).await?;
-    let by_address = s.store.reserve_attempt(&address, LOGIN_PER_ADDRESS).await?;
-    if by_account == Reservation::Refused || by_address == Reservation::Refused {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "登录失败次数过多，请5分钟后再试",
-            "too many failed sign-ins; try again in 5 minutes",
-        ));
+    let address = format!("login-addr|{}", crate::http::client::limit_key(client));
+    // The address first: a locked-out address does not use up the account's.
+    if s.store.reserve_attempt(&address, LOGIN_PER_ADDRESS).await? == Reservation::Refused {
+        return Err(too_many_sign_ins());
+    }
+    if s.store.reserve_attempt(&account, LOGIN_PER_ACCOUNT).await? == Reservation::Refused {
+        // Not checked, so not counted against the address either.
+        s.store.release_attempt(&address).await?;
+        return Err(too_many_sign_ins());
     }
     match s.store.authenticate(username.trim(), password).await? {
         Some(u) => {

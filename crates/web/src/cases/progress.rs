@@ -33,7 +33,7 @@ pub(super) async fn lookup(
     case_no: &str,
     code: &str,
 ) -> Result<tongban_store::cases::PublicProgress, ApiError> {
-    let key = format!("lookup|{client}");
+    let key = format!("lookup|{}", crate::http::client::limit_key(client));
     if s.store.reserve_attempt(&key, LOOKUP_LIMIT).await? == Reservation::Refused {
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,

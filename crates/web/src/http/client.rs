@@ -78,6 +78,32 @@ impl FromStr for IpRange {
     }
 }
 
+/// One `X-Forwarded-For` entry: an address, or an address with a port
+/// (`192.0.2.7:5123`, `[2001:db8::1]:443`) as some balancers write it.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    hop.parse::<IpAddr>()
+        .ok()
+        .or_else(|| hop.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))
+        .or_else(|| {
+            hop.strip_prefix('[')
+                .and_then(|h| h.strip_suffix(']'))
+                .and_then(|h| h.parse().ok())
+        })
+}
+
+/// The key a per-address limit counts under: an IPv4 address, or an IPv6
+/// address's /64 network (one subscriber gets a whole /64, so counting
+/// single IPv6 addresses would give an attacker endless allowances).
+pub fn limit_key(ip: IpAddr) -> String {
+    match canonical(ip) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+    }
+}
+
 /// The client address that `X-Forwarded-For` and the peer give, trusting the
 /// header only as far as the chain of trusted proxies reaches.
 pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpRange]) -> IpAddr {
@@ -93,7 +119,7 @@ pub fn client_address(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpRange])
         .map(str::trim);
     let mut last = peer;
     for hop in hops.by_ref() {
-        let Ok(ip) = hop.parse::<IpAddr>().map(canonical) else {
+        let Some(ip) = parse_hop(hop).map(canonical) else {
             // A malformed entry: nothing left of it is believed.
             return last;
         };
@@ -172,6 +198,28 @@ mod tests {
             client_address(ip("10.0.0.2"), &["nonsense"], &trusted),
             ip("10.0.0.2")
         );
+    }
+
+    #[test]
+    fn ports_in_the_header_are_dropped_and_ipv6_counts_by_its_64() {
+        let trusted: Vec<IpRange> = vec!["10.0.0.0/8".parse().expect("range")];
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &["198.51.100.1:5123"], &trusted),
+            ip("198.51.100.1")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &["[2001:db8::1]:443"], &trusted),
+            ip("2001:db8::1")
+        );
+        assert_eq!(
+            limit_key(ip("2001:db8:1:2:aaaa::1")),
+            limit_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+        assert_ne!(
+            limit_key(ip("2001:db8:1:2::1")),
+            limit_key(ip("2001:db8:1:3::1"))
+        );
+        assert_eq!(limit_key(ip("::ffff:192.0.2.7")), "192.0.2.7");
     }
 
     #[test]

@@ -49,12 +49,12 @@ fn expected_origin(config: &crate::Config, host: &str) -> String {
             let u = u.trim_end_matches('/');
             match u.split_once("://") {
                 Some((scheme, rest)) => {
-                    let authority = rest.split('/').next().unwrap_or(rest);
-                    format!(
-                        "{}://{}",
-                        scheme.to_ascii_lowercase(),
-                        authority.to_ascii_lowercase()
-                    )
+                    let scheme = scheme.to_ascii_lowercase();
+                    let authority = rest.split('/').next().unwrap_or(rest).to_ascii_lowercase();
+                    // A browser leaves the default port out of its Origin.
+                    let default = if scheme == "https" { ":443" } else { ":80" };
+                    let authority = authority.strip_suffix(default).unwrap_or(&authority);
+                    format!("{scheme}://{authority}")
                 }
                 None => u.to_ascii_lowercase(),
             }

@@ -87,14 +87,28 @@ pub enum MailError {
 }
 
 impl MailError {
-    /// Whether trying again cannot help: the relay refused the mail with a
-    /// permanent (5xx) reply, or the address or message is malformed.
+    /// Whether trying this mail again cannot help: its address or message
+    /// is malformed, or the relay refused its recipient for good (550, 551
+    /// or 553, not a 5.7 policy refusal). A permanent refusal of anything
+    /// else (535 credentials, 554, 5.7.x relaying denied) is the relay's
+    /// and would refuse every mail: see [`MailError::stops_delivery`].
     pub fn is_permanent(&self) -> bool {
         match self {
             MailError::Address(_) | MailError::Message(_) => true,
-            MailError::Smtp(e) => e.is_permanent(),
+            MailError::Smtp(e) => {
+                let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+                e.is_permanent()
+                    && matches!(code.as_str(), "550" | "551" | "553")
+                    && !e.to_string().contains("5.7.")
+            }
             MailError::Config(..) => false,
         }
+    }
+
+    /// Whether the relay refuses mail as such (any other permanent reply):
+    /// the batch stops, every mail stays queued, and the operator is told.
+    pub fn stops_delivery(&self) -> bool {
+        matches!(self, MailError::Smtp(e) if e.is_permanent()) && !self.is_permanent()
     }
 }
 

@@ -85,15 +85,16 @@ struct UndeliverablePage {
     mails: Vec<UndeliverableView>,
 }
 
-/// Mail the relay refused for good (a 5xx reply, a malformed address):
-/// for the window clerks, who reach the applicant another way, and the
-/// supervisors. Addresses follow the one rule of what a role sees.
+/// Mail the relay refused for good (a recipient refused, a malformed
+/// address): for the supervisors, addresses masked by the one rule of what
+/// a role sees. (The outbox keeps no centre, so the window clerks of one
+/// centre do not get this list of every centre's mail.)
 pub(super) async fn undeliverable_page(
     State(s): State<AppState>,
     page: Page,
 ) -> Result<Response, Response> {
     let (_, actor) = page.staff()?;
-    if !matches!(actor.role, Role::Clerk | Role::Supervisor) {
+    if actor.role != Role::Supervisor {
         return Err(page.error(ApiError::denied(tongban_domain::auth::Denied::Role)));
     }
     let sight = Sight::of(actor);
