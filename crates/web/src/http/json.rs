@@ -180,11 +180,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         })?;
         // As sent first; only if that fails, with integral numbers read as
         // integers (a number a decision table compares keeps its form).
-        let read = match serde_path_to_error::deserialize::<_, T>(&value) {
+        // One reading notes the fields the operation ignores as it goes.
+        fn read<T: DeserializeOwned>(
+            value: &Value,
+            ignored: &mut Vec<Vec<Seg>>,
+        ) -> Result<T, serde_path_to_error::Error<serde_json::Error>> {
+            ignored.clear();
+            let mut note = |p: serde_ignored::Path| ignored.push(segments(&p));
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut note))
+        }
+        let mut ignored: Vec<Vec<Seg>> = Vec::new();
+        let read = match read::<T>(&value, &mut ignored) {
             Ok(v) => Ok(v),
             Err(first) => {
                 integral(&mut value);
-                serde_path_to_error::deserialize::<_, T>(&value).map_err(|_| first)
+                read::<T>(&value, &mut ignored).map_err(|_| first)
             }
         };
         let read = read.map_err(|e| {
@@ -204,8 +214,6 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
         })?;
         // The text rule on what the operation reads: parts it ignores
         // (unknown fields) are not its business.
-        let mut ignored: Vec<Vec<Seg>> = Vec::new();
-        let _ = serde_ignored::deserialize::<_, _, T>(&value, |p| ignored.push(segments(&p)));
         for path in &ignored {
             prune(&mut value, path);
         }
