@@ -51,4 +51,10 @@ for user in "${users[@]}"; do
   TB_SESSION="${spare[$user]}" TB_CSRF="${spare_csrf[$user]}" \
     run --include-name 'DELETE /api/v1/session' || status=1
 done
+# The audit trail is intact after everything the runs did (SIGTERM drains
+# the server first).
+kill -TERM "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+echo "== tongban audit verify after the runs"
+"$BIN" audit verify --data-dir "$dir/data" || status=1
 exit $status

@@ -242,8 +242,9 @@ fn audit_verify_detects_a_row_altered_in_the_database() {
 }
 
 /// `tongban serve` stops cleanly on SIGTERM (what systemd and Kubernetes
-/// send): it finishes what is in flight and exits 0, as on Ctrl-C, instead
-/// of being killed by the signal.
+/// send): it finishes what is in flight (here a slow client's request,
+/// whose body is still arriving) and exits 0, as on Ctrl-C, instead of
+/// being killed by the signal.
 #[cfg(unix)]
 #[test]
 fn serve_drains_and_exits_on_sigterm() {
@@ -291,23 +292,42 @@ fn serve_drains_and_exits_on_sigterm() {
             }
         }
     };
-    conn.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-        .expect("request sent");
+    // A slow client: the request's head and half its body are sent before
+    // the signal, the rest well after it. The server must wait for it and
+    // answer it, not cut it off.
+    let body = br#"{"case_no":"TB20260000000001","code":"ABCD2345"}"#;
+    let head = format!(
+        "POST /api/v1/progress HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).expect("head sent");
+    let (first, rest) = body.split_at(body.len() / 2);
+    conn.write_all(first).expect("half the body sent");
     std::thread::sleep(Duration::from_millis(300));
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
         .expect("kill runs");
     assert!(killed.success(), "SIGTERM sent");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(
+        child.try_wait().expect("wait").is_none(),
+        "the server waits for the request in flight instead of exiting"
+    );
+    conn.write_all(rest)
+        .expect("the rest of the body sent after the signal");
     let mut answer = String::new();
     conn.set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
     conn.read_to_string(&mut answer)
         .expect("the answer arrives");
+    // The lookup ran (no such case: 404 with the API's JSON error), after
+    // the signal.
     assert!(
-        answer.starts_with("HTTP/1.1 200"),
+        answer.starts_with("HTTP/1.1 404"),
         "the request in flight is answered: {answer}"
     );
+    assert!(answer.contains("\"code\""), "a real API answer: {answer}");
     let started = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {

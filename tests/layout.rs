@@ -61,6 +61,11 @@ const CRATES: &[Crate] = &[
                 ],
                 within: false,
             },
+            Layer {
+                name: "the whole",
+                modules: &["demo", "unmasked"],
+                within: false,
+            },
         ],
     },
     Crate {

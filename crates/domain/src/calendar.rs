@@ -45,9 +45,32 @@ impl YearSchedule {
                 "year must be between 2019 and 2100",
             ));
         }
+        if let Some(err) =
+            crate::text::check_text("source", "来源", "source", &self.source, 200, false)
+        {
+            e.push(err);
+        }
+        if self.days.len() > 400 {
+            e.push(FieldError::new(
+                "days",
+                "too_many",
+                "一年的安排不能超过400天",
+                "a year's notice lists at most 400 days",
+            ));
+        }
         let mut seen = BTreeSet::new();
         for (i, d) in self.days.iter().enumerate() {
             let field = format!("days[{i}]");
+            if let Some(err) = crate::text::check_text(
+                &format!("{field}.name"),
+                "节日名称",
+                "day name",
+                &d.name,
+                50,
+                false,
+            ) {
+                e.push(err);
+            }
             let y = d.date.year();
             let adjacent = (y == self.year - 1 && d.date.month() == 12)
                 || (y == self.year + 1 && d.date.month() == 1);
@@ -352,6 +375,40 @@ mod tests {
 
     fn cal() -> WorkCalendar {
         WorkCalendar::builtin_with(&[]).expect("builtin calendar")
+    }
+
+    #[test]
+    fn a_notice_refuses_day_names_with_control_or_bidi_characters() {
+        let day = |name: &str| ScheduleDay {
+            date: d("2027-10-01"),
+            off: true,
+            name: name.into(),
+        };
+        for bad in ["国庆\u{202E}节", "国庆\u{0}节", &"节".repeat(51)] {
+            let y = YearSchedule {
+                year: 2027,
+                source: "国办发明电〔2026〕1号".into(),
+                days: vec![day(bad)],
+            };
+            let errs = y.check().expect_err("refused");
+            assert!(
+                errs.0.iter().any(|e| e.field == "days[0].name"),
+                "{bad:?}: {errs:?}"
+            );
+        }
+        let y = YearSchedule {
+            year: 2027,
+            source: "来源\u{202E}".into(),
+            days: vec![day("国庆节")],
+        };
+        let errs = y.check().expect_err("refused");
+        assert!(errs.0.iter().any(|e| e.field == "source"), "{errs:?}");
+        let y = YearSchedule {
+            year: 2027,
+            source: String::new(),
+            days: vec![day("国庆节")],
+        };
+        assert!(y.check().is_ok());
     }
 
     #[test]

@@ -59,6 +59,29 @@ impl Sight {
         }
     }
 
+    /// What `actor` sees of a person who asked the centre a question (an
+    /// inquiry at the window or by hotline): the staff who answer see who
+    /// asked and how to reach them; supervisors oversee the answering, not
+    /// the person.
+    pub fn of_inquirer(actor: &Actor) -> Sight {
+        match actor.role {
+            Role::Clerk | Role::Reviewer | Role::Head | Role::Concierge => Sight {
+                identity: true,
+                ..Sight::NOTHING
+            },
+            _ => Sight::NOTHING,
+        }
+    }
+
+    /// A way to reach someone: an e-mail address or a phone number.
+    pub fn contact(&self, v: &str) -> String {
+        if v.contains('@') {
+            self.email(v)
+        } else {
+            self.phone(v)
+        }
+    }
+
     /// A person's or organisation's name.
     pub fn name(&self, v: &str) -> String {
         if self.identity {
@@ -133,6 +156,19 @@ mod tests {
             centre_path: "/1/".into(),
             department_id: None,
         }
+    }
+
+    #[test]
+    fn inquirers_are_seen_by_who_answers_them() {
+        for role in [Role::Clerk, Role::Reviewer, Role::Head, Role::Concierge] {
+            let s = Sight::of_inquirer(&actor(role));
+            assert_eq!(s.name("张三丰"), "张三丰", "{role:?}");
+            assert_eq!(s.contact("13800138000"), "13800138000", "{role:?}");
+        }
+        let s = Sight::of_inquirer(&actor(Role::Supervisor));
+        assert_eq!(s.name("张三丰"), "张**");
+        assert_eq!(s.contact("13800138000"), "138******00");
+        assert_eq!(s.contact("zhang@example.com"), "z****@example.com");
     }
 
     #[test]

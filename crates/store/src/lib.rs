@@ -36,6 +36,16 @@ pub mod shared_data;
 
 // The demo centre (uses every capability).
 pub mod demo;
+// The unmasked readers, for this crate's own tests.
+#[cfg(feature = "unmasked")]
+pub mod unmasked;
+
+/// Today in the service centre's time zone.
+pub fn shanghai_today() -> chrono::NaiveDate {
+    chrono::Utc::now()
+        .with_timezone(&chrono_tz::Asia::Shanghai)
+        .date_naive()
+}
 
 use std::time::Duration;
 

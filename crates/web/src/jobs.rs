@@ -151,12 +151,29 @@ impl AppState {
     }
 }
 
-/// Starts the background jobs of this instance.
-pub fn spawn_background(state: AppState) {
-    let s = state.clone();
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(2)).await;
+/// Starts the background jobs of this instance. Each job finishes the
+/// round it is in when `stop` turns true, then ends: a shutdown never cuts a
+/// round off half-way (a mail sent but not marked sent, a sweep holding its
+/// lease until it lapses). The handles resolve when the jobs have ended.
+pub fn spawn_background(
+    state: AppState,
+    stop: tokio::sync::watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    /// Waits `d`, or less when asked to stop; says whether to go on.
+    async fn wait(stop: &mut tokio::sync::watch::Receiver<bool>, d: Duration) -> bool {
+        if *stop.borrow() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => !*stop.borrow(),
+            // A closed channel (the server is gone) also means stop.
+            _ = stop.changed() => false,
+        }
+    }
+    let mut jobs = Vec::new();
+    let (s, mut st) = (state.clone(), stop.clone());
+    jobs.push(tokio::spawn(async move {
+        while wait(&mut st, Duration::from_secs(2)).await {
             if let Err(e) = s.refresh_search().await {
                 tracing::warn!("search refresh failed: {e}");
             }
@@ -164,9 +181,9 @@ pub fn spawn_background(state: AppState) {
                 tracing::warn!("calendar refresh failed: {e}");
             }
         }
-    });
-    let s = state.clone();
-    tokio::spawn(async move {
+    }));
+    let (s, mut st) = (state.clone(), stop.clone());
+    jobs.push(tokio::spawn(async move {
         loop {
             if let Err(e) = s.case_sweep_tick().await {
                 tracing::warn!("case sweeps failed: {e}");
@@ -174,15 +191,21 @@ pub fn spawn_background(state: AppState) {
             if let Err(e) = s.mail_tick().await {
                 tracing::warn!("mail delivery failed: {e}");
             }
-            tokio::time::sleep(s.config.sweep_interval).await;
+            if !wait(&mut st, s.config.sweep_interval).await {
+                break;
+            }
         }
-    });
-    tokio::spawn(async move {
+    }));
+    let mut st = stop;
+    jobs.push(tokio::spawn(async move {
         loop {
             if let Err(e) = state.monthly_audit_tick().await {
                 tracing::warn!("monthly audit failed: {e}");
             }
-            tokio::time::sleep(Duration::from_secs(60)).await;
+            if !wait(&mut st, Duration::from_secs(60)).await {
+                break;
+            }
         }
-    });
+    }));
+    jobs
 }

@@ -120,10 +120,14 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until Ctrl-C or SIGTERM (what systemd and Kubernetes send),
 /// either way finishing the requests in flight first.
+/// The background jobs finish their round too, within [`JOBS_DRAIN`].
 pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
-    if state.config.background_jobs {
-        spawn_background(state.clone());
-    }
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let jobs = if state.config.background_jobs {
+        spawn_background(state.clone(), stopped)
+    } else {
+        Vec::new()
+    };
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
@@ -131,10 +135,32 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // The jobs stop after the round they are in.
+        let _ = stop.send(true);
+    })
     .await?;
+    let drained = tokio::time::timeout(JOBS_DRAIN, async {
+        for j in jobs {
+            if let Err(e) = j.await {
+                tracing::warn!("a background job ended badly: {e}");
+            }
+        }
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            "background jobs still running after {} s: stopping anyway (their transactions roll back)",
+            JOBS_DRAIN.as_secs()
+        );
+    }
+    tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stopping instance waits for its background jobs' round.
+pub const JOBS_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Resolves at the first SIGINT (Ctrl-C) or SIGTERM.
 async fn shutdown_signal() {

@@ -170,11 +170,40 @@ impl Store {
     }
 
     pub async fn create_user(&self, u: NewUser<'_>) -> Result<i64> {
+        use tongban_domain::text::{NAME_MAX, check_text};
+        let mut errs = tongban_domain::FieldErrors::default();
         if u.username.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                FieldError::required("username", "用户名").into(),
+            errs.push(FieldError::required("username", "用户名"));
+        } else if let Some(e) = check_text("username", "用户名", "username", u.username, 64, false)
+        {
+            errs.push(e);
+        }
+        if u.display_name.trim().is_empty() {
+            errs.push(FieldError::required("display_name", "姓名"));
+        } else if let Some(e) = check_text(
+            "display_name",
+            "姓名",
+            "display name",
+            u.display_name,
+            NAME_MAX,
+            false,
+        ) {
+            errs.push(e);
+        }
+        if let Some(e) = check_text("phone", "电话", "phone", u.phone, 30, false) {
+            errs.push(e);
+        }
+        if let Some(id) = &u.id_number
+            && !id.born_by(crate::shanghai_today())
+        {
+            errs.push(FieldError::new(
+                "id_number",
+                "invalid_code",
+                "公民身份号码中的出生日期晚于今天，请核对",
+                "the citizen ID number gives a birth date after today; check it",
             ));
         }
+        errs.into_result().map_err(StoreError::Invalid)?;
         if u.password.chars().count() < 8 {
             return Err(StoreError::Invalid(
                 FieldError::new(

@@ -150,7 +150,9 @@ impl Store {
         self.bundle_case(id).await
     }
 
-    pub async fn bundle_case(&self, id: i64) -> Result<BundleCase> {
+    /// The bundle application as stored, unmasked (use
+    /// [`Store::bundle_for`] to hand it out).
+    pub(crate) async fn bundle_case(&self, id: i64) -> Result<BundleCase> {
         let r = query_one(
             self.conn(),
             &format!("SELECT {BC_COLS} WHERE id = $1"),

@@ -30,9 +30,10 @@ use chrono::NaiveDate;
 use sea_orm::{ConnectionTrait, QueryResult};
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::bundle::{BundleDoc, BundleState, Savings, Selection, Slot};
+use tongban_domain::bundle::{BundleDoc, BundleState, Effect, Savings, Selection, Slot};
 use tongban_domain::catalog::{FormField, ItemDoc, ItemStatus};
 use tongban_domain::privacy::Sight;
+use tongban_domain::text::{ANY_STRING_MAX, NAME_MAX, TEXT_MAX, check_text};
 use tongban_domain::{FieldError, FieldErrors};
 
 use crate::cases::{
@@ -336,6 +337,50 @@ pub(super) fn check_draft(doc: &BundleDoc) -> Result<()> {
     let mut e = FieldErrors::default();
     if doc.name.trim().is_empty() {
         e.push(FieldError::required("name", "一件事名称"));
+    }
+    // The texts applicants read: the text rule (no control or bidirectional
+    // characters, bounded lengths).
+    let mut text = |field: String, zh: &str, v: &str, max: usize, multiline: bool| {
+        if let Some(err) = check_text(&field, zh, &field, v, max, multiline) {
+            e.push(err);
+        }
+    };
+    text("name".into(), "一件事名称", &doc.name, NAME_MAX, false);
+    text("event".into(), "事件", &doc.event, NAME_MAX, false);
+    text("guide".into(), "办事指南", &doc.guide, ANY_STRING_MAX, true);
+    for (i, q) in doc.questions.iter().enumerate() {
+        text(format!("questions[{i}].text"), "问题", &q.text, 500, false);
+        for (j, o) in q.options.iter().enumerate() {
+            text(
+                format!("questions[{i}].options[{j}]"),
+                "选项",
+                o,
+                NAME_MAX,
+                false,
+            );
+        }
+    }
+    for (i, r) in doc.rules.iter().enumerate() {
+        for (j, eff) in r.then.iter().enumerate() {
+            if let Effect::Note { text: t } = eff {
+                text(
+                    format!("rules[{i}].then[{j}].text"),
+                    "提示",
+                    t,
+                    TEXT_MAX,
+                    true,
+                );
+            }
+        }
+    }
+    for (i, f) in doc.fields.iter().enumerate() {
+        text(
+            format!("fields[{i}].label"),
+            "字段名称",
+            &f.label,
+            NAME_MAX,
+            false,
+        );
     }
     if doc.promised_days.get() > 365 {
         e.push(FieldError::new(

@@ -406,12 +406,7 @@ pub(crate) fn stale() -> StoreError {
     )
 }
 
-/// Today in the service centre's time zone.
-pub fn shanghai_today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Asia::Shanghai)
-        .date_naive()
-}
+pub use crate::shanghai_today;
 
 impl Store {
     /// The parsed document of a (non-draft) item version, cached.

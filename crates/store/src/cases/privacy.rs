@@ -5,7 +5,7 @@
 
 use tongban_domain::privacy::Sight;
 
-use super::{Case, CaseDocument, CaseRecord};
+use super::{Case, CaseDocument, CaseFile, CaseRecord};
 
 impl Case {
     /// The case as a viewer with `sight` sees it.
@@ -38,6 +38,24 @@ impl CaseDocument {
     }
 }
 
+impl CaseFile {
+    /// The file as a viewer with `sight` sees it: one who may not download
+    /// files does not see their names either (an upload may be named after
+    /// the person, 张三身份证.pdf), only the kind of file.
+    pub fn seen_by(mut self, sight: Sight) -> CaseFile {
+        if !sight.files {
+            let ext = self
+                .file_name
+                .rsplit_once('.')
+                .map(|(_, e)| e.to_string())
+                .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
+                .unwrap_or_else(|| "bin".into());
+            self.file_name = format!("文件{}.{ext}", self.id);
+        }
+        self
+    }
+}
+
 impl CaseRecord {
     /// The record as a viewer with `sight` sees it: the case, its documents,
     /// and its history, where the applicant appears as the actor of their
@@ -57,6 +75,7 @@ impl CaseRecord {
             .into_iter()
             .map(|d| d.seen_by(sight, &code))
             .collect();
+        self.files = self.files.into_iter().map(|f| f.seen_by(sight)).collect();
         self.case = self.case.seen_by(sight);
         self
     }

@@ -20,7 +20,9 @@ use crate::sql::{get, json_col, query, query_one};
 use crate::{Result, Store, StoreError};
 
 impl Store {
-    pub async fn case(&self, id: i64) -> Result<Case> {
+    /// The case as stored, unmasked: for the store itself (use
+    /// [`Store::case_for`] to hand a case out).
+    pub(crate) async fn case(&self, id: i64) -> Result<Case> {
         let r = query_one(
             self.conn(),
             &format!("SELECT {CASE_COLS} WHERE k.id = $1"),
@@ -49,7 +51,22 @@ impl Store {
         .seen_by(Sight::of(actor)))
     }
 
-    pub async fn case_files(&self, case_id: i64) -> Result<Vec<CaseFile>> {
+    /// The files of a case `actor` may see, as their sight shows them.
+    pub async fn case_files_for(&self, actor: &Actor, case_id: i64) -> Result<Vec<CaseFile>> {
+        let case = self.case(case_id).await?;
+        if !case.visible_to(actor) {
+            return Err(StoreError::NotFound(format!("case {case_id}")));
+        }
+        let sight = Sight::of(actor);
+        Ok(self
+            .case_files(case_id)
+            .await?
+            .into_iter()
+            .map(|f| f.seen_by(sight))
+            .collect())
+    }
+
+    pub(crate) async fn case_files(&self, case_id: i64) -> Result<Vec<CaseFile>> {
         let rows = query(
             self.conn(),
             "SELECT id, material_index, file_name, content_type, size, uploaded_at, object_key FROM case_files WHERE case_id = $1 ORDER BY id",
@@ -71,7 +88,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn case_documents(&self, case_id: i64) -> Result<Vec<CaseDocument>> {
+    pub(crate) async fn case_documents(&self, case_id: i64) -> Result<Vec<CaseDocument>> {
         let rows = query(
             self.conn(),
             "SELECT id, case_id, kind, number, body, created_at FROM case_documents WHERE case_id = $1 ORDER BY id",
@@ -100,7 +117,7 @@ impl Store {
         Ok((case.seen_by(sight), d))
     }
 
-    pub async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {
+    pub(crate) async fn case_events(&self, case_id: i64) -> Result<Vec<CaseEvent>> {
         let rows = query(
             self.conn(),
             "SELECT at, actor_name, action, from_state, to_state, details, document_id FROM case_events WHERE case_id = $1 ORDER BY id",

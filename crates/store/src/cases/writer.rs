@@ -194,25 +194,25 @@ impl CaseWriter {
                         batch
                     };
                     let (jobs, replies): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-                    let n = jobs.len();
-                    // In a task of its own: a panic in an observer fails this
-                    // batch's commands, never the writer.
+                    // In a task of its own: a panic in an observer fails the
+                    // commands of the round it happens in (their transaction
+                    // rolls back), never the writer. Each command is answered
+                    // as soon as its round commits, so a panic in a later
+                    // round (a deferred job) cannot report committed work as
+                    // failed: the unanswered ones see the writer fail them.
                     let s = store.clone();
-                    let results = match tokio::spawn(async move { s.run_jobs(&jobs).await }).await {
-                        Ok(r) => r,
-                        Err(e) => {
-                            tracing::error!("a case-writer batch failed: {e}");
-                            (0..n)
-                                .map(|_| {
-                                    Err(StoreError::Corrupt(
-                                        "the case writer failed on this command".into(),
-                                    ))
-                                })
-                                .collect()
-                        }
-                    };
-                    for (reply, r) in replies.into_iter().zip(results) {
-                        let _ = reply.send(r);
+                    let run = tokio::spawn(async move {
+                        let mut replies: Vec<Option<Reply>> =
+                            replies.into_iter().map(Some).collect();
+                        s.run_jobs_answering(&jobs, |i, r| {
+                            if let Some(reply) = replies.get_mut(i).and_then(Option::take) {
+                                let _ = reply.send(r);
+                            }
+                        })
+                        .await;
+                    });
+                    if let Err(e) = run.await {
+                        tracing::error!("a case-writer batch failed: {e}");
                     }
                 }
             });
@@ -227,8 +227,12 @@ impl CaseWriter {
             .send((job, tx))
             .await
             .map_err(|_| StoreError::Corrupt("case writer stopped".into()))?;
-        rx.await
-            .map_err(|_| StoreError::Corrupt("case writer dropped a command".into()))?
+        // No answer: the round it was in failed (and rolled back).
+        rx.await.map_err(|_| {
+            StoreError::Corrupt(
+                "the case writer failed on this command; nothing was changed".into(),
+            )
+        })?
     }
 }
 
@@ -283,6 +287,25 @@ impl Store {
     /// otherwise; one result per job, in order.
     pub async fn run_jobs(&self, jobs: &[Job]) -> Vec<Result<Applied>> {
         let mut results: Vec<Option<Result<Applied>>> = (0..jobs.len()).map(|_| None).collect();
+        self.run_jobs_answering(jobs, |i, r| {
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(r);
+            }
+        })
+        .await;
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("job not run".into()))))
+            .collect()
+    }
+
+    /// As [`Store::run_jobs`], handing each job's result (by index) to
+    /// `done` as soon as the round that decided it has committed.
+    pub(crate) async fn run_jobs_answering(
+        &self,
+        jobs: &[Job],
+        mut done: impl FnMut(usize, Result<Applied>),
+    ) {
         let mut pending: Vec<usize> = (0..jobs.len()).collect();
         while !pending.is_empty() {
             let batch: Vec<&Job> = pending.iter().map(|i| &jobs[*i]).collect();
@@ -312,16 +335,12 @@ impl Store {
             let mut next = Vec::new();
             for (i, o) in pending.iter().zip(outcomes) {
                 match o {
-                    Outcome::Done(r) => results[*i] = Some(r),
+                    Outcome::Done(r) => done(*i, r),
                     Outcome::Deferred => next.push(*i),
                 }
             }
             pending = next;
         }
-        results
-            .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err(StoreError::Corrupt("job not run".into()))))
-            .collect()
     }
 
     /// One batch in one transaction.

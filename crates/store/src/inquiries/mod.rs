@@ -5,6 +5,7 @@
 use serde::Serialize;
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::codes::mask_name;
+use tongban_domain::privacy::Sight;
 use tongban_domain::{FieldError, FieldErrors};
 
 use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
@@ -29,6 +30,14 @@ impl Inquiry {
     /// The inquirer's name as lists show it.
     pub fn inquirer_masked(&self) -> String {
         mask_name(&self.inquirer)
+    }
+
+    /// The inquiry as a viewer with `sight` sees it (the one rule: staff
+    /// answering it see the inquirer, supervisors do not).
+    pub fn seen_by(mut self, sight: Sight) -> Inquiry {
+        self.inquirer = sight.name(&self.inquirer);
+        self.contact = sight.contact(&self.contact);
+        self
     }
 }
 
@@ -167,7 +176,10 @@ impl Store {
             vec![actor.centre_id.into()],
         )
         .await?;
-        rows.iter().map(row).collect()
+        let sight = Sight::of_inquirer(actor);
+        rows.iter()
+            .map(|r| row(r).map(|q| q.seen_by(sight)))
+            .collect()
     }
 
     pub async fn inquiry(&self, actor: &Actor, id: i64) -> Result<(Inquiry, Vec<InquiryEvent>)> {
@@ -203,7 +215,7 @@ impl Store {
                 })
             })
             .collect::<Result<_>>()?;
-        Ok((q, events))
+        Ok((q.seen_by(Sight::of_inquirer(actor)), events))
     }
 
     /// Hands an open inquiry over: only its owner may, to active staff of the

@@ -21,6 +21,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{Result, Store, StoreError, get, query};
+use tongban_domain::auth::Actor;
+use tongban_domain::privacy::Sight;
 
 /// How a source is reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -153,8 +155,48 @@ fn value_text(v: &Value) -> String {
         other => other.to_string(),
     }
 }
+/// What `actor` sees of `case`, or not found when it is not theirs to see.
+fn sight_of(actor: &Actor, case: &crate::cases::Case) -> Result<Sight> {
+    if case.visible_to(actor) {
+        Ok(Sight::of(actor))
+    } else {
+        Err(StoreError::NotFound(format!("case {}", case.id)))
+    }
+}
+
 impl Store {
-    pub async fn case_fetches(&self, case_id: i64) -> Result<Vec<FetchRecord>> {
+    /// What was looked up for `case` (one `actor` was shown by
+    /// [`Store::case_for`]), as their sight shows it.
+    pub async fn case_fetches_for(
+        &self,
+        actor: &Actor,
+        case: &crate::cases::Case,
+    ) -> Result<Vec<FetchRecord>> {
+        let sight = sight_of(actor, case)?;
+        Ok(self
+            .case_fetches(case.id)
+            .await?
+            .into_iter()
+            .map(|f| f.seen_by(sight))
+            .collect())
+    }
+
+    /// What the rules decided on `case`, as `actor`'s sight shows it.
+    pub async fn case_decisions_for(
+        &self,
+        actor: &Actor,
+        case: &crate::cases::Case,
+    ) -> Result<Vec<DecisionRecord>> {
+        let sight = sight_of(actor, case)?;
+        Ok(self
+            .case_decisions(case.id)
+            .await?
+            .into_iter()
+            .map(|d| d.seen_by(sight))
+            .collect())
+    }
+
+    pub(crate) async fn case_fetches(&self, case_id: i64) -> Result<Vec<FetchRecord>> {
         query(
             self.conn(),
             "SELECT id, source_key, source_name, at, outcome, fields, data, message, attempts FROM case_fetches WHERE case_id = $1 ORDER BY id",
@@ -180,7 +222,7 @@ impl Store {
         .collect()
     }
 
-    pub async fn case_decisions(&self, case_id: i64) -> Result<Vec<DecisionRecord>> {
+    pub(crate) async fn case_decisions(&self, case_id: i64) -> Result<Vec<DecisionRecord>> {
         query(
             self.conn(),
             "SELECT at, item_version_id, outcome, reasons, inputs, trace, mismatches, automatic FROM case_decisions WHERE case_id = $1 ORDER BY id",

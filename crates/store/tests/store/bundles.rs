@@ -11,24 +11,9 @@ use tongban_domain::bundle::BundleState;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseState, Command, Deficiency, Problem};
 use tongban_domain::clock::SuspendReason;
-use tongban_store::Store;
 
-use crate::helpers::{actor, map, newborn_form, ready_newborn};
+use crate::helpers::{actor, count, map, newborn_form, ready_newborn};
 use tongban_store::attachments::Attachments;
-use tongban_store::sea_orm_conn::ConnectionTrait;
-
-async fn count(store: &Store, sql: &str) -> i64 {
-    let c = store.conn();
-    let r = c
-        .query_one_raw(sea_orm::Statement::from_string(
-            c.get_database_backend(),
-            sql.to_string(),
-        ))
-        .await
-        .expect("query")
-        .expect("row");
-    r.try_get::<i64>("", "n").expect("n")
-}
 
 #[tokio::test]
 async fn the_demo_bundles_are_published_with_their_savings() {
@@ -155,7 +140,7 @@ async fn a_failure_on_the_fourth_sub_case_leaves_nothing_behind() {
             count(&store, "SELECT COUNT(*) AS n FROM audit_trail").await,
             trail_before
         );
-        let still = store.bundle_case(b.id).await.expect("bundle");
+        let still = store.unmasked_bundle_case(b.id).await.expect("bundle");
         assert!(!still.submitted);
         assert_eq!(still.state, BundleState::Draft);
         // Without the fault the same application goes through, once.
@@ -178,7 +163,7 @@ async fn a_failure_on_the_fourth_sub_case_leaves_nothing_behind() {
             .find(|c| c.item_name.starts_with("出生登记"))
             .expect("出生登记");
         assert_eq!(reg.form.get("baby_gender").map(String::as_str), Some("男"));
-        let reg_files = store.case_files(reg.id).await.expect("files");
+        let reg_files = store.unmasked_case_files(reg.id).await.expect("files");
         assert_eq!(reg_files.len(), 4, "{backend}: every material of 出生登记");
         // A shared material is one stored object used by several sub-cases.
         let shared = count(
@@ -456,7 +441,7 @@ async fn one_correction_notice_and_one_combined_outcome() {
                     .await
                     .unwrap_or_else(|e| panic!("{backend} {}: {e}", c.item_name));
             }
-            let now = store.case(c.id).await.expect("case");
+            let now = store.unmasked_case(c.id).await.expect("case");
             if now.state == CaseState::Certifying {
                 store
                     .case_command(&r, c.id, None, &Command::Issue, &cal, day)
@@ -604,7 +589,7 @@ async fn intake_gathers_every_correction_into_one_notice_and_keeps_the_bundle_pr
             "{backend}: one correction notice reaches the applicant"
         );
         // The bundle promises 5 working days; the refund's own promise is 10.
-        let r = store.case(refund).await.expect("case");
+        let r = store.unmasked_case(refund).await.expect("case");
         assert_eq!(r.promised_due, cal.add_workdays(day, 5).ok(), "{backend}");
         // The applicant supplies both at once; the window accepts them.
         for name in ["新生儿出生信息登记表", "居民户口簿"] {

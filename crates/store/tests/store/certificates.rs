@@ -308,7 +308,7 @@ async fn without_a_key_nothing_is_issued_and_the_case_does_not_move() {
                 .expect("certs")
                 .is_empty()
         );
-        let c = store.case(case_id).await.expect("case");
+        let c = store.unmasked_case(case_id).await.expect("case");
         assert_eq!(
             c.state.as_str(),
             "certifying",

@@ -6,6 +6,7 @@ use tongban_domain::auth::Actor;
 use tongban_store::Store;
 use tongban_store::attachments::Attachments;
 use tongban_store::bundles::BundleCase;
+use tongban_store::sea_orm_conn::ConnectionTrait;
 
 /// The signed-in identity of a demo user.
 pub async fn actor(store: &Store, username: &str) -> Actor {
@@ -68,5 +69,19 @@ pub async fn ready_newborn(
             .await
             .expect("upload");
     }
-    store.bundle_case(b.id).await.expect("bundle")
+    store.unmasked_bundle_case(b.id).await.expect("bundle")
+}
+
+/// The `n` of a `SELECT COUNT(*) AS n …`.
+pub async fn count(store: &Store, sql: &str) -> i64 {
+    let c = store.conn();
+    let r = c
+        .query_one_raw(sea_orm::Statement::from_string(
+            c.get_database_backend(),
+            sql.to_string(),
+        ))
+        .await
+        .expect("query")
+        .expect("row");
+    r.try_get::<i64>("", "n").expect("n")
 }

@@ -63,7 +63,7 @@ async fn agreeing_data_is_approved_and_certified_without_a_person() {
             .unwrap_or_else(|e| panic!("{backend}: {e}"));
         let took = started.elapsed();
         assert_eq!(done.state, CaseState::Completed, "{backend}");
-        let c = store.case(id).await.expect("case");
+        let c = store.unmasked_case(id).await.expect("case");
         assert_eq!(c.approved, Some(true));
         assert_eq!(
             c.waived.len(),
@@ -71,12 +71,12 @@ async fn agreeing_data_is_approved_and_certified_without_a_person() {
             "{backend}: both materials from shared data"
         );
         // Recorded: what was looked up, the rule version, inputs, trace, outcome.
-        let fetches = store.case_fetches(id).await.expect("fetches");
+        let fetches = store.unmasked_case_fetches(id).await.expect("fetches");
         let sources: Vec<&str> = fetches.iter().map(|f| f.source_key.as_str()).collect();
         assert_eq!(sources, vec!["population", "birth"], "{backend}");
         assert!(fetches.iter().all(|f| f.outcome == "found"));
         assert_eq!(fetches[1].data["baby_name"], "张小宝");
-        let d = store.case_decisions(id).await.expect("decisions");
+        let d = store.unmasked_case_decisions(id).await.expect("decisions");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].outcome, "approve");
         assert!(d[0].automatic);
@@ -90,7 +90,7 @@ async fn agreeing_data_is_approved_and_certified_without_a_person() {
         let certs = store.case_certificates(id).await.expect("certs");
         assert_eq!(certs.len(), 1, "{backend}");
         assert!(store.signature_valid(&certs[0]).await.expect("sig"));
-        let events = store.case_events(id).await.expect("events");
+        let events = store.unmasked_case_events(id).await.expect("events");
         let by_system = events.iter().filter(|e| e.actor_name == "系统").count();
         assert!(
             by_system >= 5,
@@ -143,7 +143,7 @@ async fn disagreeing_data_goes_to_a_person_with_the_mismatch() {
             CaseState::Submitted,
             "{backend}: waits for a person"
         );
-        let d = store.case_decisions(id).await.expect("decisions");
+        let d = store.unmasked_case_decisions(id).await.expect("decisions");
         assert_eq!(d[0].outcome, "refer");
         assert!(!d[0].automatic);
         assert_eq!(d[0].mismatches.len(), 1, "{backend}");
@@ -233,14 +233,14 @@ async fn a_source_that_is_down_loses_nothing_and_is_retried() {
             .await
             .expect("the application lands");
         assert_eq!(done.state, CaseState::Submitted, "{backend}");
-        let f = store.case_fetches(id).await.expect("fetches");
+        let f = store.unmasked_case_fetches(id).await.expect("fetches");
         let birth = f
             .iter()
             .find(|f| f.source_key == "birth")
             .expect("birth lookup");
         assert_eq!(birth.outcome, "failed", "{backend}");
         assert!(birth.message.contains("暂不可用"), "{}", birth.message);
-        let d = store.case_decisions(id).await.expect("decisions");
+        let d = store.unmasked_case_decisions(id).await.expect("decisions");
         assert_eq!(d[0].outcome, "refer");
         assert!(
             d[0].reasons[0].contains("未能核验"),
@@ -271,13 +271,13 @@ async fn a_source_that_is_down_loses_nothing_and_is_retried() {
             "{backend}"
         );
         server.abort();
-        let c = store.case(id).await.expect("case");
+        let c = store.unmasked_case(id).await.expect("case");
         assert_eq!(
             c.state,
             CaseState::Completed,
             "{backend}: approved once the data came"
         );
-        let f = store.case_fetches(id).await.expect("fetches");
+        let f = store.unmasked_case_fetches(id).await.expect("fetches");
         assert!(
             f.iter()
                 .any(|f| f.source_key == "birth" && f.outcome == "found" && f.attempts == 2)
@@ -293,14 +293,14 @@ async fn a_source_that_is_down_loses_nothing_and_is_retried() {
 /// What a case's history looks like: the steps and the documents issued.
 async fn history(store: &Store, id: i64) -> (Vec<(String, String)>, Vec<String>) {
     let events = store
-        .case_events(id)
+        .unmasked_case_events(id)
         .await
         .expect("events")
         .into_iter()
         .map(|e| (e.action, e.actor_name))
         .collect();
     let docs = store
-        .case_documents(id)
+        .unmasked_case_documents(id)
         .await
         .expect("documents")
         .into_iter()
@@ -363,7 +363,7 @@ async fn submissions_written_together_come_out_as_if_alone() {
         for (id, r) in agree.iter().zip(&results) {
             let a = r.as_ref().unwrap_or_else(|e| panic!("{backend}: {e}"));
             assert_eq!(a.state, CaseState::Completed, "{backend}");
-            let c = store.case(*id).await.expect("case");
+            let c = store.unmasked_case(*id).await.expect("case");
             assert_eq!(c.approved, Some(true));
             assert_eq!(c.waived.len(), 2, "{backend}: materials from the registers");
             assert_eq!(
@@ -374,14 +374,21 @@ async fn submissions_written_together_come_out_as_if_alone() {
             let certs = store.case_certificates(*id).await.expect("certs");
             assert_eq!(certs.len(), 1, "{backend}");
             assert!(store.signature_valid(&certs[0]).await.expect("sig"));
-            let d = store.case_decisions(*id).await.expect("decisions");
+            let d = store.unmasked_case_decisions(*id).await.expect("decisions");
             assert!(d.len() == 1 && d[0].automatic, "{backend}");
-            assert_eq!(store.case_fetches(*id).await.expect("fetches").len(), 2);
+            assert_eq!(
+                store
+                    .unmasked_case_fetches(*id)
+                    .await
+                    .expect("fetches")
+                    .len(),
+                2
+            );
         }
         // Written together: one transaction, one time for every step.
         let mut times = std::collections::BTreeSet::new();
         for id in agree.iter().chain([&disagree]) {
-            for e in store.case_events(*id).await.expect("events") {
+            for e in store.unmasked_case_events(*id).await.expect("events") {
                 if e.action != "create" {
                     times.insert(e.at);
                 }
@@ -390,7 +397,10 @@ async fn submissions_written_together_come_out_as_if_alone() {
         assert_eq!(times.len(), 1, "{backend}: one batch, not one by one");
         let referred = results[3].as_ref().expect("referred");
         assert_eq!(referred.state, CaseState::Submitted, "{backend}");
-        let d = store.case_decisions(disagree).await.expect("decisions");
+        let d = store
+            .unmasked_case_decisions(disagree)
+            .await
+            .expect("decisions");
         assert!(d.len() == 1 && !d[0].automatic && d[0].mismatches.len() == 1);
         assert!(
             store
@@ -404,9 +414,15 @@ async fn submissions_written_together_come_out_as_if_alone() {
             "{backend}: a case changed meanwhile is refused: {:?}",
             results[4]
         );
-        let c = store.case(moved).await.expect("case");
+        let c = store.unmasked_case(moved).await.expect("case");
         assert_eq!(c.state, CaseState::Draft, "{backend}: and left as it was");
-        assert!(store.case_fetches(moved).await.expect("f").is_empty());
+        assert!(
+            store
+                .unmasked_case_fetches(moved)
+                .await
+                .expect("f")
+                .is_empty()
+        );
         // A key generated between the signature and the write: the
         // certificate is signed again with the department's current key.
         let late = apply(&store, &applicant, "张小宝").await;
@@ -414,7 +430,11 @@ async fn submissions_written_together_come_out_as_if_alone() {
             .prepare_submit(&applicant, late, None, cal.clone(), day)
             .await
             .expect("prepared");
-        let dept = store.case(late).await.expect("case").lead_department_id;
+        let dept = store
+            .unmasked_case(late)
+            .await
+            .expect("case")
+            .lead_department_id;
         let new_key = store.generate_key(dept, None).await.expect("new key");
         let r = store
             .run_jobs(&[
@@ -448,7 +468,11 @@ async fn submissions_written_together_come_out_as_if_alone() {
             "{backend}: {:?}",
             r.as_ref().err()
         );
-        let fetches = store.case_fetches(late).await.expect("fetches").len();
+        let fetches = store
+            .unmasked_case_fetches(late)
+            .await
+            .expect("fetches")
+            .len();
         assert_eq!(fetches, 2, "{backend}: nothing more looked up");
         // One chain through everything.
         assert!(

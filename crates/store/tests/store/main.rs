@@ -12,3 +12,4 @@ mod import_export;
 mod instant;
 mod limits;
 mod sources;
+mod texts;

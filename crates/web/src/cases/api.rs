@@ -11,7 +11,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use tongban_domain::case::Command;
-use tongban_domain::privacy::Sight;
 use tongban_store::cases::{ApplicantInput, NewCase};
 use utoipa::ToSchema;
 
@@ -122,24 +121,11 @@ pub(super) async fn api_get(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let r = s.store.case_for(&actor, id).await.map_err(ApiError::from)?;
-    // The store applied the one rule of what this viewer sees (Sight) to
-    // the case; the lookups and decisions get the same rule here.
-    let sight = Sight::of(&actor);
+    // The store applies the one rule of what this viewer sees (Sight) to
+    // the case, its lookups and its decisions.
     let case = r.case.clone();
-    let fetches: Vec<_> = s
-        .store
-        .case_fetches(id)
-        .await?
-        .into_iter()
-        .map(|f| f.seen_by(sight))
-        .collect();
-    let decisions: Vec<_> = s
-        .store
-        .case_decisions(id)
-        .await?
-        .into_iter()
-        .map(|d| d.seen_by(sight))
-        .collect();
+    let fetches = s.store.case_fetches_for(&actor, &r.case).await?;
+    let decisions = s.store.case_decisions_for(&actor, &r.case).await?;
     let verify_code = r.case.verify_code.clone();
     Ok(Json(CaseDetail {
         clock: clock_view(&s, &r.case, lang),

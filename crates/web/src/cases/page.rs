@@ -12,7 +12,6 @@ use tongban_domain::auth::{Actor, Role};
 use tongban_domain::case::{self, CaseState, Command};
 use tongban_domain::catalog::ReviewMode;
 use tongban_domain::clock::{self, SuspendReason};
-use tongban_domain::privacy::Sight;
 use tongban_store::StoreError;
 use tongban_store::cases::CaseRecord;
 
@@ -200,16 +199,14 @@ pub(super) async fn render_case(
         .case_for(actor, id)
         .await
         .map_err(|e| store_err(page, e))?;
-    // What this viewer sees of the person: the one rule, already applied to
-    // the case by the store and applied here to the lookups and decisions.
-    let sight = Sight::of(actor);
+    // What this viewer sees of the person: the one rule, applied by the
+    // store to the case, its lookups and decisions.
     let fetches = s
         .store
-        .case_fetches(id)
+        .case_fetches_for(actor, &r.case)
         .await
         .map_err(|e| store_err(page, e))?
         .into_iter()
-        .map(|f| f.seen_by(sight))
         .map(|f| FetchView {
             source: f.source_name,
             at: fmt_time(f.at),
@@ -251,11 +248,10 @@ pub(super) async fn render_case(
         .collect();
     let finding = s
         .store
-        .case_decisions(id)
+        .case_decisions_for(actor, &r.case)
         .await
         .map_err(|e| store_err(page, e))?
         .pop()
-        .map(|d| d.seen_by(sight))
         .map(|d| FindingView {
             outcome_key: d.outcome.clone(),
             outcome: match d.outcome.as_str() {

@@ -7,9 +7,9 @@ use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use tongban_domain::auth::Role;
 use tongban_domain::cert::LicenceId;
 use tongban_domain::codes::{mask, mask_name};
+use tongban_domain::privacy::Sight;
 use tongban_store::StoreError;
 use tongban_store::certificates::Certificate;
 use utoipa::ToSchema;
@@ -97,15 +97,17 @@ pub(super) async fn api_export(
 ) -> Result<Response, ApiError> {
     let err = |e: StoreError| ApiError::from(e);
     let c = load(&s, &id).await?;
-    // The holder (the case's applicant) or the case's handlers; supervisors
-    // oversee without taking the holder's data away.
-    if actor.role == Role::Supervisor {
-        return Err(ApiError::denied(tongban_domain::auth::Denied::Role));
-    }
+    // The holder (the case's applicant) or the case's handlers: the signed
+    // certificate cannot be masked, so it goes only to those who see the
+    // holder in full (the one rule, Sight); anyone else gets 404.
+    let not_found = || ApiError::not_found(&format!("certificate {id}"));
     s.store
         .case_for(&actor, c.case_id)
         .await
-        .map_err(|_| ApiError::not_found(&format!("certificate {id}")))?;
+        .map_err(|_| not_found())?;
+    if !Sight::of(&actor).identity {
+        return Err(not_found());
+    }
     let e = s.store.export_certificate(&c).await.map_err(err)?;
     Ok((
         [(

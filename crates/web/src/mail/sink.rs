@@ -170,8 +170,11 @@ async fn session(stream: tokio::net::TcpStream, sink: Sink, tls: Tls) -> std::io
                 .trim_matches(|c| c == '<' || c == '>')
                 .to_string();
             if rcpt.to_ascii_lowercase().ends_with(REFUSED_DOMAIN) {
-                // A mailbox that does not exist: refused for good.
-                w.write_all(b"550 5.1.1 no such mailbox\r\n").await?;
+                // A mailbox that does not exist: refused for good, the
+                // address echoed as real relays do.
+                let reply =
+                    format!("550 5.1.1 <{rcpt}>: Recipient address rejected: no such mailbox\r\n");
+                w.write_all(reply.as_bytes()).await?;
             } else {
                 st.rcpt = rcpt;
                 w.write_all(b"250 ok\r\n").await?;

@@ -331,7 +331,7 @@ async fn jobs_of(store: &Store, round: &[Act], cal: &Arc<WorkCalendar>) -> Vec<J
                 if !users.contains_key(user) {
                     users.insert(user, actor(store, user).await);
                 }
-                let seen = store.case(*id).await.expect("case").version;
+                let seen = store.unmasked_case(*id).await.expect("case").version;
                 Job::command(
                     &users[user],
                     *id,

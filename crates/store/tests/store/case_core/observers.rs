@@ -81,7 +81,7 @@ async fn a_probe_observer_sees_every_step_once_alone_and_batched() {
             let mut before_probe = std::collections::HashMap::new();
             for id in &ids {
                 let n = store
-                    .case_events(*id)
+                    .unmasked_case_events(*id)
                     .await
                     .expect("events")
                     .into_iter()
@@ -97,7 +97,7 @@ async fn a_probe_observer_sees_every_step_once_alone_and_batched() {
             for id in ids {
                 // Every recorded step after the probe came, in order, exactly once.
                 let events: Vec<(String, String, String)> = store
-                    .case_events(id)
+                    .unmasked_case_events(id)
                     .await
                     .expect("events")
                     .into_iter()
@@ -199,12 +199,80 @@ async fn an_observer_that_fails_fails_only_the_step_it_reacts_to() {
             Some("submitted"),
             "{backend}: the other command of the batch went through"
         );
-        let c = store.case(bad).await.expect("case");
+        let c = store.unmasked_case(bad).await.expect("case");
         assert_eq!(c.state.as_str(), "draft", "{backend}: rolled back");
         assert_eq!(
-            store.case_events(bad).await.expect("events").len(),
+            store.unmasked_case_events(bad).await.expect("events").len(),
             1,
             "{backend}: no event written"
+        );
+    }
+}
+
+/// Keeps two cases out of one round (one exclusive key) and panics when it
+/// is shown the second: the panic happens in the writer's later round.
+struct PanicsInLaterRound {
+    first: i64,
+    second: i64,
+}
+
+#[tongban_store::async_trait]
+impl CaseObserver for PanicsInLaterRound {
+    fn name(&self) -> &'static str {
+        "panics_later"
+    }
+
+    fn exclusive_key(&self, case: &tongban_store::cases::Case) -> Option<i64> {
+        (case.id == self.first || case.id == self.second).then_some(1)
+    }
+
+    async fn observe(
+        &self,
+        _txn: &WriteTxn,
+        steps: &[StepEvent],
+        _fx: &mut Effects,
+    ) -> tongban_store::Result<()> {
+        if steps.iter().any(|s| s.case.id == self.second) {
+            panic!("a faulty observer (deliberate, in a test)");
+        }
+        Ok(())
+    }
+}
+
+/// A panic in an observer during a later round of the writer's batch (a job
+/// deferred by an exclusive key) fails that round's command only: the
+/// command committed in the earlier round is answered as done, and the
+/// writer goes on taking commands.
+#[tokio::test]
+async fn a_panic_in_a_later_round_fails_only_that_round() {
+    for (backend, store) in tongban_store::testing::stores("observer_panics").await {
+        let w = world(&store).await;
+        let (first, second, after) = (w.item[0], w.item[1], w.item[2]);
+        store.register_observer(Arc::new(PanicsInLaterRound { first, second }));
+        let writer = tongban_store::cases::CaseWriter::start(store.clone());
+        let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
+        let applicant = actor(&store, "applicant").await;
+        let submit = |id| Job::command(&applicant, id, None, Command::Submit, cal.clone(), day());
+        // Sent together, so that they meet in one batch of the writer.
+        let (a, b) = tokio::join!(writer.run(submit(first)), writer.run(submit(second)));
+        assert_eq!(
+            a.as_ref().map(|x| x.state.as_str()).ok(),
+            Some("submitted"),
+            "{backend}: the committed command is reported done: {a:?}"
+        );
+        assert!(
+            matches!(&b, Err(StoreError::Corrupt(m)) if m.contains("nothing was changed")),
+            "{backend}: the command of the failed round: {b:?}"
+        );
+        let c = store.unmasked_case(first).await.expect("case");
+        assert_eq!(c.state.as_str(), "submitted", "{backend}");
+        let c = store.unmasked_case(second).await.expect("case");
+        assert_eq!(c.state.as_str(), "draft", "{backend}: rolled back");
+        let later = writer.run(submit(after)).await;
+        assert_eq!(
+            later.as_ref().map(|x| x.state.as_str()).ok(),
+            Some("submitted"),
+            "{backend}: the writer still works: {later:?}"
         );
     }
 }

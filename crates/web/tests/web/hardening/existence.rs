@@ -206,7 +206,10 @@ async fn cases_documents_files_and_certificates_one_may_not_see_do_not_exist() {
             "{b}: the holder exports: {}",
             r.text()
         );
-        for who in [&outsider, &stranger] {
+        // The supervisor sees the case, masked; the signed certificate cannot
+        // be masked, so it is not theirs to export either.
+        let supervisor = app.login("supervisor").await;
+        for who in [&outsider, &stranger, &supervisor] {
             let h = app
                 .api(
                     Method::GET,

@@ -370,3 +370,127 @@ async fn supervisors_get_no_family_data_from_bundles_or_their_sub_cases() {
         }
     }
 }
+
+/// The supervisor's lists, the names of uploaded files (often named after
+/// the person) and the inquiries logged at the window show no one in full;
+/// the window clerk, who handles them, sees them as given.
+#[tokio::test]
+async fn supervisors_lists_file_names_and_inquiries_show_no_one_in_full() {
+    for app in apps("hard_masking_lists").await {
+        let b = app.backend.clone();
+        let applicant = app.login("applicant").await;
+        let clerk = app.login("clerk").await;
+        let supervisor = app.login("supervisor").await;
+        let id = create(&app, &applicant).await;
+        let named = format!("{APPLICANT_NAME}身份证.pdf");
+        let r = upload_named(&app, &applicant, id, 0, &named, PDF).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        for idx in 1..4 {
+            uploaded(&app, &applicant, id, idx).await;
+        }
+        ok(&app, &applicant, id, json!({"type": "submit"})).await;
+        ok(&app, &clerk, id, json!({"type": "accept"})).await;
+
+        let clerks = get_case(&app, &clerk, id).await;
+        assert!(
+            clerks["files"].to_string().contains(&named),
+            "{b}: the clerk sees the file's name: {}",
+            clerks["files"]
+        );
+        let seen = get_case(&app, &supervisor, id).await;
+        let files = seen["files"].as_array().cloned().unwrap_or_default();
+        assert_eq!(files.len(), 4, "{b}: the supervisor sees the four files");
+        for f in &files {
+            let name = f["file_name"].as_str().unwrap_or_default();
+            assert!(
+                name.starts_with("文件") && name.ends_with(".pdf"),
+                "{b}: a file is shown by its kind only: {name}"
+            );
+        }
+        let page = app
+            .get_page(&format!("/cases/{id}"), Some(&supervisor))
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{b}");
+        assert!(
+            !page.text().contains(APPLICANT_NAME),
+            "{b}: the supervisor's case page names the applicant (a file name?)"
+        );
+
+        // The supervisor's list, through the API and on the work page.
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/cases?view=supervised",
+                Some(&supervisor),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        let rows = r.json(&b, "supervised")["cases"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let row = rows
+            .iter()
+            .find(|c| c["id"].as_i64() == Some(id))
+            .unwrap_or_else(|| panic!("{b}: the case under review is supervised: {rows:?}"));
+        assert!(
+            is_masked(&row["applicant"], APPLICANT_NAME),
+            "{b}: {}",
+            row["applicant"]
+        );
+        assert!(!r.text().contains(APPLICANT_NAME), "{b}: the list API");
+        let page = app.get_page("/work", Some(&supervisor)).await;
+        assert_eq!(page.status, StatusCode::OK, "{b}");
+        assert!(
+            page.text().contains(row["case_no"].as_str().unwrap_or("?")),
+            "{b}: the work page lists the case"
+        );
+        assert!(!page.text().contains(APPLICANT_NAME), "{b}: the work page");
+
+        // An inquiry logged by the clerk: who asked and their number are the
+        // clerk's to see, not the supervisor's.
+        let (who, phone) = ("李四海", "13912345678");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/inquiries",
+                Some(&clerk),
+                Some(json!({"channel": "window", "subject": "新生儿落户要带什么", "inquirer": who, "contact": phone})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let q = r.json(&b, "inquiry");
+        assert_eq!(q["inquirer"], who, "{b}: the clerk who logged it");
+        assert_eq!(q["contact"], phone, "{b}");
+        let qid = q["id"].as_i64().expect("inquiry id");
+        let page = app
+            .get_page(&format!("/inquiries/{qid}"), Some(&clerk))
+            .await;
+        assert!(page.text().contains(phone), "{b}: the clerk can call back");
+        let r = app
+            .api(Method::GET, "/api/v1/inquiries", Some(&supervisor), None)
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        assert!(
+            r.text().contains("新生儿落户要带什么"),
+            "{b}: the supervisor sees the inquiry"
+        );
+        for (path, what) in [
+            (format!("/inquiries/{qid}"), "the inquiry page"),
+            ("/inquiries".to_string(), "the inquiries page"),
+        ] {
+            let page = app.get_page(&path, Some(&supervisor)).await;
+            assert_eq!(page.status, StatusCode::OK, "{b}: {what}");
+            for secret in [who, phone] {
+                assert!(
+                    !page.text().contains(secret),
+                    "{b}: {what} shows {secret} to the supervisor"
+                );
+            }
+        }
+        for secret in [who, phone] {
+            assert!(!r.text().contains(secret), "{b}: the inquiries API");
+        }
+    }
+}
