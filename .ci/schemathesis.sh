@@ -41,15 +41,28 @@ run() {
   (cd "$here" && "$ST" --config-file schemathesis.toml run "$base/api/openapi.json" \
       --checks all --max-examples "$EXAMPLES" --workers 2 --seed 1 --no-color "$@")
 }
-status=0
-for user in "${users[@]}"; do
+# The roles run side by side (each its own sessions), their reports
+# printed in order when all are done.
+as_user() {
+  local user="$1" s=0
   echo "== schemathesis as ${user}"
   TB_SESSION="${session[$user]}" TB_CSRF="${csrf[$user]}" \
-    run --exclude-name 'DELETE /api/v1/session' || status=1
+    run --exclude-name 'DELETE /api/v1/session' || s=1
   # Signing out ends the session it is given: tried with the second one.
   echo "== schemathesis as ${user}: signing out"
   TB_SESSION="${spare[$user]}" TB_CSRF="${spare_csrf[$user]}" \
-    run --include-name 'DELETE /api/v1/session' || status=1
+    run --include-name 'DELETE /api/v1/session' || s=1
+  return $s
+}
+declare -A job
+for user in "${users[@]}"; do
+  as_user "$user" >"$dir/st-$user.log" 2>&1 &
+  job[$user]=$!
+done
+status=0
+for user in "${users[@]}"; do
+  wait "${job[$user]}" || status=1
+  cat "$dir/st-$user.log"
 done
 # The audit trail is intact after everything the runs did (SIGTERM drains
 # the server first).
