@@ -140,6 +140,13 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// Shared-data sources for 秒批: register or update them from a file.
+    Sources {
+        #[command(subcommand)]
+        command: SourcesCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// Working-day calendar (工作日): statutory holidays and 调休 working days.
     Calendar {
         #[command(subcommand)]
@@ -147,6 +154,13 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+}
+
+#[derive(Subcommand)]
+enum SourcesCommand {
+    /// Register or update the sources of a tongban-sources/1 JSON file
+    /// (and load the rows of its table sources).
+    Import { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -390,6 +404,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
+        Command::Sources { command, data } => match command {
+            SourcesCommand::Import { file } => {
+                let text = std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let store = data.open().await?;
+                let n = tongban_store::shared_data::import_sources(&store, &text).await?;
+                println!("{n} sources registered or updated");
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::Keys { command, data } => match command {
             KeysCommand::Generate { department } => {
                 let store = data.open().await?;

@@ -50,6 +50,7 @@ fn help_lists_every_command() {
         ("audit", &["verify", "log"]),
         ("keys", &["generate", "compromised", "list"]),
         ("cert", &["verify", "export"]),
+        ("sources", &["import"]),
         (
             "calendar",
             &["add-workdays", "workdays", "is-workday", "import", "years"],
@@ -342,6 +343,35 @@ fn serve_drains_and_exits_on_sigterm() {
     assert!(
         status.success(),
         "exit after SIGTERM is clean (0), not death by the signal: {status:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tongban sources import` registers the sources of a tongban-sources/1
+/// file, and refuses a file of another format, changing nothing.
+#[test]
+fn sources_import_registers_a_file_and_refuses_another_format() {
+    let dir = data_dir("sources");
+    let file = dir.join("sources.json");
+    std::fs::write(
+        &file,
+        r#"{"format": "tongban-sources/1", "sources": [
+            {"key": "hukou", "name": "户籍信息", "fields": ["name", "address"],
+             "connector": {"kind": "table"},
+             "rows": {"330102199003070027": {"name": "张三", "address": "示范区一路1号"}}}
+        ]}"#,
+    )
+    .expect("file");
+    let o = run(&["sources", "import", &file.to_string_lossy()], &dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(stdout(&o), "1 sources registered or updated");
+    std::fs::write(&file, r#"{"format": "tongban-catalog/1", "sources": []}"#).expect("file");
+    let o = run(&["sources", "import", &file.to_string_lossy()], &dir);
+    assert!(!o.status.success(), "another format is refused");
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("unsupported format"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -85,6 +85,7 @@ const CRATES: &[Crate] = &[
                     "cases",
                     "catalog",
                     "certificates",
+                    "experience",
                     "guide_audit",
                     "inquiries",
                     "notices",

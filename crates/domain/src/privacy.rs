@@ -116,6 +116,21 @@ impl Sight {
             None => mask(v, 1, 0),
         }
     }
+    /// An uploaded file's name (often the person's: 张三身份证.pdf): in full
+    /// for those who may download it, else only its kind (`文件12.pdf`).
+    pub fn file_name(&self, id: i64, name: &str) -> String {
+        if self.files {
+            return name.to_string();
+        }
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e)
+            .filter(|e| {
+                !e.is_empty() && e.len() <= 8 && e.chars().all(|c| c.is_ascii_alphanumeric())
+            })
+            .unwrap_or("bin");
+        format!("文件{id}.{ext}")
+    }
     /// The verification code, or nothing.
     pub fn verify_code(&self, v: &str) -> String {
         if self.verify_code {
@@ -179,6 +194,12 @@ mod tests {
         assert_eq!(s.phone("13800138000"), "138******00");
         assert_eq!(s.email("zhang@example.com"), "z****@example.com");
         assert_eq!(s.verify_code("AB12CD34"), "");
+        assert_eq!(s.file_name(12, "张三丰身份证.PDF"), "文件12.PDF");
+        assert_eq!(s.file_name(13, "无扩展名"), "文件13.bin");
+        assert_eq!(
+            Sight::FULL.file_name(12, "张三丰身份证.pdf"),
+            "张三丰身份证.pdf"
+        );
         assert!(!s.form && !s.files && !s.looked_up);
         assert_eq!(
             s.text_quoting_code("查询码：AB12CD34。", "AB12CD34"),

@@ -13,9 +13,11 @@ pub const TEXT_MAX: usize = 2000;
 pub const ANY_STRING_MAX: usize = 20_000;
 
 /// Unicode's bidirectional controls (embeddings, overrides, isolates and
-/// marks), which reorder what a reader sees.
+/// marks), which reorder what a reader sees, and the invisible characters
+/// that make two names look alike (zero-width space, word joiner, byte
+/// order mark). The zero-width (non-)joiners stay: scripts and emoji use them.
 pub fn is_format_char(c: char) -> bool {
-    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    matches!(c, '\u{061C}' | '\u{200B}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Whether a character may stand in text: `multiline` allows line breaks
@@ -102,7 +104,14 @@ mod tests {
 
     #[test]
     fn control_and_bidi_characters_are_refused() {
-        for bad in ["a\0b", "invoice\u{202E}fdp.exe", "x\u{2066}y", "\u{7}"] {
+        for bad in [
+            "a\0b",
+            "invoice\u{202E}fdp.exe",
+            "x\u{2066}y",
+            "\u{7}",
+            "张\u{200B}三",
+            "\u{FEFF}王五",
+        ] {
             let e = check_text("name", "姓名", "the name", bad, NAME_MAX, false).expect("refused");
             assert_eq!(e.code, "bad_character", "{bad:?}");
         }

@@ -459,6 +459,15 @@ fn parse_table(n: &Value) -> Result<Table, RuleError> {
         let mut outs = Vec::new();
         for c in &outputs {
             let text = str_of(r, &c.id).unwrap_or("").trim().to_string();
+            // Reasons are shown to everyone who sees the case, supervisors
+            // too: fixed words, never an expression that could quote the
+            // applicant's data.
+            if c.field == "reasons" && !text.is_empty() && !is_fixed_text(&text) {
+                return Err(cell_err(
+                    c,
+                    "reasons must be fixed text (a quoted string or a list of them), not an expression".into(),
+                ));
+            }
             let compiled = if text.is_empty() {
                 None
             } else {
@@ -483,6 +492,25 @@ fn parse_table(n: &Value) -> Result<Table, RuleError> {
         outputs,
         rows,
     })
+}
+
+/// Whether an output cell is fixed text: a quoted string or a list of them.
+fn is_fixed_text(cell: &str) -> bool {
+    let single = |t: &str| {
+        let t = t.trim();
+        (t.len() >= 2
+            && ((t.starts_with('"') && t.ends_with('"') && !t[1..t.len() - 1].contains('"'))
+                || (t.starts_with('\'') && t.ends_with('\'') && !t[1..t.len() - 1].contains('\''))))
+            && !t.contains('\\')
+    };
+    match cell
+        .trim()
+        .strip_prefix('[')
+        .and_then(|c| c.strip_suffix(']'))
+    {
+        Some(list) => list.split(',').all(single),
+        None => single(cell),
+    }
 }
 
 /// One test case of a model: an input and the outputs it must give (only

@@ -166,3 +166,30 @@ fn a_model_is_shareable_across_threads() {
     fn send_sync<T: Send + Sync>() {}
     send_sync::<Model>();
 }
+
+#[test]
+fn reasons_are_fixed_text_never_an_expression_over_the_inputs() {
+    for cell in [
+        "\"年龄\" + string(age)",
+        "[\"户籍：\" + data.hukou.address]",
+        "data.birth.mother_name",
+    ] {
+        let mut doc = newborn_model();
+        doc["nodes"][1]["content"]["rules"][0]["o2"] = json!(cell);
+        match Model::parse(&doc) {
+            Err(RuleError::Cell {
+                column, message, ..
+            }) => {
+                assert_eq!(column, "理由", "{cell}");
+                assert!(message.contains("fixed text"), "{cell}: {message}");
+            }
+            Err(e) => panic!("{cell}: another error: {e}"),
+            Ok(_) => panic!("{cell}: accepted"),
+        }
+    }
+    for cell in ["\"未满18周岁\"", "['未参保']", "[\"甲\", \"乙\"]"] {
+        let mut doc = newborn_model();
+        doc["nodes"][1]["content"]["rules"][0]["o2"] = json!(cell);
+        assert!(Model::parse(&doc).is_ok(), "{cell}");
+    }
+}

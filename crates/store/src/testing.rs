@@ -58,6 +58,38 @@ pub async fn fresh_pg_database(test: &str) -> Option<String> {
 /// fresh schema in PostgreSQL when `TONGBAN_TEST_DATABASE_URL` is set.
 pub async fn stores(test: &str) -> Vec<(String, Store)> {
     let mut out = Vec::new();
+    for (backend, url, schema) in fresh_databases(test).await {
+        match Store::open_with(&url, schema.as_deref()).await {
+            Ok(s) => out.push((backend, s)),
+            Err(e) => panic!("{backend} store: {e}"),
+        }
+    }
+    out
+}
+
+/// Each backend's fresh database opened twice, as two server instances
+/// open it: two connection pools, nothing of one store's memory shared
+/// with the other. The first store has the schema; load data through it.
+pub async fn store_pairs(test: &str) -> Vec<(String, Store, Store)> {
+    let mut out = Vec::new();
+    for (backend, url, schema) in fresh_databases(test).await {
+        let open = || async {
+            match Store::open_with(&url, schema.as_deref()).await {
+                Ok(s) => s,
+                Err(e) => panic!("{backend} store: {e}"),
+            }
+        };
+        let a = open().await;
+        let b = open().await;
+        out.push((backend.clone(), a, b));
+    }
+    out
+}
+
+/// A fresh SQLite database, and a fresh PostgreSQL schema when
+/// `TONGBAN_TEST_DATABASE_URL` is set: (backend, URL, schema).
+async fn fresh_databases(test: &str) -> Vec<(String, String, Option<String>)> {
+    let mut out = Vec::new();
     let dir = std::env::temp_dir().join(format!(
         "tongban-test-{}-{}-{}",
         test,
@@ -67,10 +99,7 @@ pub async fn stores(test: &str) -> Vec<(String, Store)> {
     if let Err(e) = std::fs::create_dir_all(&dir) {
         panic!("cannot create test dir {}: {e}", dir.display());
     }
-    match Store::open(&sqlite_url_for_dir(&dir)).await {
-        Ok(s) => out.push(("sqlite".to_string(), s)),
-        Err(e) => panic!("sqlite store: {e}"),
-    }
+    out.push(("sqlite".to_string(), sqlite_url_for_dir(&dir), None));
     match std::env::var("TONGBAN_TEST_DATABASE_URL") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("t_{}_{}", test.to_lowercase(), rand::random::<u32>());
@@ -84,10 +113,7 @@ pub async fn stores(test: &str) -> Vec<(String, Store)> {
             {
                 panic!("create schema: {e}");
             }
-            match Store::open_with(&url, Some(&schema)).await {
-                Ok(s) => out.push(("postgres".to_string(), s)),
-                Err(e) => panic!("postgres store: {e}"),
-            }
+            out.push(("postgres".to_string(), url, Some(schema)));
         }
         _ => eprintln!(
             "{test}: PostgreSQL skipped (set TONGBAN_TEST_DATABASE_URL to run this storage test on PostgreSQL too)"

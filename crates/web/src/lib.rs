@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod certificates;
+pub mod experience;
 pub mod guide_audit;
 pub mod inquiries;
 pub mod notices;
@@ -62,6 +63,7 @@ pub fn pages() -> chrome::Pages {
         .merge(shared_data::pages())
         .merge(certificates::pages())
         .merge(calendar::pages())
+        .merge(experience::pages())
 }
 
 /// The JSON API and its OpenAPI document, from one registration.
@@ -131,7 +133,8 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(addr).await?;
     tracing::info!("listening on http://{}", listener.local_addr()?);
-    axum::serve(
+    let (signalled, on_signal) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
@@ -139,8 +142,23 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
         shutdown_signal().await;
         // The jobs stop after the round they are in.
         let _ = stop.send(true);
-    })
-    .await?;
+        let _ = signalled.send(());
+    });
+    // The requests in flight get [`JOBS_DRAIN`] too: a client that never
+    // finishes its request cannot keep the instance from stopping.
+    let deadline = async {
+        match on_signal.await {
+            Ok(()) => tokio::time::sleep(JOBS_DRAIN).await,
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        r = std::future::IntoFuture::into_future(server) => r?,
+        () = deadline => tracing::warn!(
+            "requests still in flight {} s after the signal: stopping anyway",
+            JOBS_DRAIN.as_secs()
+        ),
+    }
     let drained = tokio::time::timeout(JOBS_DRAIN, async {
         for j in jobs {
             if let Err(e) = j.await {
@@ -159,7 +177,8 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How long a stopping instance waits for its background jobs' round.
+/// How long a stopping instance waits for the requests in flight, and then
+/// for its background jobs' round.
 pub const JOBS_DRAIN: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Resolves at the first SIGINT (Ctrl-C) or SIGTERM.

@@ -24,6 +24,21 @@ fn require_text(field: &str, v: &str, zh_label: &str, en_label: &str) -> Result<
     }
 }
 
+/// Optional text (may be empty): the text rule, at most `max` characters.
+fn optional_text(
+    field: &str,
+    v: &str,
+    zh_label: &str,
+    en_label: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<(), CaseError> {
+    match crate::text::check_text(field, zh_label, en_label, v, max, multiline) {
+        Some(e) => Err(CaseError::field(field, &e.code, e.message_zh, e.message_en)),
+        None => Ok(()),
+    }
+}
+
 fn in_centre(actor: &Actor, f: &CaseFacts) -> bool {
     f.centre_path.starts_with(&actor.centre_path)
 }
@@ -243,14 +258,14 @@ pub fn transition(
                 return Err(wrong_state(f, cmd));
             }
             require_text("reason", reason, "不予受理的理由", "the reason")?;
-            if competent_agency.chars().count() > 200 {
-                return Err(CaseError::field(
-                    "competent_agency",
-                    "too_long",
-                    "有权机关名称不能超过200字",
-                    "the competent agency must be at most 200 characters",
-                ));
-            }
+            optional_text(
+                "competent_agency",
+                competent_agency,
+                "有权机关名称",
+                "the competent agency",
+                200,
+                false,
+            )?;
             let mut t = Transition::to(S::NotAccepted);
             t.document = Some(DocKind::RefusalDecision);
             t.notify = vec![Notify::Applicant];
@@ -280,14 +295,7 @@ pub fn transition(
                     ));
                 }
             }
-            if note.chars().count() > 2000 {
-                return Err(CaseError::field(
-                    "note",
-                    "too_long",
-                    "说明不能超过2000字",
-                    "the note must be at most 2000 characters",
-                ));
-            }
+            optional_text("note", note, "说明", "the note", 2000, true)?;
             let mut t = Transition::to(S::Suspended);
             t.clock = Some(ClockEvent::Suspended {
                 on: today,
@@ -390,14 +398,14 @@ pub fn transition(
             if st != S::Delivering {
                 return Err(wrong_state(f, cmd));
             }
-            if method.chars().count() > 200 {
-                return Err(CaseError::field(
-                    "method",
-                    "too_long",
-                    "送达方式不能超过200字",
-                    "the delivery method must be at most 200 characters",
-                ));
-            }
+            optional_text(
+                "method",
+                method,
+                "送达方式",
+                "the delivery method",
+                200,
+                false,
+            )?;
             let mut t = Transition::to(S::Completed);
             t.notify = vec![Notify::Applicant];
             Ok(t)
@@ -409,14 +417,7 @@ pub fn transition(
             ) {
                 return Err(wrong_state(f, cmd));
             }
-            if reason.chars().count() > 2000 {
-                return Err(CaseError::field(
-                    "reason",
-                    "too_long",
-                    "撤回理由不能超过2000字",
-                    "the reason must be at most 2000 characters",
-                ));
-            }
+            optional_text("reason", reason, "撤回理由", "the reason", 2000, true)?;
             let mut t = Transition::to(S::Withdrawn);
             if f.state.clock_open() && f.suspended_for().is_none() {
                 // The clock ends with the withdrawal.
@@ -546,13 +547,15 @@ fn check_deficiencies(f: &CaseFacts, list: &[Deficiency]) -> Result<(), CaseErro
                 format!("material {} is listed twice", d.material),
             ));
         }
-        if d.note.chars().count() > 1000 {
-            errs.push(FieldError::new(
-                format!("deficiencies[{i}].note"),
-                "too_long",
-                "说明不能超过1000字",
-                "the note must be at most 1000 characters",
-            ));
+        if let Some(e) = crate::text::check_text(
+            &format!("deficiencies[{i}].note"),
+            "说明",
+            "the note",
+            &d.note,
+            1000,
+            true,
+        ) {
+            errs.push(e);
         }
     }
     if let Some(prev) = &f.noticed {

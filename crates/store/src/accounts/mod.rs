@@ -203,18 +203,15 @@ impl Store {
                 "the citizen ID number gives a birth date after today; check it",
             ));
         }
-        errs.into_result().map_err(StoreError::Invalid)?;
         if u.password.chars().count() < 8 {
-            return Err(StoreError::Invalid(
-                FieldError::new(
-                    "password",
-                    "too_short",
-                    "密码至少8位",
-                    "password must be at least 8 characters",
-                )
-                .into(),
+            errs.push(FieldError::new(
+                "password",
+                "too_short",
+                "密码至少8位",
+                "password must be at least 8 characters",
             ));
         }
+        errs.into_result().map_err(StoreError::Invalid)?;
         let hash = hash_password(u.password)?;
         let exists = query_one(
             self.conn(),

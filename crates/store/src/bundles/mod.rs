@@ -430,6 +430,9 @@ impl BundleRecord {
                 .map(|p| sight.text_quoting_code(p, &code))
                 .collect();
         }
+        for f in &mut self.files {
+            f.file_name = sight.file_name(f.id, &f.file_name);
+        }
         self.sub_cases = self
             .sub_cases
             .into_iter()

@@ -43,15 +43,7 @@ impl CaseFile {
     /// files does not see their names either (an upload may be named after
     /// the person, 张三身份证.pdf), only the kind of file.
     pub fn seen_by(mut self, sight: Sight) -> CaseFile {
-        if !sight.files {
-            let ext = self
-                .file_name
-                .rsplit_once('.')
-                .map(|(_, e)| e.to_string())
-                .filter(|e| !e.is_empty() && e.chars().all(|c| c.is_ascii_alphanumeric()))
-                .unwrap_or_else(|| "bin".into());
-            self.file_name = format!("文件{}.{ext}", self.id);
-        }
+        self.file_name = sight.file_name(self.id, &self.file_name);
         self
     }
 }

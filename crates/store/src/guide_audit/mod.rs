@@ -434,6 +434,16 @@ impl Store {
                 tongban_domain::FieldError::required("note", "整改说明").into(),
             ));
         }
+        if let Some(e) = tongban_domain::text::check_text(
+            "note",
+            "整改说明",
+            "the note",
+            note,
+            tongban_domain::text::TEXT_MAX,
+            true,
+        ) {
+            return Err(StoreError::Invalid(e.into()));
+        }
         let txn = self.begin().await?;
         let n = exec(
             &txn,

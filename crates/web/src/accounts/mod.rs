@@ -1,9 +1,11 @@
 //! Accounts: signing in and out, as the session API (`/api/v1/session`)
-//! and the login and logout pages, with the login rate limit.
+//! and the login and logout pages, with the login rate limit; the system
+//! admin's users page.
 // Page handlers return a rendered error page as their `Err`; axum responses are
 // 128 bytes, which is fine on this path (once per request).
 #![allow(clippy::result_large_err)]
 
+mod admin;
 mod api;
 mod pages;
 
@@ -25,4 +27,8 @@ pub fn pages() -> Pages {
     Pages::new()
         .route("/login", get(pages::login_page).post(pages::login_post))
         .route("/logout", post(pages::logout_post))
+        .route(
+            "/admin/users",
+            get(admin::users_page).post(admin::user_add_post),
+        )
 }

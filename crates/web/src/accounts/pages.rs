@@ -8,7 +8,6 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tongban_domain::FieldError;
-use tongban_domain::auth::Role;
 
 use super::api::authenticate;
 use crate::AppState;
@@ -58,11 +57,8 @@ pub(super) async fn login_post(
                 Err(e) => return store_err(&page, e),
             };
             let target = if f.next.is_empty() || f.next == "/" {
-                if user.role == Role::Applicant {
-                    "/".to_string()
-                } else {
-                    "/admin".to_string()
-                }
+                // Each role lands on its own work.
+                crate::chrome::landing(user.role).to_string()
             } else {
                 safe_next(Some(&f.next))
             };

@@ -17,13 +17,17 @@ use crate::AppState;
 use crate::chrome::empty_as_none;
 use crate::http::{ApiError, ApiUser, item_scope, managed_version, visible_version};
 
+/// Longest search text.
+pub const SEARCH_TEXT_MAX: usize = 100;
+
 /// Deepest result page reachable; deeper offsets are refused work, not memory.
 pub const MAX_SEARCH_OFFSET: usize = 1000;
 
 #[derive(Debug, Deserialize, IntoParams, Default)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// Free text, segmented into Chinese words.
+    /// Free text, segmented into Chinese words (at most 100 characters).
+    #[param(max_length = 100)]
     pub q: Option<String>,
     /// Department id.
     #[serde(default, deserialize_with = "empty_as_none")]
@@ -46,7 +50,14 @@ pub struct SearchParams {
 impl SearchParams {
     pub fn to_query(&self) -> SearchQuery {
         SearchQuery {
-            text: self.q.clone().unwrap_or_default(),
+            // Longer text only costs the segmenter: the pages clamp it.
+            text: self
+                .q
+                .as_deref()
+                .unwrap_or_default()
+                .chars()
+                .take(SEARCH_TEXT_MAX)
+                .collect(),
             department_id: self.department,
             item_type: self.item_type.clone().filter(|s| !s.is_empty()),
             service_object: self.object.clone().filter(|s| !s.is_empty()),
@@ -93,6 +104,17 @@ pub async fn search_items(
             "out_of_range",
             "跳过条数超出范围",
             "offset is out of range",
+        ));
+    }
+    if p.q
+        .as_deref()
+        .is_some_and(|q| q.chars().count() > SEARCH_TEXT_MAX)
+    {
+        errs.push(FieldError::new(
+            "q",
+            "too_long",
+            format!("搜索内容不能超过{SEARCH_TEXT_MAX}字"),
+            format!("q must be at most {SEARCH_TEXT_MAX} characters"),
         ));
     }
     if p.limit.is_some_and(|l| !(1..=100).contains(&l)) {

@@ -1,13 +1,14 @@
 //! Electronic certificates over HTTP (SPEC §7): the public verification
 //! page and API (reached from the QR code on the certificate), the export
 //! that verifies offline and with OpenSSL, the issuers' public keys, and
-//! revocation by the issuing head.
+//! revocation by the issuing head; the system admin's keys page.
 // Page handlers return a rendered error page as their `Err`; axum responses are
 // 128 bytes, which is fine on this path (once per request).
 #![allow(clippy::result_large_err)]
 
 mod api;
 mod json;
+mod keys;
 mod verify;
 
 use axum::routing::get;
@@ -31,4 +32,5 @@ pub fn pages() -> Pages {
         .route("/verify", get(verify::verify_form))
         .route("/verify/{id}", get(verify::verify_page))
         .route("/verify/{id}/qr.svg", get(verify::qr))
+        .route("/admin/keys", get(keys::keys_page))
 }

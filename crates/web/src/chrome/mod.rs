@@ -8,6 +8,7 @@
 
 mod assets;
 mod forms;
+mod menu;
 mod notice;
 mod page;
 mod pages;
@@ -20,6 +21,7 @@ pub use forms::{
     CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, field_views, form_value, posted,
     signed_in,
 };
+pub use menu::{MenuLink, landing, menu};
 pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};
 pub use pages::Pages;

@@ -16,6 +16,8 @@ pub struct Chrome {
     /// Current path and query, for the language switch to come back to.
     pub here: String,
     pub staff: bool,
+    /// The signed-in role's menu (the public one when signed out).
+    pub menu: Vec<super::menu::MenuLink>,
 }
 
 impl Chrome {
@@ -29,6 +31,7 @@ impl Chrome {
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
             here: here.to_string(),
             staff: session.is_some_and(|s| s.actor.is_staff()),
+            menu: super::menu::menu(session.map(|s| &s.actor)),
         }
     }
     pub fn t<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {

@@ -196,6 +196,7 @@ pub async fn audit_fix(
     Json(req): Json<FixRequest>,
 ) -> Result<Json<FindingView>, ApiError> {
     let f = s.store.finding(id).await?;
+    outside_is_missing(&actor, id, &f.centre_path)?;
     actor.may_fix_finding(Scope {
         centre_path: &f.centre_path,
         department_id: f.department_id,
@@ -217,6 +218,7 @@ pub async fn audit_verify(
     Path(id): Path<i64>,
 ) -> Result<Json<FindingView>, ApiError> {
     let f = s.store.finding(id).await?;
+    outside_is_missing(&actor, id, &f.centre_path)?;
     actor.may_verify_finding(Scope {
         centre_path: &f.centre_path,
         department_id: f.department_id,
@@ -279,4 +281,18 @@ pub async fn audit_csv(
         findings_csv(&findings),
     )
         .into_response())
+}
+
+/// A finding of another centre does not exist for the caller (404, as a
+/// missing id); one of their own centre they may not act on is 403.
+pub(super) fn outside_is_missing(
+    actor: &tongban_domain::auth::Actor,
+    id: i64,
+    centre_path: &str,
+) -> Result<(), ApiError> {
+    if centre_path.starts_with(&actor.centre_path) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(&format!("finding {id}")))
+    }
 }

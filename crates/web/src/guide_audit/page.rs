@@ -211,6 +211,10 @@ pub(super) async fn fix_post(
     let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
     or_err(
         &page,
+        super::api::outside_is_missing(actor, id, &finding.centre_path),
+    )?;
+    or_err(
+        &page,
         actor
             .may_fix_finding(Scope {
                 centre_path: &finding.centre_path,
@@ -238,6 +242,10 @@ pub(super) async fn verify_post(
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
+    or_err(
+        &page,
+        super::api::outside_is_missing(actor, id, &finding.centre_path),
+    )?;
     or_err(
         &page,
         actor

@@ -88,10 +88,12 @@ pub enum MailError {
 
 impl MailError {
     /// Whether trying this mail again cannot help: its address or message
-    /// is malformed, or the relay refused its recipient for good (550, 551
-    /// or 553, not a 5.7 policy refusal). A permanent refusal of anything
-    /// else (535 credentials, 554, 5.7.x relaying denied) is the relay's
-    /// and would refuse every mail: see [`MailError::stops_delivery`].
+    /// is malformed, or the relay refused its recipient for good — a 550,
+    /// 551 or 553 whose enhanced status says the mailbox (5.1.x: no such
+    /// user, bad address). A permanent refusal of anything else (535
+    /// credentials, 554, 5.7.x relaying denied, a bare "550 relay not
+    /// permitted", a refused sender) is the relay's and would refuse every
+    /// mail: see [`MailError::stops_delivery`].
     pub fn is_permanent(&self) -> bool {
         match self {
             MailError::Address(_) | MailError::Message(_) => true,
@@ -99,7 +101,7 @@ impl MailError {
                 let code = e.status().map(|c| c.to_string()).unwrap_or_default();
                 e.is_permanent()
                     && matches!(code.as_str(), "550" | "551" | "553")
-                    && !e.to_string().contains("5.7.")
+                    && recipient_status(&e.to_string())
             }
             MailError::Config(..) => false,
         }
@@ -110,6 +112,15 @@ impl MailError {
     pub fn stops_delivery(&self) -> bool {
         matches!(self, MailError::Smtp(e) if e.is_permanent()) && !self.is_permanent()
     }
+}
+
+/// Whether a relay's reply carries an enhanced status of the 5.1 class
+/// (the addressee: 5.1.1 no such mailbox, 5.1.2 bad domain …).
+fn recipient_status(reply: &str) -> bool {
+    reply.split_whitespace().any(|w| {
+        let w = w.trim_matches(|c: char| !c.is_ascii_digit() && c != '.');
+        w.starts_with("5.1.") && w.len() > 4 && w[4..].chars().all(|c| c.is_ascii_digit())
+    })
 }
 
 /// A connection pool to the relay.
@@ -217,6 +228,24 @@ mod tests {
                 ),
                 "{bad}"
             );
+        }
+    }
+
+    #[test]
+    fn only_a_refused_mailbox_is_the_recipients_fault() {
+        for reply in [
+            "permanent error (550): 5.1.1 <a@b.test>: Recipient address rejected",
+            "permanent error (553): 5.1.3 bad address syntax",
+        ] {
+            assert!(recipient_status(reply), "{reply}");
+        }
+        for reply in [
+            "permanent error (550): relay not permitted",
+            "permanent error (550): 5.7.1 relaying denied",
+            "permanent error (550): sender refused",
+            "permanent error (550): 5.1 whatever",
+        ] {
+            assert!(!recipient_status(reply), "{reply}");
         }
     }
 

@@ -2,12 +2,14 @@
 //! catalogue admin: the model's readable table view with its test cases run
 //! live, upload and download of the JDM JSON (API and page). Publishing
 //! refuses a model that does not compile or whose tests fail (store::rules).
+//! The system admin's list of the shared-data sources.
 // Page handlers return a rendered error page as their `Err`; axum responses are
 // 128 bytes, which is fine on this path (once per request).
 #![allow(clippy::result_large_err)]
 
 mod api;
 mod page;
+mod sources;
 
 use axum::routing::get;
 
@@ -24,8 +26,10 @@ pub fn api() -> OpenApiRouter<AppState> {
 }
 
 pub fn pages() -> Pages {
-    Pages::new().route(
-        "/admin/items/{id}/rules",
-        get(page::page).post(page::page_post),
-    )
+    Pages::new()
+        .route(
+            "/admin/items/{id}/rules",
+            get(page::page).post(page::page_post),
+        )
+        .route("/admin/sources", get(sources::sources_page))
 }

@@ -12,6 +12,7 @@ mod certificates;
 mod hardening;
 mod instances;
 mod mail;
+mod menus;
 mod openapi;
 mod pages;
 mod rules;

@@ -267,7 +267,8 @@ async fn supervisors_get_no_family_data_from_bundles_or_their_sub_cases() {
             let req = Request::builder()
                 .method(Method::PUT)
                 .uri(format!(
-                    "/api/v1/bundle-cases/{id}/slots/{i}/files?name=m{i}.pdf"
+                    "/api/v1/bundle-cases/{id}/slots/{i}/files?name={}",
+                    pct(&format!("{APPLICANT_NAME}材料{i}.pdf"))
                 ))
                 .header(header::COOKIE, applicant.cookie.as_str())
                 .header("x-csrf-token", applicant.csrf.as_str())
@@ -325,10 +326,20 @@ async fn supervisors_get_no_family_data_from_bundles_or_their_sub_cases() {
                 c["applicant_name"]
             );
         }
-        for secret in [BANK_ACCOUNT, ADDRESS, APPLICANT_ID] {
+        for secret in [BANK_ACCOUNT, ADDRESS, APPLICANT_ID, APPLICANT_NAME] {
             assert!(
                 !r.text().contains(secret),
                 "{b}: the bundle API shows {secret}"
+            );
+        }
+        let files = v["files"].as_array().cloned().unwrap_or_default();
+        assert_eq!(files.len(), slots, "{b}: the supervisor sees the uploads");
+        for f in &files {
+            assert!(
+                f["file_name"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("文件")),
+                "{b}: a bundle file shown by its kind only: {f}"
             );
         }
         for sub in &subs {

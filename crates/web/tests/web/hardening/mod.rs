@@ -214,7 +214,9 @@ pub async fn two_instances(
     b: Config,
 ) -> Vec<(String, Store, AppState, AppState)> {
     let mut out = Vec::new();
-    for (backend, store) in tongban_store::testing::stores(test).await {
+    // Each instance opens the database on its own, as two processes would:
+    // nothing kept in one store's memory can help the other.
+    for (backend, store, other) in tongban_store::testing::store_pairs(test).await {
         let loaded = tongban_store::demo::load_demo(&store)
             .await
             .unwrap_or_else(|e| panic!("{backend}: load demo: {e}"));
@@ -222,7 +224,7 @@ pub async fn two_instances(
         let sa = AppState::new(store.clone(), a.clone())
             .await
             .unwrap_or_else(|e| panic!("{backend}: instance a: {e}"));
-        let sb = AppState::new(store.clone(), b.clone())
+        let sb = AppState::new(other, b.clone())
             .await
             .unwrap_or_else(|e| panic!("{backend}: instance b: {e}"));
         out.push((backend, store, sa, sb));
