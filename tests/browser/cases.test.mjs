@@ -67,11 +67,17 @@ test('an application goes from submission through correction, suspension and ext
   await submit(applicant, '#continue');
   assert.match(await text(applicant, '#missing-warning'), /从业人员健康合格证明/);
   await submit(applicant, '#submit-application');
-  assert.equal(new URL(applicant.url()).pathname, new URL(caseUrl).pathname);
-  assert.equal(await state(applicant), 'submitted');
+  // The confirmation page: the number, the code of the progress lookup, what happens next.
+  assert.equal(new URL(applicant.url()).pathname, `${new URL(caseUrl).pathname}/submitted`);
+  assert.equal(await text(applicant, 'h1'), '申请已提交');
   const caseNo = await text(applicant, '#case-no');
   const code = await text(applicant, '#verify-code');
   assert.ok(caseNo && code, 'case number and verification code shown');
+  assert.match(await text(applicant, '#next-steps'), /5个工作日/);
+  await submit(applicant, '#view-case');
+  assert.equal(new URL(applicant.url()).pathname, new URL(caseUrl).pathname);
+  assert.equal(await state(applicant), 'submitted');
+  assert.equal(await text(applicant, '#case-no'), caseNo);
 
   // 2. The clerk checks the documents and issues the one-time correction notice.
   const clerk = await as('clerk');

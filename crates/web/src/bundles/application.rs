@@ -21,8 +21,8 @@ use tongban_store::bundles::BundleRecord;
 use super::views::{SlotView, answer_text, page_errors, slot_views};
 use crate::AppState;
 use crate::chrome::{
-    Chrome, CsrfForm, FieldView, Page, field_views, fmt_time, form_value, posted, signed_in,
-    store_err,
+    Chrome, CsrfForm, FieldView, Page, errors_at_fields, field_views, fmt_time, form_value, posted,
+    signed_in, store_err,
 };
 use crate::http::ApiError;
 
@@ -110,6 +110,7 @@ pub(super) async fn form_post(
                 .bundle_for(&actor, id)
                 .await
                 .map_err(|e| store_err(&page, e))?;
+            let errors = page_errors(e);
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
                 FormPage {
@@ -118,9 +119,14 @@ pub(super) async fn form_post(
                     bundle_no: r.bundle.bundle_no.clone(),
                     name: r.bundle.name.clone(),
                     items: r.item_names.clone(),
-                    fields: field_views(&r.fields, &form),
+                    fields: errors_at_fields(
+                        field_views(&r.fields, &form),
+                        &errors,
+                        "form_",
+                        page.lang,
+                    ),
                     prefilled: false,
-                    errors: page_errors(e),
+                    errors,
                 },
             )
                 .into_response())

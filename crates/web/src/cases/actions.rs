@@ -125,8 +125,20 @@ pub(super) async fn act_post(
                 .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
         }
     };
+    let submitting = cmd == Command::Submit;
+    // The form's action, known once the command parsed: the message says it.
+    let action = f
+        .iter()
+        .find(|(k, _)| k == "action")
+        .map(|(_, v)| v.trim().to_string())
+        .unwrap_or_default();
     match s.case_command(&actor, id, version, cmd).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=1")).into_response()),
+        Ok(_) if submitting => Ok(Redirect::to(&format!("/cases/{id}/submitted")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/cases/{id}?done={}",
+            crate::chrome::url_encode(&action)
+        ))
+        .into_response()),
         Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
             .await
             .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),

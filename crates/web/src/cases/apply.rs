@@ -21,7 +21,8 @@ use tongban_store::cases::{ApplicantInput, CaseRecord, NewCase};
 use super::views::{MaterialView, answers, applicant_rows, material_views, state_label};
 use crate::AppState;
 use crate::chrome::{
-    Chrome, FieldView, Page, RequiredCsrfForm, field_views, posted, signed_in, store_err,
+    Chrome, FieldView, Page, RequiredCsrfForm, errors_at_fields, field_views, posted, signed_in,
+    store_err,
 };
 use crate::http::ApiError;
 
@@ -117,7 +118,7 @@ pub(super) async fn apply_post(
                 .await
                 .map_err(|e| store_err(&page, e))?
                 .ok_or_else(|| page.error(ApiError::not_found(&code)))?;
-            let errors = errs
+            let errors: Vec<FieldError> = errs
                 .0
                 .into_iter()
                 .map(|mut e| {
@@ -133,7 +134,12 @@ pub(super) async fn apply_post(
                     item_name: item.doc.name.clone(),
                     department: item.department_name.clone(),
                     window: actor.role == Role::Clerk,
-                    fields: field_views(&item.doc.form_fields, &form),
+                    fields: errors_at_fields(
+                        field_views(&item.doc.form_fields, &form),
+                        &errors,
+                        "form_",
+                        page.lang,
+                    ),
                     applicant,
                     errors,
                 },

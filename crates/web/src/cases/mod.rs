@@ -9,6 +9,7 @@
 mod actions;
 mod api;
 mod apply;
+mod confirm;
 mod documents;
 mod json;
 mod page;
@@ -51,6 +52,7 @@ pub fn pages() -> Pages {
             post(apply::remove_file_post),
         )
         .route("/cases/{id}/check", get(apply::check_page))
+        .route("/cases/{id}/submitted", get(confirm::submitted_page))
         .route("/cases/{id}/act", post(actions::act_post))
         .route("/documents/{id}", get(documents::document_page))
         .route("/files/{id}", get(documents::file_download))

@@ -461,10 +461,11 @@ pub(super) async fn case_page(
     Query(q): Query<FlashParam>,
 ) -> Result<Response, Response> {
     let actor = signed_in(&page)?.clone();
-    let flash = match q.done.as_deref() {
-        Some("1") => page.lang.t("已办理。", "Done.").to_string(),
-        _ => String::new(),
-    };
+    let flash = q
+        .done
+        .as_deref()
+        .map(|a| super::confirm::done_message(a, page.lang))
+        .unwrap_or_default();
     render_case(&s, &page, &actor, id, vec![], flash).await
 }
 

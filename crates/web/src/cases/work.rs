@@ -55,6 +55,15 @@ struct RowView {
     promised_due: String,
     days_left: String,
     warning: &'static str,
+    /// The warning in words (urgency is never shown by colour alone).
+    warning_text: &'static str,
+}
+
+/// One table of the work page.
+struct Group {
+    id: &'static str,
+    title: String,
+    rows: Vec<RowView>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -63,7 +72,7 @@ struct WorkPage {
     c: Chrome,
     title: String,
     intro: String,
-    rows: Vec<RowView>,
+    groups: Vec<Group>,
     clerk: bool,
 }
 
@@ -95,42 +104,83 @@ pub(super) async fn work_page(State(s): State<AppState>, page: Page) -> Result<R
         ),
     };
     let cal = s.calendar();
-    let rows = rows
-        .into_iter()
-        .map(|r| {
-            let warning = match r.days_left {
-                Some(d) if d < 0 => "red",
-                Some(d) if d <= i64::from(s.config.warning_rule.days_left) => "yellow",
-                Some(_) => "green",
-                None => "",
-            };
-            let received = r.received_on.map(|d| d.to_string()).unwrap_or_default();
-            let due = if r.state == CaseState::Submitted {
+    let today = s.today();
+    let head = actor.role == Role::Head;
+    let (mut deciding, mut others) = (Vec::new(), Vec::new());
+    for r in rows {
+        // Before acceptance the window's 5 working days run, not the promise.
+        let intake_due = (r.state == CaseState::Submitted)
+            .then(|| {
                 r.received_on
                     .and_then(|d| cal.add_workdays(d, case::INTAKE_DAYS).ok())
-                    .map(|d| format!("{}{d}", lang.t("受理期限 ", "intake by ")))
-                    .unwrap_or_default()
-            } else {
-                r.promised_due.map(|d| d.to_string()).unwrap_or_default()
-            };
-            RowView {
-                id: r.id,
-                case_no: r.case_no,
-                item_name: r.item_name,
-                applicant: r.applicant,
-                state: state_label(r.state, lang),
-                received_on: received,
-                promised_due: due,
-                days_left: r.days_left.map(|d| d.to_string()).unwrap_or_default(),
-                warning,
+            })
+            .flatten();
+        let days_left = match intake_due {
+            Some(due) => cal.workdays_between(today, due).ok(),
+            None => r.days_left,
+        };
+        let (warning, warning_text) = match days_left {
+            Some(d) if d < 0 => ("red", lang.t("已超期", "overdue")),
+            Some(d) if d <= i64::from(s.config.warning_rule.days_left) => {
+                ("yellow", lang.t("即将到期", "due soon"))
             }
-        })
-        .collect();
+            Some(_) => ("green", ""),
+            None => ("", ""),
+        };
+        let due = match intake_due {
+            Some(d) => format!("{}{d}", lang.t("受理期限 ", "intake by ")),
+            None => r.promised_due.map(|d| d.to_string()).unwrap_or_default(),
+        };
+        let row = RowView {
+            id: r.id,
+            case_no: r.case_no,
+            item_name: r.item_name,
+            applicant: r.applicant,
+            state: state_label(r.state, lang),
+            received_on: r.received_on.map(|d| d.to_string()).unwrap_or_default(),
+            promised_due: due,
+            days_left: days_left.map(|d| d.to_string()).unwrap_or_default(),
+            warning,
+            warning_text,
+        };
+        if head && r.state == CaseState::Decision {
+            deciding.push(row);
+        } else {
+            others.push(row);
+        }
+    }
+    // The head decides: what waits for their decision comes apart from
+    // what their department still reviews.
+    let groups = if head {
+        vec![
+            Group {
+                id: "deciding",
+                title: lang.t("待我决定", "Waiting for my decision").into(),
+                rows: deciding,
+            },
+            Group {
+                id: "cases",
+                title: lang
+                    .t(
+                        "本部门在办（审查中、中止等）",
+                        "In the department (under review, suspended …)",
+                    )
+                    .into(),
+                rows: others,
+            },
+        ]
+    } else {
+        vec![Group {
+            id: "cases",
+            title: String::new(),
+            rows: others,
+        }]
+    };
     Ok(WorkPage {
         c: page.chrome(),
         title: title.into(),
         intro: intro.into(),
-        rows,
+        groups,
         clerk: actor.role == Role::Clerk,
     }
     .into_response())

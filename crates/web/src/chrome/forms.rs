@@ -72,6 +72,9 @@ pub struct FieldView {
     pub required: bool,
     pub value: String,
     pub options: Vec<String>,
+    /// What is wrong with the value given, shown at the field (and in the
+    /// error summary); empty when nothing is.
+    pub error: String,
 }
 
 /// An item's (or a bundle's) form fields with the values entered so far.
@@ -88,6 +91,24 @@ pub fn field_views(
             required: f.required,
             value: values.get(&f.key).cloned().unwrap_or_default(),
             options: f.options.clone(),
+            error: String::new(),
         })
         .collect()
+}
+
+/// Puts each error at its field: the error whose field is `prefix` and the
+/// view's key (`form_venue_name`), in the page's language.
+pub fn errors_at_fields(
+    mut views: Vec<FieldView>,
+    errors: &[tongban_domain::FieldError],
+    prefix: &str,
+    lang: crate::http::Lang,
+) -> Vec<FieldView> {
+    for v in &mut views {
+        let field = format!("{prefix}{}", v.key);
+        if let Some(e) = errors.iter().find(|e| e.field == field) {
+            v.error = lang.t(&e.message_zh, &e.message_en).to_string();
+        }
+    }
+    views
 }

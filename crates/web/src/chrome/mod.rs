@@ -18,8 +18,8 @@ use axum::routing::get;
 
 pub use assets::{NextParam, safe_next};
 pub use forms::{
-    CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, field_views, form_value, posted,
-    signed_in,
+    CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, errors_at_fields, field_views,
+    form_value, posted, signed_in,
 };
 pub use menu::{MenuLink, landing, menu};
 pub use notice::{NoticeParam, notice_text};

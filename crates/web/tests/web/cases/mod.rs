@@ -3,6 +3,7 @@
 //! roles and departments, concurrent actions, uploads, sweeps, mail and the
 //! 首问负责 log.
 
+mod confirm;
 mod inquiries;
 mod journey;
 mod refusals;
