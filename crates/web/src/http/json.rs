@@ -10,8 +10,9 @@
 //! reads may hold control characters other than line breaks and tabs,
 //! bidirectional controls, or more than `text::ANY_STRING_MAX` characters
 //! (the rule of `tongban_domain::text`, checked here once for every
-//! operation; unknown fields are ignored, not checked; fields have tighter
-//! limits of their own).
+//! operation; unknown fields are ignored, their values not checked, their
+//! names held to the rule as the document's `propertyNames` says; fields
+//! have tighter limits of their own).
 
 use axum::extract::{FromRequest, Request};
 use axum::http::{StatusCode, header};
@@ -213,8 +214,23 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
             )))
         })?;
         // The text rule on what the operation reads: parts it ignores
-        // (unknown fields) are not its business.
+        // (unknown fields) are not its business — but their names are
+        // property names of an object the document describes, which the
+        // document holds to the rule (`propertyNames`).
         for path in &ignored {
+            if let Some(Seg::Key(k)) = path.last() {
+                let field: String = k.chars().take(100).collect();
+                if let Some(e) = tongban_domain::text::check_text(
+                    &field,
+                    &field,
+                    &field,
+                    k,
+                    tongban_domain::text::ANY_STRING_MAX,
+                    true,
+                ) {
+                    return Err(ApiError::invalid(tongban_domain::FieldErrors::single(e)));
+                }
+            }
             prune(&mut value, path);
         }
         if let Some(e) =

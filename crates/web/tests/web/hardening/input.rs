@@ -270,3 +270,47 @@ async fn a_file_name_takes_the_sniffed_types_extension() {
         );
     }
 }
+
+/// An unknown field is ignored, its value unchecked; its name is still a
+/// property name of the body, which the document holds to the text rule.
+#[tokio::test]
+async fn unknown_fields_are_ignored_but_their_names_follow_the_text_rule() {
+    for app in apps("hard_unknown_names").await {
+        let b = app.backend.clone();
+        let clerk = app.login("clerk").await;
+        let body = |extra: &str| {
+            let mut v = json!({"channel": "window", "subject": "办证要带什么", "inquirer": "王五"});
+            v[extra] = json!("值\u{202E}随意");
+            v
+        };
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/inquiries",
+                Some(&clerk),
+                Some(body("note")),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{b}: an unknown field is ignored: {}",
+            r.text()
+        );
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/inquiries",
+                Some(&clerk),
+                Some(body("no\u{202E}te")),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: {}",
+            r.text()
+        );
+        assert_eq!(error_code(&r), "invalid_input", "{b}");
+    }
+}
