@@ -51,15 +51,14 @@ impl Store {
         .seen_by(Sight::of(actor)))
     }
 
-    /// The files of a case `actor` may see, as their sight shows them.
-    pub async fn case_files_for(&self, actor: &Actor, case_id: i64) -> Result<Vec<CaseFile>> {
-        let case = self.case(case_id).await?;
+    /// The files of `case` (one `actor` was shown), as their sight shows them.
+    pub async fn case_files_for(&self, actor: &Actor, case: &Case) -> Result<Vec<CaseFile>> {
         if !case.visible_to(actor) {
-            return Err(StoreError::NotFound(format!("case {case_id}")));
+            return Err(StoreError::NotFound(format!("case {}", case.id)));
         }
         let sight = Sight::of(actor);
         Ok(self
-            .case_files(case_id)
+            .case_files(case.id)
             .await?
             .into_iter()
             .map(|f| f.seen_by(sight))

@@ -16,8 +16,7 @@ use tongban_store::StoreError;
 use tongban_store::accounts::NewUser;
 
 use crate::AppState;
-use crate::chrome::{Choice, Chrome, NoticeParam, Page, or_err, store_err};
-use crate::http::ApiError;
+use crate::chrome::{Choice, Chrome, NoticeParam, Page, store_err};
 
 struct UserRow {
     username: String,
@@ -48,15 +47,6 @@ struct UsersPage {
     form: UserForm,
     errors: Vec<FieldError>,
     notice: String,
-}
-
-fn admin(page: &Page) -> Result<Actor, Response> {
-    let (_, actor) = page.staff()?;
-    or_err(
-        page,
-        actor.may_administer_system().map_err(ApiError::denied),
-    )?;
-    Ok(actor.clone())
 }
 
 async fn render(
@@ -132,7 +122,7 @@ pub(super) async fn users_page(
     page: Page,
     Query(n): Query<NoticeParam>,
 ) -> Result<Response, Response> {
-    admin(&page)?;
+    page.staff_who(Actor::may_administer_system)?;
     let notice = match n.notice.as_deref() {
         Some("added") => page.t("已添加用户。", "User added."),
         _ => String::new(),
@@ -145,11 +135,8 @@ pub(super) async fn user_add_post(
     page: Page,
     Form(f): Form<UserForm>,
 ) -> Result<Response, Response> {
-    let (_, actor) = page.posted(&f.csrf)?;
-    or_err(
-        &page,
-        actor.may_administer_system().map_err(ApiError::denied),
-    )?;
+    page.posted(&f.csrf)?;
+    let actor = page.staff_who(Actor::may_administer_system)?;
     let mut errors = Vec::new();
     let role = Role::parse(&f.role);
     if role.is_none() {

@@ -499,7 +499,7 @@ pub(super) async fn bundle_case_page(
                 .map_err(|e| store_err(&page, e))?;
             let files = s
                 .store
-                .case_files_for(&actor, c.id)
+                .case_files_for(&actor, c)
                 .await
                 .map_err(|e| store_err(&page, e))?;
             intake.push(IntakeView {

@@ -9,8 +9,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
-use crate::chrome::{Chrome, Page, fmt_time, or_err, store_err};
-use crate::http::ApiError;
+use crate::chrome::{Chrome, Page, fmt_time, store_err};
+use tongban_domain::auth::Actor;
 
 struct KeyRow {
     id: i64,
@@ -28,11 +28,7 @@ struct KeysPage {
 }
 
 pub(super) async fn keys_page(State(s): State<AppState>, page: Page) -> Result<Response, Response> {
-    let (_, actor) = page.staff()?;
-    or_err(
-        &page,
-        actor.may_administer_system().map_err(ApiError::denied),
-    )?;
+    page.staff_who(Actor::may_administer_system)?;
     let keys = s
         .store
         .issuer_keys()

@@ -67,6 +67,16 @@ impl Page {
         }
     }
     /// Checks the CSRF token of a form post.
+    /// The signed-in staff member if `may` lets them in; else the error
+    /// page (403 for another role).
+    pub fn staff_who(
+        &self,
+        may: impl FnOnce(&Actor) -> Result<(), tongban_domain::auth::Denied>,
+    ) -> Result<&Actor, Response> {
+        let (_, actor) = self.staff()?;
+        may(actor).map_err(|d| self.error(ApiError::denied(d)))?;
+        Ok(actor)
+    }
     pub fn posted(&self, csrf: &str) -> Result<(&Session, &Actor), Response> {
         let (s, a) = self.staff()?;
         check_form_csrf(&self.headers, s, csrf).map_err(|e| self.error(e))?;

@@ -15,7 +15,6 @@ pub struct Chrome {
     pub csrf: String,
     /// Current path and query, for the language switch to come back to.
     pub here: String,
-    pub staff: bool,
     /// The signed-in role's menu (the public one when signed out).
     pub menu: Vec<super::menu::MenuLink>,
 }
@@ -30,7 +29,6 @@ impl Chrome {
                 .unwrap_or_default(),
             csrf: session.map(|s| s.csrf_token.clone()).unwrap_or_default(),
             here: here.to_string(),
-            staff: session.is_some_and(|s| s.actor.is_staff()),
             menu: super::menu::menu(session.map(|s| &s.actor)),
         }
     }

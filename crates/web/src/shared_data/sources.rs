@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use tongban_store::shared_data::Connector;
 
 use crate::AppState;
-use crate::chrome::{Chrome, Page, or_err, store_err};
-use crate::http::ApiError;
+use crate::chrome::{Chrome, Page, store_err};
+use tongban_domain::auth::Actor;
 
 struct SourceRow {
     key: String,
@@ -32,11 +32,7 @@ pub(super) async fn sources_page(
     State(s): State<AppState>,
     page: Page,
 ) -> Result<Response, Response> {
-    let (_, actor) = page.staff()?;
-    or_err(
-        &page,
-        actor.may_administer_system().map_err(ApiError::denied),
-    )?;
+    page.staff_who(Actor::may_administer_system)?;
     let sources = s
         .store
         .sources()
