@@ -676,8 +676,16 @@ async fn calendar_command(command: CalendarCommand, data: DataArgs) -> anyhow::R
                 tongban_domain::calendar::parse_schedules(&text)?
             };
             for y in &years {
-                match store.put_calendar_year(y, None).await {
-                    Ok(()) => println!("entered {} ({} days listed)", y.year, y.days.len()),
+                match store
+                    .put_calendar_year(y, None, tongban_store::cases::shanghai_today())
+                    .await
+                {
+                    Ok(redated) => println!(
+                        "entered {} ({} days listed; dates of {} cases recomputed)",
+                        y.year,
+                        y.days.len(),
+                        redated.len()
+                    ),
                     Err(tongban_store::StoreError::Invalid(errs)) => {
                         eprintln!("{} refused; nothing was written for it:", y.year);
                         for e in &errs.0 {

@@ -70,10 +70,21 @@ test('新生儿出生一件事: one form, each document once, one submission, on
     await submit(applicant, '#next');
   }
 
-  // 3. The tailored list before starting.
+  // 3. The tailored list before starting: a material is what it is and
+  // whose — each parent's ID card once, and none of them asked (the
+  // population register provides them); the 出生医学证明 the first service
+  // issues is never asked, it is passed on.
   assert.equal(await applicant.locator('#tailored-items li').count(), 6);
-  const materials = await applicant.locator('#tailored-materials li').count();
+  const askedList = await applicant.locator('#tailored-materials li').allInnerTexts();
+  const materials = askedList.length;
   assert.ok(materials > 0 && materials < 17, `each document once: ${materials}`);
+  assert.ok(!askedList.some((m) => /居民身份证|出生医学证明/.test(m)), askedList.join('\n'));
+  const provided = await applicant.locator('#provided-materials li').allInnerTexts();
+  for (const who of ['父亲', '母亲']) {
+    assert.equal(provided.filter((m) => m.startsWith(`${who}的居民身份证`)).length, 1, provided.join('\n'));
+  }
+  assert.equal(provided.filter((m) => m.includes('出生医学证明') && m.includes('转交')).length, 1, provided.join('\n'));
+  assert.ok(provided.filter((m) => m.includes('居民身份证')).every((m) => m.includes('人口库')));
   await submit(applicant, '#start-application');
 
   // 4. One form, prefilled from the account where it can be.
@@ -94,10 +105,11 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   await submit(applicant, '#save-form');
   await noErrors(applicant, 'form');
 
-  // 5. Each document once.
-  const slots = await applicant.locator('tr.slot').count();
-  assert.equal(slots, materials);
-  for (let i = 0; i < slots; i++) {
+  // 5. Each document once; what is not asked has no upload.
+  const slotIds = await applicant.locator('tr.slot').evaluateAll((rows) => rows.map((r) => r.id.replace('slot-', '')));
+  assert.equal(slotIds.length, materials);
+  assert.equal(await applicant.locator('input[type=file]').count(), materials);
+  for (const i of slotIds) {
     await applicant.setInputFiles(`#f-file-${i}`, { name: `m${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });
     await submit(applicant, `#upload-${i}`);
     await noErrors(applicant, `upload ${i}`);
@@ -141,11 +153,13 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   const reviewerYb = await as('reviewer_yb');
   await reviewerYb.goto(`${base}/cases/${med.id}`);
   await reviewerYb.fill('#f-opinion', '参保信息齐全，同意。');
+  await reviewerYb.check('#agree-yes');
   await submit(reviewerYb, '#complete-review');
   await noErrors(reviewerYb, 'review');
   const headYb = await as('head_yb');
   await headYb.goto(`${base}/cases/${med.id}`);
   await headYb.fill('#f-decide-reason', '符合参保条件，准予登记。');
+  await headYb.check('#approve-yes');
   await submit(headYb, '#decide');
   await noErrors(headYb, 'decide');
 
@@ -189,6 +203,13 @@ test('新生儿出生一件事: one form, each document once, one submission, on
     if (st === 'certifying') await cmd(rp, { type: 'issue' });
     await cmd(clerk, { type: 'deliver', method: '邮寄' });
   }
+
+  // 10b. The 出生医学证明 was passed on to the later services as it was
+  // issued: the 出生登记 sub-case shows the e-certificate, nothing uploaded.
+  const reg = subs.find((s) => s.item.startsWith('出生登记'));
+  await clerk.goto(`${base}/cases/${reg.id}`);
+  const regMaterials = await text(clerk, '#case-materials');
+  assert.match(regMaterials, /出生医学证明：已由本件一件事的前序事项出具并转交，电子证照编号：\S+/, regMaterials);
 
   // 11. One combined outcome.
   await applicant.goto(bundleUrl);

@@ -63,7 +63,10 @@ test('an application goes from submission through correction, suspension and ext
   const m = new URL(applicant.url()).pathname.match(/^\/cases\/(\d+)\/materials$/);
   assert.ok(m, `on the materials page, got ${applicant.url()}`);
   const caseUrl = `${base}/cases/${m[1]}`;
-  for (const i of [0, 1, 2]) await upload(applicant, i);
+  // The 营业执照 is 免提交: the e-licence library provides it, nothing to upload.
+  assert.equal(await applicant.locator('#f-file-1').count(), 0);
+  assert.match(await text(applicant, '#material-1'), /免提交.*电子证照库/);
+  for (const i of [0, 2]) await upload(applicant, i);
   await submit(applicant, '#continue');
   assert.match(await text(applicant, '#missing-warning'), /从业人员健康合格证明/);
   await submit(applicant, '#submit-application');
@@ -82,8 +85,16 @@ test('an application goes from submission through correction, suspension and ext
   // 2. The clerk checks the documents and issues the one-time correction notice.
   const clerk = await as('clerk');
   await clerk.goto(caseUrl);
-  assert.equal(await clerk.locator('#f-problem-3').inputValue(), 'missing', 'missing document preselected');
+  // Nothing is preselected: the clerk checks each line; one left unchecked is refused.
+  for (const i of [0, 1, 2, 3]) assert.equal(await clerk.locator(`#f-problem-${i}`).inputValue(), '', `line ${i} not preselected`);
   await clerk.selectOption('#f-problem-0', 'defective');
+  await submit(clerk, '#issue-correction');
+  assert.match(await text(clerk, '#error-summary'), /第2项材料尚未核对/);
+  assert.equal(await state(clerk), 'submitted');
+  await clerk.selectOption('#f-problem-0', 'defective');
+  await clerk.selectOption('#f-problem-1', 'ok');
+  await clerk.selectOption('#f-problem-2', 'ok');
+  await clerk.selectOption('#f-problem-3', 'missing');
   await clerk.fill('input[name=note_0]', '申请人未签字');
   await submit(clerk, '#issue-correction');
   assert.equal(await state(clerk), 'correction');
@@ -111,21 +122,10 @@ test('an application goes from submission through correction, suspension and ext
   assert.equal(await text(clerk, '#promised-due'), await addWorkdays(day, 10));
   assert.equal(await text(clerk, '#legal-due'), await addWorkdays(day, 20));
 
-  // The extension may reach into a year without a holiday schedule yet:
-  // the system admin then enters a stand-in notice through the admin page.
-  if ((await addWorkdays(day, 30)) === null) {
-    const admin = await as('admin');
-    await admin.goto(`${base}/admin/calendar`);
-    await admin.fill('#f-year', '2027');
-    await admin.fill('#f-source', 'test stand-in');
-    await admin.fill('#f-days', '2027-01-01 off 元旦');
-    await submit(admin, '#save-calendar');
-    assert.match(await text(admin, '#calendar-notice'), /2027/);
-    assert.match(await text(admin, '#calendar-years'), /2027/);
-    await admin.context().close();
-  }
+  // The extension below may count into a year whose holiday notice is not
+  // out yet: such a date is computed provisionally, never left blank.
   const due30 = await addWorkdays(day, 30);
-  assert.ok(due30, 'the calendar can now count 30 working days');
+  assert.ok(due30, 'the calendar counts 30 working days, provisionally if need be');
 
   // 5. The reviewer stops the clock for an expert review, then resumes it.
   const reviewer = await as('reviewer');
@@ -156,14 +156,48 @@ test('an application goes from submission through correction, suspension and ext
   assert.match(why, /延长10个工作日/);
   assert.equal(await head.locator('#extend-box').count(), 0, 'only one extension');
 
+  // 6b. Dates that never vanish (SPEC §3): a date in a year without a notice
+  // is labelled 暂定, the case stays in supervision, and entering the notice
+  // recomputes it and tells the applicant.
+  const prov = await (await fetch(`${base}/api/v1/calendar/add-workdays?date=${day}&n=30`)).json();
+  assert.equal(await head.locator('#legal-provisional').count(), prov.provisional ? 1 : 0);
+  if (prov.provisional) {
+    const year = prov.date.slice(0, 4);
+    assert.match(await text(head, '#provisional-note'), new RegExp(`${year}年节假日安排尚未公布`));
+    const supervisor = await as('supervisor');
+    await supervisor.goto(`${base}/work`);
+    assert.ok((await supervisor.locator('main').innerText()).includes(caseNo), 'still supervised');
+    await supervisor.context().close();
+    // The notice (a stand-in for the test) makes the provisional date itself a day off.
+    const admin = await as('admin');
+    await admin.goto(`${base}/admin/calendar`);
+    assert.match(await text(admin, '#calendar-provisional'), new RegExp(year));
+    await admin.fill('#f-year', year);
+    await admin.fill('#f-source', 'test stand-in');
+    await admin.fill('#f-days', `${year}-01-01 off 元旦\n${prov.date} off 调休`);
+    await submit(admin, '#save-calendar');
+    assert.match(await text(admin, '#calendar-notice'), /已重新计算\d+件办件的期限/);
+    await admin.context().close();
+    await head.goto(caseUrl);
+    assert.equal(await head.locator('#legal-provisional').count(), 0);
+    const moved = await addWorkdays(day, 30);
+    assert.notEqual(moved, prov.date);
+    assert.equal(await text(head, '#legal-due'), moved);
+    await applicant.goto(`${base}/notifications`);
+    const told = await applicant.locator('#notifications li').allInnerTexts();
+    assert.ok(told.some((n) => n.includes(`期限已按${year}年节假日安排确定`) && n.includes(moved)), told.join('\n'));
+  }
+
   // 7. Review, decision, certificate, delivery.
   await reviewer.goto(caseUrl);
   await reviewer.fill('#f-opinion', '符合卫生许可条件，同意。');
+  await reviewer.check('#agree-yes');
   await submit(reviewer, '#complete-review');
   assert.equal(await state(reviewer), 'decision');
   await head.goto(caseUrl);
   await head.fill('#f-decide-reason', '经审查符合条件，准予许可。');
-  assert.ok(await head.locator('input[name=approve][value=yes]').isChecked(), '准予许可 is the default');
+  assert.equal(await head.locator('input[name=approve]:checked').count(), 0, 'no decision is preselected');
+  await head.check('#approve-yes');
   await submit(head, '#decide');
   assert.equal(await state(head), 'certifying');
   assert.equal(await text(head, '#certificate-due'), await addWorkdays(day, 10));

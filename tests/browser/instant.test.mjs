@@ -32,6 +32,11 @@ async function apply(page, babyName) {
   await page.fill('#f-form_guardian_name', '张三');
   await page.fill('#f-form_phone', '13800000000');
   await submit(page, '#start-application');
+  // Both of its materials are 免提交: shown with their source, never asked.
+  assert.equal(await page.locator('input[type=file]').count(), 0, 'no 免提交 upload is asked');
+  const obtained = await page.locator('.provided-by').allInnerTexts();
+  assert.equal(obtained.length, 2, obtained.join('\n'));
+  assert.ok(obtained.every((t) => t.includes('免提交') && t.includes('人口库')), obtained.join('\n'));
   await submit(page, '#continue');
   const started = Date.now();
   await submit(page, '#submit-application');

@@ -79,6 +79,7 @@ rules! {
     R_LICENCE_NO_TYPE = "G15", Warning, "结果为证照但未注明证照类型", "A licence result without a licence type";
     R_SPECIAL_NO_LIMIT = "G16", Warning, "特别程序未注明时限", "A special procedure without a maximum duration";
     R_PAPER_NO_COUNT = "G17", Warning, "纸质材料未注明原件或复印件份数", "A paper material without number of originals or copies";
+    R_OBTAINABLE_ASKED = "G18", Warning, "平台可获取的电子证照仍要求申请人提交", "A material the platform issues as an e-certificate is still asked for";
 }
 
 /// Looks a rule up by id.
@@ -102,6 +103,20 @@ pub struct Finding {
 pub struct AuditContext<'a> {
     pub today: NaiveDate,
     pub calendar: &'a WorkCalendar,
+    /// The licence types the catalogue's published items issue as
+    /// e-certificates: a material of such a type can be obtained, not asked.
+    pub issued: &'a [String],
+}
+
+/// The licence types a catalogue issues as e-certificates (for [`AuditContext::issued`]).
+pub fn issued_types<'a>(docs: impl IntoIterator<Item = &'a ItemDoc>) -> Vec<String> {
+    let mut v: Vec<String> = docs
+        .into_iter()
+        .filter_map(|d| d.result.produces().map(|(k, _)| k.to_string()))
+        .collect();
+    v.sort();
+    v.dedup();
+    v
 }
 
 /// Facts about the item's versions the audit needs beside the published document.
@@ -135,7 +150,7 @@ pub fn audit_item(doc: &ItemDoc, facts: &VersionFacts, ctx: &AuditContext<'_>) -
     required_elements(doc, &mut out);
     time_limits(doc, &mut out);
     fee_and_basis(doc, &mut out);
-    materials(doc, &mut out);
+    materials(doc, ctx, &mut out);
     visits(doc, &mut out);
     codes_and_phones(doc, &mut out);
     result_and_procedures(doc, &mut out);
@@ -319,7 +334,7 @@ fn fee_and_basis(doc: &ItemDoc, out: &mut Out<'_>) {
     }
 }
 
-fn materials(doc: &ItemDoc, out: &mut Out<'_>) {
+fn materials(doc: &ItemDoc, ctx: &AuditContext<'_>, out: &mut Out<'_>) {
     for (i, m) in doc.materials.iter().enumerate() {
         let n = i + 1;
         let missing: [(&str, &str, &str, bool); 4] = [
@@ -366,6 +381,22 @@ fn materials(doc: &ItemDoc, out: &mut Out<'_>) {
                 format!("材料{n}“{}”由政府部门核发，可通过数据共享或电子证照免于提交", m.name),
                 format!(
                     "Material {n} ({}) is issued by a government department and could be obtained from shared data",
+                    m.name
+                ),
+            );
+        }
+        let kind = if m.kind.trim().is_empty() {
+            m.name.trim()
+        } else {
+            m.kind.trim()
+        };
+        if !m.exempt && ctx.issued.iter().any(|t| t == kind) {
+            out.add(
+                R_OBTAINABLE_ASKED,
+                format!("materials[{i}].exempt"),
+                format!("材料{n}“{}”是平台签发的电子证照（{kind}），可直接调取，无需申请人提交", m.name),
+                format!(
+                    "Material {n} ({}) is an e-certificate the platform issues ({kind}): obtain it instead of asking",
                     m.name
                 ),
             );
@@ -545,9 +576,11 @@ mod tests {
 
     fn run(doc: &ItemDoc, facts: &VersionFacts) -> Vec<Finding> {
         let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let issued = vec!["出生医学证明".to_string()];
         let ctx = AuditContext {
             today: NaiveDate::from_ymd_opt(2025, 6, 30).expect("date"),
             calendar: &cal,
+            issued: &issued,
         };
         audit_item(doc, facts, &ctx)
     }
@@ -675,6 +708,12 @@ mod tests {
                 "G17",
                 "materials[0].copies",
                 Box::new(|d| d.materials[0].submit_form = Some(SubmitForm::Paper)),
+            ),
+            (
+                "G18",
+                "materials[0].exempt",
+                // The catalogue issues 出生医学证明 as an e-certificate (see `run`).
+                Box::new(|d| d.materials[0].kind = "出生医学证明".into()),
             ),
         ];
         for (rule_id, element, break_it) in cases {

@@ -311,7 +311,8 @@ pub use publish::check_publishable;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Savings {
-    /// Materials asked by the items one by one, and distinct materials in the bundle.
+    /// Materials the items ask one by one (免提交 ones are never asked), and
+    /// uploads the bundle actually asks.
     pub materials_separately: u32,
     pub materials_bundle: u32,
     pub trips_separately: u32,
@@ -323,19 +324,23 @@ pub struct Savings {
     pub days_bundle: u32,
 }
 
-/// The savings figures of a bundle. Two materials are the same when their
-/// names, 受理标准 and need for an original are (see [`slots`]); each item
-/// counts one form.
+/// The savings figures of a bundle, counted from what is actually asked:
+/// one by one, each item's materials that are not 免提交; in the bundle, the
+/// uploads of [`slots`] with every item selected. Each item counts one form.
 pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
     let docs: Vec<&ItemDoc> = b.items.iter().filter_map(|i| items.get(&i.item)).collect();
-    let materials_separately = docs.iter().map(|d| d.materials.len() as u32).sum();
-    let distinct: BTreeSet<SlotKey> = docs
+    let materials_separately = docs
         .iter()
-        .flat_map(|d| d.materials.iter().map(slot_key))
-        .collect();
+        .map(|d| d.materials.iter().filter(|m| !m.exempt).count() as u32)
+        .sum();
+    let all = Selection {
+        items: b.items.iter().map(|i| i.item.clone()).collect(),
+        ..Default::default()
+    };
+    let materials_bundle = slots(&all, items).iter().filter(|s| s.asked()).count() as u32;
     Savings {
         materials_separately,
-        materials_bundle: distinct.len() as u32,
+        materials_bundle,
         trips_separately: docs.iter().map(|d| d.onsite_visits).sum(),
         trips_bundle: b.onsite_visits,
         forms_separately: docs.len() as u32,
@@ -348,23 +353,25 @@ pub fn savings(b: &BundleDoc, items: &HashMap<String, ItemDoc>) -> Savings {
     }
 }
 
-/// When two materials are one upload: same name, same 受理标准, and both or
-/// neither needing an original. A material whose standard differs (e.g. one
-/// item needs the original) is asked for separately.
-type SlotKey = (String, String, bool);
-
-fn slot_key(m: &crate::catalog::Material) -> SlotKey {
-    (
-        m.name.trim().to_string(),
-        m.acceptance_standard.trim().to_string(),
-        m.originals > 0,
-    )
+/// How the applicant is spared a material of the bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "how", rename_all = "snake_case")]
+pub enum Provided {
+    /// 免提交: every item needing it obtains it from shared data or an
+    /// e-certificate (the sources the guides name).
+    Obtained { sources: Vec<String> },
+    /// An earlier item of the bundle issues it; it is passed on to the later
+    /// items as it is issued.
+    PassedOn { item: String, item_name: String },
 }
 
-/// One material the applicant provides once, and where it goes.
+/// One material of the bundle, provided once, and where it goes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Slot {
+    /// What the applicant reads: "母亲的居民身份证" for a typed document,
+    /// else the guide's name.
     pub name: String,
     pub standard: String,
     pub original: bool,
@@ -376,13 +383,35 @@ pub struct Slot {
     pub item_names: Vec<String>,
     /// Another slot has the same name but a different standard.
     pub ambiguous: bool,
+    /// The document type and whose, when the guides say.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<crate::catalog::Holder>,
+    /// Not asked: obtained by the platform, or passed on from an earlier item.
+    #[cfg_attr(feature = "openapi", schema(required))]
+    pub provided: Option<Provided>,
 }
 
-/// The materials to upload for a selection, each once, in the order the
-/// items list them.
+impl Slot {
+    /// The applicant uploads it.
+    pub fn asked(&self) -> bool {
+        self.provided.is_none()
+    }
+}
+
+/// The materials of a selection, each document once however many items ask
+/// for it and whatever each guide calls it (SPEC §5), in the order the items
+/// list them; each says whether the applicant is asked for it.
 pub fn slots(sel: &Selection, items: &HashMap<String, ItemDoc>) -> Vec<Slot> {
-    let mut out: Vec<Slot> = Vec::new();
-    let mut keys: Vec<SlotKey> = Vec::new();
+    use crate::catalog::MaterialId;
+    struct Acc {
+        id: MaterialId,
+        slot: Slot,
+        all_exempt: bool,
+        sources: Vec<String>,
+    }
+    let mut acc: Vec<Acc> = Vec::new();
     for code in &sel.items {
         let Some(doc) = items.get(code) else { continue };
         let dropped = sel.dropped.get(code);
@@ -391,29 +420,89 @@ pub fn slots(sel: &Selection, items: &HashMap<String, ItemDoc>) -> Vec<Slot> {
                 continue;
             }
             let required = matches!(m.necessity, None | Some(Necessity::Required));
-            let key = slot_key(m);
-            match keys.iter().position(|k| *k == key) {
-                Some(p) => {
-                    out[p].uses.push((code.clone(), i));
-                    out[p].required |= required;
-                    if !out[p].item_names.contains(&doc.name) {
-                        out[p].item_names.push(doc.name.clone());
+            for id in m.identities() {
+                let at = match acc.iter().position(|a| a.id == id) {
+                    Some(p) => p,
+                    None => {
+                        let (kind, holder) = match &id {
+                            MaterialId::Typed { kind, holder } => (kind.clone(), Some(*holder)),
+                            MaterialId::Named { .. } => (String::new(), None),
+                        };
+                        acc.push(Acc {
+                            slot: Slot {
+                                name: id.label_zh(),
+                                standard: m.acceptance_standard.trim().to_string(),
+                                original: false,
+                                required: false,
+                                uses: Vec::new(),
+                                item_names: Vec::new(),
+                                ambiguous: false,
+                                kind,
+                                holder,
+                                provided: None,
+                            },
+                            id,
+                            all_exempt: true,
+                            sources: Vec::new(),
+                        });
+                        acc.len() - 1
                     }
+                };
+                let a = &mut acc[at];
+                a.slot.uses.push((code.clone(), i));
+                a.slot.required |= required;
+                a.slot.original |= m.originals > 0;
+                if a.slot.standard.is_empty() {
+                    a.slot.standard = m.acceptance_standard.trim().to_string();
                 }
-                None => {
-                    keys.push(key.clone());
-                    out.push(Slot {
-                        name: key.0,
-                        standard: key.1,
-                        original: key.2,
-                        required,
-                        uses: vec![(code.clone(), i)],
-                        item_names: vec![doc.name.clone()],
-                        ambiguous: false,
-                    });
+                if !a.slot.item_names.contains(&doc.name) {
+                    a.slot.item_names.push(doc.name.clone());
+                }
+                a.all_exempt &= m.exempt;
+                let src = m.data_source.trim();
+                if m.exempt && !src.is_empty() && !a.sources.iter().any(|s| s == src) {
+                    a.sources.push(src.to_string());
                 }
             }
         }
+    }
+    // Which item of the selection issues which document, in order.
+    let produced: Vec<(usize, &str, &str, crate::catalog::Holder)> = sel
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, code)| {
+            let doc = items.get(code)?;
+            let (kind, holder) = doc.result.produces()?;
+            Some((pos, code.as_str(), kind, holder))
+        })
+        .collect();
+    let position = |code: &str| sel.items.iter().position(|c| c == code);
+    let mut out: Vec<Slot> = Vec::with_capacity(acc.len());
+    for a in acc {
+        let mut slot = a.slot;
+        if let MaterialId::Typed { kind, holder } = &a.id {
+            // Passed on when an item before every item using it issues it.
+            let first_use = slot
+                .uses
+                .iter()
+                .filter_map(|(c, _)| position(c))
+                .min()
+                .unwrap_or(0);
+            if let Some((_, code, _, _)) = produced
+                .iter()
+                .find(|(pos, _, k, h)| *pos < first_use && *k == kind && h == holder)
+            {
+                slot.provided = Some(Provided::PassedOn {
+                    item: code.to_string(),
+                    item_name: items.get(*code).map(|d| d.name.clone()).unwrap_or_default(),
+                });
+            }
+        }
+        if slot.provided.is_none() && a.all_exempt {
+            slot.provided = Some(Provided::Obtained { sources: a.sources });
+        }
+        out.push(slot);
     }
     let names: Vec<String> = out.iter().map(|s| s.name.clone()).collect();
     for s in &mut out {

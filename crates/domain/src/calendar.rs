@@ -243,6 +243,76 @@ pub fn from_holiday_cn_json(text: &str) -> Result<YearSchedule, CalendarError> {
 /// The schedules shipped with the product (2019 onwards).
 pub const BUILTIN_SCHEDULES: &str = include_str!("../data/holidays.txt");
 
+/// How many years after the last notice are computed provisionally (SPEC §3):
+/// every deadline the law allows (at most 45 + 15 working days, then 10 for
+/// the certificate) falls well within them.
+pub const PROVISIONAL_YEARS: i32 = 2;
+
+/// The statutory holidays the law itself fixes for a year (全国年节及纪念日放假办法):
+/// from 2025 (as revised in 2024) 元旦, 春节 除夕 to 初三, 清明, 劳动节 1–2 May, 端午,
+/// 中秋 and 国庆 1–3 Oct, 13 days; from 2014 to 2024 春节 was 初一 to 初三 and
+/// 劳动节 1 May, 11 days. The lunar and solar-term dates come from a lunisolar
+/// calendar. These are only the days the law names: a notice adds bridging
+/// days off and 调休 working days, which no rule foretells.
+pub fn statutory_holidays(year: i32) -> Result<Vec<(NaiveDate, &'static str)>, CalendarError> {
+    use tyme4rs::tyme::lunar::LunarDay;
+    use tyme4rs::tyme::solar::{SolarDay, SolarTerm};
+    if !(2014..=2200).contains(&year) {
+        return Err(CalendarError::Invalid(format!(
+            "statutory holidays of {year} are not known to this rule"
+        )));
+    }
+    let bad = || CalendarError::Invalid(format!("lunar calendar of {year}"));
+    let ymd = |y: i32, m: u32, d: u32| NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad);
+    let solar = |s: SolarDay| {
+        let y = i32::try_from(s.get_solar_month().get_year()).map_err(|_| bad())?;
+        ymd(y, s.get_month() as u32, s.get_day() as u32)
+    };
+    let lunar = |m: isize, d: usize| -> Result<NaiveDate, CalendarError> {
+        let day = LunarDay::new(year as isize, m, d).map_err(|_| bad())?;
+        solar(day.get_solar_day())
+    };
+    let new_year = lunar(1, 1)?;
+    let revised = year >= 2025;
+    let mut out = vec![(ymd(year, 1, 1)?, "元旦")];
+    let first = if revised { -1 } else { 0 };
+    for k in first..3 {
+        out.push((new_year + Duration::days(k), "春节"));
+    }
+    let qingming = SolarTerm::new(year as isize, "清明").map_err(|_| bad())?;
+    out.push((solar(qingming.get_solar_day())?, "清明节"));
+    out.push((ymd(year, 5, 1)?, "劳动节"));
+    if revised {
+        out.push((ymd(year, 5, 2)?, "劳动节"));
+    }
+    out.push((lunar(5, 5)?, "端午节"));
+    out.push((lunar(8, 15)?, "中秋节"));
+    for d in 1..=3 {
+        out.push((ymd(year, 10, d)?, "国庆节"));
+    }
+    out.sort_by_key(|(d, _)| *d);
+    // 中秋 may fall within 国庆: one day off, under both names' first.
+    out.dedup_by_key(|(d, _)| *d);
+    Ok(out)
+}
+
+/// The provisional schedule of a year without a notice: its statutory
+/// holidays off, every other Monday–Friday a working day, no 调休.
+pub fn provisional_schedule(year: i32) -> Result<YearSchedule, CalendarError> {
+    Ok(YearSchedule {
+        year,
+        source: format!("{year}年节假日安排尚未公布：按法定节假日暂定"),
+        days: statutory_holidays(year)?
+            .into_iter()
+            .map(|(date, name)| ScheduleDay {
+                date,
+                off: true,
+                name: name.to_string(),
+            })
+            .collect(),
+    })
+}
+
 /// An immutable working-day calendar over a contiguous range of covered years.
 #[derive(Debug, Clone)]
 pub struct WorkCalendar {
@@ -250,6 +320,8 @@ pub struct WorkCalendar {
     first_year: i32,
     last_year: i32,
     covered: BTreeSet<i32>,
+    /// Years after the last notice, computed from the statutory holidays alone.
+    provisional: BTreeSet<i32>,
     /// `prefix[i]` = working days among the first `i` days from `first`.
     prefix: Vec<u32>,
     names: BTreeMap<NaiveDate, (bool, String)>,
@@ -259,9 +331,13 @@ impl WorkCalendar {
     /// Builds the calendar. Every date listed in any schedule is indexed by
     /// itself, whichever year's file it came from (some notices list days of
     /// the previous December).
+    ///
+    /// The [`PROVISIONAL_YEARS`] years after the last notice are covered
+    /// provisionally ([`provisional_schedule`]): their dates are computed, and
+    /// [`WorkCalendar::is_provisional`] says so.
     pub fn new(schedules: &[YearSchedule]) -> Result<Self, CalendarError> {
         let covered: BTreeSet<i32> = schedules.iter().map(|s| s.year).collect();
-        let (Some(&first_year), Some(&last_year)) = (covered.first(), covered.last()) else {
+        let (Some(&first_year), Some(&noticed_last)) = (covered.first(), covered.last()) else {
             return Err(CalendarError::Invalid("no schedule given".into()));
         };
         let mut names = BTreeMap::new();
@@ -270,6 +346,15 @@ impl WorkCalendar {
                 names.insert(d.date, (d.off, d.name.clone()));
             }
         }
+        let mut provisional = BTreeSet::new();
+        for year in noticed_last + 1..=noticed_last + PROVISIONAL_YEARS {
+            for d in provisional_schedule(year)?.days {
+                // A notice's own listing of a later day stands.
+                names.entry(d.date).or_insert((d.off, d.name));
+            }
+            provisional.insert(year);
+        }
+        let last_year = noticed_last + PROVISIONAL_YEARS;
         let first = NaiveDate::from_ymd_opt(first_year, 1, 1)
             .ok_or_else(|| CalendarError::Invalid(format!("year {first_year}")))?;
         let end = NaiveDate::from_ymd_opt(last_year, 12, 31)
@@ -291,6 +376,7 @@ impl WorkCalendar {
             first_year,
             last_year,
             covered,
+            provisional,
             prefix,
             names,
         })
@@ -314,14 +400,34 @@ impl WorkCalendar {
 
     fn index(&self, d: NaiveDate) -> Result<usize, CalendarError> {
         let y = d.year();
-        if y < self.first_year || y > self.last_year || !self.covered.contains(&y) {
+        if y < self.first_year
+            || y > self.last_year
+            || !(self.covered.contains(&y) || self.provisional.contains(&y))
+        {
             return Err(CalendarError::MissingYear(y));
         }
         Ok((d - self.first).num_days() as usize)
     }
 
+    /// The years whose notice is in the calendar.
     pub fn covered_years(&self) -> impl Iterator<Item = i32> + '_ {
         self.covered.iter().copied()
+    }
+
+    /// The years computed provisionally, their notice not yet entered.
+    pub fn provisional_years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.provisional.iter().copied()
+    }
+
+    /// A date in a year without a notice: anything counted to or across it
+    /// is 暂定 (provisional) until the notice is entered.
+    pub fn is_provisional(&self, d: NaiveDate) -> bool {
+        self.provisional.contains(&d.year())
+    }
+
+    /// The first year without a notice.
+    pub fn first_provisional_year(&self) -> Option<i32> {
+        self.provisional.first().copied()
     }
 
     pub fn is_workday(&self, d: NaiveDate) -> Result<bool, CalendarError> {
@@ -437,10 +543,84 @@ mod tests {
             c.is_workday(d("2018-06-01")),
             Err(CalendarError::MissingYear(2018))
         );
+        // Beyond the provisional years nothing is guessed.
         assert!(matches!(
-            c.add_workdays(d("2026-12-20"), 30),
-            Err(CalendarError::MissingYear(2027))
+            c.add_workdays(d("2028-12-20"), 30),
+            Err(CalendarError::MissingYear(2029))
         ));
+    }
+
+    #[test]
+    fn a_year_without_a_notice_is_provisional_never_blank() {
+        let c = cal();
+        assert_eq!(c.provisional_years().collect::<Vec<_>>(), vec![2027, 2028]);
+        assert!(!c.is_provisional(d("2026-12-31")));
+        assert!(c.is_provisional(d("2027-01-04")));
+        // 30 working days from Sunday 20 December 2026: the rest of December (9),
+        // then January 2027 less 元旦 (Fri 1 Jan) and 1 February — by hand.
+        let due = c.add_workdays(d("2026-12-20"), 30).expect("provisional");
+        assert_eq!(due, d("2027-02-01"));
+        assert!(c.is_provisional(due));
+        // 春节 2027: 除夕 5 February (Fri) to 初三 8 February (Mon); the
+        // weekend between is off anyway.
+        for off in ["2027-02-05", "2027-02-08", "2027-05-03", "2027-10-01"] {
+            let want = off != "2027-05-03";
+            assert_eq!(!c.is_workday(d(off)).expect("provisional"), want, "{off}");
+        }
+        assert_eq!(c.day_name(d("2027-02-05")), Some("春节"));
+    }
+
+    #[test]
+    fn entering_the_notice_ends_the_provisional_year() {
+        let y2027 = YearSchedule {
+            year: 2027,
+            source: "国办发明电〔2026〕".into(),
+            days: vec![ScheduleDay {
+                date: d("2027-01-04"),
+                off: true,
+                name: "元旦".into(),
+            }],
+        };
+        let c = WorkCalendar::builtin_with(&[y2027]).expect("calendar");
+        assert!(!c.is_provisional(d("2027-06-01")));
+        assert!(c.is_provisional(d("2028-06-01")));
+        assert!(!c.is_workday(d("2027-01-04")).expect("entered"));
+        // The notice decides: what it does not list is an ordinary day.
+        assert!(c.is_workday(d("2027-02-05")).expect("entered"));
+    }
+
+    #[test]
+    fn statutory_days_fall_on_the_official_holidays_2019_to_2026() {
+        let c = cal();
+        for year in 2019..=2026 {
+            let days = statutory_holidays(year).expect("rule");
+            let want = if year >= 2025 { 13 } else { 11 };
+            // 中秋 fell on 国庆 in 2020: one day fewer.
+            let want = if year == 2020 { want - 1 } else { want };
+            assert_eq!(days.len(), want, "{year}: {days:?}");
+            for (date, name) in days {
+                assert!(
+                    !c.is_workday(date).expect("covered"),
+                    "{year}: {name} {date} is a working day in the notice"
+                );
+            }
+        }
+        // Spot checks by hand: 春节 2026 (17 Feb), 清明 2025 (4 Apr), 端午
+        // 2024 (10 Jun), 中秋 2023 (29 Sep).
+        let has = |y: i32, s: &str| {
+            statutory_holidays(y)
+                .expect("rule")
+                .iter()
+                .any(|(x, _)| *x == d(s))
+        };
+        assert!(has(2026, "2026-02-16") && has(2026, "2026-02-17") && has(2026, "2026-02-19"));
+        assert!(has(2025, "2025-04-04"));
+        assert!(has(2024, "2024-06-10"));
+        assert!(has(2023, "2023-09-29"));
+        assert!(
+            !has(2024, "2024-02-09"),
+            "除夕 became statutory only in 2025"
+        );
     }
 
     fn naive_add(c: &WorkCalendar, from: NaiveDate, n: u32) -> NaiveDate {

@@ -535,65 +535,18 @@ pub struct ResultSpec {
     /// For 证照: the licence type (证照类型).
     #[serde(default)]
     pub licence_type: String,
+    /// Whose the result is (出生医学证明: the child's); the applicant's when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<Holder>,
 }
 
-/// 申请材料 (SPEC §2.2). Optional attributes are optional so that drafts can be
-/// saved incomplete; the guide audit reports what is missing.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct Material {
-    pub name: String,
-    pub material_type: MaterialType,
-    #[serde(default)]
-    pub source: Option<MaterialSource>,
-    #[serde(default)]
-    pub necessity: Option<Necessity>,
-    #[serde(default)]
-    pub submit_form: Option<SubmitForm>,
-    #[serde(default)]
-    pub originals: u32,
-    #[serde(default)]
-    pub copies: u32,
-    #[serde(default)]
-    pub paper_size: String,
-    /// 受理标准: what the clerk checks.
-    #[serde(default)]
-    pub acceptance_standard: String,
-    /// 填报须知
-    #[serde(default)]
-    pub filling_notes: String,
-    #[serde(default)]
-    pub blank_form: String,
-    #[serde(default)]
-    pub sample: String,
-    /// 免提交: obtained from shared data or an e-licence.
-    #[serde(default)]
-    pub exempt: bool,
-    #[serde(default)]
-    pub data_source: String,
-    #[serde(default)]
-    pub trust_level: Option<TrustLevel>,
-}
-
-impl Material {
-    pub fn new(name: &str, material_type: MaterialType) -> Self {
-        Self {
-            name: name.to_string(),
-            material_type,
-            source: None,
-            necessity: None,
-            submit_form: None,
-            originals: 0,
-            copies: 0,
-            paper_size: String::new(),
-            acceptance_standard: String::new(),
-            filling_notes: String::new(),
-            blank_form: String::new(),
-            sample: String::new(),
-            exempt: false,
-            data_source: String::new(),
-            trust_level: None,
-        }
+impl ResultSpec {
+    /// The document the result is, as a material of a later item would name
+    /// it: (licence type, whose), for a 证照 with a licence type.
+    pub fn produces(&self) -> Option<(&str, Holder)> {
+        let kind = self.licence_type.trim();
+        (self.result_type == ResultType::Licence && !kind.is_empty())
+            .then(|| (kind, self.holder.unwrap_or(Holder::Applicant)))
     }
 }
 
@@ -696,9 +649,11 @@ pub struct ItemDoc {
 
 mod item;
 mod limit;
+mod material;
 
 pub use item::check_agency_matches;
 pub use limit::{DayCount, TimeLimit};
+pub use material::{Holder, Material, MaterialId};
 
 #[cfg(test)]
 mod tests {

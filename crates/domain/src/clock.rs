@@ -171,6 +171,43 @@ pub struct Deadlines {
     /// Certificates are due within 10 working days of the decision (Art. 44).
     pub certificate_due: Option<NaiveDate>,
     pub explanation: Vec<Because>,
+    /// The first year of the calendar without a holiday notice: a date in it
+    /// or later is 暂定 (SPEC §3), recomputed when the notice is entered.
+    pub provisional_from: Option<i32>,
+}
+
+impl Deadlines {
+    /// Whether a date of these deadlines is counted provisionally.
+    pub fn is_provisional(&self, d: NaiveDate) -> bool {
+        use chrono::Datelike;
+        self.provisional_from.is_some_and(|y| d.year() >= y)
+    }
+    /// A date as a document or notice prints it: 暂定 when provisional.
+    pub fn show(&self, d: NaiveDate) -> String {
+        if self.is_provisional(d) {
+            format!("{d}（暂定）")
+        } else {
+            d.to_string()
+        }
+    }
+    /// Whether any of the dates is provisional.
+    pub fn any_provisional(&self) -> bool {
+        [
+            Some(self.legal_due),
+            Some(self.promised_due),
+            self.certificate_due,
+        ]
+        .into_iter()
+        .flatten()
+        .any(|d| self.is_provisional(d))
+    }
+    /// The sentence a document adds when it prints a provisional date.
+    pub fn provisional_sentence(&self) -> Option<String> {
+        let y = self.provisional_from?;
+        self.any_provisional().then(|| {
+            format!("标注“暂定”的日期按法定节假日计算（{y}年节假日安排尚未公布），安排公布后将重新计算并另行告知。")
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -417,6 +454,7 @@ pub fn compute(
         extension,
         certificate_due,
         explanation: why,
+        provisional_from: cal.first_provisional_year(),
     })
 }
 

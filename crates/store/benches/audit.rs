@@ -58,6 +58,7 @@ fn main() {
     let ctx = AuditContext {
         today,
         calendar: &cal,
+        issued: &[],
     };
 
     let facts = VersionFacts::default();

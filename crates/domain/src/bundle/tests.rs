@@ -250,6 +250,131 @@ fn each_material_is_asked_once_unless_its_standard_differs() {
     assert_eq!(hh.uses, vec![(b.items[2].item.clone(), 0)]);
 }
 
+/// The newborn fixture as a real catalogue types it: each guide names the ID
+/// cards its own way, the first item issues the 出生医学证明 the second asks
+/// for, and 医保 obtains the 户口簿 from the population register.
+fn typed_newborn() -> (BundleDoc, HashMap<String, ItemDoc>) {
+    use crate::catalog::{Holder, ResultType};
+    let (b, mut items) = newborn();
+    let (cert, reg, med) = (
+        b.items[0].item.clone(),
+        b.items[1].item.clone(),
+        b.items[2].item.clone(),
+    );
+    let typed = |m: &mut Material, kind: &str, holders: &[Holder]| {
+        m.kind = kind.into();
+        m.holders = holders.to_vec();
+    };
+    if let Some(d) = items.get_mut(&cert) {
+        d.materials[0].name = "父母双方居民身份证".into();
+        typed(
+            &mut d.materials[0],
+            "居民身份证",
+            &[Holder::Father, Holder::Mother],
+        );
+        d.result.result_type = ResultType::Licence;
+        d.result.licence_type = "出生医学证明".into();
+        d.result.holder = Some(Holder::Child);
+    }
+    if let Some(d) = items.get_mut(&reg) {
+        d.materials[0].name = "监护人（父母）居民身份证".into();
+        typed(
+            &mut d.materials[0],
+            "居民身份证",
+            &[Holder::Mother, Holder::Father],
+        );
+        typed(&mut d.materials[1], "居民户口簿", &[Holder::Father]);
+        typed(&mut d.materials[2], "出生医学证明", &[Holder::Child]);
+    }
+    if let Some(d) = items.get_mut(&med) {
+        typed(&mut d.materials[0], "居民户口簿", &[Holder::Father]);
+        d.materials[0].exempt = true;
+        d.materials[0].data_source = "人口库（公安部门）".into();
+    }
+    (b, items)
+}
+
+#[test]
+fn a_material_is_what_it_is_and_whose_and_an_issued_one_is_passed_on() {
+    use crate::catalog::Holder;
+    let (b, items) = typed_newborn();
+    let all = select(&b, &answers(&[("father_local", "yes")]));
+    let s = slots(&all, &items);
+    let names: Vec<&str> = s.iter().map(|x| x.name.as_str()).collect();
+    // Each parent's ID card once, whatever each guide calls it.
+    assert_eq!(
+        names,
+        vec![
+            "父亲的居民身份证",
+            "母亲的居民身份证",
+            "出生信息登记表",
+            "父亲的居民户口簿",
+            "子女（新生儿）的出生医学证明"
+        ]
+    );
+    assert_eq!(
+        s[0].uses.len(),
+        2,
+        "both items' ID lines use the father's card"
+    );
+    assert_eq!(s[1].holder, Some(Holder::Mother));
+    // The certificate the first item issues is never asked: it is passed on.
+    let birth = &s[4];
+    assert_eq!(
+        birth.provided,
+        Some(Provided::PassedOn {
+            item: b.items[0].item.clone(),
+            item_name: "出生医学证明首次签发".into()
+        })
+    );
+    // The 户口簿 is asked: 出生登记 needs it uploaded though 医保 could obtain it.
+    assert!(s[3].asked());
+    let asked: Vec<&str> = s
+        .iter()
+        .filter(|x| x.asked())
+        .map(|x| x.name.as_str())
+        .collect();
+    assert_eq!(asked.len(), 4);
+    // Without 出生登记, the 户口簿 is only 医保's, which obtains it.
+    let without = select(&b, &answers(&[("father_local", "no")]));
+    let s = slots(&without, &items);
+    let hh = s
+        .iter()
+        .find(|x| x.kind == "居民户口簿")
+        .expect("still listed");
+    assert_eq!(
+        hh.provided,
+        Some(Provided::Obtained {
+            sources: vec!["人口库（公安部门）".into()]
+        })
+    );
+    // Savings count what is asked: one by one 2 + 3 + 0 (医保's is 免提交);
+    // in the bundle the father's and mother's cards, the form and the 户口簿.
+    let sv = savings(&b, &items);
+    assert_eq!((sv.materials_separately, sv.materials_bundle), (5, 4));
+}
+
+#[test]
+fn a_document_is_passed_on_only_from_an_earlier_item() {
+    use crate::catalog::{Holder, ResultType};
+    let (b, mut items) = typed_newborn();
+    // Were the 医保 item the one issuing the 出生医学证明, 出生登记 (before it)
+    // would have to ask for it.
+    let (cert, med) = (b.items[0].item.clone(), b.items[2].item.clone());
+    if let Some(d) = items.get_mut(&cert) {
+        d.result.result_type = ResultType::Other;
+    }
+    if let Some(d) = items.get_mut(&med) {
+        d.result.result_type = ResultType::Licence;
+        d.result.licence_type = "出生医学证明".into();
+        d.result.holder = Some(Holder::Child);
+    }
+    let all = select(&b, &answers(&[("father_local", "yes")]));
+    let s = slots(&all, &items);
+    let birth = s.iter().find(|x| x.kind == "出生医学证明").expect("listed");
+    assert!(birth.asked());
+}
+
 #[test]
 fn the_one_form_fills_every_item_that_needs_a_datum() {
     let (b, items) = newborn();

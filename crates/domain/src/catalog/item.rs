@@ -187,6 +187,7 @@ impl ItemDoc {
                 result_type: ResultType::Other,
                 name: String::new(),
                 licence_type: String::new(),
+                holder: None,
             },
             materials: Vec::new(),
             life_events: Vec::new(),

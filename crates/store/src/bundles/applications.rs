@@ -369,6 +369,20 @@ impl Store {
                 "no such material in this application's list",
             ));
         };
+        if !s.asked() {
+            return Err(invalid(
+                "slot",
+                "not_asked",
+                format!(
+                    "“{}”无需上传：由平台获取或由本件一件事的前序事项出具",
+                    s.name
+                ),
+                format!(
+                    "{} is not to be uploaded: the platform obtains it or an earlier item issues it",
+                    s.name
+                ),
+            ));
+        }
         let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
         let clean = crate::cases::clean_file_name(file_name, &s.name, kind.extension());
         let digest = sm3_hex(&bytes);

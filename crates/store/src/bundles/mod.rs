@@ -42,7 +42,7 @@ use crate::cases::{
 };
 use crate::catalog::ItemVersion;
 use crate::sql::to_json;
-use crate::{Result, Store, StoreError, get, query_one};
+use crate::{Result, Store, StoreError, get, query, query_one};
 
 /// One stored version of a bundle.
 #[derive(Debug, Clone, Serialize)]
@@ -211,7 +211,9 @@ impl BundleRecord {
         self.slots
             .iter()
             .enumerate()
-            .filter(|(i, s)| s.required && !self.files.iter().any(|f| f.slot == *i as i64))
+            .filter(|(i, s)| {
+                s.required && s.asked() && !self.files.iter().any(|f| f.slot == *i as i64)
+            })
             .map(|(i, _)| i)
             .collect()
     }
@@ -439,5 +441,48 @@ impl BundleRecord {
             .map(|c| c.seen_by(sight))
             .collect();
         self
+    }
+}
+
+/// A document an earlier item of the bundle issues to a sub-case (SPEC §5).
+#[derive(Debug, Clone, Serialize)]
+pub struct PassedOn {
+    pub material_index: i64,
+    pub kind: String,
+    pub holder: String,
+    /// The issuing item's 实施编码, and once issued its sub-case and certificate.
+    pub from_item: String,
+    pub from_case_id: Option<i64>,
+    pub licence_id: Option<String>,
+    pub passed_at: Option<i64>,
+}
+
+impl Store {
+    /// What the bundle passes on to a case (empty for a case outside a
+    /// bundle). Takes the case as already handed out to the viewer.
+    pub async fn passed_on_to(&self, case: &crate::cases::Case) -> Result<Vec<PassedOn>> {
+        if case.bundle_case_id.is_none() {
+            return Ok(Vec::new());
+        }
+        let rows = query(
+            self.conn(),
+            "SELECT material_index, kind, holder, from_item, from_case_id, licence_id, passed_at \
+             FROM bundle_passed_on WHERE to_case_id = $1 ORDER BY material_index, id",
+            vec![case.id.into()],
+        )
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PassedOn {
+                    material_index: get(r, "material_index")?,
+                    kind: get(r, "kind")?,
+                    holder: get(r, "holder")?,
+                    from_item: get(r, "from_item")?,
+                    from_case_id: get(r, "from_case_id")?,
+                    licence_id: get(r, "licence_id")?,
+                    passed_at: get(r, "passed_at")?,
+                })
+            })
+            .collect()
     }
 }

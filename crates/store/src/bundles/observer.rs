@@ -12,7 +12,9 @@ use tongban_domain::case::{CaseState, DocKind};
 use tongban_domain::clock::{ClockEvent, SuspendReason};
 
 use super::*;
-use crate::cases::{CASE_COLS, Case, CaseObserver, DocBody, Effects, StepEvent, row_case};
+use crate::cases::{
+    CASE_COLS, Case, CaseEventKind, CaseObserver, DocBody, Effects, StepEvent, row_case,
+};
 use crate::outbox::{Notice, Recipient};
 use crate::sql::to_json;
 use crate::{Result, StoreError, WriteTxn, exec, get, now_ms, query, query_one};
@@ -40,11 +42,75 @@ impl CaseObserver for BundleProgress {
             .collect();
         bundles.sort_by_key(|(b, _)| *b);
         bundles.dedup_by_key(|(b, _)| *b);
+        for s in steps.iter().filter(|s| s.is(CaseEventKind::Certified)) {
+            if let Some(b) = s.case.bundle_case_id {
+                pass_on(txn, b, &s.case, s.actor, fx).await?;
+            }
+        }
         for (b, today) in bundles {
             after_sub_case(txn, b, today, fx).await?;
         }
         Ok(())
     }
+}
+
+/// A sub-case issued its certificate: the later sub-cases waiting for that
+/// document receive it now (SPEC §5, passed on as it is issued).
+async fn pass_on(
+    txn: &WriteTxn,
+    bundle_id: i64,
+    c: &Case,
+    actor: Option<i64>,
+    fx: &mut Effects,
+) -> Result<()> {
+    let Some(r) = query_one(
+        txn,
+        "SELECT licence_id FROM certificates WHERE case_id = $1 ORDER BY id DESC LIMIT 1",
+        vec![c.id.into()],
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let licence: String = get(&r, "licence_id")?;
+    let waiting = query(
+        txn,
+        "SELECT id, to_case_id, kind FROM bundle_passed_on WHERE bundle_case_id = $1 AND from_item = $2 \
+         AND from_case_id IS NULL ORDER BY id",
+        vec![bundle_id.into(), c.impl_code.clone().into()],
+    )
+    .await?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    exec(
+        txn,
+        "UPDATE bundle_passed_on SET from_case_id = $1, licence_id = $2, passed_at = $3 \
+         WHERE bundle_case_id = $4 AND from_item = $5 AND from_case_id IS NULL",
+        vec![
+            c.id.into(),
+            licence.clone().into(),
+            now_ms().into(),
+            bundle_id.into(),
+            c.impl_code.clone().into(),
+        ],
+    )
+    .await?;
+    for w in &waiting {
+        let to: i64 = get(w, "to_case_id")?;
+        let kind: String = get(w, "kind")?;
+        fx.trail(crate::trail::NewEntry {
+            actor,
+            action: "bundle_case.pass_on".into(),
+            object: format!("case:{to}"),
+            details: serde_json::json!({
+                "bundle_case_id": bundle_id,
+                "from_case_id": c.id,
+                "kind": kind,
+            }),
+        });
+    }
+    Ok(())
 }
 
 pub(super) fn sub_of(c: &Case) -> SubCase {

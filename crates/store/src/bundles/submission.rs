@@ -68,7 +68,7 @@ impl Store {
         let files = self.bundle_files(id).await?;
         let mut errs = FieldErrors::default();
         for (i, s) in slots.iter().enumerate() {
-            if s.required && !files.iter().any(|f| f.slot == i as i64) {
+            if s.required && s.asked() && !files.iter().any(|f| f.slot == i as i64) {
                 errs.push(FieldError::new(
                     format!("slots[{i}]"),
                     "missing",
@@ -109,7 +109,7 @@ impl Store {
             injected(self, n + 1)?;
             let empty = BTreeMap::new();
             let form = forms.get(&item.impl_code).unwrap_or(&empty);
-            let waived: Vec<usize> = match b.selection.dropped.get(&item.impl_code) {
+            let mut waived: Vec<usize> = match b.selection.dropped.get(&item.impl_code) {
                 Some(d) => item
                     .doc
                     .materials
@@ -120,6 +120,22 @@ impl Store {
                     .collect(),
                 None => Vec::new(),
             };
+            // A material no slot asks for (免提交, or passed on from an earlier
+            // item) is not the applicant's to bring.
+            for idx in 0..item.doc.materials.len() {
+                let mine: Vec<&bundle::Slot> = slots
+                    .iter()
+                    .filter(|s| {
+                        s.uses
+                            .iter()
+                            .any(|(c, i)| c == &item.impl_code && *i == idx)
+                    })
+                    .collect();
+                if !mine.is_empty() && mine.iter().all(|s| !s.asked()) && !waived.contains(&idx) {
+                    waived.push(idx);
+                }
+            }
+            waived.sort_unstable();
             let (case_id, _) = insert_case(
                 &txn,
                 &division,
@@ -163,6 +179,28 @@ impl Store {
                         )
                         .await?;
                     }
+                }
+            }
+            // What an earlier item will issue to this one.
+            for s in &slots {
+                let Some(bundle::Provided::PassedOn { item: from, .. }) = &s.provided else {
+                    continue;
+                };
+                for (_, idx) in s.uses.iter().filter(|(c, _)| c == &item.impl_code) {
+                    exec(
+                        &txn,
+                        "INSERT INTO bundle_passed_on (bundle_case_id, to_case_id, material_index, kind, holder, from_item) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                        vec![
+                            id.into(),
+                            case_id.into(),
+                            (*idx as i64).into(),
+                            s.kind.clone().into(),
+                            s.holder.map(|h| h.as_str()).unwrap_or("applicant").into(),
+                            from.clone().into(),
+                        ],
+                    )
+                    .await?;
                 }
             }
             submits.push(Job::command(

@@ -5,6 +5,8 @@ use tongban_domain::calendar::{
     CalendarError, WorkCalendar, YearSchedule, format_schedules, parse_schedules,
 };
 
+use sea_orm::ConnectionTrait;
+
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
 
 impl Store {
@@ -29,29 +31,35 @@ impl Store {
         Ok(out)
     }
 
-    /// Enters (or replaces) one year's notice after checking it.
-    pub async fn put_calendar_year(&self, y: &YearSchedule, actor: Option<i64>) -> Result<()> {
+    /// Enters (or replaces) one year's notice after checking it, in the
+    /// caller's transaction, and gives the calendar with it. The case core's
+    /// `put_calendar_year` calls this and then recomputes the cases' dates.
+    pub(crate) async fn write_calendar_year(
+        &self,
+        txn: &impl ConnectionTrait,
+        y: &YearSchedule,
+        actor: Option<i64>,
+    ) -> Result<WorkCalendar> {
         y.check().map_err(StoreError::Invalid)?;
         // The whole calendar must still build with it.
         let mut years = self.calendar_years().await?;
         years.retain(|o| o.year != y.year);
         years.push(y.clone());
-        WorkCalendar::builtin_with(&years).map_err(|e: CalendarError| {
+        let cal = WorkCalendar::builtin_with(&years).map_err(|e: CalendarError| {
             StoreError::Invalid(
                 tongban_domain::FieldError::new("days", "invalid", e.zh(), e.to_string()).into(),
             )
         })?;
         let text = format_schedules(std::slice::from_ref(y));
         let days: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
-        let txn = self.begin().await?;
         exec(
-            &txn,
+            txn,
             "DELETE FROM calendar_years WHERE year = $1",
             vec![i64::from(y.year).into()],
         )
         .await?;
         exec(
-            &txn,
+            txn,
             "INSERT INTO calendar_years (year, source, days, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5)",
             vec![
                 i64::from(y.year).into(),
@@ -63,15 +71,14 @@ impl Store {
         )
         .await?;
         crate::trail::append(
-            &txn,
+            txn,
             actor,
             "calendar.enter_year",
             &format!("calendar:{}", y.year),
             serde_json::json!({"source": y.source, "days": y.days.len()}),
         )
         .await?;
-        txn.commit().await?;
-        Ok(())
+        Ok(cal)
     }
 
     /// A fingerprint that changes whenever an entered year changes.
@@ -99,7 +106,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
-    use tongban_domain::calendar::{CalendarError, ScheduleDay, YearSchedule};
+    use tongban_domain::calendar::{ScheduleDay, YearSchedule};
 
     use crate::StoreError;
 
@@ -111,10 +118,11 @@ mod tests {
     async fn an_entered_year_extends_the_calendar() {
         for (backend, store) in crate::testing::stores("calendar").await {
             let before = store.work_calendar().await.expect("calendar");
+            assert!(before.is_provisional(d("2027-01-01")), "{backend}");
             assert_eq!(
-                before.is_workday(d("2027-01-01")),
-                Err(CalendarError::MissingYear(2027)),
-                "{backend}"
+                before.is_workday(d("2027-02-05")),
+                Ok(false),
+                "{backend}: 除夕"
             );
             let y = YearSchedule {
                 year: 2027,
@@ -133,7 +141,10 @@ mod tests {
                 ],
             };
             let rev = store.calendar_revision().await.expect("rev");
-            store.put_calendar_year(&y, None).await.expect("entered");
+            store
+                .put_calendar_year(&y, None, d("2026-12-01"))
+                .await
+                .expect("entered");
             assert_ne!(
                 store.calendar_revision().await.expect("rev"),
                 rev,
@@ -141,6 +152,12 @@ mod tests {
             );
             let after = store.work_calendar().await.expect("calendar");
             assert_eq!(after.is_workday(d("2027-01-01")), Ok(false), "{backend}");
+            assert!(!after.is_provisional(d("2027-01-01")), "{backend}");
+            assert_eq!(
+                after.is_workday(d("2027-02-05")),
+                Ok(true),
+                "{backend}: as entered"
+            );
             assert_eq!(
                 after.is_workday(d("2027-02-06")),
                 Ok(true),
@@ -160,7 +177,7 @@ mod tests {
                 name: "周一".into(),
             });
             assert!(matches!(
-                store.put_calendar_year(&bad, None).await,
+                store.put_calendar_year(&bad, None, d("2026-12-01")).await,
                 Err(StoreError::Invalid(_))
             ));
             assert_eq!(

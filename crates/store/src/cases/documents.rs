@@ -65,7 +65,10 @@ pub(crate) fn notice_text(
     if let Some(d) = d
         && to.clock_open()
     {
-        body.push_str(&format!("承诺办结期限：{}。", d.promised_due));
+        body.push_str(&format!("承诺办结期限：{}。", d.show(d.promised_due)));
+        if let Some(p) = d.provisional_sentence() {
+            body.push_str(&p);
+        }
     }
     (subject, body)
 }
@@ -96,7 +99,9 @@ pub(crate) fn document_body(
             if let Some(d) = d {
                 p.push(format!(
                     "受理日期：{}。法定办结期限：{}；承诺办结期限：{}。",
-                    d.accepted_on, d.legal_due, d.promised_due
+                    d.accepted_on,
+                    d.show(d.legal_due),
+                    d.show(d.promised_due)
                 ));
             }
             p.push(format!(
@@ -111,7 +116,9 @@ pub(crate) fn document_body(
             if let Some(d) = d {
                 p.push(format!(
                     "受理日期：{}。法定办结期限：{}；承诺办结期限：{}。",
-                    d.accepted_on, d.legal_due, d.promised_due
+                    d.accepted_on,
+                    d.show(d.legal_due),
+                    d.show(d.promised_due)
                 ));
             }
             p.push(format!(
@@ -175,7 +182,8 @@ pub(crate) fn document_body(
             if let Some(d) = d {
                 p.push(format!(
                     "延长后法定办结期限：{}；承诺办结期限：{}。",
-                    d.legal_due, d.promised_due
+                    d.show(d.legal_due),
+                    d.show(d.promised_due)
                 ));
             }
         }
@@ -184,7 +192,8 @@ pub(crate) fn document_body(
                 "你（单位）提出的{item}申请，经审查，符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，决定准予行政许可。"
             ));
             p.push(format!("理由：{}", reason.trim()));
-            if let Some(c) = d.and_then(|d| d.certificate_due) {
+            if let Some((c, d)) = d.and_then(|d| d.certificate_due.map(|c| (c, d))) {
+                let c = d.show(c);
                 p.push(format!(
                     "许可证件（{}）将于{c}前颁发、送达（第四十四条）。",
                     if doc.result.name.is_empty() {
@@ -203,6 +212,12 @@ pub(crate) fn document_body(
             p.push("如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。".into());
         }
         _ => p.push(format!("{}：{item}", kind.zh())),
+    }
+    if let Some(d) = d
+        && p.iter().any(|x| x.contains("（暂定）"))
+        && let Some(s) = d.provisional_sentence()
+    {
+        p.push(s);
     }
     DocBody {
         title: kind.zh().into(),

@@ -42,8 +42,9 @@ pub(crate) fn build_facts(
             .enumerate()
             .map(|(i, m)| MaterialFacts {
                 name: m.name.clone(),
-                // A material the bundle's answers made unnecessary is optional here.
-                necessity: if case.waived.contains(&i) {
+                // A material the bundle's answers made unnecessary, or one the
+                // platform obtains (免提交), is not the applicant's to bring.
+                necessity: if case.waived.contains(&i) || m.exempt {
                     Some(tongban_domain::catalog::Necessity::Optional)
                 } else {
                     m.necessity

@@ -19,6 +19,7 @@ mod observe;
 mod plan;
 mod privacy;
 mod read;
+mod redate;
 mod sweep;
 mod uploads;
 mod write;
@@ -47,6 +48,7 @@ pub(crate) use documents::{action_zh, notice_text};
 pub(crate) use facts::build_facts;
 pub(crate) use observe::Observers;
 pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
+pub use redate::Redated;
 pub(crate) use uploads::clean_file_name;
 pub use writer::{CaseWriter, FollowOn, Job, StepBy};
 

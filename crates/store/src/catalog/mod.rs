@@ -1,5 +1,6 @@
 //! Departments and versioned service items.
 
+mod publish;
 pub mod transfer;
 
 use sea_orm::{ConnectionTrait, QueryResult, Value};
@@ -546,98 +547,6 @@ impl Store {
         .await?;
         txn.commit().await?;
         Ok(())
-    }
-
-    /// Publishes a draft; the previously published version becomes superseded.
-    pub async fn publish(&self, id: i64, actor: Option<i64>) -> Result<ItemVersion> {
-        // A decision model must compile and pass its test cases first.
-        let draft = self.item_version(id).await?;
-        crate::decisions::check_decision(&draft.doc).map_err(StoreError::Invalid)?;
-        let txn = self.begin().await?;
-        let now = now_ms();
-        let r = query_one(
-            &txn,
-            "SELECT impl_code, status FROM item_versions WHERE id = $1",
-            vec![id.into()],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("item version {id}")))?;
-        let status: String = get(&r, "status")?;
-        let code: String = get(&r, "impl_code")?;
-        if status != "draft" {
-            return Err(StoreError::conflict(
-                "只有草稿可以发布",
-                format!("only a draft can be published; this version is {status}"),
-            ));
-        }
-        // Claim the draft first: a concurrent publish or delete makes this touch no row.
-        let claimed = exec(
-            &txn,
-            "UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1 \
-             WHERE id = $3 AND status = 'draft'",
-            vec![now.into(), actor.into(), id.into()],
-        )
-        .await?;
-        if claimed != 1 {
-            return Err(StoreError::conflict(
-                "该草稿已被他人发布或删除，请刷新",
-                "the draft was published or deleted by someone else; reload",
-            ));
-        }
-        exec(
-            &txn,
-            "UPDATE item_versions SET status = 'superseded', retired_at = $1 \
-             WHERE impl_code = $2 AND id <> $3 AND status IN ('published', 'retired')",
-            vec![now.into(), code.clone().into(), id.into()],
-        )
-        .await?;
-        bump_revision(&txn).await?;
-        trail::append(
-            &txn,
-            actor,
-            "item.publish",
-            &format!("item:{code}"),
-            serde_json::json!({"version_id": id}),
-        )
-        .await?;
-        txn.commit().await?;
-        self.item_version(id).await
-    }
-
-    /// Withdraws an item from the public catalogue.
-    pub async fn retire(&self, impl_code: &str, actor: Option<i64>) -> Result<ItemVersion> {
-        let txn = self.begin().await?;
-        let now = now_ms();
-        let r = query_one(
-            &txn,
-            "SELECT id FROM item_versions WHERE impl_code = $1 AND status = 'published'",
-            vec![impl_code.into()],
-        )
-        .await?
-        .ok_or_else(|| {
-            StoreError::conflict(
-                "该事项没有已发布的版本",
-                "the item has no published version",
-            )
-        })?;
-        let id: i64 = get(&r, "id")?;
-        exec(
-            &txn,
-            "UPDATE item_versions SET status = 'retired', retired_at = $1, published_by = COALESCE(published_by, $2) WHERE id = $3",
-            vec![now.into(), actor.into(), id.into()],
-        )
-        .await?;
-        bump_revision(&txn).await?;
-        trail::append(
-            &txn,
-            actor,
-            "item.retire",
-            &format!("item:{impl_code}"),
-            serde_json::json!({"version_id": id}),
-        )
-        .await?;
-        txn.commit().await?;
-        self.item_version(id).await
     }
 
     pub async fn item_version(&self, id: i64) -> Result<ItemVersion> {

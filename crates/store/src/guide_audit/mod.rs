@@ -187,7 +187,12 @@ impl Store {
         let published = self.published_items().await?;
         let drafts = self.draft_items().await?;
         let facts = version_facts(&published, &drafts);
-        let ctx = AuditContext { today, calendar };
+        let issued = tongban_domain::audit::issued_types(published.iter().map(|v| &v.doc));
+        let ctx = AuditContext {
+            today,
+            calendar,
+            issued: &issued,
+        };
         let found = audit_all(&published, &facts, &ctx);
 
         let txn = self.begin().await?;
@@ -444,11 +449,38 @@ impl Store {
         ) {
             return Err(StoreError::Invalid(e.into()));
         }
+        // The guide is audited again: a finding still there is marked so, for
+        // the supervisor who verifies (or sends it back).
+        let f = self.finding(id).await?;
+        let still = match self.published_item(&f.impl_code).await? {
+            Some(item) => {
+                let calendar = self.work_calendar().await?;
+                let published = self.published_items().await?;
+                let issued = tongban_domain::audit::issued_types(published.iter().map(|v| &v.doc));
+                let ctx = AuditContext {
+                    today: crate::shanghai_today(),
+                    calendar: &calendar,
+                    issued: &issued,
+                };
+                tongban_domain::audit::audit_item(&item.doc, &VersionFacts::default(), &ctx)
+                    .iter()
+                    .any(|x| x.rule_id == f.rule_id && x.element == f.element)
+            }
+            None => false,
+        };
+        let note = if still {
+            format!(
+                "{}（系统重新核查：该问题在现行指南中仍然存在）",
+                note.trim()
+            )
+        } else {
+            note.trim().to_string()
+        };
         let txn = self.begin().await?;
         let n = exec(
             &txn,
             "UPDATE audit_findings SET status = 'fixed', fixed_at = $1, fixed_by = $2, fix_note = $3 WHERE id = $4 AND status = 'open'",
-            vec![now_ms().into(), actor.into(), note.trim().into(), id.into()],
+            vec![now_ms().into(), actor.into(), note.clone().into(), id.into()],
         )
         .await?;
         if n == 0 {
@@ -463,7 +495,58 @@ impl Store {
             Some(actor),
             "guide_audit.fix",
             &format!("finding:{id}"),
-            serde_json::json!({"note": note.trim()}),
+            serde_json::json!({"note": note, "still_found": still}),
+        )
+        .await?;
+        txn.commit().await?;
+        self.finding(id).await
+    }
+
+    /// The supervisor sends a rectification back (fixed → open), saying why.
+    pub async fn send_back_finding(
+        &self,
+        id: i64,
+        actor: i64,
+        reason: &str,
+    ) -> Result<StoredFinding> {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                tongban_domain::FieldError::required("reason", "退回理由").into(),
+            ));
+        }
+        if let Some(e) = tongban_domain::text::check_text(
+            "reason",
+            "退回理由",
+            "the reason",
+            reason,
+            tongban_domain::text::TEXT_MAX,
+            true,
+        ) {
+            return Err(StoreError::Invalid(e.into()));
+        }
+        let f = self.finding(id).await?;
+        let txn = self.begin().await?;
+        let note = format!("退回：{reason}（原整改说明：{}）", f.fix_note);
+        let n = exec(
+            &txn,
+            "UPDATE audit_findings SET status = 'open', reopened = reopened + 1, fixed_at = NULL, fixed_by = NULL, \
+             fix_note = $1 WHERE id = $2 AND status = 'fixed'",
+            vec![note.into(), id.into()],
+        )
+        .await?;
+        if n == 0 {
+            return Err(StoreError::conflict(
+                "只有已整改的问题可以退回",
+                "only a fixed finding can be sent back",
+            ));
+        }
+        crate::trail::append(
+            &txn,
+            Some(actor),
+            "guide_audit.send_back",
+            &format!("finding:{id}"),
+            serde_json::json!({"reason": reason}),
         )
         .await?;
         txn.commit().await?;

@@ -16,6 +16,7 @@ mod m009_certificate_type;
 mod m010_key_compromise;
 mod m011_promise_cap;
 mod m012_limits;
+mod m013_passed_on;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -29,6 +30,7 @@ use m009_certificate_type::M009CertificateType;
 use m010_key_compromise::M010KeyCompromise;
 use m011_promise_cap::M011PromiseCap;
 use m012_limits::M012Limits;
+use m013_passed_on::M013PassedOn;
 
 pub struct Migrator;
 
@@ -48,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(M010KeyCompromise),
             Box::new(M011PromiseCap),
             Box::new(M012Limits),
+            Box::new(M013PassedOn),
         ]
     }
     fn migration_table_name() -> DynIden {

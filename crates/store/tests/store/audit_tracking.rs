@@ -42,7 +42,10 @@ async fn phone_finding(backend: &str, store: &Store, impl_code: &str) -> Option<
         .find(|f| f.element == "consult_phone")
 }
 
-/// Publishes a new version of an item with another consultation phone.
+/// Publishes a new version of an item with another consultation phone. A
+/// malformed phone is an error-level finding, so publishing it is refused;
+/// such a guide still reaches the catalogue by import (national data), which
+/// is how the defect comes back here.
 async fn republish_with_phone(backend: &str, store: &Store, impl_code: &str, phone: &str) {
     let draft = store
         .new_version(impl_code, None)
@@ -58,14 +61,52 @@ async fn republish_with_phone(backend: &str, store: &Store, impl_code: &str, pho
         saved.doc.consult_phone, phone,
         "{backend}: draft saved with phone {phone}"
     );
-    let published = store
-        .publish(draft.id, None)
-        .await
-        .unwrap_or_else(|e| panic!("{backend}: publish phone {phone}: {e}"));
-    assert_eq!(
-        published.doc.consult_phone, phone,
-        "{backend}: published version carries phone {phone}"
-    );
+    match store.publish(draft.id, None).await {
+        Ok(published) => assert_eq!(
+            published.doc.consult_phone, phone,
+            "{backend}: published version carries phone {phone}"
+        ),
+        Err(StoreError::Invalid(errs)) => {
+            assert!(
+                errs.0
+                    .iter()
+                    .any(|e| e.field == "consult_phone" && e.code == "audit_error"),
+                "{backend}: refused for the phone: {errs:?}"
+            );
+            store
+                .delete_draft(draft.id)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: delete draft: {e}"));
+            let mut file = serde_json::to_value(
+                store
+                    .export_catalog(&tongban_store::catalog::transfer::ExportScope {
+                        centre_path: None,
+                        department_id: None,
+                    })
+                    .await
+                    .unwrap_or_else(|e| panic!("{backend}: export: {e}")),
+            )
+            .unwrap_or_else(|e| panic!("{backend}: export as JSON: {e}"));
+            if let Some(items) = file["items"].as_array_mut() {
+                items.retain(|i| i["doc"]["impl_code"] == impl_code);
+                for i in items {
+                    i["doc"]["consult_phone"] = phone.into();
+                }
+            }
+            let centre = store.centres().await.unwrap_or_else(|e| panic!("{e}"))[0].id;
+            store
+                .import_catalog(centre, &file.to_string(), None)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: import with phone {phone}: {e}"));
+            let live = store
+                .published_item(impl_code)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+                .unwrap_or_else(|| panic!("{backend}: published"));
+            assert_eq!(live.doc.consult_phone, phone, "{backend}: imported");
+        }
+        Err(e) => panic!("{backend}: publish phone {phone}: {e}"),
+    }
 }
 
 async fn user_id(backend: &str, store: &Store, username: &str) -> i64 {
@@ -358,9 +399,11 @@ async fn finding_is_closed_verified_and_reopened() {
             Some(catalog_admin),
             "{backend}: fixer recorded"
         );
+        // The guide still carries the bad phone: the re-audit says so beside
+        // the note, for the supervisor who verifies or sends it back.
         assert_eq!(
-            marked.fix_note, "已更正咨询电话",
-            "{backend}: note recorded"
+            marked.fix_note, "已更正咨询电话（系统重新核查：该问题在现行指南中仍然存在）",
+            "{backend}: note recorded with the re-audit"
         );
         expect_conflict(
             backend,
@@ -375,6 +418,32 @@ async fn finding_is_closed_verified_and_reopened() {
             still_fixed.status,
             FindingStatus::Fixed,
             "{backend}: self-verification changes nothing"
+        );
+        // The supervisor sends it back, with a reason: open again.
+        match store.send_back_finding(found.id, supervisor, "  ").await {
+            Err(StoreError::Invalid(_)) => {}
+            other => panic!("{backend}: a send-back without reason: {other:?}"),
+        }
+        let back = store
+            .send_back_finding(found.id, supervisor, "电话仍为8601007")
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: send back: {e}"));
+        assert_eq!(back.status, FindingStatus::Open, "{backend}");
+        assert!(
+            back.fixed_by.is_none() && back.fixed_at.is_none(),
+            "{backend}"
+        );
+        assert!(
+            back.fix_note.starts_with("退回：电话仍为8601007"),
+            "{backend}: {}",
+            back.fix_note
+        );
+        expect_conflict(
+            backend,
+            "sending back an open finding",
+            store
+                .send_back_finding(found.id, supervisor, "再次退回")
+                .await,
         );
     }
 }

@@ -58,6 +58,26 @@ fn doc_for(backend: &str, name: &str, agency_code: &str, basic_code: &str) -> It
     .unwrap_or_else(|| panic!("{backend}: skeleton for {name}"));
     doc.consult_phone = "0591-87654321".into();
     doc.location = "测试区政务服务中心".into();
+    // Complete enough to publish: no error-level audit finding.
+    doc.office_hours = "工作日 9:00-17:00".into();
+    doc.complaint_phone = "12345".into();
+    doc.result.name = "出生医学证明".into();
+    doc.legal_basis = vec![tongban_domain::catalog::LegalBasis {
+        law_name: "中华人民共和国母婴保健法".into(),
+        doc_number: String::new(),
+        article: "第二十三条".into(),
+        text: "医疗保健机构应当出具统一制发的新生儿出生医学证明".into(),
+    }];
+    doc.process_steps = vec![tongban_domain::catalog::ProcessStep {
+        name: "受理".into(),
+        description: String::new(),
+    }];
+    doc.legal_limit = Some(tongban_domain::catalog::TimeLimit::working(
+        tongban_domain::catalog::DayCount::of(20),
+    ));
+    doc.promised_limit = Some(tongban_domain::catalog::TimeLimit::working(
+        tongban_domain::catalog::DayCount::of(5),
+    ));
     doc
 }
 
@@ -168,6 +188,29 @@ async fn item_versions_follow_the_lifecycle() {
             after_stale.updated_at, v1b.updated_at,
             "{backend}: stale update leaves updated_at"
         );
+
+        // --- a guide with an error-level finding is not published.
+        let mut broken = doc2.clone();
+        broken.office_hours.clear();
+        let held = store
+            .update_draft(v1.id, &broken, None)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: save broken draft: {e}"));
+        expect_invalid_field(
+            backend,
+            "publish without office hours",
+            "office_hours",
+            store.publish(v1.id, None).await,
+        );
+        assert_eq!(
+            store.item_version(v1.id).await.map(|v| v.status).ok(),
+            Some(ItemStatus::Draft),
+            "{backend}: still a draft"
+        );
+        store
+            .update_draft(v1.id, &doc2, Some(held.updated_at))
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: repair draft: {e}"));
 
         // --- publish v1.
         let p1 = store
@@ -344,7 +387,7 @@ async fn item_versions_follow_the_lifecycle() {
 
         // --- retire removes it from the public catalogue.
         let retired = store
-            .retire(&code, None)
+            .retire(&code, "职能调整，不再实施", None)
             .await
             .unwrap_or_else(|e| panic!("{backend}: retire: {e}"));
         assert_eq!(retired.id, v2.id, "{backend}: the live version is retired");
@@ -384,7 +427,7 @@ async fn item_versions_follow_the_lifecycle() {
         expect_conflict(
             backend,
             "retiring an item with no published version",
-            store.retire(&code, None).await,
+            store.retire(&code, "职能调整，不再实施", None).await,
         );
     }
 }

@@ -63,7 +63,11 @@ pub async fn ready_newborn(
         .await
         .expect("form");
     let rec = store.bundle_for(applicant, b.id).await.expect("record");
-    for i in 0..rec.slots.len() {
+    // Only what is asked: 免提交 and passed-on documents have no upload.
+    let asked: Vec<usize> = (0..rec.slots.len())
+        .filter(|i| rec.slots[*i].asked())
+        .collect();
+    for i in asked {
         store
             .bundle_upload(files, applicant, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
             .await

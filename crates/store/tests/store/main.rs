@@ -11,5 +11,7 @@ mod helpers;
 mod import_export;
 mod instant;
 mod limits;
+mod passed_on;
+mod provisional;
 mod sources;
 mod texts;

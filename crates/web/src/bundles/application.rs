@@ -18,7 +18,7 @@ use tongban_domain::codes::mask_name;
 use tongban_store::StoreError;
 use tongban_store::bundles::BundleRecord;
 
-use super::views::{SlotView, answer_text, page_errors, slot_views};
+use super::views::{SlotView, SlotsExt as _, answer_text, page_errors, slot_views};
 use crate::AppState;
 use crate::chrome::{
     Chrome, CsrfForm, FieldView, Page, errors_at_fields, field_views, fmt_time, form_value, posted,
@@ -160,7 +160,7 @@ pub(super) async fn materials_page(
         id,
         bundle_no: r.bundle.bundle_no.clone(),
         name: r.bundle.name.clone(),
-        slots: slot_views(&r),
+        slots: slot_views(&r, page.lang),
         errors: vec![],
     }
     .into_response())
@@ -235,7 +235,7 @@ pub(super) async fn slot_post(
                     id,
                     bundle_no: r.bundle.bundle_no.clone(),
                     name: r.bundle.name.clone(),
-                    slots: slot_views(&r),
+                    slots: slot_views(&r, page.lang),
                     errors,
                 },
             )
@@ -276,7 +276,7 @@ struct CheckPage {
 }
 
 fn check_view(page: &Page, r: &BundleRecord, errors: Vec<FieldError>) -> CheckPage {
-    let slots = slot_views(r);
+    let slots = slot_views(r, page.lang);
     CheckPage {
         c: page.chrome(),
         id: r.bundle.id,
@@ -470,7 +470,7 @@ pub(super) async fn bundle_case_page(
         .collect();
     let correction = r.open_correction().map(notice_view);
     let correction_slots = if owner && correction.is_some() {
-        slot_views(&r)
+        slot_views(&r, page.lang)
             .into_iter()
             .zip(&r.slots)
             .filter(|(_, s)| {
@@ -550,7 +550,10 @@ pub(super) async fn bundle_case_page(
                 item_name: c.item_name.clone(),
                 department: c.lead_department_name.clone(),
                 state: lang.t(c.state.zh(), c.state.en()).to_string(),
-                promised_due: c.promised_due.map(|d| d.to_string()).unwrap_or_default(),
+                promised_due: c
+                    .promised_due
+                    .map(|d| crate::chrome::fmt_due(&s.calendar(), d, lang))
+                    .unwrap_or_default(),
                 waiting: waiting_codes.contains(&c.impl_code.as_str()),
             })
             .collect(),

@@ -17,7 +17,7 @@ use tongban_store::StoreError;
 use tongban_store::bundles::BundleView;
 
 use super::api::published;
-use super::views::{SavingsView, SlotView, answer_text, page_errors, savings_view};
+use super::views::{SavingsView, SlotView, SlotsExt as _, answer_text, page_errors, savings_view};
 use crate::AppState;
 use crate::chrome::{Chrome, Page, form_value, posted, store_err, url_encode};
 
@@ -280,6 +280,7 @@ fn tailored(
             used_by: s.item_names.join("、"),
             ambiguous: s.ambiguous,
             files: vec![],
+            provided: super::views::provided_text(s, page.lang),
         })
         .collect();
     TailoredPage {

@@ -44,9 +44,64 @@ pub(super) struct SlotView {
     pub(super) used_by: String,
     pub(super) ambiguous: bool,
     pub(super) files: Vec<(i64, String)>,
+    /// Why it is not asked (免提交 with its source, or passed on from an
+    /// earlier item); empty when the applicant uploads it.
+    pub(super) provided: String,
 }
 
-pub(super) fn slot_views(r: &BundleRecord) -> Vec<SlotView> {
+impl SlotView {
+    pub(super) fn asked(&self) -> bool {
+        self.provided.is_empty()
+    }
+}
+
+/// What the pages ask of a list of slots (imported where a page's template
+/// reads them).
+pub(super) trait SlotsExt {
+    fn any_provided(&self) -> bool;
+    fn asked_count(&self) -> usize;
+}
+
+impl SlotsExt for [SlotView] {
+    fn any_provided(&self) -> bool {
+        self.iter().any(|s| !s.asked())
+    }
+    fn asked_count(&self) -> usize {
+        self.iter().filter(|s| s.asked()).count()
+    }
+}
+
+/// How the applicant reads why a material is not asked.
+pub(super) fn provided_text(s: &tongban_domain::bundle::Slot, lang: Lang) -> String {
+    use tongban_domain::bundle::Provided;
+    match &s.provided {
+        None => String::new(),
+        Some(Provided::Obtained { sources }) if sources.is_empty() => lang
+            .t(
+                "免提交：由平台通过共享数据获取",
+                "not needed: the platform obtains it from shared data",
+            )
+            .into(),
+        Some(Provided::Obtained { sources }) => format!(
+            "{}{}",
+            lang.t(
+                "免提交：由平台从以下来源获取：",
+                "not needed: the platform obtains it from "
+            ),
+            sources.join("、")
+        ),
+        Some(Provided::PassedOn { item_name, .. }) => format!(
+            "{}{item_name}{}",
+            lang.t(
+                "无需提交：由本件一件事的“",
+                "not needed: issued by \u{201c}"
+            ),
+            lang.t("”出具后直接转交", "\u{201d} of this bundle and passed on")
+        ),
+    }
+}
+
+pub(super) fn slot_views(r: &BundleRecord, lang: Lang) -> Vec<SlotView> {
     r.slots
         .iter()
         .enumerate()
@@ -58,6 +113,7 @@ pub(super) fn slot_views(r: &BundleRecord) -> Vec<SlotView> {
             required: s.required,
             used_by: s.item_names.join("、"),
             ambiguous: s.ambiguous,
+            provided: provided_text(s, lang),
             files: r
                 .files
                 .iter()

@@ -30,15 +30,24 @@ pub struct CalendarInfo {
     pub covered_years: Vec<i32>,
     /// Years entered by an admin (they override the shipped schedule).
     pub entered_years: Vec<i32>,
+    /// Years after the last notice, counted provisionally (暂定): their
+    /// statutory holidays off, no 调休, until their notice is entered.
+    pub provisional_years: Vec<i32>,
+    /// Cases whose dates the request recomputed (entering a notice only).
+    #[schema(required)]
+    pub redated_cases: Option<usize>,
 }
 
 /// Which years the calendar covers.
 #[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", responses((status = 200, body = CalendarInfo)))]
 pub async fn calendar_info(State(s): State<AppState>) -> Result<Json<CalendarInfo>, ApiError> {
     let entered = s.store.calendar_years().await?;
+    let cal = s.calendar();
     Ok(Json(CalendarInfo {
-        covered_years: s.calendar().covered_years().collect(),
+        covered_years: cal.covered_years().collect(),
         entered_years: entered.iter().map(|y| y.year).collect(),
+        provisional_years: cal.provisional_years().collect(),
+        redated_cases: None,
     }))
 }
 
@@ -48,6 +57,8 @@ pub struct DayView {
     pub workday: bool,
     /// The notice's name for the day (holiday or 调休), if listed.
     pub name: Option<String>,
+    /// In a year without a notice: counted from the statutory holidays alone.
+    pub provisional: bool,
 }
 
 /// Whether a date is a working day.
@@ -63,6 +74,7 @@ pub async fn day(
         date,
         workday,
         name: cal.day_name(date).map(String::from),
+        provisional: cal.is_provisional(date),
     }))
 }
 
@@ -78,6 +90,8 @@ pub struct AddParams {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DateResult {
     pub date: NaiveDate,
+    /// Counted into a year without a notice (暂定).
+    pub provisional: bool,
 }
 
 /// The date N working days after a date.
@@ -87,11 +101,12 @@ pub async fn add_workdays(
     State(s): State<AppState>,
     Query(p): Query<AddParams>,
 ) -> Result<Json<DateResult>, ApiError> {
-    let date = s
-        .calendar()
-        .add_workdays(p.date, p.n.get())
-        .map_err(missing)?;
-    Ok(Json(DateResult { date }))
+    let cal = s.calendar();
+    let date = cal.add_workdays(p.date, p.n.get()).map_err(missing)?;
+    Ok(Json(DateResult {
+        date,
+        provisional: cal.is_provisional(date),
+    }))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -105,6 +120,8 @@ pub struct CountParams {
 pub struct CountResult {
     /// Working days in (from, to].
     pub workdays: i64,
+    /// Counted across a year without a notice (暂定).
+    pub provisional: bool,
 }
 
 /// The number of working days in (from, to].
@@ -114,11 +131,12 @@ pub async fn workdays(
     State(s): State<AppState>,
     Query(p): Query<CountParams>,
 ) -> Result<Json<CountResult>, ApiError> {
-    let n = s
-        .calendar()
-        .workdays_between(p.from, p.to)
-        .map_err(missing)?;
-    Ok(Json(CountResult { workdays: n }))
+    let cal = s.calendar();
+    let n = cal.workdays_between(p.from, p.to).map_err(missing)?;
+    Ok(Json(CountResult {
+        workdays: n,
+        provisional: cal.is_provisional(p.from) || cal.is_provisional(p.to),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -145,7 +163,12 @@ pub async fn put_year(
         source: req.source,
         days: req.days,
     };
-    s.store.put_calendar_year(&y, Some(actor.user_id)).await?;
+    let redated = s
+        .store
+        .put_calendar_year(&y, Some(actor.user_id), s.today())
+        .await?;
     s.refresh_calendar().await.map_err(ApiError::internal)?;
-    calendar_info(State(s)).await
+    let Json(mut info) = calendar_info(State(s)).await?;
+    info.redated_cases = Some(redated.len());
+    Ok(Json(info))
 }

@@ -23,6 +23,8 @@ struct CalendarPage {
     notice: String,
     /// (year, shipped or entered)
     years: Vec<(i32, String)>,
+    /// Years counted provisionally, with the statutory days used.
+    provisional: Vec<(i32, String)>,
     can_edit: bool,
     year: String,
     source: String,
@@ -67,6 +69,21 @@ async fn render(
             (y, how.to_string())
         })
         .collect();
+    let cal = s.calendar();
+    let provisional = cal
+        .provisional_years()
+        .map(|y| {
+            let days = tongban_domain::calendar::statutory_holidays(y)
+                .map(|v| {
+                    v.iter()
+                        .map(|(d, n)| format!("{n} {}", d.format("%m-%d")))
+                        .collect::<Vec<_>>()
+                        .join("、")
+                })
+                .unwrap_or_default();
+            (y, days)
+        })
+        .collect();
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -77,6 +94,7 @@ async fn render(
         CalendarPage {
             c: page.chrome(),
             can_edit: actor.may_administer_system().is_ok(),
+            provisional,
             errors,
             notice,
             years,
@@ -91,6 +109,8 @@ async fn render(
 #[derive(Deserialize, Default)]
 pub(super) struct NoticeQuery {
     saved: Option<i32>,
+    /// Cases whose provisional dates the notice replaced.
+    redated: Option<usize>,
 }
 
 pub(super) async fn calendar_page(
@@ -100,8 +120,19 @@ pub(super) async fn calendar_page(
 ) -> Result<Response, Response> {
     let notice = match q.saved {
         Some(y) => format!(
-            "{}{y}",
-            page.lang.t("已保存节假日安排：", "Schedule saved: ")
+            "{}{y}{}",
+            page.lang.t("已保存节假日安排：", "Schedule saved: "),
+            match q.redated {
+                Some(n) if n > 0 => format!(
+                    "{}{n}{}",
+                    page.lang.t("。已重新计算", ". Dates recomputed for "),
+                    page.lang.t(
+                        "件办件的期限，并已告知申请人。",
+                        " cases; the applicants were told."
+                    )
+                ),
+                _ => String::new(),
+            }
         ),
         None => String::new(),
     };
@@ -154,10 +185,18 @@ pub(super) async fn calendar_post(
             return render(&s, &page, f, vec![fe], String::new()).await;
         }
     };
-    match s.store.put_calendar_year(&parsed, Some(uid)).await {
-        Ok(()) => {
+    match s
+        .store
+        .put_calendar_year(&parsed, Some(uid), s.today())
+        .await
+    {
+        Ok(redated) => {
             let _ = s.refresh_calendar().await;
-            Ok(Redirect::to(&format!("/admin/calendar?saved={year}")).into_response())
+            Ok(Redirect::to(&format!(
+                "/admin/calendar?saved={year}&redated={}",
+                redated.len()
+            ))
+            .into_response())
         }
         Err(tongban_store::StoreError::Invalid(FieldErrors(errs))) => {
             render(&s, &page, f, errs, String::new()).await

@@ -31,12 +31,26 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
             for (k, v) in f {
                 if let Some(idx) = k.strip_prefix("problem_")
                     && let Ok(i) = idx.parse::<usize>()
-                    && !v.is_empty()
                 {
+                    // Nothing is preselected: each line is checked by a person.
                     let problem = match v.as_str() {
                         "missing" => Problem::Missing,
                         "defective" => Problem::Defective,
-                        _ => continue,
+                        "ok" => continue,
+                        _ => {
+                            return Err(FieldError::new(
+                                k.clone(),
+                                "unchecked",
+                                format!(
+                                    "第{}项材料尚未核对：请选择“符合”“缺少”或“不符合法定形式”",
+                                    i + 1
+                                ),
+                                format!(
+                                    "document {} is not checked yet: choose OK, missing or not in legal form",
+                                    i + 1
+                                ),
+                            ));
+                        }
                     };
                     list.push(Deficiency {
                         material: i,
@@ -53,7 +67,18 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
             competent_agency: get("competent_agency"),
         },
         "complete_review" => Command::CompleteReview {
-            agree: get("agree") != "no",
+            agree: match get("agree").as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => {
+                    return Err(FieldError::new(
+                        "agree",
+                        "required",
+                        "请选择审查结论：同意或不同意",
+                        "choose the conclusion: agree or disagree",
+                    ));
+                }
+            },
             opinion: get("opinion"),
         },
         "suspend" => {
@@ -80,7 +105,18 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
             reason: get("reason"),
         },
         "decide" => Command::Decide {
-            approve: get("approve") == "yes",
+            approve: match get("approve").as_str() {
+                "yes" => true,
+                "no" => false,
+                _ => {
+                    return Err(FieldError::new(
+                        "approve",
+                        "required",
+                        "请选择决定：准予或不予",
+                        "choose the decision: approve or deny",
+                    ));
+                }
+            },
             reason: get("reason"),
         },
         "issue" => Command::Issue,
@@ -164,10 +200,40 @@ mod tests {
     }
 
     #[test]
+    fn nothing_is_preselected_each_outcome_is_chosen() {
+        // A checklist line left unchecked is refused at that line.
+        let e = command_from_form(&form(&[
+            ("action", "request_correction"),
+            ("problem_0", "ok"),
+            ("problem_1", ""),
+        ]))
+        .expect_err("unchecked line");
+        assert_eq!(e.field, "problem_1");
+        // No conclusion, no decision: refused, never taken as 同意 / 准予.
+        let e = command_from_form(&form(&[("action", "complete_review"), ("opinion", "x")]))
+            .expect_err("no conclusion");
+        assert_eq!(e.field, "agree");
+        let e = command_from_form(&form(&[("action", "decide"), ("reason", "x")]))
+            .expect_err("no decision");
+        assert_eq!(e.field, "approve");
+        assert_eq!(
+            command_from_form(&form(&[
+                ("action", "decide"),
+                ("approve", "no"),
+                ("reason", "x")
+            ])),
+            Ok(Command::Decide {
+                approve: false,
+                reason: "x".into()
+            })
+        );
+    }
+
+    #[test]
     fn correction_form_lists_every_marked_material() {
         let cmd = command_from_form(&form(&[
             ("action", "request_correction"),
-            ("problem_0", ""),
+            ("problem_0", "ok"),
             ("problem_1", "missing"),
             ("problem_3", "defective"),
             ("note_3", "复印件不清晰"),

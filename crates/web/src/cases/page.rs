@@ -110,6 +110,25 @@ struct CasePage {
     procedures: Vec<String>,
     errors: Vec<FieldError>,
     flash: String,
+    /// The decision's words for the item's type (准予许可 only for 行政许可).
+    approve_label: String,
+    deny_label: String,
+}
+
+/// The words of a decision for an item of this type: 准予许可 is a 行政许可's;
+/// other items are 准予办理 / 不予办理.
+fn decision_words(t: tongban_domain::catalog::ItemType, lang: Lang) -> (String, String) {
+    if t == tongban_domain::catalog::ItemType::Licensing {
+        (
+            lang.t("准予许可", "Approve").into(),
+            lang.t("不予许可", "Deny").into(),
+        )
+    } else {
+        (
+            lang.t("准予办理", "Approve").into(),
+            lang.t("不予办理", "Refuse").into(),
+        )
+    }
 }
 
 async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Actions, StoreError> {
@@ -340,13 +359,43 @@ pub(super) async fn render_case(
         state_key: r.case.state.as_str(),
         channel: r.case.channel.zh().to_string(),
         approved: match r.case.approved {
-            Some(true) => lang.t("准予许可", "Approved").into(),
-            Some(false) => lang.t("不予许可", "Denied").into(),
+            Some(true) => decision_words(r.doc.item_type, lang).0,
+            Some(false) => decision_words(r.doc.item_type, lang).1,
             None => String::new(),
         },
+        approve_label: decision_words(r.doc.item_type, lang).0,
+        deny_label: decision_words(r.doc.item_type, lang).1,
         applicant: applicant_rows(&r.case, lang),
         answers: answers(&r),
-        materials: material_views(&r, lang),
+        materials: {
+            let mut m = material_views(&r, lang);
+            // What an earlier item of the bundle issues to this one.
+            let passed = s
+                .store
+                .passed_on_to(&r.case)
+                .await
+                .map_err(|e| page.error(e.into()))?;
+            for p in passed {
+                if let Some(v) = m.iter_mut().find(|v| v.index as i64 == p.material_index) {
+                    v.provided = match &p.licence_id {
+                        Some(id) => format!(
+                            "{}{id}",
+                            lang.t(
+                                "已由本件一件事的前序事项出具并转交，电子证照编号：",
+                                "Issued by an earlier service of this bundle and passed on: e-certificate "
+                            )
+                        ),
+                        None => lang
+                            .t(
+                                "由本件一件事的前序事项出具后转交（尚未出具）",
+                                "To be passed on when an earlier service of this bundle issues it (not yet issued)",
+                            )
+                            .to_string(),
+                    };
+                }
+            }
+            m
+        },
         clock: clock_view(s, &r.case, lang),
         received_on: r
             .case

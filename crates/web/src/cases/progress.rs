@@ -79,6 +79,8 @@ struct ProgressView {
     accepted_on: String,
     promised_due: String,
     legal_due: String,
+    /// A date counted into a year whose holiday notice is not out (暂定).
+    provisional: bool,
     decided_on: String,
     steps: Vec<(String, String)>,
 }
@@ -126,6 +128,10 @@ pub(super) async fn progress_post(
                 accepted_on: d(p.accepted_on),
                 promised_due: d(p.promised_due),
                 legal_due: d(p.legal_due),
+                provisional: [p.promised_due, p.legal_due]
+                    .into_iter()
+                    .flatten()
+                    .any(|x| s.calendar().is_provisional(x)),
                 decided_on: d(p.decided_on),
                 steps: p
                     .steps

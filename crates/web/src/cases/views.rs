@@ -29,6 +29,18 @@ pub struct ClockView {
     pub warning: String,
     pub explanation: Vec<String>,
     pub error: String,
+    /// Which of legal_due, promised_due and certificate_due are counted into
+    /// a year whose holiday notice is not out (暂定, SPEC §3).
+    pub provisional: Vec<String>,
+    /// Why they are provisional and what happens next (empty when none is).
+    pub provisional_note: String,
+}
+
+impl ClockView {
+    /// Whether the named date is provisional (for the page).
+    pub fn prov(&self, which: &str) -> bool {
+        self.provisional.iter().any(|p| p == which)
+    }
 }
 
 pub(super) fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView> {
@@ -60,7 +72,28 @@ pub(super) fn clock_view(s: &AppState, c: &Case, lang: Lang) -> Option<ClockView
         }
         _ => "",
     };
+    let mut provisional = Vec::new();
+    for (name, date) in [
+        ("legal_due", Some(d.legal_due)),
+        ("promised_due", Some(d.promised_due)),
+        ("certificate_due", d.certificate_due),
+    ] {
+        if date.is_some_and(|x| cal.is_provisional(x)) {
+            provisional.push(name.to_string());
+        }
+    }
+    let provisional_note = match cal.first_provisional_year() {
+        Some(y) if !provisional.is_empty() => lang
+            .t(
+                &format!("{y}年节假日安排尚未公布，标为“暂定”的日期按法定节假日计算；通知公布后将重新计算并告知您。"),
+                &format!("The {y} holiday notice is not out: dates marked provisional count the statutory holidays only; they will be recomputed, and you told, when it is."),
+            )
+            .to_string(),
+        _ => String::new(),
+    };
     Some(ClockView {
+        provisional,
+        provisional_note,
         state: match d.state {
             ClockState::Running => lang.t("计时中", "running"),
             ClockState::Suspended => lang.t("已中止计时", "suspended"),
@@ -96,6 +129,9 @@ pub(super) struct MaterialView {
     pub(super) standard: String,
     pub(super) notes: String,
     pub(super) files: Vec<FileView>,
+    /// Why the applicant does not bring it (免提交, or spared within a
+    /// bundle); empty when they do.
+    pub(super) provided: String,
 }
 
 pub(super) struct FileView {
@@ -116,10 +152,38 @@ pub(super) fn material_views(r: &CaseRecord, lang: Lang) -> Vec<MaterialView> {
                 .necessity
                 .map(|n| lang.t(n.zh(), n.en()).to_string())
                 .unwrap_or_else(|| lang.t("必要", "Required").to_string()),
-            required: matches!(
-                m.necessity,
-                None | Some(tongban_domain::catalog::Necessity::Required)
-            ),
+            provided: if m.exempt {
+                let src = m.data_source.trim();
+                if src.is_empty() {
+                    lang.t(
+                        "免提交：由平台通过共享数据获取",
+                        "Not needed: the platform obtains it from shared data",
+                    )
+                    .to_string()
+                } else {
+                    format!(
+                        "{}{src}",
+                        lang.t(
+                            "免提交：由平台从以下来源获取：",
+                            "Not needed: the platform obtains it from "
+                        )
+                    )
+                }
+            } else if r.case.waived.contains(&i) {
+                lang.t(
+                    "无需提交：一件事中由平台获取或由前序事项出具",
+                    "Not needed: obtained or issued within the bundle",
+                )
+                .to_string()
+            } else {
+                String::new()
+            },
+            required: !m.exempt
+                && !r.case.waived.contains(&i)
+                && matches!(
+                    m.necessity,
+                    None | Some(tongban_domain::catalog::Necessity::Required)
+                ),
             standard: m.acceptance_standard.clone(),
             notes: m.filling_notes.clone(),
             files: r

@@ -128,8 +128,15 @@ pub(super) async fn work_page(State(s): State<AppState>, page: Page) -> Result<R
             None => ("", ""),
         };
         let due = match intake_due {
-            Some(d) => format!("{}{d}", lang.t("受理期限 ", "intake by ")),
-            None => r.promised_due.map(|d| d.to_string()).unwrap_or_default(),
+            Some(d) => format!(
+                "{}{}",
+                lang.t("受理期限 ", "intake by "),
+                crate::chrome::fmt_due(&cal, d, lang)
+            ),
+            None => r
+                .promised_due
+                .map(|d| crate::chrome::fmt_due(&cal, d, lang))
+                .unwrap_or_default(),
         };
         let row = RowView {
             id: r.id,

@@ -14,6 +14,7 @@ use tongban_domain::auth::{Role, Scope};
 use tongban_domain::catalog::{Agency, ExerciseLevel, ItemDoc, ItemStatus};
 use tongban_domain::codes::BasicCode;
 use tongban_domain::{FieldError, FieldErrors};
+use tongban_store::StoreError;
 use tongban_store::catalog::ItemVersion;
 
 use super::api::{self, AdminListParams};
@@ -256,6 +257,10 @@ struct AdminItemPage {
     findings: Vec<(String, String, String, String)>,
     /// (id, version, status label, published at)
     versions: Vec<(i64, i64, String, String)>,
+    /// An error-level finding stands: publishing is refused.
+    publish_blocked: bool,
+    /// The retire form was refused (its reason): open it again.
+    retire_error: bool,
 }
 
 async fn render_admin_item(
@@ -289,11 +294,22 @@ async fn render_admin_item(
     let has_draft = versions.iter().any(|v| v.status == ItemStatus::Draft);
     let lang = page.lang;
     let calendar = s.calendar();
+    let published = s
+        .store
+        .published_items()
+        .await
+        .map_err(|e| store_err(page, e))?;
+    let issued = tongban_domain::audit::issued_types(published.iter().map(|v| &v.doc));
     let ctx = AuditContext {
         today: s.today(),
         calendar: &calendar,
+        issued: &issued,
     };
-    let findings = audit_item(&item.doc, &VersionFacts::default(), &ctx)
+    let found = audit_item(&item.doc, &VersionFacts::default(), &ctx);
+    let publish_blocked = found
+        .iter()
+        .any(|f| f.severity == tongban_domain::audit::Severity::Error);
+    let findings = found
         .into_iter()
         .map(|f| {
             (
@@ -330,6 +346,8 @@ async fn render_admin_item(
                 )
             })
             .collect(),
+        publish_blocked,
+        retire_error: errors.iter().any(|e| e.field == "reason"),
         errors,
         notice,
         c: page.chrome(),
@@ -390,11 +408,17 @@ pub(super) async fn publish_post(
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let uid = actor.user_id;
-    managed(&s, &page, id).await?;
-    s.store
-        .publish(id, Some(uid))
-        .await
-        .map_err(|e| store_err(&page, e))?;
+    let item = managed(&s, &page, id).await?;
+    match s.store.publish(id, Some(uid)).await {
+        Ok(_) => {}
+        // Refused by the audit (or the decision model): the page again, with
+        // every reason in the error summary.
+        Err(StoreError::Invalid(FieldErrors(errs))) => {
+            let r = render_admin_item(&s, &page, item, errs, String::new()).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
+        }
+        Err(e) => return Err(store_err(&page, e)),
+    }
     s.refresh_search_now().await;
     Ok(Redirect::to(&format!("/admin/items/{id}?notice=published")).into_response())
 }
@@ -463,20 +487,34 @@ pub(super) async fn new_version_post(
     Ok(Redirect::to(&format!("/admin/items/{}?notice=new_version", v.id)).into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct RetireForm {
+    csrf: String,
+    reason: String,
+}
+
 pub(super) async fn retire_post(
     State(s): State<AppState>,
     page: Page,
     Path(code): Path<String>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<RetireForm>,
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
     let uid = actor.user_id;
-    code_scope_check(&s, &page, &code).await?;
-    let v = s
-        .store
-        .retire(&code, Some(uid))
-        .await
-        .map_err(|e| store_err(&page, e))?;
+    let latest = code_scope_check(&s, &page, &code).await?;
+    let v = match s.store.retire(&code, &f.reason, Some(uid)).await {
+        Ok(v) => v,
+        Err(StoreError::Invalid(FieldErrors(errs))) => {
+            let shown = match s.store.published_item(&code).await {
+                Ok(Some(p)) => p,
+                _ => latest,
+            };
+            let r = render_admin_item(&s, &page, shown, errs, String::new()).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, r).into_response());
+        }
+        Err(e) => return Err(store_err(&page, e)),
+    };
     s.refresh_search_now().await;
     Ok(Redirect::to(&format!("/admin/items/{}?notice=retired", v.id)).into_response())
 }

@@ -404,17 +404,29 @@ pub async fn admin_new_version(
     ))
 }
 
-/// Withdraw an item from the public catalogue.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RetireRequest {
+    /// Why the item is withdrawn (required; recorded in the audit trail).
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Withdraw an item from the public catalogue, for a recorded reason.
 #[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/retire", tag = "catalog", security(("session" = [])), params(("code" = String, Path, description = "实施编码")),
-    responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody)))]
+    request_body = RetireRequest,
+    responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_retire_item(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(code): Path<String>,
+    Json(req): Json<RetireRequest>,
 ) -> Result<Json<ItemView>, ApiError> {
     let latest = latest_by_code(&s, &code).await?;
     actor.may_manage_item(item_scope(&latest))?;
-    let item = s.store.retire(&code, Some(actor.user_id)).await?;
+    let item = s
+        .store
+        .retire(&code, &req.reason, Some(actor.user_id))
+        .await?;
     s.refresh_search_now().await;
     Ok(Json(item.into()))
 }

@@ -25,7 +25,7 @@ pub use menu::{MenuLink, landing, menu};
 pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};
 pub use pages::Pages;
-pub use views::{Choice, Chrome, fmt_time, options, url_encode};
+pub use views::{Choice, Chrome, fmt_due, fmt_time, options, url_encode};
 
 /// The stylesheet and the language switch.
 pub fn pages() -> Pages {

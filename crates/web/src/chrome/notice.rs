@@ -32,6 +32,10 @@ pub fn notice_text(lang: Lang, key: Option<&str>) -> String {
         Some("audit_done") => ("核查完成。", "Audit finished."),
         Some("fixed") => ("已记录整改。", "Rectification recorded."),
         Some("verified") => ("已核验。", "Verified."),
+        Some("sent_back") => (
+            "已退回整改，问题重新打开。",
+            "Sent back: the finding is open again.",
+        ),
         Some("dept_saved") => ("部门已保存。", "Department saved."),
         _ => return String::new(),
     };

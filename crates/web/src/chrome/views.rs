@@ -75,6 +75,20 @@ pub fn options<T: Labelled>(all: &[T], current: &str, lang: Lang) -> Vec<Choice>
         .collect()
 }
 
+/// A date as people read it: a date counted into a year whose holiday notice
+/// is not out says 暂定 (SPEC §3), wherever it is shown.
+pub fn fmt_due(
+    cal: &tongban_domain::calendar::WorkCalendar,
+    d: chrono::NaiveDate,
+    lang: Lang,
+) -> String {
+    if cal.is_provisional(d) {
+        format!("{d}（{}）", lang.t("暂定", "provisional"))
+    } else {
+        d.to_string()
+    }
+}
+
 /// Formats a UTC millisecond timestamp in China Standard Time.
 pub fn fmt_time(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)

@@ -228,6 +228,36 @@ pub async fn audit_verify(
     ))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SendBackRequest {
+    /// Why the rectification is not accepted (退回理由).
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Send a rectification back to the owner (supervisor): fixed → open.
+#[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/send-back", tag = "guide-audit", security(("session" = [])), params(("id" = i64, Path)), request_body = SendBackRequest,
+    responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub async fn audit_send_back(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<SendBackRequest>,
+) -> Result<Json<FindingView>, ApiError> {
+    let f = s.store.finding(id).await?;
+    outside_is_missing(&actor, id, &f.centre_path)?;
+    actor.may_verify_finding(Scope {
+        centre_path: &f.centre_path,
+        department_id: f.department_id,
+    })?;
+    Ok(Json(
+        s.store
+            .send_back_finding(id, actor.user_id, &req.reason)
+            .await?
+            .into(),
+    ))
+}
+
 /// Renders findings as CSV (UTF-8 with BOM so spreadsheet programs read
 /// Chinese), every cell neutralised against formula injection.
 pub fn findings_csv(findings: &[StoredFinding]) -> String {

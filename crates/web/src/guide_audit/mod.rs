@@ -24,6 +24,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::audit_findings))
         .routes(routes!(api::audit_fix))
         .routes(routes!(api::audit_verify))
+        .routes(routes!(api::audit_send_back))
         .routes(routes!(api::audit_csv))
 }
 
@@ -33,4 +34,8 @@ pub fn pages() -> Pages {
         .route("/admin/audit/run", post(page::audit_run_post))
         .route("/admin/audit/findings/{id}/fix", post(page::fix_post))
         .route("/admin/audit/findings/{id}/verify", post(page::verify_post))
+        .route(
+            "/admin/audit/findings/{id}/send-back",
+            post(page::send_back_post),
+        )
 }

@@ -261,3 +261,38 @@ pub(super) async fn verify_post(
         .map_err(|e| store_err(&page, e))?;
     Ok(Redirect::to("/admin/audit?status=fixed&notice=verified").into_response())
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(super) struct SendBackForm {
+    csrf: String,
+    reason: String,
+}
+
+pub(super) async fn send_back_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SendBackForm>,
+) -> Result<Response, Response> {
+    let (_, actor) = page.posted(&f.csrf)?;
+    let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
+    or_err(
+        &page,
+        super::api::outside_is_missing(actor, id, &finding.centre_path),
+    )?;
+    or_err(
+        &page,
+        actor
+            .may_verify_finding(Scope {
+                centre_path: &finding.centre_path,
+                department_id: finding.department_id,
+            })
+            .map_err(ApiError::from),
+    )?;
+    s.store
+        .send_back_finding(id, actor.user_id, &f.reason)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok(Redirect::to("/admin/audit?status=fixed&notice=sent_back").into_response())
+}

@@ -3,7 +3,7 @@
 //! journey (one form, each material once, one submission, double clicks),
 //! who may see and do what, and the admin's publish check.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
@@ -61,11 +61,17 @@ async fn savings_figures_match_an_independent_count_from_the_item_guides() {
                 .api(Method::GET, &format!("/api/v1/bundles/{code}"), None, None)
                 .await
                 .json(b, "bundle");
-            // Recount from each item's published guide, as a centre would by hand.
+            // Recount from each item's published guide, as a centre would by
+            // hand: one by one, each guide's materials that are not 免提交; in
+            // the bundle, each document once — a typed one by what it is and
+            // whose, others by name, standard and original — unless every
+            // guide asking it obtains it, or an earlier item issues it.
             let (mut total, mut trips, mut days) = (0u64, 0u64, 0u64);
-            let mut distinct: HashSet<(String, String, bool)> = HashSet::new();
+            // identity -> (every use exempt, first item position asking it)
+            let mut ids: Vec<(String, bool, usize)> = Vec::new();
+            let mut issued: Vec<(String, usize)> = Vec::new();
             let items = one["doc"]["items"].as_array().cloned().unwrap_or_default();
-            for it in &items {
+            for (pos, it) in items.iter().enumerate() {
                 let ic = it["item"].as_str().unwrap_or_default();
                 let g = app
                     .api(Method::GET, &format!("/api/v1/items/{ic}"), None, None)
@@ -75,21 +81,50 @@ async fn savings_figures_match_an_independent_count_from_the_item_guides() {
                     .as_array()
                     .cloned()
                     .unwrap_or_default();
-                total += mats.len() as u64;
+                let text =
+                    |v: &serde_json::Value| v.as_str().unwrap_or_default().trim().to_string();
                 for m in &mats {
-                    distinct.insert((
-                        m["name"].as_str().unwrap_or_default().trim().to_string(),
-                        m["acceptance_standard"]
-                            .as_str()
-                            .unwrap_or_default()
-                            .trim()
-                            .to_string(),
-                        m["originals"].as_u64().unwrap_or(0) > 0,
-                    ));
+                    let exempt = m["exempt"].as_bool().unwrap_or(false);
+                    if !exempt {
+                        total += 1;
+                    }
+                    let kind = text(&m["kind"]);
+                    let keys: Vec<String> = if kind.is_empty() {
+                        vec![format!(
+                            "{}|{}|{}",
+                            text(&m["name"]),
+                            text(&m["acceptance_standard"]),
+                            m["originals"].as_u64().unwrap_or(0) > 0
+                        )]
+                    } else {
+                        let holders: Vec<String> = m["holders"]
+                            .as_array()
+                            .map(|h| h.iter().map(text).collect())
+                            .filter(|h: &Vec<String>| !h.is_empty())
+                            .unwrap_or_else(|| vec!["applicant".into()]);
+                        holders.iter().map(|h| format!("{kind}@{h}")).collect()
+                    };
+                    for k in keys {
+                        match ids.iter_mut().find(|(x, _, _)| *x == k) {
+                            Some(e) => e.1 &= exempt,
+                            None => ids.push((k, exempt, pos)),
+                        }
+                    }
+                }
+                let r = &g["doc"]["result"];
+                if r["result_type"].as_u64() == Some(10) && !text(&r["licence_type"]).is_empty() {
+                    let holder = r["holder"].as_str().unwrap_or("applicant");
+                    issued.push((format!("{}@{holder}", text(&r["licence_type"])), pos));
                 }
                 trips += g["doc"]["onsite_visits"].as_u64().unwrap_or(0);
                 days += g["doc"]["promised_limit"]["days"].as_u64().unwrap_or(0);
             }
+            let asked = ids
+                .iter()
+                .filter(|(k, exempt, first)| {
+                    !exempt && !issued.iter().any(|(i, at)| i == k && at < first)
+                })
+                .count();
             let s = &one["savings"];
             assert_eq!(
                 s["materials_separately"].as_u64(),
@@ -98,7 +133,7 @@ async fn savings_figures_match_an_independent_count_from_the_item_guides() {
             );
             assert_eq!(
                 s["materials_bundle"].as_u64(),
-                Some(distinct.len() as u64),
+                Some(asked as u64),
                 "{b} {code}"
             );
             assert_eq!(s["trips_separately"].as_u64(), Some(trips), "{b} {code}");
@@ -120,8 +155,7 @@ async fn savings_figures_match_an_independent_count_from_the_item_guides() {
                     .to_string()
             };
             assert!(
-                row("saving-materials")
-                    .contains(&format!("<td>{total}</td><td>{}</td>", distinct.len())),
+                row("saving-materials").contains(&format!("<td>{total}</td><td>{asked}</td>")),
                 "{b} {code}: {}",
                 row("saving-materials")
             );
@@ -264,7 +298,30 @@ async fn one_form_each_material_once_and_one_submission() {
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_input",
         );
-        for i in 0..slots.len() {
+        // Only what is asked is uploaded: a 免提交 or passed-on document is
+        // refused with the reason.
+        let asked: Vec<usize> = (0..slots.len())
+            .filter(|i| slots[*i]["provided"].is_null())
+            .collect();
+        assert!(
+            asked.len() < slots.len(),
+            "{b}: the newborn's ID cards are obtained"
+        );
+        let spared = (0..slots.len()).find(|i| !asked.contains(i)).unwrap_or(0);
+        let r = put_file(
+            &app,
+            &applicant,
+            &format!("/api/v1/bundle-cases/{id}/slots/{spared}/files?name=id.pdf"),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: {}",
+            r.text()
+        );
+        assert!(r.text().contains("not_asked"), "{b}: {}", r.text());
+        for &i in &asked {
             let r = put_file(
                 &app,
                 &applicant,
@@ -274,10 +331,11 @@ async fn one_form_each_material_once_and_one_submission() {
             assert_eq!(r.status, StatusCode::CREATED, "{b}: slot {i}: {}", r.text());
         }
         // Not a PDF: refused.
+        let first = asked.first().copied().unwrap_or(0);
         let req = Request::builder()
             .method(Method::PUT)
             .uri(format!(
-                "/api/v1/bundle-cases/{id}/slots/0/files?name=x.exe"
+                "/api/v1/bundle-cases/{id}/slots/{first}/files?name=x.exe"
             ))
             .header(header::COOKIE, applicant.cookie.as_str())
             .header("x-csrf-token", applicant.csrf.as_str())

@@ -323,7 +323,7 @@ impl App {
             }],
         };
         self.store()
-            .put_calendar_year(&y, None)
+            .put_calendar_year(&y, None, self.state.today())
             .await
             .unwrap_or_else(|e| panic!("{}: enter {next}: {e}", self.backend));
         self.state

@@ -32,7 +32,10 @@ async fn search_follows_changes_made_by_another_instance() {
             .into_iter()
             .find(|i| i.doc.name == "出生医学证明首次签发")
             .expect("demo item");
-        store.retire(&item.impl_code, None).await.expect("retire");
+        store
+            .retire(&item.impl_code, "不再实施", None)
+            .await
+            .expect("retire");
         assert!(
             a.refresh_search().await.expect("refresh a"),
             "{backend}: a sees a change"

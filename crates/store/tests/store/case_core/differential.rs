@@ -149,6 +149,26 @@ async fn snapshot(store: &Store) -> BTreeMap<&'static str, Vec<Vec<String>>> {
         r[6] = without_licence_id(&r[6]);
     }
     s.insert("certificates", certs);
+    // What the bundle passes on (the licence id is random by design; the
+    // issuing sub-case says which certificate it is).
+    s.insert(
+        "bundle_passed_on",
+        rows(
+            store,
+            "bundle_passed_on",
+            &[
+                "bundle_case_id",
+                "to_case_id",
+                "material_index",
+                "kind",
+                "holder",
+                "from_item",
+                "from_case_id",
+            ],
+            "ORDER BY to_case_id, material_index, id",
+        )
+        .await,
+    );
     s.insert(
         "case_fetches",
         rows(

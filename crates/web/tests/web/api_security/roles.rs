@@ -202,7 +202,7 @@ async fn admin_endpoints_refuse_other_roles() {
             Endpoint::new(
                 Method::POST,
                 format!("/api/v1/admin/catalog/{}/retire", live.impl_code),
-                Payload::None,
+                Payload::Json(json!({"reason": "职能调整"})),
             ),
             Endpoint::new(
                 Method::POST,
@@ -404,7 +404,7 @@ async fn department_catalog_admin_is_limited_to_its_department() {
                 Method::POST,
                 &format!("/api/v1/admin/catalog/{}/retire", firm.impl_code),
                 Some(&dept_admin),
-                None,
+                Some(json!({"reason": "职能调整"})),
             )
             .await;
         assert_error(
