@@ -61,6 +61,16 @@ test('a catalogue admin fixes a guide and the audit finding closes', async () =>
   await Promise.all([page.waitForNavigation(), page.click('#new-version')]);
   assert.equal(await page.locator('#version-status').innerText(), '草稿');
   assert.match(await page.locator('#draft-findings').innerText(), /G11/);
+  // A guide with an error-level finding is not published: the summary says why.
+  const draftUrl = page.url();
+  assert.equal(await page.locator('#publish-blocked').count(), 1);
+  await Promise.all([page.waitForNavigation(), page.click('#publish')]);
+  assert.match(await page.locator('#error-summary').innerText(), /G11/);
+  assert.equal(await page.locator('#version-status').innerText(), '草稿', 'still a draft');
+  await page.goto(server.base + '/items?q=高龄津贴');
+  await Promise.all([page.waitForNavigation(), page.locator('a.result-name').first().click()]);
+  assert.doesNotMatch(await page.locator('.keyfacts').innerText(), /0571-86010007/);
+  await page.goto(draftUrl);
   await Promise.all([page.waitForNavigation(), page.click('#edit-draft')]);
   // Bad input first: the error summary names the field and nothing is saved.
   await page.fill('#f-legal_days', 'abc');
