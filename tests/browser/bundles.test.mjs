@@ -121,6 +121,13 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   assert.equal(await applicant.locator('#check-items li').count(), 6);
   assert.match(await text(applicant, '#form-values'), /张小宝/);
   await submit(applicant, '#submit-bundle');
+  // The confirmation: the number and the code of 办件查询, what happens next.
+  assert.match(new URL(applicant.url()).pathname, /^\/bundle-cases\/\d+\/submitted$/);
+  const bundleNo = await text(applicant, '#bundle-no');
+  const bundleCode = await text(applicant, '#verify-code');
+  assert.ok(bundleNo && bundleCode.length === 8, `${bundleNo} ${bundleCode}`);
+  assert.match(await text(applicant, '#next-steps'), /5个工作日/);
+  await submit(applicant, '#view-bundle');
   const bundleUrl = applicant.url();
   assert.match(bundleUrl, /\/bundle-cases\/\d+$/);
   assert.equal(await applicant.locator('#bundle-state').getAttribute('data-state'), 'in_progress');
@@ -130,6 +137,16 @@ test('新生儿出生一件事: one form, each document once, one submission, on
     item: r.querySelector('a').innerText.trim(),
     dept: r.children[1].innerText.trim(),
   })));
+
+  // Anyone with the number and code finds the bundle in 办件查询, no sign-in.
+  const visitor = await as(null);
+  await visitor.goto(`${base}/progress`);
+  await visitor.fill('#f-case_no', bundleNo);
+  await visitor.fill('#f-code', bundleCode);
+  await submit(visitor, '#lookup');
+  assert.equal(await visitor.locator('#public-services tbody tr').count(), 6);
+  assert.doesNotMatch(await visitor.locator('main').innerText(), /张小宝|李四/);
+  await visitor.context().close();
 
   // 7. The window accepts every service at once.
   const clerk = await as('clerk');

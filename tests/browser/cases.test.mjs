@@ -96,6 +96,9 @@ test('an application goes from submission through correction, suspension and ext
   await clerk.selectOption('#f-problem-2', 'ok');
   await clerk.selectOption('#f-problem-3', 'missing');
   await clerk.fill('input[name=note_0]', '申请人未签字');
+  // A form entry is wrong too: the notice names it.
+  await clerk.check('#f-fix-venue_name');
+  await clerk.fill('#f-fixnote-venue_name', '名称应与营业执照一致');
   await submit(clerk, '#issue-correction');
   assert.equal(await state(clerk), 'correction');
   const notice = clerk.locator('#documents a', { hasText: '补正材料一次性告知书' });
@@ -105,10 +108,28 @@ test('an application goes from submission through correction, suspension and ext
   assert.match(listed, /公共场所卫生许可申请表/);
   assert.match(listed, /从业人员健康合格证明/);
   assert.match(listed, /申请人未签字/);
+  assert.match(listed, /申请信息：场所名称/);
+  assert.match(listed, /名称应与营业执照一致/);
+  // The clerk does not get the applicant's buttons: only the window's own
+  // (receiving corrections in person), in the window's words.
+  await clerk.goto(caseUrl);
+  assert.equal(await clerk.locator('#correct-form').count(), 0);
+  assert.match(await text(clerk, '#supply'), /窗口已收取补正材料/);
+  assert.doesNotMatch(await clerk.locator('#actions').innerText(), /补正完毕，重新提交/);
 
-  // 3. The applicant uploads the missing document and resubmits.
+  // 3. The applicant corrects exactly what the notice names: supplying with
+  // nothing done is refused, naming each thing still to do.
   await applicant.goto(caseUrl);
+  assert.match(await text(applicant, '#pending-corrections'), /公共场所卫生许可申请表.*从业人员健康合格证明.*场所名称/);
+  await submit(applicant, '#supply');
+  assert.match(await text(applicant, '#error-summary'), /尚未按一次性告知书补正/);
+  assert.equal(await state(applicant), 'correction');
+  assert.equal(await applicant.locator('#correct-form input[name^=form_]').count(), 1, 'only the named field');
+  await applicant.fill('#f-form_venue_name', '西湖宾馆有限公司');
+  await submit(applicant, '#save-corrections');
+  assert.doesNotMatch(await text(applicant, '#pending-corrections'), /场所名称/);
   await submit(applicant, '#upload-corrections');
+  await upload(applicant, 0);
   await upload(applicant, 3);
   await applicant.goto(caseUrl);
   await submit(applicant, '#supply');

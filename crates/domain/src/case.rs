@@ -104,6 +104,17 @@ pub struct Deficiency {
     pub note: String,
 }
 
+/// A form field that a correction notice asks the applicant to correct
+/// (e.g. a value 自动比对 found different from the authoritative data).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldFix {
+    /// The key of one of the item's form fields.
+    pub field: String,
+    #[serde(default)]
+    pub note: String,
+}
+
 /// A material of the case's item version with what was uploaded for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MaterialFacts {
@@ -163,6 +174,12 @@ pub struct CaseFacts {
     pub noticed: Option<Vec<usize>>,
     /// The item's own special procedures (besides those of Art. 45).
     pub procedures: Vec<String>,
+    /// The item's form fields: (key, label).
+    pub form_fields: Vec<(String, String)>,
+    /// What the open correction notice asked that is not done yet (each
+    /// listed material re-uploaded, each listed field changed): supplying
+    /// is refused until it is empty.
+    pub pending: Vec<String>,
 }
 
 /// The procedures whose time does not count (行政许可法 Art. 45).
@@ -233,6 +250,9 @@ pub enum Command {
     /// 补正: one notice listing every missing or defective material.
     RequestCorrection {
         deficiencies: Vec<Deficiency>,
+        /// Form fields to correct, each named in the notice.
+        #[serde(default)]
+        fields: Vec<FieldFix>,
     },
     /// The applicant has supplied what the notice asked for.
     SupplyCorrection,

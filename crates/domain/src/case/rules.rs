@@ -212,7 +212,10 @@ pub fn transition(
             t.notify = vec![Notify::Applicant, Notify::Reviewers];
             Ok(t)
         }
-        Command::RequestCorrection { deficiencies } => {
+        Command::RequestCorrection {
+            deficiencies,
+            fields,
+        } => {
             if st != S::Submitted {
                 return Err(wrong_state(f, cmd));
             }
@@ -228,7 +231,7 @@ pub fn transition(
                     ),
                 ));
             }
-            check_deficiencies(f, deficiencies)?;
+            check_deficiencies(f, deficiencies, fields)?;
             let mut t = Transition::to(S::Correction);
             t.document = Some(DocKind::CorrectionNotice);
             t.notify = vec![Notify::Applicant];
@@ -244,6 +247,20 @@ pub fn transition(
             }
             if st != S::Correction {
                 return Err(wrong_state(f, cmd));
+            }
+            if !f.pending.is_empty() {
+                return Err(CaseError::Invalid(
+                    FieldError::new(
+                        "correction",
+                        "incomplete",
+                        format!("尚未按一次性告知书补正：{}", f.pending.join("、")),
+                        format!(
+                            "not yet corrected as the notice asks: {}",
+                            f.pending.join(", ")
+                        ),
+                    )
+                    .into(),
+                ));
             }
             let mut t = Transition::to(S::Submitted);
             t.received_on = Some(today);
@@ -520,15 +537,47 @@ pub const INTAKE_DAYS: u32 = 5;
 
 /// The one-time notice must list every required material that is missing,
 /// each at most once, and only materials of the item.
-fn check_deficiencies(f: &CaseFacts, list: &[Deficiency]) -> Result<(), CaseError> {
+fn check_deficiencies(
+    f: &CaseFacts,
+    list: &[Deficiency],
+    fields: &[FieldFix],
+) -> Result<(), CaseError> {
     let mut errs = FieldErrors::default();
-    if list.is_empty() {
+    if list.is_empty() && fields.is_empty() {
         errs.push(FieldError::new(
             "deficiencies",
             "required",
-            "一次性告知书须列出至少一项缺少或不符合要求的材料",
-            "the notice must list at least one missing or defective material",
+            "一次性告知书须列出至少一项缺少或不符合要求的材料或需更正的申请信息",
+            "the notice must list at least one missing or defective material or a field to correct",
         ));
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    for (i, x) in fields.iter().enumerate() {
+        if !f.form_fields.iter().any(|(k, _)| *k == x.field) {
+            errs.push(FieldError::new(
+                format!("fields[{i}].field"),
+                "unknown",
+                "该字段不在本事项的申请表中",
+                "no such field on the item's form",
+            ));
+        } else if !keys.insert(x.field.as_str()) {
+            errs.push(FieldError::new(
+                format!("fields[{i}].field"),
+                "duplicate",
+                "同一字段重复列出",
+                "the field is listed twice",
+            ));
+        }
+        if let Some(e) = crate::text::check_text(
+            &format!("fields[{i}].note"),
+            "说明",
+            "the note",
+            &x.note,
+            1000,
+            true,
+        ) {
+            errs.push(e);
+        }
     }
     let mut seen = std::collections::BTreeSet::new();
     for (i, d) in list.iter().enumerate() {

@@ -57,6 +57,8 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
         legal_due: None,
         noticed: None,
         procedures: Vec::new(),
+        form_fields: vec![("baby_name".into(), "新生儿姓名".into())],
+        pending: Vec::new(),
     }
 }
 
@@ -104,6 +106,7 @@ fn one_time_notice_must_list_everything_missing() {
             problem: Problem::Defective,
             note: "复印件不清晰".into(),
         }],
+        fields: vec![],
     };
     match run(&mut f, &clerk, partial, "2025-01-20") {
         Err(CaseError::Invalid(e)) => {
@@ -113,6 +116,37 @@ fn one_time_notice_must_list_everything_missing() {
         other => panic!("{other:?}"),
     }
     assert_eq!(f.state, CaseState::Submitted, "nothing changed");
+    // A form field to correct must be the item's, once.
+    let fields = |k: &str| {
+        vec![
+            FieldFix {
+                field: k.into(),
+                note: String::new(),
+            },
+            FieldFix {
+                field: k.into(),
+                note: String::new(),
+            },
+        ]
+    };
+    for (key, code) in [("nickname", "unknown"), ("baby_name", "duplicate")] {
+        let cmd = Command::RequestCorrection {
+            deficiencies: vec![Deficiency {
+                material: 1,
+                problem: Problem::Missing,
+                note: String::new(),
+            }],
+            fields: fields(key),
+        };
+        match transition(&f, &cmd, &limits(), d("2025-01-20"), None) {
+            Err(CaseError::Invalid(e)) => assert!(
+                e.0.iter()
+                    .any(|x| x.field.starts_with("fields[") && x.code == code),
+                "{key}: {e:?}"
+            ),
+            other => panic!("{key}: {other:?}"),
+        }
+    }
     let full = Command::RequestCorrection {
         deficiencies: vec![
             Deficiency {
@@ -126,11 +160,29 @@ fn one_time_notice_must_list_everything_missing() {
                 note: String::new(),
             },
         ],
+        fields: vec![],
     };
     let t = transition(&f, &full, &limits(), d("2025-01-20"), None).expect("notice");
     assert_eq!(t.document, Some(DocKind::CorrectionNotice));
     apply(&mut f, t);
     assert_eq!(f.state, CaseState::Correction);
+    // Supplying is refused while the notice's items are undone (the store
+    // says which), naming each; then it goes through.
+    f.pending = vec!["出生医学证明".into(), "申请信息“新生儿姓名”".into()];
+    match run(&mut f, &applicant, Command::SupplyCorrection, "2025-01-22") {
+        Err(CaseError::Invalid(e)) => {
+            assert_eq!(e.0[0].field, "correction");
+            assert!(
+                e.0[0]
+                    .message_zh
+                    .contains("出生医学证明、申请信息“新生儿姓名”"),
+                "{e:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(f.state, CaseState::Correction, "nothing changed");
+    f.pending.clear();
     f.materials[1].uploads = 1;
     run(&mut f, &applicant, Command::SupplyCorrection, "2025-01-22").expect("supply");
     assert_eq!(f.received_on, Some(d("2025-01-22")));
@@ -423,6 +475,7 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
             problem: Problem::Missing,
             note: String::new(),
         }],
+        fields: vec![],
     };
     assert!(matches!(
         transition(&f, &late, &limits(), d("2025-03-11"), None),
@@ -441,6 +494,7 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
             problem: Problem::Missing,
             note: String::new(),
         }],
+        fields: vec![],
     };
     match transition(&f, &again, &limits(), d("2025-03-05"), None) {
         Err(CaseError::Invalid(e)) => assert!(e.0.iter().any(|e| e.code == "not_one_time")),

@@ -18,9 +18,11 @@
 
 mod applications;
 mod definitions;
+mod lookup;
 mod observer;
 mod submission;
 
+pub use lookup::PublicBundleProgress;
 pub use observer::BundleProgress;
 
 use std::collections::{BTreeMap, HashMap};

@@ -316,6 +316,7 @@ impl Store {
             let cmd = match deficiencies.get(cid) {
                 Some(d) if !d.is_empty() => Command::RequestCorrection {
                     deficiencies: d.clone(),
+                    fields: vec![],
                 },
                 _ => {
                     accepted += 1;

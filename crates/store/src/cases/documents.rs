@@ -94,7 +94,7 @@ pub(crate) fn document_body(
         (DocKind::Receipt, _) if d.is_some_and(|d| d.accepted_on < today) => {
             let on = d.map(|d| d.accepted_on).unwrap_or(today);
             p.push(format!(
-                "你（单位）于{on}提交的{item}申请材料，本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》第三十二条的规定，自收到申请材料之日起即为受理。"
+                "您于{on}提交的{item}申请材料，本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》第三十二条的规定，自收到申请材料之日起即为受理。"
             ));
             if let Some(d) = d {
                 p.push(format!(
@@ -111,7 +111,7 @@ pub(crate) fn document_body(
         }
         (DocKind::Receipt, _) => {
             p.push(format!(
-                "你（单位）于{received}提出的{item}申请，经审查，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。"
+                "您于{received}提出的{item}申请，经审查，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。"
             ));
             if let Some(d) = d {
                 p.push(format!(
@@ -126,16 +126,36 @@ pub(crate) fn document_body(
                 case.case_no, case.verify_code
             ));
         }
-        (DocKind::CorrectionNotice, Command::RequestCorrection { deficiencies }) => {
+        (
+            DocKind::CorrectionNotice,
+            Command::RequestCorrection {
+                deficiencies,
+                fields,
+            },
+        ) => {
             p.push(format!(
-                "你（单位）于{received}提出的{item}申请，申请材料不齐全或者不符合法定形式。根据《中华人民共和国行政许可法》第三十二条的规定，现一次性告知需要补正的全部内容如下："
+                "您于{received}提出的{item}申请，申请材料不齐全或者不符合法定形式。根据《中华人民共和国行政许可法》第三十二条的规定，现一次性告知需要补正的全部内容如下："
             ));
             materials = deficiency_lines(facts, deficiencies);
+            for x in fields {
+                let label = facts
+                    .form_fields
+                    .iter()
+                    .find(|(k, _)| *k == x.field)
+                    .map(|(_, l)| l.clone())
+                    .unwrap_or_else(|| x.field.clone());
+                materials.push(DocMaterial {
+                    name: format!("申请信息：{label}"),
+                    problem: "填写有误，需更正".into(),
+                    standard: String::new(),
+                    note: x.note.trim().to_string(),
+                });
+            }
             p.push("请按上述要求补正后重新提交。补正材料提交后，窗口将重新审查受理。".into());
         }
         (DocKind::CorrectionNotice, _) => {
             p.push(format!(
-                "你（单位）申请的{item}，在审查过程中需要补正材料，自本告知书发出之日起中止计算办理期限，补正材料提交后恢复计算。"
+                "您申请的{item}，在审查过程中需要补正材料，自本告知书发出之日起中止计算办理期限，补正材料提交后恢复计算。"
             ));
             if let Command::Suspend { note, .. } = cmd
                 && !note.trim().is_empty()
@@ -151,7 +171,7 @@ pub(crate) fn document_body(
             },
         ) => {
             p.push(format!(
-                "你（单位）于{received}提出的{item}申请，经审查，决定不予受理。"
+                "您于{received}提出的{item}申请，经审查，决定不予受理。"
             ));
             p.push(format!("理由：{}", reason.trim()));
             if !competent_agency.trim().is_empty() {
@@ -168,7 +188,7 @@ pub(crate) fn document_body(
                 SuspendReason::Correction => "补正".into(),
             };
             p.push(format!(
-                "你（单位）申请的{item}，需要进行{name}。根据《中华人民共和国行政许可法》第四十五条的规定，{name}所需时间不计算在办理期限内，自{today}起中止计算办理期限，{name}结束后恢复计算。"
+                "您申请的{item}，需要进行{name}。根据《中华人民共和国行政许可法》第四十五条的规定，{name}所需时间不计算在办理期限内，自{today}起中止计算办理期限，{name}结束后恢复计算。"
             ));
             if !note.trim().is_empty() {
                 p.push(format!("说明：{}", note.trim()));
@@ -176,7 +196,7 @@ pub(crate) fn document_body(
         }
         (DocKind::ExtensionNotice, Command::Extend { days, reason }) => {
             p.push(format!(
-                "你（单位）申请的{item}，因{}，不能在规定期限内作出决定。经本行政机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
+                "您申请的{item}，因{}，不能在规定期限内作出决定。经本行政机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
                 reason.trim()
             ));
             if let Some(d) = d {
@@ -189,7 +209,7 @@ pub(crate) fn document_body(
         }
         (DocKind::ApprovalDecision, Command::Decide { reason, .. }) => {
             p.push(format!(
-                "你（单位）提出的{item}申请，经审查，符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，决定准予行政许可。"
+                "您提出的{item}申请，经审查，符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，决定准予行政许可。"
             ));
             p.push(format!("理由：{}", reason.trim()));
             if let Some((c, d)) = d.and_then(|d| d.certificate_due.map(|c| (c, d))) {
@@ -205,9 +225,7 @@ pub(crate) fn document_body(
             }
         }
         (DocKind::DenialDecision, Command::Decide { reason, .. }) => {
-            p.push(format!(
-                "你（单位）提出的{item}申请，经审查，决定不予行政许可。"
-            ));
+            p.push(format!("您提出的{item}申请，经审查，决定不予行政许可。"));
             p.push(format!("理由：{}", reason.trim()));
             p.push("如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。".into());
         }

@@ -65,7 +65,95 @@ pub(crate) fn build_facts(
             .iter()
             .map(|p| p.name.trim().to_string())
             .collect(),
+        form_fields: doc
+            .form_fields
+            .iter()
+            .map(|f| (f.key.clone(), f.label.clone()))
+            .collect(),
+        pending: Vec::new(),
     }
+}
+
+/// What the open correction notice (before acceptance) asked that is not
+/// done yet: a listed material with no upload since the notice, a listed
+/// form field still holding the value it had then. Named as the applicant
+/// reads them.
+pub(crate) async fn pending_of(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    doc: &ItemDoc,
+) -> Result<Vec<String>> {
+    if case.state != case::CaseState::Correction {
+        return Ok(Vec::new());
+    }
+    let Some(r) = query_one(
+        c,
+        "SELECT details, at FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+        vec![case.id.into()],
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    let at: i64 = crate::get(&r, "at")?;
+    let mut out = Vec::new();
+    let listed: Vec<usize> = v
+        .get("deficiencies")
+        .and_then(|d| d.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
+                .map(|m| m as usize)
+                .collect()
+        })
+        .unwrap_or_default();
+    if !listed.is_empty() {
+        let rows = crate::query(
+            c,
+            "SELECT DISTINCT material_index FROM case_files WHERE case_id = $1 AND uploaded_at >= $2",
+            vec![case.id.into(), at.into()],
+        )
+        .await?;
+        let mut fresh = Vec::new();
+        for r in &rows {
+            let i: i64 = crate::get(r, "material_index")?;
+            fresh.push(i as usize);
+        }
+        for m in listed {
+            if !fresh.contains(&m)
+                && let Some(mat) = doc.materials.get(m)
+            {
+                out.push(mat.name.clone());
+            }
+        }
+    }
+    let before = v.get("form_at_notice").and_then(|x| x.as_object());
+    for f in v
+        .get("fields")
+        .and_then(|d| d.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let Some(key) = f.get("field").and_then(|k| k.as_str()) else {
+            continue;
+        };
+        let then = before
+            .and_then(|b| b.get(key))
+            .and_then(|x| x.as_str())
+            .unwrap_or_default();
+        let now = case.form.get(key).map(|v| v.trim()).unwrap_or_default();
+        if then == crate::sm3_hex(now.as_bytes()) {
+            let label = doc
+                .form_fields
+                .iter()
+                .find(|x| x.key == key)
+                .map(|x| x.label.clone())
+                .unwrap_or_else(|| key.to_string());
+            out.push(format!("申请信息“{label}”"));
+        }
+    }
+    Ok(out)
 }
 
 /// Materials listed by the case's last correction notice before acceptance.
@@ -112,7 +200,11 @@ pub(crate) async fn facts_of(
         None | Some(Command::RequestCorrection { .. }) => noticed_of(c, case.id).await?,
         _ => None,
     };
-    Ok(build_facts(case, doc, &uploads, cal, today, noticed))
+    let mut facts = build_facts(case, doc, &uploads, cal, today, noticed);
+    if matches!(cmd, None | Some(Command::SupplyCorrection)) {
+        facts.pending = pending_of(c, case, doc).await?;
+    }
+    Ok(facts)
 }
 
 /// The dates that follow from a case's clock events: none before acceptance

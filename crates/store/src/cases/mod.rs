@@ -12,6 +12,7 @@
 //! signed at 制证 (`certify`) and the intake sweep (`sweep`).
 
 mod certify;
+mod correct;
 mod create;
 mod documents;
 mod facts;

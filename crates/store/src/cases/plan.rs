@@ -137,7 +137,7 @@ pub(crate) fn plan_step(
     c.legal_due = deadlines.as_ref().map(|d| d.legal_due);
     c.promised_due = deadlines.as_ref().map(|d| d.promised_due);
     c.certificate_due = deadlines.as_ref().and_then(|d| d.certificate_due);
-    if let Command::RequestCorrection { deficiencies } = cmd {
+    if let Command::RequestCorrection { deficiencies, .. } = cmd {
         w.noticed = Some(deficiencies.iter().map(|d| d.material).collect());
     }
     w.touched = true;

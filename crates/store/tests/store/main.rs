@@ -7,6 +7,7 @@ mod bundles;
 mod case_core;
 mod catalog_lifecycle;
 mod certificates;
+mod corrections;
 mod helpers;
 mod import_export;
 mod instant;

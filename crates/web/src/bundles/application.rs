@@ -339,7 +339,7 @@ pub(super) async fn submit_post(
         .submit_bundle(&actor, id, &s.calendar(), s.today())
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/bundle-cases/{id}/submitted")).into_response()),
         Err(StoreError::Invalid(e)) => {
             let r = s
                 .store
@@ -354,6 +354,44 @@ pub(super) async fn submit_post(
         }
         Err(e) => Err(store_err(&page, e)),
     }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "bundles/submitted.html")]
+struct SubmittedPage {
+    c: Chrome,
+    id: i64,
+    bundle_no: String,
+    verify_code: String,
+    name: String,
+    items: Vec<String>,
+    promised_days: u32,
+    state: String,
+}
+
+/// The confirmation after submitting a bundle application: its number and
+/// verification code, what happens next, the promised limit.
+pub(super) async fn submitted_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let (_, r) = own_record(&s, &page, id).await?;
+    if !r.bundle.submitted {
+        return Ok(Redirect::to(&format!("/bundle-cases/{id}/check")).into_response());
+    }
+    let lang = page.lang;
+    Ok(SubmittedPage {
+        c: page.chrome(),
+        id,
+        bundle_no: r.bundle.bundle_no.clone(),
+        verify_code: r.bundle.verify_code.clone(),
+        name: r.bundle.name.clone(),
+        items: r.item_names.clone(),
+        promised_days: r.doc.promised_days.get(),
+        state: lang.t(r.bundle.state.zh(), r.bundle.state.en()).to_string(),
+    }
+    .into_response())
 }
 
 struct SubView {

@@ -70,6 +70,10 @@ pub fn pages() -> Pages {
         )
         .route("/bundle-cases/{id}/check", get(application::check_page))
         .route("/bundle-cases/{id}/submit", post(application::submit_post))
+        .route(
+            "/bundle-cases/{id}/submitted",
+            get(application::submitted_page),
+        )
         .route("/bundle-cases/{id}/intake", post(application::intake_post))
         .route(
             "/bundle-cases/{id}/corrections/{slot}",

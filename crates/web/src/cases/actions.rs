@@ -59,7 +59,21 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
                     });
                 }
             }
-            Command::RequestCorrection { deficiencies: list }
+            // Form fields to correct: a ticked `fix_<key>` with its note.
+            let fields = f
+                .iter()
+                .filter_map(|(k, v)| {
+                    let key = k.strip_prefix("fix_")?;
+                    (v == "on").then(|| tongban_domain::case::FieldFix {
+                        field: key.to_string(),
+                        note: get(&format!("fixnote_{key}")),
+                    })
+                })
+                .collect();
+            Command::RequestCorrection {
+                deficiencies: list,
+                fields,
+            }
         }
         "supply_correction" => Command::SupplyCorrection,
         "refuse" => Command::Refuse {
@@ -188,6 +202,39 @@ pub(super) async fn act_post(
     }
 }
 
+/// The applicant corrects the form entries the correction notice named
+/// (`form_<key>` fields).
+pub(super) async fn correct_form_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<Vec<(String, String)>>,
+) -> Result<Response, Response> {
+    let csrf = f
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let actor = posted(&page, &csrf)?;
+    let values: std::collections::BTreeMap<String, String> = f
+        .iter()
+        .filter_map(|(k, v)| k.strip_prefix("form_").map(|k| (k.to_string(), v.clone())))
+        .collect();
+    match s.store.correct_form(&actor, id, &values).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=correct_form")).into_response()),
+        Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
+            .await
+            .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),
+        Err(StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new("form", "conflict", zh, en);
+            render_case(&s, &page, &actor, id, vec![e], String::new())
+                .await
+                .map(|r| (StatusCode::CONFLICT, r).into_response())
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -253,7 +300,8 @@ mod tests {
                         problem: Problem::Defective,
                         note: "复印件不清晰".into()
                     },
-                ]
+                ],
+                fields: vec![]
             }
         );
         assert!(command_from_form(&form(&[("action", "explode")])).is_err());

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use tongban_domain::case::Command;
 use tongban_store::cases::{ApplicantInput, NewCase};
 use utoipa::ToSchema;
@@ -146,7 +146,7 @@ pub(super) async fn api_get(
 pub struct CommandRequest {
     /// The case version the caller saw; a stale version is refused (409).
     pub version: Option<i64>,
-    /// `{"type": "accept"}`, `{"type": "request_correction", "deficiencies": [{"material": 1, "problem": "missing", "note": ""}]}`,
+    /// `{"type": "accept"}`, `{"type": "request_correction", "deficiencies": [{"material": 1, "problem": "missing", "note": ""}], "fields": [{"field": "baby_name", "note": ""}]}`,
     /// `{"type": "refuse", "reason", "competent_agency"}`, `{"type": "supply_correction"}`, `{"type": "submit"}`,
     /// `{"type": "complete_review", "agree", "opinion"}`, `{"type": "suspend", "reason": {"kind": "special_procedure", "name": "专家评审"} | {"kind": "correction"}, "note"}`,
     /// `{"type": "resume"}`, `{"type": "extend", "days", "reason"}`, `{"type": "decide", "approve", "reason"}`,
@@ -169,6 +169,37 @@ pub(super) async fn api_command(
         .await
         .map_err(ApiError::from)?;
     Ok(Json(AppliedView::from(out)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct FormCorrectionRequest {
+    /// The corrected values of the fields the correction notice names.
+    pub form: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormCorrected {
+    /// The fields corrected.
+    pub fields: Vec<String>,
+    /// The case's version after the correction.
+    pub version: i64,
+}
+
+/// Corrects the form fields that the case's correction notice names (the
+/// applicant, or the clerk who filed it); any other field is refused.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/form-corrections", tag = "cases", security(("session" = [])), params(("id" = i64, Path)), request_body = FormCorrectionRequest,
+    responses((status = 200, body = FormCorrected), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_correct_form(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Json(req): Json<FormCorrectionRequest>,
+) -> Result<Json<FormCorrected>, ApiError> {
+    let c = s.store.correct_form(&actor, id, &req.form).await?;
+    Ok(Json(FormCorrected {
+        fields: req.form.keys().cloned().collect(),
+        version: c.version,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]

@@ -76,6 +76,10 @@ pub(super) fn done_message(action: &str, lang: Lang) -> String {
             "已一次性告知需补正的材料，申请人已收到通知。",
             "The applicant is told, once, everything to correct.",
         ),
+        "correct_form" => (
+            "申请信息已更正。全部补正完成后，请点击“补正完毕，重新提交”。",
+            "Your details are corrected. When everything is done, submit the corrections.",
+        ),
         "supply_correction" => (
             "补正材料已提交，等待窗口核对。",
             "Corrections supplied; the window checks them.",

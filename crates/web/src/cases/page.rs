@@ -57,6 +57,8 @@ struct Actions {
     issue: bool,
     deliver: bool,
     withdraw: bool,
+    /// What the open correction notice asked that is not done yet.
+    pending: Vec<String>,
 }
 
 impl Actions {
@@ -113,6 +115,13 @@ struct CasePage {
     /// The decision's words for the item's type (准予许可 only for 行政许可).
     approve_label: String,
     deny_label: String,
+    /// The form's fields as the intake checklist shows them: (key, label, value).
+    intake_fields: Vec<(String, String, String)>,
+    /// A window clerk looking at someone else's application: the buttons
+    /// say what the window does (receiving corrections), not the applicant's words.
+    window: bool,
+    /// The fields the open correction notice asks the applicant to correct.
+    correct_fields: Vec<(String, String, String)>,
 }
 
 /// The words of a decision for an item of this type: 准予许可 is a 行政许可's;
@@ -155,6 +164,8 @@ async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Acti
     Ok(Actions {
         intake: st == CaseState::Submitted && may(&Command::Accept),
         supply: (st == CaseState::Correction || correcting) && may(&Command::SupplyCorrection),
+        // The applicant, or a window receiving the corrections in person
+        // (the page words it as the window's, not the applicant's).
         upload: (st == CaseState::Correction || correcting)
             && (r.case.applicant_user_id == Some(actor.user_id) || actor.role == Role::Clerk),
         review: st == CaseState::Review
@@ -202,6 +213,7 @@ async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Acti
             && may(&Command::Withdraw {
                 reason: String::new(),
             }),
+        pending: facts.pending.clone(),
     })
 }
 
@@ -309,6 +321,9 @@ pub(super) async fn render_case(
     let a = actions_for(s, actor, &r)
         .await
         .map_err(|e| store_err(page, e))?;
+    // Correcting the form is the applicant's (or the clerk's who filed it).
+    let can_correct = r.case.state == CaseState::Correction
+        && (r.case.applicant_user_id == Some(actor.user_id) || r.case.created_by == actor.user_id);
     let depts = s
         .store
         .departments()
@@ -362,6 +377,40 @@ pub(super) async fn render_case(
             Some(true) => decision_words(r.doc.item_type, lang).0,
             Some(false) => decision_words(r.doc.item_type, lang).1,
             None => String::new(),
+        },
+        window: actor.role == Role::Clerk && r.case.applicant_user_id != Some(actor.user_id),
+        intake_fields: r
+            .doc
+            .form_fields
+            .iter()
+            .map(|f| {
+                (
+                    f.key.clone(),
+                    f.label.clone(),
+                    r.case.form.get(&f.key).cloned().unwrap_or_default(),
+                )
+            })
+            .collect(),
+        correct_fields: if can_correct {
+            let keys = s
+                .store
+                .fields_to_correct(r.case.id)
+                .await
+                .map_err(|e| page.error(e.into()))?;
+            r.doc
+                .form_fields
+                .iter()
+                .filter(|f| keys.contains(&f.key))
+                .map(|f| {
+                    (
+                        f.key.clone(),
+                        f.label.clone(),
+                        r.case.form.get(&f.key).cloned().unwrap_or_default(),
+                    )
+                })
+                .collect()
+        } else {
+            Vec::new()
         },
         approve_label: decision_words(r.doc.item_type, lang).0,
         deny_label: decision_words(r.doc.item_type, lang).1,

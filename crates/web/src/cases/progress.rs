@@ -61,6 +61,36 @@ pub(super) async fn lookup(
     }
 }
 
+/// What a number and code find: a case, or a bundle application (一件事).
+enum Found {
+    Case(tongban_store::cases::PublicProgress),
+    Bundle(tongban_store::bundles::PublicBundleProgress),
+}
+
+/// The page's lookup: a case number first, then a bundle application's
+/// number, under the same limit of failed attempts.
+async fn lookup_any(s: &AppState, client: IpAddr, no: &str, code: &str) -> Result<Found, ApiError> {
+    match lookup(s, client, no, code).await {
+        Ok(p) => Ok(Found::Case(p)),
+        Err(e) if e.status == StatusCode::NOT_FOUND => {
+            match s
+                .store
+                .lookup_bundle(no, code)
+                .await
+                .map_err(ApiError::from)?
+            {
+                Some(b) => {
+                    let key = format!("lookup|{}", crate::http::client::limit_key(client));
+                    s.store.release_attempt(&key).await?;
+                    Ok(Found::Bundle(b))
+                }
+                None => Err(e),
+            }
+        }
+        Err(e) => Err(e),
+    }
+}
+
 #[derive(Template, WebTemplate)]
 #[template(path = "cases/progress.html")]
 struct ProgressPage {
@@ -68,6 +98,17 @@ struct ProgressPage {
     case_no: String,
     errors: Vec<FieldError>,
     result: Option<ProgressView>,
+    bundle: Option<BundleProgressView>,
+}
+
+struct BundleProgressView {
+    bundle_no: String,
+    name: String,
+    state: String,
+    submitted_at: String,
+    promised_days: u32,
+    /// (case number, item, department, state)
+    services: Vec<(String, String, String, String)>,
 }
 
 struct ProgressView {
@@ -91,6 +132,7 @@ pub(super) async fn progress_page(page: Page) -> Response {
         case_no: String::new(),
         errors: vec![],
         result: None,
+        bundle: None,
     }
     .into_response()
 }
@@ -114,11 +156,31 @@ pub(super) async fn progress_post(
     }
     let lang = page.lang;
     let d = |o: Option<NaiveDate>| o.map(|d| d.to_string()).unwrap_or_default();
-    match lookup(&s, client, &f.case_no, &f.code).await {
-        Ok(p) => ProgressPage {
+    match lookup_any(&s, client, &f.case_no, &f.code).await {
+        Ok(Found::Bundle(b)) => ProgressPage {
             c: page.chrome(),
             case_no: f.case_no.clone(),
             errors: vec![],
+            result: None,
+            bundle: Some(BundleProgressView {
+                bundle_no: b.bundle_no,
+                name: b.name,
+                state: lang.t(b.state.zh(), b.state.en()).to_string(),
+                submitted_at: b.submitted_at.map(fmt_time).unwrap_or_default(),
+                promised_days: b.promised_days,
+                services: b
+                    .services
+                    .into_iter()
+                    .map(|(no, item, dept, st)| (no, item, dept, state_label(st, lang)))
+                    .collect(),
+            }),
+        }
+        .into_response(),
+        Ok(Found::Case(p)) => ProgressPage {
+            c: page.chrome(),
+            case_no: f.case_no.clone(),
+            errors: vec![],
+            bundle: None,
             result: Some(ProgressView {
                 case_no: p.case_no,
                 item_name: p.item_name,
@@ -152,6 +214,7 @@ pub(super) async fn progress_post(
                     case_no: f.case_no,
                     errors: vec![FieldError::new("case_no", e.code, msg.clone(), msg)],
                     result: None,
+                    bundle: None,
                 },
             )
                 .into_response()

@@ -129,6 +129,9 @@ enum Act {
     /// `user` gives `cmd` on the case as it stood when the round began (its
     /// version then): a second such command on one case in a round is stale.
     AtVersion(&'static str, i64, Command),
+    /// The applicant uploads a file for a material (no step: before the
+    /// round's commands run).
+    Upload(i64, usize),
 }
 
 /// The reviewer and head of a sub-case's department.
@@ -229,6 +232,7 @@ fn script(w: &World) -> Vec<Vec<Act>> {
                         problem: Problem::Defective,
                         note: "请重新扫描".into(),
                     }],
+                    fields: vec![],
                 },
             ),
             Cmd(
@@ -251,6 +255,8 @@ fn script(w: &World) -> Vec<Vec<Act>> {
             Cmd("clerk", a, Command::Accept),
         ],
         vec![
+            // What the notice named is supplied, then the corrections are.
+            Upload(d, 0),
             Cmd("applicant", d, Command::SupplyCorrection),
             Cmd("reviewer", a, review(true)),
             // The same case again in the same round, after its review.
@@ -347,6 +353,21 @@ async fn jobs_of(store: &Store, round: &[Act], cal: &Arc<WorkCalendar>) -> Vec<J
                 cal.clone(),
                 day() + chrono::Days::new(14),
             ),
+            Act::Upload(id, m) => {
+                let applicant = actor(store, "applicant").await;
+                store
+                    .upload(
+                        &Attachments::in_memory(),
+                        &applicant,
+                        *id,
+                        *m,
+                        "rescan.pdf",
+                        b"%PDF-1.4 rescan".to_vec(),
+                    )
+                    .await
+                    .expect("upload");
+                continue;
+            }
         };
         jobs.push(job);
     }

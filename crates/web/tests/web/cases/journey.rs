@@ -88,8 +88,30 @@ async fn online_application_through_one_time_notice_to_completion() {
             "{b}"
         );
 
-        // The applicant supplies; the clerk accepts; the clock starts today.
+        // Supplying with a listed material not re-uploaded is refused,
+        // naming it; once each is supplied, it goes through.
         let r = upload(&app, &applicant, id, 3, PDF).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{id}/commands"),
+                Some(&applicant),
+                Some(json!({"command": {"type": "supply_correction"}})),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{b}: {}",
+            r.text()
+        );
+        assert!(
+            r.text().contains("公共场所卫生许可申请表"),
+            "{b}: {}",
+            r.text()
+        );
+        let r = upload(&app, &applicant, id, 0, PDF).await;
         assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
         ok(&app, &applicant, id, json!({"type": "supply_correction"})).await;
         ok(&app, &clerk, id, json!({"type": "accept"})).await;

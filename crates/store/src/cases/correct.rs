@@ -1,0 +1,124 @@
+//! The applicant corrects the form fields that a one-time correction notice
+//! named (SPEC §4.1) — exactly those, each checked as the form checks it.
+//! No step of the case: supplying the corrections is the step, and it is
+//! refused while anything the notice asked is still undone.
+
+use std::collections::BTreeMap;
+
+use tongban_domain::auth::{Actor, Denied};
+use tongban_domain::case::CaseState;
+use tongban_domain::{FieldError, FieldErrors};
+
+use super::Case;
+use crate::sql::{json_col, to_json};
+use crate::{Result, Store, StoreError, exec, now_ms, query_one};
+
+impl Store {
+    /// The form fields the open correction notice of a case names (keys).
+    pub async fn fields_to_correct(&self, case_id: i64) -> Result<Vec<String>> {
+        let Some(r) = query_one(
+            self.conn(),
+            "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+            vec![case_id.into()],
+        )
+        .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let v: serde_json::Value = json_col(&r, "details")?;
+        Ok(v.get("fields")
+            .and_then(|f| f.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.get("field").and_then(|k| k.as_str()).map(String::from))
+            .collect())
+    }
+
+    /// Corrects the named form fields of a case waiting for correction.
+    /// Only its applicant (or the clerk who filed it at the window) may;
+    /// a field the notice did not name, or a value the form refuses, is
+    /// refused and nothing changes.
+    pub async fn correct_form(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        values: &BTreeMap<String, String>,
+    ) -> Result<Case> {
+        let c = self.case(case_id).await?;
+        if !c.visible_to(actor) {
+            return Err(StoreError::NotFound(format!("case {case_id}")));
+        }
+        if c.applicant_user_id != Some(actor.user_id) && c.created_by != actor.user_id {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        if c.state != CaseState::Correction {
+            return Err(StoreError::conflict(
+                "只有待补正的申请可以更正申请信息",
+                "only an application waiting for corrections can be corrected",
+            ));
+        }
+        let asked = self.fields_to_correct(case_id).await?;
+        let doc = self.item_doc(c.item_version_id).await?;
+        let mut errs = FieldErrors::default();
+        if values.is_empty() {
+            errs.push(FieldError::new(
+                "form",
+                "required",
+                "请填写需要更正的申请信息",
+                "fill in the fields to correct",
+            ));
+        }
+        for (k, v) in values {
+            let Some(spec) = doc.form_fields.iter().find(|f| &f.key == k) else {
+                errs.push(FieldError::new(
+                    format!("form.{k}"),
+                    "unknown",
+                    format!("本事项没有字段{k}"),
+                    format!("the item has no field {k}"),
+                ));
+                continue;
+            };
+            if !asked.contains(k) {
+                errs.push(FieldError::new(
+                    format!("form.{k}"),
+                    "not_asked",
+                    format!("一次性告知书未要求更正“{}”", spec.label),
+                    format!("the notice did not ask to correct {}", spec.label),
+                ));
+                continue;
+            }
+            if let Some(e) = spec.check(Some(v.as_str())) {
+                errs.push(e);
+            }
+        }
+        errs.into_result().map_err(StoreError::Invalid)?;
+        let mut form = c.form.clone();
+        for (k, v) in values {
+            form.insert(k.clone(), v.trim().to_string());
+        }
+        let txn = self.begin().await?;
+        // The version moves on: a step planned on the old form goes stale.
+        let n = exec(
+            &txn,
+            "UPDATE cases SET form = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND state = 'correction'",
+            vec![to_json(&form).into(), now_ms().into(), case_id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::conflict(
+                "该申请的状态已变化，请刷新",
+                "the application changed meanwhile; reload",
+            ));
+        }
+        crate::trail::append(
+            &txn,
+            Some(actor.user_id),
+            "case.correct_form",
+            &format!("case:{case_id}"),
+            serde_json::json!({"fields": values.keys().collect::<Vec<_>>()}),
+        )
+        .await?;
+        txn.commit().await?;
+        self.case(case_id).await
+    }
+}

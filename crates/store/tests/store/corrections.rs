@@ -1,0 +1,207 @@
+//! The one-time correction notice names materials and form fields (SPEC
+//! §4.1), on both backends: the applicant corrects exactly the named
+//! fields, and supplying is refused, naming what is left, until each named
+//! material is uploaded again and each named field changed.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::{CaseState, Command, Deficiency, FieldFix, Problem};
+use tongban_store::StoreError;
+use tongban_store::attachments::Attachments;
+use tongban_store::cases::NewCase;
+
+use crate::helpers::{actor, count, map};
+
+const ITEM: &str = "11339901MB000000114010103001000";
+
+#[tokio::test]
+async fn a_notice_with_a_form_field_is_corrected_exactly_and_then_supplied() {
+    for (backend, store) in tongban_store::testing::stores("corrections").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let c = store
+            .create_case(
+                &applicant,
+                ITEM,
+                NewCase {
+                    form: map(&[
+                        ("venue_name", "西湖宾馆"),
+                        ("venue_address", "一路1号"),
+                        ("area", "100"),
+                        ("venue_type", "住宿场所"),
+                    ]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("case");
+        for m in [0, 2] {
+            store
+                .upload(&files, &applicant, c.id, m, "m.pdf", b"%PDF-1.4 x".to_vec())
+                .await
+                .expect("upload");
+        }
+        store
+            .case_command(&applicant, c.id, None, &Command::Submit, &cal, day)
+            .await
+            .expect("submit");
+        // A field that is not the item's is refused at its line.
+        let bad = Command::RequestCorrection {
+            deficiencies: vec![Deficiency {
+                material: 3,
+                problem: Problem::Missing,
+                note: String::new(),
+            }],
+            fields: vec![FieldFix {
+                field: "nickname".into(),
+                note: String::new(),
+            }],
+        };
+        assert!(matches!(
+            store
+                .case_command(&clerk, c.id, None, &bad, &cal, day)
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        let notice = Command::RequestCorrection {
+            deficiencies: vec![Deficiency {
+                material: 3,
+                problem: Problem::Missing,
+                note: String::new(),
+            }],
+            fields: vec![FieldFix {
+                field: "venue_name".into(),
+                note: "名称应与营业执照一致".into(),
+            }],
+        };
+        store
+            .case_command(&clerk, c.id, None, &notice, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: notice: {e}"));
+        // The notice names the field; the event keeps no old value, only a digest.
+        let rec = store.case_for(&applicant, c.id).await.expect("record");
+        let docs = serde_json::to_string(&rec.documents).expect("json");
+        assert!(
+            docs.contains("申请信息：场所名称") && docs.contains("名称应与营业执照一致"),
+            "{backend}"
+        );
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM case_events WHERE details LIKE '%西湖宾馆%'"
+            )
+            .await,
+            0,
+            "{backend}: the old value is not copied into the history"
+        );
+        // Nothing done: refused, naming both.
+        match store
+            .case_command(
+                &applicant,
+                c.id,
+                None,
+                &Command::SupplyCorrection,
+                &cal,
+                day,
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => {
+                let m = &e.0[0].message_zh;
+                assert!(
+                    m.contains("从业人员健康合格证明") && m.contains("场所名称"),
+                    "{backend}: {m}"
+                );
+            }
+            other => panic!("{backend}: supply with nothing done: {other:?}"),
+        }
+        // Only the named field may be corrected; a bad value is refused.
+        let mut other = BTreeMap::new();
+        other.insert("area".to_string(), "200".to_string());
+        assert!(matches!(
+            store.correct_form(&applicant, c.id, &other).await,
+            Err(StoreError::Invalid(_))
+        ));
+        let clerk_try = store
+            .correct_form(&clerk, c.id, &map(&[("venue_name", "x")]))
+            .await;
+        assert!(
+            matches!(clerk_try, Err(StoreError::Forbidden(_))),
+            "{backend}: another person's application: {clerk_try:?}"
+        );
+        let fixed = store
+            .correct_form(
+                &applicant,
+                c.id,
+                &map(&[("venue_name", "西湖宾馆有限公司")]),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: correct: {e}"));
+        assert_eq!(
+            fixed.form.get("venue_name").map(String::as_str),
+            Some("西湖宾馆有限公司")
+        );
+        assert_eq!(
+            fixed.form.get("area").map(String::as_str),
+            Some("100"),
+            "{backend}"
+        );
+        // The material is still missing: refused, naming it alone.
+        match store
+            .case_command(
+                &applicant,
+                c.id,
+                None,
+                &Command::SupplyCorrection,
+                &cal,
+                day,
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => {
+                let m = &e.0[0].message_zh;
+                assert!(
+                    m.contains("从业人员健康合格证明") && !m.contains("场所名称"),
+                    "{backend}: {m}"
+                );
+            }
+            other => panic!("{backend}: supply with the material missing: {other:?}"),
+        }
+        store
+            .upload(
+                &files,
+                &applicant,
+                c.id,
+                3,
+                "health.pdf",
+                b"%PDF-1.4 y".to_vec(),
+            )
+            .await
+            .expect("upload");
+        let applied = store
+            .case_command(
+                &applicant,
+                c.id,
+                None,
+                &Command::SupplyCorrection,
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: supply: {e}"));
+        assert_eq!(applied.state, CaseState::Submitted, "{backend}");
+        // Once supplied, the form is no longer open to corrections.
+        assert!(matches!(
+            store
+                .correct_form(&applicant, c.id, &map(&[("venue_name", "y")]))
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+}
