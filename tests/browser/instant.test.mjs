@@ -62,6 +62,15 @@ test('agreeing data: decided and certified in seconds; disagreeing data: a perso
   await checker.goto(`${server.base}/verify/${lid}`);
   assert.equal(await checker.locator('#cert-status').getAttribute('data-status'), 'valid');
   assert.equal(await checker.locator('#cert-signature').getAttribute('data-valid'), 'yes');
+  // 我的证照: the applicant finds it in one place, valid, with its links.
+  await applicant.goto(`${server.base}/my/certificates`);
+  const mine = applicant.locator('#my-certificates tr.cert', { hasText: lid });
+  assert.equal(await mine.count(), 1);
+  assert.equal(await mine.getAttribute('data-status'), 'valid');
+  assert.equal(await mine.locator(`a[href="/verify/${lid}"]`).count(), 1);
+  const exported = await applicant.evaluate(async (id) => (await fetch(`/api/v1/certificates/${id}/export`)).status, lid);
+  assert.equal(exported, 200, 'the export downloads');
+  await applicant.goBack();
 
   // A wrong name: the case waits for the window, with the mismatch.
   await apply(applicant, '张大宝');

@@ -42,6 +42,29 @@ impl Store {
         .collect()
     }
 
+    /// 我的证照: the certificates issued on the applications `actor` made
+    /// (for themselves or, as a parent, for their child), newest first.
+    pub async fn my_certificates(
+        &self,
+        actor: &tongban_domain::auth::Actor,
+    ) -> Result<Vec<Certificate>> {
+        if actor.role != tongban_domain::auth::Role::Applicant {
+            return Err(StoreError::Forbidden(tongban_domain::auth::Denied::Role));
+        }
+        query(
+            self.conn(),
+            &format!(
+                "SELECT {CERT_COLS} WHERE case_id IN (SELECT id FROM cases WHERE applicant_user_id = $1) \
+                 ORDER BY issued_at DESC, id DESC LIMIT 500"
+            ),
+            vec![actor.user_id.into()],
+        )
+        .await?
+        .iter()
+        .map(row_cert)
+        .collect()
+    }
+
     /// The holder's certificates of the given types (免证办 reads only these).
     pub async fn certificates_of_holder_typed(
         &self,

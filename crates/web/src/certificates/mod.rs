@@ -9,6 +9,7 @@
 mod api;
 mod json;
 mod keys;
+mod mine;
 mod verify;
 
 use axum::routing::get;
@@ -33,4 +34,5 @@ pub fn pages() -> Pages {
         .route("/verify/{id}", get(verify::verify_page))
         .route("/verify/{id}/qr.svg", get(verify::qr))
         .route("/admin/keys", get(keys::keys_page))
+        .route("/my/certificates", get(mine::mine_page))
 }

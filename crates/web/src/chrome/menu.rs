@@ -46,6 +46,12 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "My life events",
                 "nav-bundle-cases",
             ),
+            link(
+                "/my/certificates",
+                "我的证照",
+                "My certificates",
+                "nav-my-certificates",
+            ),
             NOTES,
             GUIDES,
             EVENTS,
