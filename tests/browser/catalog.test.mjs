@@ -47,6 +47,41 @@ test('a citizen searches, opens a guide and switches language', async () => {
   await page.close();
 });
 
+test('search speaks people\'s words and offers the 一件事', async () => {
+  const page = await browser.newPage();
+  // The life-event tile leads to the one application, not seven items.
+  await page.goto(server.base + '/');
+  const tile = page.locator('ul.tiles a.event-bundle', { hasText: '新生儿出生' });
+  assert.equal(await tile.count(), 1);
+  await Promise.all([page.waitForNavigation(), tile.click()]);
+  assert.match(page.url(), /\/bundles\/[^/]+$/);
+  assert.match(await page.locator('h1').innerText(), /新生儿出生一件事/);
+  // An everyday question finds the bundle and its services.
+  await page.goto(server.base + '/items?q=' + encodeURIComponent('生孩子要办什么'));
+  assert.match(await page.locator('#bundle-results').innerText(), /新生儿出生一件事/);
+  assert.ok(await page.locator('ol.results li').count() > 0, 'services found too');
+  // The item that issues the licence ranks first.
+  await page.goto(server.base + '/items?q=' + encodeURIComponent('营业执照'));
+  assert.match(await page.locator('ol.results li a.result-name').first().innerText(), /企业设立登记/);
+  // The catalogue admin keeps the phrasings: a new one works at once.
+  await page.goto(server.base + '/items?q=' + encodeURIComponent('开饭馆'));
+  assert.doesNotMatch(await page.locator('main').innerText(), /食品经营许可/);
+  await login(page, server.base, 'catalog');
+  await page.goto(server.base + '/admin/search-phrasings');
+  await page.fill('#f-everyday', '开饭馆');
+  await page.fill('#f-official', '食品经营许可');
+  await Promise.all([page.waitForNavigation(), page.click('#add-phrasing')]);
+  assert.match(await page.locator('#phrasings').innerText(), /开饭馆/);
+  // A duplicate is refused at its field.
+  await page.fill('#f-everyday', '开饭馆');
+  await page.fill('#f-official', '食品经营许可');
+  await Promise.all([page.waitForNavigation(), page.click('#add-phrasing')]);
+  assert.match(await page.locator('#error-summary').innerText(), /已在列表中/);
+  await page.goto(server.base + '/items?q=' + encodeURIComponent('开饭馆'));
+  assert.match(await page.locator('ol.results li a.result-name').first().innerText(), /食品经营许可/);
+  await page.close();
+});
+
 test('a catalogue admin fixes a guide and the audit finding closes', async () => {
   const page = await browser.newPage();
   await login(page, server.base, 'catalog');

@@ -5,7 +5,7 @@
 // reviewer, who see the mismatch.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launchBrowser, pageAs, submit } from './harness.mjs';
+import { startServer, launchBrowser, pageAs, submit, text } from './harness.mjs';
 
 let server;
 let browser;
@@ -62,6 +62,15 @@ test('agreeing data: decided and certified in seconds; disagreeing data: a perso
   await checker.goto(`${server.base}/verify/${lid}`);
   assert.equal(await checker.locator('#cert-status').getAttribute('data-status'), 'valid');
   assert.equal(await checker.locator('#cert-signature').getAttribute('data-valid'), 'yes');
+  // The decision of a public service speaks its own law and words, prints
+  // with a button, and carries the QR code of the certificate's verification page.
+  await submit(applicant, '#documents a:has-text("决定")');
+  const decision = await text(applicant, '#document');
+  assert.match(decision, /准予办理/);
+  assert.match(decision, /社会保险法/);
+  assert.doesNotMatch(decision, /行政许可/);
+  assert.equal(await applicant.locator('#print[data-print]').count(), 1);
+  assert.equal(await applicant.locator(`#doc-qr img[src="/verify/${lid}/qr.svg"]`).count(), 1);
   // 我的证照: the applicant finds it in one place, valid, with its links.
   await applicant.goto(`${server.base}/my/certificates`);
   const mine = applicant.locator('#my-certificates tr.cert', { hasText: lid });
@@ -84,5 +93,5 @@ test('agreeing data: decided and certified in seconds; disagreeing data: a perso
   const reviewer = await as('reviewer_yb');
   await reviewer.goto(caseUrl);
   assert.equal(await reviewer.locator('#case-state').getAttribute('data-state'), 'review');
-  assert.match(await reviewer.locator('#mismatches').innerText(), /baby_name[\s\S]*张大宝[\s\S]*张小宝/);
+  assert.match(await reviewer.locator('#mismatches').innerText(), /新生儿姓名[\s\S]*张大宝[\s\S]*张小宝/);
 });

@@ -130,6 +130,11 @@ impl Actor {
         Ok(())
     }
 
+    /// Keep the everyday phrasings search uses: a centre-level catalogue admin.
+    pub fn may_manage_phrasings(&self) -> Result<(), Denied> {
+        self.may_import_catalog()
+    }
+
     /// Run the guide audit and read its findings.
     pub fn may_audit(&self) -> Result<(), Denied> {
         match self.role {

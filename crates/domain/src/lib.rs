@@ -22,6 +22,7 @@ pub mod codes;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod phrasings;
 pub mod privacy;
 pub mod text;
 

@@ -62,10 +62,12 @@ fn main() {
                 .filter_map(|o| o.as_str().map(String::from))
                 .collect(),
             life_events: vec![],
+            result: String::new(),
         });
     }
     let t = Instant::now();
-    let index = SearchIndex::build(docs).expect("index builds");
+    let index =
+        SearchIndex::build(docs, tongban_search::default_phrasings()).expect("index builds");
     println!("indexed {n} items in {:.2} s", t.elapsed().as_secs_f64());
 
     let queries: Vec<SearchQuery> = [

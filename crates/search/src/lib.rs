@@ -31,6 +31,9 @@ pub struct SearchDoc {
     pub item_type: String,
     pub service_objects: Vec<String>,
     pub life_events: Vec<String>,
+    /// What the item issues (its result and licence type): searching for a
+    /// licence finds the item that issues it before those that ask for it.
+    pub result: String,
 }
 
 /// A search request. Empty text with filters lists everything that matches the filters.
@@ -67,6 +70,7 @@ pub struct SearchResults {
 struct Fields {
     code: Field,
     name: Field,
+    result: Field,
     body: Field,
     department: Field,
     item_type: Field,
@@ -78,6 +82,15 @@ pub struct SearchIndex {
     reader: IndexReader,
     f: Fields,
     size: usize,
+    phrasings: Vec<(String, String)>,
+}
+
+/// The phrasings a new centre starts with, as owned pairs.
+pub fn default_phrasings() -> Vec<(String, String)> {
+    tongban_domain::phrasings::DEFAULT_PHRASINGS
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
 }
 
 fn analyzer() -> TextAnalyzer {
@@ -100,27 +113,11 @@ pub fn segment(text: &str) -> Vec<String> {
     out
 }
 
-/// Everyday names people search with, and the official wording guides use.
-const SYNONYMS: &[(&str, &str)] = &[
-    ("社保卡", "社会保障卡"),
-    ("社保", "社会保险"),
-    ("医保", "医疗保险"),
-    ("公积金", "住房公积金"),
-    ("身份证", "居民身份证"),
-    ("户口本", "户口簿"),
-    ("出生证", "出生医学证明"),
-    ("准生证", "生育登记"),
-    ("开公司", "企业设立登记"),
-    ("办执照", "营业执照"),
-    ("上学", "入学"),
-    ("领证", "结婚登记"),
-];
-
 /// Segments a query and adds the official wording of everyday names in it.
-pub fn query_words(text: &str) -> Vec<String> {
+pub fn query_words(text: &str, phrasings: &[(String, String)]) -> Vec<String> {
     let mut words = segment(text);
-    for (everyday, official) in SYNONYMS {
-        if text.contains(everyday) && !text.contains(official) {
+    for (everyday, official) in phrasings {
+        if text.contains(everyday.as_str()) && !text.contains(official.as_str()) {
             for w in segment(official) {
                 if !words.contains(&w) {
                     words.push(w);
@@ -132,7 +129,12 @@ pub fn query_words(text: &str) -> Vec<String> {
 }
 
 impl SearchIndex {
-    pub fn build(docs: impl IntoIterator<Item = SearchDoc>) -> Result<Self, SearchError> {
+    /// Builds the index of `docs`, with the everyday phrasings (everyday,
+    /// official) that queries are widened with.
+    pub fn build(
+        docs: impl IntoIterator<Item = SearchDoc>,
+        phrasings: Vec<(String, String)>,
+    ) -> Result<Self, SearchError> {
         let mut sb = Schema::builder();
         let text = TextOptions::default()
             .set_indexing_options(
@@ -144,6 +146,7 @@ impl SearchIndex {
         let f = Fields {
             code: sb.add_text_field("code", STRING | STORED),
             name: sb.add_text_field("name", text.clone()),
+            result: sb.add_text_field("result", text.clone()),
             body: sb.add_text_field("body", text),
             department: sb.add_text_field("department", STRING),
             item_type: sb.add_text_field("item_type", STRING),
@@ -158,6 +161,7 @@ impl SearchIndex {
             let mut td = doc!(
                 f.code => d.code,
                 f.name => d.name,
+                f.result => d.result,
                 f.body => d.body,
                 f.department => d.department_id.to_string(),
                 f.item_type => d.item_type,
@@ -174,7 +178,12 @@ impl SearchIndex {
         writer.commit()?;
         let reader = index.reader()?;
         reader.reload()?;
-        Ok(Self { reader, f, size })
+        Ok(Self {
+            reader,
+            f,
+            size,
+            phrasings,
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -196,6 +205,14 @@ impl SearchIndex {
                 Occur::Should,
                 Box::new(BoostQuery::new(Box::new(name), 3.0)),
             ));
+            let result = TermQuery::new(
+                Term::from_field_text(self.f.result, w),
+                IndexRecordOption::WithFreqs,
+            );
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(Box::new(result), 4.0)),
+            ));
             let body = TermQuery::new(
                 Term::from_field_text(self.f.body, w),
                 IndexRecordOption::WithFreqs,
@@ -206,7 +223,7 @@ impl SearchIndex {
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<SearchResults, SearchError> {
-        let words = query_words(&q.text);
+        let words = query_words(&q.text, &self.phrasings);
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let has_text = !words.is_empty();
         if has_text {
@@ -376,19 +393,58 @@ mod tests {
             item_type: t.into(),
             service_objects: vec![obj.into()],
             life_events: vec![],
+            result: String::new(),
         }
     }
 
     fn index() -> SearchIndex {
-        SearchIndex::build(vec![
-            d(
-                "A",
-                "出生医学证明首次签发",
-                "新生儿 父母身份证",
-                1,
-                "confirmation",
-                "natural_person",
-            ),
+        SearchIndex::build(
+            vec![
+                d(
+                    "A",
+                    "出生医学证明首次签发",
+                    "新生儿 父母身份证",
+                    1,
+                    "confirmation",
+                    "natural_person",
+                ),
+                d(
+                    "B",
+                    "企业设立登记",
+                    "申请人领取营业执照 公司章程",
+                    2,
+                    "licensing",
+                    "legal_person",
+                ),
+                d(
+                    "C",
+                    "食品经营许可",
+                    "提交营业执照 营业执照复印件 食品安全管理制度 营业执照",
+                    2,
+                    "licensing",
+                    "legal_person",
+                ),
+                d(
+                    "D",
+                    "结婚登记",
+                    "男女双方身份证 户口簿",
+                    3,
+                    "confirmation",
+                    "natural_person",
+                ),
+            ],
+            default_phrasings(),
+        )
+        .expect("index builds")
+    }
+
+    fn codes(r: &SearchResults) -> Vec<&str> {
+        r.hits.iter().map(|h| h.code.as_str()).collect()
+    }
+
+    #[test]
+    fn the_item_issuing_a_licence_ranks_before_those_asking_for_it() {
+        let mut docs = vec![
             d(
                 "B",
                 "企业设立登记",
@@ -399,26 +455,46 @@ mod tests {
             ),
             d(
                 "C",
-                "食品经营许可",
-                "提交营业执照和食品安全管理制度",
+                "印章刻制备案",
+                "营业执照 营业执照副本 法定代表人身份证 营业执照",
                 2,
-                "licensing",
+                "other",
                 "legal_person",
             ),
-            d(
-                "D",
-                "结婚登记",
-                "男女双方身份证 户口簿",
-                3,
-                "confirmation",
-                "natural_person",
-            ),
-        ])
-        .expect("index builds")
+        ];
+        docs[0].result = "营业执照".into();
+        let ix = SearchIndex::build(docs, default_phrasings()).expect("index");
+        let r = ix
+            .search(&SearchQuery {
+                text: "营业执照".into(),
+                limit: 10,
+                ..Default::default()
+            })
+            .expect("search");
+        assert_eq!(codes(&r), vec!["B", "C"]);
     }
 
-    fn codes(r: &SearchResults) -> Vec<&str> {
-        r.hits.iter().map(|h| h.code.as_str()).collect()
+    #[test]
+    fn phrasings_are_the_ones_the_index_is_given() {
+        let docs = || {
+            vec![d(
+                "N",
+                "新生儿出生一件事",
+                "出生医学证明 户口登记",
+                1,
+                "other",
+                "natural_person",
+            )]
+        };
+        let q = SearchQuery {
+            text: "生孩子要办什么".into(),
+            limit: 10,
+            ..Default::default()
+        };
+        let with = SearchIndex::build(docs(), default_phrasings()).expect("index");
+        assert_eq!(codes(&with.search(&q).expect("search")), vec!["N"]);
+        let without = SearchIndex::build(docs(), Vec::new()).expect("index");
+        assert!(without.search(&q).expect("search").hits.is_empty());
     }
 
     #[test]
@@ -492,14 +568,17 @@ mod tests {
 
     #[test]
     fn everyday_names_find_official_wording() {
-        let ix = SearchIndex::build(vec![d(
-            "S",
-            "社会保障卡申领",
-            "",
-            4,
-            "public_service",
-            "natural_person",
-        )])
+        let ix = SearchIndex::build(
+            vec![d(
+                "S",
+                "社会保障卡申领",
+                "",
+                4,
+                "public_service",
+                "natural_person",
+            )],
+            default_phrasings(),
+        )
         .expect("index builds");
         let r = ix
             .search(&SearchQuery {

@@ -39,7 +39,7 @@ pub struct DemoAccount {
 pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
     DemoAccount {
         username: "applicant",
-        display_name: "张三（申请人）",
+        display_name: "张三",
         role: Role::Applicant,
         department: None,
     },

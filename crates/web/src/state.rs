@@ -134,15 +134,23 @@ pub fn search_doc(i: &ItemVersion) -> SearchDoc {
             .map(|o| o.as_str().to_string())
             .collect(),
         life_events: i.doc.life_events.clone(),
+        result: format!("{} {}", i.doc.result.name, i.doc.result.licence_type),
     }
 }
 
 async fn build_index(store: &Store) -> anyhow::Result<(i64, SearchIndex)> {
     let revision = store.catalog_revision().await?;
     let items = store.published_items().await?;
-    let index =
-        tokio::task::spawn_blocking(move || SearchIndex::build(items.iter().map(search_doc)))
-            .await??;
+    let phrasings: Vec<(String, String)> = store
+        .search_phrasings()
+        .await?
+        .into_iter()
+        .map(|p| (p.everyday, p.official))
+        .collect();
+    let index = tokio::task::spawn_blocking(move || {
+        SearchIndex::build(items.iter().map(search_doc), phrasings)
+    })
+    .await??;
     Ok((revision, index))
 }
 

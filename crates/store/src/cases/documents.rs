@@ -73,6 +73,41 @@ pub(crate) fn notice_text(
     (subject, body)
 }
 
+/// The legal basis a document cites for an Art. N step: the 行政许可法 for a
+/// 行政许可; for other items their own 设定依据 (law and article), or none.
+fn law(doc: &ItemDoc, article: &str) -> String {
+    use tongban_domain::catalog::ItemType;
+    if doc.item_type == ItemType::Licensing {
+        return format!("根据《中华人民共和国行政许可法》{article}的规定，");
+    }
+    match doc
+        .legal_basis
+        .iter()
+        .find(|b| !b.law_name.trim().is_empty())
+    {
+        Some(b) => {
+            let name = b
+                .law_name
+                .trim()
+                .trim_start_matches('《')
+                .trim_end_matches('》');
+            format!("根据《{name}》{}的规定，", b.article.trim())
+        }
+        None => String::new(),
+    }
+}
+
+/// The words of the outcome: 准予行政许可 only for a 行政许可.
+fn granted(doc: &ItemDoc, yes: bool) -> &'static str {
+    let licensing = doc.item_type == tongban_domain::catalog::ItemType::Licensing;
+    match (licensing, yes) {
+        (true, true) => "准予行政许可",
+        (true, false) => "不予行政许可",
+        (false, true) => "准予办理",
+        (false, false) => "不予办理",
+    }
+}
+
 /// The content of a document issued now.
 pub(crate) fn document_body(
     kind: DocKind,
@@ -94,7 +129,7 @@ pub(crate) fn document_body(
         (DocKind::Receipt, _) if d.is_some_and(|d| d.accepted_on < today) => {
             let on = d.map(|d| d.accepted_on).unwrap_or(today);
             p.push(format!(
-                "您于{on}提交的{item}申请材料，本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容。根据《中华人民共和国行政许可法》第三十二条的规定，自收到申请材料之日起即为受理。"
+                "您于{on}提交的{item}申请材料，本机关未在收到申请材料之日起五个工作日内一次告知需要补正的全部内容。{}自收到申请材料之日起即为受理。", law(doc, "第三十二条")
             ));
             if let Some(d) = d {
                 p.push(format!(
@@ -111,7 +146,7 @@ pub(crate) fn document_body(
         }
         (DocKind::Receipt, _) => {
             p.push(format!(
-                "您于{received}提出的{item}申请，经审查，申请材料齐全、符合法定形式，根据《中华人民共和国行政许可法》第三十二条的规定，决定予以受理。"
+                "您于{received}提出的{item}申请，经审查，申请材料齐全、符合法定形式，{}决定予以受理。", law(doc, "第三十二条")
             ));
             if let Some(d) = d {
                 p.push(format!(
@@ -134,7 +169,7 @@ pub(crate) fn document_body(
             },
         ) => {
             p.push(format!(
-                "您于{received}提出的{item}申请，申请材料不齐全或者不符合法定形式。根据《中华人民共和国行政许可法》第三十二条的规定，现一次性告知需要补正的全部内容如下："
+                "您于{received}提出的{item}申请，申请材料不齐全或者不符合法定形式。{}现一次性告知需要补正的全部内容如下：", law(doc, "第三十二条")
             ));
             materials = deficiency_lines(facts, deficiencies);
             for x in fields {
@@ -188,7 +223,7 @@ pub(crate) fn document_body(
                 SuspendReason::Correction => "补正".into(),
             };
             p.push(format!(
-                "您申请的{item}，需要进行{name}。根据《中华人民共和国行政许可法》第四十五条的规定，{name}所需时间不计算在办理期限内，自{today}起中止计算办理期限，{name}结束后恢复计算。"
+                "您申请的{item}，需要进行{name}。{}{name}所需时间不计算在办理期限内，自{today}起中止计算办理期限，{name}结束后恢复计算。", law(doc, "第四十五条")
             ));
             if !note.trim().is_empty() {
                 p.push(format!("说明：{}", note.trim()));
@@ -196,8 +231,9 @@ pub(crate) fn document_body(
         }
         (DocKind::ExtensionNotice, Command::Extend { days, reason }) => {
             p.push(format!(
-                "您申请的{item}，因{}，不能在规定期限内作出决定。经本行政机关负责人批准，根据《中华人民共和国行政许可法》第四十二条的规定，办理期限延长{days}个工作日。",
-                reason.trim()
+                "您申请的{item}，因{}，不能在规定期限内作出决定。经本行政机关负责人批准，{}办理期限延长{days}个工作日。",
+                reason.trim(),
+                law(doc, "第四十二条")
             ));
             if let Some(d) = d {
                 p.push(format!(
@@ -209,23 +245,39 @@ pub(crate) fn document_body(
         }
         (DocKind::ApprovalDecision, Command::Decide { reason, .. }) => {
             p.push(format!(
-                "您提出的{item}申请，经审查，符合法定条件、标准，根据《中华人民共和国行政许可法》第三十八条第一款的规定，决定准予行政许可。"
+                "您提出的{item}申请，经审查，符合法定条件、标准，{}决定{}。",
+                law(doc, "第三十八条第一款"),
+                granted(doc, true)
             ));
             p.push(format!("理由：{}", reason.trim()));
             if let Some((c, d)) = d.and_then(|d| d.certificate_due.map(|c| (c, d))) {
                 let c = d.show(c);
+                let licensing = doc.item_type == tongban_domain::catalog::ItemType::Licensing;
                 p.push(format!(
-                    "许可证件（{}）将于{c}前颁发、送达（第四十四条）。",
+                    "{}（{}）将于{c}前颁发、送达{}。",
+                    if licensing {
+                        "许可证件"
+                    } else {
+                        "办理结果"
+                    },
                     if doc.result.name.is_empty() {
                         "办理结果"
                     } else {
                         doc.result.name.as_str()
+                    },
+                    if licensing {
+                        "（行政许可法第四十四条）"
+                    } else {
+                        ""
                     }
                 ));
             }
         }
         (DocKind::DenialDecision, Command::Decide { reason, .. }) => {
-            p.push(format!("您提出的{item}申请，经审查，决定不予行政许可。"));
+            p.push(format!(
+                "您提出的{item}申请，经审查，决定{}。",
+                granted(doc, false)
+            ));
             p.push(format!("理由：{}", reason.trim()));
             p.push("如不服本决定，可自收到本决定书之日起六十日内依法申请行政复议，或者六个月内依法提起行政诉讼。".into());
         }
@@ -238,7 +290,15 @@ pub(crate) fn document_body(
         p.push(s);
     }
     DocBody {
-        title: kind.zh().into(),
+        // A decision's title says what it decides: 行政许可 only for a 行政许可.
+        title: match kind {
+            DocKind::ApprovalDecision | DocKind::DenialDecision
+                if doc.item_type != tongban_domain::catalog::ItemType::Licensing =>
+            {
+                format!("{}决定书", granted(doc, kind == DocKind::ApprovalDecision))
+            }
+            _ => kind.zh().into(),
+        },
         addressee: case.applicant_name.clone(),
         case_no: case.case_no.clone(),
         item_name: item.clone(),

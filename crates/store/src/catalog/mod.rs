@@ -1,7 +1,9 @@
 //! Departments and versioned service items.
 
+mod phrasings;
 mod publish;
 pub mod transfer;
+pub use phrasings::Phrasing;
 
 use sea_orm::{ConnectionTrait, QueryResult, Value};
 use serde::Serialize;

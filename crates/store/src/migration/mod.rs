@@ -17,6 +17,7 @@ mod m010_key_compromise;
 mod m011_promise_cap;
 mod m012_limits;
 mod m013_passed_on;
+mod m014_phrasings;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -31,6 +32,7 @@ use m010_key_compromise::M010KeyCompromise;
 use m011_promise_cap::M011PromiseCap;
 use m012_limits::M012Limits;
 use m013_passed_on::M013PassedOn;
+use m014_phrasings::M014Phrasings;
 
 pub struct Migrator;
 
@@ -51,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(M011PromiseCap),
             Box::new(M012Limits),
             Box::new(M013PassedOn),
+            Box::new(M014Phrasings),
         ]
     }
     fn migration_table_name() -> DynIden {

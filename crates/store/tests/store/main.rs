@@ -13,6 +13,7 @@ mod import_export;
 mod instant;
 mod limits;
 mod passed_on;
+mod phrasings;
 mod provisional;
 mod sources;
 mod texts;

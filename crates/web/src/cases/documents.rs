@@ -20,6 +20,9 @@ struct DocumentPage {
     number: String,
     body: tongban_store::cases::DocBody,
     refusal: bool,
+    /// A decision of a case with an e-certificate: the certificate's id, for
+    /// the QR code to its public verification page.
+    licence_id: String,
 }
 
 pub(super) async fn document_page(
@@ -33,8 +36,21 @@ pub(super) async fn document_page(
         .case_document(actor, id)
         .await
         .map_err(|e| store_err(&page, e))?;
+    let licence_id = if d.kind == DocKind::ApprovalDecision {
+        s.store
+            .case_certificates(case.id)
+            .await
+            .map_err(|e| store_err(&page, e))?
+            .into_iter()
+            .find(|c| c.revoked_at.is_none())
+            .map(|c| c.licence_id)
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
     Ok(DocumentPage {
         c: page.chrome(),
+        licence_id,
         case_id: case.id,
         title: d.body.title.clone(),
         number: d.number.clone(),

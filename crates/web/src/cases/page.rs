@@ -120,6 +120,8 @@ struct CasePage {
     /// A window clerk looking at someone else's application: the buttons
     /// say what the window does (receiving corrections), not the applicant's words.
     window: bool,
+    /// The applicant reads plain words, not the clock's terms.
+    citizen: bool,
     /// The fields the open correction notice asks the applicant to correct.
     correct_fields: Vec<(String, String, String)>,
 }
@@ -296,7 +298,17 @@ pub(super) async fn render_case(
             mismatches: d
                 .mismatches
                 .into_iter()
-                .map(|m| (m.form_field, m.declared, m.authoritative, m.source))
+                .map(|m| {
+                    // The field as the form names it, not its key.
+                    let label = r
+                        .doc
+                        .form_fields
+                        .iter()
+                        .find(|f| f.key == m.form_field)
+                        .map(|f| f.label.clone())
+                        .unwrap_or(m.form_field);
+                    (label, m.declared, m.authoritative, m.source)
+                })
                 .collect(),
             rule_version: d.item_version_id,
         });
@@ -378,6 +390,7 @@ pub(super) async fn render_case(
             Some(false) => decision_words(r.doc.item_type, lang).1,
             None => String::new(),
         },
+        citizen: actor.role == Role::Applicant,
         window: actor.role == Role::Clerk && r.case.applicant_user_id != Some(actor.user_id),
         intake_fields: r
             .doc
@@ -466,7 +479,12 @@ pub(super) async fn render_case(
             .iter()
             .map(|d| DocView {
                 id: d.id,
-                title: lang.t(d.kind.zh(), d.kind.en()).to_string(),
+                // The document's own title (a decision's says what it decides).
+                title: if lang == Lang::En {
+                    d.kind.en().to_string()
+                } else {
+                    d.body.title.clone()
+                },
                 number: d.number.clone(),
                 at: fmt_time(d.created_at),
             })

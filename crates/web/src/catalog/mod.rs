@@ -12,6 +12,7 @@ mod departments;
 mod edit;
 mod forms;
 mod import;
+mod phrasings;
 mod public;
 mod views;
 
@@ -43,6 +44,11 @@ pub fn api() -> OpenApiRouter<AppState> {
             departments::admin_create_department
         ))
         .routes(routes!(departments::admin_update_department))
+        .routes(routes!(
+            phrasings::admin_phrasings,
+            phrasings::admin_add_phrasing
+        ))
+        .routes(routes!(phrasings::admin_remove_phrasing))
 }
 
 pub fn pages() -> Pages {
@@ -51,6 +57,14 @@ pub fn pages() -> Pages {
         .route("/items", get(public::search_page))
         .route("/items/{code}", get(public::item_page))
         .route("/admin", get(admin::admin_home))
+        .route(
+            "/admin/search-phrasings",
+            get(phrasings::phrasings_page).post(phrasings::phrasings_post),
+        )
+        .route(
+            "/admin/search-phrasings/{id}/delete",
+            post(phrasings::phrasing_remove_post),
+        )
         .route(
             "/admin/items/new",
             get(admin::new_item_page).post(admin::new_item_post),

@@ -17,7 +17,8 @@ use crate::http::ApiError;
 #[template(path = "catalog/home.html")]
 struct HomePage {
     c: Chrome,
-    events: Vec<(String, String)>,
+    /// (label, event for the items filter, the event's 一件事 code if one is published)
+    events: Vec<(String, String, String)>,
     departments: Vec<(i64, String)>,
     total: usize,
 }
@@ -38,10 +39,23 @@ pub(super) async fn home(State(s): State<AppState>, page: Page) -> Result<Respon
         .departments()
         .await
         .map_err(|e| store_err(&page, e))?;
+    let bundles = s
+        .store
+        .published_bundles()
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(HomePage {
         events: LIFE_EVENTS
             .iter()
-            .map(|(zh, en)| (page.t(zh, en), url_encode(zh)))
+            .map(|(zh, en)| {
+                // A life event with a published 一件事 leads to it: one application.
+                let bundle = bundles
+                    .iter()
+                    .find(|b| b.bundle.doc.event.trim() == *zh)
+                    .map(|b| b.bundle.code.clone())
+                    .unwrap_or_default();
+                (page.t(zh, en), url_encode(zh), bundle)
+            })
             .collect(),
         departments: depts.into_iter().map(|d| (d.id, d.name)).collect(),
         total: s.search.current().len(),
@@ -63,6 +77,8 @@ struct SearchPage {
     total: usize,
     words: String,
     hits: Vec<tongban_search::Hit>,
+    /// 一件事 that match the query: (code, name, the services it groups).
+    bundles: Vec<(String, String, usize)>,
 }
 
 pub(super) async fn search_page(
@@ -81,7 +97,44 @@ pub(super) async fn search_page(
         .await
         .map_err(|e| store_err(&page, e))?;
     let lang = page.lang;
+    // A life event's 一件事 is offered beside the items: a query word (with
+    // the everyday phrasings) in its name, its event or a service it groups.
+    let words: Vec<&str> = r
+        .words
+        .iter()
+        .map(String::as_str)
+        .filter(|w| w.chars().count() >= 2)
+        .collect();
+    let bundles = if words.is_empty() && p.event.as_deref().unwrap_or_default().is_empty() {
+        Vec::new()
+    } else {
+        s.store
+            .published_bundles()
+            .await
+            .map_err(|e| store_err(&page, e))?
+            .into_iter()
+            .filter(|b| {
+                let doc = &b.bundle.doc;
+                p.event
+                    .as_deref()
+                    .is_some_and(|e| !e.is_empty() && doc.event.trim() == e)
+                    || words.iter().any(|w| {
+                        doc.name.contains(w)
+                            || doc.event.contains(w)
+                            || b.items.iter().any(|i| i.doc.name.contains(w))
+                    })
+            })
+            .map(|b| {
+                (
+                    b.bundle.code.clone(),
+                    b.bundle.doc.name.clone(),
+                    b.items.len(),
+                )
+            })
+            .collect()
+    };
     Ok(SearchPage {
+        bundles,
         q: p.q.clone().unwrap_or_default(),
         q_enc: url_encode(p.q.as_deref().unwrap_or_default()),
         event: p.event.clone().unwrap_or_default(),

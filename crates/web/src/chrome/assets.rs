@@ -19,6 +19,19 @@ pub(super) async fn css() -> Response {
         .into_response()
 }
 
+/// Our own print button's script (a same-origin file: the CSP allows no
+/// inline script).
+pub(super) async fn print_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/print.js"),
+    )
+        .into_response()
+}
+
 #[derive(Deserialize)]
 pub struct NextParam {
     pub next: Option<String>,

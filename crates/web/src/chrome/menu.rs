@@ -105,6 +105,12 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                     "nav-admin-bundles",
                 ));
                 v.push(link("/admin/import", "导入目录", "Import", "nav-import"));
+                v.push(link(
+                    "/admin/search-phrasings",
+                    "搜索常用说法",
+                    "Search phrasings",
+                    "nav-phrasings",
+                ));
             }
             v.extend([NOTES, GUIDES]);
             v

@@ -31,5 +31,6 @@ pub use views::{Choice, Chrome, fmt_due, fmt_time, options, url_encode};
 pub fn pages() -> Pages {
     Pages::new()
         .route("/static/site.css", get(assets::css))
+        .route("/static/print.js", get(assets::print_js))
         .route("/lang/{lang}", get(assets::set_lang))
 }

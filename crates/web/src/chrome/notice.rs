@@ -32,6 +32,8 @@ pub fn notice_text(lang: Lang, key: Option<&str>) -> String {
         Some("audit_done") => ("核查完成。", "Audit finished."),
         Some("fixed") => ("已记录整改。", "Rectification recorded."),
         Some("verified") => ("已核验。", "Verified."),
+        Some("phrasing_added") => ("已添加，搜索即时生效。", "Added; search uses it now."),
+        Some("phrasing_removed") => ("已删除。", "Removed."),
         Some("sent_back") => (
             "已退回整改，问题重新打开。",
             "Sent back: the finding is open again.",

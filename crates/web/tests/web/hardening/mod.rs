@@ -44,7 +44,7 @@ pub const PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 /// The Host every request of these tests names.
 pub const HOST: &str = "localhost";
 /// The demo applicant's identity, as the store copies it into their cases.
-pub const APPLICANT_NAME: &str = "张三（申请人）";
+pub const APPLICANT_NAME: &str = "张三";
 pub const APPLICANT_ID: &str = "330102199003070027";
 pub const APPLICANT_PHONE: &str = "13800000000";
 pub const APPLICANT_EMAIL: &str = "applicant@demo.tongban.test";
