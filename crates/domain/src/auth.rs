@@ -130,9 +130,15 @@ impl Actor {
         Ok(())
     }
 
-    /// Keep the everyday phrasings search uses: a centre-level catalogue admin.
+    /// Keep the everyday phrasings search uses: they serve the whole
+    /// deployment, so the top centre's own catalogue admin only.
     pub fn may_manage_phrasings(&self) -> Result<(), Denied> {
-        self.may_import_catalog()
+        self.may_import_catalog()?;
+        // "/1/" is a top centre; "/1/4/" one below it.
+        if self.centre_path.matches('/').count() > 2 {
+            return Err(Denied::Department);
+        }
+        Ok(())
     }
 
     /// Run the guide audit and read its findings.

@@ -176,6 +176,9 @@ pub struct CaseFacts {
     pub procedures: Vec<String>,
     /// The item's form fields: (key, label).
     pub form_fields: Vec<(String, String)>,
+    /// Form entries named by the correction notice already issued (with
+    /// `noticed`): a second notice may only repeat them (一次告知).
+    pub noticed_fields: Vec<String>,
     /// What the open correction notice asked that is not done yet (each
     /// listed material re-uploaded, each listed field changed): supplying
     /// is refused until it is empty.

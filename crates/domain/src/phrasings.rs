@@ -36,6 +36,14 @@ pub fn check_phrasing(everyday: &str, official: &str) -> Result<(), FieldErrors>
         let v = v.trim();
         if v.is_empty() {
             errs.push(FieldError::required(field, zh));
+        } else if v.chars().count() < 2 {
+            // One character would widen every query that holds it.
+            errs.push(FieldError::new(
+                field,
+                "too_short",
+                format!("{zh}至少2个字"),
+                format!("{en} needs at least 2 characters"),
+            ));
         } else if let Some(e) = crate::text::check_text(field, zh, en, v, PHRASING_MAX, false) {
             errs.push(e);
         }
@@ -60,6 +68,8 @@ mod tests {
         assert!(check_phrasing("生孩子", "新生儿出生").is_ok());
         let e = check_phrasing(" ", "新生儿出生").expect_err("empty");
         assert_eq!(e.0[0].field, "everyday");
+        let e = check_phrasing("宝", "新生儿").expect_err("one character");
+        assert_eq!(e.0[0].code, "too_short");
         let e = check_phrasing("宝宝", "宝宝").expect_err("same");
         assert_eq!(e.0[0].code, "same");
         let e = check_phrasing("生孩子", &"长".repeat(21)).expect_err("long");

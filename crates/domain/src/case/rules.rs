@@ -608,11 +608,19 @@ fn check_deficiencies(
         }
     }
     if let Some(prev) = &f.noticed {
-        let new: Vec<&str> = list
+        let mut new: Vec<&str> = list
             .iter()
             .filter(|d| d.material < f.materials.len() && !prev.contains(&d.material))
             .map(|d| f.materials[d.material].name.as_str())
             .collect();
+        // Form entries too: what the first notice did not name cannot be added.
+        for x in fields {
+            if !f.noticed_fields.contains(&x.field)
+                && let Some((_, label)) = f.form_fields.iter().find(|(k, _)| *k == x.field)
+            {
+                new.push(label.as_str());
+            }
+        }
         if !new.is_empty() {
             errs.push(FieldError::new(
                 "deficiencies",

@@ -58,6 +58,7 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
         noticed: None,
         procedures: Vec::new(),
         form_fields: vec![("baby_name".into(), "新生儿姓名".into())],
+        noticed_fields: Vec::new(),
         pending: Vec::new(),
     }
 }
@@ -500,6 +501,30 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
         Err(CaseError::Invalid(e)) => assert!(e.0.iter().any(|e| e.code == "not_one_time")),
         other => panic!("{other:?}"),
     }
+    // Nor a form entry the first notice did not name.
+    f.materials[1].uploads = 1;
+    let entry = Command::RequestCorrection {
+        deficiencies: vec![Deficiency {
+            material: 0,
+            problem: Problem::Defective,
+            note: String::new(),
+        }],
+        fields: vec![FieldFix {
+            field: "baby_name".into(),
+            note: String::new(),
+        }],
+    };
+    match transition(&f, &entry, &limits(), d("2025-03-05"), None) {
+        Err(CaseError::Invalid(e)) => assert!(
+            e.0.iter()
+                .any(|e| e.code == "not_one_time" && e.message_zh.contains("新生儿姓名")),
+            "{e:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    f.noticed_fields = vec!["baby_name".into()];
+    assert!(transition(&f, &entry, &limits(), d("2025-03-05"), None).is_ok());
+    f.materials[1].uploads = 0;
     // Only Art. 45 procedures (or the item's own) stop the clock.
     apply(
         &mut f,

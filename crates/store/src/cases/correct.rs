@@ -10,28 +10,13 @@ use tongban_domain::case::CaseState;
 use tongban_domain::{FieldError, FieldErrors};
 
 use super::Case;
-use crate::sql::{json_col, to_json};
-use crate::{Result, Store, StoreError, exec, now_ms, query_one};
+use crate::sql::to_json;
+use crate::{Result, Store, StoreError, exec, now_ms};
 
 impl Store {
     /// The form fields the open correction notice of a case names (keys).
     pub async fn fields_to_correct(&self, case_id: i64) -> Result<Vec<String>> {
-        let Some(r) = query_one(
-            self.conn(),
-            "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
-            vec![case_id.into()],
-        )
-        .await?
-        else {
-            return Ok(Vec::new());
-        };
-        let v: serde_json::Value = json_col(&r, "details")?;
-        Ok(v.get("fields")
-            .and_then(|f| f.as_array())
-            .into_iter()
-            .flatten()
-            .filter_map(|f| f.get("field").and_then(|k| k.as_str()).map(String::from))
-            .collect())
+        super::facts::noticed_fields_of(self.conn(), case_id).await
     }
 
     /// Corrects the named form fields of a case waiting for correction.
@@ -98,10 +83,18 @@ impl Store {
         }
         let txn = self.begin().await?;
         // The version moves on: a step planned on the old form goes stale.
+        let now = now_ms();
+        // Under the version read: two corrections at once never overwrite each other.
         let n = exec(
             &txn,
-            "UPDATE cases SET form = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND state = 'correction'",
-            vec![to_json(&form).into(), now_ms().into(), case_id.into()],
+            "UPDATE cases SET form = $1, version = version + 1, updated_at = $2 \
+             WHERE id = $3 AND state = 'correction' AND version = $4",
+            vec![
+                to_json(&form).into(),
+                now.into(),
+                case_id.into(),
+                c.version.into(),
+            ],
         )
         .await?;
         if n != 1 {
@@ -109,6 +102,14 @@ impl Store {
                 "该申请的状态已变化，请刷新",
                 "the application changed meanwhile; reload",
             ));
+        }
+        for k in values.keys() {
+            exec(
+                &txn,
+                "INSERT INTO case_form_corrections (case_id, field, corrected_by, corrected_at) VALUES ($1, $2, $3, $4)",
+                vec![case_id.into(), k.clone().into(), actor.user_id.into(), now.into()],
+            )
+            .await?;
         }
         crate::trail::append(
             &txn,

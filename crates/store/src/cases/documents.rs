@@ -73,12 +73,16 @@ pub(crate) fn notice_text(
     (subject, body)
 }
 
-/// The legal basis a document cites for an Art. N step: the 行政许可法 for a
-/// 行政许可; for other items their own 设定依据 (law and article), or none.
+/// The legal basis a document cites for an Art. N step of the 行政许可法: for
+/// a 行政许可 that law; for other items no procedural citation (their own law
+/// does not say it), except that the decision cites their 设定依据.
 fn law(doc: &ItemDoc, article: &str) -> String {
     use tongban_domain::catalog::ItemType;
     if doc.item_type == ItemType::Licensing {
         return format!("根据《中华人民共和国行政许可法》{article}的规定，");
+    }
+    if article != DECISION_ARTICLE {
+        return String::new();
     }
     match doc
         .legal_basis
@@ -96,6 +100,9 @@ fn law(doc: &ItemDoc, article: &str) -> String {
         None => String::new(),
     }
 }
+
+/// The article of the 行政许可法 a decision rests on.
+const DECISION_ARTICLE: &str = "第三十八条第一款";
 
 /// The words of the outcome: 准予行政许可 only for a 行政许可.
 fn granted(doc: &ItemDoc, yes: bool) -> &'static str {
@@ -246,7 +253,7 @@ pub(crate) fn document_body(
         (DocKind::ApprovalDecision, Command::Decide { reason, .. }) => {
             p.push(format!(
                 "您提出的{item}申请，经审查，符合法定条件、标准，{}决定{}。",
-                law(doc, "第三十八条第一款"),
+                law(doc, DECISION_ARTICLE),
                 granted(doc, true)
             ));
             p.push(format!("理由：{}", reason.trim()));

@@ -70,6 +70,7 @@ pub(crate) fn build_facts(
             .iter()
             .map(|f| (f.key.clone(), f.label.clone()))
             .collect(),
+        noticed_fields: Vec::new(),
         pending: Vec::new(),
     }
 }
@@ -128,7 +129,19 @@ pub(crate) async fn pending_of(
             }
         }
     }
-    let before = v.get("form_at_notice").and_then(|x| x.as_object());
+    // A named entry is dealt with once the applicant has submitted it again
+    // (changed or, if it was right after all, confirmed) since the notice.
+    let rows = crate::query(
+        c,
+        "SELECT DISTINCT field FROM case_form_corrections WHERE case_id = $1 AND corrected_at >= $2",
+        vec![case.id.into(), at.into()],
+    )
+    .await?;
+    let mut done = Vec::new();
+    for r in &rows {
+        let f: String = crate::get(r, "field")?;
+        done.push(f);
+    }
     for f in v
         .get("fields")
         .and_then(|d| d.as_array())
@@ -138,12 +151,7 @@ pub(crate) async fn pending_of(
         let Some(key) = f.get("field").and_then(|k| k.as_str()) else {
             continue;
         };
-        let then = before
-            .and_then(|b| b.get(key))
-            .and_then(|x| x.as_str())
-            .unwrap_or_default();
-        let now = case.form.get(key).map(|v| v.trim()).unwrap_or_default();
-        if then == crate::sm3_hex(now.as_bytes()) {
+        if !done.iter().any(|d| d == key) {
             let label = doc
                 .form_fields
                 .iter()
@@ -154,6 +162,29 @@ pub(crate) async fn pending_of(
         }
     }
     Ok(out)
+}
+
+/// Form entries named by the case's last correction notice before acceptance.
+pub(crate) async fn noticed_fields_of(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Vec<String>> {
+    let Some(r) = query_one(
+        c,
+        "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+        vec![case_id.into()],
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    Ok(v.get("fields")
+        .and_then(|f| f.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|f| f.get("field").and_then(|k| k.as_str()).map(String::from))
+        .collect())
 }
 
 /// Materials listed by the case's last correction notice before acceptance.

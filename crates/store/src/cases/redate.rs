@@ -45,6 +45,9 @@ impl Store {
         actor: Option<i64>,
         today: NaiveDate,
     ) -> Result<Vec<Redated>> {
+        // The calendar before the notice: only a date the notice itself moves
+        // is a change (a suspended case's dates move day by day anyway).
+        let old = self.work_calendar().await?;
         let txn = self.begin().await?;
         let cal = self.write_calendar_year(&txn, y, actor).await?;
         let from = format!("{}-01-01", y.year);
@@ -63,7 +66,14 @@ impl Store {
         for r in &rows {
             let c = row_case(r)?;
             let d = super::facts::dates_after(c.id, &c.clock, &cal, today)?;
-            let before = [c.legal_due, c.promised_due, c.certificate_due];
+            let was = super::facts::dates_after(c.id, &c.clock, &old, today)?;
+            let before = match &was {
+                // Dates once left blank (a year unknown then) are filled in.
+                Some(w) if c.legal_due.is_some() => {
+                    [Some(w.legal_due), Some(w.promised_due), w.certificate_due]
+                }
+                _ => [c.legal_due, c.promised_due, c.certificate_due],
+            };
             let after = [
                 d.as_ref().map(|d| d.legal_due),
                 d.as_ref().map(|d| d.promised_due),

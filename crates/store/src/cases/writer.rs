@@ -657,31 +657,15 @@ impl Decider<'_> {
         if matches!(cmd, Command::SupplyCorrection) {
             facts.pending = super::facts::pending_of(self.txn, c, &doc).await?;
         }
+        if matches!(cmd, Command::RequestCorrection { .. }) && facts.noticed.is_some() {
+            facts.noticed_fields = super::facts::noticed_fields_of(self.txn, c.id).await?;
+        }
         let limits = limits_for(c, &doc);
         let decided = match by {
             StepBy::Person { actor, cmd } => {
                 case::authorize(actor, &facts, cmd)?;
                 let t = case::transition(&facts, cmd, &limits, today, actor.department_id)?;
-                let mut details = serde_json::to_value(cmd).unwrap_or_default();
-                // A notice naming form fields keeps a digest of their values as
-                // they were (not the values), so that supplying can tell a
-                // field was corrected.
-                if let Command::RequestCorrection { fields, .. } = cmd
-                    && !fields.is_empty()
-                    && let serde_json::Value::Object(m) = &mut details
-                {
-                    let then: serde_json::Map<String, serde_json::Value> = fields
-                        .iter()
-                        .map(|f| {
-                            let v = c.form.get(&f.field).map(|v| v.trim()).unwrap_or_default();
-                            (
-                                f.field.clone(),
-                                serde_json::Value::String(crate::sm3_hex(v.as_bytes())),
-                            )
-                        })
-                        .collect();
-                    m.insert("form_at_notice".into(), serde_json::Value::Object(then));
-                }
+                let details = serde_json::to_value(cmd).unwrap_or_default();
                 Decided {
                     t,
                     cmd: cmd.clone(),

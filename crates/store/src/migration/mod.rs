@@ -18,6 +18,7 @@ mod m011_promise_cap;
 mod m012_limits;
 mod m013_passed_on;
 mod m014_phrasings;
+mod m015_form_corrections;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -33,6 +34,7 @@ use m011_promise_cap::M011PromiseCap;
 use m012_limits::M012Limits;
 use m013_passed_on::M013PassedOn;
 use m014_phrasings::M014Phrasings;
+use m015_form_corrections::M015FormCorrections;
 
 pub struct Migrator;
 
@@ -54,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(M012Limits),
             Box::new(M013PassedOn),
             Box::new(M014Phrasings),
+            Box::new(M015FormCorrections),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -414,7 +414,7 @@ pub struct RetireRequest {
 /// Withdraw an item from the public catalogue, for a recorded reason.
 #[utoipa::path(post, path = "/api/v1/admin/catalog/{code}/retire", tag = "catalog", security(("session" = [])), params(("code" = String, Path, description = "实施编码")),
     request_body = RetireRequest,
-    responses((status = 200, body = ItemView), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn admin_retire_item(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,

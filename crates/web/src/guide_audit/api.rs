@@ -237,7 +237,7 @@ pub struct SendBackRequest {
 
 /// Send a rectification back to the owner (supervisor): fixed → open.
 #[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/send-back", tag = "guide-audit", security(("session" = [])), params(("id" = i64, Path)), request_body = SendBackRequest,
-    responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub async fn audit_send_back(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
