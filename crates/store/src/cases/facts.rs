@@ -239,8 +239,9 @@ pub(crate) async fn facts_of(
 }
 
 /// The dates that follow from a case's clock events: none before acceptance
-/// or while a calendar year is missing (shown as unknown, never guessed); an
-/// illegal sequence of events is refused.
+/// (a year without a notice is counted provisionally; only beyond the
+/// provisional years is a date unknown); an illegal sequence of events is
+/// refused.
 pub(crate) fn dates_after(
     case_id: i64,
     events: &[ClockEvent],
