@@ -34,6 +34,17 @@ pub(crate) async fn query_one(
     Ok(c.query_one_raw(stmt(c, sql, values)).await?)
 }
 
+/// Whether a verification code matches, compared without an early exit on
+/// the first differing byte.
+pub(crate) fn same_code(stored: &str, given: &str) -> bool {
+    stored.len() == given.len()
+        && stored
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 /// Inserts and returns the new row's id (`RETURNING id` works on both backends).
 pub(crate) async fn insert_id(
     c: &impl ConnectionTrait,

@@ -45,13 +45,7 @@ impl Store {
             return Ok(None);
         };
         let b = row_bc(&r)?;
-        let same = b.verify_code.len() == code.len()
-            && b.verify_code
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-                == 0;
-        if !same || !b.submitted {
+        if !crate::sql::same_code(&b.verify_code, &code) || !b.submitted {
             return Ok(None);
         }
         let v = self.bundle_version(b.bundle_version_id).await?;

@@ -77,8 +77,8 @@ pub(crate) fn build_facts(
 
 /// What the open correction notice (before acceptance) asked that is not
 /// done yet: a listed material with no upload since the notice, a listed
-/// form field still holding the value it had then. Named as the applicant
-/// reads them.
+/// form entry not submitted again since then. Named as the applicant reads
+/// them.
 pub(crate) async fn pending_of(
     c: &impl ConnectionTrait,
     case: &Case,
@@ -87,28 +87,15 @@ pub(crate) async fn pending_of(
     if case.state != case::CaseState::Correction {
         return Ok(Vec::new());
     }
-    let Some(r) = query_one(
-        c,
-        "SELECT details, at FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
-        vec![case.id.into()],
-    )
-    .await?
+    let Some(LastNotice {
+        materials: listed,
+        fields,
+        at,
+    }) = last_notice(c, case.id).await?
     else {
         return Ok(Vec::new());
     };
-    let v: serde_json::Value = json_col(&r, "details")?;
-    let at: i64 = crate::get(&r, "at")?;
     let mut out = Vec::new();
-    let listed: Vec<usize> = v
-        .get("deficiencies")
-        .and_then(|d| d.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
-                .map(|m| m as usize)
-                .collect()
-        })
-        .unwrap_or_default();
     if !listed.is_empty() {
         let rows = crate::query(
             c,
@@ -129,6 +116,9 @@ pub(crate) async fn pending_of(
             }
         }
     }
+    if fields.is_empty() {
+        return Ok(out);
+    }
     // A named entry is dealt with once the applicant has submitted it again
     // (changed or, if it was right after all, confirmed) since the notice.
     let rows = crate::query(
@@ -142,26 +132,52 @@ pub(crate) async fn pending_of(
         let f: String = crate::get(r, "field")?;
         done.push(f);
     }
-    for f in v
-        .get("fields")
-        .and_then(|d| d.as_array())
-        .into_iter()
-        .flatten()
-    {
-        let Some(key) = f.get("field").and_then(|k| k.as_str()) else {
-            continue;
-        };
-        if !done.iter().any(|d| d == key) {
+    for key in &fields {
+        if !done.contains(key) {
             let label = doc
                 .form_fields
                 .iter()
-                .find(|x| x.key == key)
+                .find(|x| x.key == *key)
                 .map(|x| x.label.clone())
-                .unwrap_or_else(|| key.to_string());
+                .unwrap_or_else(|| key.clone());
             out.push(format!("申请信息“{label}”"));
         }
     }
     Ok(out)
+}
+
+/// What the case's last correction notice before acceptance named, and when.
+pub(crate) struct LastNotice {
+    pub materials: Vec<usize>,
+    pub fields: Vec<String>,
+    pub at: i64,
+}
+
+pub(crate) async fn last_notice(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Option<LastNotice>> {
+    let Some(r) = query_one(
+        c,
+        "SELECT details, at FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
+        vec![case_id.into()],
+    )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    let list = |key: &str| v.get(key).and_then(|d| d.as_array()).into_iter().flatten();
+    Ok(Some(LastNotice {
+        materials: list("deficiencies")
+            .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
+            .map(|m| m as usize)
+            .collect(),
+        fields: list("fields")
+            .filter_map(|f| f.get("field").and_then(|k| k.as_str()).map(String::from))
+            .collect(),
+        at: crate::get(&r, "at")?,
+    }))
 }
 
 /// Form entries named by the case's last correction notice before acceptance.
@@ -169,22 +185,10 @@ pub(crate) async fn noticed_fields_of(
     c: &impl ConnectionTrait,
     case_id: i64,
 ) -> Result<Vec<String>> {
-    let Some(r) = query_one(
-        c,
-        "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
-        vec![case_id.into()],
-    )
-    .await?
-    else {
-        return Ok(Vec::new());
-    };
-    let v: serde_json::Value = json_col(&r, "details")?;
-    Ok(v.get("fields")
-        .and_then(|f| f.as_array())
-        .into_iter()
-        .flatten()
-        .filter_map(|f| f.get("field").and_then(|k| k.as_str()).map(String::from))
-        .collect())
+    Ok(last_notice(c, case_id)
+        .await?
+        .map(|n| n.fields)
+        .unwrap_or_default())
 }
 
 /// Materials listed by the case's last correction notice before acceptance.
@@ -192,25 +196,7 @@ pub(crate) async fn noticed_of(
     c: &impl ConnectionTrait,
     case_id: i64,
 ) -> Result<Option<Vec<usize>>> {
-    let r = query_one(
-        c,
-        "SELECT details FROM case_events WHERE case_id = $1 AND action = 'request_correction' ORDER BY id DESC LIMIT 1",
-        vec![case_id.into()],
-    )
-    .await?;
-    let Some(r) = r else { return Ok(None) };
-    let v: serde_json::Value = json_col(&r, "details")?;
-    Ok(Some(
-        v.get("deficiencies")
-            .and_then(|d| d.as_array())
-            .map(|a| {
-                a.iter()
-                    .filter_map(|d| d.get("material").and_then(|m| m.as_u64()))
-                    .map(|m| m as usize)
-                    .collect()
-            })
-            .unwrap_or_default(),
-    ))
+    Ok(last_notice(c, case_id).await?.map(|n| n.materials))
 }
 
 pub(crate) async fn facts_of(

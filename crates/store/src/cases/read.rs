@@ -279,14 +279,7 @@ impl Store {
             return Ok(None);
         };
         let c = row_case(&r)?;
-        // Compare without an early exit on the first differing byte.
-        let same = c.verify_code.len() == code.len()
-            && c.verify_code
-                .bytes()
-                .zip(code.bytes())
-                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-                == 0;
-        if !same || c.state == CaseState::Draft {
+        if !crate::sql::same_code(&c.verify_code, &code) || c.state == CaseState::Draft {
             return Ok(None);
         }
         let steps = self

@@ -2,6 +2,9 @@
 //! error-level audit finding (SPEC §2.3); an item is retired for a recorded
 //! reason.
 
+use tongban_domain::audit::{
+    AuditContext, Finding, Severity, VersionFacts, audit_item, issued_types,
+};
 use tongban_domain::catalog::ItemDoc;
 use tongban_domain::{FieldError, FieldErrors};
 
@@ -71,12 +74,9 @@ impl Store {
         self.item_version(id).await
     }
 
-    /// The guide audit's error-level findings on a guide about to be
-    /// published, as field errors (element, rule id and message).
-    pub async fn audit_errors(&self, doc: &ItemDoc) -> Result<FieldErrors> {
-        use tongban_domain::audit::{
-            AuditContext, Severity, VersionFacts, audit_item, issued_types,
-        };
+    /// The guide audit of one guide as it stands today, against the
+    /// calendar in force and the licence types the published catalogue issues.
+    pub async fn audit_guide(&self, doc: &ItemDoc) -> Result<Vec<Finding>> {
         let calendar = self.work_calendar().await?;
         let published = self.published_items().await?;
         let issued = issued_types(published.iter().map(|v| &v.doc));
@@ -85,8 +85,14 @@ impl Store {
             calendar: &calendar,
             issued: &issued,
         };
+        Ok(audit_item(doc, &VersionFacts::default(), &ctx))
+    }
+
+    /// The guide audit's error-level findings on a guide about to be
+    /// published, as field errors (element, rule id and message).
+    pub async fn audit_errors(&self, doc: &ItemDoc) -> Result<FieldErrors> {
         let mut errs = FieldErrors::default();
-        for f in audit_item(doc, &VersionFacts::default(), &ctx) {
+        for f in self.audit_guide(doc).await? {
             if f.severity == Severity::Error {
                 errs.push(FieldError::new(
                     f.element,

@@ -453,19 +453,11 @@ impl Store {
         // the supervisor who verifies (or sends it back).
         let f = self.finding(id).await?;
         let still = match self.published_item(&f.impl_code).await? {
-            Some(item) => {
-                let calendar = self.work_calendar().await?;
-                let published = self.published_items().await?;
-                let issued = tongban_domain::audit::issued_types(published.iter().map(|v| &v.doc));
-                let ctx = AuditContext {
-                    today: crate::shanghai_today(),
-                    calendar: &calendar,
-                    issued: &issued,
-                };
-                tongban_domain::audit::audit_item(&item.doc, &VersionFacts::default(), &ctx)
-                    .iter()
-                    .any(|x| x.rule_id == f.rule_id && x.element == f.element)
-            }
+            Some(item) => self
+                .audit_guide(&item.doc)
+                .await?
+                .iter()
+                .any(|x| x.rule_id == f.rule_id && x.element == f.element),
             None => false,
         };
         let note = if still {

@@ -151,18 +151,44 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
     })
 }
 
+/// One value of a posted form ("" when absent).
+fn form_value(f: &[(String, String)], key: &str) -> String {
+    f.iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default()
+}
+
+/// The case page again after a refusal: the reasons at their fields
+/// (422), or a conflict named at `field` (409).
+async fn refused(
+    s: &AppState,
+    page: &Page,
+    actor: &tongban_domain::auth::Actor,
+    id: i64,
+    field: &str,
+    e: StoreError,
+) -> Result<Response, Response> {
+    let (status, errs) = match e {
+        StoreError::Invalid(errs) => (StatusCode::UNPROCESSABLE_ENTITY, errs.0),
+        StoreError::Conflict { zh, en } => (
+            StatusCode::CONFLICT,
+            vec![FieldError::new(field, "conflict", zh, en)],
+        ),
+        e => return Err(store_err(page, e)),
+    };
+    render_case(s, page, actor, id, errs, String::new())
+        .await
+        .map(|r| (status, r).into_response())
+}
+
 pub(super) async fn act_post(
     State(s): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, Response> {
-    let csrf = f
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let actor = posted(&page, &csrf)?;
+    let actor = posted(&page, &form_value(&f, "csrf"))?;
     let version = f
         .iter()
         .find(|(k, _)| k == "version")
@@ -177,11 +203,7 @@ pub(super) async fn act_post(
     };
     let submitting = cmd == Command::Submit;
     // The form's action, known once the command parsed: the message says it.
-    let action = f
-        .iter()
-        .find(|(k, _)| k == "action")
-        .map(|(_, v)| v.trim().to_string())
-        .unwrap_or_default();
+    let action = form_value(&f, "action").trim().to_string();
     match s.case_command(&actor, id, version, cmd).await {
         Ok(_) if submitting => Ok(Redirect::to(&format!("/cases/{id}/submitted")).into_response()),
         Ok(_) => Ok(Redirect::to(&format!(
@@ -189,16 +211,7 @@ pub(super) async fn act_post(
             crate::chrome::url_encode(&action)
         ))
         .into_response()),
-        Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
-            .await
-            .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),
-        Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new("action", "conflict", zh, en);
-            render_case(&s, &page, &actor, id, vec![e], String::new())
-                .await
-                .map(|r| (StatusCode::CONFLICT, r).into_response())
-        }
-        Err(e) => Err(store_err(&page, e)),
+        Err(e) => refused(&s, &page, &actor, id, "action", e).await,
     }
 }
 
@@ -210,28 +223,14 @@ pub(super) async fn correct_form_post(
     Path(id): Path<i64>,
     Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, Response> {
-    let csrf = f
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let actor = posted(&page, &csrf)?;
+    let actor = posted(&page, &form_value(&f, "csrf"))?;
     let values: std::collections::BTreeMap<String, String> = f
         .iter()
         .filter_map(|(k, v)| k.strip_prefix("form_").map(|k| (k.to_string(), v.clone())))
         .collect();
     match s.store.correct_form(&actor, id, &values).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=correct_form")).into_response()),
-        Err(StoreError::Invalid(errs)) => render_case(&s, &page, &actor, id, errs.0, String::new())
-            .await
-            .map(|r| (StatusCode::UNPROCESSABLE_ENTITY, r).into_response()),
-        Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new("form", "conflict", zh, en);
-            render_case(&s, &page, &actor, id, vec![e], String::new())
-                .await
-                .map(|r| (StatusCode::CONFLICT, r).into_response())
-        }
-        Err(e) => Err(store_err(&page, e)),
+        Err(e) => refused(&s, &page, &actor, id, "form", e).await,
     }
 }
 

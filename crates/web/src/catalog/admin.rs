@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use tongban_domain::audit::{AuditContext, VersionFacts, audit_item};
 use tongban_domain::auth::{Role, Scope};
 use tongban_domain::catalog::{Agency, ExerciseLevel, ItemDoc, ItemStatus};
 use tongban_domain::codes::BasicCode;
@@ -293,19 +292,11 @@ async fn render_admin_item(
         .map_err(|e| store_err(page, e))?;
     let has_draft = versions.iter().any(|v| v.status == ItemStatus::Draft);
     let lang = page.lang;
-    let calendar = s.calendar();
-    let published = s
+    let found = s
         .store
-        .published_items()
+        .audit_guide(&item.doc)
         .await
         .map_err(|e| store_err(page, e))?;
-    let issued = tongban_domain::audit::issued_types(published.iter().map(|v| &v.doc));
-    let ctx = AuditContext {
-        today: s.today(),
-        calendar: &calendar,
-        issued: &issued,
-    };
-    let found = audit_item(&item.doc, &VersionFacts::default(), &ctx);
     let publish_blocked = found
         .iter()
         .any(|f| f.severity == tongban_domain::audit::Severity::Error);

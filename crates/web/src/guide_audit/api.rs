@@ -209,6 +209,22 @@ pub async fn audit_fix(
     ))
 }
 
+/// A finding the actor may verify or send back: one of their centre (else
+/// 404), as a supervisor (else 403).
+pub(super) async fn may_verify(
+    s: &AppState,
+    actor: &tongban_domain::auth::Actor,
+    id: i64,
+) -> Result<(), ApiError> {
+    let f = s.store.finding(id).await?;
+    outside_is_missing(actor, id, &f.centre_path)?;
+    actor.may_verify_finding(Scope {
+        centre_path: &f.centre_path,
+        department_id: f.department_id,
+    })?;
+    Ok(())
+}
+
 /// Verify a rectification (supervisor).
 #[utoipa::path(post, path = "/api/v1/admin/audit/findings/{id}/verify", tag = "guide-audit", security(("session" = [])), params(("id" = i64, Path)),
     responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
@@ -217,12 +233,7 @@ pub async fn audit_verify(
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
 ) -> Result<Json<FindingView>, ApiError> {
-    let f = s.store.finding(id).await?;
-    outside_is_missing(&actor, id, &f.centre_path)?;
-    actor.may_verify_finding(Scope {
-        centre_path: &f.centre_path,
-        department_id: f.department_id,
-    })?;
+    may_verify(&s, &actor, id).await?;
     Ok(Json(
         s.store.verify_finding(id, actor.user_id).await?.into(),
     ))
@@ -244,12 +255,7 @@ pub async fn audit_send_back(
     Path(id): Path<i64>,
     Json(req): Json<SendBackRequest>,
 ) -> Result<Json<FindingView>, ApiError> {
-    let f = s.store.finding(id).await?;
-    outside_is_missing(&actor, id, &f.centre_path)?;
-    actor.may_verify_finding(Scope {
-        centre_path: &f.centre_path,
-        department_id: f.department_id,
-    })?;
+    may_verify(&s, &actor, id).await?;
     Ok(Json(
         s.store
             .send_back_finding(id, actor.user_id, &req.reason)

@@ -241,20 +241,7 @@ pub(super) async fn verify_post(
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
-    let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
-    or_err(
-        &page,
-        super::api::outside_is_missing(actor, id, &finding.centre_path),
-    )?;
-    or_err(
-        &page,
-        actor
-            .may_verify_finding(Scope {
-                centre_path: &finding.centre_path,
-                department_id: finding.department_id,
-            })
-            .map_err(ApiError::from),
-    )?;
+    or_err(&page, super::api::may_verify(&s, actor, id).await)?;
     s.store
         .verify_finding(id, actor.user_id)
         .await
@@ -276,20 +263,7 @@ pub(super) async fn send_back_post(
     Form(f): Form<SendBackForm>,
 ) -> Result<Response, Response> {
     let (_, actor) = page.posted(&f.csrf)?;
-    let finding = s.store.finding(id).await.map_err(|e| store_err(&page, e))?;
-    or_err(
-        &page,
-        super::api::outside_is_missing(actor, id, &finding.centre_path),
-    )?;
-    or_err(
-        &page,
-        actor
-            .may_verify_finding(Scope {
-                centre_path: &finding.centre_path,
-                department_id: finding.department_id,
-            })
-            .map_err(ApiError::from),
-    )?;
+    or_err(&page, super::api::may_verify(&s, actor, id).await)?;
     s.store
         .send_back_finding(id, actor.user_id, &f.reason)
         .await
