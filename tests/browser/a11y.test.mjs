@@ -4,11 +4,7 @@
 // none of them scrolls sideways on a 390 px phone.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { startServer, launchBrowser, login } from './harness.mjs';
-
-const require = createRequire(import.meta.url);
-const AXE = require.resolve('axe-core/axe.min.js');
+import { startServer, launchBrowser, login, axeProblems, overflowProblem } from './harness.mjs';
 
 let server;
 let browser;
@@ -70,16 +66,7 @@ test('no serious or critical axe-core violation on any role\'s pages (1280 px)',
     for (const path of await pagesOf(page, user)) {
       const r = await page.goto(`${server.base}${path}`);
       assert.equal(r.status(), 200, `${who(user)} opens ${path}`);
-      await page.addScriptTag({ path: AXE });
-      const { violations } = await page.evaluate(() =>
-        // eslint-disable-next-line no-undef
-        axe.run(document, { resultTypes: ['violations'] }));
-      for (const v of violations) {
-        if (v.impact !== 'serious' && v.impact !== 'critical') continue;
-        const nodes = v.nodes.slice(0, 3).map((n) =>
-          `      ${n.target.join(' ')}  ${n.html.replace(/\s+/g, ' ').slice(0, 160)}`);
-        problems.push(`${who(user)} ${path}: ${v.id} (${v.impact}, ${v.nodes.length} nodes) ${v.help}\n${nodes.join('\n')}`);
-      }
+      problems.push(...await axeProblems(page, `${who(user)} ${path}`));
     }
     await ctx.close();
   }
@@ -93,31 +80,8 @@ test('no page of any role scrolls sideways on a 390 px phone', async () => {
     for (const path of await pagesOf(page, user)) {
       const r = await page.goto(`${server.base}${path}`);
       assert.equal(r.status(), 200, `${who(user)} opens ${path}`);
-      const o = await page.evaluate(() => {
-        const w = window.innerWidth;
-        const scroll = document.documentElement.scrollWidth;
-        if (scroll <= w + 1) return null;
-        // The elements that stick out past the right edge while their parent
-        // does not: where the overflow starts. Widest first.
-        const out = (e) => e.getBoundingClientRect().right > w + 1;
-        const seen = new Map();
-        const all = [...document.querySelectorAll('body *')].filter(out);
-        const roots = all.filter((e) => !e.parentElement || !out(e.parentElement));
-        for (const e of roots.length ? roots : all) {
-          const r = e.getBoundingClientRect();
-          const name = `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}`
-            + `${typeof e.className === 'string' && e.className.trim() ? `.${e.className.trim().split(/\s+/).join('.')}` : ''}`;
-          const prev = seen.get(name);
-          if (prev) { prev.n += 1; continue; }
-          seen.set(name, { name, n: 1, width: r.width, right: r.right,
-            text: (e.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 60) });
-        }
-        const wide = [...seen.values()].sort((a, b) => b.width - a.width).slice(0, 5)
-          .map((x) => `${x.name}${x.n > 1 ? ` (x${x.n})` : ''} width ${Math.round(x.width)}`
-            + ` right ${Math.round(x.right)} "${x.text}"`);
-        return { w, scroll, wide };
-      });
-      if (o) problems.push(`${who(user)} ${path}: scrollWidth ${o.scroll} > ${o.w}\n      ${o.wide.join('\n      ')}`);
+      const o = await overflowProblem(page, `${who(user)} ${path}`);
+      if (o) problems.push(o);
     }
     await ctx.close();
   }

@@ -152,7 +152,16 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   const clerk = await as('clerk');
   await clerk.goto(`${base}/bundle-cases`);
   await submit(clerk, '#bundle-cases a');
+  // Nothing is preselected: the window checks each line, or is told to.
+  const unchecked = await submit(clerk, '#accept-all');
+  assert.equal(unchecked.status(), 422);
+  assert.match(await text(clerk, '#error-summary'), /请逐项核对/);
+  // The uploaded documents open from the checklist.
+  const fileHref = await clerk.locator('#intake-form a[href^="/files/"]').first().getAttribute('href');
+  assert.equal((await clerk.request.get(`${base}${fileHref}`)).status(), 200);
+  await clerk.locator('#intake-form select').evaluateAll((ss) => ss.forEach((x) => { x.value = 'ok'; }));
   await submit(clerk, '#accept-all');
+  assert.match(await text(clerk, '#flash'), /已受理/);
   const states = await clerk.locator('#sub-cases .sub-state').allInnerTexts();
   assert.ok(states.every((s) => s.includes('审查中')), states.join(','));
 
@@ -173,12 +182,15 @@ test('新生儿出生一件事: one form, each document once, one submission, on
   await reviewerYb.check('#agree-yes');
   await submit(reviewerYb, '#complete-review');
   await noErrors(reviewerYb, 'review');
+  // 医保 awaits the 出生医学证明 the first service issues: its head sees
+  // why, and approving now is refused (it is decided in step 10).
   const headYb = await as('head_yb');
   await headYb.goto(`${base}/cases/${med.id}`);
+  assert.match(await text(headYb, '#awaiting'), /出生医学证明/);
   await headYb.fill('#f-decide-reason', '符合参保条件，准予登记。');
   await headYb.check('#approve-yes');
   await submit(headYb, '#decide');
-  await noErrors(headYb, 'decide');
+  assert.match(await text(headYb, '#error-summary'), /尚待转交的材料未到/);
 
   // 9. The applicant gets one notice for the bundle, not one per service.
   await applicant.goto(`${base}/notifications`);

@@ -183,6 +183,10 @@ pub struct CaseFacts {
     /// listed material re-uploaded, each listed field changed): supplying
     /// is refused until it is empty.
     pub pending: Vec<String>,
+    /// Documents the case still awaits from outside (Chinese, English) — one
+    /// an earlier item of its bundle issues: it may not be approved before
+    /// they arrive (or the applicant supplies them).
+    pub awaiting: Vec<(String, String)>,
 }
 
 /// The procedures whose time does not count (行政许可法 Art. 45).

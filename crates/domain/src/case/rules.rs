@@ -385,6 +385,22 @@ pub fn transition(
                 return Err(wrong_state(f, cmd));
             }
             require_text("reason", reason, "决定理由", "the reason for the decision")?;
+            if *approve && !f.awaiting.is_empty() {
+                let zh: Vec<&str> = f.awaiting.iter().map(|(z, _)| z.as_str()).collect();
+                let en: Vec<&str> = f.awaiting.iter().map(|(_, e)| e.as_str()).collect();
+                return Err(CaseError::Invalid(
+                    FieldError::new(
+                        "approve",
+                        "awaiting_document",
+                        format!("尚待转交的材料未到，暂不能作出准予决定：{}", zh.join("、")),
+                        format!(
+                            "cannot approve before the awaited documents arrive: {}",
+                            en.join(", ")
+                        ),
+                    )
+                    .into(),
+                ));
+            }
             let mut t = Transition::to(if *approve {
                 S::Certifying
             } else {

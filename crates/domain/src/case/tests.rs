@@ -60,6 +60,7 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
         form_fields: vec![("baby_name".into(), "新生儿姓名".into())],
         noticed_fields: Vec::new(),
         pending: Vec::new(),
+        awaiting: Vec::new(),
     }
 }
 
@@ -265,6 +266,38 @@ fn full_lifecycle_with_suspension_and_one_extension() {
         dl.legal_due,
         cal.add_workdays(d("2025-01-20"), 20 + 3 + 10).expect("add")
     );
+}
+
+#[test]
+fn a_case_awaiting_a_passed_on_document_may_be_denied_but_not_approved() {
+    let head = actor(4, Role::Head, Some(LEAD), "/1/");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    f.state = CaseState::Decision;
+    f.awaiting = vec![("出生医学证明".into(), "birth certificate".into())];
+    let approve = Command::Decide {
+        approve: true,
+        reason: "符合条件".into(),
+    };
+    match run(&mut f, &head, approve.clone(), "2025-02-05") {
+        Err(CaseError::Invalid(e)) => {
+            let e = &e.0[0];
+            assert_eq!(
+                (e.field.as_str(), e.code.as_str()),
+                ("approve", "awaiting_document")
+            );
+            assert!(e.message_zh.contains("出生医学证明"), "{}", e.message_zh);
+        }
+        other => panic!("approving while a document is awaited: {other:?}"),
+    }
+    assert_eq!(f.state, CaseState::Decision, "nothing changed");
+    let deny = Command::Decide {
+        approve: false,
+        reason: "不符合条件".into(),
+    };
+    run(&mut f.clone(), &head, deny, "2025-02-05").expect("a denial needs no document");
+    f.awaiting.clear();
+    run(&mut f, &head, approve, "2025-02-05").expect("approved once it arrived");
+    assert_eq!(f.state, CaseState::Certifying);
 }
 
 #[test]

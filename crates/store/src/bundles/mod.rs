@@ -457,6 +457,8 @@ pub struct PassedOn {
     pub from_case_id: Option<i64>,
     pub licence_id: Option<String>,
     pub passed_at: Option<i64>,
+    /// The issuing item ended without issuing it (the applicant supplies it).
+    pub failed_at: Option<i64>,
 }
 
 impl Store {
@@ -468,7 +470,7 @@ impl Store {
         }
         let rows = query(
             self.conn(),
-            "SELECT material_index, kind, holder, from_item, from_case_id, licence_id, passed_at \
+            "SELECT material_index, kind, holder, from_item, from_case_id, licence_id, passed_at, failed_at \
              FROM bundle_passed_on WHERE to_case_id = $1 ORDER BY material_index, id",
             vec![case.id.into()],
         )
@@ -483,6 +485,7 @@ impl Store {
                     from_case_id: get(r, "from_case_id")?,
                     licence_id: get(r, "licence_id")?,
                     passed_at: get(r, "passed_at")?,
+                    failed_at: get(r, "failed_at")?,
                 })
             })
             .collect()

@@ -15,7 +15,7 @@ use super::*;
 use crate::cases::{
     CASE_COLS, Case, CaseEventKind, CaseObserver, DocBody, Effects, StepEvent, row_case,
 };
-use crate::outbox::{Notice, Recipient};
+use crate::outbox::{Notice, Recipient, StaffRole};
 use crate::sql::to_json;
 use crate::{Result, StoreError, WriteTxn, exec, get, now_ms, query, query_one};
 
@@ -47,6 +47,16 @@ impl CaseObserver for BundleProgress {
                 pass_on(txn, b, &s.case, s.actor, fx).await?;
             }
         }
+        // An item that ends without issuing what later items await.
+        for s in steps.iter().filter(|s| {
+            s.is(CaseEventKind::Refused)
+                || s.is(CaseEventKind::Withdrawn)
+                || (s.is(CaseEventKind::Decided) && s.case.approved == Some(false))
+        }) {
+            if let Some(b) = s.case.bundle_case_id {
+                not_issued(txn, b, &s.case, s.actor, fx).await?;
+            }
+        }
         for (b, today) in bundles {
             after_sub_case(txn, b, today, fx).await?;
         }
@@ -75,8 +85,8 @@ async fn pass_on(
     let licence: String = get(&r, "licence_id")?;
     let waiting = query(
         txn,
-        "SELECT id, to_case_id, kind FROM bundle_passed_on WHERE bundle_case_id = $1 AND from_item = $2 \
-         AND from_case_id IS NULL ORDER BY id",
+        "SELECT id, to_case_id, kind, material_index FROM bundle_passed_on WHERE bundle_case_id = $1 \
+         AND from_item = $2 AND from_case_id IS NULL AND failed_at IS NULL ORDER BY id",
         vec![bundle_id.into(), c.impl_code.clone().into()],
     )
     .await?;
@@ -86,7 +96,7 @@ async fn pass_on(
     exec(
         txn,
         "UPDATE bundle_passed_on SET from_case_id = $1, licence_id = $2, passed_at = $3 \
-         WHERE bundle_case_id = $4 AND from_item = $5 AND from_case_id IS NULL",
+         WHERE bundle_case_id = $4 AND from_item = $5 AND from_case_id IS NULL AND failed_at IS NULL",
         vec![
             c.id.into(),
             licence.clone().into(),
@@ -99,6 +109,20 @@ async fn pass_on(
     for w in &waiting {
         let to: i64 = get(w, "to_case_id")?;
         let kind: String = get(w, "kind")?;
+        let index: i64 = get(w, "material_index")?;
+        crate::cases::release(txn, to, index as usize).await?;
+        if let Some(r) = receiver(txn, to).await? {
+            for role in [StaffRole::Reviewer, StaffRole::Head] {
+                fx.notice(r.notice(
+                    role,
+                    &format!("【{}】{kind}已转交", r.case_no),
+                    &format!(
+                        "一件事中“{}”（{}）已出具{kind}并转交本件{}，可继续办理。",
+                        c.item_name, c.case_no, r.case_no
+                    ),
+                ));
+            }
+        }
         fx.trail(crate::trail::NewEntry {
             actor,
             action: "bundle_case.pass_on".into(),
@@ -109,6 +133,150 @@ async fn pass_on(
                 "kind": kind,
             }),
         });
+    }
+    Ok(())
+}
+
+/// The sub-case a passed-on document was meant for: where its staff are.
+struct Receiver {
+    case_no: String,
+    centre_id: i64,
+    department_id: i64,
+    case_id: i64,
+}
+
+impl Receiver {
+    fn notice(&self, role: StaffRole, subject: &str, body: &str) -> Notice {
+        Notice {
+            to: Recipient::Staff {
+                role,
+                department_id: Some(self.department_id),
+                centre_id: self.centre_id,
+            },
+            case_id: Some(self.case_id),
+            bundle_case_id: None,
+            subject: subject.into(),
+            body: body.into(),
+        }
+    }
+}
+
+async fn receiver(txn: &WriteTxn, case_id: i64) -> Result<Option<Receiver>> {
+    query_one(
+        txn,
+        "SELECT case_no, centre_id, lead_department_id FROM cases WHERE id = $1",
+        vec![case_id.into()],
+    )
+    .await?
+    .map(|r| {
+        Ok(Receiver {
+            case_no: get(&r, "case_no")?,
+            centre_id: get(&r, "centre_id")?,
+            department_id: get(&r, "lead_department_id")?,
+            case_id,
+        })
+    })
+    .transpose()
+}
+
+/// A sub-case ended without issuing the document later sub-cases await
+/// (refused, withdrawn or denied): they can no longer receive it. Each stays
+/// held — it is not approved without the document — now until the applicant
+/// supplies it; its department and the applicant are told.
+async fn not_issued(
+    txn: &WriteTxn,
+    bundle_id: i64,
+    c: &Case,
+    actor: Option<i64>,
+    fx: &mut Effects,
+) -> Result<()> {
+    let waiting = query(
+        txn,
+        "SELECT id, to_case_id, kind, material_index FROM bundle_passed_on WHERE bundle_case_id = $1 \
+         AND from_item = $2 AND from_case_id IS NULL AND failed_at IS NULL ORDER BY id",
+        vec![bundle_id.into(), c.impl_code.clone().into()],
+    )
+    .await?;
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    exec(
+        txn,
+        "UPDATE bundle_passed_on SET failed_at = $1 \
+         WHERE bundle_case_id = $2 AND from_item = $3 AND from_case_id IS NULL AND failed_at IS NULL",
+        vec![
+            now_ms().into(),
+            bundle_id.into(),
+            c.impl_code.clone().into(),
+        ],
+    )
+    .await?;
+    let outcome = outcome_of(c);
+    let b = query_one(
+        txn,
+        &format!("SELECT {BC_COLS} WHERE id = $1"),
+        vec![bundle_id.into()],
+    )
+    .await?
+    .map(|r| row_bc(&r))
+    .transpose()?;
+    let mut kinds: Vec<String> = Vec::new();
+    for w in &waiting {
+        let to: i64 = get(w, "to_case_id")?;
+        let kind: String = get(w, "kind")?;
+        let index: i64 = get(w, "material_index")?;
+        crate::cases::restate(
+            txn,
+            to,
+            index as usize,
+            &format!(
+                "{kind}（“{}”{outcome}，未能转交，需申请人补交）",
+                c.item_name
+            ),
+            &format!(
+                "{kind} (“{}” ended without issuing it: the applicant is to supply it)",
+                c.item_name
+            ),
+        )
+        .await?;
+        if let Some(r) = receiver(txn, to).await? {
+            for role in [StaffRole::Reviewer, StaffRole::Head] {
+                fx.notice(r.notice(
+                    role,
+                    &format!("【{}】{kind}无法转交", r.case_no),
+                    &format!(
+                        "一件事中“{}”（{}）{outcome}，{kind}不会出具。本件{}在申请人补交{kind}前不能准予，请向申请人一次性告知补正。",
+                        c.item_name, c.case_no, r.case_no
+                    ),
+                ));
+            }
+        }
+        if !kinds.contains(&kind) {
+            kinds.push(kind.clone());
+        }
+        fx.trail(crate::trail::NewEntry {
+            actor,
+            action: "bundle_case.not_passed_on".into(),
+            object: format!("case:{to}"),
+            details: serde_json::json!({
+                "bundle_case_id": bundle_id,
+                "from_case_id": c.id,
+                "kind": kind,
+            }),
+        });
+    }
+    if let Some(b) = b {
+        fx.notice(to_applicant(
+            &b,
+            &format!("【{}】{}需要您提交", b.name, kinds.join("、")),
+            &format!(
+                "您的“{}”申请（编号{}）中，“{}”{outcome}，{}不能由平台转交给其他事项。相关部门将告知您如何补交。",
+                b.name,
+                b.bundle_no,
+                c.item_name,
+                kinds.join("、")
+            ),
+        ));
     }
     Ok(())
 }

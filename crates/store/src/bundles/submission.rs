@@ -201,6 +201,20 @@ impl Store {
                         ],
                     )
                     .await?;
+                    // The sub-case may not be approved before it arrives.
+                    let issuer = items
+                        .iter()
+                        .find(|i| &i.impl_code == from)
+                        .map(|i| i.doc.name.trim().to_string())
+                        .unwrap_or_else(|| from.clone());
+                    crate::cases::hold(
+                        &txn,
+                        case_id,
+                        *idx,
+                        &format!("{}（待“{issuer}”出具后转交）", s.name),
+                        &format!("{} (passed on once “{issuer}” issues it)", s.name),
+                    )
+                    .await?;
                 }
             }
             submits.push(Job::command(
@@ -502,6 +516,21 @@ impl Store {
                 "no sub-case waits for corrections",
             ));
         }
+        // Everything still to do, for every service at once, before anything moves.
+        let mut errs = FieldErrors::default();
+        for c in subs.iter().filter(|c| waiting.contains(&c.id)) {
+            let doc = self.item_doc(c.item_version_id).await?;
+            let left = crate::cases::pending_of(&txn, c, &doc).await?;
+            if !left.is_empty() {
+                errs.push(FieldError::new(
+                    format!("sub-{}", c.id),
+                    "incomplete",
+                    format!("{}：尚未补正{}", c.item_name, left.join("、")),
+                    format!("{}: not yet corrected: {}", c.item_name, left.join(", ")),
+                ));
+            }
+        }
+        errs.into_result().map_err(StoreError::Invalid)?;
         let cal = std::sync::Arc::new(cal.clone());
         let jobs: Vec<Job> = waiting
             .into_iter()

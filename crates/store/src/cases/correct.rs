@@ -19,8 +19,17 @@ impl Store {
         super::facts::noticed_fields_of(self.conn(), case_id).await
     }
 
+    /// The materials (indexes) the case's last correction notice before
+    /// acceptance named; none when no such notice was issued.
+    pub async fn materials_to_correct(&self, case_id: i64) -> Result<Vec<usize>> {
+        Ok(super::facts::noticed_of(self.conn(), case_id)
+            .await?
+            .unwrap_or_default())
+    }
+
     /// Corrects the named form fields of a case waiting for correction.
-    /// Only its applicant (or the clerk who filed it at the window) may;
+    /// Only its applicant, or a window clerk of its centre, may
+    /// (`Case::may_correct_form`);
     /// a field the notice did not name, or a value the form refuses, is
     /// refused and nothing changes.
     pub async fn correct_form(
@@ -33,7 +42,7 @@ impl Store {
         if !c.visible_to(actor) {
             return Err(StoreError::NotFound(format!("case {case_id}")));
         }
-        if c.applicant_user_id != Some(actor.user_id) && c.created_by != actor.user_id {
+        if c.state == CaseState::Correction && !c.may_correct_form(actor) {
             return Err(StoreError::Forbidden(Denied::Role));
         }
         if c.state != CaseState::Correction {

@@ -72,6 +72,7 @@ pub(crate) fn build_facts(
             .collect(),
         noticed_fields: Vec::new(),
         pending: Vec::new(),
+        awaiting: Vec::new(),
     }
 }
 
@@ -220,6 +221,9 @@ pub(crate) async fn facts_of(
     let mut facts = build_facts(case, doc, &uploads, cal, today, noticed);
     if matches!(cmd, None | Some(Command::SupplyCorrection)) {
         facts.pending = pending_of(c, case, doc).await?;
+    }
+    if matches!(cmd, None | Some(Command::Decide { approve: true, .. })) {
+        facts.awaiting = super::holds::awaiting_of(c, case.id).await?;
     }
     Ok(facts)
 }

@@ -657,6 +657,9 @@ impl Decider<'_> {
         if matches!(cmd, Command::SupplyCorrection) {
             facts.pending = super::facts::pending_of(self.txn, c, &doc).await?;
         }
+        if matches!(cmd, Command::Decide { approve: true, .. }) {
+            facts.awaiting = super::holds::awaiting_of(self.txn, c.id).await?;
+        }
         if matches!(cmd, Command::RequestCorrection { .. }) && facts.noticed.is_some() {
             facts.noticed_fields = super::facts::noticed_fields_of(self.txn, c.id).await?;
         }

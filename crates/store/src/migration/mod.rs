@@ -19,6 +19,7 @@ mod m012_limits;
 mod m013_passed_on;
 mod m014_phrasings;
 mod m015_form_corrections;
+mod m016_case_holds;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -35,6 +36,7 @@ use m012_limits::M012Limits;
 use m013_passed_on::M013PassedOn;
 use m014_phrasings::M014Phrasings;
 use m015_form_corrections::M015FormCorrections;
+use m016_case_holds::M016CaseHolds;
 
 pub struct Migrator;
 
@@ -57,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(M013PassedOn),
             Box::new(M014Phrasings),
             Box::new(M015FormCorrections),
+            Box::new(M016CaseHolds),
         ]
     }
     fn migration_table_name() -> DynIden {

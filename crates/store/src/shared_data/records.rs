@@ -37,6 +37,15 @@ impl CaseObserver for LookupRecords {
             }
         }
         record_many(txn, &items, 1).await?;
+        // A case submitted without its lookups (a bundle's sub-case, made in
+        // the bundle's transaction): they are queued for the retry sweep,
+        // which looks them up outside any transaction.
+        for s in steps
+            .iter()
+            .filter(|s| s.is(CaseEventKind::Submitted) && s.attached::<Gathered>().is_none())
+        {
+            queue_lookups(txn, s.case.id, s.case.item_version_id).await?;
+        }
         // 秒批 after a retried lookup: the evaluation recorded then is the
         // one that decided.
         for s in steps.iter().filter(|s| instant(s)) {
@@ -124,6 +133,42 @@ pub(crate) async fn record_many(
                 crate::sql::rows(txn.get_database_backend(), rows, 9, "")
             ),
             v,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Queues the item's lookups for a case submitted without them: a row per
+/// source, `queued`, due now, which `Store::retry_fetches` takes up.
+async fn queue_lookups(txn: &WriteTxn, case_id: i64, item_version_id: i64) -> Result<()> {
+    let Some(r) = crate::query_one(
+        txn,
+        "SELECT doc FROM item_versions WHERE id = $1",
+        vec![item_version_id.into()],
+    )
+    .await?
+    else {
+        return Ok(());
+    };
+    let doc: tongban_domain::catalog::ItemDoc = crate::sql::json_col(&r, "doc")?;
+    let now = now_ms();
+    let mut seen: Vec<&str> = Vec::new();
+    for l in &doc.shared_data {
+        if seen.contains(&l.source.as_str()) {
+            continue;
+        }
+        seen.push(&l.source);
+        exec(
+            txn,
+            "INSERT INTO case_fetches (case_id, source_key, source_name, at, outcome, fields, data, message, attempts, retry_at) \
+             VALUES ($1, $2, $2, $3, 'queued', '[]', 'null', $4, 0, $3)",
+            vec![
+                case_id.into(),
+                l.source.clone().into(),
+                now.into(),
+                "等待查询".into(),
+            ],
         )
         .await?;
     }

@@ -295,8 +295,8 @@ impl Store {
         let now = now_ms();
         let due = query(
             self.conn(),
-            "SELECT DISTINCT case_id FROM case_fetches WHERE outcome = 'failed' AND retry_at IS NOT NULL \
-             AND retry_at <= $1 AND attempts < 6 ORDER BY case_id LIMIT 50",
+            "SELECT DISTINCT case_id FROM case_fetches WHERE outcome IN ('failed', 'queued') \
+             AND retry_at IS NOT NULL AND retry_at <= $1 AND attempts < 6 ORDER BY case_id LIMIT 50",
             vec![now.into()],
         )
         .await?;
@@ -326,7 +326,10 @@ impl Store {
             // Someone has taken the case in hand: no more lookups about the person.
             exec(
                 self.conn(),
-                "UPDATE case_fetches SET retry_at = NULL WHERE case_id = $1",
+                "UPDATE case_fetches SET retry_at = NULL, \
+                 message = CASE WHEN outcome = 'queued' THEN '窗口已接手办理，未再查询' ELSE message END, \
+                 outcome = CASE WHEN outcome = 'queued' THEN 'failed' ELSE outcome END \
+                 WHERE case_id = $1",
                 vec![case_id.into()],
             )
             .await?;
@@ -377,8 +380,8 @@ impl Store {
             case_id,
             expected_version: Some(c.version),
             first: None,
-            then: g
-                .approve()
+            // A bundle's sub-cases are taken in together at the window (一窗受理).
+            then: (g.approve() && c.bundle_case_id.is_none())
                 .then(|| Arc::new(InstantApproval::of(&g)) as Arc<dyn FollowOn>),
             waive: g.waived.clone(),
             presigned: None,

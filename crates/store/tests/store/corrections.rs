@@ -128,21 +128,33 @@ async fn a_notice_with_a_form_field_is_corrected_exactly_and_then_supplied() {
             store.correct_form(&applicant, c.id, &other).await,
             Err(StoreError::Invalid(_))
         ));
-        let clerk_try = store
-            .correct_form(&clerk, c.id, &map(&[("venue_name", "x")]))
+        // A department does not see the application before acceptance.
+        let reviewer = actor(&store, "reviewer").await;
+        let reviewer_try = store
+            .correct_form(&reviewer, c.id, &map(&[("venue_name", "x")]))
             .await;
         assert!(
-            matches!(clerk_try, Err(StoreError::Forbidden(_))),
-            "{backend}: another person's application: {clerk_try:?}"
+            matches!(reviewer_try, Err(StoreError::NotFound(_))),
+            "{backend}: {reviewer_try:?}"
         );
+        // The applicant brings the correction to a window: the clerk enters
+        // it, recorded as theirs.
         let fixed = store
-            .correct_form(
-                &applicant,
-                c.id,
-                &map(&[("venue_name", "西湖宾馆有限公司")]),
-            )
+            .correct_form(&clerk, c.id, &map(&[("venue_name", "西湖宾馆有限公司")]))
             .await
-            .unwrap_or_else(|e| panic!("{backend}: correct: {e}"));
+            .unwrap_or_else(|e| panic!("{backend}: correct at the window: {e}"));
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM case_form_corrections WHERE case_id = {} AND corrected_by = {}",
+                    c.id, clerk.user_id
+                )
+            )
+            .await,
+            1,
+            "{backend}"
+        );
         assert_eq!(
             fixed.form.get("venue_name").map(String::as_str),
             Some("西湖宾馆有限公司")

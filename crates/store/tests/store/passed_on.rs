@@ -8,6 +8,8 @@ use tongban_domain::bundle::Provided;
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseState, Command};
 use tongban_domain::catalog::Holder;
+use tongban_domain::clock::SuspendReason;
+use tongban_store::StoreError;
 use tongban_store::attachments::Attachments;
 
 use crate::helpers::{actor, count, ready_newborn};
@@ -82,6 +84,47 @@ async fn each_document_once_and_an_issued_certificate_is_passed_on() {
             "{backend}: 预防接种证, 出生登记, 医保, 生育医疗费用"
         );
 
+        // The receiving department may review, but not approve, before the
+        // document arrives.
+        let reviewer_ga = actor(&store, "reviewer_ga").await;
+        let head_ga = actor(&store, "head_ga").await;
+        let approve = Command::Decide {
+            approve: true,
+            reason: "准予登记".into(),
+        };
+        store
+            .case_command(
+                &reviewer_ga,
+                reg.id,
+                None,
+                &Command::CompleteReview {
+                    agree: true,
+                    opinion: "符合".into(),
+                },
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: review: {e}"));
+        match store
+            .case_command(&head_ga, reg.id, None, &approve, &cal, day)
+            .await
+        {
+            Err(StoreError::Invalid(e)) => {
+                assert_eq!(e.0[0].code, "awaiting_document", "{backend}");
+                assert!(
+                    e.0[0].message_zh.contains("出生医学证明"),
+                    "{backend}: {e:?}"
+                );
+            }
+            other => panic!("{backend}: approved before the document arrived: {other:?}"),
+        }
+        assert_eq!(
+            store.awaiting(&reg).await.expect("awaiting").len(),
+            1,
+            "{backend}"
+        );
+
         // The first item goes to 制证: its certificate reaches every later one.
         let cert = rec
             .sub_cases
@@ -141,5 +184,233 @@ async fn each_document_once_and_an_issued_certificate_is_passed_on() {
             4,
             "{backend}"
         );
+        // The receiving department was told, and may now approve.
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND case_id = {} \
+                     AND subject LIKE '%出生医学证明已转交%'",
+                    reviewer_ga.user_id, reg.id
+                )
+            )
+            .await,
+            1,
+            "{backend}"
+        );
+        assert!(store.awaiting(&reg).await.expect("awaiting").is_empty());
+        store
+            .case_command(&head_ga, reg.id, None, &approve, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: approve after it arrived: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn when_the_issuer_is_denied_the_later_items_wait_for_the_applicant_instead() {
+    for (backend, store) in tongban_store::testing::stores("not_passed_on").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let b = ready_newborn(&store, &files, &applicant, "denied").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        let clerk = actor(&store, "clerk").await;
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: accept: {e}"));
+        let sub = |name: &str| {
+            rec.sub_cases
+                .iter()
+                .find(|c| c.item_name.starts_with(name))
+                .expect("sub-case")
+                .clone()
+        };
+        let (cert, reg) = (sub("出生医学证明"), sub("出生登记"));
+        let reviewer = actor(&store, "reviewer").await;
+        let head = actor(&store, "head").await;
+        for (who, cmd) in [
+            (
+                &reviewer,
+                Command::CompleteReview {
+                    agree: false,
+                    opinion: "出生医学信息有误".into(),
+                },
+            ),
+            (
+                &head,
+                Command::Decide {
+                    approve: false,
+                    reason: "出生医学信息与医院记录不符".into(),
+                },
+            ),
+        ] {
+            store
+                .case_command(who, cert.id, None, &cmd, &cal, day)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {}: {e}", cmd.name()));
+        }
+        // Still held, now until the applicant supplies it; the page says so.
+        let awaiting = store.awaiting(&reg).await.expect("awaiting");
+        assert_eq!(awaiting.len(), 1, "{backend}");
+        assert!(
+            awaiting[0].0.contains("需申请人补交"),
+            "{backend}: {awaiting:?}"
+        );
+        let p = store.passed_on_to(&reg).await.expect("passed on");
+        assert!(
+            p[0].failed_at.is_some() && p[0].licence_id.is_none(),
+            "{backend}"
+        );
+        let head_ga = actor(&store, "head_ga").await;
+        let reviewer_ga = actor(&store, "reviewer_ga").await;
+        for who in [&head_ga, &reviewer_ga] {
+            assert_eq!(
+                count(
+                    &store,
+                    &format!(
+                        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND case_id = {} \
+                         AND subject LIKE '%出生医学证明无法转交%'",
+                        who.user_id, reg.id
+                    )
+                )
+                .await,
+                1,
+                "{backend}: the receiving department is told"
+            );
+        }
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} \
+                     AND subject LIKE '%出生医学证明需要您提交%'",
+                    applicant.user_id
+                )
+            )
+            .await,
+            1,
+            "{backend}: and the applicant"
+        );
+        // The department asks the applicant for it (补正 after acceptance);
+        // the upload ends the hold, and the registration may be approved.
+        store
+            .case_command(
+                &reviewer_ga,
+                reg.id,
+                None,
+                &Command::Suspend {
+                    reason: SuspendReason::Correction,
+                    note: "请补交出生医学证明".into(),
+                },
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: suspend: {e}"));
+        let index = p[0].material_index as usize;
+        store
+            .upload(
+                &files,
+                &applicant,
+                reg.id,
+                index,
+                "birth.pdf",
+                b"%PDF-1.4 y".to_vec(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: upload: {e}"));
+        assert!(
+            store.awaiting(&reg).await.expect("awaiting").is_empty(),
+            "{backend}"
+        );
+        for (who, cmd) in [
+            (&applicant, Command::SupplyCorrection),
+            (
+                &reviewer_ga,
+                Command::CompleteReview {
+                    agree: true,
+                    opinion: "符合".into(),
+                },
+            ),
+            (
+                &head_ga,
+                Command::Decide {
+                    approve: true,
+                    reason: "准予登记".into(),
+                },
+            ),
+        ] {
+            store
+                .case_command(who, reg.id, None, &cmd, &cal, day)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {}: {e}", cmd.name()));
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sub_case_s_lookups_are_made_after_the_bundle_is_submitted_and_never_skip_the_window() {
+    for (backend, store) in tongban_store::testing::stores("sub_case_lookups").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let b = ready_newborn(&store, &files, &applicant, "lookups").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        let rec = store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        let yb = rec
+            .sub_cases
+            .iter()
+            .find(|c| c.item_name.starts_with("城乡居民基本医疗保险"))
+            .expect("医保")
+            .clone();
+        let outcomes = |store: &tongban_store::Store, id: i64| {
+            let store = store.clone();
+            async move {
+                count(
+                    &store,
+                    &format!("SELECT COUNT(*) AS n FROM case_fetches WHERE case_id = {id} AND outcome = 'queued'"),
+                )
+                .await
+            }
+        };
+        // Made in the bundle's transaction, the sub-case's lookups wait for the sweep.
+        assert_eq!(
+            outcomes(&store, yb.id).await,
+            2,
+            "{backend}: population and birth"
+        );
+        store.retry_fetches(&cal, day).await.expect("sweep");
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM case_fetches WHERE case_id = {} AND outcome = 'found'",
+                    yb.id
+                )
+            )
+            .await,
+            2,
+            "{backend}: both registers answered"
+        );
+        // Found, but the bundle's sub-case is not approved on its own: the
+        // window takes the bundle in as a whole.
+        let now = store.bundle_for(&applicant, b.id).await.expect("record");
+        let yb = now.sub_cases.iter().find(|c| c.id == yb.id).expect("医保");
+        assert_eq!(yb.state, CaseState::Submitted, "{backend}");
+        let clerk = actor(&store, "clerk").await;
+        store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: accept: {e}"));
     }
 }

@@ -12,21 +12,23 @@ use axum::extract::{Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use tongban_domain::FieldError;
-use tongban_domain::auth::{Actor, Role};
-use tongban_domain::case::{Deficiency, Problem};
-use tongban_domain::codes::mask_name;
+use tongban_domain::auth::Actor;
 use tongban_store::StoreError;
 use tongban_store::bundles::BundleRecord;
 
 use super::views::{SlotView, SlotsExt as _, answer_text, page_errors, slot_views};
 use crate::AppState;
 use crate::chrome::{
-    Chrome, CsrfForm, FieldView, Page, errors_at_fields, field_views, fmt_time, form_value, posted,
+    Chrome, CsrfForm, FieldView, Page, errors_at_fields, field_views, form_value, posted,
     signed_in, store_err,
 };
 use crate::http::ApiError;
 
-async fn own_record(s: &AppState, page: &Page, id: i64) -> Result<(Actor, BundleRecord), Response> {
+pub(super) async fn own_record(
+    s: &AppState,
+    page: &Page,
+    id: i64,
+) -> Result<(Actor, BundleRecord), Response> {
     let actor = signed_in(page)?.clone();
     let r = s
         .store
@@ -167,7 +169,7 @@ pub(super) async fn materials_page(
 }
 
 /// Reads a multipart upload form: csrf and one file.
-async fn read_upload(
+pub(super) async fn read_upload(
     page: &Page,
     mut mp: Multipart,
 ) -> Result<(String, String, Vec<u8>), Response> {
@@ -390,334 +392,6 @@ pub(super) async fn submitted_page(
         items: r.item_names.clone(),
         promised_days: r.doc.promised_days.get(),
         state: lang.t(r.bundle.state.zh(), r.bundle.state.en()).to_string(),
-    }
-    .into_response())
-}
-
-struct SubView {
-    id: i64,
-    case_no: String,
-    item_name: String,
-    department: String,
-    state: String,
-    promised_due: String,
-    waiting: bool,
-}
-
-/// Case number, item, department, outcome, entries, decision document, case id.
-type NoticeRow = (
-    String,
-    String,
-    String,
-    String,
-    Vec<String>,
-    Option<i64>,
-    i64,
-);
-
-struct NoticeView {
-    number: String,
-    title: String,
-    paragraphs: Vec<String>,
-    lines: Vec<NoticeRow>,
-    date: String,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "bundles/bundle_case.html")]
-struct BundleCasePage {
-    c: Chrome,
-    id: i64,
-    bundle_no: String,
-    name: String,
-    state: String,
-    state_key: &'static str,
-    applicant: String,
-    submitted_at: String,
-    promised_days: u32,
-    subs: Vec<SubView>,
-    correction: Option<NoticeView>,
-    completion: Option<NoticeView>,
-    /// Slots the applicant may upload corrections to.
-    correction_slots: Vec<SlotView>,
-    can_supply: bool,
-    can_accept: bool,
-    /// For the clerk: each sub-case awaiting intake with its materials.
-    intake: Vec<IntakeView>,
-    notes: Vec<String>,
-}
-
-struct IntakeView {
-    case_id: i64,
-    item_name: String,
-    /// index, name, 受理标准, files uploaded, required (and not waived), waived
-    materials: Vec<(usize, String, String, usize, bool, bool)>,
-}
-
-fn notice_view(n: &tongban_store::bundles::BundleNotice) -> NoticeView {
-    NoticeView {
-        number: n.number.clone(),
-        title: n.body.title.clone(),
-        paragraphs: n.body.paragraphs.clone(),
-        lines: n
-            .body
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.case_no.clone(),
-                    l.item_name.clone(),
-                    l.department.clone(),
-                    l.outcome.clone(),
-                    l.entries.clone(),
-                    l.document_id,
-                    l.case_id,
-                )
-            })
-            .collect(),
-        date: n.body.date.map(|d| d.to_string()).unwrap_or_default(),
-    }
-}
-
-pub(super) async fn bundle_case_page(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-) -> Result<Response, Response> {
-    let (actor, r) = own_record(&s, &page, id).await?;
-    if !r.bundle.submitted {
-        return Ok(Redirect::to(&format!("/bundle-cases/{id}/check")).into_response());
-    }
-    let lang = page.lang;
-    let owner = actor.role == Role::Applicant;
-    let waiting_codes: Vec<&str> = r
-        .sub_cases
-        .iter()
-        .filter(|c| {
-            c.state == tongban_domain::case::CaseState::Correction
-                || (c.state == tongban_domain::case::CaseState::Suspended
-                    && matches!(
-                        c.clock.last(),
-                        Some(tongban_domain::clock::ClockEvent::Suspended {
-                            reason: tongban_domain::clock::SuspendReason::Correction,
-                            ..
-                        })
-                    ))
-        })
-        .map(|c| c.impl_code.as_str())
-        .collect();
-    let correction = r.open_correction().map(notice_view);
-    let correction_slots = if owner && correction.is_some() {
-        slot_views(&r, page.lang)
-            .into_iter()
-            .zip(&r.slots)
-            .filter(|(_, s)| {
-                s.uses
-                    .iter()
-                    .any(|(c, _)| waiting_codes.contains(&c.as_str()))
-            })
-            .map(|(v, _)| SlotView { files: vec![], ..v })
-            .collect()
-    } else {
-        vec![]
-    };
-    // Masked for this viewer by the store (`bundle_for`).
-    let name = r.bundle.applicant_name.clone();
-    let mut intake = Vec::new();
-    if actor.role == Role::Clerk {
-        for c in r
-            .sub_cases
-            .iter()
-            .filter(|c| c.state == tongban_domain::case::CaseState::Submitted)
-        {
-            let doc = s
-                .store
-                .item_doc(c.item_version_id)
-                .await
-                .map_err(|e| store_err(&page, e))?;
-            let files = s
-                .store
-                .case_files_for(&actor, c)
-                .await
-                .map_err(|e| store_err(&page, e))?;
-            intake.push(IntakeView {
-                case_id: c.id,
-                item_name: c.item_name.clone(),
-                materials: doc
-                    .materials
-                    .iter()
-                    .enumerate()
-                    .map(|(i, m)| {
-                        let waived = c.waived.contains(&i);
-                        (
-                            i,
-                            m.name.clone(),
-                            m.acceptance_standard.clone(),
-                            files
-                                .iter()
-                                .filter(|f| f.material_index == i as i64)
-                                .count(),
-                            !waived
-                                && matches!(
-                                    m.necessity,
-                                    None | Some(tongban_domain::catalog::Necessity::Required)
-                                ),
-                            waived,
-                        )
-                    })
-                    .collect(),
-            });
-        }
-    }
-    Ok(BundleCasePage {
-        c: page.chrome(),
-        id,
-        bundle_no: r.bundle.bundle_no.clone(),
-        name: r.bundle.name.clone(),
-        state: lang.t(r.bundle.state.zh(), r.bundle.state.en()).to_string(),
-        state_key: r.bundle.state.as_str(),
-        applicant: name,
-        submitted_at: r.bundle.submitted_at.map(fmt_time).unwrap_or_default(),
-        promised_days: r.doc.promised_days.get(),
-        subs: r
-            .sub_cases
-            .iter()
-            .map(|c| SubView {
-                id: c.id,
-                case_no: c.case_no.clone(),
-                item_name: c.item_name.clone(),
-                department: c.lead_department_name.clone(),
-                state: lang.t(c.state.zh(), c.state.en()).to_string(),
-                promised_due: c
-                    .promised_due
-                    .map(|d| crate::chrome::fmt_due(&s.calendar(), d, lang))
-                    .unwrap_or_default(),
-                waiting: waiting_codes.contains(&c.impl_code.as_str()),
-            })
-            .collect(),
-        can_supply: owner && correction.is_some(),
-        correction,
-        completion: r.completion().map(notice_view),
-        correction_slots,
-        can_accept: actor.role == Role::Clerk
-            && r.sub_cases
-                .iter()
-                .any(|c| c.state == tongban_domain::case::CaseState::Submitted),
-        intake,
-        notes: r.bundle.selection.notes.clone(),
-    }
-    .into_response())
-}
-
-/// The clerk's checklist: `p_<case>_<material>` = ok | missing | defective,
-/// `n_<case>_<material>` = note.
-pub(super) async fn intake_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    Form(raw): Form<Vec<(String, String)>>,
-) -> Result<Response, Response> {
-    let actor = posted(&page, &form_value(&raw, "csrf"))?;
-    let mut deficiencies: BTreeMap<i64, Vec<Deficiency>> = BTreeMap::new();
-    for (k, v) in &raw {
-        let Some(rest) = k.strip_prefix("p_") else {
-            continue;
-        };
-        let problem = match v.as_str() {
-            "missing" => Problem::Missing,
-            "defective" => Problem::Defective,
-            _ => continue,
-        };
-        let mut parts = rest.splitn(2, '_');
-        let (Some(Ok(case_id)), Some(Ok(material))) = (
-            parts.next().map(str::parse::<i64>),
-            parts.next().map(str::parse::<usize>),
-        ) else {
-            return Err(page.error(ApiError::bad_request(
-                "受理表单不完整",
-                "the intake form is malformed",
-            )));
-        };
-        deficiencies.entry(case_id).or_default().push(Deficiency {
-            material,
-            problem,
-            note: form_value(&raw, &format!("n_{case_id}_{material}")),
-        });
-    }
-    s.store
-        .intake_bundle(&actor, id, &deficiencies, &s.calendar(), s.today())
-        .await
-        .map_err(|e| store_err(&page, e))?;
-    Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
-}
-
-pub(super) async fn correction_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path((id, slot)): Path<(i64, usize)>,
-    mp: Multipart,
-) -> Result<Response, Response> {
-    let (csrf, name, bytes) = read_upload(&page, mp).await?;
-    let actor = posted(&page, &csrf)?;
-    s.store
-        .bundle_correction_upload(&s.files, &actor, id, slot, &name, bytes)
-        .await
-        .map_err(|e| store_err(&page, e))?;
-    Ok(Redirect::to(&format!("/bundle-cases/{id}?uploaded={slot}#correction")).into_response())
-}
-
-pub(super) async fn supply_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, Response> {
-    let actor = posted(&page, &f.csrf)?;
-    s.store
-        .supply_bundle_corrections(&actor, id, &s.calendar(), s.today())
-        .await
-        .map_err(|e| store_err(&page, e))?;
-    Ok(Redirect::to(&format!("/bundle-cases/{id}")).into_response())
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "bundles/bundle_cases.html")]
-struct MyPage {
-    c: Chrome,
-    clerk: bool,
-    rows: Vec<(i64, String, String, String, String, String)>,
-}
-
-pub(super) async fn my_page(State(s): State<AppState>, page: Page) -> Result<Response, Response> {
-    let actor = signed_in(&page)?.clone();
-    let lang = page.lang;
-    let clerk = actor.role != Role::Applicant;
-    let list = if clerk {
-        s.store.bundle_intake_queue(&actor).await
-    } else {
-        s.store.my_bundles(&actor).await
-    }
-    .map_err(|e| store_err(&page, e))?;
-    Ok(MyPage {
-        c: page.chrome(),
-        clerk,
-        rows: list
-            .iter()
-            .map(|b| {
-                (
-                    b.id,
-                    b.bundle_no.clone(),
-                    b.name.clone(),
-                    if clerk {
-                        mask_name(&b.applicant_name)
-                    } else {
-                        b.applicant_name.clone()
-                    },
-                    lang.t(b.state.zh(), b.state.en()).to_string(),
-                    fmt_time(b.updated_at),
-                )
-            })
-            .collect(),
     }
     .into_response())
 }

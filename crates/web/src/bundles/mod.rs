@@ -12,6 +12,7 @@
 mod admin;
 mod api;
 mod application;
+mod case_page;
 mod guide;
 mod json;
 mod views;
@@ -50,8 +51,8 @@ pub fn pages() -> Pages {
         .route("/bundles/{code}", get(guide::guide_page))
         .route("/bundles/{code}/ask", get(guide::ask_page))
         .route("/bundles/{code}/start", post(guide::start_post))
-        .route("/bundle-cases", get(application::my_page))
-        .route("/bundle-cases/{id}", get(application::bundle_case_page))
+        .route("/bundle-cases", get(case_page::my_page))
+        .route("/bundle-cases/{id}", get(case_page::bundle_case_page))
         .route(
             "/bundle-cases/{id}/form",
             get(application::form_page).post(application::form_post),
@@ -74,12 +75,12 @@ pub fn pages() -> Pages {
             "/bundle-cases/{id}/submitted",
             get(application::submitted_page),
         )
-        .route("/bundle-cases/{id}/intake", post(application::intake_post))
+        .route("/bundle-cases/{id}/intake", post(case_page::intake_post))
         .route(
             "/bundle-cases/{id}/corrections/{slot}",
-            post(application::correction_post),
+            post(case_page::correction_post),
         )
-        .route("/bundle-cases/{id}/supply", post(application::supply_post))
+        .route("/bundle-cases/{id}/supply", post(case_page::supply_post))
         .route(
             "/admin/bundles",
             get(admin::admin_list_page).post(admin::admin_create_post),

@@ -216,7 +216,7 @@ pub(super) async fn act_post(
 }
 
 /// The applicant corrects the form entries the correction notice named
-/// (`form_<key>` fields).
+/// (`form.<key>` fields, as on the application form).
 pub(super) async fn correct_form_post(
     State(s): State<AppState>,
     page: Page,
@@ -226,7 +226,7 @@ pub(super) async fn correct_form_post(
     let actor = posted(&page, &form_value(&f, "csrf"))?;
     let values: std::collections::BTreeMap<String, String> = f
         .iter()
-        .filter_map(|(k, v)| k.strip_prefix("form_").map(|k| (k.to_string(), v.clone())))
+        .filter_map(|(k, v)| k.strip_prefix("form.").map(|k| (k.to_string(), v.clone())))
         .collect();
     match s.store.correct_form(&actor, id, &values).await {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=correct_form")).into_response()),

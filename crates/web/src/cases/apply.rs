@@ -17,6 +17,7 @@ use tongban_domain::case::CaseState;
 use tongban_domain::clock::{self, SuspendReason};
 use tongban_store::StoreError;
 use tongban_store::cases::{ApplicantInput, CaseRecord, NewCase};
+use tongban_store::shared_data::FetchRecord;
 
 use super::views::{MaterialView, answers, applicant_rows, material_views, state_label};
 use crate::AppState;
@@ -176,10 +177,20 @@ pub(super) async fn materials_page(
         .case_for(actor, id)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok(materials_view(&page, &r, vec![]).into_response())
+    let fetches = s
+        .store
+        .case_fetches_for(actor, &r.case)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok(materials_view(&page, &r, &fetches, vec![]).into_response())
 }
 
-fn materials_view(page: &Page, r: &CaseRecord, errors: Vec<FieldError>) -> MaterialsPage {
+fn materials_view(
+    page: &Page,
+    r: &CaseRecord,
+    fetches: &[FetchRecord],
+    errors: Vec<FieldError>,
+) -> MaterialsPage {
     let c = &r.case;
     let (owner, clerk) = match &page.session {
         Some(s) => (
@@ -205,7 +216,7 @@ fn materials_view(page: &Page, r: &CaseRecord, errors: Vec<FieldError>) -> Mater
         item_name: r.case.item_name.clone(),
         state: state_label(r.case.state, page.lang),
         draft: r.case.state == CaseState::Draft,
-        materials: material_views(r, page.lang),
+        materials: material_views(r, fetches, page.lang),
         errors,
     }
 }
@@ -261,6 +272,11 @@ pub(super) async fn upload_post(
                 .case_for(&actor, id)
                 .await
                 .map_err(|e| store_err(&page, e))?;
+            let fetches = s
+                .store
+                .case_fetches_for(&actor, &r.case)
+                .await
+                .map_err(|e| store_err(&page, e))?;
             let errors = errs
                 .0
                 .into_iter()
@@ -271,7 +287,7 @@ pub(super) async fn upload_post(
                 .collect();
             Ok((
                 StatusCode::UNPROCESSABLE_ENTITY,
-                materials_view(&page, &r, errors),
+                materials_view(&page, &r, &fetches, errors),
             )
                 .into_response())
         }
@@ -322,7 +338,7 @@ pub(super) async fn check_page(
         return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
     }
     let lang = page.lang;
-    let materials = material_views(&r, lang);
+    let materials = material_views(&r, &[], lang);
     let missing = materials
         .iter()
         .filter(|m| m.required && m.files.is_empty())

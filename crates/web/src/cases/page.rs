@@ -59,6 +59,8 @@ struct Actions {
     withdraw: bool,
     /// What the open correction notice asked that is not done yet.
     pending: Vec<String>,
+    /// What the case awaits from outside before it may be approved.
+    awaiting: Vec<(String, String)>,
 }
 
 impl Actions {
@@ -123,7 +125,7 @@ struct CasePage {
     /// The applicant reads plain words, not the clock's terms.
     citizen: bool,
     /// The fields the open correction notice asks the applicant to correct.
-    correct_fields: Vec<(String, String, String)>,
+    correct_fields: Vec<crate::chrome::FieldView>,
 }
 
 /// The words of a decision for an item of this type: 准予许可 is a 行政许可's;
@@ -216,6 +218,7 @@ async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Acti
                 reason: String::new(),
             }),
         pending: facts.pending.clone(),
+        awaiting: facts.awaiting.clone(),
     })
 }
 
@@ -234,12 +237,14 @@ pub(super) async fn render_case(
         .map_err(|e| store_err(page, e))?;
     // What this viewer sees of the person: the one rule, applied by the
     // store to the case, its lookups and decisions.
-    let fetches = s
+    let fetch_records = s
         .store
         .case_fetches_for(actor, &r.case)
         .await
-        .map_err(|e| store_err(page, e))?
-        .into_iter()
+        .map_err(|e| store_err(page, e))?;
+    let fetches = fetch_records
+        .iter()
+        .cloned()
         .map(|f| FetchView {
             source: f.source_name,
             at: fmt_time(f.at),
@@ -250,6 +255,7 @@ pub(super) async fn render_case(
                 "failed" => page
                     .lang
                     .t("查询失败，将自动重试", "failed, will be retried"),
+                "queued" => page.lang.t("等待查询", "queued"),
                 "certificate" => page.lang.t("以电子证照代替", "e-certificate used"),
                 "rejected" => page.lang.t("电子证照不可用", "e-certificate not usable"),
                 _ => "",
@@ -333,9 +339,8 @@ pub(super) async fn render_case(
     let a = actions_for(s, actor, &r)
         .await
         .map_err(|e| store_err(page, e))?;
-    // Correcting the form is the applicant's (or the clerk's who filed it).
-    let can_correct = r.case.state == CaseState::Correction
-        && (r.case.applicant_user_id == Some(actor.user_id) || r.case.created_by == actor.user_id);
+    // Correcting the form: the applicant's, or the window's on their word.
+    let can_correct = r.case.may_correct_form(actor);
     let depts = s
         .store
         .departments()
@@ -410,18 +415,19 @@ pub(super) async fn render_case(
                 .fields_to_correct(r.case.id)
                 .await
                 .map_err(|e| page.error(e.into()))?;
-            r.doc
+            let named: Vec<_> = r
+                .doc
                 .form_fields
                 .iter()
                 .filter(|f| keys.contains(&f.key))
-                .map(|f| {
-                    (
-                        f.key.clone(),
-                        f.label.clone(),
-                        r.case.form.get(&f.key).cloned().unwrap_or_default(),
-                    )
-                })
-                .collect()
+                .cloned()
+                .collect();
+            crate::chrome::errors_at_fields(
+                crate::chrome::field_views(&named, &r.case.form),
+                &errors,
+                "form.",
+                lang,
+            )
         } else {
             Vec::new()
         },
@@ -430,7 +436,7 @@ pub(super) async fn render_case(
         applicant: applicant_rows(&r.case, lang),
         answers: answers(&r),
         materials: {
-            let mut m = material_views(&r, lang);
+            let mut m = material_views(&r, &fetch_records, lang);
             // What an earlier item of the bundle issues to this one.
             let passed = s
                 .store
@@ -439,6 +445,18 @@ pub(super) async fn render_case(
                 .map_err(|e| page.error(e.into()))?;
             for p in passed {
                 if let Some(v) = m.iter_mut().find(|v| v.index as i64 == p.material_index) {
+                    if p.licence_id.is_none() && p.failed_at.is_some() {
+                        // Not coming: the applicant is to bring it after all.
+                        v.provided = String::new();
+                        v.required = true;
+                        v.notes = lang
+                            .t(
+                                "一件事的前序事项未能出具此材料，需由申请人补交。",
+                                "The earlier service of the bundle did not issue it: the applicant supplies it.",
+                            )
+                            .to_string();
+                        continue;
+                    }
                     v.provided = match &p.licence_id {
                         Some(id) => format!(
                             "{}{id}",

@@ -6,6 +6,7 @@ use tongban_domain::case::CaseState;
 use tongban_domain::catalog::FieldKind;
 use tongban_domain::clock::{self, ClockState, Warning};
 use tongban_store::cases::{Case, CaseRecord};
+use tongban_store::shared_data::FetchRecord;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -130,8 +131,11 @@ pub(super) struct MaterialView {
     pub(super) notes: String,
     pub(super) files: Vec<FileView>,
     /// Why the applicant does not bring it (免提交, or spared within a
-    /// bundle); empty when they do.
+    /// bundle), or where a 免提交 one stands; empty when they bring it.
     pub(super) provided: String,
+    /// A 免提交 material the platform did not obtain: the window verifies
+    /// it, and it keeps its necessity.
+    pub(super) unobtained: bool,
 }
 
 pub(super) struct FileView {
@@ -140,66 +144,187 @@ pub(super) struct FileView {
     pub(super) size: String,
 }
 
-pub(super) fn material_views(r: &CaseRecord, lang: Lang) -> Vec<MaterialView> {
+/// Where a 免提交 material comes from, as the case stands: obtained (a
+/// lookup found it, or an e-certificate stands for it), being obtained, not
+/// obtained (the window verifies it, and the applicant may be asked), or —
+/// for a source the platform is not connected to — verified by the window.
+/// `None`: the applicant brings it after all (not obtained).
+fn exempt_provenance(
+    r: &CaseRecord,
+    m: &tongban_domain::catalog::Material,
+    fetches: &[FetchRecord],
+    lang: Lang,
+) -> (String, bool) {
+    let src = m.data_source.trim();
+    let name = m.name.trim();
+    let lookups: Vec<&str> = r
+        .doc
+        .shared_data
+        .iter()
+        .filter(|l| l.satisfies.iter().any(|x| x.trim() == name))
+        .map(|l| l.source.as_str())
+        .collect();
+    if r.case.state == CaseState::Draft {
+        let text = if src.is_empty() {
+            lang.t(
+                "免提交：提交后由平台从共享数据获取",
+                "Not needed: the platform obtains it from shared data once you submit",
+            )
+            .to_string()
+        } else if !lookups.is_empty() {
+            format!(
+                "{}{src}",
+                lang.t(
+                    "免提交：提交后由平台从以下来源获取：",
+                    "Not needed: once you submit, the platform obtains it from "
+                )
+            )
+        } else {
+            format!(
+                "{}{src}",
+                lang.t(
+                    "免提交：由窗口通过以下来源核验：",
+                    "Not needed: the window verifies it with "
+                )
+            )
+        };
+        return (text, true);
+    }
+    // An e-certificate stood for it (免证办).
+    if let Some(f) = fetches.iter().rev().find(|f| {
+        f.outcome == "certificate" && f.data.get("material").and_then(|v| v.as_str()) == Some(name)
+    }) {
+        let id = f
+            .data
+            .get("licence_id")
+            .and_then(|v| v.as_str())
+            .unwrap_or_default();
+        return (
+            format!(
+                "{}{id}",
+                lang.t("已以电子证照代替：", "Obtained: e-certificate ")
+            ),
+            true,
+        );
+    }
+    if lookups.is_empty() {
+        // Not a source the platform looks up itself: the window does.
+        let text = if src.is_empty() {
+            lang.t(
+                "免提交：由窗口通过共享数据核验",
+                "Not needed: the window verifies it from shared data",
+            )
+            .to_string()
+        } else {
+            format!(
+                "{}{src}",
+                lang.t(
+                    "免提交：由窗口通过以下来源核验：",
+                    "Not needed: the window verifies it with "
+                )
+            )
+        };
+        return (text, true);
+    }
+    // The last lookup of each source that stands for it.
+    let last: Vec<&FetchRecord> = lookups
+        .iter()
+        .filter_map(|k| fetches.iter().rev().find(|f| f.source_key == *k))
+        .collect();
+    if let Some(f) = last.iter().find(|f| f.outcome == "found") {
+        return (
+            format!(
+                "{}{}（{}）",
+                lang.t("已由平台获取：", "Obtained by the platform: "),
+                f.source_name,
+                crate::chrome::fmt_time(f.at)
+            ),
+            true,
+        );
+    }
+    if last.is_empty() || last.iter().any(|f| f.outcome == "queued") {
+        return (
+            lang.t(
+                "正在从共享数据获取，请稍候",
+                "Being obtained from shared data",
+            )
+            .to_string(),
+            true,
+        );
+    }
+    let why: Vec<String> = last
+        .iter()
+        .map(|f| format!("{}：{}", f.source_name, f.message))
+        .collect();
+    (
+        format!(
+            "{}{}{}",
+            lang.t("未获取（", "Not obtained ("),
+            why.join("；"),
+            lang.t(
+                "），请窗口核验，必要时告知申请人补交",
+                "): the window verifies it and may ask for it"
+            )
+        ),
+        false,
+    )
+}
+
+pub(super) fn material_views(
+    r: &CaseRecord,
+    fetches: &[FetchRecord],
+    lang: Lang,
+) -> Vec<MaterialView> {
     r.doc
         .materials
         .iter()
         .enumerate()
-        .map(|(i, m)| MaterialView {
-            index: i,
-            name: m.name.clone(),
-            necessity: m
-                .necessity
-                .map(|n| lang.t(n.zh(), n.en()).to_string())
-                .unwrap_or_else(|| lang.t("必要", "Required").to_string()),
-            provided: if m.exempt {
-                let src = m.data_source.trim();
-                if src.is_empty() {
-                    lang.t(
-                        "免提交：由平台通过共享数据获取",
-                        "Not needed: the platform obtains it from shared data",
-                    )
-                    .to_string()
-                } else {
-                    format!(
-                        "{}{src}",
-                        lang.t(
-                            "免提交：由平台从以下来源获取：",
-                            "Not needed: the platform obtains it from "
-                        )
-                    )
-                }
+        .map(|(i, m)| {
+            let (provided, spared) = if m.exempt {
+                exempt_provenance(r, m, fetches, lang)
             } else if r.case.waived.contains(&i) {
-                lang.t(
-                    "无需提交：一件事中由平台获取或由前序事项出具",
-                    "Not needed: obtained or issued within the bundle",
+                (
+                    lang.t(
+                        "无需提交：一件事中由平台获取或由前序事项出具",
+                        "Not needed: obtained or issued within the bundle",
+                    )
+                    .to_string(),
+                    true,
                 )
-                .to_string()
             } else {
-                String::new()
-            },
-            required: !m.exempt
-                && !r.case.waived.contains(&i)
-                && matches!(
-                    m.necessity,
-                    None | Some(tongban_domain::catalog::Necessity::Required)
-                ),
-            standard: m.acceptance_standard.clone(),
-            notes: m.filling_notes.clone(),
-            files: r
-                .files
-                .iter()
-                .filter(|f| f.material_index == i as i64)
-                .map(|f| FileView {
-                    id: f.id,
-                    name: f.file_name.clone(),
-                    size: if f.size >= 1024 * 1024 {
-                        format!("{:.1} MB", f.size as f64 / 1048576.0)
-                    } else {
-                        format!("{} KB", (f.size + 1023) / 1024)
-                    },
-                })
-                .collect(),
+                (String::new(), false)
+            };
+            MaterialView {
+                index: i,
+                name: m.name.clone(),
+                necessity: m
+                    .necessity
+                    .map(|n| lang.t(n.zh(), n.en()).to_string())
+                    .unwrap_or_else(|| lang.t("必要", "Required").to_string()),
+                required: !spared
+                    && matches!(
+                        m.necessity,
+                        None | Some(tongban_domain::catalog::Necessity::Required)
+                    ),
+                unobtained: m.exempt && !spared,
+                provided,
+                standard: m.acceptance_standard.clone(),
+                notes: m.filling_notes.clone(),
+                files: r
+                    .files
+                    .iter()
+                    .filter(|f| f.material_index == i as i64)
+                    .map(|f| FileView {
+                        id: f.id,
+                        name: f.file_name.clone(),
+                        size: if f.size >= 1024 * 1024 {
+                            format!("{:.1} MB", f.size as f64 / 1048576.0)
+                        } else {
+                            format!("{} KB", (f.size + 1023) / 1024)
+                        },
+                    })
+                    .collect(),
+            }
         })
         .collect()
 }

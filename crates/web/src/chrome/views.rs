@@ -38,6 +38,12 @@ impl Chrome {
     pub fn en(&self) -> bool {
         self.lang == Lang::En
     }
+    /// The id of the input an error's field names: `form.venue_name` is
+    /// the input `f-form_venue_name` (ids have no dots, so a link to them
+    /// is never read as a class).
+    pub fn field_id(&self, field: &str) -> String {
+        format!("f-{}", field.replace('.', "_"))
+    }
     /// URL-encoded current location.
     pub fn here_enc(&self) -> String {
         url_encode(&self.here)

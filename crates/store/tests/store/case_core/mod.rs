@@ -176,34 +176,45 @@ fn script(w: &World) -> Vec<Vec<Act>> {
     };
     // Each sub-case's own steps, by its department; the first two stop
     // for corrections first (two combined correction notices when they
-    // come one after the other), so they end two rounds later.
+    // come one after the other), so they end two rounds later. The first
+    // sub-case issues the 出生医学证明 the others await: they are reviewed
+    // while it is corrected and decided after its 制证 (round 4).
     let denied = |dept: &str| dept.contains("人力资源");
     let mut sub_rounds: Vec<Vec<Act>> = Vec::new();
     for (n, (id, dept)) in w.subs.iter().enumerate() {
         let (r, h) = staff_of(dept);
         let mut steps = Vec::new();
         if n < 2 {
-            steps.push(Cmd(
+            steps.push(Some(Cmd(
                 r,
                 *id,
                 Command::Suspend {
                     reason: SuspendReason::Correction,
                     note: "请补正出生医学证明".into(),
                 },
-            ));
-            steps.push(Cmd("applicant", *id, Command::SupplyCorrection));
+            )));
+            steps.push(Some(Cmd("applicant", *id, Command::SupplyCorrection)));
         }
-        steps.push(Cmd(r, *id, review(!denied(dept))));
-        steps.push(Cmd(h, *id, decide(!denied(dept))));
+        steps.push(Some(Cmd(r, *id, review(!denied(dept)))));
+        // Idle rounds: the decision comes after the issuer's 制证 (round 4).
+        let idle = match n {
+            0 => 0,
+            1 => 2,
+            _ => 4,
+        };
+        steps.extend((0..idle).map(|_| None));
+        steps.push(Some(Cmd(h, *id, decide(!denied(dept)))));
         if !denied(dept) {
-            steps.push(Cmd(r, *id, Command::Issue));
+            steps.push(Some(Cmd(r, *id, Command::Issue)));
         }
-        steps.push(Cmd("clerk", *id, deliver()));
+        steps.push(Some(Cmd("clerk", *id, deliver())));
         for (i, step) in steps.into_iter().enumerate() {
             if sub_rounds.len() <= i {
                 sub_rounds.push(Vec::new());
             }
-            sub_rounds[i].push(step);
+            if let Some(step) = step {
+                sub_rounds[i].push(step);
+            }
         }
     }
     let mut rounds = vec![

@@ -1,0 +1,103 @@
+//! What a case awaits from outside before it may be approved (a hold): a
+//! document an earlier item of its bundle issues. A capability places the
+//! hold and releases it when the document arrives; the applicant uploading
+//! the material after the hold was placed ends it too. The domain refuses an
+//! approval while a hold is open (`CaseFacts::awaiting`).
+
+use sea_orm::ConnectionTrait;
+
+use crate::{Result, exec, get, now_ms, query};
+
+/// Holds `case_id` until material `material_index` arrives (named for the
+/// people who read why the case waits).
+pub(crate) async fn hold(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+    material_index: usize,
+    what_zh: &str,
+    what_en: &str,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO case_holds (case_id, material_index, what_zh, what_en, held_at) VALUES ($1, $2, $3, $4, $5)",
+        vec![
+            case_id.into(),
+            (material_index as i64).into(),
+            what_zh.into(),
+            what_en.into(),
+            now_ms().into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The material arrived: the case no longer waits for it.
+pub(crate) async fn release(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+    material_index: usize,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE case_holds SET released_at = $1 WHERE case_id = $2 AND material_index = $3 AND released_at IS NULL",
+        vec![
+            now_ms().into(),
+            case_id.into(),
+            (material_index as i64).into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Says again why the case waits (e.g. the issuer ended without issuing,
+/// so the applicant is to supply it).
+pub(crate) async fn restate(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+    material_index: usize,
+    what_zh: &str,
+    what_en: &str,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE case_holds SET what_zh = $1, what_en = $2 WHERE case_id = $3 AND material_index = $4 AND released_at IS NULL",
+        vec![
+            what_zh.into(),
+            what_en.into(),
+            case_id.into(),
+            (material_index as i64).into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The open holds of a case, (Chinese, English): not released, and the
+/// material not uploaded since the hold was placed.
+pub(crate) async fn awaiting_of(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Vec<(String, String)>> {
+    query(
+        c,
+        "SELECT h.what_zh, h.what_en FROM case_holds h WHERE h.case_id = $1 AND h.released_at IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM case_files f WHERE f.case_id = h.case_id \
+           AND f.material_index = h.material_index AND f.uploaded_at >= h.held_at) \
+         ORDER BY h.material_index, h.id",
+        vec![case_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((get(r, "what_zh")?, get(r, "what_en")?)))
+    .collect()
+}
+
+impl crate::Store {
+    /// What `case` (as already handed out to the viewer) still awaits before
+    /// it may be approved.
+    pub async fn awaiting(&self, case: &super::Case) -> Result<Vec<(String, String)>> {
+        awaiting_of(self.conn(), case.id).await
+    }
+}
