@@ -325,6 +325,10 @@ pub struct WorkCalendar {
     /// `prefix[i]` = working days among the first `i` days from `first`.
     prefix: Vec<u32>,
     names: BTreeMap<NaiveDate, (bool, String)>,
+    /// What the entered notices it was built from were, when its builder
+    /// says (a fingerprint of the database's notices): a writer holding a
+    /// calendar whose tag no longer matches builds the current one.
+    tag: Option<u64>,
 }
 
 impl WorkCalendar {
@@ -347,7 +351,10 @@ impl WorkCalendar {
             }
         }
         let mut provisional = BTreeSet::new();
-        for year in noticed_last + 1..=noticed_last + PROVISIONAL_YEARS {
+        // The years after the last notice, and any year before it whose own
+        // notice is missing (a later year's was entered first).
+        for year in (first_year..=noticed_last + PROVISIONAL_YEARS).filter(|y| !covered.contains(y))
+        {
             for d in provisional_schedule(year)?.days {
                 // A notice's own listing of a later day stands.
                 names.entry(d.date).or_insert((d.off, d.name));
@@ -379,7 +386,19 @@ impl WorkCalendar {
             provisional,
             prefix,
             names,
+            tag: None,
         })
+    }
+
+    /// The calendar marked with the fingerprint of the notices it was built from.
+    pub fn tagged(mut self, tag: u64) -> Self {
+        self.tag = Some(tag);
+        self
+    }
+
+    /// The fingerprint of the notices it was built from, if its builder gave one.
+    pub fn tag(&self) -> Option<u64> {
+        self.tag
     }
 
     /// The calendar of the shipped schedules plus any extra (admin-entered) ones;
@@ -568,6 +587,22 @@ mod tests {
             assert_eq!(!c.is_workday(d(off)).expect("provisional"), want, "{off}");
         }
         assert_eq!(c.day_name(d("2027-02-05")), Some("春节"));
+    }
+
+    #[test]
+    fn a_missing_year_before_an_entered_one_stays_provisional() {
+        // 2028's notice entered while 2027's is still missing.
+        let y2028 = provisional_schedule(2028).expect("2028");
+        let c = WorkCalendar::builtin_with(&[y2028]).expect("calendar");
+        assert!(c.is_provisional(d("2027-06-01")), "2027 still provisional");
+        assert!(!c.is_provisional(d("2028-06-01")), "2028 entered");
+        assert_eq!(
+            c.provisional_years().collect::<Vec<_>>(),
+            vec![2027, 2029, 2030]
+        );
+        // Counting across the gap works, and 2027's statutory days are off.
+        assert!(!c.is_workday(d("2027-10-01")).expect("provisional"));
+        assert!(c.add_workdays(d("2026-12-20"), 300).is_ok());
     }
 
     #[test]

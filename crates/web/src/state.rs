@@ -102,7 +102,7 @@ pub const LOGIN_PER_ADDRESS: Limit = Limit {
 };
 
 /// The calendar in force and the database revision it was built from.
-type CalendarSnapshot = (Arc<WorkCalendar>, (i64, i64));
+type CalendarSnapshot = (Arc<WorkCalendar>, u64);
 
 #[derive(Clone)]
 pub struct AppState {

@@ -7,28 +7,12 @@ use tongban_domain::calendar::{
 
 use sea_orm::ConnectionTrait;
 
-use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one};
+use crate::{Result, Store, StoreError, exec, get, now_ms, query};
 
 impl Store {
     /// The years entered by admins, in the product's schedule format.
     pub async fn calendar_years(&self) -> Result<Vec<YearSchedule>> {
-        let rows = query(
-            self.conn(),
-            "SELECT year, source, days FROM calendar_years ORDER BY year",
-            vec![],
-        )
-        .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let year: i64 = get(r, "year")?;
-            let source: String = get(r, "source")?;
-            let days: String = get(r, "days")?;
-            let text = format!("year {year} {source}\n{days}");
-            let mut parsed = parse_schedules(&text)
-                .map_err(|e| StoreError::Corrupt(format!("calendar year {year}: {e}")))?;
-            out.append(&mut parsed);
-        }
-        Ok(out)
+        Ok(entered_years(self.conn()).await?.0)
     }
 
     /// Enters (or replaces) one year's notice after checking it, in the
@@ -81,26 +65,79 @@ impl Store {
         Ok(cal)
     }
 
-    /// A fingerprint that changes whenever an entered year changes.
-    pub async fn calendar_revision(&self) -> Result<(i64, i64)> {
-        let r = query_one(
-            self.conn(),
-            "SELECT COUNT(*) AS n, COALESCE(MAX(updated_at), 0) AS t FROM calendar_years",
-            vec![],
-        )
-        .await?;
-        match r {
-            Some(r) => Ok((get(&r, "n")?, get(&r, "t")?)),
-            None => Ok((0, 0)),
-        }
+    /// A fingerprint that changes whenever an entered year changes (the
+    /// tag of the calendar built from them).
+    pub async fn calendar_revision(&self) -> Result<u64> {
+        calendar_tag(self.conn()).await
     }
 
-    /// The working-day calendar: shipped schedules plus the entered years.
+    /// The working-day calendar: shipped schedules plus the entered years,
+    /// tagged with the fingerprint of the entered years it was built from.
     pub async fn work_calendar(&self) -> Result<WorkCalendar> {
-        let extra = self.calendar_years().await?;
-        WorkCalendar::builtin_with(&extra)
-            .map_err(|e| StoreError::Corrupt(format!("calendar: {e}")))
+        calendar_in(self.conn()).await
     }
+}
+
+/// The calendar as the database holds it now, read with `c` (a writer's
+/// transaction, when it finds its jobs' calendar out of date).
+pub(crate) async fn calendar_in(c: &impl ConnectionTrait) -> Result<WorkCalendar> {
+    let (extra, tag) = entered_years(c).await?;
+    Ok(WorkCalendar::builtin_with(&extra)
+        .map_err(|e| StoreError::Corrupt(format!("calendar: {e}")))?
+        .tagged(tag))
+}
+
+/// The fingerprint of the entered years as they are now: changes whenever
+/// a year is entered or replaced.
+pub(crate) async fn calendar_tag(c: &impl ConnectionTrait) -> Result<u64> {
+    let rows = query(
+        c,
+        "SELECT year, updated_at FROM calendar_years ORDER BY year",
+        vec![],
+    )
+    .await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        pairs.push((get::<i64>(r, "year")?, get::<i64>(r, "updated_at")?));
+    }
+    Ok(fingerprint(&pairs))
+}
+
+fn fingerprint(pairs: &[(i64, i64)]) -> u64 {
+    // FNV-1a over (year, entered at): stable across instances and builds.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (y, t) in pairs {
+        for b in y.to_le_bytes().iter().chain(t.to_le_bytes().iter()) {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The entered years and their fingerprint, read together.
+async fn entered_years(c: &impl ConnectionTrait) -> Result<(Vec<YearSchedule>, u64)> {
+    let rows = query(
+        c,
+        "SELECT year, source, days, updated_at FROM calendar_years ORDER BY year",
+        vec![],
+    )
+    .await?;
+    let mut pairs = Vec::with_capacity(rows.len());
+    for r in &rows {
+        pairs.push((get::<i64>(r, "year")?, get::<i64>(r, "updated_at")?));
+    }
+    let mut out = Vec::new();
+    for r in &rows {
+        let year: i64 = get(r, "year")?;
+        let source: String = get(r, "source")?;
+        let days: String = get(r, "days")?;
+        let text = format!("year {year} {source}\n{days}");
+        let mut parsed = parse_schedules(&text)
+            .map_err(|e| StoreError::Corrupt(format!("calendar year {year}: {e}")))?;
+        out.append(&mut parsed);
+    }
+    Ok((out, fingerprint(&pairs)))
 }
 
 #[cfg(test)]

@@ -50,7 +50,16 @@ impl Store {
         let old = self.work_calendar().await?;
         let txn = self.begin().await?;
         let cal = self.write_calendar_year(&txn, y, actor).await?;
-        let from = format!("{}-01-01", y.year);
+        // From the first day the notice lists: some list the December before.
+        let jan1 = NaiveDate::from_ymd_opt(y.year, 1, 1);
+        let from = y
+            .days
+            .iter()
+            .map(|d| d.date)
+            .chain(jan1)
+            .min()
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| format!("{}-01-01", y.year));
         let rows = query(
             &txn,
             &format!(
@@ -62,6 +71,8 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         let mut notices = Vec::new();
+        // Per bundle application: its applicant and each service's lines.
+        let mut bundles: Vec<(i64, Recipient, Vec<String>)> = Vec::new();
         let now = now_ms();
         for r in &rows {
             let c = row_case(r)?;
@@ -116,26 +127,63 @@ impl Store {
                 .into_iter()
                 .flatten()
                 .collect();
-                notices.push(Notice {
-                    to: Recipient::Person {
-                        user_id: c.applicant_user_id,
-                        email: c.applicant_email.clone(),
+                match c.bundle_case_id {
+                    // A bundle's applicant hears once, for all its services.
+                    Some(b) => match bundles.iter_mut().find(|(id, _, _)| *id == b) {
+                        Some((_, _, ls)) => ls.push(format!(
+                            "{}（{}）：{}",
+                            c.item_name,
+                            c.case_no,
+                            lines.join("；")
+                        )),
+                        None => bundles.push((
+                            b,
+                            Recipient::Person {
+                                user_id: c.applicant_user_id,
+                                email: c.applicant_email.clone(),
+                            },
+                            vec![format!(
+                                "{}（{}）：{}",
+                                c.item_name,
+                                c.case_no,
+                                lines.join("；")
+                            )],
+                        )),
                     },
-                    case_id: Some(c.id),
-                    bundle_case_id: c.bundle_case_id,
-                    subject: format!("办件{}的期限已按{}年节假日安排确定", c.case_no, y.year),
-                    body: format!(
-                        "{}年节假日安排已公布，此前暂定的日期已重新计算：{}。",
-                        y.year,
-                        lines.join("；")
-                    ),
-                });
+                    None => notices.push(Notice {
+                        to: Recipient::Person {
+                            user_id: c.applicant_user_id,
+                            email: c.applicant_email.clone(),
+                        },
+                        case_id: Some(c.id),
+                        bundle_case_id: None,
+                        subject: format!("办件{}的期限已按{}年节假日安排确定", c.case_no, y.year),
+                        body: format!(
+                            "{}年节假日安排已公布，此前暂定的日期已重新计算：{}。",
+                            y.year,
+                            lines.join("；")
+                        ),
+                    }),
+                }
             }
             out.push(Redated {
                 case_id: c.id,
                 case_no: c.case_no.clone(),
                 before,
                 after,
+            });
+        }
+        for (b, to, lines) in bundles {
+            notices.push(Notice {
+                to,
+                case_id: None,
+                bundle_case_id: Some(b),
+                subject: format!("您的“一件事”申请各事项的期限已按{}年节假日安排确定", y.year),
+                body: format!(
+                    "{}年节假日安排已公布，此前暂定的日期已重新计算。{}。",
+                    y.year,
+                    lines.join("。")
+                ),
             });
         }
         outbox::write(&txn, &notices).await?;

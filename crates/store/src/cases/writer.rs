@@ -416,10 +416,28 @@ impl Store {
                 w.uploads[idx] = usize::try_from(n).unwrap_or(0);
             }
         }
+        // Calendars built from the database say which notices they hold; one
+        // that is out of date (a notice entered on another instance in the
+        // last moments) is replaced by the database's own, read here.
+        let current = match jobs.iter().find_map(|j| j.calendar.tag()) {
+            Some(_) => {
+                let tag = crate::calendar::calendar_tag(txn).await?;
+                if jobs
+                    .iter()
+                    .any(|j| j.calendar.tag().is_some_and(|t| t != tag))
+                {
+                    Some(Arc::new(crate::calendar::calendar_in(txn).await?))
+                } else {
+                    None
+                }
+            }
+            None => None,
+        };
         let mut ctx = Decider {
             store: self,
             txn,
             signers: HashMap::new(),
+            current,
         };
         let mut steps: Vec<Step> = Vec::new();
         let mut outcomes = Vec::with_capacity(jobs.len());
@@ -490,6 +508,20 @@ struct Decider<'a> {
     txn: &'a WriteTxn,
     /// Signing keys loaded in this batch, per department.
     signers: HashMap<i64, Signer>,
+    /// The calendar as the database holds it, when a job's (built from the
+    /// database, tagged) is out of date: a notice entered by another
+    /// instance since. The job is planned on this one instead.
+    current: Option<Arc<WorkCalendar>>,
+}
+
+impl Decider<'_> {
+    /// The calendar `job` is planned on.
+    fn calendar_for(&self, job: &Job) -> Arc<WorkCalendar> {
+        match (&self.current, job.calendar.tag()) {
+            (Some(now), Some(tag)) if now.tag() != Some(tag) => now.clone(),
+            _ => job.calendar.clone(),
+        }
+    }
 }
 
 /// What one decided step is, before it is planned.
@@ -532,9 +564,10 @@ impl Decider<'_> {
                 w.touched = true;
             }
         }
+        let cal = self.calendar_for(job);
         if let Some(first) = &job.first {
             let decided = match self
-                .decide(w, first, job.expected_version, &job.calendar, job.today)
+                .decide(w, first, job.expected_version, &cal, job.today)
                 .await
             {
                 Ok(d) => d,
@@ -586,7 +619,7 @@ impl Decider<'_> {
                 why: then.why().clone(),
                 sealed: Sealed(()),
             };
-            let planned = match self.decide(w, &by, None, &job.calendar, job.today).await {
+            let planned = match self.decide(w, &by, None, &cal, job.today).await {
                 Ok(Some(d)) => {
                     let taker = Taker {
                         user_id: None,
@@ -774,7 +807,7 @@ impl Decider<'_> {
             d.details,
             d.t,
             cert,
-            &job.calendar,
+            &self.calendar_for(job),
             job.today,
             i,
         )

@@ -40,18 +40,24 @@ impl Store {
                 format!("only a draft can be published; this version is {status}"),
             ));
         }
-        // Claim the draft first: a concurrent publish or delete makes this touch no row.
+        // Claim the draft first, as it was audited: a concurrent publish,
+        // delete or edit (which the audit above did not see) touches no row.
         let claimed = exec(
             &txn,
             "UPDATE item_versions SET status = 'published', published_at = $1, published_by = $2, updated_at = $1 \
-             WHERE id = $3 AND status = 'draft'",
-            vec![now.into(), actor.into(), id.into()],
+             WHERE id = $3 AND status = 'draft' AND updated_at = $4",
+            vec![
+                now.into(),
+                actor.into(),
+                id.into(),
+                draft.updated_at.into(),
+            ],
         )
         .await?;
         if claimed != 1 {
             return Err(StoreError::conflict(
-                "该草稿已被他人发布或删除，请刷新",
-                "the draft was published or deleted by someone else; reload",
+                "该草稿已被他人修改、发布或删除，请刷新后再发布",
+                "the draft was changed, published or deleted meanwhile; reload and publish again",
             ));
         }
         exec(

@@ -189,3 +189,132 @@ async fn provisional_dates_are_kept_and_recomputed_when_the_notice_is_entered() 
         assert_eq!(k2.version, k.version, "{backend}");
     }
 }
+
+/// The 2027 notice of the tests below: 元旦 with a bridging Monday off.
+fn notice_2027(extra: Vec<ScheduleDay>) -> YearSchedule {
+    let mut days = vec![
+        ScheduleDay {
+            date: d("2027-01-01"),
+            off: true,
+            name: "元旦".into(),
+        },
+        ScheduleDay {
+            date: d("2027-01-04"),
+            off: true,
+            name: "元旦".into(),
+        },
+    ];
+    days.extend(extra);
+    YearSchedule {
+        year: 2027,
+        source: "国办发明电〔2026〕".into(),
+        days,
+    }
+}
+
+#[tokio::test]
+async fn a_step_planned_on_a_calendar_another_instance_has_since_replaced_uses_the_new_one() {
+    for (backend, store) in tongban_store::testing::stores("stale_calendar").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        // This instance's calendar, read before the notice …
+        let old = store.work_calendar().await.expect("calendar");
+        assert!(old.tag().is_some());
+        // … which another instance enters now.
+        store
+            .put_calendar_year(&notice_2027(vec![]), None, d("2026-12-18"))
+            .await
+            .expect("entered");
+        // Accepted with the old calendar in hand: the dates are the new ones.
+        let id = accepted_on(&store, &old, d("2026-12-21")).await;
+        let supervisor = actor(&store, "supervisor").await;
+        let k = store.case_for(&supervisor, id).await.expect("case").case;
+        assert_eq!(k.promised_due, Some(d("2027-01-06")), "{backend}");
+        assert_eq!(k.legal_due, Some(d("2027-01-20")), "{backend}");
+        // A calendar built by hand (no database tag) is used as it is.
+        let by_hand = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let id = accepted_on(&store, &by_hand, d("2026-12-21")).await;
+        let k = store.case_for(&supervisor, id).await.expect("case").case;
+        assert_eq!(k.promised_due, Some(d("2027-01-05")), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_notice_listing_a_day_of_the_december_before_recomputes_cases_due_then() {
+    for (backend, store) in tongban_store::testing::stores("december_before").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = store.work_calendar().await.expect("calendar");
+        // Accepted 2026-11-23: every date falls in December 2026.
+        let id = accepted_on(&store, &cal, d("2026-11-23")).await;
+        let supervisor = actor(&store, "supervisor").await;
+        let k = store.case_for(&supervisor, id).await.expect("case").case;
+        let legal = k.legal_due.expect("legal");
+        assert!(legal < d("2027-01-01"), "{backend}: {legal}");
+        // The 2027 notice also gives a day off in the December before, on
+        // the case's legal deadline (a Monday … Friday).
+        let notice = notice_2027(vec![ScheduleDay {
+            date: legal,
+            off: true,
+            name: "调休".into(),
+        }]);
+        let redated = store
+            .put_calendar_year(&notice, None, d("2026-11-24"))
+            .await
+            .expect("entered");
+        assert_eq!(
+            redated.iter().map(|r| r.case_id).collect::<Vec<_>>(),
+            vec![id],
+            "{backend}"
+        );
+        let k = store.case_for(&supervisor, id).await.expect("case").case;
+        let new = WorkCalendar::builtin_with(&[notice]).expect("calendar");
+        assert_eq!(
+            k.legal_due,
+            Some(new.add_workdays(d("2026-11-23"), 20).expect("add")),
+            "{backend}"
+        );
+        assert!(k.legal_due > Some(legal), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_bundle_s_applicant_hears_once_when_the_notice_moves_its_services_dates() {
+    for (backend, store) in tongban_store::testing::stores("redate_bundle").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let b = crate::helpers::ready_newborn(&store, &files, &applicant, "redate").await;
+        let cal = store.work_calendar().await.expect("calendar");
+        // Submitted and taken in on Thursday 31 December 2026: every
+        // service's promise reaches into 2027.
+        let day = d("2026-12-31");
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        let clerk = actor(&store, "clerk").await;
+        store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .expect("accepted");
+        let redated = store
+            .put_calendar_year(&notice_2027(vec![]), None, day)
+            .await
+            .expect("entered");
+        assert!(redated.len() > 1, "{backend}: several services moved");
+        let notes: Vec<_> = store
+            .notifications(applicant.user_id, 100)
+            .await
+            .expect("notes")
+            .into_iter()
+            .filter(|n| n.subject.contains("2027年节假日安排"))
+            .collect();
+        assert_eq!(notes.len(), 1, "{backend}: one notice for the bundle");
+        for r in &redated {
+            assert!(
+                notes[0].body.contains(&r.case_no),
+                "{backend}: {}",
+                notes[0].body
+            );
+        }
+    }
+}

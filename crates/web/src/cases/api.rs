@@ -16,9 +16,9 @@ use utoipa::ToSchema;
 
 use super::json::{
     AppliedView, CaseDetail, CaseDocumentView, CaseFileView, CaseListView, CaseWithClock,
-    PublicProgressView,
+    PublicBundleProgressView, PublicProgressView,
 };
-use super::progress::lookup;
+use super::progress::{lookup, lookup_bundle};
 use super::views::clock_view;
 use super::work::list_for;
 use crate::AppState;
@@ -272,4 +272,28 @@ pub(super) async fn api_progress(
     check_origin(&headers)?;
     let p = lookup(&s, client, &req.case_no, &req.code).await?;
     Ok(Json(PublicProgressView::from(p)).into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BundleProgressRequest {
+    /// The bundle application's number (一件事编号).
+    pub bundle_no: String,
+    /// The 8-character verification code on its confirmation.
+    pub code: String,
+}
+
+/// Public progress lookup of a bundle application (一件事): its state and
+/// each service's, no personal data. Failed lookups count against the same
+/// per-address limit as case lookups.
+#[utoipa::path(post, path = "/api/v1/progress/bundle", tag = "cases", request_body = BundleProgressRequest,
+    responses((status = 200, body = PublicBundleProgressView), (status = 404, body = crate::http::ErrorBody), (status = 429, body = crate::http::ErrorBody)))]
+pub(super) async fn api_bundle_progress(
+    State(s): State<AppState>,
+    crate::http::ClientIp(client): crate::http::ClientIp,
+    headers: axum::http::HeaderMap,
+    Json(req): Json<BundleProgressRequest>,
+) -> Result<Response, ApiError> {
+    check_origin(&headers)?;
+    let p = lookup_bundle(&s, client, &req.bundle_no, &req.code).await?;
+    Ok(Json(PublicBundleProgressView::from(p)).into_response())
 }

@@ -743,3 +743,51 @@ impl From<PublicProgress> for PublicProgressView {
         }
     }
 }
+
+/// What the public progress lookup (办件查询) shows of a bundle application:
+/// no personal data.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicBundleProgressView {
+    pub bundle_no: String,
+    pub name: String,
+    pub state: tongban_domain::bundle::BundleState,
+    /// When it was submitted (UTC milliseconds).
+    #[schema(required)]
+    pub submitted_at: Option<i64>,
+    /// The bundle's promised working days.
+    pub promised_days: u32,
+    pub services: Vec<PublicServiceView>,
+}
+
+/// One service of a bundle application, as the public lookup shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicServiceView {
+    pub case_no: String,
+    pub item_name: String,
+    pub department: String,
+    pub state: CaseState,
+}
+
+impl From<tongban_store::bundles::PublicBundleProgress> for PublicBundleProgressView {
+    fn from(p: tongban_store::bundles::PublicBundleProgress) -> Self {
+        Self {
+            bundle_no: p.bundle_no,
+            name: p.name,
+            state: p.state,
+            submitted_at: p.submitted_at,
+            promised_days: p.promised_days,
+            services: p
+                .services
+                .into_iter()
+                .map(
+                    |(case_no, item_name, department, state)| PublicServiceView {
+                        case_no,
+                        item_name,
+                        department,
+                        state,
+                    },
+                )
+                .collect(),
+        }
+    }
+}

@@ -37,6 +37,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_upload))
         .routes(routes!(api::api_document))
         .routes(routes!(api::api_progress))
+        .routes(routes!(api::api_bundle_progress))
 }
 
 pub fn pages() -> Pages {

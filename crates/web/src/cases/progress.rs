@@ -35,12 +35,7 @@ pub(super) async fn lookup(
 ) -> Result<tongban_store::cases::PublicProgress, ApiError> {
     let key = format!("lookup|{}", crate::http::client::limit_key(client));
     if s.store.reserve_attempt(&key, LOOKUP_LIMIT).await? == Reservation::Refused {
-        return Err(ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
-            "查询失败次数过多，请5分钟后再试",
-            "too many failed lookups; try again in 5 minutes",
-        ));
+        return Err(too_many());
     }
     match s
         .store
@@ -59,6 +54,46 @@ pub(super) async fn lookup(
             "no case matches this number and verification code",
         )),
     }
+}
+
+/// A bundle application by number and code, under the same limit of
+/// failed attempts as case lookups.
+pub(super) async fn lookup_bundle(
+    s: &AppState,
+    client: IpAddr,
+    bundle_no: &str,
+    code: &str,
+) -> Result<tongban_store::bundles::PublicBundleProgress, ApiError> {
+    let key = format!("lookup|{}", crate::http::client::limit_key(client));
+    if s.store.reserve_attempt(&key, LOOKUP_LIMIT).await? == Reservation::Refused {
+        return Err(too_many());
+    }
+    match s
+        .store
+        .lookup_bundle(bundle_no, code)
+        .await
+        .map_err(ApiError::from)?
+    {
+        Some(b) => {
+            s.store.release_attempt(&key).await?;
+            Ok(b)
+        }
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "一件事编号或查询码不正确",
+            "no bundle application matches this number and verification code",
+        )),
+    }
+}
+
+fn too_many() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate_limited",
+        "查询失败次数过多，请5分钟后再试",
+        "too many failed lookups; try again in 5 minutes",
+    )
 }
 
 /// What a number and code find: a case, or a bundle application (一件事).

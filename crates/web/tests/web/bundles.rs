@@ -399,6 +399,45 @@ async fn one_form_each_material_once_and_one_submission() {
             .json(b, "again");
         assert_eq!(s2["sub_cases"].as_array().map(Vec::len), Some(6), "{b}");
         assert_eq!(s2["bundle"]["state"].as_str(), Some("in_progress"));
+        // 办件查询 finds the bundle by its number and the confirmation's code,
+        // without signing in, with no personal data.
+        let confirm = app
+            .get_page(&format!("/bundle-cases/{id}/submitted"), Some(&applicant))
+            .await
+            .text();
+        let code = confirm
+            .split("id=\"verify-code\">")
+            .nth(1)
+            .and_then(|r| r.split('<').next())
+            .unwrap_or_default()
+            .to_string();
+        assert_eq!(code.len(), 8, "{b}: the code on the confirmation");
+        let bundle_no = s2["bundle"]["bundle_no"].as_str().unwrap_or_default();
+        let found = app
+            .api(
+                Method::POST,
+                "/api/v1/progress/bundle",
+                None,
+                Some(json!({"bundle_no": bundle_no, "code": code})),
+            )
+            .await;
+        assert_eq!(found.status, StatusCode::OK, "{b}: {}", found.text());
+        let found = found.json(b, "bundle progress");
+        assert_eq!(found["services"].as_array().map(Vec::len), Some(6), "{b}");
+        assert_eq!(found["state"].as_str(), Some("in_progress"), "{b}");
+        assert!(
+            !found.to_string().contains("张三"),
+            "{b}: no name in {found}"
+        );
+        let wrong = app
+            .api(
+                Method::POST,
+                "/api/v1/progress/bundle",
+                None,
+                Some(json!({"bundle_no": bundle_no, "code": "ABCDEFGH"})),
+            )
+            .await;
+        assert_error(b, "wrong code", &wrong, StatusCode::NOT_FOUND, "not_found");
         let mine = app
             .api(
                 Method::GET,
