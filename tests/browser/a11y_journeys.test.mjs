@@ -201,7 +201,8 @@ test('an applicant\'s pages: guide, form, materials, check, confirmation, case, 
   r = await submit(visitor, '#lookup');
   await vat('progress lookup result', r, { path: '/progress', has: '#progress-result #public-state' });
   await visitor.fill('#f-case_no', caseNo);
-  await visitor.fill('#f-code', code === '000000' ? '111111' : '000000');
+  // A code of the right form (8 characters) that is not this case's.
+  await visitor.fill('#f-code', code === 'ABCDEFGH' ? 'HGFEDCBA' : 'ABCDEFGH');
   r = await submit(visitor, '#lookup');
   await vat('progress lookup, wrong code', r, { path: '/progress', has: '#error-summary', status: 404 });
 

@@ -122,6 +122,10 @@ pub struct MaterialFacts {
     pub necessity: Option<Necessity>,
     pub acceptance_standard: String,
     pub uploads: usize,
+    /// Not the applicant's to bring: obtained by the platform (a lookup or
+    /// an e-certificate), issued by an earlier item of the bundle, or made
+    /// unnecessary by the bundle's answers. Never asked in a notice.
+    pub spared: bool,
 }
 
 impl MaterialFacts {
@@ -278,6 +282,10 @@ pub enum Command {
     Suspend {
         reason: SuspendReason,
         note: String,
+        /// For a correction: the materials (by index) to supply again; the
+        /// applicant's supply is refused until each is uploaded.
+        #[serde(default)]
+        materials: Vec<usize>,
     },
     Resume,
     /// The department head extends the limit once.

@@ -239,6 +239,9 @@ pub fn transition(
         }
         Command::SupplyCorrection => {
             if st == S::Suspended && f.suspended_for() == Some(&SuspendReason::Correction) {
+                if !f.pending.is_empty() {
+                    return Err(incomplete(f));
+                }
                 // Corrections after acceptance: the clock runs again.
                 let mut t = Transition::to(back_state(f));
                 t.clock = Some(ClockEvent::Resumed { on: today });
@@ -249,18 +252,7 @@ pub fn transition(
                 return Err(wrong_state(f, cmd));
             }
             if !f.pending.is_empty() {
-                return Err(CaseError::Invalid(
-                    FieldError::new(
-                        "correction",
-                        "incomplete",
-                        format!("尚未按一次性告知书补正：{}", f.pending.join("、")),
-                        format!(
-                            "not yet corrected as the notice asks: {}",
-                            f.pending.join(", ")
-                        ),
-                    )
-                    .into(),
-                ));
+                return Err(incomplete(f));
             }
             let mut t = Transition::to(S::Submitted);
             t.received_on = Some(today);
@@ -292,10 +284,15 @@ pub fn transition(
             Some(d) => complete_review(f, d, *agree, opinion),
             None => Err(CaseError::Denied(Denied::Department)),
         },
-        Command::Suspend { reason, note } => {
+        Command::Suspend {
+            reason,
+            note,
+            materials,
+        } => {
             if !matches!(st, S::Review | S::Decision) {
                 return Err(wrong_state(f, cmd));
             }
+            check_asked_materials(f, reason, materials)?;
             if let SuspendReason::SpecialProcedure(name) = reason {
                 require_text("reason", name, "特别程序名称", "the special procedure")?;
                 let name = name.trim();
@@ -611,6 +608,11 @@ fn check_deficiencies(
                 format!("材料“{}”重复列出", f.materials[d.material].name),
                 format!("material {} is listed twice", d.material),
             ));
+        } else if f.materials[d.material].spared {
+            errs.push(spared_error(
+                format!("deficiencies[{i}].material"),
+                &f.materials[d.material].name,
+            ));
         }
         if let Some(e) = crate::text::check_text(
             &format!("deficiencies[{i}].note"),
@@ -673,4 +675,71 @@ fn check_deficiencies(
         ));
     }
     errs.into_result().map_err(CaseError::Invalid)
+}
+
+/// A material the applicant does not bring cannot be asked of them.
+fn spared_error(field: String, name: &str) -> FieldError {
+    FieldError::new(
+        field,
+        "not_asked",
+        format!("“{name}”由平台获取或由前序事项出具，无需申请人提交，不能要求补正"),
+        format!("“{name}” is obtained or issued for the applicant: it cannot be asked of them"),
+    )
+}
+
+/// The materials a correction after acceptance asks for: only with a
+/// correction, each in the item's list once, none the applicant is spared.
+fn check_asked_materials(
+    f: &CaseFacts,
+    reason: &SuspendReason,
+    materials: &[usize],
+) -> Result<(), CaseError> {
+    if materials.is_empty() {
+        return Ok(());
+    }
+    let mut errs = FieldErrors::default();
+    if *reason != SuspendReason::Correction {
+        errs.push(FieldError::new(
+            "materials",
+            "not_correction",
+            "只有补正才列出需要补交的材料",
+            "materials are listed only for a correction",
+        ));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, m) in materials.iter().enumerate() {
+        match f.materials.get(*m) {
+            None => errs.push(FieldError::new(
+                format!("materials[{i}]"),
+                "unknown",
+                "该材料不在本事项的材料清单中",
+                "no such material in the item's list",
+            )),
+            Some(x) if !seen.insert(*m) => errs.push(FieldError::new(
+                format!("materials[{i}]"),
+                "duplicate",
+                format!("材料“{}”重复列出", x.name),
+                format!("material {m} is listed twice"),
+            )),
+            Some(x) if x.spared => errs.push(spared_error(format!("materials[{i}]"), &x.name)),
+            Some(_) => {}
+        }
+    }
+    errs.into_result().map_err(CaseError::Invalid)
+}
+
+/// Supplying while the notice's asks are not all done.
+fn incomplete(f: &CaseFacts) -> CaseError {
+    CaseError::Invalid(
+        FieldError::new(
+            "correction",
+            "incomplete",
+            format!("尚未按一次性告知书补正：{}", f.pending.join("、")),
+            format!(
+                "not yet corrected as the notice asks: {}",
+                f.pending.join(", ")
+            ),
+        )
+        .into(),
+    )
 }

@@ -37,18 +37,21 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
                 necessity: Some(Necessity::Required),
                 acceptance_standard: "原件".into(),
                 uploads: 1,
+                spared: false,
             },
             MaterialFacts {
                 name: "出生医学证明".into(),
                 necessity: Some(Necessity::Required),
                 acceptance_standard: "原件".into(),
                 uploads: 0,
+                spared: false,
             },
             MaterialFacts {
                 name: "委托书".into(),
                 necessity: Some(Necessity::Optional),
                 acceptance_standard: String::new(),
                 uploads: 0,
+                spared: false,
             },
         ],
         clock: Vec::new(),
@@ -215,6 +218,7 @@ fn full_lifecycle_with_suspension_and_one_extension() {
     let suspend = Command::Suspend {
         reason: SuspendReason::SpecialProcedure("专家评审".into()),
         note: String::new(),
+        materials: vec![],
     };
     run(&mut f, &reviewer, suspend, "2025-01-21").expect("suspend");
     assert_eq!(f.state, CaseState::Suspended);
@@ -298,6 +302,60 @@ fn a_case_awaiting_a_passed_on_document_may_be_denied_but_not_approved() {
     f.awaiting.clear();
     run(&mut f, &head, approve, "2025-02-05").expect("approved once it arrived");
     assert_eq!(f.state, CaseState::Certifying);
+}
+
+#[test]
+fn a_material_the_applicant_is_spared_is_never_asked_of_them() {
+    let clerk = actor(2, Role::Clerk, None, "/1/");
+    let reviewer = actor(3, Role::Reviewer, Some(LEAD), "/1/");
+    let applicant = actor(APPLICANT, Role::Applicant, None, "/1/");
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    // The 出生医学证明 is passed on by an earlier item of the bundle.
+    f.materials[1].spared = true;
+    f.materials[1].necessity = Some(Necessity::Optional);
+    run(&mut f, &applicant, Command::Submit, "2025-01-20").expect("submit");
+    let ask = Command::RequestCorrection {
+        deficiencies: vec![Deficiency {
+            material: 1,
+            problem: Problem::Missing,
+            note: String::new(),
+        }],
+        fields: vec![],
+    };
+    match run(&mut f, &clerk, ask, "2025-01-20") {
+        Err(CaseError::Invalid(e)) => assert_eq!(e.0[0].code, "not_asked"),
+        other => panic!("asked a spared material: {other:?}"),
+    }
+    run(&mut f, &clerk, Command::Accept, "2025-01-21").expect("accept");
+    // Nor in a correction after acceptance; a material it does bring may be.
+    let suspend = |m: usize| Command::Suspend {
+        reason: SuspendReason::Correction,
+        note: String::new(),
+        materials: vec![m],
+    };
+    match run(&mut f, &reviewer, suspend(1), "2025-01-22") {
+        Err(CaseError::Invalid(e)) => assert_eq!(e.0[0].code, "not_asked"),
+        other => panic!("asked a spared material: {other:?}"),
+    }
+    let special = Command::Suspend {
+        reason: SuspendReason::SpecialProcedure("专家评审".into()),
+        note: String::new(),
+        materials: vec![0],
+    };
+    assert!(matches!(
+        run(&mut f, &reviewer, special, "2025-01-22"),
+        Err(CaseError::Invalid(_))
+    ));
+    run(&mut f, &reviewer, suspend(0), "2025-01-22").expect("ask for the ID card");
+    // Supplying is refused while what it names is not done.
+    f.pending = vec!["身份证".into()];
+    assert!(matches!(
+        run(&mut f, &applicant, Command::SupplyCorrection, "2025-01-23"),
+        Err(CaseError::Invalid(_))
+    ));
+    f.pending.clear();
+    run(&mut f, &applicant, Command::SupplyCorrection, "2025-01-23").expect("supplied");
+    assert_eq!(f.state, CaseState::Review);
 }
 
 #[test]
@@ -569,6 +627,7 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
     let made_up = Command::Suspend {
         reason: SuspendReason::SpecialProcedure("领导出差".into()),
         note: String::new(),
+        materials: vec![],
     };
     assert!(matches!(
         run(&mut f, &reviewer, made_up, "2025-03-05"),
@@ -582,6 +641,7 @@ fn the_law_limits_what_the_window_and_the_department_may_do() {
     let own = Command::Suspend {
         reason: SuspendReason::SpecialProcedure("现场核查".into()),
         note: String::new(),
+        materials: vec![],
     };
     f.clock = vec![ClockEvent::Accepted {
         on: d("2025-03-03"),

@@ -211,7 +211,7 @@ async fn not_issued(
         ],
     )
     .await?;
-    let outcome = outcome_of(c);
+    let outcome = outcome_of(txn, c).await?;
     let b = query_one(
         txn,
         &format!("SELECT {BC_COLS} WHERE id = $1"),
@@ -225,6 +225,19 @@ async fn not_issued(
         let to: i64 = get(w, "to_case_id")?;
         let kind: String = get(w, "kind")?;
         let index: i64 = get(w, "material_index")?;
+        // A receiver that has ended or been decided no longer waits for it.
+        let open = query_one(
+            txn,
+            "SELECT 1 AS x FROM cases k JOIN case_holds h ON h.case_id = k.id \
+             WHERE k.id = $1 AND h.material_index = $2 AND h.released_at IS NULL \
+             AND k.state IN ('submitted', 'correction', 'review', 'suspended', 'decision')",
+            vec![to.into(), index.into()],
+        )
+        .await?
+        .is_some();
+        if !open {
+            continue;
+        }
         crate::cases::restate(
             txn,
             to,
@@ -245,7 +258,7 @@ async fn not_issued(
                     role,
                     &format!("【{}】{kind}无法转交", r.case_no),
                     &format!(
-                        "一件事中“{}”（{}）{outcome}，{kind}不会出具。本件{}在申请人补交{kind}前不能准予，请向申请人一次性告知补正。",
+                        "一件事中“{}”（{}）{outcome}，{kind}不会出具。已请申请人在一件事中补交一次，补交后即转入本件{}；此前本件不能准予，其余审查可照常进行。",
                         c.item_name, c.case_no, r.case_no
                     ),
                 ));
@@ -265,12 +278,12 @@ async fn not_issued(
             }),
         });
     }
-    if let Some(b) = b {
+    if let (Some(b), false) = (b, kinds.is_empty()) {
         fx.notice(to_applicant(
             &b,
             &format!("【{}】{}需要您提交", b.name, kinds.join("、")),
             &format!(
-                "您的“{}”申请（编号{}）中，“{}”{outcome}，{}不能由平台转交给其他事项。相关部门将告知您如何补交。",
+                "您的“{}”申请（编号{}）中，“{}”{outcome}，{}不能由平台转交给其他事项。请在“我的一件事”中上传一次，平台将转给需要它的各个事项。",
                 b.name,
                 b.bundle_no,
                 c.item_name,
@@ -309,14 +322,35 @@ pub(super) fn to_applicant(b: &BundleCase, subject: &str, body: &str) -> Notice 
     }
 }
 
-fn outcome_of(c: &Case) -> &'static str {
-    match (c.state, c.approved) {
+/// How a sub-case ended, in the words of its item's type: a licence is
+/// 不予许可, any other item 不予办理.
+async fn outcome_of(txn: &WriteTxn, c: &Case) -> Result<&'static str> {
+    Ok(match (c.state, c.approved) {
         (CaseState::NotAccepted, _) => "不予受理",
         (CaseState::Withdrawn, _) => "已撤回",
         (_, Some(true)) => "准予",
-        (_, Some(false)) => "不予许可",
+        (_, Some(false)) => {
+            let licensing = query_one(
+                txn,
+                "SELECT item_type FROM item_versions WHERE id = $1",
+                vec![c.item_version_id.into()],
+            )
+            .await?
+            .map(|r| get::<String>(&r, "item_type"))
+            .transpose()?
+                == Some(
+                    tongban_domain::catalog::ItemType::Licensing
+                        .as_str()
+                        .to_string(),
+                );
+            if licensing {
+                "不予许可"
+            } else {
+                "不予办理"
+            }
+        }
         _ => "已办结",
-    }
+    })
 }
 
 /// After a sub-case moved (inside its transaction): derives the bundle's
@@ -529,7 +563,7 @@ pub(crate) async fn after_sub_case(
                 } else {
                     vec![format!("决定文书：{number}")]
                 },
-                outcome: outcome_of(c).into(),
+                outcome: outcome_of(txn, c).await?.into(),
                 document_id: doc_id,
             });
         }
@@ -539,7 +573,7 @@ pub(crate) async fn after_sub_case(
             format!("共{}个事项，全部准予", lines.len())
         } else {
             let mut parts = Vec::new();
-            for o in ["不予许可", "不予受理", "已撤回"] {
+            for o in ["不予许可", "不予办理", "不予受理", "已撤回"] {
                 let n = lines.iter().filter(|l| l.outcome == o).count();
                 if n > 0 {
                     parts.push(format!("{o}{n}个"));
@@ -558,7 +592,7 @@ pub(crate) async fn after_sub_case(
             bundle_no: b.bundle_no.clone(),
             bundle_name: b.name.clone(),
             paragraphs: vec![format!(
-                "您申请的“{}”（编号{}）已全部办结：{}。各事项的办理结果如下，不予许可或不予受理的事项见各自的决定书及救济途径。",
+                "您申请的“{}”（编号{}）已全部办结：{}。各事项的办理结果如下，未获准予或不予受理的事项见各自的决定书及救济途径。",
                 b.name, b.bundle_no, summary
             )],
             lines,

@@ -120,8 +120,10 @@ impl Store {
                     .collect(),
                 None => Vec::new(),
             };
-            // A material no slot asks for (免提交, or passed on from an earlier
-            // item) is not the applicant's to bring.
+            // A material an earlier item passes on is not the applicant's to
+            // bring. A 免提交 one is not asked either, but it is spared only
+            // once the platform obtains it (the sub-case's lookups): until
+            // then the window verifies it and may ask for it.
             for idx in 0..item.doc.materials.len() {
                 let mine: Vec<&bundle::Slot> = slots
                     .iter()
@@ -131,7 +133,11 @@ impl Store {
                             .any(|(c, i)| c == &item.impl_code && *i == idx)
                     })
                     .collect();
-                if !mine.is_empty() && mine.iter().all(|s| !s.asked()) && !waived.contains(&idx) {
+                let passed_on = !mine.is_empty()
+                    && mine
+                        .iter()
+                        .all(|s| matches!(s.provided, Some(bundle::Provided::PassedOn { .. })));
+                if passed_on && !waived.contains(&idx) {
                     waived.push(idx);
                 }
             }
@@ -207,12 +213,19 @@ impl Store {
                         .find(|i| &i.impl_code == from)
                         .map(|i| i.doc.name.trim().to_string())
                         .unwrap_or_else(|| from.clone());
+                    // Named as this item's guide names it.
+                    let what = item
+                        .doc
+                        .materials
+                        .get(*idx)
+                        .map(|m| m.name.trim().to_string())
+                        .unwrap_or_else(|| s.name.clone());
                     crate::cases::hold(
                         &txn,
                         case_id,
                         *idx,
-                        &format!("{}（待“{issuer}”出具后转交）", s.name),
-                        &format!("{} (passed on once “{issuer}” issues it)", s.name),
+                        &format!("{what}（待“{issuer}”出具后转交）"),
+                        &format!("{what} (passed on once “{issuer}” issues it)"),
                     )
                     .await?;
                 }
@@ -390,22 +403,43 @@ impl Store {
                 "no such material in this application's list",
             ));
         };
-        let targets: Vec<(&Case, usize)> = rec
-            .sub_cases
-            .iter()
-            .filter(|c| sub_of(c).waiting_for_correction())
-            .flat_map(|c| {
-                s.uses
-                    .iter()
-                    .filter(|(code, _)| code == &c.impl_code)
-                    .map(|(_, idx)| (c, *idx))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        // Where this upload goes: each sub-case whose correction asks for it
+        // (never one it is spared, or one an earlier item may still issue),
+        // and each that awaits it from an item that ended without issuing it.
+        let mut targets: Vec<(&Case, usize)> = Vec::new();
+        // The departments to tell that what they awaited has arrived.
+        let mut supplied: Vec<&Case> = Vec::new();
+        for c in &rec.sub_cases {
+            let holds = crate::cases::open_holds(self.conn(), c.id).await?;
+            let correcting = sub_of(c).waiting_for_correction();
+            let asked = if correcting {
+                crate::cases::asked_materials(self.conn(), c).await?
+            } else {
+                Vec::new()
+            };
+            // A correction after acceptance in the department's words only.
+            let free_text = correcting
+                && c.state == tongban_domain::case::CaseState::Suspended
+                && asked.is_empty();
+            for (_, idx) in s.uses.iter().filter(|(code, _)| code == &c.impl_code) {
+                let for_applicant =
+                    holds.contains(&(*idx, true)) && !c.state.is_final() && c.approved.is_none();
+                let asked_here = correcting
+                    && (asked.contains(idx) || free_text)
+                    && !c.waived.contains(idx)
+                    && !holds.iter().any(|(m, _)| m == idx);
+                if for_applicant || asked_here {
+                    targets.push((c, *idx));
+                }
+                if for_applicant {
+                    supplied.push(c);
+                }
+            }
+        }
         if targets.is_empty() {
             return Err(StoreError::conflict(
-                "没有等待补正该材料的事项",
-                "no sub-case waits for corrections of this material",
+                "没有事项要求补交该材料",
+                "no service of this application asks for this document now",
             ));
         }
         let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
@@ -464,6 +498,26 @@ impl Store {
                 )
                 .await?;
             }
+            let mut notices = Vec::new();
+            for c in &supplied {
+                for role in [crate::outbox::StaffRole::Reviewer, crate::outbox::StaffRole::Head] {
+                    notices.push(crate::outbox::Notice {
+                        to: crate::outbox::Recipient::Staff {
+                            role,
+                            department_id: Some(c.lead_department_id),
+                            centre_id: c.centre_id,
+                        },
+                        case_id: Some(c.id),
+                        bundle_case_id: None,
+                        subject: format!("【{}】申请人已补交{}", c.case_no, s.name),
+                        body: format!(
+                            "一件事中前序事项未能出具的{}，申请人已补交，请核对后继续办理{}。",
+                            s.name, c.case_no
+                        ),
+                    });
+                }
+            }
+            crate::outbox::write(&txn, &notices).await?;
             txn.commit().await?;
             Ok::<usize, StoreError>(targets.len())
         }

@@ -19,12 +19,11 @@ impl Store {
         super::facts::noticed_fields_of(self.conn(), case_id).await
     }
 
-    /// The materials (indexes) the case's last correction notice before
-    /// acceptance named; none when no such notice was issued.
-    pub async fn materials_to_correct(&self, case_id: i64) -> Result<Vec<usize>> {
-        Ok(super::facts::noticed_of(self.conn(), case_id)
-            .await?
-            .unwrap_or_default())
+    /// The materials (indexes) the case's open correction names: the last
+    /// notice's before acceptance, or those the department named when it
+    /// stopped the clock for a correction after acceptance.
+    pub async fn materials_to_correct(&self, case: &Case) -> Result<Vec<usize>> {
+        super::facts::asked_materials(self.conn(), case).await
     }
 
     /// Corrects the named form fields of a case waiting for correction.
@@ -128,6 +127,38 @@ impl Store {
             serde_json::json!({"fields": values.keys().collect::<Vec<_>>()}),
         )
         .await?;
+        // Corrected at a window on the applicant's word: they are told what
+        // was changed in their application, and by whom.
+        if c.applicant_user_id != Some(actor.user_id) && c.created_by != actor.user_id {
+            let labels: Vec<String> = values
+                .keys()
+                .map(|k| {
+                    doc.form_fields
+                        .iter()
+                        .find(|f| &f.key == k)
+                        .map(|f| f.label.clone())
+                        .unwrap_or_else(|| k.clone())
+                })
+                .collect();
+            crate::outbox::write(
+                &txn,
+                &[crate::outbox::Notice {
+                    to: crate::outbox::Recipient::Person {
+                        user_id: c.applicant_user_id,
+                        email: c.applicant_email.clone(),
+                    },
+                    case_id: Some(c.id),
+                    bundle_case_id: c.bundle_case_id,
+                    subject: format!("办件{}的申请信息已在窗口更正", c.case_no),
+                    body: format!(
+                        "您在窗口更正的申请信息已录入：{}（经办人：{}）。如非本人所为，请联系服务中心。",
+                        labels.join("、"),
+                        actor.display_name
+                    ),
+                }],
+            )
+            .await?;
+        }
         txn.commit().await?;
         self.case(case_id).await
     }

@@ -199,10 +199,26 @@ pub(crate) fn document_body(
             p.push(format!(
                 "您申请的{item}，在审查过程中需要补正材料，自本告知书发出之日起中止计算办理期限，补正材料提交后恢复计算。"
             ));
-            if let Command::Suspend { note, .. } = cmd
-                && !note.trim().is_empty()
+            if let Command::Suspend {
+                note, materials: m, ..
+            } = cmd
             {
-                p.push(format!("需要补正的内容：{}", note.trim()));
+                materials = m
+                    .iter()
+                    .filter_map(|i| facts.materials.get(*i))
+                    .map(|x| DocMaterial {
+                        name: x.name.clone(),
+                        problem: "需补交".into(),
+                        standard: x.acceptance_standard.clone(),
+                        note: String::new(),
+                    })
+                    .collect();
+                if !materials.is_empty() {
+                    p.push("请补交以下材料：".into());
+                }
+                if !note.trim().is_empty() {
+                    p.push(format!("需要补正的内容：{}", note.trim()));
+                }
             }
         }
         (
@@ -224,7 +240,7 @@ pub(crate) fn document_body(
             }
             p.push("如不服本决定，可依法申请行政复议或者提起行政诉讼。".into());
         }
-        (DocKind::SpecialProcedureNotice, Command::Suspend { reason, note }) => {
+        (DocKind::SpecialProcedureNotice, Command::Suspend { reason, note, .. }) => {
             let name = match reason {
                 SuspendReason::SpecialProcedure(n) => n.clone(),
                 SuspendReason::Correction => "补正".into(),

@@ -51,6 +51,7 @@ pub(crate) fn build_facts(
                 },
                 acceptance_standard: m.acceptance_standard.clone(),
                 uploads: uploads.get(i).copied().unwrap_or(0),
+                spared: case.waived.contains(&i),
             })
             .collect(),
         clock: case.clock.clone(),
@@ -85,6 +86,17 @@ pub(crate) async fn pending_of(
     case: &Case,
     doc: &ItemDoc,
 ) -> Result<Vec<String>> {
+    if case.state == case::CaseState::Suspended
+        && matches!(
+            case.clock.last(),
+            Some(ClockEvent::Suspended {
+                reason: clock::SuspendReason::Correction,
+                ..
+            })
+        )
+    {
+        return pending_after_acceptance(c, case, doc).await;
+    }
     if case.state != case::CaseState::Correction {
         return Ok(Vec::new());
     }
@@ -145,6 +157,78 @@ pub(crate) async fn pending_of(
         }
     }
     Ok(out)
+}
+
+/// What a correction after acceptance asked (the materials the department
+/// named when it stopped the clock) that has not been uploaded since.
+async fn pending_after_acceptance(
+    c: &impl ConnectionTrait,
+    case: &Case,
+    doc: &ItemDoc,
+) -> Result<Vec<String>> {
+    let Some(r) = query_one(
+        c,
+        "SELECT details, at FROM case_events WHERE case_id = $1 AND action = 'suspend' ORDER BY id DESC LIMIT 1",
+        vec![case.id.into()],
+    )
+    .await?
+    else {
+        return Ok(Vec::new());
+    };
+    let v: serde_json::Value = json_col(&r, "details")?;
+    let at: i64 = crate::get(&r, "at")?;
+    let asked: Vec<usize> = v
+        .get("materials")
+        .and_then(|m| m.as_array())
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m.as_u64())
+        .map(|m| m as usize)
+        .collect();
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = crate::query(
+        c,
+        "SELECT DISTINCT material_index FROM case_files WHERE case_id = $1 AND uploaded_at >= $2",
+        vec![case.id.into(), at.into()],
+    )
+    .await?;
+    let mut fresh = Vec::new();
+    for r in &rows {
+        fresh.push(crate::get::<i64>(r, "material_index")? as usize);
+    }
+    Ok(asked
+        .into_iter()
+        .filter(|m| !fresh.contains(m))
+        .filter_map(|m| doc.materials.get(m).map(|x| x.name.clone()))
+        .collect())
+}
+
+/// The materials (indexes) a correction names — before acceptance, the last
+/// notice's; after it, those the department named when it stopped the clock.
+pub(crate) async fn asked_materials(c: &impl ConnectionTrait, case: &Case) -> Result<Vec<usize>> {
+    if case.state == case::CaseState::Suspended {
+        let r = query_one(
+            c,
+            "SELECT details FROM case_events WHERE case_id = $1 AND action = 'suspend' ORDER BY id DESC LIMIT 1",
+            vec![case.id.into()],
+        )
+        .await?;
+        let Some(r) = r else {
+            return Ok(Vec::new());
+        };
+        let v: serde_json::Value = json_col(&r, "details")?;
+        return Ok(v
+            .get("materials")
+            .and_then(|m| m.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_u64())
+            .map(|m| m as usize)
+            .collect());
+    }
+    Ok(noticed_of(c, case.id).await?.unwrap_or_default())
 }
 
 /// What the case's last correction notice before acceptance named, and when.

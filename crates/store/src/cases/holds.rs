@@ -1,8 +1,10 @@
 //! What a case awaits from outside before it may be approved (a hold): a
 //! document an earlier item of its bundle issues. A capability places the
-//! hold and releases it when the document arrives; the applicant uploading
-//! the material after the hold was placed ends it too. The domain refuses an
-//! approval while a hold is open (`CaseFacts::awaiting`).
+//! hold and releases it when the document arrives; once the issuer will no
+//! longer issue it, the capability restates the hold and the applicant's
+//! upload of the material (after that) ends it. The domain refuses an
+//! approval while a hold is open (`CaseFacts::awaiting`); the applicant may
+//! not upload a held material before then (`held_materials`).
 
 use sea_orm::ConnectionTrait;
 
@@ -51,8 +53,8 @@ pub(crate) async fn release(
     Ok(())
 }
 
-/// Says again why the case waits (e.g. the issuer ended without issuing,
-/// so the applicant is to supply it).
+/// The issuer will not issue it: the applicant is to supply it, and their
+/// upload of the material from now on ends the hold. Says so.
 pub(crate) async fn restate(
     c: &impl ConnectionTrait,
     case_id: i64,
@@ -62,10 +64,13 @@ pub(crate) async fn restate(
 ) -> Result<()> {
     exec(
         c,
-        "UPDATE case_holds SET what_zh = $1, what_en = $2 WHERE case_id = $3 AND material_index = $4 AND released_at IS NULL",
+        "UPDATE case_holds SET what_zh = $1, what_en = $2, by_upload = $3, held_at = $4 \
+         WHERE case_id = $5 AND material_index = $6 AND released_at IS NULL",
         vec![
             what_zh.into(),
             what_en.into(),
+            true.into(),
+            now_ms().into(),
             case_id.into(),
             (material_index as i64).into(),
         ],
@@ -74,8 +79,8 @@ pub(crate) async fn restate(
     Ok(())
 }
 
-/// The open holds of a case, (Chinese, English): not released, and the
-/// material not uploaded since the hold was placed.
+/// The open holds of a case, (Chinese, English): not released, and — for
+/// one the applicant is to supply — the material not uploaded since.
 pub(crate) async fn awaiting_of(
     c: &impl ConnectionTrait,
     case_id: i64,
@@ -83,10 +88,10 @@ pub(crate) async fn awaiting_of(
     query(
         c,
         "SELECT h.what_zh, h.what_en FROM case_holds h WHERE h.case_id = $1 AND h.released_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM case_files f WHERE f.case_id = h.case_id \
-           AND f.material_index = h.material_index AND f.uploaded_at >= h.held_at) \
+         AND NOT (h.by_upload = $2 AND EXISTS (SELECT 1 FROM case_files f WHERE f.case_id = h.case_id \
+           AND f.material_index = h.material_index AND f.uploaded_at >= h.held_at)) \
          ORDER BY h.material_index, h.id",
-        vec![case_id.into()],
+        vec![case_id.into(), true.into()],
     )
     .await?
     .iter()
@@ -94,7 +99,31 @@ pub(crate) async fn awaiting_of(
     .collect()
 }
 
+/// The open holds of a case: (material, whether the applicant's upload now
+/// ends it). A material held without `by_upload` is not the applicant's to
+/// upload (the issuer may still issue it).
+pub(crate) async fn open_holds(
+    c: &impl ConnectionTrait,
+    case_id: i64,
+) -> Result<Vec<(usize, bool)>> {
+    query(
+        c,
+        "SELECT material_index, by_upload FROM case_holds WHERE case_id = $1 AND released_at IS NULL",
+        vec![case_id.into()],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((get::<i64>(r, "material_index")? as usize, get::<bool>(r, "by_upload")?)))
+    .collect()
+}
+
 impl crate::Store {
+    /// The open holds of `case` (as already handed out to the viewer):
+    /// (material, whether the applicant now supplies it).
+    pub async fn open_holds_of(&self, case: &super::Case) -> Result<Vec<(usize, bool)>> {
+        open_holds(self.conn(), case.id).await
+    }
+
     /// What `case` (as already handed out to the viewer) still awaits before
     /// it may be approved.
     pub async fn awaiting(&self, case: &super::Case) -> Result<Vec<(String, String)>> {

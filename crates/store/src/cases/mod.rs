@@ -47,8 +47,9 @@ pub(crate) use certify::{NewCert, gets_certificate, prepare_certificate, signer_
 pub(crate) use create::verification_code;
 pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};
 pub(crate) use documents::{action_zh, notice_text};
+pub(crate) use facts::asked_materials;
 pub(crate) use facts::{build_facts, pending_of};
-pub(crate) use holds::{hold, release, restate};
+pub(crate) use holds::{hold, open_holds, release, restate};
 pub(crate) use observe::Observers;
 pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
 pub use redate::Redated;
@@ -210,13 +211,14 @@ pub struct Case {
 
 impl Case {
     /// May this actor correct the form entries a correction notice names?
-    /// The applicant, online; or any window of the case's centre, where the
-    /// applicant brings the corrections (recorded as the clerk who took them).
+    /// The applicant, online; or a window of the case's own centre, where
+    /// the applicant brings the corrections in person (recorded as the clerk
+    /// who took them, and the applicant is told).
     pub fn may_correct_form(&self, a: &Actor) -> bool {
         self.state == CaseState::Correction
             && (self.applicant_user_id == Some(a.user_id)
                 || self.created_by == a.user_id
-                || (a.role == Role::Clerk && self.centre_path.starts_with(&a.centre_path)))
+                || (a.role == Role::Clerk && self.centre_path == a.centre_path))
     }
 
     /// May this actor see the case at all?

@@ -60,11 +60,18 @@ impl Store {
             .min()
             .map(|d| d.to_string())
             .unwrap_or_else(|| format!("{}-01-01", y.year));
+        // Locked while they are recomputed (PostgreSQL; SQLite has one
+        // writer): a step committed meanwhile is read as it now stands, and a
+        // batch planned on the old rows goes stale.
+        let lock = match sea_orm::ConnectionTrait::get_database_backend(&txn) {
+            sea_orm::DatabaseBackend::Postgres => " FOR UPDATE OF k",
+            _ => "",
+        };
         let rows = query(
             &txn,
             &format!(
                 "SELECT {CASE_COLS} WHERE k.accepted_on IS NOT NULL AND (k.legal_due IS NULL \
-                 OR k.legal_due >= $1 OR k.promised_due >= $1 OR k.certificate_due >= $1) ORDER BY k.id"
+                 OR k.legal_due >= $1 OR k.promised_due >= $1 OR k.certificate_due >= $1) ORDER BY k.id{lock}"
             ),
             vec![from.into()],
         )
@@ -178,7 +185,15 @@ impl Store {
                 to,
                 case_id: None,
                 bundle_case_id: Some(b),
-                subject: format!("您的“一件事”申请各事项的期限已按{}年节假日安排确定", y.year),
+                subject: format!(
+                    "您的“一件事”申请（{}等{}项）的期限已按{}年节假日安排确定",
+                    lines
+                        .first()
+                        .and_then(|l| l.split('：').next())
+                        .unwrap_or_default(),
+                    lines.len(),
+                    y.year
+                ),
                 body: format!(
                     "{}年节假日安排已公布，此前暂定的日期已重新计算。{}。",
                     y.year,

@@ -36,8 +36,21 @@ impl Store {
                 ..
             })
         ) && case.state == CaseState::Suspended;
+        // A document the bundle was to pass on but will not: the applicant
+        // supplies it whatever the case's state (until it is decided).
+        let held_for_applicant = super::holds::open_holds(self.conn(), case.id)
+            .await?
+            .contains(&(material_index, true))
+            && matches!(
+                case.state,
+                CaseState::Submitted
+                    | CaseState::Review
+                    | CaseState::Suspended
+                    | CaseState::Decision
+            );
         let open = matches!(case.state, CaseState::Draft | CaseState::Correction)
             || correcting
+            || held_for_applicant
             || (clerk && case.state == CaseState::Submitted);
         if !open {
             return Err(StoreError::conflict(
@@ -60,6 +73,39 @@ impl Store {
                 .into(),
             ));
         };
+        // Only what the applicant brings: not a document the platform obtains
+        // or an earlier item issues, and during a correction what it names.
+        let refuse = |zh: String, en: String| {
+            Err(StoreError::Invalid(
+                FieldError::new("material", "not_asked", zh, en).into(),
+            ))
+        };
+        let holds = super::holds::open_holds(self.conn(), case.id).await?;
+        let supplying_held = holds.contains(&(material_index, true));
+        if (case.waived.contains(&material_index) && !supplying_held)
+            || holds.contains(&(material_index, false))
+        {
+            return refuse(
+                format!(
+                    "“{}”由平台获取或由前序事项出具后转交，无需上传",
+                    material.name
+                ),
+                format!(
+                    "“{}” is obtained or passed on for the applicant: nothing to upload",
+                    material.name
+                ),
+            );
+        }
+        if (case.state == CaseState::Correction || correcting) && !supplying_held {
+            let asked = super::facts::asked_materials(self.conn(), &case).await?;
+            let free_text = correcting && asked.is_empty();
+            if !free_text && !asked.contains(&material_index) {
+                return refuse(
+                    format!("补正告知书未要求补交“{}”", material.name),
+                    format!("the correction notice does not ask for “{}”", material.name),
+                );
+            }
+        }
         let kind = check_upload(&bytes).map_err(|e| {
             StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
         })?;

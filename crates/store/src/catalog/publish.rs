@@ -14,8 +14,26 @@ use crate::{Result, Store, StoreError, exec, get, now_ms, query_one, trail};
 impl Store {
     /// Publishes a draft; the previously published version becomes superseded.
     pub async fn publish(&self, id: i64, actor: Option<i64>) -> Result<ItemVersion> {
+        self.publish_reviewed(id, None, actor).await
+    }
+
+    /// Publishes the draft as the admin reviewed it: `reviewed` is the
+    /// draft's `updated_at` on the page they read (a colleague's later edit
+    /// is refused, to be read first); `None` takes the draft as it is now.
+    pub async fn publish_reviewed(
+        &self,
+        id: i64,
+        reviewed: Option<i64>,
+        actor: Option<i64>,
+    ) -> Result<ItemVersion> {
         // A decision model must compile and pass its test cases first.
         let draft = self.item_version(id).await?;
+        if reviewed.is_some_and(|r| r != draft.updated_at) {
+            return Err(StoreError::conflict(
+                "该草稿在您查看之后已被修改，请刷新核对后再发布",
+                "the draft changed after you read it; reload, check and publish again",
+            ));
+        }
         crate::decisions::check_decision(&draft.doc).map_err(StoreError::Invalid)?;
         // A guide with an error-level audit finding is not published (SPEC §2.3):
         // every finding is named, at its element, all at once.

@@ -10,9 +10,12 @@
 //! A source that is down or slow never loses an application: the case is
 //! submitted for manual handling with the reason, and the lookup is retried.
 
+mod provenance;
 mod records;
 mod sources;
 mod submit;
+
+pub use provenance::{Provenance, provenance};
 
 pub use records::LookupRecords;
 pub use sources::import_sources;
@@ -110,7 +113,12 @@ impl FetchRecord {
     /// data only for those who decide on it.
     pub fn seen_by(mut self, sight: tongban_domain::privacy::Sight) -> FetchRecord {
         if !sight.looked_up {
-            self.data = Value::Null;
+            // Which material an e-certificate stood for is no personal data;
+            // the certificate's identifier is.
+            self.data = match self.data.get("material") {
+                Some(m) => serde_json::json!({ "material": m }),
+                None => Value::Null,
+            };
         }
         self
     }

@@ -159,13 +159,24 @@ async fn queue_lookups(txn: &WriteTxn, case_id: i64, item_version_id: i64) -> Re
             continue;
         }
         seen.push(&l.source);
+        // Named as people read it (the registered source's name).
+        let name = crate::query_one(
+            txn,
+            "SELECT name FROM data_sources WHERE key = $1",
+            vec![l.source.clone().into()],
+        )
+        .await?
+        .map(|r| crate::get::<String>(&r, "name"))
+        .transpose()?
+        .unwrap_or_else(|| l.source.clone());
         exec(
             txn,
             "INSERT INTO case_fetches (case_id, source_key, source_name, at, outcome, fields, data, message, attempts, retry_at) \
-             VALUES ($1, $2, $2, $3, 'queued', '[]', 'null', $4, 0, $3)",
+             VALUES ($1, $2, $3, $4, 'queued', '[]', 'null', $5, 0, $4)",
             vec![
                 case_id.into(),
                 l.source.clone().into(),
+                name.into(),
                 now.into(),
                 "等待查询".into(),
             ],

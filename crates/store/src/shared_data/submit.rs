@@ -322,14 +322,24 @@ impl Store {
 
     async fn retry_one(&self, case_id: i64, cal: &WorkCalendar, today: NaiveDate) -> Result<bool> {
         let c = self.case(case_id).await?;
-        if c.state != CaseState::Submitted {
-            // Someone has taken the case in hand: no more lookups about the person.
+        // Lookups queued at submission (a bundle's sub-case) are made once
+        // whatever has happened since, unless the case has ended: they are
+        // part of the application. Failed ones are retried only until someone
+        // takes the case in hand: no more lookups about the person then.
+        let first_time = query_one(
+            self.conn(),
+            "SELECT COUNT(*) AS n FROM case_fetches WHERE case_id = $1 AND outcome = 'queued' AND retry_at IS NOT NULL",
+            vec![case_id.into()],
+        )
+        .await?
+        .map(|r| get::<i64>(&r, "n"))
+        .transpose()?
+        .unwrap_or(0)
+            > 0;
+        if c.state.is_final() || (c.state != CaseState::Submitted && !first_time) {
             exec(
                 self.conn(),
-                "UPDATE case_fetches SET retry_at = NULL, \
-                 message = CASE WHEN outcome = 'queued' THEN '窗口已接手办理，未再查询' ELSE message END, \
-                 outcome = CASE WHEN outcome = 'queued' THEN 'failed' ELSE outcome END \
-                 WHERE case_id = $1",
+                "UPDATE case_fetches SET retry_at = NULL WHERE case_id = $1",
                 vec![case_id.into()],
             )
             .await?;
@@ -381,7 +391,7 @@ impl Store {
             expected_version: Some(c.version),
             first: None,
             // A bundle's sub-cases are taken in together at the window (一窗受理).
-            then: (g.approve() && c.bundle_case_id.is_none())
+            then: (g.approve() && c.bundle_case_id.is_none() && c.state == CaseState::Submitted)
                 .then(|| Arc::new(InstantApproval::of(&g)) as Arc<dyn FollowOn>),
             waive: g.waived.clone(),
             presigned: None,

@@ -164,10 +164,11 @@ async fn a_failure_on_the_fourth_sub_case_leaves_nothing_behind() {
             .expect("出生登记");
         assert_eq!(reg.form.get("baby_gender").map(String::as_str), Some("男"));
         // 出生登记 asks nothing of the applicant: its ID cards, 户口簿 and
-        // 结婚证 are 免提交 and its 出生医学证明 is passed on; all four are waived.
+        // 结婚证 are 免提交 (not asked; the window verifies them until a lookup
+        // obtains them) and its 出生医学证明 is passed on — waived, never asked.
         let reg_files = store.unmasked_case_files(reg.id).await.expect("files");
         assert!(reg_files.is_empty(), "{backend}: {reg_files:?}");
-        assert_eq!(reg.waived, vec![0, 1, 2, 3], "{backend}");
+        assert_eq!(reg.waived, vec![2], "{backend}");
         // Each uploaded document reaches every sub-case using it, stored once.
         let uses: usize = rec
             .slots
@@ -363,6 +364,7 @@ async fn one_correction_notice_and_one_combined_outcome() {
                 &Command::Suspend {
                     reason: SuspendReason::Correction,
                     note: "新生儿出生信息登记表缺少助产机构盖章".into(),
+                    materials: vec![],
                 },
                 &cal,
                 day,
@@ -377,6 +379,7 @@ async fn one_correction_notice_and_one_combined_outcome() {
                 &Command::Suspend {
                     reason: SuspendReason::Correction,
                     note: "监护人身份证照片不清晰".into(),
+                    materials: vec![],
                 },
                 &cal,
                 day,
@@ -497,9 +500,10 @@ async fn one_correction_notice_and_one_combined_outcome() {
             .body
             .lines
             .iter()
-            .filter(|l| l.outcome == "不予许可")
+            .filter(|l| l.outcome == "不予办理")
             .map(|l| l.item_name.as_str())
             .collect();
+        // Not a licence: 不予办理, not 不予许可.
         assert_eq!(denied, vec!["生育医疗费用报销"], "{backend}");
         assert_eq!(
             notes("SELECT COUNT(*) AS n FROM bundle_notices WHERE kind = 'completion'").await,
@@ -707,8 +711,9 @@ async fn a_material_the_answers_drop_is_not_required_of_the_sub_case() {
             .iter()
             .find(|c| c.item_name == "居住证申领")
             .expect("permit");
-        // The housing proof (dropped by the answers) and the 免提交 ID card.
-        assert_eq!(permit.waived, vec![0, 1], "{backend}");
+        // The housing proof, dropped by the answers (the 免提交 ID card is
+        // not asked either, but spared only once obtained).
+        assert_eq!(permit.waived, vec![1], "{backend}");
         assert_eq!(permit.state, CaseState::Review);
     }
 }

@@ -231,7 +231,102 @@ async fn when_the_issuer_is_denied_the_later_items_wait_for_the_applicant_instea
                 .expect("sub-case")
                 .clone()
         };
-        let (cert, reg) = (sub("出生医学证明"), sub("出生登记"));
+        let (cert, reg, vaccine) = (sub("出生医学证明"), sub("出生登记"), sub("预防接种证"));
+        let birth_slot = rec
+            .slots
+            .iter()
+            .position(|s| s.kind == "出生医学证明")
+            .expect("slot");
+        let index = store.passed_on_to(&reg).await.expect("passed on")[0].material_index as usize;
+        let reviewer_ga = actor(&store, "reviewer_ga").await;
+        let head_ga = actor(&store, "head_ga").await;
+        // A department cannot ask the applicant for it in a correction …
+        match store
+            .case_command(
+                &reviewer_ga,
+                reg.id,
+                None,
+                &Command::Suspend {
+                    reason: SuspendReason::Correction,
+                    note: String::new(),
+                    materials: vec![index],
+                },
+                &cal,
+                day,
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, "not_asked", "{backend}"),
+            other => panic!("{backend}: asked for a passed-on document: {other:?}"),
+        }
+        // … and while the first service may still issue it, the applicant
+        // cannot upload something in its place: not to the sub-case during
+        // a correction, not through the bundle.
+        store
+            .case_command(
+                &reviewer_ga,
+                reg.id,
+                None,
+                &Command::Suspend {
+                    reason: SuspendReason::Correction,
+                    note: "请补充户主签字".into(),
+                    materials: vec![],
+                },
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: suspend: {e}"));
+        assert!(
+            matches!(
+                store
+                    .upload(&files, &applicant, reg.id, index, "fake.pdf", b"%PDF-1.4 z".to_vec())
+                    .await,
+                Err(StoreError::Invalid(e)) if e.0[0].code == "not_asked"
+            ),
+            "{backend}: a held document cannot be uploaded in its place"
+        );
+        assert!(
+            matches!(
+                store
+                    .bundle_correction_upload(
+                        &files,
+                        &applicant,
+                        b.id,
+                        birth_slot,
+                        "fake.pdf",
+                        b"%PDF-1.4 z".to_vec()
+                    )
+                    .await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}: nor through the bundle"
+        );
+        store
+            .case_command(
+                &applicant,
+                reg.id,
+                None,
+                &Command::SupplyCorrection,
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: supply: {e}"));
+        // One receiver is withdrawn before the issuer ends: it hears nothing.
+        store
+            .case_command(
+                &applicant,
+                vaccine.id,
+                None,
+                &Command::Withdraw {
+                    reason: "不再需要".into(),
+                },
+                &cal,
+                day,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: withdraw: {e}"));
         let reviewer = actor(&store, "reviewer").await;
         let head = actor(&store, "head").await;
         for (who, cmd) in [
@@ -267,23 +362,32 @@ async fn when_the_issuer_is_denied_the_later_items_wait_for_the_applicant_instea
             p[0].failed_at.is_some() && p[0].licence_id.is_none(),
             "{backend}"
         );
-        let head_ga = actor(&store, "head_ga").await;
-        let reviewer_ga = actor(&store, "reviewer_ga").await;
-        for who in [&head_ga, &reviewer_ga] {
-            assert_eq!(
+        let told = |user: i64, case: i64, what: &'static str| {
+            let store = store.clone();
+            async move {
                 count(
                     &store,
                     &format!(
-                        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND case_id = {} \
-                         AND subject LIKE '%出生医学证明无法转交%'",
-                        who.user_id, reg.id
-                    )
+                        "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {user} AND case_id = {case} \
+                         AND subject LIKE '%{what}%'"
+                    ),
                 )
-                .await,
+                .await
+            }
+        };
+        for who in [&head_ga, &reviewer_ga] {
+            assert_eq!(
+                told(who.user_id, reg.id, "出生医学证明无法转交").await,
                 1,
                 "{backend}: the receiving department is told"
             );
         }
+        let reviewer_wj = actor(&store, "reviewer").await;
+        assert_eq!(
+            told(reviewer_wj.user_id, vaccine.id, "无法转交").await,
+            0,
+            "{backend}: not about a withdrawn service"
+        );
         assert_eq!(
             count(
                 &store,
@@ -295,42 +399,32 @@ async fn when_the_issuer_is_denied_the_later_items_wait_for_the_applicant_instea
             )
             .await,
             1,
-            "{backend}: and the applicant"
+            "{backend}: the applicant is asked once"
         );
-        // The department asks the applicant for it (补正 after acceptance);
-        // the upload ends the hold, and the registration may be approved.
-        store
-            .case_command(
-                &reviewer_ga,
-                reg.id,
-                None,
-                &Command::Suspend {
-                    reason: SuspendReason::Correction,
-                    note: "请补交出生医学证明".into(),
-                },
-                &cal,
-                day,
-            )
-            .await
-            .unwrap_or_else(|e| panic!("{backend}: suspend: {e}"));
-        let index = p[0].material_index as usize;
-        store
-            .upload(
+        // The applicant supplies it once, in the bundle: it reaches every
+        // service still waiting (出生登记, 医保, 生育医疗费用; not the withdrawn one).
+        let n = store
+            .bundle_correction_upload(
                 &files,
                 &applicant,
-                reg.id,
-                index,
+                b.id,
+                birth_slot,
                 "birth.pdf",
                 b"%PDF-1.4 y".to_vec(),
             )
             .await
-            .unwrap_or_else(|e| panic!("{backend}: upload: {e}"));
+            .unwrap_or_else(|e| panic!("{backend}: supply the document: {e}"));
+        assert_eq!(n, 3, "{backend}");
         assert!(
             store.awaiting(&reg).await.expect("awaiting").is_empty(),
             "{backend}"
         );
+        assert_eq!(
+            told(reviewer_ga.user_id, reg.id, "申请人已补交").await,
+            1,
+            "{backend}: the department hears it arrived"
+        );
         for (who, cmd) in [
-            (&applicant, Command::SupplyCorrection),
             (
                 &reviewer_ga,
                 Command::CompleteReview {
@@ -412,5 +506,74 @@ async fn a_sub_case_s_lookups_are_made_after_the_bundle_is_submitted_and_never_s
             .accept_bundle(&clerk, b.id, &cal, day)
             .await
             .unwrap_or_else(|e| panic!("{backend}: accept: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn a_sub_case_taken_in_before_its_lookups_ran_still_gets_them() {
+    for (backend, store) in tongban_store::testing::stores("late_lookups").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let b = ready_newborn(&store, &files, &applicant, "late").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 2).expect("date");
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        // The window is quicker than the sweep.
+        let clerk = actor(&store, "clerk").await;
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: accept: {e}"));
+        let yb = rec
+            .sub_cases
+            .iter()
+            .find(|c| c.item_name.starts_with("城乡居民基本医疗保险"))
+            .expect("医保")
+            .clone();
+        // The guardian's ID card (免提交) is not obtained yet.
+        assert!(!yb.waived.contains(&0), "{backend}: {:?}", yb.waived);
+        store.retry_fetches(&cal, day).await.expect("sweep");
+        let found = count(
+            &store,
+            &format!(
+                "SELECT COUNT(*) AS n FROM case_fetches WHERE case_id = {} AND outcome = 'found'",
+                yb.id
+            ),
+        )
+        .await;
+        assert_eq!(found, 2, "{backend}: looked up after all");
+        let reviewer_yb = actor(&store, "reviewer_yb").await;
+        let now = store
+            .case_for(&reviewer_yb, yb.id)
+            .await
+            .expect("case")
+            .case;
+        assert_eq!(
+            now.state,
+            CaseState::Review,
+            "{backend}: still the department's"
+        );
+        assert!(
+            now.waived.contains(&0),
+            "{backend}: the ID card obtained: {:?}",
+            now.waived
+        );
+        // The rows name the sources as people read them.
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM case_fetches WHERE case_id = {} AND source_name = source_key",
+                    yb.id
+                )
+            )
+            .await,
+            0,
+            "{backend}"
+        );
     }
 }

@@ -67,9 +67,12 @@ struct BundleCasePage {
     subs: Vec<SubView>,
     correction: Option<NoticeView>,
     completion: Option<NoticeView>,
-    /// Slots the applicant may upload corrections to.
-    correction_slots: Vec<SlotView>,
+    /// Slots the applicant may upload to now: what a correction asks, and
+    /// what an earlier service did not issue.
+    correction_slots: Vec<CorrectionSlot>,
     can_supply: bool,
+    /// The applicant is to supply a document an earlier service did not issue.
+    supply_needed: bool,
     can_accept: bool,
     /// For the clerk: each sub-case awaiting intake with its materials.
     intake: Vec<IntakeView>,
@@ -95,11 +98,23 @@ struct IntakeLine {
     files: Vec<(i64, String)>,
     /// Needed and not spared (by the answers, shared data or the bundle).
     required: bool,
-    /// Why it is not the applicant's to bring, if it is not.
+    /// Where it comes from when the applicant does not upload it.
     spared: String,
+    /// The window checks it (a select on the checklist): not for what the
+    /// applicant is spared.
+    checkable: bool,
     /// What the clerk chose and noted, when the checklist comes back with errors.
     chosen: String,
     note: String,
+}
+
+/// A material the applicant may upload to now.
+struct CorrectionSlot {
+    view: SlotView,
+    /// Supplied in place of a document an earlier service did not issue.
+    supply: bool,
+    /// Nothing of it is still to do.
+    done: bool,
 }
 
 /// A service of the bundle waiting for corrections.
@@ -112,6 +127,9 @@ struct WaitingLine {
     entries: Vec<String>,
     /// What is still to do (empty: done, ready to submit).
     pending: Vec<String>,
+    /// A correction after acceptance in the department's words only: what
+    /// is done cannot be told.
+    free_text: bool,
 }
 
 fn notice_view(n: &tongban_store::bundles::BundleNotice) -> NoticeView {
@@ -154,6 +172,10 @@ pub(super) async fn bundle_case_page(
         Some("supplied") => page.t(
             "补正材料已提交，相关部门将继续办理。",
             "Your corrections are submitted; the departments carry on.",
+        ),
+        Some("uploaded") => page.t(
+            "材料已上传。全部上传后请点击“补正完毕，提交”。",
+            "Uploaded. When everything is uploaded, submit your corrections.",
         ),
         Some("intake") => page.t(
             "已受理；有问题的事项已出具一次性告知书，申请人将收到一份汇总的补正通知。",
@@ -204,64 +226,106 @@ async fn bundle_case_view(
         .map(|c| c.impl_code.as_str())
         .collect();
     let correction = r.open_correction().map(notice_view);
-    // What each waiting service asks (the materials its notice named, or
-    // — a correction after acceptance, in the department's words — any of
-    // its materials) and what is still to do.
+    // What each waiting service asks (the materials its notice named, or —
+    // a correction after acceptance in the department's words only — any
+    // material the applicant brings) and what is still to do.
     let mut asked: Vec<(String, Vec<usize>)> = Vec::new();
+    // Materials the applicant now supplies in place of a document an
+    // earlier service did not issue: (item code, index).
+    let mut to_supply: Vec<(String, usize)> = Vec::new();
     let mut waiting_lines = Vec::new();
-    if let Some(n) = &correction {
-        for c in r.sub_cases.iter().filter(|c| correcting(c)) {
-            let doc = s
-                .store
-                .item_doc(c.item_version_id)
-                .await
-                .map_err(|e| store_err(page, e))?;
-            let named = s
-                .store
-                .materials_to_correct(c.id)
-                .await
-                .map_err(|e| store_err(page, e))?;
-            let facts = s
-                .store
-                .case_facts(c, &doc, &s.calendar(), s.today())
-                .await
-                .map_err(|e| store_err(page, e))?;
-            let all: Vec<usize> = (0..doc.materials.len()).collect();
-            asked.push((
-                c.impl_code.clone(),
-                if c.state == tongban_domain::case::CaseState::Correction {
-                    named
-                } else {
-                    all
-                },
-            ));
-            waiting_lines.push(WaitingLine {
-                case_id: c.id,
-                case_no: c.case_no.clone(),
-                item_name: c.item_name.clone(),
-                department: c.lead_department_name.clone(),
-                entries: n
-                    .lines
+    // Materials still to upload, by (item code, index).
+    let mut pending_at: Vec<(String, usize)> = Vec::new();
+    for c in &r.sub_cases {
+        let holds = s
+            .store
+            .open_holds_of(c)
+            .await
+            .map_err(|e| store_err(page, e))?;
+        if !c.state.is_final() && c.approved.is_none() {
+            to_supply.extend(
+                holds
                     .iter()
-                    .find(|l| l.6 == c.id)
-                    .map(|l| l.4.clone())
-                    .unwrap_or_default(),
-                pending: facts.pending,
-            });
+                    .filter(|(_, by_upload)| *by_upload)
+                    .map(|(i, _)| (c.impl_code.clone(), *i)),
+            );
         }
+        let Some(n) = &correction else { continue };
+        if !correcting(c) {
+            continue;
+        }
+        let doc = s
+            .store
+            .item_doc(c.item_version_id)
+            .await
+            .map_err(|e| store_err(page, e))?;
+        let named = s
+            .store
+            .materials_to_correct(c)
+            .await
+            .map_err(|e| store_err(page, e))?;
+        let facts = s
+            .store
+            .case_facts(c, &doc, &s.calendar(), s.today())
+            .await
+            .map_err(|e| store_err(page, e))?;
+        let free_text = c.state == tongban_domain::case::CaseState::Suspended && named.is_empty();
+        for p in &facts.pending {
+            if let Some(i) = doc.materials.iter().position(|m| &m.name == p) {
+                pending_at.push((c.impl_code.clone(), i));
+            }
+        }
+        asked.push((
+            c.impl_code.clone(),
+            if free_text {
+                (0..doc.materials.len())
+                    .filter(|i| !c.waived.contains(i) && !holds.iter().any(|(m, _)| m == i))
+                    .collect()
+            } else {
+                named
+            },
+        ));
+        waiting_lines.push(WaitingLine {
+            case_id: c.id,
+            case_no: c.case_no.clone(),
+            item_name: c.item_name.clone(),
+            department: c.lead_department_name.clone(),
+            entries: n
+                .lines
+                .iter()
+                .find(|l| l.6 == c.id)
+                .map(|l| l.4.clone())
+                .unwrap_or_default(),
+            pending: facts.pending,
+            free_text,
+        });
     }
-    let correction_slots = if owner && correction.is_some() {
+    let correction_slots: Vec<CorrectionSlot> = if owner {
         slot_views(&r, lang)
             .into_iter()
             .zip(&r.slots)
-            .filter(|(_, s)| {
-                s.uses.iter().any(|(code, i)| {
-                    asked
-                        .iter()
-                        .any(|(c, named)| c == code && named.contains(i))
+            .filter_map(|(v, slot)| {
+                let asked_here = correction.is_some()
+                    && slot.uses.iter().any(|(code, i)| {
+                        asked
+                            .iter()
+                            .any(|(c, named)| c == code && named.contains(i))
+                    });
+                let supply = slot
+                    .uses
+                    .iter()
+                    .any(|(code, i)| to_supply.iter().any(|(c, m)| c == code && m == i));
+                (asked_here || supply).then(|| CorrectionSlot {
+                    // Done once no service still lists it as to do.
+                    done: asked_here
+                        && !slot
+                            .uses
+                            .iter()
+                            .any(|(code, i)| pending_at.iter().any(|(c, m)| c == code && m == i)),
+                    supply,
+                    view: SlotView { files: vec![], ..v },
                 })
             })
-            .map(|(v, _)| SlotView { files: vec![], ..v })
             .collect()
     } else {
         vec![]
@@ -285,6 +349,16 @@ async fn bundle_case_view(
                 .case_files_for(&actor, c)
                 .await
                 .map_err(|e| store_err(page, e))?;
+            let fetches = s
+                .store
+                .case_fetches_for(&actor, c)
+                .await
+                .map_err(|e| store_err(page, e))?;
+            let holds = s
+                .store
+                .open_holds_of(c)
+                .await
+                .map_err(|e| store_err(page, e))?;
             intake.push(IntakeView {
                 case_id: c.id,
                 item_name: c.item_name.clone(),
@@ -294,20 +368,34 @@ async fn bundle_case_view(
                     .enumerate()
                     .map(|(i, m)| {
                         let waived = c.waived.contains(&i);
-                        let spared = if m.exempt {
-                            let src = m.data_source.trim();
-                            format!(
-                                "{}{src}",
-                                lang.t("免提交，请核验：", "Not asked; verify with: ")
+                        // Not the applicant's to bring: nothing for the window to
+                        // ask (a 免提交 one the platform did not obtain is).
+                        let (spared, is_spared) = if holds.iter().any(|(x, _)| *x == i) {
+                            (
+                                lang.t(
+                                    "由一件事的前序事项出具后转交",
+                                    "Passed on when an earlier service issues it",
+                                )
+                                .to_string(),
+                                true,
                             )
                         } else if waived {
-                            lang.t(
-                                "按情形免交或由前序事项出具",
-                                "Not needed here, or issued by an earlier service",
+                            (
+                                lang.t(
+                                    "无需提交（按情形免交，或已由平台获取）",
+                                    "Not needed (by the answers, or obtained by the platform)",
+                                )
+                                .to_string(),
+                                true,
                             )
-                            .to_string()
+                        } else if m.exempt {
+                            crate::chrome::provenance_text(
+                                &tongban_store::shared_data::provenance(&doc, m, c.state, &fetches),
+                                lang,
+                                true,
+                            )
                         } else {
-                            String::new()
+                            (String::new(), false)
                         };
                         IntakeLine {
                             index: i,
@@ -318,12 +406,12 @@ async fn bundle_case_view(
                                 .filter(|f| f.material_index == i as i64)
                                 .map(|f| (f.id, f.file_name.clone()))
                                 .collect(),
-                            required: !waived
-                                && !m.exempt
+                            required: !is_spared
                                 && matches!(
                                     m.necessity,
                                     None | Some(tongban_domain::catalog::Necessity::Required)
                                 ),
+                            checkable: !is_spared,
                             spared,
                             chosen: posted_value(format!("p_{}_{i}", c.id)),
                             note: posted_value(format!("n_{}_{i}", c.id)),
@@ -367,6 +455,7 @@ async fn bundle_case_view(
                 })
                 .collect(),
             can_supply: owner && correction.is_some(),
+            supply_needed: correction_slots.iter().any(|x| x.supply),
             correction,
             completion: r.completion().map(notice_view),
             correction_slots,
@@ -456,11 +545,30 @@ pub(super) async fn correction_post(
 ) -> Result<Response, Response> {
     let (csrf, name, bytes) = read_upload(&page, mp).await?;
     let actor = posted(&page, &csrf)?;
-    s.store
+    match s
+        .store
         .bundle_correction_upload(&s.files, &actor, id, slot, &name, bytes)
         .await
-        .map_err(|e| store_err(&page, e))?;
-    Ok(Redirect::to(&format!("/bundle-cases/{id}?uploaded={slot}#correction")).into_response())
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/bundle-cases/{id}?done=uploaded")).into_response()),
+        // Refused at the file's own field, with the summary.
+        Err(StoreError::Invalid(errs)) => {
+            let errors = errs
+                .0
+                .into_iter()
+                .map(|mut e| {
+                    e.field = format!("correction-{slot}");
+                    e
+                })
+                .collect();
+            bundle_case_view(&s, &page, id, errors, String::new(), &[]).await
+        }
+        Err(StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new(format!("correction-{slot}"), "conflict", zh, en);
+            bundle_case_view(&s, &page, id, vec![e], String::new(), &[]).await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
 }
 
 pub(super) async fn supply_post(

@@ -104,6 +104,12 @@ fn command_from_form(f: &[(String, String)]) -> Result<Command, FieldError> {
                     SuspendReason::SpecialProcedure(p)
                 },
                 note: get("note"),
+                // A correction names the materials to supply again (`ask_<index>`).
+                materials: f
+                    .iter()
+                    .filter(|(_, v)| v == "on")
+                    .filter_map(|(k, _)| k.strip_prefix("ask_")?.parse().ok())
+                    .collect(),
             }
         }
         "resume" => Command::Resume,
@@ -229,7 +235,15 @@ pub(super) async fn correct_form_post(
         .filter_map(|(k, v)| k.strip_prefix("form.").map(|k| (k.to_string(), v.clone())))
         .collect();
     match s.store.correct_form(&actor, id, &values).await {
-        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}?done=correct_form")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/cases/{id}?done={}",
+            if actor.role == tongban_domain::auth::Role::Clerk {
+                "correct_form_window"
+            } else {
+                "correct_form"
+            }
+        ))
+        .into_response()),
         Err(e) => refused(&s, &page, &actor, id, "form", e).await,
     }
 }
@@ -313,7 +327,8 @@ mod tests {
             command_from_form(&form(&[("action", "suspend"), ("procedure", "补正")])),
             Ok(Command::Suspend {
                 reason: SuspendReason::Correction,
-                note: String::new()
+                note: String::new(),
+                materials: vec![],
             })
         );
     }

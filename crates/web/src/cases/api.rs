@@ -185,8 +185,9 @@ pub struct FormCorrected {
     pub version: i64,
 }
 
-/// Corrects the form fields that the case's correction notice names (the
-/// applicant, or the clerk who filed it); any other field is refused.
+/// Corrects the form fields that the case's correction notice names: the
+/// applicant, or a window clerk of the case's own centre on the applicant's
+/// word (the applicant is told); any other field is refused.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/form-corrections", tag = "cases", security(("session" = [])), params(("id" = i64, Path)), request_body = FormCorrectionRequest,
     responses((status = 200, body = FormCorrected), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_correct_form(

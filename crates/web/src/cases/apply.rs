@@ -216,7 +216,7 @@ fn materials_view(
         item_name: r.case.item_name.clone(),
         state: state_label(r.case.state, page.lang),
         draft: r.case.state == CaseState::Draft,
-        materials: material_views(r, fetches, page.lang),
+        materials: material_views(r, fetches, page.lang, clerk),
         errors,
     }
 }
@@ -338,7 +338,7 @@ pub(super) async fn check_page(
         return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
     }
     let lang = page.lang;
-    let materials = material_views(&r, &[], lang);
+    let materials = material_views(&r, &[], lang, false);
     let missing = materials
         .iter()
         .filter(|m| m.required && m.files.is_empty())

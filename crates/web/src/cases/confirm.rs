@@ -80,6 +80,10 @@ pub(super) fn done_message(action: &str, lang: Lang) -> String {
             "申请信息已更正。全部补正完成后，请点击“补正完毕，重新提交”。",
             "Your details are corrected. When everything is done, submit the corrections.",
         ),
+        "correct_form_window" => (
+            "已录入申请人在窗口更正的申请信息，申请人已收到通知。收齐补正材料后，请点击“窗口已收取补正材料，重新审查”。",
+            "The details the applicant corrected are recorded and the applicant is told. Once everything is received, record the corrections as received.",
+        ),
         "supply_correction" => (
             "补正材料已提交，等待窗口核对。",
             "Corrections supplied; the window checks them.",

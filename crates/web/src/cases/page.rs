@@ -181,6 +181,7 @@ async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Acti
             && may(&Command::Suspend {
                 reason: SuspendReason::Correction,
                 note: String::new(),
+                materials: vec![],
             }),
         resume: st == CaseState::Suspended && may(&Command::Resume),
         extend: matches!(
@@ -252,9 +253,7 @@ pub(super) async fn render_case(
             outcome: match f.outcome.as_str() {
                 "found" => page.lang.t("已查到", "found"),
                 "not_found" => page.lang.t("未查到记录", "no record"),
-                "failed" => page
-                    .lang
-                    .t("查询失败，将自动重试", "failed, will be retried"),
+                "failed" => page.lang.t("查询失败", "failed"),
                 "queued" => page.lang.t("等待查询", "queued"),
                 "certificate" => page.lang.t("以电子证照代替", "e-certificate used"),
                 "rejected" => page.lang.t("电子证照不可用", "e-certificate not usable"),
@@ -436,7 +435,7 @@ pub(super) async fn render_case(
         applicant: applicant_rows(&r.case, lang),
         answers: answers(&r),
         materials: {
-            let mut m = material_views(&r, &fetch_records, lang);
+            let mut m = material_views(&r, &fetch_records, lang, actor.role != Role::Applicant);
             // What an earlier item of the bundle issues to this one.
             let passed = s
                 .store
@@ -457,6 +456,7 @@ pub(super) async fn render_case(
                             .to_string();
                         continue;
                     }
+                    v.unobtained = false;
                     v.provided = match &p.licence_id {
                         Some(id) => format!(
                             "{}{id}",

@@ -144,136 +144,12 @@ pub(super) struct FileView {
     pub(super) size: String,
 }
 
-/// Where a 免提交 material comes from, as the case stands: obtained (a
-/// lookup found it, or an e-certificate stands for it), being obtained, not
-/// obtained (the window verifies it, and the applicant may be asked), or —
-/// for a source the platform is not connected to — verified by the window.
-/// `None`: the applicant brings it after all (not obtained).
-fn exempt_provenance(
-    r: &CaseRecord,
-    m: &tongban_domain::catalog::Material,
-    fetches: &[FetchRecord],
-    lang: Lang,
-) -> (String, bool) {
-    let src = m.data_source.trim();
-    let name = m.name.trim();
-    let lookups: Vec<&str> = r
-        .doc
-        .shared_data
-        .iter()
-        .filter(|l| l.satisfies.iter().any(|x| x.trim() == name))
-        .map(|l| l.source.as_str())
-        .collect();
-    if r.case.state == CaseState::Draft {
-        let text = if src.is_empty() {
-            lang.t(
-                "免提交：提交后由平台从共享数据获取",
-                "Not needed: the platform obtains it from shared data once you submit",
-            )
-            .to_string()
-        } else if !lookups.is_empty() {
-            format!(
-                "{}{src}",
-                lang.t(
-                    "免提交：提交后由平台从以下来源获取：",
-                    "Not needed: once you submit, the platform obtains it from "
-                )
-            )
-        } else {
-            format!(
-                "{}{src}",
-                lang.t(
-                    "免提交：由窗口通过以下来源核验：",
-                    "Not needed: the window verifies it with "
-                )
-            )
-        };
-        return (text, true);
-    }
-    // An e-certificate stood for it (免证办).
-    if let Some(f) = fetches.iter().rev().find(|f| {
-        f.outcome == "certificate" && f.data.get("material").and_then(|v| v.as_str()) == Some(name)
-    }) {
-        let id = f
-            .data
-            .get("licence_id")
-            .and_then(|v| v.as_str())
-            .unwrap_or_default();
-        return (
-            format!(
-                "{}{id}",
-                lang.t("已以电子证照代替：", "Obtained: e-certificate ")
-            ),
-            true,
-        );
-    }
-    if lookups.is_empty() {
-        // Not a source the platform looks up itself: the window does.
-        let text = if src.is_empty() {
-            lang.t(
-                "免提交：由窗口通过共享数据核验",
-                "Not needed: the window verifies it from shared data",
-            )
-            .to_string()
-        } else {
-            format!(
-                "{}{src}",
-                lang.t(
-                    "免提交：由窗口通过以下来源核验：",
-                    "Not needed: the window verifies it with "
-                )
-            )
-        };
-        return (text, true);
-    }
-    // The last lookup of each source that stands for it.
-    let last: Vec<&FetchRecord> = lookups
-        .iter()
-        .filter_map(|k| fetches.iter().rev().find(|f| f.source_key == *k))
-        .collect();
-    if let Some(f) = last.iter().find(|f| f.outcome == "found") {
-        return (
-            format!(
-                "{}{}（{}）",
-                lang.t("已由平台获取：", "Obtained by the platform: "),
-                f.source_name,
-                crate::chrome::fmt_time(f.at)
-            ),
-            true,
-        );
-    }
-    if last.is_empty() || last.iter().any(|f| f.outcome == "queued") {
-        return (
-            lang.t(
-                "正在从共享数据获取，请稍候",
-                "Being obtained from shared data",
-            )
-            .to_string(),
-            true,
-        );
-    }
-    let why: Vec<String> = last
-        .iter()
-        .map(|f| format!("{}：{}", f.source_name, f.message))
-        .collect();
-    (
-        format!(
-            "{}{}{}",
-            lang.t("未获取（", "Not obtained ("),
-            why.join("；"),
-            lang.t(
-                "），请窗口核验，必要时告知申请人补交",
-                "): the window verifies it and may ask for it"
-            )
-        ),
-        false,
-    )
-}
-
+/// The case's materials as `staff` or the applicant reads them.
 pub(super) fn material_views(
     r: &CaseRecord,
     fetches: &[FetchRecord],
     lang: Lang,
+    staff: bool,
 ) -> Vec<MaterialView> {
     r.doc
         .materials
@@ -281,7 +157,11 @@ pub(super) fn material_views(
         .enumerate()
         .map(|(i, m)| {
             let (provided, spared) = if m.exempt {
-                exempt_provenance(r, m, fetches, lang)
+                crate::chrome::provenance_text(
+                    &tongban_store::shared_data::provenance(&r.doc, m, r.case.state, fetches),
+                    lang,
+                    staff,
+                )
             } else if r.case.waived.contains(&i) {
                 (
                     lang.t(

@@ -249,6 +249,8 @@ struct AdminItemPage {
     status: String,
     status_label: String,
     updated: String,
+    /// The draft's `updated_at` as read here: publishing takes it as reviewed.
+    updated_at: i64,
     department: String,
     can_manage: bool,
     has_draft: bool,
@@ -322,6 +324,7 @@ async fn render_admin_item(
         status: item.status.as_str().into(),
         status_label: lang.t(item.status.zh(), item.status.en()).into(),
         updated: fmt_time(item.updated_at),
+        updated_at: item.updated_at,
         department: item.department_name.clone(),
         can_manage,
         has_draft,
@@ -395,12 +398,14 @@ pub(super) async fn publish_post(
     State(s): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    Form(f): Form<CsrfForm>,
+    Form(f): Form<Vec<(String, String)>>,
 ) -> Result<Response, Response> {
-    let (_, actor) = page.posted(&f.csrf)?;
+    let (_, actor) = page.posted(&crate::chrome::form_value(&f, "csrf"))?;
     let uid = actor.user_id;
     let item = managed(&s, &page, id).await?;
-    match s.store.publish(id, Some(uid)).await {
+    // The draft as the admin read it on the page.
+    let reviewed = crate::chrome::form_value(&f, "updated_at").parse().ok();
+    match s.store.publish_reviewed(id, reviewed, Some(uid)).await {
         Ok(_) => {}
         // Refused by the audit (or the decision model): the page again, with
         // every reason in the error summary.

@@ -341,16 +341,27 @@ pub async fn admin_delete_item(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PublishQuery {
+    /// The draft's `updated_at` as the caller read it: publishing is refused
+    /// (409) if it has changed since.
+    pub updated_at: Option<i64>,
+}
+
 /// Publish a draft; the previous published version is superseded.
-#[utoipa::path(post, path = "/api/v1/admin/items/{id}/publish", tag = "catalog", security(("session" = [])), params(("id" = i64, Path)),
+#[utoipa::path(post, path = "/api/v1/admin/items/{id}/publish", tag = "catalog", security(("session" = [])), params(("id" = i64, Path), PublishQuery),
     responses((status = 200, body = ItemView), (status = 403, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody)))]
 pub async fn admin_publish_item(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
+    Query(q): Query<PublishQuery>,
 ) -> Result<Json<ItemView>, ApiError> {
     managed_version(&s, &actor, id).await?;
-    let item = s.store.publish(id, Some(actor.user_id)).await?;
+    let item = s
+        .store
+        .publish_reviewed(id, q.updated_at, Some(actor.user_id))
+        .await?;
     s.refresh_search_now().await;
     Ok(Json(item.into()))
 }

@@ -12,6 +12,7 @@ mod menu;
 mod notice;
 mod page;
 mod pages;
+mod provenance;
 mod views;
 
 use axum::routing::get;
@@ -25,6 +26,7 @@ pub use menu::{MenuLink, landing, menu};
 pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};
 pub use pages::Pages;
+pub use provenance::provenance_text;
 pub use views::{Choice, Chrome, fmt_due, fmt_time, options, url_encode};
 
 /// The stylesheet and the language switch.

@@ -191,6 +191,7 @@ fn script(w: &World) -> Vec<Vec<Act>> {
                 Command::Suspend {
                     reason: SuspendReason::Correction,
                     note: "请补正出生医学证明".into(),
+                    materials: vec![],
                 },
             )));
             steps.push(Some(Cmd("applicant", *id, Command::SupplyCorrection)));
@@ -279,6 +280,7 @@ fn script(w: &World) -> Vec<Vec<Act>> {
                 Command::Suspend {
                     reason: SuspendReason::SpecialProcedure("专家评审".into()),
                     note: "组织专家评审".into(),
+                    materials: vec![],
                 },
             ),
             AtVersion("reviewer", g, review(false)),
