@@ -57,6 +57,7 @@ const CRATES: &[Crate] = &[
                     "inquiries",
                     "notices",
                     "policies",
+                    "ratings",
                     "shared_data",
                 ],
                 within: false,

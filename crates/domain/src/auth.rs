@@ -178,6 +178,105 @@ impl Actor {
     pub fn is_staff(&self) -> bool {
         self.role != Role::Applicant
     }
+
+    /// Enter a rating given on the hotline (on the applicant's word): the
+    /// centre's window and hotline staff.
+    pub fn may_enter_hotline_rating(&self, centre_path: &str) -> Result<(), Denied> {
+        match self.role {
+            Role::Clerk if self.in_centre_tree(centre_path) => Ok(()),
+            Role::Clerk => Err(Denied::Department),
+            _ => Err(Denied::Role),
+        }
+    }
+
+    /// Open the window's rating tablet for a case just handled.
+    pub fn may_open_onsite_rating(&self, centre_path: &str) -> Result<(), Denied> {
+        self.may_enter_hotline_rating(centre_path)
+    }
+
+    /// Act for the unit that owns a 差评's rectification (谁办理谁负责): a
+    /// reviewer or head of the department that handled it; for one owned by
+    /// the centre (a bundle's 差评 naming no service), its window staff.
+    pub fn may_handle_rectification(
+        &self,
+        centre_path: &str,
+        department: Option<i64>,
+    ) -> Result<(), Denied> {
+        if !self.in_centre_tree(centre_path) {
+            return Err(Denied::Department);
+        }
+        match (self.role, department) {
+            (Role::Reviewer | Role::Head, Some(d)) if self.department_id == Some(d) => Ok(()),
+            (Role::Reviewer | Role::Head, _) => Err(Denied::Department),
+            (Role::Clerk, None) if self.centre_path == centre_path => Ok(()),
+            (Role::Clerk, _) => Err(Denied::Department),
+            _ => Err(Denied::Role),
+        }
+    }
+
+    /// See the ratings of a department (or of the centre): its own staff,
+    /// and supervisors of the centre and those above it.
+    pub fn may_see_ratings(
+        &self,
+        centre_path: &str,
+        department: Option<i64>,
+    ) -> Result<(), Denied> {
+        match self.role {
+            Role::Supervisor if self.in_centre_tree(centre_path) => Ok(()),
+            Role::Supervisor => Err(Denied::Department),
+            _ => self.may_handle_rectification(centre_path, department),
+        }
+    }
+
+    /// Verify a rectification or decide an appeal: a supervisor (电子监察).
+    pub fn may_oversee_ratings(&self, centre_path: &str) -> Result<(), Denied> {
+        match self.role {
+            Role::Supervisor if self.in_centre_tree(centre_path) => Ok(()),
+            Role::Supervisor => Err(Denied::Department),
+            _ => Err(Denied::Role),
+        }
+    }
+
+    /// Record a walk-through (我陪群众走流程).
+    pub fn may_walk_through(&self) -> Result<(), Denied> {
+        if self.role == Role::ExperienceOfficer {
+            Ok(())
+        } else {
+            Err(Denied::Role)
+        }
+    }
+
+    /// Fix an officer's finding: the owning department's reviewer or head,
+    /// or — for a finding about the guide — its catalogue admin too.
+    pub fn may_fix_officer_finding(
+        &self,
+        centre_path: &str,
+        department: Option<i64>,
+        concerns_guide: bool,
+    ) -> Result<(), Denied> {
+        if !self.in_centre_tree(centre_path) {
+            return Err(Denied::Department);
+        }
+        match self.role {
+            Role::Reviewer | Role::Head
+                if department.is_some() && self.department_id == department =>
+            {
+                Ok(())
+            }
+            Role::Reviewer | Role::Head => Err(Denied::Department),
+            Role::CatalogAdmin if concerns_guide => match (self.department_id, department) {
+                (None, _) => Ok(()),
+                (Some(a), Some(b)) if a == b => Ok(()),
+                _ => Err(Denied::Department),
+            },
+            _ => Err(Denied::Role),
+        }
+    }
+
+    /// Set the centre's profile (its rules for ratings and more).
+    pub fn may_set_profile(&self) -> Result<(), Denied> {
+        self.may_administer_system()
+    }
 }
 
 #[cfg(test)]

@@ -15,29 +15,6 @@ use crate::catalog::{Necessity, ReviewMode};
 use crate::clock::{self, ClockEvent, SuspendReason, WorkingDays};
 use crate::error::{FieldError, FieldErrors};
 
-macro_rules! labelled {
-    ($(#[$m:meta])* $name:ident { $($v:ident = $json:literal, $zh:literal, $en:literal;)+ }) => {
-        $(#[$m])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name { $(#[serde(rename = $json)] $v,)+ }
-        #[cfg(feature = "openapi")]
-        impl utoipa::PartialSchema for $name {
-            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                crate::code_list_schema(&[$(($json, $zh)),+])
-            }
-        }
-        #[cfg(feature = "openapi")]
-        impl utoipa::ToSchema for $name {}
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$v,)+];
-            pub fn as_str(self) -> &'static str { match self { $($name::$v => $json,)+ } }
-            pub fn zh(self) -> &'static str { match self { $($name::$v => $zh,)+ } }
-            pub fn en(self) -> &'static str { match self { $($name::$v => $en,)+ } }
-            pub fn parse(s: &str) -> Option<Self> { match s { $($json => Some($name::$v),)+ _ => None } }
-        }
-    };
-}
-
 labelled!(
     /// Where a case stands.
     CaseState {

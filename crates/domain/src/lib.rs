@@ -9,6 +9,32 @@
 //! - [`auth`]: roles and what each may do (SPEC §1).
 //! - [`bundle`]: life-event bundles: questions, selection, one form, savings (SPEC §5).
 //! - [`files`]: upload type sniffing and size limits.
+//! - [`ratings`]: 好差评 — ratings, 差评 reasons, rectifications, appeals, officers' findings (SPEC §8.1).
+
+/// A closed code list: an enum serialised as its JSON names, with Chinese and
+/// English labels and (feature `openapi`) a schema listing the names.
+macro_rules! labelled {
+    ($(#[$m:meta])* $name:ident { $($v:ident = $json:literal, $zh:literal, $en:literal;)+ }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $json)] $v,)+ }
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                crate::code_list_schema(&[$(($json, $zh)),+])
+            }
+        }
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$v,)+];
+            pub fn as_str(self) -> &'static str { match self { $($name::$v => $json,)+ } }
+            pub fn zh(self) -> &'static str { match self { $($name::$v => $zh,)+ } }
+            pub fn en(self) -> &'static str { match self { $($name::$v => $en,)+ } }
+            pub fn parse(s: &str) -> Option<Self> { match s { $($json => Some($name::$v),)+ _ => None } }
+        }
+    };
+}
 
 pub mod audit;
 pub mod auth;
@@ -24,6 +50,7 @@ pub mod export;
 pub mod files;
 pub mod phrasings;
 pub mod privacy;
+pub mod ratings;
 pub mod text;
 
 pub use error::{FieldError, FieldErrors};

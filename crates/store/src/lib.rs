@@ -32,6 +32,7 @@ pub mod guide_audit;
 pub mod inquiries;
 pub mod notices;
 pub mod policies;
+pub mod ratings;
 pub mod shared_data;
 
 // The demo centre (uses every capability).
@@ -184,6 +185,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(notices::StepNotices));
         store.register_observer(std::sync::Arc::new(bundles::BundleProgress));
         store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
+        store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
         Ok(store)
     }
 

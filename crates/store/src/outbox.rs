@@ -33,6 +33,8 @@ pub enum StaffRole {
     Clerk,
     Reviewer,
     Head,
+    /// A department's catalogue admins and the centre's own.
+    CatalogAdmin,
 }
 
 impl StaffRole {
@@ -41,6 +43,7 @@ impl StaffRole {
             StaffRole::Clerk => "clerk",
             StaffRole::Reviewer => "reviewer",
             StaffRole::Head => "head",
+            StaffRole::CatalogAdmin => "catalog_admin",
         }
     }
 }
@@ -139,11 +142,14 @@ pub(crate) async fn write(c: &impl ConnectionTrait, notices: &[Notice]) -> Resul
         .await?;
     }
     if staff_rows > 0 {
-        // Clerks are a centre's; reviewers and heads a department's.
+        // Clerks are a centre's; reviewers and heads a department's;
+        // catalogue admins the department's and the centre's own.
         let vals = rows(b, staff_rows, 8, "");
         let join = "JOIN users u ON u.active AND u.role = v.column6 AND \
              ((v.column6 = 'clerk' AND u.centre_id = CAST(v.column8 AS BIGINT)) \
-              OR (v.column6 <> 'clerk' AND u.department_id = CAST(v.column7 AS BIGINT)))";
+              OR (v.column6 = 'catalog_admin' AND u.centre_id = CAST(v.column8 AS BIGINT) \
+                  AND (u.department_id IS NULL OR u.department_id = CAST(v.column7 AS BIGINT))) \
+              OR (v.column6 NOT IN ('clerk', 'catalog_admin') AND u.department_id = CAST(v.column7 AS BIGINT)))";
         exec(
             c,
             &format!(

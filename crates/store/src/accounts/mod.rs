@@ -1,6 +1,10 @@
 //! Centres, users, passwords (argon2) and sessions (stored as SM3 hashes of
 //! the token so a database leak does not leak live sessions).
 
+mod profile;
+
+pub(crate) use profile::profile_in;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::RngCore;

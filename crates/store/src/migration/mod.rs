@@ -20,6 +20,7 @@ mod m013_passed_on;
 mod m014_phrasings;
 mod m015_form_corrections;
 mod m016_case_holds;
+mod m017_ratings;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -37,6 +38,7 @@ use m013_passed_on::M013PassedOn;
 use m014_phrasings::M014Phrasings;
 use m015_form_corrections::M015FormCorrections;
 use m016_case_holds::M016CaseHolds;
+use m017_ratings::M017Ratings;
 
 pub struct Migrator;
 
@@ -60,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(M014Phrasings),
             Box::new(M015FormCorrections),
             Box::new(M016CaseHolds),
+            Box::new(M017Ratings),
         ]
     }
     fn migration_table_name() -> DynIden {

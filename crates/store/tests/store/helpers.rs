@@ -89,3 +89,36 @@ pub async fn count(store: &Store, sql: &str) -> i64 {
         .expect("row");
     r.try_get::<i64>("", "n").expect("n")
 }
+
+/// 城乡居民基本医疗保险参保登记 for the newborn 张小宝: the registers agree,
+/// so 秒批 takes it to 办结 on `day`. Gives the case's id.
+pub async fn completed_case(store: &Store, applicant: &Actor, day: chrono::NaiveDate) -> i64 {
+    let form = map(&[
+        ("baby_name", "张小宝"),
+        ("birth_date", "2026-02-20"),
+        ("guardian_name", "张三"),
+        ("phone", "13800000000"),
+    ]);
+    let c = store
+        .create_case(
+            applicant,
+            "11339901MB000000374080301001000",
+            tongban_store::cases::NewCase {
+                form,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("case");
+    let cal = tongban_domain::calendar::WorkCalendar::builtin_with(&[]).expect("calendar");
+    let done = store
+        .submit_case(applicant, c.id, None, &cal, day)
+        .await
+        .expect("submitted");
+    assert_eq!(
+        done.state,
+        tongban_domain::case::CaseState::Completed,
+        "秒批 completes it"
+    );
+    c.id
+}

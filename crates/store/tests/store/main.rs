@@ -15,5 +15,6 @@ mod limits;
 mod passed_on;
 mod phrasings;
 mod provisional;
+mod ratings;
 mod sources;
 mod texts;

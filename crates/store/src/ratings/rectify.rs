@@ -1,0 +1,684 @@
+//! A 差评's rectification: the owner's 回访 and rectification (cause,
+//! measures, evidence files), a supervisor's verification or sending back,
+//! the applicant's verdict; and appeals (申诉复核) decided by a supervisor —
+//! an upheld one keeps the rating, marks it excluded and takes it out of the
+//! figures.
+
+use serde::{Deserialize, Serialize};
+use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::files::check_upload;
+use tongban_domain::ratings::{
+    AppealGround, AppealState, RectifyState, RectifyStep, Verdict, rectify_step,
+};
+use tongban_domain::text::check_text;
+use tongban_domain::{FieldError, FieldErrors};
+
+use super::{RATING_COLS, Rating, count_in_rollup, parse_state, row_rating};
+use crate::attachments::Attachments;
+use crate::outbox::{Notice, Recipient, StaffRole};
+use crate::sql::date_col;
+use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, sm3_hex, trail};
+
+/// What is done to a rectification.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum RectifyAction {
+    /// 回访: how the applicant was reached and what they said.
+    Visit { method: String, note: String },
+    /// The cause and the measures taken (evidence files uploaded apart).
+    Rectify { cause: String, measures: String },
+    /// A supervisor verifies the rectification.
+    Verify,
+    /// A supervisor sends it back, saying why.
+    SendBack { reason: String },
+    /// The owner appeals the 差评 as mistaken or malicious.
+    Appeal {
+        ground: AppealGround,
+        statement: String,
+    },
+    /// A supervisor decides the pending appeal.
+    DecideAppeal { upheld: bool, reason: String },
+    /// The applicant's verdict on the rectification.
+    Verdict { verdict: Verdict },
+}
+
+impl RectifyAction {
+    fn step(&self) -> RectifyStep {
+        match self {
+            RectifyAction::Visit { .. } => RectifyStep::Visit,
+            RectifyAction::Rectify { .. } => RectifyStep::Rectify,
+            RectifyAction::Verify => RectifyStep::Verify,
+            RectifyAction::SendBack { .. } => RectifyStep::SendBack,
+            RectifyAction::Appeal { .. } => RectifyStep::Appeal,
+            RectifyAction::DecideAppeal { upheld, .. } => {
+                RectifyStep::DecideAppeal { upheld: *upheld }
+            }
+            RectifyAction::Verdict { .. } => RectifyStep::Verdict,
+        }
+    }
+    pub fn name(&self) -> &'static str {
+        match self {
+            RectifyAction::Visit { .. } => "visit",
+            RectifyAction::Rectify { .. } => "rectify",
+            RectifyAction::Verify => "verify",
+            RectifyAction::SendBack { .. } => "send_back",
+            RectifyAction::Appeal { .. } => "appeal",
+            RectifyAction::DecideAppeal { .. } => "decide_appeal",
+            RectifyAction::Verdict { .. } => "verdict",
+        }
+    }
+}
+
+/// An appeal as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppealView {
+    pub id: i64,
+    pub ground: AppealGround,
+    pub statement: String,
+    pub state: AppealState,
+    pub filed_at: i64,
+    pub decided_at: Option<i64>,
+    pub decision_reason: String,
+}
+
+/// A rectification with its rating and what was done.
+#[derive(Debug, Clone, Serialize)]
+pub struct RectificationView {
+    pub id: i64,
+    pub version: i64,
+    pub state: RectifyState,
+    pub rating: Rating,
+    pub subject: super::Subject,
+    pub subject_id: i64,
+    pub subject_no: String,
+    pub item_name: String,
+    pub centre_path: String,
+    pub department_id: Option<i64>,
+    pub visit_due: chrono::NaiveDate,
+    pub fix_due: chrono::NaiveDate,
+    pub visited_at: Option<i64>,
+    pub visit_method: String,
+    pub visit_note: String,
+    pub cause: String,
+    pub measures: String,
+    pub rectified_at: Option<i64>,
+    pub verified_at: Option<i64>,
+    pub sent_back_reason: String,
+    pub verdict: Option<Verdict>,
+    /// (id, kind: evidence | appeal, file name)
+    pub files: Vec<(i64, String, String)>,
+    pub appeals: Vec<AppealView>,
+    /// The applicant of the rated case (for the verdict), never shown.
+    #[serde(skip)]
+    pub applicant_user_id: Option<i64>,
+}
+
+impl RectificationView {
+    /// The deadline that matters now: the visit's until it is made, then the
+    /// rectification's; none once it is done or out of the figures.
+    pub fn next_due(&self) -> Option<chrono::NaiveDate> {
+        match self.state {
+            RectifyState::AwaitingVisit => Some(self.visit_due),
+            RectifyState::Visited | RectifyState::AwaitingVerification => Some(self.fix_due),
+            _ => None,
+        }
+    }
+}
+
+const RECT_COLS: &str = "r.id, r.version, r.state, r.rating_id, r.centre_path, r.department_id, r.visit_due, \
+    r.fix_due, r.visited_at, r.visit_method, r.visit_note, r.cause, r.measures, r.rectified_at, r.verified_at, \
+    r.sent_back_reason, r.verdict, i.subject, i.subject_id, i.subject_no, i.item_name, i.applicant_user_id \
+    FROM rectifications r JOIN ratings g ON g.id = r.rating_id JOIN rating_invitations i ON i.id = g.invitation_id";
+
+impl Store {
+    async fn rectification_row(
+        &self,
+        c: &impl sea_orm::ConnectionTrait,
+        id: i64,
+    ) -> Result<RectificationView> {
+        let r = query_one(
+            c,
+            &format!("SELECT {RECT_COLS} WHERE r.id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("rectification {id}")))?;
+        let rating_id: i64 = get(&r, "rating_id")?;
+        let rating = query_one(
+            c,
+            &format!("SELECT {RATING_COLS} WHERE id = $1"),
+            vec![rating_id.into()],
+        )
+        .await?
+        .map(|x| row_rating(&x))
+        .transpose()?
+        .ok_or_else(|| StoreError::Corrupt(format!("rating {rating_id}")))?;
+        let files = query(
+            c,
+            "SELECT id, kind, file_name FROM rectification_files WHERE rectification_id = $1 ORDER BY id",
+            vec![id.into()],
+        )
+        .await?
+        .iter()
+        .map(|f| Ok((get(f, "id")?, get(f, "kind")?, get(f, "file_name")?)))
+        .collect::<Result<Vec<_>>>()?;
+        let appeals = query(
+            c,
+            "SELECT id, ground, statement, state, filed_at, decided_at, decision_reason FROM rating_appeals \
+             WHERE rectification_id = $1 ORDER BY id",
+            vec![id.into()],
+        )
+        .await?
+        .iter()
+        .map(|a| {
+            let ground: String = get(a, "ground")?;
+            let state: String = get(a, "state")?;
+            Ok(AppealView {
+                id: get(a, "id")?,
+                ground: AppealGround::parse(&ground)
+                    .ok_or_else(|| StoreError::Corrupt(format!("appeal ground {ground}")))?,
+                statement: get(a, "statement")?,
+                state: AppealState::parse(&state)
+                    .ok_or_else(|| StoreError::Corrupt(format!("appeal state {state}")))?,
+                filed_at: get(a, "filed_at")?,
+                decided_at: get(a, "decided_at")?,
+                decision_reason: get(a, "decision_reason")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+        let verdict: String = get(&r, "verdict")?;
+        let subject: String = get(&r, "subject")?;
+        Ok(RectificationView {
+            id,
+            version: get(&r, "version")?,
+            state: parse_state(&get::<String>(&r, "state")?)?,
+            rating,
+            subject: super::Subject::parse(&subject)?,
+            subject_id: get(&r, "subject_id")?,
+            subject_no: get(&r, "subject_no")?,
+            item_name: get(&r, "item_name")?,
+            centre_path: get(&r, "centre_path")?,
+            department_id: get(&r, "department_id")?,
+            visit_due: date_col(&r, "visit_due")?
+                .ok_or_else(|| StoreError::Corrupt("rectification visit due".into()))?,
+            fix_due: date_col(&r, "fix_due")?
+                .ok_or_else(|| StoreError::Corrupt("rectification due".into()))?,
+            visited_at: get(&r, "visited_at")?,
+            visit_method: get(&r, "visit_method")?,
+            visit_note: get(&r, "visit_note")?,
+            cause: get(&r, "cause")?,
+            measures: get(&r, "measures")?,
+            rectified_at: get(&r, "rectified_at")?,
+            verified_at: get(&r, "verified_at")?,
+            sent_back_reason: get(&r, "sent_back_reason")?,
+            verdict: Verdict::parse(&verdict),
+            files,
+            appeals,
+            applicant_user_id: get(&r, "applicant_user_id")?,
+        })
+    }
+
+    /// One rectification, for its owner, a supervisor over it, or the
+    /// applicant of the rated case (not found for anyone else).
+    pub async fn rectification_for(&self, actor: &Actor, id: i64) -> Result<RectificationView> {
+        let r = self.rectification_row(self.conn(), id).await?;
+        if may_see(actor, &r) {
+            Ok(r)
+        } else {
+            Err(StoreError::NotFound(format!("rectification {id}")))
+        }
+    }
+
+    /// The rectifications `actor` works on or watches, the most urgent
+    /// first: the owner's (its department's, or — window staff — the
+    /// centre's), a supervisor's over their centres; `open_only` leaves out
+    /// the verified and the excluded.
+    pub async fn rectifications_for(
+        &self,
+        actor: &Actor,
+        open_only: bool,
+    ) -> Result<Vec<RectificationView>> {
+        let (filter, values): (&str, Vec<sea_orm::Value>) = match actor.role {
+            Role::Reviewer | Role::Head => (
+                "r.department_id = $1 AND r.centre_path LIKE $2",
+                vec![
+                    actor.department_id.unwrap_or(-1).into(),
+                    format!("{}%", actor.centre_path).into(),
+                ],
+            ),
+            Role::Clerk => (
+                "r.department_id IS NULL AND r.centre_path = $1",
+                vec![actor.centre_path.clone().into()],
+            ),
+            Role::Supervisor => (
+                "r.centre_path LIKE $1",
+                vec![format!("{}%", actor.centre_path).into()],
+            ),
+            _ => return Err(StoreError::Forbidden(Denied::Role)),
+        };
+        let open = if open_only {
+            " AND r.state NOT IN ('verified', 'excluded')"
+        } else {
+            ""
+        };
+        let ids = query(
+            self.conn(),
+            &format!("SELECT r.id FROM rectifications r WHERE {filter}{open} ORDER BY r.id DESC LIMIT 500"),
+            values,
+        )
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in &ids {
+            out.push(self.rectification_row(self.conn(), get(r, "id")?).await?);
+        }
+        // The most urgent first; those with nothing due last.
+        out.sort_by_key(|r| (r.next_due().is_none(), r.next_due(), r.id));
+        Ok(out)
+    }
+
+    /// Pending appeals a supervisor decides.
+    pub async fn appeal_queue(&self, actor: &Actor) -> Result<Vec<RectificationView>> {
+        actor
+            .may_oversee_ratings(&actor.centre_path)
+            .map_err(StoreError::Forbidden)?;
+        Ok(self
+            .rectifications_for(actor, true)
+            .await?
+            .into_iter()
+            .filter(|r| r.state == RectifyState::Appealed)
+            .collect())
+    }
+
+    /// Does `action` to rectification `id` as `actor`, under the version
+    /// they read (a change meanwhile is refused); refused actions change
+    /// nothing.
+    pub async fn rectification_act(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        action: &RectifyAction,
+    ) -> Result<RectificationView> {
+        let r = self.rectification_for(actor, id).await?;
+        match action {
+            RectifyAction::Visit { .. }
+            | RectifyAction::Rectify { .. }
+            | RectifyAction::Appeal { .. } => actor
+                .may_handle_rectification(&r.centre_path, r.department_id)
+                .map_err(StoreError::Forbidden)?,
+            RectifyAction::Verify
+            | RectifyAction::SendBack { .. }
+            | RectifyAction::DecideAppeal { .. } => actor
+                .may_oversee_ratings(&r.centre_path)
+                .map_err(StoreError::Forbidden)?,
+            RectifyAction::Verdict { .. } => {
+                if !(actor.role == Role::Applicant && r.applicant_user_id == Some(actor.user_id)) {
+                    return Err(StoreError::Forbidden(Denied::Role));
+                }
+                if r.verdict.is_some() {
+                    return Err(StoreError::conflict(
+                        "您已评价过整改结果",
+                        "you have already given your verdict",
+                    ));
+                }
+            }
+        }
+        check_action(action)?;
+        if let Some(v) = expected_version
+            && v != r.version
+        {
+            return Err(stale());
+        }
+        let mut to =
+            rectify_step(r.state, &action.step()).map_err(|e| StoreError::Invalid(e.into()))?;
+        // A rejected appeal resumes where it was: visited, if the visit was made.
+        if matches!(action, RectifyAction::DecideAppeal { upheld: false, .. })
+            && r.visited_at.is_some()
+        {
+            to = RectifyState::Visited;
+        }
+        let now = now_ms();
+        let txn = self.begin().await?;
+        let n = exec(
+            &txn,
+            "UPDATE rectifications SET state = $1, version = version + 1, updated_at = $2 WHERE id = $3 AND version = $4",
+            vec![to.as_str().into(), now.into(), id.into(), r.version.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(stale());
+        }
+        let who = actor.user_id;
+        let mut notices = Vec::new();
+        let about = format!("{}（{}）", r.item_name, r.subject_no);
+        let case_id = (r.subject == super::Subject::Case).then_some(r.subject_id);
+        let bundle_id = (r.subject == super::Subject::Bundle).then_some(r.subject_id);
+        let to_owner = |subject: String, body: String| -> Vec<Notice> {
+            match r.department_id {
+                Some(d) => [StaffRole::Reviewer, StaffRole::Head]
+                    .into_iter()
+                    .map(|role| Notice {
+                        to: Recipient::Staff {
+                            role,
+                            department_id: Some(d),
+                            centre_id: r.rating.centre_id,
+                        },
+                        case_id,
+                        bundle_case_id: bundle_id,
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    })
+                    .collect(),
+                None => vec![Notice {
+                    to: Recipient::Staff {
+                        role: StaffRole::Clerk,
+                        department_id: None,
+                        centre_id: r.rating.centre_id,
+                    },
+                    case_id,
+                    bundle_case_id: bundle_id,
+                    subject,
+                    body,
+                }],
+            }
+        };
+        let to_supervisors = |subject: String, body: String| Notice {
+            to: Recipient::Supervisors {
+                centre_path: r.centre_path.clone(),
+            },
+            case_id,
+            bundle_case_id: bundle_id,
+            subject,
+            body,
+        };
+        match action {
+            RectifyAction::Visit { method, note } => {
+                exec(
+                    &txn,
+                    "UPDATE rectifications SET visited_at = $1, visited_by = $2, visit_method = $3, visit_note = $4 WHERE id = $5",
+                    vec![now.into(), who.into(), method.trim().into(), note.trim().into(), id.into()],
+                )
+                .await?;
+            }
+            RectifyAction::Rectify { cause, measures } => {
+                exec(
+                    &txn,
+                    "UPDATE rectifications SET cause = $1, measures = $2, rectified_at = $3, rectified_by = $4, \
+                     sent_back_reason = '' WHERE id = $5",
+                    vec![cause.trim().into(), measures.trim().into(), now.into(), who.into(), id.into()],
+                )
+                .await?;
+                notices.push(to_supervisors(
+                    format!("【差评整改待核验】{about}"),
+                    format!("差评整改已提交：{}。请核验。", measures.trim()),
+                ));
+            }
+            RectifyAction::Verify => {
+                exec(
+                    &txn,
+                    "UPDATE rectifications SET verified_at = $1, verified_by = $2 WHERE id = $3",
+                    vec![now.into(), who.into(), id.into()],
+                )
+                .await?;
+                if r.applicant_user_id.is_some() {
+                    notices.push(Notice {
+                        to: Recipient::Person {
+                            user_id: r.applicant_user_id,
+                            email: String::new(),
+                        },
+                        case_id,
+                        bundle_case_id: bundle_id,
+                        subject: format!("您的差评已整改：{about}"),
+                        body: format!(
+                            "针对您的评价，承办单位已完成整改：{}。欢迎评价整改结果：/rectifications/{id}",
+                            r.measures
+                        ),
+                    });
+                }
+            }
+            RectifyAction::SendBack { reason } => {
+                exec(
+                    &txn,
+                    "UPDATE rectifications SET sent_back_reason = $1 WHERE id = $2",
+                    vec![reason.trim().into(), id.into()],
+                )
+                .await?;
+                notices.extend(to_owner(
+                    format!("【差评整改退回】{about}"),
+                    format!("整改未通过核验：{}。请继续整改并重新提交。", reason.trim()),
+                ));
+            }
+            RectifyAction::Appeal { ground, statement } => {
+                exec(
+                    &txn,
+                    "INSERT INTO rating_appeals (rating_id, rectification_id, ground, statement, state, filed_by, filed_at, decision_reason) \
+                     VALUES ($1, $2, $3, $4, 'pending', $5, $6, '')",
+                    vec![
+                        r.rating.id.into(),
+                        id.into(),
+                        ground.as_str().into(),
+                        statement.trim().into(),
+                        who.into(),
+                        now.into(),
+                    ],
+                )
+                .await?;
+                notices.push(to_supervisors(
+                    format!("【差评申诉待复核】{about}"),
+                    format!("承办单位以“{}”申诉：{}", ground.zh(), statement.trim()),
+                ));
+            }
+            RectifyAction::DecideAppeal { upheld, reason } => {
+                let n = exec(
+                    &txn,
+                    "UPDATE rating_appeals SET state = $1, decided_by = $2, decided_at = $3, decision_reason = $4 \
+                     WHERE rectification_id = $5 AND state = 'pending'",
+                    vec![
+                        if *upheld { "upheld" } else { "rejected" }.into(),
+                        who.into(),
+                        now.into(),
+                        reason.trim().into(),
+                        id.into(),
+                    ],
+                )
+                .await?;
+                if n != 1 {
+                    return Err(StoreError::Corrupt(format!(
+                        "rectification {id} appealed without a pending appeal"
+                    )));
+                }
+                if *upheld {
+                    // Kept, with the decision; out of the figures.
+                    exec(
+                        &txn,
+                        "UPDATE ratings SET excluded = $1 WHERE id = $2",
+                        vec![true.into(), r.rating.id.into()],
+                    )
+                    .await?;
+                    if r.rating.superseded_by.is_none() {
+                        count_in_rollup(&txn, &r.rating, -1).await?;
+                    }
+                }
+                notices.extend(to_owner(
+                    format!(
+                        "【差评申诉{}】{about}",
+                        if *upheld { "成立" } else { "不成立" }
+                    ),
+                    format!("复核意见：{}", reason.trim()),
+                ));
+            }
+            RectifyAction::Verdict { verdict } => {
+                exec(
+                    &txn,
+                    "UPDATE rectifications SET verdict = $1, verdict_at = $2 WHERE id = $3",
+                    vec![verdict.as_str().into(), now.into(), id.into()],
+                )
+                .await?;
+                notices.extend(to_owner(
+                    format!("【整改评价】{about}"),
+                    format!("申请人对整改结果的评价：{}", verdict.zh()),
+                ));
+            }
+        }
+        crate::outbox::write(&txn, &notices).await?;
+        trail::append(
+            &txn,
+            Some(who),
+            &format!("rectification.{}", action.name()),
+            &format!("rectification:{id}"),
+            serde_json::json!({"to": to.as_str()}),
+        )
+        .await?;
+        txn.commit().await?;
+        self.rectification_row(self.conn(), id).await
+    }
+
+    /// Adds an evidence file (`appeal`: the appeal's) to a rectification
+    /// its owner is working on.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn rectification_file(
+        &self,
+        files: &Attachments,
+        actor: &Actor,
+        id: i64,
+        for_appeal: bool,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<i64> {
+        let r = self.rectification_for(actor, id).await?;
+        actor
+            .may_handle_rectification(&r.centre_path, r.department_id)
+            .map_err(StoreError::Forbidden)?;
+        if matches!(r.state, RectifyState::Verified | RectifyState::Excluded) {
+            return Err(StoreError::conflict(
+                "整改已结束，不能再添加材料",
+                "the rectification is closed",
+            ));
+        }
+        let kind = check_upload(&bytes).map_err(|e| {
+            StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
+        })?;
+        let clean = crate::cases::clean_file_name(file_name, "整改材料", kind.extension());
+        let digest = sm3_hex(&bytes);
+        let key = format!(
+            "rectifications/{id}/{}.{}",
+            crate::accounts::random_token(),
+            kind.extension()
+        );
+        let size = bytes.len() as i64;
+        files.put(&key, bytes).await?;
+        let txn = self.begin().await?;
+        let fid = crate::insert_id(
+            &txn,
+            "INSERT INTO rectification_files (rectification_id, kind, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                id.into(),
+                if for_appeal { "appeal" } else { "evidence" }.into(),
+                clean.into(),
+                kind.content_type().into(),
+                size.into(),
+                key.clone().into(),
+                digest.clone().into(),
+                actor.user_id.into(),
+                now_ms().into(),
+            ],
+        )
+        .await?;
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "rectification.file",
+            &format!("rectification:{id}"),
+            serde_json::json!({"sm3": digest, "size": size}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(fid)
+    }
+
+    /// A rectification's file, for whoever may see the rectification.
+    pub async fn rectification_download(
+        &self,
+        files: &Attachments,
+        actor: &Actor,
+        file_id: i64,
+    ) -> Result<(String, String, Vec<u8>)> {
+        let r = query_one(
+            self.conn(),
+            "SELECT rectification_id, file_name, content_type, object_key FROM rectification_files WHERE id = $1",
+            vec![file_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
+        let rid: i64 = get(&r, "rectification_id")?;
+        self.rectification_for(actor, rid)
+            .await
+            .map_err(|_| StoreError::NotFound(format!("file {file_id}")))?;
+        let key: String = get(&r, "object_key")?;
+        Ok((
+            get(&r, "file_name")?,
+            get(&r, "content_type")?,
+            files.get(&key).await?,
+        ))
+    }
+}
+
+fn may_see(actor: &Actor, r: &RectificationView) -> bool {
+    actor
+        .may_see_ratings(&r.centre_path, r.department_id)
+        .is_ok()
+        || (actor.role == Role::Applicant && r.applicant_user_id == Some(actor.user_id))
+}
+
+fn stale() -> StoreError {
+    StoreError::conflict(
+        "该整改已被他人处理，请刷新后再试",
+        "the rectification changed meanwhile; reload",
+    )
+}
+
+/// The action's texts: required where they say what was done, within the
+/// text rule.
+fn check_action(a: &RectifyAction) -> Result<()> {
+    let mut errs = FieldErrors::default();
+    let mut need = |field: &str, zh: &str, en: &str, v: &str, max: usize| {
+        if v.trim().is_empty() {
+            errs.push(FieldError::new(
+                field,
+                "required",
+                format!("请填写{zh}"),
+                format!("{en} is required"),
+            ));
+        } else if let Some(e) = check_text(field, zh, en, v, max, true) {
+            errs.push(e);
+        }
+    };
+    match a {
+        RectifyAction::Visit { method, note } => {
+            need("method", "回访方式", "the way of the visit", method, 50);
+            need(
+                "note",
+                "回访情况（申请人的意见）",
+                "what the applicant said",
+                note,
+                2000,
+            );
+        }
+        RectifyAction::Rectify { cause, measures } => {
+            need("cause", "差评原因分析", "the cause", cause, 2000);
+            need("measures", "整改措施", "the measures", measures, 2000);
+        }
+        RectifyAction::SendBack { reason } => {
+            need("reason", "退回理由", "the reason", reason, 1000)
+        }
+        RectifyAction::Appeal { statement, .. } => {
+            need("statement", "申诉理由", "the grounds", statement, 2000)
+        }
+        RectifyAction::DecideAppeal { reason, .. } => {
+            need("reason", "复核意见", "the decision's reason", reason, 1000)
+        }
+        RectifyAction::Verify | RectifyAction::Verdict { .. } => {}
+    }
+    errs.into_result().map_err(StoreError::Invalid)
+}

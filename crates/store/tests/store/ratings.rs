@@ -1,0 +1,626 @@
+//! 好差评 on both backends: one rating per case and channel even when sent
+//! at once; a 差评's deadlines on the working-day calendar; the
+//! rectification loop to the applicant's verdict; an upheld appeal takes a
+//! rating out of the figures and keeps it; corrections are new records;
+//! the window's tablet rates once; default ratings only when turned on.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::ratings::{
+    AppealGround, CentreProfile, RatingChannel, RatingInput, RectifyState, Verdict,
+};
+use tongban_store::StoreError;
+use tongban_store::ratings::{NewRating, RatingFilter, RectifyAction, Subject};
+
+use crate::helpers::{actor, completed_case, count};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn online(level: i64, reasons: &[&str]) -> NewRating {
+    NewRating {
+        channel: RatingChannel::Online,
+        input: RatingInput {
+            level,
+            indicators: [
+                ("efficiency", level),
+                ("guide_accuracy", level),
+                ("convenience", level),
+                ("usability", level),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect::<BTreeMap<_, _>>(),
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+            comment: "材料要求写得不清楚，来回跑了两次".into(),
+        },
+        sub_case_id: None,
+    }
+}
+
+fn on_site(level: i64, reasons: &[&str]) -> RatingInput {
+    RatingInput {
+        level,
+        indicators: [
+            ("service_efficiency", level),
+            ("service_level", level),
+            ("attitude", level),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect(),
+        reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        comment: String::new(),
+    }
+}
+
+#[tokio::test]
+async fn one_rating_per_case_and_channel_even_when_sent_at_once() {
+    for (backend, store) in tongban_store::testing::stores("ratings_once").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let applicant = actor(&store, "applicant").await;
+        let id = completed_case(&store, &applicant, day).await;
+        // Eight submits of the same rating at the same moment (a double click, twice over).
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (store, applicant, cal) = (store.clone(), applicant.clone(), cal.clone());
+            tasks.push(tokio::spawn(async move {
+                store
+                    .rate(&applicant, Subject::Case, id, &online(5, &[]), &cal, day)
+                    .await
+            }));
+        }
+        let mut ok = 0;
+        for t in tasks {
+            match t.await.expect("task") {
+                Ok(_) => ok += 1,
+                Err(StoreError::Conflict { zh, .. }) => {
+                    assert!(zh.contains("每个渠道只能评价一次"), "{zh}")
+                }
+                Err(e) => panic!("{backend}: {e}"),
+            }
+        }
+        assert_eq!(ok, 1, "{backend}: one rating recorded");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM ratings").await,
+            1,
+            "{backend}"
+        );
+        // The hotline is another channel: the window's staff enter it.
+        let clerk = actor(&store, "clerk").await;
+        let hotline = NewRating {
+            channel: RatingChannel::Hotline,
+            input: on_site(4, &[]),
+            sub_case_id: None,
+        };
+        store
+            .rate(&clerk, Subject::Case, id, &hotline, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: hotline: {e}"));
+        // Only the applicant rates online; a reviewer of another department does not see it.
+        assert!(matches!(
+            store
+                .rate(&clerk, Subject::Case, id, &online(5, &[]), &cal, day)
+                .await,
+            Err(StoreError::Forbidden(_))
+        ));
+        let reviewer = actor(&store, "reviewer").await;
+        assert!(matches!(
+            store
+                .rate(&reviewer, Subject::Case, id, &online(5, &[]), &cal, day)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Outside the window (10 working days from 2 March: 16 March is the last).
+        let other = completed_case(&store, &applicant, day).await;
+        match store
+            .rate(
+                &applicant,
+                Subject::Case,
+                other,
+                &online(5, &[]),
+                &cal,
+                d("2026-03-17"),
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, "window_closed", "{backend}"),
+            x => panic!("{backend}: after the window: {x:?}"),
+        }
+        // Before completion there is nothing to rate.
+        let open = store
+            .create_case(
+                &applicant,
+                "11339901MB000000374080301001000",
+                tongban_store::cases::NewCase {
+                    form: crate::helpers::map(&[
+                        ("baby_name", "张小宝"),
+                        ("birth_date", "2026-02-20"),
+                        ("guardian_name", "张三"),
+                        ("phone", "13800000000"),
+                    ]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("draft");
+        match store
+            .rate(
+                &applicant,
+                Subject::Case,
+                open.id,
+                &online(5, &[]),
+                &cal,
+                day,
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, "not_completed", "{backend}"),
+            x => panic!("{backend}: before completion: {x:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_bad_rating_on_the_friday_before_the_spring_festival_is_due_after_the_holiday() {
+    for (backend, store) in tongban_store::testing::stores("ratings_due").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let applicant = actor(&store, "applicant").await;
+        let id = completed_case(&store, &applicant, d("2026-02-12")).await;
+        // No reason: refused, nothing recorded.
+        match store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id,
+                &online(2, &[]),
+                &cal,
+                d("2026-02-13"),
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "reasons"),
+            x => panic!("{backend}: {x:?}"),
+        }
+        assert_eq!(count(&store, "SELECT COUNT(*) AS n FROM ratings").await, 0);
+        let r = store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id,
+                &online(2, &["R01", "R02"]),
+                &cal,
+                d("2026-02-13"),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let reviewer_yb = actor(&store, "reviewer_yb").await;
+        let open = store
+            .rectifications_for(&reviewer_yb, true)
+            .await
+            .expect("list");
+        assert_eq!(open.len(), 1, "{backend}: the handling department owns it");
+        let x = &open[0];
+        assert_eq!(x.rating.id, r.id);
+        assert_eq!(x.state, RectifyState::AwaitingVisit);
+        // Friday 13 February 2026: 回访 by Saturday 14 February (a 调休
+        // working day); rectification within 5 working days: 14, 24–27 February.
+        assert_eq!(x.visit_due, d("2026-02-14"), "{backend}");
+        assert_eq!(x.fix_due, d("2026-02-27"), "{backend}");
+        // The department was told.
+        assert!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND subject LIKE '【差评】%'",
+                    reviewer_yb.user_id
+                )
+            )
+            .await
+                == 1
+        );
+        // Another department neither sees nor acts on it.
+        let reviewer = actor(&store, "reviewer").await;
+        assert!(
+            store
+                .rectifications_for(&reviewer, true)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert!(matches!(
+            store.rectification_for(&reviewer, x.id).await,
+            Err(StoreError::NotFound(_))
+        ));
+        // A centre that allows 10 working days for its rectifications.
+        let admin = actor(&store, "admin").await;
+        let mut p = CentreProfile::default();
+        p.ratings.rectify_days = tongban_domain::catalog::DayCount::of(10);
+        store.put_centre_profile(&admin, &p).await.expect("profile");
+        let id2 = completed_case(&store, &applicant, d("2026-02-12")).await;
+        store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id2,
+                &online(1, &["R04"]),
+                &cal,
+                d("2026-02-13"),
+            )
+            .await
+            .expect("rated");
+        let open = store
+            .rectifications_for(&reviewer_yb, true)
+            .await
+            .expect("list");
+        let second = open.iter().find(|x| x.rating.id != r.id).expect("second");
+        // 14, 24–27 February, 28 (调休), 2–5 March.
+        assert_eq!(second.fix_due, d("2026-03-05"), "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_rectification_goes_from_visit_to_the_applicant_s_verdict_and_an_appeal_keeps_the_rating()
+{
+    for (backend, store) in tongban_store::testing::stores("ratings_loop").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let applicant = actor(&store, "applicant").await;
+        let reviewer_yb = actor(&store, "reviewer_yb").await;
+        let head_yb = actor(&store, "head_yb").await;
+        let supervisor = actor(&store, "supervisor").await;
+        let id = completed_case(&store, &applicant, day).await;
+        store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id,
+                &online(2, &["R01"]),
+                &cal,
+                day,
+            )
+            .await
+            .expect("rated");
+        let x = store
+            .rectifications_for(&reviewer_yb, true)
+            .await
+            .expect("list")[0]
+            .clone();
+        // The order is fixed: rectify before the visit is refused.
+        let rectify = RectifyAction::Rectify {
+            cause: "指南未写明需要原件".into(),
+            measures: "修订办事指南，补充原件要求".into(),
+        };
+        assert!(matches!(
+            store
+                .rectification_act(&reviewer_yb, x.id, None, &rectify)
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        // An empty visit record is refused at its fields.
+        match store
+            .rectification_act(
+                &reviewer_yb,
+                x.id,
+                None,
+                &RectifyAction::Visit {
+                    method: String::new(),
+                    note: String::new(),
+                },
+            )
+            .await
+        {
+            Err(StoreError::Invalid(e)) => {
+                let f: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
+                assert_eq!(f, vec!["method", "note"], "{backend}");
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        let v = store
+            .rectification_act(
+                &reviewer_yb,
+                x.id,
+                Some(x.version),
+                &RectifyAction::Visit {
+                    method: "电话".into(),
+                    note: "申请人表示第二次才知道要带原件".into(),
+                },
+            )
+            .await
+            .expect("visit");
+        // A stale version is refused.
+        assert!(matches!(
+            store
+                .rectification_act(&head_yb, x.id, Some(x.version), &rectify)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+        let v = store
+            .rectification_act(&head_yb, x.id, Some(v.version), &rectify)
+            .await
+            .expect("rectify");
+        assert_eq!(v.state, RectifyState::AwaitingVerification);
+        // Only a supervisor verifies; sent back, rectified again, verified.
+        assert!(matches!(
+            store
+                .rectification_act(&head_yb, x.id, None, &RectifyAction::Verify)
+                .await,
+            Err(StoreError::Forbidden(_))
+        ));
+        store
+            .rectification_act(
+                &supervisor,
+                x.id,
+                None,
+                &RectifyAction::SendBack {
+                    reason: "请附修订后的指南".into(),
+                },
+            )
+            .await
+            .expect("sent back");
+        store
+            .rectification_act(&reviewer_yb, x.id, None, &rectify)
+            .await
+            .expect("again");
+        let v = store
+            .rectification_act(&supervisor, x.id, None, &RectifyAction::Verify)
+            .await
+            .expect("verified");
+        assert_eq!(v.state, RectifyState::Verified);
+        // The applicant gives a verdict, once.
+        let verdict = RectifyAction::Verdict {
+            verdict: Verdict::Satisfied,
+        };
+        assert!(matches!(
+            store
+                .rectification_act(&reviewer_yb, x.id, None, &verdict)
+                .await,
+            Err(StoreError::Forbidden(_))
+        ));
+        let v = store
+            .rectification_act(&applicant, x.id, None, &verdict)
+            .await
+            .expect("verdict");
+        assert_eq!(v.verdict, Some(Verdict::Satisfied));
+        assert!(matches!(
+            store
+                .rectification_act(&applicant, x.id, None, &verdict)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+
+        // A second 差评, appealed as mistaken and upheld: kept, not counted.
+        let id2 = completed_case(&store, &applicant, day).await;
+        let bad = store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id2,
+                &online(1, &["R04"]),
+                &cal,
+                day,
+            )
+            .await
+            .expect("rated");
+        let f = RatingFilter {
+            from: day,
+            to: day,
+            centre_path: "/1/".into(),
+            department_id: None,
+        };
+        let before = store.public_ratings(&f).await.expect("public");
+        assert_eq!(before.total.count, 2, "{backend}");
+        assert_eq!(before.bad.len(), 2, "{backend}");
+        let y = store
+            .rectifications_for(&reviewer_yb, true)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|r| r.rating.id == bad.id)
+            .expect("second");
+        store
+            .rectification_act(
+                &head_yb,
+                y.id,
+                None,
+                &RectifyAction::Appeal {
+                    ground: AppealGround::Mistaken,
+                    statement: "申请人来电说明误点了非常不满意".into(),
+                },
+            )
+            .await
+            .expect("appeal");
+        assert_eq!(
+            store.appeal_queue(&supervisor).await.expect("queue").len(),
+            1
+        );
+        let z = store
+            .rectification_act(
+                &supervisor,
+                y.id,
+                None,
+                &RectifyAction::DecideAppeal {
+                    upheld: true,
+                    reason: "录音证实为误评".into(),
+                },
+            )
+            .await
+            .expect("decided");
+        assert_eq!(z.state, RectifyState::Excluded);
+        assert!(z.rating.excluded, "{backend}: kept, marked");
+        assert_eq!(z.appeals[0].decision_reason, "录音证实为误评");
+        let after = store.public_ratings(&f).await.expect("public");
+        assert_eq!(after.total.count, 1, "{backend}: out of the figures");
+        assert_eq!(after.bad.len(), 1, "{backend}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM ratings").await,
+            2,
+            "{backend}: nothing deleted"
+        );
+        // The public page names no one.
+        let json = serde_json::to_string(&after).expect("json");
+        assert!(
+            !json.contains("张三") && !json.contains("来回跑"),
+            "{backend}: {json}"
+        );
+        assert_eq!(after.bad[0].outcome, Some(RectifyState::Verified));
+        assert_eq!(after.bad[0].verdict, Some(Verdict::Satisfied));
+    }
+}
+
+#[tokio::test]
+async fn a_correction_is_a_new_linked_record_and_the_tablet_rates_once() {
+    for (backend, store) in tongban_store::testing::stores("ratings_correct").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let id = completed_case(&store, &applicant, day).await;
+        let first = store
+            .rate(&applicant, Subject::Case, id, &online(3, &[]), &cal, day)
+            .await
+            .expect("rated");
+        let second = store
+            .correct_rating(&applicant, first.id, &online(5, &[]).input, &cal, day)
+            .await
+            .expect("corrected");
+        assert_eq!(second.corrects_id, Some(first.id));
+        assert_eq!(second.revision, 1);
+        let (_, all) = store
+            .rating_subject(&applicant, Subject::Case, id)
+            .await
+            .expect("history");
+        assert_eq!(all.len(), 2, "{backend}: both kept");
+        assert_eq!(all[0].superseded_by, Some(second.id));
+        let f = RatingFilter {
+            from: day,
+            to: day,
+            centre_path: "/1/".into(),
+            department_id: None,
+        };
+        let p = store.public_ratings(&f).await.expect("public");
+        assert_eq!(
+            (p.total.count, p.total.per_level[0]),
+            (1, 1),
+            "{backend}: the current one counts"
+        );
+        // Someone else cannot correct it.
+        assert!(matches!(
+            store
+                .correct_rating(&clerk, second.id, &online(1, &["R04"]).input, &cal, day)
+                .await,
+            Err(StoreError::Forbidden(_))
+        ));
+
+        // The window's tablet: one page for the case, one rating, no sign-in.
+        let (token, shown) = store
+            .open_onsite_rating(&clerk, Subject::Case, id, &cal, day)
+            .await
+            .expect("tablet");
+        assert!(
+            !serde_json::to_string(&shown)
+                .expect("json")
+                .contains("张三")
+        );
+        let r = store
+            .rate_onsite(&token, &on_site(4, &[]), &cal, day)
+            .await
+            .expect("rated on site");
+        assert_eq!(r.channel, RatingChannel::OnSite);
+        assert_eq!(r.entered_by, Some(clerk.user_id));
+        assert!(matches!(
+            store.rate_onsite(&token, &on_site(4, &[]), &cal, day).await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            store.onsite_case("not-a-token").await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Nobody corrects what was given at the tablet, not even its opener.
+        assert!(matches!(
+            store
+                .correct_rating(&clerk, r.id, &on_site(1, &["R04"]), &cal, day)
+                .await,
+            Err(StoreError::Forbidden(_))
+        ));
+        // A second tablet page for a case rated on site is refused.
+        assert!(matches!(
+            store
+                .open_onsite_rating(&clerk, Subject::Case, id, &cal, day)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+}
+
+#[tokio::test]
+async fn default_ratings_only_when_the_centre_turns_them_on_and_counted_apart() {
+    for (backend, store) in tongban_store::testing::stores("ratings_default").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let applicant = actor(&store, "applicant").await;
+        completed_case(&store, &applicant, d("2026-03-02")).await;
+        // Off by default: nothing is written for the applicant.
+        let done = store
+            .sweep_ratings(&cal, d("2026-04-01"))
+            .await
+            .expect("sweep");
+        assert_eq!(done.defaults, 0, "{backend}");
+        let admin = actor(&store, "admin").await;
+        let mut p = CentreProfile::default();
+        p.ratings.default_rating = Some(tongban_domain::ratings::DefaultRating {
+            level: 4,
+            after_days: tongban_domain::catalog::DayCount::of(15),
+        });
+        store.put_centre_profile(&admin, &p).await.expect("profile");
+        // 15 working days after 2 March is 23 March: not yet on the 23rd.
+        assert_eq!(
+            store
+                .sweep_ratings(&cal, d("2026-03-23"))
+                .await
+                .expect("sweep")
+                .defaults,
+            0
+        );
+        assert_eq!(
+            store
+                .sweep_ratings(&cal, d("2026-03-24"))
+                .await
+                .expect("sweep")
+                .defaults,
+            1
+        );
+        assert_eq!(
+            store
+                .sweep_ratings(&cal, d("2026-03-25"))
+                .await
+                .expect("sweep")
+                .defaults,
+            0
+        );
+        let f = RatingFilter {
+            from: d("2026-03-01"),
+            to: d("2026-03-31"),
+            centre_path: "/1/".into(),
+            department_id: None,
+        };
+        let p = store.public_ratings(&f).await.expect("public");
+        assert_eq!((p.total.count, p.defaults), (0, 1), "{backend}: apart");
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM ratings WHERE is_default = true"
+            )
+            .await,
+            1
+        );
+    }
+}
