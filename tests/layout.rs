@@ -53,6 +53,7 @@ const CRATES: &[Crate] = &[
                 modules: &[
                     "bundles",
                     "certificates",
+                    "experience",
                     "guide_audit",
                     "inquiries",
                     "notices",

@@ -515,10 +515,11 @@ async fn one_correction_notice_and_one_combined_outcome() {
             0,
             "{backend}"
         );
-        // The bundle's own: submitted, accepted, two correction notices, completion.
+        // The bundle's own: submitted, accepted, two correction notices,
+        // completion, and the invitation to rate it as one.
         assert_eq!(
             notes("SELECT COUNT(*) AS n FROM notifications WHERE bundle_case_id IS NOT NULL AND case_id IS NULL").await,
-            5,
+            6,
             "{backend}"
         );
         // The denial reached the applicant when it was decided, not only at the end.

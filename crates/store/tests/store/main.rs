@@ -8,6 +8,7 @@ mod case_core;
 mod catalog_lifecycle;
 mod certificates;
 mod corrections;
+mod experience;
 mod helpers;
 mod import_export;
 mod instant;

@@ -1,0 +1,679 @@
+//! Experience officers (政务服务体验员, 我陪群众走流程, SPEC §8.1): a
+//! walk-through of an item or a bundle — the steps taken, the time it took,
+//! and findings, each with a category, a severity and a step. A finding goes
+//! to the unit that owns the service (and, about the guide, to its catalogue
+//! admin) with a working-day deadline by severity, and is tracked like a
+//! guide-audit finding: open → fixed → verified by a supervisor, or sent back.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::ratings::{FindingCategory, FindingState, Severity};
+use tongban_domain::text::check_text;
+use tongban_domain::{FieldError, FieldErrors};
+
+use crate::outbox::{Notice, Recipient, StaffRole};
+use crate::sql::{date_col, json_col, to_json};
+use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
+
+/// What was walked through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WalkSubject {
+    Item,
+    Bundle,
+}
+
+impl WalkSubject {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WalkSubject::Item => "item",
+            WalkSubject::Bundle => "bundle",
+        }
+    }
+}
+
+/// A finding as the officer records it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewFinding {
+    pub category: FindingCategory,
+    pub severity: Severity,
+    /// The step it was met at (as the officer wrote the steps).
+    #[serde(default)]
+    pub step: String,
+    pub description: String,
+}
+
+/// A walk-through as the officer records it. A bundle's name is given by
+/// the caller (it is the bundles' to say); an item's is the catalogue's.
+#[derive(Debug, Clone, Deserialize)]
+pub struct NewWalkthrough {
+    pub subject: WalkSubject,
+    /// The item's 实施编码, or the bundle's code.
+    pub code: String,
+    #[serde(default)]
+    pub bundle_name: String,
+    pub steps: Vec<String>,
+    pub minutes: i64,
+    pub findings: Vec<NewFinding>,
+}
+
+/// A finding with where it stands.
+#[derive(Debug, Clone, Serialize)]
+pub struct OfficerFinding {
+    pub id: i64,
+    pub version: i64,
+    pub walkthrough_id: i64,
+    pub centre_path: String,
+    pub department_id: Option<i64>,
+    pub subject_code: String,
+    pub subject_name: String,
+    pub category: FindingCategory,
+    pub severity: Severity,
+    pub step: String,
+    pub description: String,
+    pub state: FindingState,
+    pub due: NaiveDate,
+    pub fixed_note: String,
+    pub fixed_at: Option<i64>,
+    pub verified_at: Option<i64>,
+    pub sent_back_reason: String,
+    pub created_at: i64,
+}
+
+/// A walk-through with its findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Walkthrough {
+    pub id: i64,
+    pub officer_id: i64,
+    pub subject: WalkSubject,
+    pub subject_code: String,
+    pub subject_name: String,
+    pub department_id: Option<i64>,
+    pub steps: Vec<String>,
+    pub minutes: i64,
+    pub walked_on: NaiveDate,
+    pub findings: Vec<OfficerFinding>,
+}
+
+/// What is done to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum FindingAction {
+    /// The owner says what was fixed.
+    Fix { note: String },
+    /// A supervisor verifies the fix.
+    Verify,
+    /// A supervisor sends it back, saying why.
+    SendBack { reason: String },
+}
+
+const FINDING_COLS: &str = "f.id, f.version, f.walkthrough_id, f.centre_path, f.department_id, f.subject_code, \
+    w.subject_name, f.category, f.severity, f.step, f.description, f.state, f.due, f.fixed_note, f.fixed_at, \
+    f.verified_at, f.sent_back_reason, f.created_at FROM officer_findings f JOIN walkthroughs w ON w.id = f.walkthrough_id";
+
+fn row_finding(r: &sea_orm::QueryResult) -> Result<OfficerFinding> {
+    let category: String = get(r, "category")?;
+    let severity: String = get(r, "severity")?;
+    let state: String = get(r, "state")?;
+    Ok(OfficerFinding {
+        id: get(r, "id")?,
+        version: get(r, "version")?,
+        walkthrough_id: get(r, "walkthrough_id")?,
+        centre_path: get(r, "centre_path")?,
+        department_id: get(r, "department_id")?,
+        subject_code: get(r, "subject_code")?,
+        subject_name: get(r, "subject_name")?,
+        category: FindingCategory::parse(&category)
+            .ok_or_else(|| StoreError::Corrupt(format!("finding category {category}")))?,
+        severity: Severity::parse(&severity)
+            .ok_or_else(|| StoreError::Corrupt(format!("severity {severity}")))?,
+        step: get(r, "step")?,
+        description: get(r, "description")?,
+        state: FindingState::parse(&state)
+            .ok_or_else(|| StoreError::Corrupt(format!("finding state {state}")))?,
+        due: date_col(r, "due")?.ok_or_else(|| StoreError::Corrupt("finding due".into()))?,
+        fixed_note: get(r, "fixed_note")?,
+        fixed_at: get(r, "fixed_at")?,
+        verified_at: get(r, "verified_at")?,
+        sent_back_reason: get(r, "sent_back_reason")?,
+        created_at: get(r, "created_at")?,
+    })
+}
+
+fn check_walkthrough(w: &NewWalkthrough) -> Result<()> {
+    let mut errs = FieldErrors::default();
+    if w.steps.iter().all(|s| s.trim().is_empty()) {
+        errs.push(FieldError::new(
+            "steps",
+            "required",
+            "请记录走流程的步骤",
+            "record the steps you took",
+        ));
+    }
+    if w.steps.len() > 50 {
+        errs.push(FieldError::new(
+            "steps",
+            "too_many",
+            "步骤不能超过50个",
+            "at most 50 steps",
+        ));
+    }
+    for (i, s) in w.steps.iter().enumerate() {
+        if let Some(e) = check_text(&format!("steps[{i}]"), "步骤", "a step", s, 500, false) {
+            errs.push(e);
+        }
+    }
+    if !(1..=24 * 60).contains(&w.minutes) {
+        errs.push(FieldError::new(
+            "minutes",
+            "out_of_range",
+            "用时应为1至1440分钟",
+            "the time taken is 1 to 1440 minutes",
+        ));
+    }
+    if w.findings.len() > 50 {
+        errs.push(FieldError::new(
+            "findings",
+            "too_many",
+            "问题不能超过50个",
+            "at most 50 findings",
+        ));
+    }
+    for (i, f) in w.findings.iter().enumerate() {
+        if f.description.trim().is_empty() {
+            errs.push(FieldError::new(
+                format!("findings[{i}].description"),
+                "required",
+                "请描述发现的问题",
+                "describe what you found",
+            ));
+        } else if let Some(e) = check_text(
+            &format!("findings[{i}].description"),
+            "问题描述",
+            "the description",
+            &f.description,
+            2000,
+            true,
+        ) {
+            errs.push(e);
+        }
+        if let Some(e) = check_text(
+            &format!("findings[{i}].step"),
+            "所在步骤",
+            "the step",
+            &f.step,
+            500,
+            false,
+        ) {
+            errs.push(e);
+        }
+    }
+    if w.subject == WalkSubject::Bundle
+        && let Some(e) = check_text(
+            "bundle_name",
+            "一件事名称",
+            "the bundle's name",
+            &w.bundle_name,
+            200,
+            false,
+        )
+    {
+        errs.push(e);
+    }
+    errs.into_result().map_err(StoreError::Invalid)
+}
+
+impl Store {
+    /// Records an officer's walk-through; each finding goes to the owning
+    /// unit (and, about the guide, to its catalogue admins) with its deadline.
+    pub async fn record_walkthrough(
+        &self,
+        actor: &Actor,
+        w: &NewWalkthrough,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Walkthrough> {
+        actor.may_walk_through().map_err(StoreError::Forbidden)?;
+        check_walkthrough(w)?;
+        // What was walked: a published item (its department owns the
+        // findings) or a bundle (the centre does).
+        let (name, department) = match w.subject {
+            WalkSubject::Item => {
+                let r = query_one(
+                    self.conn(),
+                    "SELECT iv.name, iv.department_id, c.path FROM item_versions iv JOIN centres c ON c.id = iv.centre_id \
+                     WHERE iv.impl_code = $1 AND iv.status = 'published'",
+                    vec![w.code.trim().into()],
+                )
+                .await?
+                .filter(|r| {
+                    get::<String>(r, "path").is_ok_and(|p| p.starts_with(&actor.centre_path))
+                })
+                .ok_or_else(|| {
+                    StoreError::Invalid(
+                        FieldError::new(
+                            "code",
+                            "unknown",
+                            "没有这个已公开的事项",
+                            "no such published item",
+                        )
+                        .into(),
+                    )
+                })?;
+                (
+                    get::<String>(&r, "name")?,
+                    Some(get::<i64>(&r, "department_id")?),
+                )
+            }
+            WalkSubject::Bundle => {
+                if w.bundle_name.trim().is_empty() {
+                    return Err(StoreError::Invalid(
+                        FieldError::new("code", "unknown", "没有这件“一件事”", "no such bundle")
+                            .into(),
+                    ));
+                }
+                (w.bundle_name.trim().to_string(), None)
+            }
+        };
+        let steps: Vec<String> = w
+            .steps
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        let now = now_ms();
+        let txn = self.begin().await?;
+        let wid = insert_id(
+            &txn,
+            "INSERT INTO walkthroughs (officer_id, centre_id, centre_path, subject_kind, subject_code, subject_name, \
+             department_id, steps, minutes, walked_on, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            vec![
+                actor.user_id.into(),
+                actor.centre_id.into(),
+                actor.centre_path.clone().into(),
+                w.subject.as_str().into(),
+                w.code.trim().into(),
+                name.clone().into(),
+                department.into(),
+                to_json(&steps).into(),
+                w.minutes.into(),
+                today.to_string().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+        let mut notices = Vec::new();
+        for f in &w.findings {
+            let due = cal
+                .add_workdays(today, f.severity.fix_days())
+                .map_err(|e| {
+                    StoreError::Invalid(
+                        FieldError::new("calendar", "missing_year", e.zh(), e.to_string()).into(),
+                    )
+                })?;
+            exec(
+                &txn,
+                "INSERT INTO officer_findings (walkthrough_id, centre_id, centre_path, department_id, subject_code, category, \
+                 severity, step, description, state, due, fixed_note, sent_back_reason, created_at, version) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, '', '', $11, 1)",
+                vec![
+                    wid.into(),
+                    actor.centre_id.into(),
+                    actor.centre_path.clone().into(),
+                    department.into(),
+                    w.code.trim().into(),
+                    f.category.as_str().into(),
+                    f.severity.as_str().into(),
+                    f.step.trim().into(),
+                    f.description.trim().into(),
+                    due.to_string().into(),
+                    now.into(),
+                ],
+            )
+            .await?;
+            let subject = format!("【体验员发现问题·{}】{name}", f.category.zh());
+            let body = format!(
+                "政务服务体验员走流程发现：{}（{}，{}）。请于{due}前整改。",
+                f.description.trim(),
+                f.severity.zh(),
+                if f.step.trim().is_empty() {
+                    "未注明步骤".to_string()
+                } else {
+                    format!("步骤：{}", f.step.trim())
+                }
+            );
+            let mut roles: Vec<StaffRole> = match department {
+                Some(_) => vec![StaffRole::Reviewer, StaffRole::Head],
+                None => vec![StaffRole::Clerk],
+            };
+            if f.category.concerns_guide() {
+                roles.push(StaffRole::CatalogAdmin);
+            }
+            for role in roles {
+                notices.push(Notice {
+                    to: Recipient::Staff {
+                        role,
+                        department_id: department,
+                        centre_id: actor.centre_id,
+                    },
+                    case_id: None,
+                    bundle_case_id: None,
+                    subject: subject.clone(),
+                    body: body.clone(),
+                });
+            }
+        }
+        crate::outbox::write(&txn, &notices).await?;
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "walkthrough.record",
+            &format!("walkthrough:{wid}"),
+            serde_json::json!({"subject": w.code.trim(), "findings": w.findings.len(), "minutes": w.minutes}),
+        )
+        .await?;
+        txn.commit().await?;
+        self.walkthrough(wid).await
+    }
+
+    async fn walkthrough(&self, id: i64) -> Result<Walkthrough> {
+        let r = query_one(
+            self.conn(),
+            "SELECT id, officer_id, subject_kind, subject_code, subject_name, department_id, steps, minutes, walked_on \
+             FROM walkthroughs WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("walk-through {id}")))?;
+        let findings = query(
+            self.conn(),
+            &format!("SELECT {FINDING_COLS} WHERE f.walkthrough_id = $1 ORDER BY f.id"),
+            vec![id.into()],
+        )
+        .await?
+        .iter()
+        .map(row_finding)
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Walkthrough {
+            id,
+            officer_id: get(&r, "officer_id")?,
+            subject: if get::<String>(&r, "subject_kind")? == "bundle" {
+                WalkSubject::Bundle
+            } else {
+                WalkSubject::Item
+            },
+            subject_code: get(&r, "subject_code")?,
+            subject_name: get(&r, "subject_name")?,
+            department_id: get(&r, "department_id")?,
+            steps: json_col(&r, "steps")?,
+            minutes: get(&r, "minutes")?,
+            walked_on: date_col(&r, "walked_on")?
+                .ok_or_else(|| StoreError::Corrupt("walk-through day".into()))?,
+            findings,
+        })
+    }
+
+    /// The walk-throughs `actor` may read: an officer's own, a supervisor's
+    /// centres', newest first.
+    pub async fn walkthroughs_for(&self, actor: &Actor) -> Result<Vec<Walkthrough>> {
+        let (filter, v): (&str, sea_orm::Value) = match actor.role {
+            Role::ExperienceOfficer => ("officer_id = $1", actor.user_id.into()),
+            Role::Supervisor => (
+                "centre_path LIKE $1",
+                format!("{}%", actor.centre_path).into(),
+            ),
+            _ => return Err(StoreError::Forbidden(Denied::Role)),
+        };
+        let ids = query(
+            self.conn(),
+            &format!("SELECT id FROM walkthroughs WHERE {filter} ORDER BY id DESC LIMIT 200"),
+            vec![v],
+        )
+        .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for r in &ids {
+            out.push(self.walkthrough(get(r, "id")?).await?);
+        }
+        Ok(out)
+    }
+
+    /// The findings `actor` works on or watches, the earliest due first:
+    /// a department's for its staff (the centre's for window staff), those
+    /// about guides for catalogue admins in scope, all below a supervisor's
+    /// centre; `open_only` leaves out the verified.
+    pub async fn officer_findings_for(
+        &self,
+        actor: &Actor,
+        open_only: bool,
+    ) -> Result<Vec<OfficerFinding>> {
+        let guide = "f.category IN ('guide_inaccurate', 'too_many_materials')";
+        let (filter, values): (String, Vec<sea_orm::Value>) =
+            match (actor.role, actor.department_id) {
+                (Role::Reviewer | Role::Head, Some(d)) => (
+                    "f.department_id = $1 AND f.centre_path LIKE $2".into(),
+                    vec![d.into(), format!("{}%", actor.centre_path).into()],
+                ),
+                (Role::Clerk, _) => (
+                    "f.department_id IS NULL AND f.centre_path = $1".into(),
+                    vec![actor.centre_path.clone().into()],
+                ),
+                (Role::CatalogAdmin, Some(d)) => (
+                    format!("{guide} AND f.department_id = $1 AND f.centre_path LIKE $2"),
+                    vec![d.into(), format!("{}%", actor.centre_path).into()],
+                ),
+                (Role::CatalogAdmin, None) => (
+                    format!("{guide} AND f.centre_path LIKE $1"),
+                    vec![format!("{}%", actor.centre_path).into()],
+                ),
+                (Role::Supervisor, _) => (
+                    "f.centre_path LIKE $1".into(),
+                    vec![format!("{}%", actor.centre_path).into()],
+                ),
+                _ => return Err(StoreError::Forbidden(Denied::Role)),
+            };
+        let open = if open_only {
+            " AND f.state <> 'verified'"
+        } else {
+            ""
+        };
+        query(
+            self.conn(),
+            &format!("SELECT {FINDING_COLS} WHERE {filter}{open} ORDER BY f.due, f.id LIMIT 500"),
+            values,
+        )
+        .await?
+        .iter()
+        .map(row_finding)
+        .collect()
+    }
+
+    /// One finding, for whoever may work on or watch it.
+    pub async fn officer_finding_for(&self, actor: &Actor, id: i64) -> Result<OfficerFinding> {
+        let f = query_one(
+            self.conn(),
+            &format!("SELECT {FINDING_COLS} WHERE f.id = $1"),
+            vec![id.into()],
+        )
+        .await?
+        .map(|r| row_finding(&r))
+        .transpose()?
+        .ok_or_else(|| StoreError::NotFound(format!("finding {id}")))?;
+        let sees = actor
+            .may_fix_officer_finding(&f.centre_path, f.department_id, f.category.concerns_guide())
+            .is_ok()
+            || (actor.role == Role::Clerk
+                && f.department_id.is_none()
+                && f.centre_path == actor.centre_path)
+            || actor.may_oversee_ratings(&f.centre_path).is_ok();
+        if sees {
+            Ok(f)
+        } else {
+            Err(StoreError::NotFound(format!("finding {id}")))
+        }
+    }
+
+    /// Fixes, verifies or sends back a finding, under the version read.
+    pub async fn officer_finding_act(
+        &self,
+        actor: &Actor,
+        id: i64,
+        expected_version: Option<i64>,
+        action: &FindingAction,
+    ) -> Result<OfficerFinding> {
+        let f = self.officer_finding_for(actor, id).await?;
+        let (to, field, text) = match action {
+            FindingAction::Fix { note } => {
+                let window_owned = actor.role == Role::Clerk
+                    && f.department_id.is_none()
+                    && f.centre_path == actor.centre_path;
+                if !window_owned {
+                    actor
+                        .may_fix_officer_finding(
+                            &f.centre_path,
+                            f.department_id,
+                            f.category.concerns_guide(),
+                        )
+                        .map_err(StoreError::Forbidden)?;
+                }
+                if f.state != FindingState::Open {
+                    return Err(wrong_state(f.state));
+                }
+                (FindingState::Fixed, "note", note.as_str())
+            }
+            FindingAction::Verify => {
+                actor
+                    .may_oversee_ratings(&f.centre_path)
+                    .map_err(StoreError::Forbidden)?;
+                if f.state != FindingState::Fixed {
+                    return Err(wrong_state(f.state));
+                }
+                (FindingState::Verified, "", "")
+            }
+            FindingAction::SendBack { reason } => {
+                actor
+                    .may_oversee_ratings(&f.centre_path)
+                    .map_err(StoreError::Forbidden)?;
+                if f.state != FindingState::Fixed {
+                    return Err(wrong_state(f.state));
+                }
+                (FindingState::Open, "reason", reason.as_str())
+            }
+        };
+        if !field.is_empty() {
+            if text.trim().is_empty() {
+                return Err(StoreError::Invalid(
+                    FieldError::new(field, "required", "请填写说明", "say what was done, or why")
+                        .into(),
+                ));
+            }
+            if let Some(e) = check_text(field, "说明", "the note", text, 2000, true) {
+                return Err(StoreError::Invalid(e.into()));
+            }
+        }
+        if let Some(v) = expected_version
+            && v != f.version
+        {
+            return Err(stale());
+        }
+        let now = now_ms();
+        let txn = self.begin().await?;
+        let (sql, values): (&str, Vec<sea_orm::Value>) = match action {
+            FindingAction::Fix { note } => (
+                "UPDATE officer_findings SET state = $1, version = version + 1, fixed_note = $2, fixed_by = $3, \
+                 fixed_at = $4, sent_back_reason = '' WHERE id = $5 AND version = $6",
+                vec![
+                    to.as_str().into(),
+                    note.trim().into(),
+                    actor.user_id.into(),
+                    now.into(),
+                    id.into(),
+                    f.version.into(),
+                ],
+            ),
+            FindingAction::Verify => (
+                "UPDATE officer_findings SET state = $1, version = version + 1, verified_by = $2, verified_at = $3 \
+                 WHERE id = $4 AND version = $5",
+                vec![
+                    to.as_str().into(),
+                    actor.user_id.into(),
+                    now.into(),
+                    id.into(),
+                    f.version.into(),
+                ],
+            ),
+            FindingAction::SendBack { reason } => (
+                "UPDATE officer_findings SET state = $1, version = version + 1, sent_back_reason = $2, \
+                 fixed_at = NULL WHERE id = $3 AND version = $4",
+                vec![
+                    to.as_str().into(),
+                    reason.trim().into(),
+                    id.into(),
+                    f.version.into(),
+                ],
+            ),
+        };
+        let n = exec(&txn, sql, values).await?;
+        if n != 1 {
+            return Err(stale());
+        }
+        if let FindingAction::SendBack { reason } = action {
+            let mut roles = match f.department_id {
+                Some(_) => vec![StaffRole::Reviewer, StaffRole::Head],
+                None => vec![StaffRole::Clerk],
+            };
+            if f.category.concerns_guide() {
+                roles.push(StaffRole::CatalogAdmin);
+            }
+            let centre_id: i64 = query_one(
+                &txn,
+                "SELECT centre_id FROM officer_findings WHERE id = $1",
+                vec![id.into()],
+            )
+            .await?
+            .map(|r| get(&r, "centre_id"))
+            .transpose()?
+            .unwrap_or(actor.centre_id);
+            let notices: Vec<Notice> = roles
+                .into_iter()
+                .map(|role| Notice {
+                    to: Recipient::Staff {
+                        role,
+                        department_id: f.department_id,
+                        centre_id,
+                    },
+                    case_id: None,
+                    bundle_case_id: None,
+                    subject: format!("【体验员问题整改退回】{}", f.subject_name),
+                    body: format!("整改未通过核验：{}", reason.trim()),
+                })
+                .collect();
+            crate::outbox::write(&txn, &notices).await?;
+        }
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "officer_finding.state",
+            &format!("officer_finding:{id}"),
+            serde_json::json!({"to": to.as_str()}),
+        )
+        .await?;
+        txn.commit().await?;
+        self.officer_finding_for(actor, id).await
+    }
+}
+
+fn wrong_state(st: FindingState) -> StoreError {
+    StoreError::conflict(
+        format!("该问题当前为“{}”，不能进行此操作", st.zh()),
+        format!("the finding is “{}”: not possible now", st.en()),
+    )
+}
+
+fn stale() -> StoreError {
+    StoreError::conflict(
+        "该问题已被他人处理，请刷新后再试",
+        "the finding changed meanwhile; reload",
+    )
+}
