@@ -91,6 +91,7 @@ const CRATES: &[Crate] = &[
                     "guide_audit",
                     "inquiries",
                     "notices",
+                    "ratings",
                     "shared_data",
                 ],
                 within: false,

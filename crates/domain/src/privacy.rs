@@ -147,6 +147,17 @@ impl Sight {
             mask(v, 1, 0)
         }
     }
+    /// Free text a person wrote (a rating's comment, a note) as this viewer
+    /// sees it: without identity sight, every run of letters and digits that
+    /// looks like a phone, identity or account number (7 or more characters,
+    /// 6 or more of them digits) is masked.
+    pub fn free_text(&self, text: &str) -> String {
+        if self.identity {
+            return text.to_string();
+        }
+        mask_numbers(text)
+    }
+
     /// Text that may quote the verification code (a receipt's paragraphs).
     pub fn text_quoting_code(&self, text: &str, code: &str) -> String {
         if self.verify_code || code.is_empty() {
@@ -155,6 +166,33 @@ impl Sight {
             text.replace(code, &"*".repeat(code.chars().count()))
         }
     }
+}
+
+/// Masks every run of ASCII letters and digits that looks like a phone,
+/// identity or account number (7+ characters, 6+ digits): the first three
+/// and last two characters stay. Exports use it whoever reads them.
+pub fn mask_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if run.chars().count() >= 7 && digits >= 6 {
+            out.push_str(&mask(run, 3, 2));
+        } else {
+            out.push_str(run);
+        }
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 #[cfg(test)]
@@ -215,5 +253,20 @@ mod tests {
         assert_eq!(Sight::of(&actor(Role::Clerk)), Sight::FULL);
         assert_eq!(Sight::of(&actor(Role::Applicant)), Sight::FULL);
         assert_eq!(Sight::of(&actor(Role::CatalogAdmin)), Sight::NOTHING);
+    }
+
+    #[test]
+    fn numbers_in_free_text_are_masked_without_identity_sight() {
+        let t = "请回电13800000000，身份证330102199003070027，编号A12，2026年";
+        let masked = mask_numbers(t);
+        assert!(!masked.contains("13800000000"), "{masked}");
+        assert!(!masked.contains("330102199003070027"), "{masked}");
+        assert!(masked.starts_with("请回电138"), "{masked}");
+        assert!(
+            masked.contains("编号A12，2026年"),
+            "short runs stay: {masked}"
+        );
+        assert_eq!(Sight::FULL.free_text(t), t);
+        assert_eq!(Sight::NOTHING.free_text(t), masked);
     }
 }

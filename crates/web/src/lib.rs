@@ -34,6 +34,7 @@ pub mod experience;
 pub mod guide_audit;
 pub mod inquiries;
 pub mod notices;
+pub mod ratings;
 pub mod shared_data;
 
 use std::net::SocketAddr;
@@ -59,6 +60,7 @@ pub fn pages() -> chrome::Pages {
         .merge(cases::pages())
         .merge(notices::pages())
         .merge(inquiries::pages())
+        .merge(ratings::pages())
         .merge(bundles::pages())
         .merge(shared_data::pages())
         .merge(certificates::pages())
@@ -75,6 +77,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(cases::api())
         .merge(notices::api())
         .merge(inquiries::api())
+        .merge(ratings::api())
+        .merge(experience::api())
         .merge(bundles::api())
         .merge(shared_data::api())
         .merge(certificates::api())

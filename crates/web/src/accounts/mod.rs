@@ -8,6 +8,7 @@
 mod admin;
 mod api;
 mod pages;
+mod profile;
 
 use axum::routing::{get, post};
 
@@ -20,7 +21,9 @@ use crate::AppState;
 use crate::chrome::Pages;
 
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(api::whoami, api::login, api::logout))
+    OpenApiRouter::new()
+        .routes(routes!(api::whoami, api::login, api::logout))
+        .routes(routes!(profile::api_profile, profile::api_put_profile))
 }
 
 pub fn pages() -> Pages {
@@ -30,5 +33,9 @@ pub fn pages() -> Pages {
         .route(
             "/admin/users",
             get(admin::users_page).post(admin::user_add_post),
+        )
+        .route(
+            "/admin/profile",
+            get(profile::profile_page).post(profile::profile_post),
         )
 }

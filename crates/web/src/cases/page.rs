@@ -122,6 +122,9 @@ struct CasePage {
     /// A window clerk looking at someone else's application: the buttons
     /// say what the window does (receiving corrections), not the applicant's words.
     window: bool,
+    /// Where to rate the ended case (好差评): the applicant's own, or the
+    /// window's tablet and hotline entry; empty otherwise.
+    rate_link: String,
     /// The applicant reads plain words, not the clock's terms.
     citizen: bool,
     /// The fields the open correction notice asks the applicant to correct.
@@ -396,6 +399,14 @@ pub(super) async fn render_case(
         },
         citizen: actor.role == Role::Applicant,
         window: actor.role == Role::Clerk && r.case.applicant_user_id != Some(actor.user_id),
+        rate_link: if matches!(r.case.state, CaseState::Completed | CaseState::NotAccepted)
+            && r.case.bundle_case_id.is_none()
+            && matches!(actor.role, Role::Applicant | Role::Clerk)
+        {
+            format!("/cases/{}/rate", r.case.id)
+        } else {
+            String::new()
+        },
         intake_fields: r
             .doc
             .form_fields

@@ -182,18 +182,10 @@ pub(super) async fn qr(
     if LicenceId::parse(&id).is_err() {
         return StatusCode::NOT_FOUND.into_response();
     }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| {
-            h.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | ':' | '-' | '[' | ']'))
-        })
-        .unwrap_or("localhost");
-    let url = match &s.config.public_url {
-        Some(base) => format!("{}/verify/{id}", base.trim_end_matches('/')),
-        None => format!("http://{host}/verify/{id}"),
-    };
+    let url = format!(
+        "{}/verify/{id}",
+        crate::chrome::site_base(&s.config, &headers)
+    );
     match qrcode::QrCode::new(url.as_bytes()) {
         Ok(code) => {
             let svg = code

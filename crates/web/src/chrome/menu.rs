@@ -31,11 +31,25 @@ const TRACK: MenuLink = link("/progress", "办件查询", "Track", "nav-progress
 const VERIFY: MenuLink = link("/verify", "证照核验", "Verify", "nav-verify");
 const NOTES: MenuLink = link("/notifications", "消息", "Notifications", "nav-notes");
 const INQUIRIES: MenuLink = link("/inquiries", "咨询登记", "Inquiries", "nav-inquiries");
+const SATISFACTION: MenuLink = link("/satisfaction", "好差评", "Ratings", "nav-satisfaction");
+const RATINGS: MenuLink = link("/ratings", "评价", "Ratings received", "nav-ratings");
+const RECTIFICATIONS: MenuLink = link(
+    "/rectifications",
+    "差评整改",
+    "Rectifications",
+    "nav-rectifications",
+);
+const FINDINGS: MenuLink = link(
+    "/officer-findings",
+    "体验员问题",
+    "Officers' findings",
+    "nav-officer-findings",
+);
 
 /// The links of `actor`'s menu, their own work first; `None`: the public.
 pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
     let Some(a) = actor else {
-        return vec![GUIDES, EVENTS, TRACK, VERIFY];
+        return vec![GUIDES, EVENTS, TRACK, VERIFY, SATISFACTION];
     };
     match a.role {
         Role::Applicant => vec![
@@ -65,6 +79,8 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "Life-event intake",
                 "nav-bundle-cases",
             ),
+            RECTIFICATIONS,
+            RATINGS,
             INQUIRIES,
             NOTES,
             GUIDES,
@@ -72,12 +88,18 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
         ],
         Role::Reviewer => vec![
             link("/work", "待审查", "Inbox", "nav-work"),
+            RECTIFICATIONS,
+            FINDINGS,
+            RATINGS,
             INQUIRIES,
             NOTES,
             GUIDES,
         ],
         Role::Head => vec![
             link("/work", "待我决定", "Decisions and warnings", "nav-work"),
+            RECTIFICATIONS,
+            FINDINGS,
+            RATINGS,
             INQUIRIES,
             NOTES,
             GUIDES,
@@ -87,6 +109,16 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
             link("/admin/audit", "指南核查", "Guide audit", "nav-audit"),
             link("/admin", "事项目录", "Catalogue", "nav-admin"),
             link("/admin/mail", "退信", "Undeliverable mail", "nav-mail"),
+            RECTIFICATIONS,
+            link("/appeals", "申诉复核", "Appeals", "nav-appeals"),
+            RATINGS,
+            FINDINGS,
+            link(
+                "/officer/walkthroughs",
+                "走查记录",
+                "Walk-throughs",
+                "nav-walkthroughs",
+            ),
             INQUIRIES,
             NOTES,
         ],
@@ -112,7 +144,7 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                     "nav-phrasings",
                 ));
             }
-            v.extend([NOTES, GUIDES]);
+            v.extend([FINDINGS, NOTES, GUIDES]);
             v
         }
         Role::SysAdmin => vec![
@@ -137,11 +169,18 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "nav-departments",
             ),
             link("/admin", "事项目录", "Catalogue", "nav-admin"),
+            link("/admin/profile", "中心规则", "Centre rules", "nav-profile"),
             NOTES,
         ],
         Role::Concierge => vec![INQUIRIES, NOTES, GUIDES, EVENTS],
         Role::ExperienceOfficer => vec![
             link("/officer", "体验走查", "Walk-throughs", "nav-officer"),
+            link(
+                "/officer/walkthroughs",
+                "我的走查记录",
+                "My walk-throughs",
+                "nav-walkthroughs",
+            ),
             NOTES,
             GUIDES,
             EVENTS,

@@ -13,6 +13,7 @@ mod notice;
 mod page;
 mod pages;
 mod provenance;
+mod qr;
 mod views;
 
 use axum::routing::get;
@@ -27,6 +28,7 @@ pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};
 pub use pages::Pages;
 pub use provenance::provenance_text;
+pub use qr::{qr_svg, site_base};
 pub use views::{Choice, Chrome, fmt_due, fmt_time, options, url_encode};
 
 /// The stylesheet and the language switch.

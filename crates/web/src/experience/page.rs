@@ -14,6 +14,8 @@ struct Walk {
     href: String,
     name: String,
     owner: String,
+    /// The form that records a walk-through of it.
+    record: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -41,6 +43,10 @@ pub(super) async fn officer_page(
         .into_iter()
         .map(|b| Walk {
             href: format!("/bundles/{}", b.bundle.code),
+            record: format!(
+                "/officer/walkthroughs/new?subject=bundle&code={}",
+                crate::chrome::url_encode(&b.bundle.code)
+            ),
             owner: b.bundle.doc.event.clone(),
             name: b.bundle.doc.name,
         })
@@ -53,6 +59,10 @@ pub(super) async fn officer_page(
         .into_iter()
         .map(|i| Walk {
             href: format!("/items/{}", i.impl_code),
+            record: format!(
+                "/officer/walkthroughs/new?subject=item&code={}",
+                crate::chrome::url_encode(&i.impl_code)
+            ),
             name: i.doc.name,
             owner: i.department_name,
         })

@@ -15,5 +15,6 @@ mod mail;
 mod menus;
 mod openapi;
 mod pages;
+mod ratings;
 mod rules;
 mod search_demo;
