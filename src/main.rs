@@ -332,12 +332,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "TONGBAN_KEY_SECRET is not set: certificates cannot be signed until it is."
                 ),
             }
+            let mut fresh_demo = false;
             if no_demo {
                 tongban_store::demo::ensure_centre(&store).await?;
             } else if tongban_store::demo::load_demo(&store).await? {
                 eprintln!(
                     "Loaded the demo centre, catalogue and accounts into the empty database."
                 );
+                fresh_demo = true;
             }
             print_demo_accounts(&store).await?;
             let smtp = match smtp {
@@ -399,6 +401,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             let state = tongban_web::AppState::new(store, config).await?;
+            if fresh_demo {
+                // A few weeks of the centre's work: cases, ratings, walk-throughs.
+                tongban_store::demo::load_demo_activity(
+                    &state.store,
+                    &state.files,
+                    &state.calendar(),
+                    today(),
+                )
+                .await
+                .context("loading the demo's activity")?;
+            }
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;
             Ok(ExitCode::SUCCESS)

@@ -46,7 +46,8 @@ impl AppState {
     }
 
     /// The case sweeps: applications left 5 working days without a notice
-    /// are recorded as accepted (Art. 32), then deadline warnings go out.
+    /// are recorded as accepted (Art. 32), then deadline warnings go out;
+    /// failed lookups are retried; the ratings' deadlines warned of.
     /// Under a lease so one instance runs them at a time; the warning rows
     /// make a repeated warning impossible even without it.
     /// `None` when another instance holds the sweeps' lease.
@@ -67,6 +68,18 @@ impl AppState {
             Ok(n) if n > 0 => tracing::info!(cases = n, "shared-data lookups retried"),
             Ok(_) => {}
             Err(e) => tracing::warn!("retrying shared-data lookups failed: {e}"),
+        }
+        // 好差评: warnings on 回访 and rectification deadlines, default ratings.
+        match self.store.sweep_ratings(&cal, today).await {
+            Ok(r) if r.warnings + r.defaults > 0 => {
+                tracing::info!(
+                    warnings = r.warnings,
+                    defaults = r.defaults,
+                    "ratings swept"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the ratings' sweep failed: {e}"),
         }
         let result = match (deemed, warned) {
             (Ok(d), Ok(w)) => Ok((d, w)),

@@ -624,3 +624,56 @@ async fn default_ratings_only_when_the_centre_turns_them_on_and_counted_apart() 
         );
     }
 }
+
+#[tokio::test]
+async fn the_demo_s_activity_shows_every_rectification_state() {
+    for (backend, store) in tongban_store::testing::stores("ratings_demo").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let files = tongban_store::attachments::Attachments::in_memory();
+        let today = d("2026-12-07");
+        tongban_store::demo::load_demo_activity(&store, &files, &cal, today)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let supervisor = actor(&store, "supervisor").await;
+        let all = store
+            .rectifications_for(&supervisor, false)
+            .await
+            .expect("all");
+        let states: Vec<RectifyState> = all.iter().map(|r| r.state).collect();
+        for want in [
+            RectifyState::AwaitingVisit,
+            RectifyState::AwaitingVerification,
+            RectifyState::Verified,
+            RectifyState::Appealed,
+        ] {
+            assert!(states.contains(&want), "{backend}: {want:?} in {states:?}");
+        }
+        // The one awaiting its 回访 is overdue.
+        let overdue = all
+            .iter()
+            .find(|r| r.state == RectifyState::AwaitingVisit)
+            .expect("awaiting visit");
+        assert!(
+            overdue.visit_due < today,
+            "{backend}: {}",
+            overdue.visit_due
+        );
+        let f = RatingFilter {
+            from: d("2026-11-01"),
+            to: today,
+            centre_path: "/".into(),
+            department_id: None,
+        };
+        let p = store.public_ratings(&f).await.expect("public");
+        assert!(
+            p.total.per_level[0] + p.total.per_level[1] > p.bad.len() as i64,
+            "{backend}: mostly 满意"
+        );
+        let officer = actor(&store, "officer").await;
+        assert_eq!(
+            store.walkthroughs_for(&officer).await.expect("walks").len(),
+            2
+        );
+    }
+}

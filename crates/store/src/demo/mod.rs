@@ -9,17 +9,17 @@ use crate::accounts::NewUser;
 use crate::{Result, Store, StoreError, get, query_one};
 
 /// The demo catalogue, in the import format.
-pub const DEMO_CATALOG: &str = include_str!("../demo/catalog.json");
+pub const DEMO_CATALOG: &str = include_str!("../../demo/catalog.json");
 
 /// The demo's shared data sources (人口库, 出生医学登记库 …) with synthetic
 /// people and enterprises whose ID numbers and credit codes are valid.
-pub const DEMO_SOURCES: &str = include_str!("../demo/sources.json");
+pub const DEMO_SOURCES: &str = include_str!("../../demo/sources.json");
 
 /// The demo's 免申即享 policies.
-pub const DEMO_POLICIES: &str = include_str!("../demo/policies.json");
+pub const DEMO_POLICIES: &str = include_str!("../../demo/policies.json");
 
 /// The demo life-event bundles (一件事), published over the demo catalogue.
-pub const DEMO_BUNDLES: &str = include_str!("../demo/bundles.json");
+pub const DEMO_BUNDLES: &str = include_str!("../../demo/bundles.json");
 
 /// The secret sealing the demo's signing keys (published: demo only; set
 /// `TONGBAN_KEY_SECRET` in production).
@@ -134,12 +134,22 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         department: None,
     },
     DemoAccount {
+        username: "citizen",
+        display_name: "李四",
+        role: Role::Applicant,
+        department: None,
+    },
+    DemoAccount {
         username: "admin",
         display_name: "冯管理（系统管理员）",
         role: Role::SysAdmin,
         department: None,
     },
 ];
+
+mod activity;
+
+pub use activity::load_demo_activity;
 
 /// Whether the database holds any centre yet.
 pub async fn is_empty(store: &Store) -> Result<bool> {
@@ -190,8 +200,15 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
             ),
             None => None,
         };
+        // Applicants as the population register knows them.
         let id_number = (a.role == Role::Applicant)
-            .then(|| IdCardNumber::parse("330102199003070027").ok())
+            .then(|| {
+                IdCardNumber::parse(match a.username {
+                    "citizen" => "330102199003070086",
+                    _ => "330102199003070027",
+                })
+                .ok()
+            })
             .flatten();
         let user_id = store
             .create_user(NewUser {
