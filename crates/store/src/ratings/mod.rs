@@ -19,6 +19,7 @@ mod onsite;
 mod public;
 mod rate;
 mod rectify;
+mod seed;
 mod sweep;
 
 use chrono::NaiveDate;

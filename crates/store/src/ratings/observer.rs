@@ -224,7 +224,7 @@ async fn invite_bundle(
             bundle_case_id: Some(bundle_id),
             subject: "请评价您的“一件事”办理".into(),
             body: format!(
-                "您的“一件事”申请已全部办结，欢迎作为一件事作出评价（好差评），评价页面：/bundle-cases/{bundle_id}/rate"
+                "欢迎对您的“一件事”申请作为一件事作出评价（好差评），评价页面：/bundle-cases/{bundle_id}/rate"
             ),
         });
     }

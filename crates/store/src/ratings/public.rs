@@ -37,9 +37,11 @@ pub struct PublicRow {
 }
 
 impl PublicRow {
-    /// 好评率: (非常满意 + 满意) ÷ all, in per mille (none when nothing rated).
+    /// 好评率: (非常满意 + 满意) ÷ all, in per mille, rounded half up (none
+    /// when nothing rated).
     pub fn good_per_mille(&self) -> Option<i64> {
-        (self.count > 0).then(|| (self.per_level[0] + self.per_level[1]) * 1000 / self.count)
+        (self.count > 0)
+            .then(|| ((self.per_level[0] + self.per_level[1]) * 1000 + self.count / 2) / self.count)
     }
 }
 

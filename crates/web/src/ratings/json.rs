@@ -20,6 +20,7 @@ pub struct RatingRequest {
     /// `online` (the applicant) or `hotline` (entered by window staff on the
     /// applicant's word); on-site ratings go through the tablet's page.
     pub channel: RatingChannel,
+    #[schema(minimum = 1, maximum = 5)]
     pub level: i64,
     /// By indicator key (see `/api/v1/ratings/reasons`); `overall` is the whole.
     #[serde(default)]
@@ -49,6 +50,7 @@ impl RatingRequest {
 /// tablet's is on site).
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 pub struct RatingInputBody {
+    #[schema(minimum = 1, maximum = 5)]
     pub level: i64,
     #[serde(default)]
     pub indicators: BTreeMap<String, i64>,
