@@ -599,20 +599,20 @@ labelled!(
 
 labelled!(
     /// How much a finding matters.
-    Severity {
+    FindingSeverity {
         High = "high", "严重", "High";
         Medium = "medium", "一般", "Medium";
         Low = "low", "轻微", "Low";
     }
 );
 
-impl Severity {
+impl FindingSeverity {
     /// Working days the owner has to fix it.
     pub fn fix_days(self) -> u32 {
         match self {
-            Severity::High => 5,
-            Severity::Medium => 10,
-            Severity::Low => 15,
+            FindingSeverity::High => 5,
+            FindingSeverity::Medium => 10,
+            FindingSeverity::Low => 15,
         }
     }
 }

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate};
 use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::Command;
 use tongban_domain::ratings::{
-    AppealGround, FindingCategory, RatingChannel, RatingInput, Severity,
+    AppealGround, FindingCategory, FindingSeverity, RatingChannel, RatingInput,
 };
 
 use crate::attachments::Attachments;
@@ -400,13 +400,13 @@ pub async fn load_demo_activity(
                 findings: vec![
                     NewFinding {
                         category: FindingCategory::GuideInaccurate,
-                        severity: Severity::High,
+                        severity: FindingSeverity::High,
                         step: "网上查看办事指南".into(),
                         description: "指南未写明卫生检测报告须为近一年内出具".into(),
                     },
                     NewFinding {
                         category: FindingCategory::RepeatedTrips,
-                        severity: Severity::Medium,
+                        severity: FindingSeverity::Medium,
                         step: "到综合窗口提交材料".into(),
                         description: "健康证明须原件，指南只写复印件，需第二次到窗口".into(),
                     },
@@ -438,7 +438,7 @@ pub async fn load_demo_activity(
                 minutes: 25,
                 findings: vec![NewFinding {
                     category: FindingCategory::HardSystem,
-                    severity: Severity::Low,
+                    severity: FindingSeverity::Low,
                     step: "上传材料并提交".into(),
                     description: "手机上上传照片后看不到是否成功".into(),
                 }],

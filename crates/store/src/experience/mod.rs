@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::ratings::{FindingCategory, FindingState, Severity};
+use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_domain::text::check_text;
 use tongban_domain::{FieldError, FieldErrors};
 
@@ -38,7 +38,7 @@ impl WalkSubject {
 #[derive(Debug, Clone, Deserialize)]
 pub struct NewFinding {
     pub category: FindingCategory,
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     /// The step it was met at (as the officer wrote the steps).
     #[serde(default)]
     pub step: String,
@@ -70,7 +70,7 @@ pub struct OfficerFinding {
     pub subject_code: String,
     pub subject_name: String,
     pub category: FindingCategory,
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     pub step: String,
     pub description: String,
     pub state: FindingState,
@@ -80,6 +80,10 @@ pub struct OfficerFinding {
     pub verified_at: Option<i64>,
     pub sent_back_reason: String,
     pub created_at: i64,
+    /// The officer who found it.
+    pub officer_id: i64,
+    /// Evidence: (file id, name).
+    pub files: Vec<(i64, String)>,
 }
 
 /// A walk-through with its findings.
@@ -111,7 +115,8 @@ pub enum FindingAction {
 
 const FINDING_COLS: &str = "f.id, f.version, f.walkthrough_id, f.centre_path, f.department_id, f.subject_code, \
     w.subject_name, f.category, f.severity, f.step, f.description, f.state, f.due, f.fixed_note, f.fixed_at, \
-    f.verified_at, f.sent_back_reason, f.created_at FROM officer_findings f JOIN walkthroughs w ON w.id = f.walkthrough_id";
+    f.verified_at, f.sent_back_reason, f.created_at, w.officer_id FROM officer_findings f \
+    JOIN walkthroughs w ON w.id = f.walkthrough_id";
 
 fn row_finding(r: &sea_orm::QueryResult) -> Result<OfficerFinding> {
     let category: String = get(r, "category")?;
@@ -127,7 +132,7 @@ fn row_finding(r: &sea_orm::QueryResult) -> Result<OfficerFinding> {
         subject_name: get(r, "subject_name")?,
         category: FindingCategory::parse(&category)
             .ok_or_else(|| StoreError::Corrupt(format!("finding category {category}")))?,
-        severity: Severity::parse(&severity)
+        severity: FindingSeverity::parse(&severity)
             .ok_or_else(|| StoreError::Corrupt(format!("severity {severity}")))?,
         step: get(r, "step")?,
         description: get(r, "description")?,
@@ -139,6 +144,8 @@ fn row_finding(r: &sea_orm::QueryResult) -> Result<OfficerFinding> {
         verified_at: get(r, "verified_at")?,
         sent_back_reason: get(r, "sent_back_reason")?,
         created_at: get(r, "created_at")?,
+        officer_id: get(r, "officer_id")?,
+        files: Vec::new(),
     })
 }
 
@@ -489,9 +496,10 @@ impl Store {
         .collect()
     }
 
-    /// One finding, for whoever may work on or watch it.
+    /// One finding, for whoever may work on or watch it (and the officer
+    /// who found it), with its evidence files.
     pub async fn officer_finding_for(&self, actor: &Actor, id: i64) -> Result<OfficerFinding> {
-        let f = query_one(
+        let mut f = query_one(
             self.conn(),
             &format!("SELECT {FINDING_COLS} WHERE f.id = $1"),
             vec![id.into()],
@@ -506,8 +514,18 @@ impl Store {
             || (actor.role == Role::Clerk
                 && f.department_id.is_none()
                 && f.centre_path == actor.centre_path)
-            || actor.may_oversee_ratings(&f.centre_path).is_ok();
+            || actor.may_oversee_ratings(&f.centre_path).is_ok()
+            || (actor.role == Role::ExperienceOfficer && f.officer_id == actor.user_id);
         if sees {
+            f.files = query(
+                self.conn(),
+                "SELECT id, file_name FROM finding_files WHERE finding_id = $1 ORDER BY id",
+                vec![id.into()],
+            )
+            .await?
+            .iter()
+            .map(|r| Ok((get(r, "id")?, get(r, "file_name")?)))
+            .collect::<Result<Vec<_>>>()?;
             Ok(f)
         } else {
             Err(StoreError::NotFound(format!("finding {id}")))
@@ -661,6 +679,98 @@ impl Store {
         .await?;
         txn.commit().await?;
         self.officer_finding_for(actor, id).await
+    }
+}
+
+impl Store {
+    /// Adds evidence to a finding not yet verified: the officer who found
+    /// it, or whoever may fix it.
+    pub async fn officer_finding_file(
+        &self,
+        files: &crate::attachments::Attachments,
+        actor: &Actor,
+        id: i64,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<i64> {
+        let f = self.officer_finding_for(actor, id).await?;
+        let officer = actor.role == Role::ExperienceOfficer && f.officer_id == actor.user_id;
+        let owner = actor
+            .may_fix_officer_finding(&f.centre_path, f.department_id, f.category.concerns_guide())
+            .is_ok()
+            || (actor.role == Role::Clerk
+                && f.department_id.is_none()
+                && f.centre_path == actor.centre_path);
+        if !officer && !owner {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        if f.state == FindingState::Verified {
+            return Err(wrong_state(f.state));
+        }
+        let kind = tongban_domain::files::check_upload(&bytes).map_err(|e| {
+            StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
+        })?;
+        let clean = crate::cases::clean_file_name(file_name, "证据材料", kind.extension());
+        let digest = crate::sm3_hex(&bytes);
+        let key = format!(
+            "findings/{id}/{}.{}",
+            crate::accounts::random_token(),
+            kind.extension()
+        );
+        let size = bytes.len() as i64;
+        files.put(&key, bytes).await?;
+        let txn = self.begin().await?;
+        let fid = insert_id(
+            &txn,
+            "INSERT INTO finding_files (finding_id, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            vec![
+                id.into(),
+                clean.into(),
+                kind.content_type().into(),
+                size.into(),
+                key.into(),
+                digest.clone().into(),
+                actor.user_id.into(),
+                now_ms().into(),
+            ],
+        )
+        .await?;
+        trail::append(
+            &txn,
+            Some(actor.user_id),
+            "officer_finding.file",
+            &format!("officer_finding:{id}"),
+            serde_json::json!({"sm3": digest, "size": size}),
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(fid)
+    }
+
+    /// A finding's evidence file, for whoever may see the finding.
+    pub async fn officer_finding_download(
+        &self,
+        files: &crate::attachments::Attachments,
+        actor: &Actor,
+        file_id: i64,
+    ) -> Result<(String, String, Vec<u8>)> {
+        let r = query_one(
+            self.conn(),
+            "SELECT finding_id, file_name, content_type, object_key FROM finding_files WHERE id = $1",
+            vec![file_id.into()],
+        )
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
+        self.officer_finding_for(actor, get(&r, "finding_id")?)
+            .await
+            .map_err(|_| StoreError::NotFound(format!("file {file_id}")))?;
+        let key: String = get(&r, "object_key")?;
+        Ok((
+            get(&r, "file_name")?,
+            get(&r, "content_type")?,
+            files.get(&key).await?,
+        ))
     }
 }
 

@@ -176,16 +176,28 @@ impl Store {
     ) -> StoreError {
         let not_found = || StoreError::NotFound(format!("{} {subject_id}", subject.as_str()));
         let sql = match subject {
-            Subject::Case => "SELECT id FROM cases WHERE id = $1",
-            Subject::Bundle => "SELECT id FROM cases WHERE bundle_case_id = $1 ORDER BY id LIMIT 1",
+            Subject::Case => "SELECT id, bundle_case_id FROM cases WHERE id = $1",
+            Subject::Bundle => {
+                "SELECT id, bundle_case_id FROM cases WHERE bundle_case_id = $1 ORDER BY id LIMIT 1"
+            }
         };
         let Ok(Some(r)) = query_one(self.conn(), sql, vec![subject_id.into()]).await else {
             return not_found();
         };
-        let Ok(case_id) = get::<i64>(&r, "id") else {
+        let (Ok(case_id), Ok(bundle)) = (
+            get::<i64>(&r, "id"),
+            get::<Option<i64>>(&r, "bundle_case_id"),
+        ) else {
             return not_found();
         };
         match self.case_for(actor, case_id).await {
+            // A bundle's service is rated with its bundle, as one.
+            Ok(_) if subject == Subject::Case && bundle.is_some() => invalid(FieldError::new(
+                "case",
+                "rated_as_bundle",
+                "该事项属于一次申请的“一件事”，请在“一件事”办结后对整件事评价",
+                "this service is part of a life-event application: rate the application as one once it is complete",
+            )),
             Ok(_) => invalid(FieldError::new(
                 "case",
                 "not_completed",

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::ratings::{FindingCategory, FindingState, Severity};
+use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_store::StoreError;
 use tongban_store::experience::{FindingAction, NewFinding, NewWalkthrough, WalkSubject};
 
@@ -29,13 +29,13 @@ async fn an_officer_s_findings_reach_their_owners_and_are_tracked_to_verificatio
             findings: vec![
                 NewFinding {
                     category: FindingCategory::GuideInaccurate,
-                    severity: Severity::High,
+                    severity: FindingSeverity::High,
                     step: "网上查看办事指南".into(),
                     description: "指南未写明卫生检测报告需原件".into(),
                 },
                 NewFinding {
                     category: FindingCategory::Attitude,
-                    severity: Severity::Low,
+                    severity: FindingSeverity::Low,
                     step: "到综合窗口提交材料".into(),
                     description: "窗口人员未主动说明补正要求".into(),
                 },
@@ -116,6 +116,40 @@ async fn an_officer_s_findings_reach_their_owners_and_are_tracked_to_verificatio
                 who.username
             );
         }
+        // The officer adds evidence; another department may not.
+        let files = tongban_store::attachments::Attachments::in_memory();
+        store
+            .officer_finding_file(
+                &files,
+                &officer,
+                w.findings[0].id,
+                "照片.jpg",
+                b"\xff\xd8\xff\xe0 jpeg".to_vec(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: evidence: {e}"));
+        assert!(matches!(
+            store
+                .officer_finding_file(
+                    &files,
+                    &reviewer_ga,
+                    w.findings[0].id,
+                    "x.pdf",
+                    b"%PDF-1.4".to_vec()
+                )
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(
+            store
+                .officer_finding_for(&reviewer, w.findings[0].id)
+                .await
+                .expect("finding")
+                .files
+                .len(),
+            1,
+            "{backend}: the owner sees the evidence"
+        );
         // Fixed by the catalogue admin, sent back, fixed again, verified.
         let g = w.findings[0].id;
         let fix = FindingAction::Fix {

@@ -677,3 +677,135 @@ async fn the_demo_s_activity_shows_every_rectification_state() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_bundle_is_rated_as_one_and_a_bad_rating_goes_to_the_service_it_names() {
+    use tongban_domain::case::{CaseState, Command};
+    for (backend, store) in tongban_store::testing::stores("ratings_bundle").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = tongban_store::attachments::Attachments::in_memory();
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let b = crate::helpers::ready_newborn(&store, &files, &applicant, "rated").await;
+        store
+            .submit_bundle(&applicant, b.id, &cal, day)
+            .await
+            .expect("submitted");
+        let rec = store
+            .accept_bundle(&clerk, b.id, &cal, day)
+            .await
+            .expect("accepted");
+        let staff = [
+            ("卫生健康", "reviewer", "head"),
+            ("公安", "reviewer_ga", "head_ga"),
+            ("医疗保障", "reviewer_yb", "head_yb"),
+            ("人力资源", "reviewer_rs", "head_rs"),
+        ];
+        let mut reg = 0;
+        for (n, c) in rec.sub_cases.iter().enumerate() {
+            let (_, r, h) = staff
+                .iter()
+                .find(|(dname, _, _)| c.lead_department_name.contains(dname))
+                .expect("staff");
+            let (r, h) = (actor(&store, r).await, actor(&store, h).await);
+            if c.item_name.starts_with("出生登记") {
+                reg = c.id;
+            }
+            for (who, cmd) in [
+                (
+                    &r,
+                    Command::CompleteReview {
+                        agree: true,
+                        opinion: "同意".into(),
+                    },
+                ),
+                (
+                    &h,
+                    Command::Decide {
+                        approve: true,
+                        reason: "准予".into(),
+                    },
+                ),
+                (&r, Command::Issue),
+                (
+                    &clerk,
+                    Command::Deliver {
+                        method: "邮寄".into(),
+                    },
+                ),
+            ] {
+                store
+                    .case_command(who, c.id, None, &cmd, &cal, day)
+                    .await
+                    .unwrap_or_else(|e| panic!("{backend} {}: {}: {e}", c.item_name, cmd.name()));
+            }
+            // Nothing to rate until the last service has ended.
+            if n + 1 < rec.sub_cases.len() {
+                assert!(
+                    store
+                        .rating_subject(&applicant, Subject::Bundle, b.id)
+                        .await
+                        .is_err()
+                );
+            }
+        }
+        let now = store.bundle_for(&applicant, b.id).await.expect("bundle");
+        assert!(
+            now.sub_cases
+                .iter()
+                .all(|c| c.state == CaseState::Completed)
+        );
+        // A service of the bundle is not rated on its own.
+        match store
+            .rate(&applicant, Subject::Case, reg, &online(5, &[]), &cal, day)
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].code, "rated_as_bundle", "{backend}"),
+            other => panic!("{backend}: {other:?}"),
+        }
+        // A 差评 naming 出生登记 goes to 公安; one naming none to the centre's window.
+        let mut named = online(2, &["R02"]);
+        named.sub_case_id = Some(reg);
+        store
+            .rate(&applicant, Subject::Bundle, b.id, &named, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let reviewer_ga = actor(&store, "reviewer_ga").await;
+        assert_eq!(
+            store
+                .rectifications_for(&reviewer_ga, true)
+                .await
+                .expect("ga")
+                .len(),
+            1,
+            "{backend}"
+        );
+        let hotline = NewRating {
+            channel: RatingChannel::Hotline,
+            input: on_site(1, &["R07"]),
+            sub_case_id: None,
+        };
+        store
+            .rate(&clerk, Subject::Bundle, b.id, &hotline, &cal, day)
+            .await
+            .unwrap_or_else(|e| panic!("{backend}: {e}"));
+        let centre = store
+            .rectifications_for(&clerk, true)
+            .await
+            .expect("centre");
+        assert_eq!(centre.len(), 1, "{backend}: the centre's window owns it");
+        assert_eq!(centre[0].department_id, None);
+        // A service of another application cannot be named.
+        let mut wrong = online(2, &["R02"]);
+        wrong.sub_case_id = Some(999_999);
+        match store
+            .rate(&applicant, Subject::Bundle, b.id, &wrong, &cal, day)
+            .await
+        {
+            Err(StoreError::Invalid(e)) => assert_eq!(e.0[0].field, "sub_case_id", "{backend}"),
+            other => panic!("{backend}: {other:?}"),
+        }
+    }
+}

@@ -1,12 +1,13 @@
 //! The experience officers' JSON API: record a walk-through, list them, and
 //! work on the findings (fix, verify, send back), with a CSV export.
 
-use axum::extract::{Path, State};
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
-use tongban_domain::ratings::{FindingCategory, FindingState, Severity};
+use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_store::experience::{
     FindingAction, NewFinding, NewWalkthrough, OfficerFinding, WalkSubject, Walkthrough,
 };
@@ -23,9 +24,9 @@ pub enum WalkSubjectKind {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct FindingRequest {
+pub struct OfficerFindingRequest {
     pub category: FindingCategory,
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     #[serde(default)]
     pub step: String,
     pub description: String,
@@ -42,11 +43,11 @@ pub struct WalkthroughRequest {
     /// Minutes it took, 1–1440.
     pub minutes: i64,
     #[serde(default)]
-    pub findings: Vec<FindingRequest>,
+    pub findings: Vec<OfficerFindingRequest>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FindingView {
+pub struct OfficerFindingView {
     pub id: i64,
     pub version: i64,
     pub walkthrough_id: i64,
@@ -55,7 +56,7 @@ pub struct FindingView {
     pub subject_code: String,
     pub subject_name: String,
     pub category: FindingCategory,
-    pub severity: Severity,
+    pub severity: FindingSeverity,
     pub step: String,
     pub description: String,
     pub state: FindingState,
@@ -66,11 +67,19 @@ pub struct FindingView {
     #[schema(required)]
     pub verified_at: Option<i64>,
     pub sent_back_reason: String,
+    /// Evidence files (id, name), where the caller may read them.
+    pub files: Vec<OfficerFindingFileView>,
 }
 
-impl From<&OfficerFinding> for FindingView {
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfficerFindingFileView {
+    pub id: i64,
+    pub file_name: String,
+}
+
+impl From<&OfficerFinding> for OfficerFindingView {
     fn from(f: &OfficerFinding) -> Self {
-        FindingView {
+        OfficerFindingView {
             id: f.id,
             version: f.version,
             walkthrough_id: f.walkthrough_id,
@@ -87,6 +96,14 @@ impl From<&OfficerFinding> for FindingView {
             fixed_at: f.fixed_at,
             verified_at: f.verified_at,
             sent_back_reason: f.sent_back_reason.clone(),
+            files: f
+                .files
+                .iter()
+                .map(|(id, file_name)| OfficerFindingFileView {
+                    id: *id,
+                    file_name: file_name.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -102,7 +119,7 @@ pub struct WalkthroughView {
     pub steps: Vec<String>,
     pub minutes: i64,
     pub walked_on: NaiveDate,
-    pub findings: Vec<FindingView>,
+    pub findings: Vec<OfficerFindingView>,
 }
 
 impl From<&Walkthrough> for WalkthroughView {
@@ -130,14 +147,14 @@ pub struct WalkthroughList {
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct FindingList {
-    pub findings: Vec<FindingView>,
+pub struct OfficerFindingList {
+    pub findings: Vec<OfficerFindingView>,
 }
 
 /// What is done to a finding.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
-pub enum FindingActionBody {
+pub enum OfficerFindingActionBody {
     /// The owner says what was fixed.
     Fix { note: String },
     /// A supervisor verifies the fix.
@@ -147,11 +164,11 @@ pub enum FindingActionBody {
 }
 
 #[derive(Debug, Clone, Deserialize, ToSchema)]
-pub struct FindingActionRequest {
+pub struct OfficerFindingActionRequest {
     /// The finding's version as read: a change meanwhile is refused (409).
     #[serde(default)]
     pub version: Option<i64>,
-    pub action: FindingActionBody,
+    pub action: OfficerFindingActionBody,
 }
 
 /// Records a walk-through (experience officers); each finding goes to the
@@ -225,13 +242,13 @@ pub(super) async fn api_walks(
 /// The officers' findings the caller works on or watches, open ones, the
 /// earliest due first.
 #[utoipa::path(get, path = "/api/v1/officer-findings", tag = "experience", security(("session" = [])),
-    responses((status = 200, body = FindingList), (status = 403, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = OfficerFindingList), (status = 403, body = crate::http::ErrorBody)))]
 pub(super) async fn api_findings(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
-) -> Result<Json<FindingList>, ApiError> {
+) -> Result<Json<OfficerFindingList>, ApiError> {
     let list = s.store.officer_findings_for(&actor, true).await?;
-    Ok(Json(FindingList {
+    Ok(Json(OfficerFindingList {
         findings: list.iter().map(Into::into).collect(),
     }))
 }
@@ -259,33 +276,66 @@ pub(super) async fn api_findings_csv(
 
 /// One finding.
 #[utoipa::path(get, path = "/api/v1/officer-findings/{id}", tag = "experience", security(("session" = [])), params(("id" = i64, Path)),
-    responses((status = 200, body = FindingView), (status = 404, body = crate::http::ErrorBody)))]
+    responses((status = 200, body = OfficerFindingView), (status = 404, body = crate::http::ErrorBody)))]
 pub(super) async fn api_finding(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
-) -> Result<Json<FindingView>, ApiError> {
+) -> Result<Json<OfficerFindingView>, ApiError> {
     let f = s.store.officer_finding_for(&actor, id).await?;
     Ok(Json((&f).into()))
 }
 
 /// Fixes (the owner), verifies or sends back (a supervisor) a finding.
-#[utoipa::path(post, path = "/api/v1/officer-findings/{id}/actions", tag = "experience", security(("session" = [])), params(("id" = i64, Path)), request_body = FindingActionRequest,
-    responses((status = 200, body = FindingView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+#[utoipa::path(post, path = "/api/v1/officer-findings/{id}/actions", tag = "experience", security(("session" = [])), params(("id" = i64, Path)), request_body = OfficerFindingActionRequest,
+    responses((status = 200, body = OfficerFindingView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_finding_act(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
     Path(id): Path<i64>,
-    Json(r): Json<FindingActionRequest>,
-) -> Result<Json<FindingView>, ApiError> {
+    Json(r): Json<OfficerFindingActionRequest>,
+) -> Result<Json<OfficerFindingView>, ApiError> {
     let action = match r.action {
-        FindingActionBody::Fix { note } => FindingAction::Fix { note },
-        FindingActionBody::Verify => FindingAction::Verify,
-        FindingActionBody::SendBack { reason } => FindingAction::SendBack { reason },
+        OfficerFindingActionBody::Fix { note } => FindingAction::Fix { note },
+        OfficerFindingActionBody::Verify => FindingAction::Verify,
+        OfficerFindingActionBody::SendBack { reason } => FindingAction::SendBack { reason },
     };
     let f = s
         .store
         .officer_finding_act(&actor, id, r.version, &action)
         .await?;
     Ok(Json((&f).into()))
+}
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfficerFindingFileParams {
+    /// The file's name as the uploader had it.
+    pub name: Option<String>,
+}
+
+/// Adds an evidence file (the request body; PDF, OFD, JPEG or PNG, at most
+/// 10 MB) to a finding not yet verified: the officer who found it, or whoever
+/// may fix it.
+#[utoipa::path(put, path = "/api/v1/officer-findings/{id}/files", tag = "experience", security(("session" = [])), params(("id" = i64, Path), OfficerFindingFileParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = OfficerFindingView), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_finding_file(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path(id): Path<i64>,
+    Query(p): Query<OfficerFindingFileParams>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    s.store
+        .officer_finding_file(
+            &s.files,
+            &actor,
+            id,
+            p.name.as_deref().unwrap_or_default(),
+            body.to_vec(),
+        )
+        .await?;
+    let f = s.store.officer_finding_for(&actor, id).await?;
+    Ok((StatusCode::CREATED, Json(OfficerFindingView::from(&f))).into_response())
 }

@@ -10,7 +10,7 @@ mod api;
 mod page;
 mod walk;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,6 +24,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_findings_csv))
         .routes(routes!(api::api_finding))
         .routes(routes!(api::api_finding_act))
+        .routes(routes!(api::api_finding_file))
 }
 
 pub fn pages() -> Pages {
@@ -40,4 +41,9 @@ pub fn pages() -> Pages {
             "/officer-findings/{id}",
             get(walk::finding_page).post(walk::finding_post),
         )
+        .route(
+            "/officer-findings/{id}/files",
+            post(walk::finding_file_post),
+        )
+        .route("/finding-files/{id}", get(walk::finding_download))
 }

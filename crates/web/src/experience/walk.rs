@@ -13,7 +13,7 @@ use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::export::csv_row;
 use tongban_domain::privacy::mask_numbers;
-use tongban_domain::ratings::{FindingCategory, FindingState, Severity};
+use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_store::StoreError;
 use tongban_store::experience::{
     FindingAction, NewFinding, NewWalkthrough, OfficerFinding, WalkSubject,
@@ -127,7 +127,7 @@ fn walk_view(
                 .iter()
                 .map(|x| (x.as_str(), lang.t(x.zh(), x.en()).to_string()))
                 .collect(),
-            severities: Severity::ALL
+            severities: FindingSeverity::ALL
                 .iter()
                 .map(|x| (x.as_str(), lang.t(x.zh(), x.en()).to_string()))
                 .collect(),
@@ -159,7 +159,7 @@ fn findings_of(raw: &[(String, String)]) -> (Vec<NewFinding>, Vec<FieldError>) {
             continue;
         }
         let category = FindingCategory::parse(&form_value(raw, &format!("category_{n}")));
-        let severity = Severity::parse(&form_value(raw, &format!("severity_{n}")));
+        let severity = FindingSeverity::parse(&form_value(raw, &format!("severity_{n}")));
         if category.is_none() {
             errs.push(FieldError::new(
                 format!("category_{n}"),
@@ -260,7 +260,8 @@ struct WalkRow {
     name: String,
     minutes: i64,
     steps: usize,
-    findings: Vec<(String, String, String)>,
+    /// (finding id, category, description, state)
+    findings: Vec<(i64, String, String, String)>,
 }
 
 #[derive(Template, WebTemplate)]
@@ -307,6 +308,7 @@ pub(super) async fn walkthroughs_page(
                     .iter()
                     .map(|f| {
                         (
+                            f.id,
                             lang.t(f.category.zh(), f.category.en()).to_string(),
                             f.description.clone(),
                             lang.t(f.state.zh(), f.state.en()).to_string(),
@@ -461,6 +463,9 @@ struct FindingPage {
     f: FindingView,
     may_fix: bool,
     may_verify: bool,
+    /// The officer who found it, or whoever may fix it, adds evidence.
+    may_upload: bool,
+    files: Vec<(i64, String)>,
 }
 
 async fn finding_view_page(
@@ -488,6 +493,17 @@ async fn finding_view_page(
                 .is_ok());
     let may_verify =
         f.state == FindingState::Fixed && actor.may_oversee_ratings(&f.centre_path).is_ok();
+    let officer = actor.role == Role::ExperienceOfficer && f.officer_id == actor.user_id;
+    let may_upload = f.state != FindingState::Verified
+        && (officer
+            || window
+            || actor
+                .may_fix_officer_finding(
+                    &f.centre_path,
+                    f.department_id,
+                    f.category.concerns_guide(),
+                )
+                .is_ok());
     let status = if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -502,6 +518,8 @@ async fn finding_view_page(
             f: finding_view(s, &f, page.lang),
             may_fix,
             may_verify,
+            may_upload,
+            files: f.files.clone(),
         },
     )
         .into_response())
@@ -521,6 +539,7 @@ pub(super) async fn finding_page(
         ),
         "verify" => page.t("已核验。", "Verified."),
         "send_back" => page.t("已退回继续整改。", "Sent back."),
+        "file" => page.t("证据材料已上传。", "The evidence is uploaded."),
         _ => String::new(),
     };
     finding_view_page(&s, &page, &actor, id, vec![], flash).await
@@ -567,4 +586,74 @@ pub(super) async fn finding_post(
         }
         Err(e) => Err(store_err(&page, e)),
     }
+}
+
+/// Evidence for a finding (multipart: `csrf`, `file`).
+pub(super) async fn finding_file_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, Response> {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Ok(Some(field)) = mp.next_field().await {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or_default().to_string();
+                let bytes = field.bytes().await.map_err(|_| {
+                    page.error(ApiError::bad_request(
+                        "文件上传不完整",
+                        "the upload is incomplete",
+                    ))
+                })?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    let actor = posted(&page, &csrf)?;
+    let Some((name, bytes)) = file else {
+        let e = FieldError::new("file", "required", "请选择要上传的文件", "choose a file");
+        return finding_view_page(&s, &page, &actor, id, vec![e], String::new()).await;
+    };
+    match s
+        .store
+        .officer_finding_file(&s.files, &actor, id, &name, bytes)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/officer-findings/{id}?done=file")).into_response()),
+        Err(StoreError::Invalid(e)) => {
+            finding_view_page(&s, &page, &actor, id, e.0, String::new()).await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+pub(super) async fn finding_download(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let actor = signed_in(&page)?.clone();
+    let (name, content_type, bytes) = s
+        .store
+        .officer_finding_download(&s.files, &actor, id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename*=UTF-8''{}",
+                    crate::chrome::url_encode(&name)
+                ),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
