@@ -65,3 +65,51 @@ impl Attachments {
         Ok(())
     }
 }
+
+/// A file kept for a record (evidence of a rectification or a finding): what
+/// its row stores.
+#[derive(Debug, Clone)]
+pub(crate) struct KeptFile {
+    /// The uploader's name, cleaned, with the sniffed type's extension.
+    pub name: String,
+    pub content_type: &'static str,
+    pub size: i64,
+    pub key: String,
+    /// SM3 of the bytes, for the audit trail.
+    pub digest: String,
+}
+
+impl Attachments {
+    /// Checks an upload (PDF, OFD, JPEG or PNG, within the size limit) and
+    /// keeps it under `prefix/<random>.<ext>`. A refused file is the field
+    /// `file`'s error; nothing is kept then.
+    pub(crate) async fn keep(
+        &self,
+        prefix: &str,
+        stem: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<KeptFile> {
+        let kind = tongban_domain::files::check_upload(&bytes).map_err(|e| {
+            StoreError::Invalid(
+                tongban_domain::FieldError::new("file", "refused", e.zh(), e.en()).into(),
+            )
+        })?;
+        let name = crate::cases::clean_file_name(file_name, stem, kind.extension());
+        let digest = crate::sm3_hex(&bytes);
+        let key = format!(
+            "{prefix}/{}.{}",
+            crate::accounts::random_token(),
+            kind.extension()
+        );
+        let size = bytes.len() as i64;
+        self.put(&key, bytes).await?;
+        Ok(KeptFile {
+            name,
+            content_type: kind.content_type(),
+            size,
+            key,
+            digest,
+        })
+    }
+}

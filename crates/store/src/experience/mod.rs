@@ -707,18 +707,9 @@ impl Store {
         if f.state == FindingState::Verified {
             return Err(wrong_state(f.state));
         }
-        let kind = tongban_domain::files::check_upload(&bytes).map_err(|e| {
-            StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
-        })?;
-        let clean = crate::cases::clean_file_name(file_name, "证据材料", kind.extension());
-        let digest = crate::sm3_hex(&bytes);
-        let key = format!(
-            "findings/{id}/{}.{}",
-            crate::accounts::random_token(),
-            kind.extension()
-        );
-        let size = bytes.len() as i64;
-        files.put(&key, bytes).await?;
+        let kept = files
+            .keep(&format!("findings/{id}"), "证据材料", file_name, bytes)
+            .await?;
         let txn = self.begin().await?;
         let fid = insert_id(
             &txn,
@@ -726,11 +717,11 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             vec![
                 id.into(),
-                clean.into(),
-                kind.content_type().into(),
-                size.into(),
-                key.into(),
-                digest.clone().into(),
+                kept.name.into(),
+                kept.content_type.into(),
+                kept.size.into(),
+                kept.key.into(),
+                kept.digest.clone().into(),
                 actor.user_id.into(),
                 now_ms().into(),
             ],
@@ -741,7 +732,7 @@ impl Store {
             Some(actor.user_id),
             "officer_finding.file",
             &format!("officer_finding:{id}"),
-            serde_json::json!({"sm3": digest, "size": size}),
+            serde_json::json!({"sm3": kept.digest, "size": kept.size}),
         )
         .await?;
         txn.commit().await?;

@@ -6,7 +6,6 @@
 
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::files::check_upload;
 use tongban_domain::ratings::{
     AppealGround, AppealState, RectifyState, RectifyStep, Verdict, rectify_step,
 };
@@ -17,7 +16,7 @@ use super::{RATING_COLS, Rating, count_in_rollup, parse_state, row_rating};
 use crate::attachments::Attachments;
 use crate::outbox::{Notice, Recipient, StaffRole};
 use crate::sql::date_col;
-use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, sm3_hex, trail};
+use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, trail};
 
 /// What is done to a rectification.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -555,18 +554,14 @@ impl Store {
                 "the rectification is closed",
             ));
         }
-        let kind = check_upload(&bytes).map_err(|e| {
-            StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
-        })?;
-        let clean = crate::cases::clean_file_name(file_name, "整改材料", kind.extension());
-        let digest = sm3_hex(&bytes);
-        let key = format!(
-            "rectifications/{id}/{}.{}",
-            crate::accounts::random_token(),
-            kind.extension()
-        );
-        let size = bytes.len() as i64;
-        files.put(&key, bytes).await?;
+        let kept = files
+            .keep(
+                &format!("rectifications/{id}"),
+                "整改材料",
+                file_name,
+                bytes,
+            )
+            .await?;
         let txn = self.begin().await?;
         let fid = crate::insert_id(
             &txn,
@@ -575,11 +570,11 @@ impl Store {
             vec![
                 id.into(),
                 if for_appeal { "appeal" } else { "evidence" }.into(),
-                clean.into(),
-                kind.content_type().into(),
-                size.into(),
-                key.clone().into(),
-                digest.clone().into(),
+                kept.name.into(),
+                kept.content_type.into(),
+                kept.size.into(),
+                kept.key.into(),
+                kept.digest.clone().into(),
                 actor.user_id.into(),
                 now_ms().into(),
             ],
@@ -590,7 +585,7 @@ impl Store {
             Some(actor.user_id),
             "rectification.file",
             &format!("rectification:{id}"),
-            serde_json::json!({"sm3": digest, "size": size}),
+            serde_json::json!({"sm3": kept.digest, "size": kept.size}),
         )
         .await?;
         txn.commit().await?;

@@ -22,7 +22,6 @@ use crate::chrome::{
     Chrome, CsrfForm, FieldView, Page, errors_at_fields, field_views, form_value, posted,
     signed_in, store_err,
 };
-use crate::http::ApiError;
 
 pub(super) async fn own_record(
     s: &AppState,
@@ -171,34 +170,10 @@ pub(super) async fn materials_page(
 /// Reads a multipart upload form: csrf and one file.
 pub(super) async fn read_upload(
     page: &Page,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<(String, String, Vec<u8>), Response> {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let bad = |page: &Page| {
-        page.error(ApiError::bad_request(
-            "上传的表单不完整",
-            "the upload form is incomplete",
-        ))
-    };
-    loop {
-        let field = match mp.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(_) => return Err(bad(page)),
-        };
-        match field.name().unwrap_or_default() {
-            "csrf" => csrf = field.text().await.map_err(|_| bad(page))?,
-            "file" => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                let bytes = field.bytes().await.map_err(|_| bad(page))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
-    let (name, bytes) = file.unwrap_or_default();
-    Ok((csrf, name, bytes))
+    let f = crate::chrome::read_upload(page, mp).await?;
+    Ok((f.csrf, f.name, f.bytes))
 }
 
 pub(super) async fn slot_post(

@@ -7,6 +7,7 @@
 #![allow(clippy::result_large_err)]
 
 mod assets;
+mod files;
 mod forms;
 mod menu;
 mod notice;
@@ -19,6 +20,7 @@ mod views;
 use axum::routing::get;
 
 pub use assets::{NextParam, safe_next};
+pub use files::{UploadForm, csv_download, download, read_upload};
 pub use forms::{
     CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, errors_at_fields, field_views,
     form_value, posted, signed_in,

@@ -3,7 +3,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -261,17 +261,10 @@ pub(super) async fn api_findings_csv(
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     let list = s.store.officer_findings_for(&actor, false).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"officer-findings.csv\"",
-            ),
-        ],
+    Ok(crate::chrome::csv_download(
+        "officer-findings.csv",
         super::walk::findings_csv(&list),
-    )
-        .into_response())
+    ))
 }
 
 /// One finding.

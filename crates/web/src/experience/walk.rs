@@ -6,7 +6,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tongban_domain::FieldError;
@@ -406,17 +406,10 @@ pub(super) async fn findings_csv_page(
         .officer_findings_for(&actor, false)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"officer-findings.csv\"",
-            ),
-        ],
+    Ok(crate::chrome::csv_download(
+        "officer-findings.csv",
         findings_csv(&list),
-    )
-        .into_response())
+    ))
 }
 
 /// The officers' findings as CSV (numbers in free text masked, formula
@@ -593,26 +586,11 @@ pub(super) async fn finding_file_post(
     State(s): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    mut mp: axum::extract::Multipart,
+    mp: axum::extract::Multipart,
 ) -> Result<Response, Response> {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Ok(Some(field)) = mp.next_field().await {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    page.error(ApiError::bad_request(
-                        "文件上传不完整",
-                        "the upload is incomplete",
-                    ))
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let form = crate::chrome::read_upload(&page, mp).await?;
+    let file = (!form.bytes.is_empty()).then(|| (form.name.clone(), form.bytes.clone()));
+    let csrf = form.csrf;
     let actor = posted(&page, &csrf)?;
     let Some((name, bytes)) = file else {
         let e = FieldError::new("file", "required", "请选择要上传的文件", "choose a file");
@@ -642,18 +620,5 @@ pub(super) async fn finding_download(
         .officer_finding_download(&s.files, &actor, id)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    crate::chrome::url_encode(&name)
-                ),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(crate::chrome::download(&name, &content_type, bytes))
 }

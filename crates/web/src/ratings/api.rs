@@ -4,7 +4,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use tongban_domain::ratings::{Level, REASONS, REASONS_VERSION, RatingChannel};
 use tongban_store::ratings::{NewRating, RatingFilter, Subject};
@@ -269,20 +269,6 @@ pub(super) fn staff_filter(
     }
 }
 
-fn csv(name: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 /// The caller's ratings of a period as CSV (no personal data; formula cells
 /// neutralised).
 #[utoipa::path(get, path = "/api/v1/ratings/export.csv", tag = "ratings", security(("session" = [])), params(PeriodParams),
@@ -294,7 +280,10 @@ pub(super) async fn api_ratings_csv(
 ) -> Result<Response, ApiError> {
     let f = staff_filter(&s, &actor, p.from, p.to, p.department);
     let rows = s.store.ratings_for(&actor, &f, None, 1000).await?;
-    Ok(csv("ratings.csv", export::ratings_csv(&rows)))
+    Ok(crate::chrome::csv_download(
+        "ratings.csv",
+        export::ratings_csv(&rows),
+    ))
 }
 
 /// The rectifications the caller works on or watches, the most urgent first.
@@ -322,7 +311,10 @@ pub(super) async fn api_rectifications_csv(
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     let list = s.store.rectifications_for(&actor, false).await?;
-    Ok(csv("rectifications.csv", export::rectifications_csv(&list)))
+    Ok(crate::chrome::csv_download(
+        "rectifications.csv",
+        export::rectifications_csv(&list),
+    ))
 }
 
 /// One rectification (its owner, a supervisor over it, the applicant).

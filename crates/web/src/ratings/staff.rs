@@ -7,7 +7,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -21,7 +21,9 @@ use tongban_store::ratings::{RectificationView, RectifyAction, Subject};
 use super::export;
 use super::pages::{Given, given};
 use crate::AppState;
-use crate::chrome::{Chrome, Page, fmt_time, form_value, posted, signed_in, store_err};
+use crate::chrome::{
+    Chrome, Page, csv_download, download, fmt_time, form_value, posted, signed_in, store_err,
+};
 
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct PeriodForm {
@@ -89,20 +91,6 @@ pub(super) async fn ratings_page(
     .into_response())
 }
 
-fn csv(name: &str, body: String) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
-}
-
 pub(super) async fn ratings_csv_page(
     State(s): State<AppState>,
     page: Page,
@@ -115,7 +103,7 @@ pub(super) async fn ratings_csv_page(
         .ratings_for(&actor, &f, None, 1000)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok(csv("ratings.csv", export::ratings_csv(&rows)))
+    Ok(csv_download("ratings.csv", export::ratings_csv(&rows)))
 }
 
 pub(super) async fn rectifications_csv_page(
@@ -128,7 +116,10 @@ pub(super) async fn rectifications_csv_page(
         .rectifications_for(&actor, false)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok(csv("rectifications.csv", export::rectifications_csv(&list)))
+    Ok(csv_download(
+        "rectifications.csv",
+        export::rectifications_csv(&list),
+    ))
 }
 
 struct RectRow {
@@ -525,28 +516,12 @@ pub(super) async fn rectification_file_post(
     State(s): State<AppState>,
     page: Page,
     Path(id): Path<i64>,
-    mut mp: Multipart,
+    mp: Multipart,
 ) -> Result<Response, Response> {
-    let mut csrf = String::new();
-    let mut appeal = false;
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Ok(Some(field)) = mp.next_field().await {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("appeal") => appeal = field.text().await.is_ok_and(|v| v == "1"),
-            Some("file") => {
-                let name = field.file_name().unwrap_or_default().to_string();
-                let bytes = field.bytes().await.map_err(|_| {
-                    page.error(crate::http::ApiError::bad_request(
-                        "文件上传不完整",
-                        "the upload is incomplete",
-                    ))
-                })?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let form = crate::chrome::read_upload(&page, mp).await?;
+    let appeal = form_value(&form.fields, "appeal") == "1";
+    let file = (!form.bytes.is_empty()).then(|| (form.name.clone(), form.bytes.clone()));
+    let csrf = form.csrf;
     let actor = posted(&page, &csrf)?;
     let Some((name, bytes)) = file else {
         let e = FieldError::new("file", "required", "请选择要上传的文件", "choose a file");
@@ -576,18 +551,5 @@ pub(super) async fn rectification_download(
         .rectification_download(&s.files, &actor, id)
         .await
         .map_err(|e| store_err(&page, e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename*=UTF-8''{}",
-                    crate::chrome::url_encode(&name)
-                ),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(download(&name, &content_type, bytes))
 }
