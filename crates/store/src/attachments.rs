@@ -95,13 +95,9 @@ impl Attachments {
                 tongban_domain::FieldError::new("file", "refused", e.zh(), e.en()).into(),
             )
         })?;
-        let name = crate::cases::clean_file_name(file_name, stem, kind.extension());
+        let name = clean_file_name(file_name, stem, kind.extension());
         let digest = crate::sm3_hex(&bytes);
-        let key = format!(
-            "{prefix}/{}.{}",
-            crate::accounts::random_token(),
-            kind.extension()
-        );
+        let key = format!("{prefix}/{}.{}", crate::random_token(), kind.extension());
         let size = bytes.len() as i64;
         self.put(&key, bytes).await?;
         Ok(KeptFile {
@@ -111,5 +107,29 @@ impl Attachments {
             key,
             digest,
         })
+    }
+}
+
+/// An uploaded file's name as stored: no control, format (bidirectional
+/// override) characters or path separators, at most 120 characters, and
+/// the extension of the type the content was sniffed as — `report.html`
+/// holding a PDF is stored as `report.pdf`; `stem.ext` when nothing is left.
+pub(crate) fn clean_file_name(name: &str, stem: &str, ext: &str) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| {
+            !c.is_control() && !tongban_domain::text::is_format_char(*c) && !matches!(c, '/' | '\\')
+        })
+        .take(120)
+        .collect();
+    let clean = clean.trim();
+    let base = match clean.rsplit_once('.') {
+        Some((b, _)) if !b.trim().is_empty() => b.trim(),
+        _ => clean,
+    };
+    if base.is_empty() {
+        format!("{stem}.{ext}")
+    } else {
+        format!("{base}.{ext}")
     }
 }

@@ -288,6 +288,14 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+/// A random token, 32 bytes as hex.
+pub fn random_token() -> String {
+    let mut b = [0u8; 32];
+    use rand::RngCore;
+    rand::rng().fill_bytes(&mut b);
+    hex(&b)
+}
+
 /// SM3 digest (GB/T 32905) as hex.
 pub fn sm3_hex(data: &[u8]) -> String {
     use sm3::Digest;

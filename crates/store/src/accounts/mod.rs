@@ -14,9 +14,7 @@ use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::codes::{DivisionCode, IdCardNumber};
 
-use crate::{
-    Result, Store, StoreError, exec, get, hex, insert_id, now_ms, query, query_one, sm3_hex,
-};
+use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, sm3_hex};
 
 /// How long a session lives without use.
 pub const SESSION_TTL_MS: i64 = 8 * 3600 * 1000;
@@ -88,12 +86,7 @@ async fn verify_off_runtime(password: &str, hash: String) -> bool {
         .unwrap_or(false)
 }
 
-/// A random token, 32 bytes as hex.
-pub fn random_token() -> String {
-    let mut b = [0u8; 32];
-    rand::rng().fill_bytes(&mut b);
-    hex(&b)
-}
+pub use crate::random_token;
 
 fn row_user(r: &QueryResult) -> Result<User> {
     let role: String = get(r, "role")?;

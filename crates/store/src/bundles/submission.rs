@@ -443,7 +443,7 @@ impl Store {
             ));
         }
         let kind = check_upload(&bytes).map_err(|e| invalid("file", "refused", e.zh(), e.en()))?;
-        let clean = crate::cases::clean_file_name(file_name, &s.name, kind.extension());
+        let clean = crate::attachments::clean_file_name(file_name, &s.name, kind.extension());
         let digest = sm3_hex(&bytes);
         let key = format!(
             "bundles/{}/c{}-{}.{}",

@@ -53,7 +53,6 @@ pub(crate) use holds::{hold, open_holds, release, restate};
 pub(crate) use observe::Observers;
 pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
 pub use redate::Redated;
-pub(crate) use uploads::clean_file_name;
 pub use writer::{CaseWriter, FollowOn, Job, StepBy};
 
 /// How the application came in.

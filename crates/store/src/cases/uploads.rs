@@ -109,7 +109,8 @@ impl Store {
         let kind = check_upload(&bytes).map_err(|e| {
             StoreError::Invalid(FieldError::new("file", "refused", e.zh(), e.en()).into())
         })?;
-        let clean_name = clean_file_name(file_name, &material.name, kind.extension());
+        let clean_name =
+            crate::attachments::clean_file_name(file_name, &material.name, kind.extension());
         let digest = sm3_hex(&bytes);
         let key = format!(
             "cases/{}/{}-{}.{}",
@@ -282,30 +283,6 @@ fn may_change_files(case: &super::Case, actor: &Actor) -> Result<bool> {
         Ok(clerk)
     } else {
         Err(StoreError::Forbidden(Denied::Role))
-    }
-}
-
-/// An uploaded file's name as stored: no control, format (bidirectional
-/// override) characters or path separators, at most 120 characters, and
-/// the extension of the type the content was sniffed as — `report.html`
-/// holding a PDF is stored as `report.pdf`; `stem.ext` when nothing is left.
-pub(crate) fn clean_file_name(name: &str, stem: &str, ext: &str) -> String {
-    let clean: String = name
-        .chars()
-        .filter(|c| {
-            !c.is_control() && !tongban_domain::text::is_format_char(*c) && !matches!(c, '/' | '\\')
-        })
-        .take(120)
-        .collect();
-    let clean = clean.trim();
-    let base = match clean.rsplit_once('.') {
-        Some((b, _)) if !b.trim().is_empty() => b.trim(),
-        _ => clean,
-    };
-    if base.is_empty() {
-        format!("{stem}.{ext}")
-    } else {
-        format!("{base}.{ext}")
     }
 }
 
