@@ -265,6 +265,17 @@ pub fn check(channel: RatingChannel, input: &RatingInput) -> Result<CheckedRatin
             ));
         }
     }
+    // The overall indicator is the rating's level: it cannot say otherwise.
+    if let Some(o) = input.indicators.get("overall")
+        && *o != input.level
+    {
+        errs.push(FieldError::new(
+            "indicators.overall",
+            "contradicts_level",
+            "“整体满意度”须与评价等级一致",
+            "the overall indicator must equal the rating's level",
+        ));
+    }
     for ind in channel.indicators() {
         let given = if ind.key == "overall" {
             input.indicators.get(ind.key).copied().or(Some(input.level))
@@ -371,6 +382,11 @@ pub struct DefaultRating {
     pub level: i64,
     /// Working days after completion.
     pub after_days: DayCount,
+    /// When the rule was turned on (ms since the epoch; the platform sets
+    /// it): only cases completed since then get a default, never the
+    /// backlog from before the rule.
+    #[serde(default)]
+    pub since_ms: Option<i64>,
 }
 
 impl RatingRules {
@@ -386,12 +402,12 @@ impl RatingRules {
             ));
         }
         let r = self.rectify_days.get();
-        if !(1..=15).contains(&r) {
+        if !(5..=15).contains(&r) {
             errs.push(FieldError::new(
                 "rectify_days",
                 "out_of_range",
-                "整改期限应为1至15个工作日",
-                "the rectification limit is 1 to 15 working days",
+                "整改期限应为5至15个工作日",
+                "the rectification limit is 5 to 15 working days",
             ));
         }
         if let Some(d) = self.default_rating {
@@ -449,9 +465,14 @@ pub fn window_refusal(
             format!("评价期限已于{last}届满"),
             format!("the rating window closed on {last}"),
         )),
-        // A year without a notice is provisional; beyond it, allow the
-        // rating rather than refuse it on a calendar gap.
-        Err(_) => None,
+        // Years without a notice are provisional, so this is a date beyond
+        // the calendar altogether: no deadline could be set for a 差评.
+        Err(e) => Some(FieldError::new(
+            "calendar",
+            "missing_year",
+            format!("工作日历尚未覆盖该日期，暂不能评价：{}", e.zh()),
+            format!("the working-day calendar does not cover this date yet: {e}"),
+        )),
     }
 }
 

@@ -116,13 +116,23 @@ impl AppState {
             };
             // A bounded batch, so the next tick's other jobs get their turn.
             let started = std::time::Instant::now();
+            let base = self
+                .config
+                .public_url
+                .as_deref()
+                .map(|b| b.trim_end_matches('/').to_string());
             for m in self.store.due_mail(100).await? {
+                // Paths the notice names are followed from the public site.
+                let body = match &base {
+                    Some(b) => crate::chrome::absolute_links(&m.body, b),
+                    None => m.body.clone(),
+                };
                 // Stop when the lease is gone: another instance sends now.
                 if started.elapsed() > Duration::from_secs(180) || !lease.is_held() {
                     break;
                 }
                 match mailer
-                    .send(&m.to_addr, &m.subject, &m.body, &format!("outbox-{}", m.id))
+                    .send(&m.to_addr, &m.subject, &body, &format!("outbox-{}", m.id))
                     .await
                 {
                     Ok(()) => {

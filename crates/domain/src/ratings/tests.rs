@@ -157,6 +157,7 @@ fn a_centre_s_rules_are_bounded_and_a_default_is_never_a_bad_or_best_rating() {
         default_rating: Some(DefaultRating {
             level: 5,
             after_days: DayCount::of(3),
+            since_ms: None,
         }),
     };
     let e = bad.check().expect_err("refused");

@@ -102,6 +102,31 @@ fn row_user(r: &QueryResult) -> Result<User> {
 }
 
 impl Store {
+    /// The display names of staff accounts (applicants' are never given
+    /// here), for naming who handled what (谁办理谁负责).
+    pub async fn staff_names(&self, ids: &[i64]) -> Result<std::collections::HashMap<i64, String>> {
+        let mut out = std::collections::HashMap::new();
+        let mut ids: Vec<i64> = ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(200) {
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let rows = query(
+                self.conn(),
+                &format!(
+                    "SELECT id, display_name FROM users WHERE role <> 'applicant' AND id IN ({})",
+                    marks.join(", ")
+                ),
+                chunk.iter().map(|&i| i.into()).collect(),
+            )
+            .await?;
+            for r in rows {
+                out.insert(get(&r, "id")?, get(&r, "display_name")?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Creates a centre under an optional parent; its path extends the parent's.
     pub async fn create_centre(
         &self,

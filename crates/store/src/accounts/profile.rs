@@ -20,6 +20,17 @@ impl Store {
         p.check().map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
         let now = now_ms();
+        // Default ratings apply from when they are turned on.
+        let before = profile_in(&txn, actor.centre_id).await?;
+        let mut p = *p;
+        if let Some(d) = p.ratings.default_rating.as_mut() {
+            d.since_ms = before
+                .ratings
+                .default_rating
+                .and_then(|b| b.since_ms)
+                .or(Some(now));
+        }
+        let p = &p;
         let n = exec(
             &txn,
             "UPDATE centre_profiles SET doc = $1, updated_at = $2, updated_by = $3 WHERE centre_id = $4",

@@ -249,7 +249,8 @@ pub async fn load_demo_activity(
         cases.push((complete(store, files, cal, w, day).await?, day));
     }
     let citizen = actor(store, "citizen").await?;
-    let clerk = actor(store, "clerk").await?;
+    // Hotline ratings are entered by the hotline's seat, not the window.
+    let clerk = actor(store, "clerk_hotline").await?;
     let supervisor = actor(store, "supervisor").await?;
     let rate = |i: usize, r: NewRating, who: tongban_domain::auth::Actor| {
         let (id, day) = cases[i];
@@ -329,6 +330,7 @@ pub async fn load_demo_activity(
     let visit = RectifyAction::Visit {
         method: "电话".into(),
         note: "申请人说明了情况，表示理解".into(),
+        at: None,
     };
     let (ga, v1) = owner(verified.id, "reviewer_ga").await?;
     store.rectification_act(&ga, v1, None, &visit).await?;
@@ -370,6 +372,9 @@ pub async fn load_demo_activity(
         )
         .await?;
     let (rs, v3) = owner(appealed.id, "head_rs").await?;
+    store
+        .rectification_file(files, &rs, v3, true, "回访录音记录.pdf", PDF.to_vec())
+        .await?;
     store
         .rectification_act(
             &rs,

@@ -50,6 +50,12 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         department: None,
     },
     DemoAccount {
+        username: "clerk_hotline",
+        display_name: "周坐席（12345热线）",
+        role: Role::Clerk,
+        department: None,
+    },
+    DemoAccount {
         username: "reviewer",
         display_name: "王审查（卫健局）",
         role: Role::Reviewer,

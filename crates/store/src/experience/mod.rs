@@ -246,11 +246,14 @@ impl Store {
         check_walkthrough(w)?;
         // What was walked: a published item (its department owns the
         // findings) or a bundle (the centre does).
-        let (name, department) = match w.subject {
+        // The findings belong where what was walked belongs: an item's own
+        // centre (perhaps a district below the officer's), a bundle's the
+        // officer's centre.
+        let (name, department, centre_id, centre_path) = match w.subject {
             WalkSubject::Item => {
                 let r = query_one(
                     self.conn(),
-                    "SELECT iv.name, iv.department_id, c.path FROM item_versions iv JOIN centres c ON c.id = iv.centre_id \
+                    "SELECT iv.name, iv.department_id, c.id AS centre_id, c.path FROM item_versions iv JOIN centres c ON c.id = iv.centre_id \
                      WHERE iv.impl_code = $1 AND iv.status = 'published'",
                     vec![w.code.trim().into()],
                 )
@@ -272,6 +275,8 @@ impl Store {
                 (
                     get::<String>(&r, "name")?,
                     Some(get::<i64>(&r, "department_id")?),
+                    get::<i64>(&r, "centre_id")?,
+                    get::<String>(&r, "path")?,
                 )
             }
             WalkSubject::Bundle => {
@@ -281,7 +286,12 @@ impl Store {
                             .into(),
                     ));
                 }
-                (w.bundle_name.trim().to_string(), None)
+                (
+                    w.bundle_name.trim().to_string(),
+                    None,
+                    actor.centre_id,
+                    actor.centre_path.clone(),
+                )
             }
         };
         let steps: Vec<String> = w
@@ -327,8 +337,8 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'open', $10, '', '', $11, 1)",
                 vec![
                     wid.into(),
-                    actor.centre_id.into(),
-                    actor.centre_path.clone().into(),
+                    centre_id.into(),
+                    centre_path.clone().into(),
                     department.into(),
                     w.code.trim().into(),
                     f.category.as_str().into(),
@@ -341,7 +351,7 @@ impl Store {
             )
             .await?;
             let subject = format!("【体验员发现问题·{}】{name}", f.category.zh());
-            let body = format!(
+            let mut body = format!(
                 "政务服务体验员走流程发现：{}（{}，{}）。请于{due}前整改。",
                 f.description.trim(),
                 f.severity.zh(),
@@ -351,6 +361,9 @@ impl Store {
                     format!("步骤：{}", f.step.trim())
                 }
             );
+            if department.is_some() {
+                body.push_str(&format!("事项指南：/items/{}", w.code.trim()));
+            }
             let mut roles: Vec<StaffRole> = match department {
                 Some(_) => vec![StaffRole::Reviewer, StaffRole::Head],
                 None => vec![StaffRole::Clerk],
@@ -363,7 +376,7 @@ impl Store {
                     to: Recipient::Staff {
                         role,
                         department_id: department,
-                        centre_id: actor.centre_id,
+                        centre_id,
                     },
                     case_id: None,
                     bundle_case_id: None,

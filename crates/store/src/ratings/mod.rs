@@ -163,6 +163,9 @@ pub struct Rating {
     pub excluded: bool,
     pub rated_on: NaiveDate,
     pub created_at: i64,
+    /// The 差评's rectification, where the query asked for it (the rated
+    /// subject's ratings do: the applicant follows it from there).
+    pub rectification_id: Option<i64>,
 }
 
 pub(crate) const RATING_COLS: &str = "id, invitation_id, channel, revision, corrects_id, superseded_by, \
@@ -195,6 +198,10 @@ pub(crate) fn row_rating(r: &QueryResult) -> Result<Rating> {
         rated_on: date_col(r, "rated_on")?
             .ok_or_else(|| StoreError::Corrupt("rating without a day".into()))?,
         created_at: get(r, "created_at")?,
+        rectification_id: r
+            .try_get::<Option<i64>>("", "rectification_id")
+            .ok()
+            .flatten(),
     })
 }
 

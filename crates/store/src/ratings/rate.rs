@@ -61,7 +61,10 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound(format!("{} {subject_id}", subject.as_str())))?;
         let ratings = crate::query(
             self.conn(),
-            &format!("SELECT {RATING_COLS} WHERE invitation_id = $1 ORDER BY id"),
+            &format!(
+                "SELECT (SELECT x.id FROM rectifications x WHERE x.rating_id = ratings.id) \
+                 AS rectification_id, {RATING_COLS} WHERE invitation_id = $1 ORDER BY id"
+            ),
             vec![inv.id.into()],
         )
         .await?
@@ -118,10 +121,26 @@ impl Store {
                 actor
                     .may_enter_hotline_rating(&inv.centre_path)
                     .map_err(StoreError::Forbidden)?;
+                // Nobody enters the rating of their own work.
+                if inv.window_user_id == Some(actor.user_id) || inv.staff.contains(&actor.user_id) {
+                    return Err(invalid(FieldError::new(
+                        "channel",
+                        "own_work",
+                        "您参与办理了该办件，不能代录它的评价，请由其他工作人员录入",
+                        "you took part in handling this case: another member of staff enters its rating",
+                    )));
+                }
                 (inv.applicant_user_id, Some(actor.user_id))
             }
             // The window's tablet rates through its own token.
-            RatingChannel::OnSite => return Err(StoreError::Forbidden(Denied::Role)),
+            RatingChannel::OnSite => {
+                return Err(invalid(FieldError::new(
+                    "channel",
+                    "on_site_by_tablet",
+                    "现场评价请在窗口的评价器（或其二维码页面）上作出",
+                    "on-site ratings are given on the window's tablet (or its QR code page)",
+                )));
+            }
         };
         let rules = crate::accounts::profile_in(self.conn(), inv.centre_id)
             .await?
@@ -418,11 +437,11 @@ pub(super) async fn give(
         } else {
             StoreError::conflict(
                 format!(
-                    "该办件已有{}，每个渠道只能评价一次；如需更正，请更正原评价",
+                    "该办件已有{}，一次一评，每个渠道只能评价一次（已有的评价见本页“已有评价”）",
                     checked.channel.zh()
                 ),
                 format!(
-                    "already rated {}: one rating per channel; correct the earlier one instead",
+                    "already rated {}: one rating per channel (see the ratings given on this page)",
                     checked.channel.en().to_lowercase()
                 ),
             )

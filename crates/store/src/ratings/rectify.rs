@@ -22,8 +22,13 @@ use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, trai
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RectifyAction {
-    /// 回访: how the applicant was reached and what they said.
-    Visit { method: String, note: String },
+    /// 回访: when (local time; now if not said) and how the applicant was
+    /// reached, and what they said.
+    Visit {
+        method: String,
+        note: String,
+        at: Option<chrono::NaiveDateTime>,
+    },
     /// The cause and the measures taken (evidence files uploaded apart).
     Rectify { cause: String, measures: String },
     /// A supervisor verifies the rectification.
@@ -129,6 +134,9 @@ const RECT_COLS: &str = "r.id, r.version, r.state, r.rating_id, r.centre_path, r
     r.sent_back_reason, r.verdict, i.subject, i.subject_id, i.subject_no, i.item_name, i.applicant_user_id \
     FROM rectifications r JOIN ratings g ON g.id = r.rating_id JOIN rating_invitations i ON i.id = g.invitation_id";
 
+/// The most rows a rectification list shows (the most urgent first).
+pub const LIST_LIMIT: usize = 500;
+
 impl Store {
     async fn rectification_row(
         &self,
@@ -220,8 +228,17 @@ impl Store {
     /// One rectification, for its owner, a supervisor over it, or the
     /// applicant of the rated case (not found for anyone else).
     pub async fn rectification_for(&self, actor: &Actor, id: i64) -> Result<RectificationView> {
-        let r = self.rectification_row(self.conn(), id).await?;
-        if may_see(actor, &r) {
+        let mut r = self.rectification_row(self.conn(), id).await?;
+        if actor
+            .may_see_ratings(&r.centre_path, r.department_id)
+            .is_ok()
+        {
+            Ok(r)
+        } else if actor.role == Role::Applicant && r.applicant_user_id == Some(actor.user_id) {
+            // The applicant follows the rectification; an appeal against
+            // their rating is the staff's and the supervisor's business.
+            r.appeals.clear();
+            r.files.retain(|(_, kind, _)| kind != "appeal");
             Ok(r)
         } else {
             Err(StoreError::NotFound(format!("rectification {id}")))
@@ -260,9 +277,27 @@ impl Store {
         } else {
             ""
         };
+        self.rectifications_where(filter, open, values).await
+    }
+
+    /// Up to `LIST_LIMIT` rectifications matching `filter` (and `more`),
+    /// the most urgent first — the deadline that matters now
+    /// ([`RectificationView::next_due`]), those with nothing due last — so a
+    /// long list never hides the most overdue.
+    async fn rectifications_where(
+        &self,
+        filter: &str,
+        more: &str,
+        values: Vec<sea_orm::Value>,
+    ) -> Result<Vec<RectificationView>> {
+        const DUE: &str = "CASE WHEN r.state = 'awaiting_visit' THEN r.visit_due \
+            WHEN r.state IN ('visited', 'awaiting_verification') THEN r.fix_due END";
         let ids = query(
             self.conn(),
-            &format!("SELECT r.id FROM rectifications r WHERE {filter}{open} ORDER BY r.id DESC LIMIT 500"),
+            &format!(
+                "SELECT r.id FROM rectifications r WHERE {filter}{more} \
+                 ORDER BY ({DUE}) IS NULL, {DUE}, r.id LIMIT {LIST_LIMIT}"
+            ),
             values,
         )
         .await?;
@@ -270,8 +305,6 @@ impl Store {
         for r in &ids {
             out.push(self.rectification_row(self.conn(), get(r, "id")?).await?);
         }
-        // The most urgent first; those with nothing due last.
-        out.sort_by_key(|r| (r.next_due().is_none(), r.next_due(), r.id));
         Ok(out)
     }
 
@@ -280,12 +313,12 @@ impl Store {
         actor
             .may_oversee_ratings(&actor.centre_path)
             .map_err(StoreError::Forbidden)?;
-        Ok(self
-            .rectifications_for(actor, true)
-            .await?
-            .into_iter()
-            .filter(|r| r.state == RectifyState::Appealed)
-            .collect())
+        self.rectifications_where(
+            "r.centre_path LIKE $1",
+            " AND r.state = 'appealed'",
+            vec![format!("{}%", actor.centre_path).into()],
+        )
+        .await
     }
 
     /// Does `action` to rectification `id` as `actor`, under the version
@@ -327,6 +360,9 @@ impl Store {
             && v != r.version
         {
             return Err(stale());
+        }
+        if matches!(action, RectifyAction::Appeal { .. }) {
+            appeal_allowed(&r)?;
         }
         let mut to =
             rectify_step(r.state, &action.step()).map_err(|e| StoreError::Invalid(e.into()))?;
@@ -391,11 +427,12 @@ impl Store {
             body,
         };
         match action {
-            RectifyAction::Visit { method, note } => {
+            RectifyAction::Visit { method, note, at } => {
+                let when = visit_time(*at, r.rating.created_at, now)?;
                 exec(
                     &txn,
                     "UPDATE rectifications SET visited_at = $1, visited_by = $2, visit_method = $3, visit_note = $4 WHERE id = $5",
-                    vec![now.into(), who.into(), method.trim().into(), note.trim().into(), id.into()],
+                    vec![when.into(), who.into(), method.trim().into(), note.trim().into(), id.into()],
                 )
                 .await?;
             }
@@ -607,9 +644,13 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
         let rid: i64 = get(&r, "rectification_id")?;
-        self.rectification_for(actor, rid)
+        let seen = self
+            .rectification_for(actor, rid)
             .await
             .map_err(|_| StoreError::NotFound(format!("file {file_id}")))?;
+        if !seen.files.iter().any(|(f, _, _)| *f == file_id) {
+            return Err(StoreError::NotFound(format!("file {file_id}")));
+        }
         let key: String = get(&r, "object_key")?;
         Ok((
             get(&r, "file_name")?,
@@ -619,11 +660,70 @@ impl Store {
     }
 }
 
-fn may_see(actor: &Actor, r: &RectificationView) -> bool {
-    actor
-        .may_see_ratings(&r.centre_path, r.department_id)
-        .is_ok()
-        || (actor.role == Role::Applicant && r.applicant_user_id == Some(actor.user_id))
+/// An appeal comes with evidence (an appeal file uploaded first), and a
+/// rating is appealed at most twice: a second rejection is final.
+fn appeal_allowed(r: &RectificationView) -> Result<()> {
+    if r.appeals
+        .iter()
+        .filter(|a| a.state == AppealState::Rejected)
+        .count()
+        >= MAX_APPEALS
+    {
+        return Err(StoreError::conflict(
+            "该差评已申诉两次且均未获支持，不能再申诉",
+            "this rating was appealed twice and both were rejected: no further appeal",
+        ));
+    }
+    let evidence = r.files.iter().filter(|(_, k, _)| k == "appeal").count();
+    if evidence <= r.appeals.len() {
+        return Err(StoreError::Invalid(
+            FieldError::new(
+                "file",
+                "evidence_required",
+                "申诉须附证据：请先上传申诉材料（勾选“申诉材料”）",
+                "an appeal needs evidence: upload it first, marked as for the appeal",
+            )
+            .into(),
+        ));
+    }
+    Ok(())
+}
+
+/// How many rejected appeals end the appealing.
+const MAX_APPEALS: usize = 2;
+
+/// When the visit was made, in ms: the time said (Beijing time) — not
+/// before the rating, not in the future — or now.
+fn visit_time(at: Option<chrono::NaiveDateTime>, rated_at: i64, now: i64) -> Result<i64> {
+    use chrono::TimeZone;
+    let Some(at) = at else {
+        return Ok(now);
+    };
+    let ms = chrono_tz::Asia::Shanghai
+        .from_local_datetime(&at)
+        .earliest()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(now);
+    let refuse = |reason: &str, zh: &str, en: &str| {
+        Err(StoreError::Invalid(
+            FieldError::new("at", reason, zh, en).into(),
+        ))
+    };
+    if ms > now + 60_000 {
+        refuse(
+            "future",
+            "回访时间不能晚于现在",
+            "the visit cannot be in the future",
+        )
+    } else if ms < rated_at - 60_000 {
+        refuse(
+            "before_rating",
+            "回访时间不能早于差评的时间",
+            "the visit cannot be before the rating",
+        )
+    } else {
+        Ok(ms)
+    }
 }
 
 fn stale() -> StoreError {
@@ -650,7 +750,7 @@ fn check_action(a: &RectifyAction) -> Result<()> {
         }
     };
     match a {
-        RectifyAction::Visit { method, note } => {
+        RectifyAction::Visit { method, note, .. } => {
             need("method", "回访方式", "the way of the visit", method, 50);
             need(
                 "note",

@@ -125,7 +125,7 @@ impl Store {
             let Some(d) = rules.default_rating else {
                 continue;
             };
-            let Some(level) = Level::of(d.level) else {
+            let (Some(level), Some(since)) = (Level::of(d.level), d.since_ms) else {
                 continue;
             };
             // At least as many calendar days as working days have passed.
@@ -133,10 +133,10 @@ impl Store {
             let due = query(
                 self.conn(),
                 &format!(
-                    "SELECT {INV_COLS} WHERE centre_id = $1 AND completed_on <= $2 AND NOT EXISTS \
+                    "SELECT {INV_COLS} WHERE centre_id = $1 AND completed_on <= $2 AND created_at >= $3 AND NOT EXISTS \
                      (SELECT 1 FROM ratings g WHERE g.invitation_id = rating_invitations.id) ORDER BY id LIMIT 500"
                 ),
-                vec![centre_id.into(), latest.to_string().into()],
+                vec![centre_id.into(), latest.to_string().into(), since.into()],
             )
             .await?;
             for r in &due {

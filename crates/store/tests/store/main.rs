@@ -17,5 +17,6 @@ mod passed_on;
 mod phrasings;
 mod provisional;
 mod ratings;
+mod ratings_rectify;
 mod sources;
 mod texts;

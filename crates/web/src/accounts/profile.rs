@@ -177,6 +177,7 @@ pub(super) async fn profile_post(
             Ok(after_days) => Some(DefaultRating {
                 level: form_value(&raw, "default_level").parse().unwrap_or(0),
                 after_days,
+                since_ms: None,
             }),
             Err(e) => {
                 errors.push(e);

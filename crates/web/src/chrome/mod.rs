@@ -9,6 +9,7 @@
 mod assets;
 mod files;
 mod forms;
+mod links;
 mod menu;
 mod notice;
 mod page;
@@ -25,6 +26,7 @@ pub use forms::{
     CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, errors_at_fields, field_views,
     form_value, posted, signed_in,
 };
+pub use links::{absolute_links, split_links};
 pub use menu::{MenuLink, landing, menu};
 pub use notice::{NoticeParam, notice_text};
 pub use page::{Page, or_err, store_err};

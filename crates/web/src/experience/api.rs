@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use tongban_domain::privacy::Sight;
 use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_store::experience::{
     FindingAction, NewFinding, NewWalkthrough, OfficerFinding, WalkSubject, Walkthrough,
@@ -249,7 +250,14 @@ pub(super) async fn api_findings(
 ) -> Result<Json<OfficerFindingList>, ApiError> {
     let list = s.store.officer_findings_for(&actor, true).await?;
     Ok(Json(OfficerFindingList {
-        findings: list.iter().map(Into::into).collect(),
+        findings: list
+            .iter()
+            .map(|f| {
+                let mut v = OfficerFindingView::from(f);
+                v.description = Sight::of(&actor).free_text(&v.description);
+                v
+            })
+            .collect(),
     }))
 }
 

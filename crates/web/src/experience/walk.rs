@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Role};
 use tongban_domain::export::csv_row;
-use tongban_domain::privacy::mask_numbers;
+use tongban_domain::privacy::{Sight, mask_numbers};
 use tongban_domain::ratings::{FindingCategory, FindingSeverity, FindingState};
 use tongban_store::StoreError;
 use tongban_store::experience::{
@@ -310,7 +310,7 @@ pub(super) async fn walkthroughs_page(
                         (
                             f.id,
                             lang.t(f.category.zh(), f.category.en()).to_string(),
-                            f.description.clone(),
+                            Sight::of(&actor).free_text(&f.description),
                             lang.t(f.state.zh(), f.state.en()).to_string(),
                         )
                     })
@@ -324,6 +324,9 @@ pub(super) async fn walkthroughs_page(
 struct FindingView {
     id: i64,
     name: String,
+    /// An item's code ("" for a bundle): its guide, and the catalogue's
+    /// entry for the admin who fixes a guide problem.
+    code: String,
     category: String,
     severity: String,
     step: String,
@@ -338,14 +341,24 @@ struct FindingView {
     version: i64,
 }
 
-fn finding_view(s: &AppState, f: &OfficerFinding, lang: crate::http::Lang) -> FindingView {
+fn finding_view(
+    s: &AppState,
+    f: &OfficerFinding,
+    lang: crate::http::Lang,
+    sight: &Sight,
+) -> FindingView {
     FindingView {
         id: f.id,
         name: f.subject_name.clone(),
+        code: if f.department_id.is_some() {
+            f.subject_code.clone()
+        } else {
+            String::new()
+        },
         category: lang.t(f.category.zh(), f.category.en()).into(),
         severity: lang.t(f.severity.zh(), f.severity.en()).into(),
         step: f.step.clone(),
-        description: f.description.clone(),
+        description: sight.free_text(&f.description),
         state: lang.t(f.state.zh(), f.state.en()).into(),
         state_key: f.state.as_str(),
         due: f.due.to_string(),
@@ -390,7 +403,7 @@ pub(super) async fn findings_page(
         all,
         rows: list
             .iter()
-            .map(|f| finding_view(&s, f, page.lang))
+            .map(|f| finding_view(&s, f, page.lang, &Sight::of(&actor)))
             .collect(),
     }
     .into_response())
@@ -459,6 +472,8 @@ struct FindingPage {
     /// The officer who found it, or whoever may fix it, adds evidence.
     may_upload: bool,
     files: Vec<(i64, String)>,
+    /// The catalogue admin opens the item in the catalogue to fix its guide.
+    catalog_admin: bool,
 }
 
 async fn finding_view_page(
@@ -508,7 +523,8 @@ async fn finding_view_page(
             c: page.chrome(),
             errors,
             flash,
-            f: finding_view(s, &f, page.lang),
+            f: finding_view(s, &f, page.lang, &Sight::of(actor)),
+            catalog_admin: actor.role == Role::CatalogAdmin,
             may_fix,
             may_verify,
             may_upload,

@@ -16,7 +16,8 @@ use crate::http::ApiError;
 
 struct NoteView {
     subject: String,
-    body: String,
+    /// The text, cut where it names a page of the site (a link).
+    body: Vec<(String, Option<String>)>,
     at: String,
     case_id: Option<i64>,
     bundle_case_id: Option<i64>,
@@ -43,7 +44,7 @@ pub(super) async fn notifications_page(
         .into_iter()
         .map(|n| NoteView {
             subject: n.subject,
-            body: n.body,
+            body: crate::chrome::split_links(&n.body),
             at: fmt_time(n.created_at),
             case_id: n.case_id,
             bundle_case_id: n.bundle_case_id,

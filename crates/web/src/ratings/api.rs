@@ -6,6 +6,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use tongban_domain::privacy::Sight;
 use tongban_domain::ratings::{Level, REASONS, REASONS_VERSION, RatingChannel};
 use tongban_store::ratings::{NewRating, RatingFilter, Subject};
 
@@ -55,7 +56,12 @@ async fn subject_view(
 ) -> Result<RatingSubjectView, ApiError> {
     let (inv, ratings) = s.store.rating_subject(actor, subject, id).await?;
     let last = s.store.last_rating_day(&inv, &s.calendar()).await?;
-    Ok(RatingSubjectView::new(&inv, last, &ratings))
+    Ok(RatingSubjectView::new(
+        &inv,
+        last,
+        &ratings,
+        &Sight::of(actor),
+    ))
 }
 
 /// A completed case with its ratings so far (the applicant, the centre's
@@ -241,7 +247,7 @@ pub(super) async fn api_ratings(
         ratings: page
             .iter()
             .map(|(r, i)| StaffRatingRow {
-                rating: r.into(),
+                rating: RatingView::from(r).seen_by(&Sight::of(&actor)),
                 subject: i.subject.into(),
                 subject_id: i.subject_id,
                 subject_no: i.subject_no.clone(),
@@ -299,7 +305,10 @@ pub(super) async fn api_rectifications(
         .rectifications_for(&actor, p.open.unwrap_or(true))
         .await?;
     Ok(Json(RectificationList {
-        rectifications: list.iter().map(Into::into).collect(),
+        rectifications: list
+            .iter()
+            .map(|r| RectificationJson::from(r).seen_by(&Sight::of(&actor)))
+            .collect(),
     }))
 }
 
@@ -326,7 +335,9 @@ pub(super) async fn api_rectification(
     Path(id): Path<i64>,
 ) -> Result<Json<RectificationJson>, ApiError> {
     let r = s.store.rectification_for(&actor, id).await?;
-    Ok(Json((&r).into()))
+    Ok(Json(
+        RectificationJson::from(&r).seen_by(&Sight::of(&actor)),
+    ))
 }
 
 /// 回访, rectification, verification, sending back, appeal, its decision,
@@ -343,7 +354,9 @@ pub(super) async fn api_rectification_act(
         .store
         .rectification_act(&actor, id, r.version, &r.action.into())
         .await?;
-    Ok(Json((&v).into()))
+    Ok(Json(
+        RectificationJson::from(&v).seen_by(&Sight::of(&actor)),
+    ))
 }
 
 /// Adds an evidence file (the request body; PDF, OFD, JPEG or PNG, at most
@@ -369,7 +382,11 @@ pub(super) async fn api_rectification_file(
         )
         .await?;
     let r = s.store.rectification_for(&actor, id).await?;
-    Ok((StatusCode::CREATED, Json(RectificationJson::from(&r))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(RectificationJson::from(&r).seen_by(&Sight::of(&actor))),
+    )
+        .into_response())
 }
 
 /// The public figures (好差评公示): per department and item, the count and

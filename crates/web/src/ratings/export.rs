@@ -24,6 +24,8 @@ pub(super) fn ratings_csv(rows: &[(Rating, Invitation)]) -> String {
         "excluded",
         "corrects_id",
         "superseded_by",
+        "window_user_id",
+        "staff_user_ids",
     ]));
     for (r, i) in rows {
         out.push_str(&csv_row(&[
@@ -43,6 +45,12 @@ pub(super) fn ratings_csv(rows: &[(Rating, Invitation)]) -> String {
             r.excluded.to_string(),
             r.corrects_id.map(|d| d.to_string()).unwrap_or_default(),
             r.superseded_by.map(|d| d.to_string()).unwrap_or_default(),
+            i.window_user_id.map(|d| d.to_string()).unwrap_or_default(),
+            i.staff
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
         ]));
     }
     out

@@ -2,6 +2,7 @@
 //! the OpenAPI document describes them.
 
 use std::collections::BTreeMap;
+use tongban_domain::privacy::Sight;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -118,6 +119,15 @@ impl From<&Rating> for RatingView {
     }
 }
 
+impl RatingView {
+    /// As `sight` sees it: the comment's numbers masked by the one rule
+    /// ([`Sight::free_text`]) pages and exports use.
+    pub fn seen_by(mut self, sight: &Sight) -> Self {
+        self.comment = sight.free_text(&self.comment);
+        self
+    }
+}
+
 /// What is rated: a case, or a bundle application as one.
 #[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -150,7 +160,12 @@ pub struct RatingSubjectView {
 }
 
 impl RatingSubjectView {
-    pub fn new(inv: &Invitation, last_day: Option<NaiveDate>, ratings: &[Rating]) -> Self {
+    pub fn new(
+        inv: &Invitation,
+        last_day: Option<NaiveDate>,
+        ratings: &[Rating],
+        sight: &Sight,
+    ) -> Self {
         RatingSubjectView {
             subject: inv.subject.into(),
             subject_id: inv.subject_id,
@@ -158,7 +173,10 @@ impl RatingSubjectView {
             item_name: inv.item_name.clone(),
             completed_on: inv.completed_on,
             last_day,
-            ratings: ratings.iter().map(RatingView::from).collect(),
+            ratings: ratings
+                .iter()
+                .map(|r| RatingView::from(r).seen_by(sight))
+                .collect(),
         }
     }
 }
@@ -313,6 +331,19 @@ impl From<&RectificationView> for RectificationJson {
     }
 }
 
+impl RectificationJson {
+    /// As `sight` sees it: what people wrote (the comment, the visit's
+    /// note, appeal statements) through the one masking rule.
+    pub fn seen_by(mut self, sight: &Sight) -> Self {
+        self.rating = self.rating.seen_by(sight);
+        self.visit_note = sight.free_text(&self.visit_note);
+        for a in &mut self.appeals {
+            a.statement = sight.free_text(&a.statement);
+        }
+        self
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RectificationList {
     pub rectifications: Vec<RectificationJson>,
@@ -323,7 +354,14 @@ pub struct RectificationList {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum RectifyActionBody {
     /// 回访 (the owner): how the applicant was reached and what they said.
-    Visit { method: String, note: String },
+    Visit {
+        method: String,
+        note: String,
+        /// When the visit was made (Beijing time, e.g. `2026-12-04T15:30:00`);
+        /// now if left out. Not in the future, not before the rating.
+        #[serde(default)]
+        at: Option<chrono::NaiveDateTime>,
+    },
     /// The owner's rectification: the cause and the measures.
     Rectify { cause: String, measures: String },
     /// A supervisor verifies it.
@@ -344,7 +382,9 @@ pub enum RectifyActionBody {
 impl From<RectifyActionBody> for RectifyAction {
     fn from(b: RectifyActionBody) -> Self {
         match b {
-            RectifyActionBody::Visit { method, note } => RectifyAction::Visit { method, note },
+            RectifyActionBody::Visit { method, note, at } => {
+                RectifyAction::Visit { method, note, at }
+            }
             RectifyActionBody::Rectify { cause, measures } => {
                 RectifyAction::Rectify { cause, measures }
             }

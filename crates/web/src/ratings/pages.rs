@@ -42,6 +42,9 @@ pub(super) struct Given {
     pub comment: String,
     pub day: String,
     pub note: String,
+    /// The 差评's rectification page, where the applicant follows it and
+    /// gives their verdict ("" when there is none).
+    pub rectification: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -125,6 +128,10 @@ pub(super) fn given(r: &Rating, lang: crate::http::Lang) -> Given {
             .join("、"),
         comment: r.comment.clone(),
         day: r.rated_on.to_string(),
+        rectification: r
+            .rectification_id
+            .map(|id| format!("/rectifications/{id}"))
+            .unwrap_or_default(),
         note: if r.superseded_by.is_some() {
             lang.t("已更正", "corrected").into()
         } else if r.excluded {

@@ -28,7 +28,8 @@ pub(super) struct Row {
     good: String,
     /// Widths (of 200) of each level's segment, 非常满意 first.
     bars: Vec<(i64, i64, &'static str)>,
-    per_level: Vec<i64>,
+    /// The bars in words, for screen readers: "非常满意 3，满意 5，…".
+    share: String,
 }
 
 struct BadRow {
@@ -70,15 +71,32 @@ fn row(r: &PublicRow, lang: crate::http::Lang) -> Row {
             seg
         })
         .collect();
+    // The names the figures give themselves (departments and items are
+    // named by the catalogue).
+    let name = match r.name.as_str() {
+        "全部" => lang.t("全部", "All"),
+        "服务中心（一件事）" => lang.t("服务中心（一件事）", "The centre (life events)"),
+        "服务中心" => lang.t("服务中心", "The centre"),
+        n => n,
+    };
     Row {
-        name: r.name.clone(),
+        name: name.to_string(),
         count: r.count,
         good: r
             .good_per_mille()
             .map(|g| format!("{}.{}%", g / 10, g % 10))
             .unwrap_or_else(|| lang.t("—", "—").into()),
         bars,
-        per_level: r.per_level.to_vec(),
+        share: r
+            .per_level
+            .iter()
+            .enumerate()
+            .filter_map(|(i, n)| {
+                tongban_domain::ratings::Level::of(5 - i as i64)
+                    .map(|l| format!("{} {n}", lang.t(l.zh(), l.en())))
+            })
+            .collect::<Vec<_>>()
+            .join(lang.t("，", ", ")),
     }
 }
 

@@ -40,6 +40,9 @@ struct RatingRow {
     item_name: String,
     given: Given,
     bad: bool,
+    /// The window clerk who took it in, and the staff whose steps it shows.
+    window: String,
+    staff: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -65,6 +68,16 @@ pub(super) async fn ratings_page(
         .await
         .map_err(|e| store_err(&page, e))?;
     let sight = Sight::of(&actor);
+    let ids: Vec<i64> = list
+        .iter()
+        .flat_map(|(_, i)| i.window_user_id.into_iter().chain(i.staff.iter().copied()))
+        .collect();
+    let names = s
+        .store
+        .staff_names(&ids)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    let name_of = |id: &i64| names.get(id).cloned();
     Ok(RatingsPage {
         c: page.chrome(),
         from: f.from.to_string(),
@@ -83,6 +96,17 @@ pub(super) async fn ratings_page(
                     subject_no: i.subject_no.clone(),
                     item_name: i.item_name.clone(),
                     bad: r.level.is_bad(),
+                    window: i
+                        .window_user_id
+                        .as_ref()
+                        .and_then(name_of)
+                        .unwrap_or_default(),
+                    staff: i
+                        .staff
+                        .iter()
+                        .filter_map(name_of)
+                        .collect::<Vec<_>>()
+                        .join("、"),
                     given: g,
                 }
             })
@@ -246,6 +270,8 @@ struct RectificationPage {
     item_name: String,
     subject_no: String,
     case_link: String,
+    /// Where the crumb leads: the staff's list, or the applicant's rating page.
+    crumb: (String, String),
     rating: Given,
     visit_due: String,
     fix_due: String,
@@ -323,9 +349,17 @@ async fn rectification_view(
             state_key: r.state.as_str(),
             item_name: r.item_name.clone(),
             subject_no: r.subject_no.clone(),
-            case_link: match r.subject {
-                Subject::Case => format!("/cases/{}", r.subject_id),
-                Subject::Bundle => format!("/bundle-cases/{}", r.subject_id),
+            case_link: case_link(&r),
+            crumb: if applicant {
+                (
+                    format!("{}/rate", case_link(&r)),
+                    lang.t("我的评价", "My rating").into(),
+                )
+            } else {
+                (
+                    "/rectifications".into(),
+                    lang.t("差评整改", "Rectifications").into(),
+                )
             },
             rating,
             visit_due: r.visit_due.to_string(),
@@ -385,6 +419,13 @@ async fn rectification_view(
         .into_response())
 }
 
+fn case_link(r: &RectificationView) -> String {
+    match r.subject {
+        Subject::Case => format!("/cases/{}", r.subject_id),
+        Subject::Bundle => format!("/bundle-cases/{}", r.subject_id),
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct FlashQuery {
     #[serde(default)]
@@ -428,10 +469,39 @@ pub(super) async fn rectification_post(
     let actor = posted(&page, &form_value(&raw, "csrf"))?;
     let get = |k: &str| form_value(&raw, k);
     let action = match get("action").as_str() {
-        "visit" => RectifyAction::Visit {
-            method: get("method"),
-            note: get("note"),
-        },
+        "visit" => {
+            let at = get("at");
+            let when = if at.trim().is_empty() {
+                None
+            } else {
+                match chrono::NaiveDateTime::parse_from_str(at.trim(), "%Y-%m-%dT%H:%M") {
+                    Ok(t) => Some(t),
+                    Err(_) => {
+                        let e = FieldError::new(
+                            "at",
+                            "invalid",
+                            "回访时间格式不正确，请按“年-月-日 时:分”填写",
+                            "give the visit's time as year-month-day hour:minute",
+                        );
+                        return rectification_view(
+                            &s,
+                            &page,
+                            &actor,
+                            id,
+                            vec![e],
+                            String::new(),
+                            raw,
+                        )
+                        .await;
+                    }
+                }
+            };
+            RectifyAction::Visit {
+                method: get("method"),
+                note: get("note"),
+                at: when,
+            }
+        }
         "rectify" => RectifyAction::Rectify {
             cause: get("cause"),
             measures: get("measures"),
@@ -456,9 +526,21 @@ pub(super) async fn rectification_post(
                     .await;
             }
         },
-        "decide_appeal" => RectifyAction::DecideAppeal {
-            upheld: get("upheld") == "yes",
-            reason: get("decision"),
+        "decide_appeal" => match get("upheld").as_str() {
+            "yes" | "no" => RectifyAction::DecideAppeal {
+                upheld: get("upheld") == "yes",
+                reason: get("decision"),
+            },
+            _ => {
+                let e = FieldError::new(
+                    "upheld",
+                    "required",
+                    "请选择复核结论：申诉成立或不成立",
+                    "choose the decision: upheld or rejected",
+                );
+                return rectification_view(&s, &page, &actor, id, vec![e], String::new(), raw)
+                    .await;
+            }
         },
         "verdict" => match Verdict::parse(&get("verdict")) {
             Some(verdict) => RectifyAction::Verdict { verdict },
