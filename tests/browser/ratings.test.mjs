@@ -3,7 +3,7 @@
 // day and rectifies; the supervisor verifies, the applicant gives a verdict,
 // and the public page shows the 差评 with its outcome and no personal data.
 // At the window a clerk opens a one-time rating page for the tablet. And the
-// new pages are accessible (axe-core) and fit a 390 px phone.
+// new pages are accessible (axe-core) and fit a 360 px phone.
 //
 // A fresh demo server already holds ratings by another applicant (李四), so
 // nothing here depends on totals: each test finds its own case's rows.
@@ -38,7 +38,7 @@ const ONLINE_INDICATORS = ['efficiency', 'guide_accuracy', 'convenience', 'usabi
 const ONSITE_INDICATORS = ['service_efficiency', 'service_level', 'attitude'];
 
 const DESKTOP = { width: 1280, height: 900 };
-const PHONE = { width: 390, height: 844 };
+const PHONE = { width: 360, height: 780 };
 
 // A page signed in as `user` (null: a visitor) at desktop width, in its own
 // context; the CSP is bypassed only so that axe-core can be injected.
@@ -225,9 +225,17 @@ test('a 差评 online: reasons required, visited the next working day, rectified
   assert.match(await text(supervisor, '#flash'), /整改已核验/);
   assert.equal(await rectState(supervisor), 'verified');
 
-  // The applicant judges the rectification: 满意.
-  r = await go(applicant, rectPath);
+  // The applicant is told, and follows the notice's link to the
+  // rectification; their rating page links it too.
+  await go(applicant, '/notifications');
+  r = await submit(applicant, `#notifications a[href="${rectPath}"]`);
   assert.equal(r.status(), 200);
+  assert.equal(pathOf(applicant), rectPath);
+  assert.equal(await applicant.locator(`.crumbs a[href="${casePath}/rate"]`).count(), 1, 'the crumb leads back to their rating');
+  await go(applicant, `${casePath}/rate`);
+  r = await submit(applicant, `#given a[href="${rectPath}"]`);
+  assert.equal(r.status(), 200);
+  // The applicant judges the rectification: 满意.
   assert.equal(await rectState(applicant), 'verified');
   await applicant.check('#verdict-satisfied');
   r = await submit(applicant, '#give-verdict');
@@ -316,7 +324,7 @@ test('the window\'s tablet: a clerk opens a one-time page, the applicant rates t
 // Checks the page `page` is on (like a11y_journeys.test.mjs): that it is the
 // page meant (`response` of its navigation is `status`, the path matches
 // `path`, each of `has` is there), then adds its axe-core violations at
-// 1280 px and its overflow at 390 px to `problems`, with closed <details>
+// 1280 px and its overflow at 360 px to `problems`, with closed <details>
 // opened for the check.
 async function check(problems, page, response, what, { path, has, status = 200 }) {
   const url = new URL(page.url());
@@ -348,7 +356,7 @@ async function check(problems, page, response, what, { path, has, status = 200 }
   });
 }
 
-test('the rating, rectification, tablet, public and officers\' pages: no serious accessibility fault, no sideways scrolling at 390 px', async (t) => {
+test('the rating, rectification, tablet, public and officers\' pages: no serious accessibility fault, no sideways scrolling at 360 px', async (t) => {
   const problems = [];
   problems.pages = [];
   const applicant = await as('applicant');

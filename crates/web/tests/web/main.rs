@@ -16,5 +16,6 @@ mod menus;
 mod openapi;
 mod pages;
 mod ratings;
+mod ratings_appeals;
 mod rules;
 mod search_demo;

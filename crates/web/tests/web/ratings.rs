@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::helpers::*;
 
 /// A 城乡居民医保 application for the newborn, completed by 秒批 on `day`.
-async fn completed(app: &App, day: chrono::NaiveDate) -> i64 {
+pub(crate) async fn completed(app: &App, day: chrono::NaiveDate) -> i64 {
     let store = app.store();
     let applicant = store
         .actor("applicant")
