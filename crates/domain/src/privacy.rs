@@ -168,31 +168,100 @@ impl Sight {
     }
 }
 
-/// Masks every run of ASCII letters and digits that looks like a phone,
+/// Masks what in free text looks like a way to identify or reach someone:
+/// every e-mail address (its local part), and every run of letters and
+/// digits — full-width ones too, with single spaces or dashes between
+/// digits (`138 0000 0000`, `138-0000-0000`) — that looks like a phone,
 /// identity or account number (7+ characters, 6+ digits): the first three
-/// and last two characters stay. Exports use it whoever reads them.
+/// and last two characters stay. Names cannot be told from other words and
+/// are not masked here. Exports use it whoever reads them.
 pub fn mask_numbers(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
-    let mut run = String::new();
-    let flush = |run: &mut String, out: &mut String| {
-        let digits = run.chars().filter(char::is_ascii_digit).count();
-        if run.chars().count() >= 7 && digits >= 6 {
-            out.push_str(&mask(run, 3, 2));
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(end) = email_at(&chars, i) {
+            let at = chars[i..end].iter().position(|&c| c == '@').unwrap_or(0) + i;
+            let local: String = chars[i..at].iter().collect();
+            out.push_str(&mask(&local, 1, 0));
+            out.extend(&chars[at..end]);
+            i = end;
+        } else if is_word(chars[i]) {
+            // Digits joined by spaces or dashes count as one number only
+            // when as long as a phone number (a date stays a date).
+            let mut end = run_end(&chars, i, true);
+            let joined = chars[i..end].iter().any(|c| !is_word(*c));
+            if joined && chars[i..end].iter().filter(|c| is_digit(**c)).count() < 11 {
+                end = run_end(&chars, i, false);
+            }
+            let run: String = chars[i..end].iter().collect();
+            let kept = run.chars().filter(|c| is_word(*c)).count();
+            let digits = run.chars().filter(|c| is_digit(*c)).count();
+            if kept >= 7 && digits >= 6 {
+                out.push_str(&mask(&run, 3, 2));
+            } else {
+                out.push_str(&run);
+            }
+            i = end;
         } else {
-            out.push_str(run);
-        }
-        run.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_alphanumeric() {
-            run.push(c);
-        } else {
-            flush(&mut run, &mut out);
-            out.push(c);
+            out.push(chars[i]);
+            i += 1;
         }
     }
-    flush(&mut run, &mut out);
     out
+}
+
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
+}
+
+fn is_word(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+        || is_digit(c)
+        || ('Ａ'..='Ｚ').contains(&c)
+        || ('ａ'..='ｚ').contains(&c)
+}
+
+/// Where a run of letters and digits starting at `i` ends; with `join`, a
+/// single space or dash between two digits keeps it going.
+fn run_end(chars: &[char], mut i: usize, join: bool) -> usize {
+    while i < chars.len() {
+        let joins = join
+            && matches!(chars[i], ' ' | '-' | '－' | '　' | '‐')
+            && i > 0
+            && is_digit(chars[i - 1])
+            && chars.get(i + 1).is_some_and(|c| is_digit(*c));
+        if !(is_word(chars[i]) || joins) {
+            break;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// The end of an e-mail address starting at `i` (`name@host.tld`), if one
+/// starts there and not in the middle of a word.
+fn email_at(chars: &[char], i: usize) -> Option<usize> {
+    let local = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '%' | '+' | '-');
+    if i > 0 && local(chars[i - 1]) {
+        return None;
+    }
+    let mut j = i;
+    while j < chars.len() && local(chars[j]) {
+        j += 1;
+    }
+    if j == i || chars.get(j) != Some(&'@') {
+        return None;
+    }
+    let host = j + 1;
+    let mut k = host;
+    while k < chars.len() && (chars[k].is_ascii_alphanumeric() || matches!(chars[k], '.' | '-')) {
+        k += 1;
+    }
+    // A dot inside the host, not at its ends.
+    let h: String = chars[host..k].iter().collect();
+    let h = h.trim_end_matches('.');
+    (h.contains('.') && !h.starts_with('.')).then_some(host + h.chars().count())
 }
 
 #[cfg(test)]
@@ -268,5 +337,30 @@ mod tests {
         );
         assert_eq!(Sight::FULL.free_text(t), t);
         assert_eq!(Sight::NOTHING.free_text(t), masked);
+    }
+
+    #[test]
+    fn spaced_dashed_and_full_width_numbers_and_e_mail_addresses_are_masked() {
+        for (text, gone) in [
+            ("电话138 0000 1234。", "0000"),
+            ("电话138-0000-1234", "0000"),
+            ("电话１３８００００１２３４", "００００"),
+            ("邮箱zhangsan@example.com谢谢", "zhangsan"),
+            ("QQ 12345678@qq.com", "12345678"),
+        ] {
+            let m = mask_numbers(text);
+            assert!(!m.contains(gone), "{text} → {m}");
+            assert_eq!(m.chars().count(), text.chars().count(), "{text} → {m}");
+        }
+        assert_eq!(mask_numbers("z@example.com"), "*@example.com");
+        // Dates, short codes and sentences stay as they are.
+        for t in [
+            "2026-12-07 办结",
+            "第3-5个工作日",
+            "a@b 不是地址",
+            "编号A12",
+        ] {
+            assert_eq!(mask_numbers(t), t);
+        }
     }
 }

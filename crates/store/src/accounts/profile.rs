@@ -31,30 +31,20 @@ impl Store {
                 .or(Some(now));
         }
         let p = &p;
-        let n = exec(
+        // One statement, so two first saves at once do not collide.
+        exec(
             &txn,
-            "UPDATE centre_profiles SET doc = $1, updated_at = $2, updated_by = $3 WHERE centre_id = $4",
+            "INSERT INTO centre_profiles (centre_id, doc, updated_at, updated_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (centre_id) DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at, \
+             updated_by = excluded.updated_by",
             vec![
+                actor.centre_id.into(),
                 to_json(p).into(),
                 now.into(),
                 actor.user_id.into(),
-                actor.centre_id.into(),
             ],
         )
         .await?;
-        if n == 0 {
-            exec(
-                &txn,
-                "INSERT INTO centre_profiles (centre_id, doc, updated_at, updated_by) VALUES ($1, $2, $3, $4)",
-                vec![
-                    actor.centre_id.into(),
-                    to_json(p).into(),
-                    now.into(),
-                    actor.user_id.into(),
-                ],
-            )
-            .await?;
-        }
         trail::append(
             &txn,
             Some(actor.user_id),

@@ -366,11 +366,15 @@ impl Store {
         }
         let mut to =
             rectify_step(r.state, &action.step()).map_err(|e| StoreError::Invalid(e.into()))?;
-        // A rejected appeal resumes where it was: visited, if the visit was made.
-        if matches!(action, RectifyAction::DecideAppeal { upheld: false, .. })
-            && r.visited_at.is_some()
-        {
-            to = RectifyState::Visited;
+        // A rejected appeal resumes where it was: awaiting verification if
+        // the rectification was submitted (and not sent back), visited if
+        // the visit was made.
+        if matches!(action, RectifyAction::DecideAppeal { upheld: false, .. }) {
+            if r.rectified_at.is_some() && r.sent_back_reason.is_empty() {
+                to = RectifyState::AwaitingVerification;
+            } else if r.visited_at.is_some() {
+                to = RectifyState::Visited;
+            }
         }
         let now = now_ms();
         let txn = self.begin().await?;

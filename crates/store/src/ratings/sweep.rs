@@ -31,8 +31,16 @@ impl Store {
             "SELECT r.id, r.state, r.visit_due, r.fix_due, r.department_id, r.centre_id, r.centre_path, \
              i.item_name, i.subject_no FROM rectifications r JOIN ratings g ON g.id = r.rating_id \
              JOIN rating_invitations i ON i.id = g.invitation_id \
-             WHERE r.state IN ('awaiting_visit', 'visited') ORDER BY r.id LIMIT 1000",
-            vec![],
+             WHERE r.state IN ('awaiting_visit', 'visited') \
+             AND (CASE WHEN r.state = 'awaiting_visit' THEN r.visit_due ELSE r.fix_due END) <= $1 \
+             AND NOT EXISTS (SELECT 1 FROM rectification_warnings w WHERE w.rectification_id = r.id \
+               AND w.level = 'red' \
+               AND w.deadline = (CASE WHEN r.state = 'awaiting_visit' THEN 'visit' ELSE 'fix' END)) \
+             ORDER BY (CASE WHEN r.state = 'awaiting_visit' THEN r.visit_due ELSE r.fix_due END), r.id LIMIT 1000",
+            // Only what is due within a fortnight (one working day ahead
+            // may be that far over a long holiday) and not yet warned red:
+            // a backlog never hides a newer deadline.
+            vec![(today + Duration::days(14)).to_string().into()],
         )
         .await?;
         for r in &open {

@@ -269,3 +269,110 @@ async fn a_rectification_goes_from_visit_to_the_applicant_s_verdict_and_an_appea
         assert_eq!(after.bad[0].verdict, Some(Verdict::Satisfied));
     }
 }
+
+#[tokio::test]
+async fn a_rejected_appeal_resumes_where_the_rectification_was_and_two_rejections_end_it() {
+    for (backend, store) in tongban_store::testing::stores("ratings_appeal_again").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let files = tongban_store::attachments::Attachments::in_memory();
+        let applicant = actor(&store, "applicant").await;
+        let head_yb = actor(&store, "head_yb").await;
+        let supervisor = actor(&store, "supervisor").await;
+        let id = completed_case(&store, &applicant, day).await;
+        store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id,
+                &online(1, &["R01"]),
+                &cal,
+                day,
+            )
+            .await
+            .expect("rated");
+        let r = store
+            .rectifications_for(&head_yb, true)
+            .await
+            .expect("list")
+            .pop()
+            .expect("opened");
+        let act = |a: RectifyAction| {
+            let (store, head_yb) = (&store, &head_yb);
+            async move { store.rectification_act(head_yb, r.id, None, &a).await }
+        };
+        act(RectifyAction::Visit {
+            method: "电话".into(),
+            note: "申请人表示材料清单不清楚".into(),
+            at: None,
+        })
+        .await
+        .expect("visit");
+        act(RectifyAction::Rectify {
+            cause: "清单未分情形".into(),
+            measures: "清单按情形重写".into(),
+        })
+        .await
+        .expect("rectify");
+        let appeal = || RectifyAction::Appeal {
+            ground: AppealGround::Malicious,
+            statement: "申请人多次以同一理由差评".into(),
+        };
+        let reject = RectifyAction::DecideAppeal {
+            upheld: false,
+            reason: "证据不足".into(),
+        };
+        for round in 1..=2 {
+            store
+                .rectification_file(
+                    &files,
+                    &head_yb,
+                    r.id,
+                    true,
+                    "记录.pdf",
+                    b"%PDF-1.4 x".to_vec(),
+                )
+                .await
+                .expect("evidence");
+            act(appeal()).await.expect("appeal");
+            let v = store
+                .rectification_act(&supervisor, r.id, None, &reject)
+                .await
+                .expect("rejected");
+            assert_eq!(
+                v.state,
+                RectifyState::AwaitingVerification,
+                "{backend}: round {round} resumes awaiting verification"
+            );
+        }
+        // Two rejections: no third appeal, even with new evidence.
+        store
+            .rectification_file(
+                &files,
+                &head_yb,
+                r.id,
+                true,
+                "又一份.pdf",
+                b"%PDF-1.4 y".to_vec(),
+            )
+            .await
+            .expect("evidence");
+        assert!(
+            matches!(act(appeal()).await, Err(StoreError::Conflict { .. })),
+            "{backend}"
+        );
+        // The rating still counts.
+        let f = RatingFilter {
+            from: day,
+            to: day,
+            centre_path: "/1/".into(),
+            department_id: None,
+        };
+        assert_eq!(
+            store.public_ratings(&f).await.expect("public").total.count,
+            1,
+            "{backend}"
+        );
+    }
+}

@@ -149,13 +149,26 @@ pub(super) async fn walk_new_page(
 }
 
 /// The form's findings: rows with a description; the others are empty.
-/// Rows whose category or severity is not one of the list are reported.
+/// Rows whose category or severity is not one of the list, or begun but not
+/// described, are reported.
 fn findings_of(raw: &[(String, String)]) -> (Vec<NewFinding>, Vec<FieldError>) {
     let mut out = Vec::new();
     let mut errs = Vec::new();
     for n in 0..FINDING_ROWS {
         let description = form_value(raw, &format!("description_{n}"));
         if description.trim().is_empty() {
+            // A row begun but not described is not dropped unseen.
+            let begun = ["category", "severity", "step"]
+                .iter()
+                .any(|k| !form_value(raw, &format!("{k}_{n}")).trim().is_empty());
+            if begun {
+                errs.push(FieldError::new(
+                    format!("description_{n}"),
+                    "required",
+                    format!("第{}个问题：请描述发现的问题，或清空这一行", n + 1),
+                    format!("finding {}: describe it, or clear the row", n + 1),
+                ));
+            }
             continue;
         }
         let category = FindingCategory::parse(&form_value(raw, &format!("category_{n}")));
