@@ -42,6 +42,10 @@ pub mod demo;
 #[cfg(feature = "unmasked")]
 pub mod unmasked;
 
+/// The most rows one export holds (ratings, rectifications, findings): a
+/// year of a large centre's; a longer span is exported in parts.
+pub const EXPORT_LIMIT: usize = 100_000;
+
 /// Today in the service centre's time zone.
 pub fn shanghai_today() -> chrono::NaiveDate {
     chrono::Utc::now()

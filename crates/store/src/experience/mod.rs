@@ -468,6 +468,22 @@ impl Store {
         actor: &Actor,
         open_only: bool,
     ) -> Result<Vec<OfficerFinding>> {
+        self.officer_findings_limited(actor, open_only, 500).await
+    }
+
+    /// Every finding `actor` watches, for an export (up to
+    /// [`crate::EXPORT_LIMIT`] rows, the earliest due first).
+    pub async fn officer_findings_export(&self, actor: &Actor) -> Result<Vec<OfficerFinding>> {
+        self.officer_findings_limited(actor, false, crate::EXPORT_LIMIT)
+            .await
+    }
+
+    async fn officer_findings_limited(
+        &self,
+        actor: &Actor,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<OfficerFinding>> {
         let guide = "f.category IN ('guide_inaccurate', 'too_many_materials')";
         let (filter, values): (String, Vec<sea_orm::Value>) =
             match (actor.role, actor.department_id) {
@@ -500,7 +516,9 @@ impl Store {
         };
         query(
             self.conn(),
-            &format!("SELECT {FINDING_COLS} WHERE {filter}{open} ORDER BY f.due, f.id LIMIT 500"),
+            &format!(
+                "SELECT {FINDING_COLS} WHERE {filter}{open} ORDER BY f.due, f.id LIMIT {limit}"
+            ),
             values,
         )
         .await?

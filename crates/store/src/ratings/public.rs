@@ -231,6 +231,27 @@ impl Store {
         })
     }
 
+    /// Every rating `actor` may read under `f`, newest first, for an
+    /// export: page after page (keyset), up to [`crate::EXPORT_LIMIT`].
+    pub async fn ratings_export(
+        &self,
+        actor: &Actor,
+        f: &RatingFilter,
+    ) -> Result<Vec<(Rating, Invitation)>> {
+        const PAGE: i64 = 1000;
+        let mut out: Vec<(Rating, Invitation)> = Vec::new();
+        loop {
+            let before = out.last().map(|(r, _)| r.id);
+            let page = self.ratings_for(actor, f, before, PAGE).await?;
+            let last = (page.len() as i64) < PAGE;
+            out.extend(page);
+            if last || out.len() >= crate::EXPORT_LIMIT {
+                out.truncate(crate::EXPORT_LIMIT);
+                return Ok(out);
+            }
+        }
+    }
+
     /// The ratings `actor` may read, newest first (at most `limit`, before
     /// id `before` for the next page): a department's for its staff, the
     /// centre's (bundles) for its window staff, every one below a

@@ -254,6 +254,23 @@ impl Store {
         actor: &Actor,
         open_only: bool,
     ) -> Result<Vec<RectificationView>> {
+        self.rectifications_limited(actor, open_only, LIST_LIMIT)
+            .await
+    }
+
+    /// Every rectification `actor` works on or watches, for an export (up
+    /// to [`crate::EXPORT_LIMIT`] rows, the most urgent first).
+    pub async fn rectifications_export(&self, actor: &Actor) -> Result<Vec<RectificationView>> {
+        self.rectifications_limited(actor, false, crate::EXPORT_LIMIT)
+            .await
+    }
+
+    async fn rectifications_limited(
+        &self,
+        actor: &Actor,
+        open_only: bool,
+        limit: usize,
+    ) -> Result<Vec<RectificationView>> {
         let (filter, values): (&str, Vec<sea_orm::Value>) = match actor.role {
             Role::Reviewer | Role::Head => (
                 "r.department_id = $1 AND r.centre_path LIKE $2",
@@ -277,10 +294,10 @@ impl Store {
         } else {
             ""
         };
-        self.rectifications_where(filter, open, values).await
+        self.rectifications_where(filter, open, values, limit).await
     }
 
-    /// Up to `LIST_LIMIT` rectifications matching `filter` (and `more`),
+    /// Up to `limit` rectifications matching `filter` (and `more`),
     /// the most urgent first — the deadline that matters now
     /// ([`RectificationView::next_due`]), those with nothing due last — so a
     /// long list never hides the most overdue.
@@ -289,6 +306,7 @@ impl Store {
         filter: &str,
         more: &str,
         values: Vec<sea_orm::Value>,
+        limit: usize,
     ) -> Result<Vec<RectificationView>> {
         const DUE: &str = "CASE WHEN r.state = 'awaiting_visit' THEN r.visit_due \
             WHEN r.state IN ('visited', 'awaiting_verification') THEN r.fix_due END";
@@ -296,7 +314,7 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT r.id FROM rectifications r WHERE {filter}{more} \
-                 ORDER BY ({DUE}) IS NULL, {DUE}, r.id LIMIT {LIST_LIMIT}"
+                 ORDER BY ({DUE}) IS NULL, {DUE}, r.id LIMIT {limit}"
             ),
             values,
         )
@@ -317,6 +335,7 @@ impl Store {
             "r.centre_path LIKE $1",
             " AND r.state = 'appealed'",
             vec![format!("{}%", actor.centre_path).into()],
+            LIST_LIMIT,
         )
         .await
     }

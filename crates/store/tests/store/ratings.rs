@@ -620,3 +620,28 @@ async fn a_bundle_is_rated_as_one_and_a_bad_rating_goes_to_the_service_it_names(
         }
     }
 }
+
+#[tokio::test]
+async fn an_export_holds_every_rating_of_the_period_not_one_page() {
+    for (backend, store) in tongban_store::testing::stores("ratings_export").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let last = d("2026-03-31");
+        store
+            .seed_ratings(2500, last, 10, 1, 2)
+            .await
+            .expect("seed");
+        let supervisor = actor(&store, "supervisor").await;
+        let f = RatingFilter {
+            from: d("2026-03-01"),
+            to: last,
+            centre_path: supervisor.centre_path.clone(),
+            department_id: None,
+        };
+        let rows = store.ratings_export(&supervisor, &f).await.expect("export");
+        assert_eq!(rows.len(), 2500, "{backend}: past the 1000-row pages");
+        assert!(
+            rows.windows(2).all(|w| w[0].0.id > w[1].0.id),
+            "{backend}: newest first, none twice"
+        );
+    }
+}

@@ -268,7 +268,7 @@ pub(super) async fn api_findings_csv(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
-    let list = s.store.officer_findings_for(&actor, false).await?;
+    let list = s.store.officer_findings_export(&actor).await?;
     Ok(crate::chrome::csv_download(
         "officer-findings.csv",
         super::walk::findings_csv(&list),

@@ -429,7 +429,7 @@ pub(super) async fn findings_csv_page(
     let actor = signed_in(&page)?.clone();
     let list = s
         .store
-        .officer_findings_for(&actor, false)
+        .officer_findings_export(&actor)
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(crate::chrome::csv_download(

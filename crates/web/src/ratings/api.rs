@@ -285,7 +285,7 @@ pub(super) async fn api_ratings_csv(
     Query(p): Query<PeriodParams>,
 ) -> Result<Response, ApiError> {
     let f = staff_filter(&s, &actor, p.from, p.to, p.department);
-    let rows = s.store.ratings_for(&actor, &f, None, 1000).await?;
+    let rows = s.store.ratings_export(&actor, &f).await?;
     Ok(crate::chrome::csv_download(
         "ratings.csv",
         export::ratings_csv(&rows),
@@ -319,7 +319,7 @@ pub(super) async fn api_rectifications_csv(
     State(s): State<AppState>,
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
-    let list = s.store.rectifications_for(&actor, false).await?;
+    let list = s.store.rectifications_export(&actor).await?;
     Ok(crate::chrome::csv_download(
         "rectifications.csv",
         export::rectifications_csv(&list),

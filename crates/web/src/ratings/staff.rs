@@ -124,7 +124,7 @@ pub(super) async fn ratings_csv_page(
     let f = super::api::staff_filter(&s, &actor, q.from, q.to, None);
     let rows = s
         .store
-        .ratings_for(&actor, &f, None, 1000)
+        .ratings_export(&actor, &f)
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(csv_download("ratings.csv", export::ratings_csv(&rows)))
@@ -137,7 +137,7 @@ pub(super) async fn rectifications_csv_page(
     let actor = signed_in(&page)?.clone();
     let list = s
         .store
-        .rectifications_for(&actor, false)
+        .rectifications_export(&actor)
         .await
         .map_err(|e| store_err(&page, e))?;
     Ok(csv_download(
