@@ -89,6 +89,7 @@ const CRATES: &[Crate] = &[
                     "certificates",
                     "experience",
                     "guide_audit",
+                    "indicators",
                     "inquiries",
                     "notices",
                     "ratings",

@@ -48,6 +48,7 @@ pub mod codes;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod indicators;
 pub mod phrasings;
 pub mod privacy;
 pub mod ratings;

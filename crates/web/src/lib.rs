@@ -32,6 +32,7 @@ pub mod catalog;
 pub mod certificates;
 pub mod experience;
 pub mod guide_audit;
+pub mod indicators;
 pub mod inquiries;
 pub mod notices;
 pub mod ratings;
@@ -66,6 +67,7 @@ pub fn pages() -> chrome::Pages {
         .merge(certificates::pages())
         .merge(calendar::pages())
         .merge(experience::pages())
+        .merge(indicators::pages())
 }
 
 /// The JSON API and its OpenAPI document, from one registration.
@@ -79,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(inquiries::api())
         .merge(ratings::api())
         .merge(experience::api())
+        .merge(indicators::api())
         .merge(bundles::api())
         .merge(shared_data::api())
         .merge(certificates::api())

@@ -120,6 +120,12 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "nav-walkthroughs",
             ),
             INQUIRIES,
+            link(
+                "/indicators",
+                "指标定义",
+                "Indicator definitions",
+                "nav-indicators",
+            ),
             NOTES,
         ],
         Role::CatalogAdmin => {

@@ -10,6 +10,7 @@ mod calendar_api;
 mod cases;
 mod certificates;
 mod hardening;
+mod indicators;
 mod instances;
 mod mail;
 mod menus;
