@@ -324,3 +324,47 @@ async fn the_document_states_the_text_rule_of_request_strings() {
         assert_eq!(v["error"]["details"][0]["field"], "password", "{b}: {v}");
     }
 }
+
+/// Two capabilities must not name different schemas alike: the merged
+/// document would keep one of them and describe the other's responses
+/// wrongly (schemathesis found `IndicatorView` twice).
+#[test]
+fn no_two_capabilities_name_different_schemas_alike() {
+    use std::collections::BTreeMap;
+    use tongban_web as w;
+    let parts: Vec<(&str, utoipa_axum::router::OpenApiRouter<w::AppState>)> = vec![
+        ("catalog", w::catalog::api()),
+        ("guide_audit", w::guide_audit::api()),
+        ("accounts", w::accounts::api()),
+        ("cases", w::cases::api()),
+        ("notices", w::notices::api()),
+        ("inquiries", w::inquiries::api()),
+        ("ratings", w::ratings::api()),
+        ("experience", w::experience::api()),
+        ("indicators", w::indicators::api()),
+        ("bundles", w::bundles::api()),
+        ("shared_data", w::shared_data::api()),
+        ("certificates", w::certificates::api()),
+        ("calendar", w::calendar::api()),
+    ];
+    let mut seen: BTreeMap<String, (&str, String)> = BTreeMap::new();
+    let mut clashes = Vec::new();
+    for (module, router) in parts {
+        let (_, doc) = router.split_for_parts();
+        let schemas = doc.components.map(|c| c.schemas).unwrap_or_default();
+        for (name, schema) in schemas {
+            let text = serde_json::to_string(&schema).unwrap_or_default();
+            match seen.get(&name) {
+                Some((other, t)) if *t != text => {
+                    clashes.push(format!("{name}: {other} and {module}"));
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(name, (module, text));
+                }
+            }
+        }
+    }
+    assert!(seen.len() > 50, "the schemas are collected: {}", seen.len());
+    assert!(clashes.is_empty(), "schema names used twice: {clashes:?}");
+}
