@@ -577,6 +577,15 @@ impl Store {
                     format!("【整改评价】{about}"),
                     format!("申请人对整改结果的评价：{}", verdict.zh()),
                 ));
+                // An applicant still dissatisfied is the supervisors' to follow.
+                if *verdict == Verdict::Dissatisfied {
+                    notices.push(to_supervisors(
+                        format!("【整改结果不满意】{about}"),
+                        format!(
+                            "申请人对已核验的整改结果仍不满意，请督查跟进：/rectifications/{id}"
+                        ),
+                    ));
+                }
             }
         }
         crate::outbox::write(&txn, &notices).await?;

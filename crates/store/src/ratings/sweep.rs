@@ -92,21 +92,27 @@ impl Store {
                 };
                 let dept: Option<i64> = get(r, "department_id")?;
                 let centre_id: i64 = get(r, "centre_id")?;
-                let mut notices = vec![Notice {
-                    to: Recipient::Staff {
-                        role: if dept.is_some() {
-                            StaffRole::Head
-                        } else {
-                            StaffRole::Clerk
+                // The owning unit: a department's reviewers and head (who
+                // visit and rectify), or the centre's window staff.
+                let roles: &[StaffRole] = if dept.is_some() {
+                    &[StaffRole::Reviewer, StaffRole::Head]
+                } else {
+                    &[StaffRole::Clerk]
+                };
+                let mut notices: Vec<Notice> = roles
+                    .iter()
+                    .map(|role| Notice {
+                        to: Recipient::Staff {
+                            role: *role,
+                            department_id: dept,
+                            centre_id,
                         },
-                        department_id: dept,
-                        centre_id,
-                    },
-                    case_id: None,
-                    bundle_case_id: None,
-                    subject: subject.clone(),
-                    body: body.clone(),
-                }];
+                        case_id: None,
+                        bundle_case_id: None,
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    })
+                    .collect();
                 if level == "red" {
                     // 电子监察: the supervisors of the centre and above.
                     notices.push(Notice {

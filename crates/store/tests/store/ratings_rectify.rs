@@ -376,3 +376,71 @@ async fn a_rejected_appeal_resumes_where_the_rectification_was_and_two_rejection
         );
     }
 }
+
+#[tokio::test]
+async fn a_dissatisfied_verdict_goes_to_the_supervisors() {
+    for (backend, store) in tongban_store::testing::stores("ratings_verdict_bad").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = d("2026-03-02");
+        let applicant = actor(&store, "applicant").await;
+        let head_yb = actor(&store, "head_yb").await;
+        let supervisor = actor(&store, "supervisor").await;
+        let id = completed_case(&store, &applicant, day).await;
+        store
+            .rate(
+                &applicant,
+                Subject::Case,
+                id,
+                &online(2, &["R01"]),
+                &cal,
+                day,
+            )
+            .await
+            .expect("rated");
+        let r = store
+            .rectifications_for(&head_yb, true)
+            .await
+            .expect("list")
+            .pop()
+            .expect("opened");
+        for (who, a) in [
+            (
+                &head_yb,
+                RectifyAction::Visit {
+                    method: "电话".into(),
+                    note: "申请人说明了问题".into(),
+                    at: None,
+                },
+            ),
+            (
+                &head_yb,
+                RectifyAction::Rectify {
+                    cause: "指南不清".into(),
+                    measures: "重写指南".into(),
+                },
+            ),
+            (&supervisor, RectifyAction::Verify),
+            (
+                &applicant,
+                RectifyAction::Verdict {
+                    verdict: Verdict::Dissatisfied,
+                },
+            ),
+        ] {
+            store
+                .rectification_act(who, r.id, None, &a)
+                .await
+                .unwrap_or_else(|e| panic!("{backend}: {}: {e}", a.name()));
+        }
+        let told = store
+            .notifications(supervisor.user_id, 50)
+            .await
+            .expect("notices");
+        assert!(
+            told.iter().any(|n| n.subject.contains("整改结果不满意")
+                && n.body.contains(&format!("/rectifications/{}", r.id))),
+            "{backend}: the supervisor is told"
+        );
+    }
+}
