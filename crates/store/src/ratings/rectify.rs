@@ -12,11 +12,13 @@ use tongban_domain::ratings::{
 use tongban_domain::text::check_text;
 use tongban_domain::{FieldError, FieldErrors};
 
-use super::{RATING_COLS, Rating, count_in_rollup, parse_state, row_rating};
+use super::{Rating, count_in_rollup};
 use crate::attachments::Attachments;
 use crate::outbox::{Notice, Recipient, StaffRole};
-use crate::sql::date_col;
 use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, trail};
+
+mod rows;
+use rows::rectification_rows;
 
 /// What is done to a rectification.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -129,11 +131,6 @@ impl RectificationView {
     }
 }
 
-const RECT_COLS: &str = "r.id, r.version, r.state, r.rating_id, r.centre_path, r.department_id, r.visit_due, \
-    r.fix_due, r.visited_at, r.visit_method, r.visit_note, r.cause, r.measures, r.rectified_at, r.verified_at, \
-    r.sent_back_reason, r.verdict, i.subject, i.subject_id, i.subject_no, i.item_name, i.applicant_user_id \
-    FROM rectifications r JOIN ratings g ON g.id = r.rating_id JOIN rating_invitations i ON i.id = g.invitation_id";
-
 /// The most rows a rectification list shows (the most urgent first).
 pub const LIST_LIMIT: usize = 500;
 
@@ -143,86 +140,10 @@ impl Store {
         c: &impl sea_orm::ConnectionTrait,
         id: i64,
     ) -> Result<RectificationView> {
-        let r = query_one(
-            c,
-            &format!("SELECT {RECT_COLS} WHERE r.id = $1"),
-            vec![id.into()],
-        )
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("rectification {id}")))?;
-        let rating_id: i64 = get(&r, "rating_id")?;
-        let rating = query_one(
-            c,
-            &format!("SELECT {RATING_COLS} WHERE id = $1"),
-            vec![rating_id.into()],
-        )
-        .await?
-        .map(|x| row_rating(&x))
-        .transpose()?
-        .ok_or_else(|| StoreError::Corrupt(format!("rating {rating_id}")))?;
-        let files = query(
-            c,
-            "SELECT id, kind, file_name FROM rectification_files WHERE rectification_id = $1 ORDER BY id",
-            vec![id.into()],
-        )
-        .await?
-        .iter()
-        .map(|f| Ok((get(f, "id")?, get(f, "kind")?, get(f, "file_name")?)))
-        .collect::<Result<Vec<_>>>()?;
-        let appeals = query(
-            c,
-            "SELECT id, ground, statement, state, filed_at, decided_at, decision_reason FROM rating_appeals \
-             WHERE rectification_id = $1 ORDER BY id",
-            vec![id.into()],
-        )
-        .await?
-        .iter()
-        .map(|a| {
-            let ground: String = get(a, "ground")?;
-            let state: String = get(a, "state")?;
-            Ok(AppealView {
-                id: get(a, "id")?,
-                ground: AppealGround::parse(&ground)
-                    .ok_or_else(|| StoreError::Corrupt(format!("appeal ground {ground}")))?,
-                statement: get(a, "statement")?,
-                state: AppealState::parse(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("appeal state {state}")))?,
-                filed_at: get(a, "filed_at")?,
-                decided_at: get(a, "decided_at")?,
-                decision_reason: get(a, "decision_reason")?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-        let verdict: String = get(&r, "verdict")?;
-        let subject: String = get(&r, "subject")?;
-        Ok(RectificationView {
-            id,
-            version: get(&r, "version")?,
-            state: parse_state(&get::<String>(&r, "state")?)?,
-            rating,
-            subject: super::Subject::parse(&subject)?,
-            subject_id: get(&r, "subject_id")?,
-            subject_no: get(&r, "subject_no")?,
-            item_name: get(&r, "item_name")?,
-            centre_path: get(&r, "centre_path")?,
-            department_id: get(&r, "department_id")?,
-            visit_due: date_col(&r, "visit_due")?
-                .ok_or_else(|| StoreError::Corrupt("rectification visit due".into()))?,
-            fix_due: date_col(&r, "fix_due")?
-                .ok_or_else(|| StoreError::Corrupt("rectification due".into()))?,
-            visited_at: get(&r, "visited_at")?,
-            visit_method: get(&r, "visit_method")?,
-            visit_note: get(&r, "visit_note")?,
-            cause: get(&r, "cause")?,
-            measures: get(&r, "measures")?,
-            rectified_at: get(&r, "rectified_at")?,
-            verified_at: get(&r, "verified_at")?,
-            sent_back_reason: get(&r, "sent_back_reason")?,
-            verdict: Verdict::parse(&verdict),
-            files,
-            appeals,
-            applicant_user_id: get(&r, "applicant_user_id")?,
-        })
+        rectification_rows(c, &[id])
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::NotFound(format!("rectification {id}")))
     }
 
     /// One rectification, for its owner, a supervisor over it, or the
@@ -319,11 +240,8 @@ impl Store {
             values,
         )
         .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for r in &ids {
-            out.push(self.rectification_row(self.conn(), get(r, "id")?).await?);
-        }
-        Ok(out)
+        let ids: Vec<i64> = ids.iter().map(|r| get(r, "id")).collect::<Result<_>>()?;
+        rectification_rows(self.conn(), &ids).await
     }
 
     /// Pending appeals a supervisor decides.
