@@ -79,6 +79,25 @@ pub(crate) struct KeptFile {
     pub digest: String,
 }
 
+impl KeptFile {
+    /// Its stored columns, in the order every file table has them:
+    /// `file_name, content_type, size, object_key, digest`.
+    pub(crate) fn columns(&self) -> Vec<sea_orm::Value> {
+        vec![
+            self.name.clone().into(),
+            self.content_type.into(),
+            self.size.into(),
+            self.key.clone().into(),
+            self.digest.clone().into(),
+        ]
+    }
+
+    /// What the audit trail records of it: its digest and size.
+    pub(crate) fn audit(&self) -> serde_json::Value {
+        serde_json::json!({"sm3": self.digest, "size": self.size})
+    }
+}
+
 impl Attachments {
     /// Checks an upload (PDF, OFD, JPEG or PNG, within the size limit) and
     /// keeps it under `prefix/<random>.<ext>`. A refused file is the field

@@ -554,17 +554,12 @@ impl Store {
             &txn,
             "INSERT INTO rectification_files (rectification_id, kind, file_name, content_type, size, object_key, digest, uploaded_by, uploaded_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            vec![
-                id.into(),
-                if for_appeal { "appeal" } else { "evidence" }.into(),
-                kept.name.into(),
-                kept.content_type.into(),
-                kept.size.into(),
-                kept.key.into(),
-                kept.digest.clone().into(),
-                actor.user_id.into(),
-                now_ms().into(),
-            ],
+            [
+                vec![id.into(), if for_appeal { "appeal" } else { "evidence" }.into()],
+                kept.columns(),
+                vec![actor.user_id.into(), now_ms().into()],
+            ]
+            .concat(),
         )
         .await?;
         trail::append(
@@ -572,7 +567,7 @@ impl Store {
             Some(actor.user_id),
             "rectification.file",
             &format!("rectification:{id}"),
-            serde_json::json!({"sm3": kept.digest, "size": kept.size}),
+            kept.audit(),
         )
         .await?;
         txn.commit().await?;
