@@ -6,6 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub mod rollup;
+pub mod values;
+#[cfg(test)]
+mod formulas;
+
 labelled!(
     /// What an indicator's value is measured in.
     Unit {
@@ -157,42 +162,42 @@ pub const REGISTRY: &[Indicator] = &[
         zh: "即办率 / 秒批率",
         en: "Instant decisions",
         group: Group::Convenience,
-        definition_zh: "统计期内作出决定的办件中，即办件和由规则自动作出决定（无人工）的比例",
-        definition_en: "among cases decided in the period, the share decided on the spot or by rules without a person",
-        formula: "(instant + rule_decided) ÷ decided",
+        definition_zh: "统计期内作出决定的办件中，受理当日即作出决定（即办）的比例；其中由规则自动作出决定、无人工参与（秒批）的比例另列",
+        definition_en: "among cases decided in the period, the share decided on the day they were accepted (即办); the share decided by rules without a person (秒批) is shown beside it",
+        formula: "handled_0_days ÷ decided; decided_by_rules ÷ decided",
         unit: Unit::Share,
         higher_is_better: true,
         workdays_zh: NONE_ZH,
         workdays_en: NONE_EN,
-        fed_by: &["case.decide", "case.instant"],
+        fed_by: &["case.decide"],
     },
     Indicator {
         id: "online_rate",
         zh: "全程网办率",
         en: "Fully online",
         group: Group::Convenience,
-        definition_zh: "统计期内提交的办件中，申请人一次也没有到现场的比例",
-        definition_en: "among cases submitted in the period, the share whose applicant never had to come in",
-        formula: "no_visit ÷ submitted",
+        definition_zh: "统计期内办结的办件中，申请人一次也没有到现场的比例（网上申请且非窗口领取结果）",
+        definition_en: "among cases completed in the period, the share whose applicant never had to come in (applied online, result not collected at a window)",
+        formula: "no_visit ÷ completed",
         unit: Unit::Share,
         higher_is_better: true,
         workdays_zh: NONE_ZH,
         workdays_en: NONE_EN,
-        fed_by: &["case.submit", "case.visit"],
+        fed_by: &["case.submit", "case.deliver"],
     },
     Indicator {
         id: "one_visit_rate",
         zh: "最多跑一次率",
         en: "At most one visit",
         group: Group::Convenience,
-        definition_zh: "统计期内提交的办件中，申请人至多到现场一次的比例",
-        definition_en: "among cases submitted in the period, the share whose applicant came in at most once",
-        formula: "at_most_one_visit ÷ submitted",
+        definition_zh: "统计期内办结的办件中，申请人至多到现场一次的比例（窗口申请、窗口领取结果各计一次）",
+        definition_en: "among cases completed in the period, the share whose applicant came in at most once (applying at a window and collecting the result there count one visit each)",
+        formula: "at_most_one_visit ÷ completed",
         unit: Unit::Share,
         higher_is_better: true,
         workdays_zh: NONE_ZH,
         workdays_en: NONE_EN,
-        fed_by: &["case.submit", "case.visit"],
+        fed_by: &["case.submit", "case.deliver"],
     },
     Indicator {
         id: "exempted_materials",
@@ -206,7 +211,7 @@ pub const REGISTRY: &[Indicator] = &[
         higher_is_better: true,
         workdays_zh: NONE_ZH,
         workdays_en: NONE_EN,
-        fed_by: &["case.submit", "case.fetch"],
+        fed_by: &["case.submit"],
     },
     Indicator {
         id: "bundle_savings",
