@@ -30,6 +30,7 @@ pub mod catalog;
 pub mod certificates;
 pub mod experience;
 pub mod guide_audit;
+pub mod indicators;
 pub mod inquiries;
 pub mod notices;
 pub mod policies;
@@ -126,6 +127,9 @@ pub struct Store {
     observers: cases::Observers,
     /// Batches whose jobs were rerun one by one (see `cases::CaseWriter`).
     batch_fallbacks: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// A PostgreSQL streaming replica the dashboards and exports read from
+    /// (`--read-database-url`); `None`: they read the primary.
+    replica: Option<DatabaseConnection>,
 }
 
 /// Current time in UTC milliseconds.
@@ -181,6 +185,7 @@ impl Store {
             key_secret: Default::default(),
             observers: Default::default(),
             batch_fallbacks: Default::default(),
+            replica: None,
         };
         // The capabilities that react to case steps, in the order they run
         // (and their notices are written): shared data records its lookups,
@@ -191,6 +196,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(bundles::BundleProgress));
         store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
         store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
+        store.register_observer(std::sync::Arc::new(indicators::KpiRollups));
         Ok(store)
     }
 
@@ -213,6 +219,31 @@ impl Store {
 
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
+    }
+
+    /// Where the dashboards, drill-downs and exports read: the replica when
+    /// one is configured, else the primary. A replica lags by up to its
+    /// replication delay; nothing that decides or writes reads it.
+    pub fn read_conn(&self) -> &DatabaseConnection {
+        self.replica.as_ref().unwrap_or(&self.db)
+    }
+
+    /// Reads dashboards and exports from a PostgreSQL streaming replica
+    /// (read-only; its schema is the primary's, migrations never run on it).
+    pub async fn with_read_replica(mut self, url: &str) -> Result<Self> {
+        if !url.starts_with("postgres") {
+            return Err(StoreError::conflict(
+                "只读副本须为 PostgreSQL 地址（postgres://…）",
+                "a read replica must be a PostgreSQL URL (postgres://…)",
+            ));
+        }
+        let mut opts = ConnectOptions::new(url.to_string());
+        opts.sqlx_logging(false)
+            .connect_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
+            .max_connections(8);
+        self.replica = Some(Database::connect(opts).await?);
+        Ok(self)
     }
 
     /// Answers when the database answers.

@@ -192,10 +192,13 @@ fn rules_decisions_and_exempted_materials() {
     auto.by_system = true;
     let b = [accepted("2026-11-02"), decided("2026-11-05")];
     let person = step("decide", S::Decision, S::Certifying, &b, "2026-11-05");
+    // Three materials obtained from shared data: counted when it completes.
+    let mut done = step("deliver", S::Delivering, S::Completed, &b, "2026-11-06");
+    done.waived = 3;
     let none: [ClockEvent; 0] = [];
     let mut sub = step("submit", S::Draft, S::Submitted, &none, "2026-11-02");
     sub.waived = 3;
-    let t = totals(&[auto, person, sub]);
+    let t = totals(&[auto, person, sub, done]);
     // 秒批 1 of 2 decided = 50 %; 即办 (0 days) also 1 of 2.
     let v = value("instant_share", &t).expect("defined");
     assert_eq!((v.value, v.second), (Some(50.0), Some(50.0)));

@@ -39,7 +39,8 @@ pub enum Metric {
     NoVisit,
     /// Completed with the applicant coming in at most once.
     AtMostOneVisit,
-    /// Materials obtained from shared data or certificates at submission.
+    /// Materials obtained from shared data or certificates (not asked of
+    /// the applicant), counted when the case is completed.
     Exempted,
     /// A decision that took this many working days (capped at [`HANDLING_CAP`]).
     Handled(u32),
@@ -112,7 +113,7 @@ pub struct StepFact<'a> {
     pub at_window: bool,
     /// The delivery method a `deliver` step recorded.
     pub delivery: &'a str,
-    /// Materials recorded as not needed (免提交) when it was submitted.
+    /// Materials recorded as not needed (免提交).
     pub waived: usize,
     pub promised_due: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
@@ -131,12 +132,7 @@ pub fn delivered_in_person(method: &str) -> bool {
 pub fn contributions(f: &StepFact<'_>, cal: &WorkCalendar) -> Vec<(Metric, i64)> {
     let mut out = Vec::new();
     match f.action {
-        "submit" => {
-            out.push((Metric::Submitted, 1));
-            if f.waived > 0 {
-                out.push((Metric::Exempted, f.waived as i64));
-            }
-        }
+        "submit" => out.push((Metric::Submitted, 1)),
         "accept" | "deemed_accepted" => out.push((Metric::Accepted, 1)),
         "refuse" => out.push((Metric::NotAccepted, 1)),
         "decide" => {
@@ -167,6 +163,10 @@ pub fn contributions(f: &StepFact<'_>, cal: &WorkCalendar) -> Vec<(Metric, i64)>
         }
         if visits <= 1 {
             out.push((Metric::AtMostOneVisit, 1));
+        }
+        // Counted when the case ends: a later step may waive more.
+        if f.waived > 0 {
+            out.push((Metric::Exempted, f.waived as i64));
         }
     }
     out

@@ -167,3 +167,57 @@ fn percentile(h: &[(u32, i64)], n: i64, p: i64) -> Option<u32> {
     }
     h.last().map(|(d, _)| (*d).min(HANDLING_CAP))
 }
+
+/// Which cases a figure is over: a centre and those below it (by the
+/// centre's path), optionally one department, item and channel.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// The centre's path (`/1/4/`); every centre below it is included.
+    pub centre_path: String,
+    pub department_id: Option<i64>,
+    pub impl_code: Option<String>,
+    /// `window` or `online`.
+    pub channel: Option<String>,
+}
+
+/// What a table of figures is broken down by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dim {
+    /// One row: the whole scope.
+    Total,
+    Centre,
+    Department,
+    Item,
+    /// The person who took the steps (staff; the system is person 0).
+    Person,
+    Day,
+    Month,
+}
+
+impl Dim {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dim::Total => "total",
+            Dim::Centre => "centre",
+            Dim::Department => "department",
+            Dim::Item => "item",
+            Dim::Person => "person",
+            Dim::Day => "day",
+            Dim::Month => "month",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Dim> {
+        [
+            Dim::Total,
+            Dim::Centre,
+            Dim::Department,
+            Dim::Item,
+            Dim::Person,
+            Dim::Day,
+            Dim::Month,
+        ]
+        .into_iter()
+        .find(|d| d.as_str() == s)
+    }
+}

@@ -130,8 +130,8 @@ pub(crate) async fn insert_case(
     .await?;
     exec(
         txn,
-        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id) \
-         VALUES ($1, $2, $3, $4, 'create', '', 'draft', $5, NULL)",
+        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id, day) \
+         VALUES ($1, $2, $3, $4, 'create', '', 'draft', $5, NULL, $6)",
         vec![
             id.into(),
             now.into(),
@@ -140,6 +140,7 @@ pub(crate) async fn insert_case(
             serde_json::json!({"channel": row.channel.as_str(), "bundle": row.bundle_case_id})
                 .to_string()
                 .into(),
+            today.to_string().into(),
         ],
     )
     .await?;

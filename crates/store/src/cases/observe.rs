@@ -16,6 +16,7 @@ use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDate;
 use sea_orm::prelude::async_trait::async_trait;
+use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::case::{CaseState, Command, DocKind, Notify};
 use tongban_domain::clock::{ClockEvent, Deadlines};
 
@@ -110,6 +111,8 @@ pub struct StepEvent {
     pub details: serde_json::Value,
     /// The day the step counts as taken on (China Standard Time).
     pub today: NaiveDate,
+    /// The working-day calendar the step was decided on.
+    pub calendar: Arc<WorkCalendar>,
     /// What the capability that queued the job attached for its observer
     /// (e.g. the shared-data lookups of a submission).
     pub attachment: Option<Arc<dyn Any + Send + Sync>>,

@@ -87,7 +87,7 @@ pub(crate) fn plan_step(
     details: serde_json::Value,
     t: Transition,
     cert: Option<NewCert>,
-    cal: &WorkCalendar,
+    cal: &Arc<WorkCalendar>,
     today: NaiveDate,
     job: usize,
 ) -> Result<Step> {
@@ -159,6 +159,7 @@ pub(crate) fn plan_step(
             document: None,
             details,
             today,
+            calendar: cal.clone(),
             attachment: None,
         },
     })

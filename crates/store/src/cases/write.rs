@@ -109,7 +109,7 @@ pub(crate) async fn write_steps(
     }
     write_documents(txn, &mut steps, now).await?;
     // Events.
-    let mut v: Vec<sea_orm::Value> = Vec::with_capacity(steps.len() * 9);
+    let mut v: Vec<sea_orm::Value> = Vec::with_capacity(steps.len() * 10);
     for s in steps.iter() {
         let e = &s.event;
         v.extend([
@@ -122,12 +122,13 @@ pub(crate) async fn write_steps(
             e.case.state.as_str().into(),
             e.details.to_string().into(),
             e.document.map(|d| d.1).into(),
+            e.today.to_string().into(),
         ]);
     }
     crate::sql::insert_rows(
         txn,
-        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id)",
-        9,
+        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, document_id, day)",
+        10,
         v,
     )
     .await?;

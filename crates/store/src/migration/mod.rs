@@ -21,6 +21,7 @@ mod m014_phrasings;
 mod m015_form_corrections;
 mod m016_case_holds;
 mod m017_ratings;
+mod m018_indicators;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -39,6 +40,7 @@ use m014_phrasings::M014Phrasings;
 use m015_form_corrections::M015FormCorrections;
 use m016_case_holds::M016CaseHolds;
 use m017_ratings::M017Ratings;
+use m018_indicators::M018Indicators;
 
 pub struct Migrator;
 
@@ -63,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(M015FormCorrections),
             Box::new(M016CaseHolds),
             Box::new(M017Ratings),
+            Box::new(M018Indicators),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -14,6 +14,7 @@
 //! `onsite.rs` (the window's tablet), `public.rs` (the public page and the
 //! staff lists), `sweep.rs` (warnings, default ratings).
 
+mod figures;
 mod observer;
 mod onsite;
 mod public;
