@@ -16,12 +16,27 @@ use crate::AppState;
 use crate::chrome::{Chrome, Page, Pages};
 use crate::http::Json;
 
+mod api;
+mod chart;
+pub mod export;
+pub mod figures;
+mod pages;
+
 pub fn api() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(api_indicators))
+    OpenApiRouter::new()
+        .routes(routes!(api_indicators))
+        .routes(routes!(api::api_figures))
+        .routes(routes!(api::api_cases))
 }
 
 pub fn pages() -> Pages {
-    Pages::new().route("/indicators", get(registry_page))
+    Pages::new()
+        .route("/indicators", get(registry_page))
+        .route("/indicators/dashboard", get(pages::dashboard))
+        .route("/indicators/dashboard.csv", get(pages::table_csv))
+        .route("/indicators/dashboard.xlsx", get(pages::table_xlsx))
+        .route("/indicators/cases", get(pages::cases))
+        .route("/indicators/reports/file", get(pages::report_file))
 }
 
 /// One indicator's definition.
