@@ -97,6 +97,12 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
         ],
         Role::Head => vec![
             link("/work", "待我决定", "Decisions and warnings", "nav-work"),
+            link(
+                "/indicators/dashboard",
+                "效能评估",
+                "Performance",
+                "nav-dashboard",
+            ),
             RECTIFICATIONS,
             FINDINGS,
             RATINGS,
@@ -120,6 +126,12 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "nav-walkthroughs",
             ),
             INQUIRIES,
+            link(
+                "/indicators/dashboard",
+                "效能评估",
+                "Performance",
+                "nav-dashboard",
+            ),
             link(
                 "/indicators",
                 "指标定义",
