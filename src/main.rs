@@ -802,11 +802,21 @@ async fn kpi_command(command: KpiCommand, data: DataArgs) -> anyhow::Result<Exit
             for d in &diffs {
                 println!(
                     "{} centre {} department {} item {} channel {} person {} {}: stored {}, recomputed {}",
-                    d.day, d.centre_id, d.department_id, d.impl_code, d.channel, d.person_id, d.metric, d.stored, d.recomputed
+                    d.day,
+                    d.centre_id,
+                    d.department_id,
+                    d.impl_code,
+                    d.channel,
+                    d.person_id,
+                    d.metric,
+                    d.stored,
+                    d.recomputed
                 );
             }
             if diffs.is_empty() {
-                println!("{from} – {to}: every rollup equals its recomputation from the case events");
+                println!(
+                    "{from} – {to}: every rollup equals its recomputation from the case events"
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
                 println!("{} differences", diffs.len());
@@ -829,7 +839,8 @@ async fn kpi_command(command: KpiCommand, data: DataArgs) -> anyhow::Result<Exit
             let bytes = tongban_web::indicators::export::monthly_report(&store, c.id, &month)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-            std::fs::write(&out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             println!("{} {month}: {}", c.name, out.display());
             Ok(ExitCode::SUCCESS)
         }

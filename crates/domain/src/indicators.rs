@@ -6,10 +6,10 @@
 
 use serde::{Deserialize, Serialize};
 
-pub mod rollup;
-pub mod values;
 #[cfg(test)]
 mod formulas;
+pub mod rollup;
+pub mod values;
 
 labelled!(
     /// What an indicator's value is measured in.

@@ -114,10 +114,22 @@ fn intake_decisions_make_the_acceptance_rate() {
         step("submit", S::Draft, S::Submitted, &none, "2026-11-03"),
         step("accept", S::Submitted, S::Review, &none, "2026-11-03"),
         // Art. 32: deemed accepted counts as accepted.
-        step("deemed_accepted", S::Submitted, S::Review, &none, "2026-11-09"),
+        step(
+            "deemed_accepted",
+            S::Submitted,
+            S::Review,
+            &none,
+            "2026-11-09",
+        ),
         step("refuse", S::Submitted, S::NotAccepted, &none, "2026-11-04"),
         // A correction notice is not an intake decision.
-        step("request_correction", S::Submitted, S::Correction, &none, "2026-11-04"),
+        step(
+            "request_correction",
+            S::Submitted,
+            S::Correction,
+            &none,
+            "2026-11-04",
+        ),
     ];
     let t = totals(&steps);
     assert_eq!(value("applications", &t).and_then(|v| v.value), Some(3.0));
@@ -165,7 +177,10 @@ fn completion_on_time_late_and_visits() {
     // Visits: on_time 0 (online, e-delivery), late 2 (window both ways),
     // on_the_day 1 (window, posted), unknown 0 → no visit 2 of 4, ≤ 1 visit 3 of 4.
     assert_eq!(value("online_rate", &t).and_then(|v| v.value), Some(50.0));
-    assert_eq!(value("one_visit_rate", &t).and_then(|v| v.value), Some(75.0));
+    assert_eq!(
+        value("one_visit_rate", &t).and_then(|v| v.value),
+        Some(75.0)
+    );
 }
 
 #[test]
@@ -182,7 +197,10 @@ fn duration_mean_and_p90_from_the_histogram() {
     assert_eq!(v.second, Some(8.0));
     // 即办: 1 of 10 decided on the day of acceptance = 10 %.
     assert_eq!(value("instant_share", &t).and_then(|v| v.value), Some(10.0));
-    assert_eq!(value("duration", &Totals::default()).and_then(|v| v.value), None);
+    assert_eq!(
+        value("duration", &Totals::default()).and_then(|v| v.value),
+        None
+    );
 }
 
 #[test]
@@ -202,7 +220,10 @@ fn rules_decisions_and_exempted_materials() {
     // 秒批 1 of 2 decided = 50 %; 即办 (0 days) also 1 of 2.
     let v = value("instant_share", &t).expect("defined");
     assert_eq!((v.value, v.second), (Some(50.0), Some(50.0)));
-    assert_eq!(value("exempted_materials", &t).and_then(|v| v.value), Some(3.0));
+    assert_eq!(
+        value("exempted_materials", &t).and_then(|v| v.value),
+        Some(3.0)
+    );
     // (11-02, 11-05] = 3 working days.
     assert_eq!(t.metric(Metric::Handled(3)), 1);
 }

@@ -127,10 +127,7 @@ pub fn value(id: &str, t: &Totals) -> Option<Value> {
                 denominator: n,
             }
         }
-        "compression" => share(
-            t.get(LEGAL_DAYS) - t.get(PROMISED_DAYS),
-            t.get(LEGAL_DAYS),
-        ),
+        "compression" => share(t.get(LEGAL_DAYS) - t.get(PROMISED_DAYS), t.get(LEGAL_DAYS)),
         "instant_share" => {
             let mut v = share(t.metric(M::Handled(0)), t.metric(M::Decided));
             v.second = share(t.metric(M::DecidedByRules), t.metric(M::Decided)).value;
@@ -141,8 +138,8 @@ pub fn value(id: &str, t: &Totals) -> Option<Value> {
         "exempted_materials" => count(t.metric(M::Exempted)),
         "satisfaction" => {
             let mut v = share(t.get(RATINGS_GOOD), t.get(RATINGS));
-            v.second = (t.get(RATINGS) > 0)
-                .then(|| t.get(RATING_LEVELS) as f64 / t.get(RATINGS) as f64);
+            v.second =
+                (t.get(RATINGS) > 0).then(|| t.get(RATING_LEVELS) as f64 / t.get(RATINGS) as f64);
             v
         }
         "bad_fix_rate" => share(t.get(BAD_FIXED), t.get(BAD)),

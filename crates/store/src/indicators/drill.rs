@@ -122,11 +122,8 @@ impl Store {
         open_as_of: Option<NaiveDate>,
         after: i64,
     ) -> Result<DrillPage> {
-        let mut v: Vec<sea_orm::Value> = vec![
-            from.to_string().into(),
-            to.to_string().into(),
-            after.into(),
-        ];
+        let mut v: Vec<sea_orm::Value> =
+            vec![from.to_string().into(), to.to_string().into(), after.into()];
         let cond = scope_sql(scope, &mut v, "lead_department_id");
         let by = match person {
             Some(0) => " AND e.actor_id IS NULL".to_string(),

@@ -73,8 +73,7 @@ pub(crate) async fn recompute(
             let clock = match clocks.get(&case_id) {
                 Some(c) => c.clone(),
                 None => {
-                    let c: Arc<Vec<ClockEvent>> =
-                        Arc::new(crate::sql::json_col(r, "clock")?);
+                    let c: Arc<Vec<ClockEvent>> = Arc::new(crate::sql::json_col(r, "clock")?);
                     clocks.insert(case_id, c.clone());
                     c
                 }
@@ -122,7 +121,11 @@ pub(crate) async fn recompute(
 }
 
 /// The stored rollups of `from..=to`.
-pub(crate) async fn stored(c: &impl ConnectionTrait, from: NaiveDate, to: NaiveDate) -> Result<Rollups> {
+pub(crate) async fn stored(
+    c: &impl ConnectionTrait,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Rollups> {
     let rows = query(
         c,
         "SELECT day, centre_id, department_id, impl_code, channel, person_id, metric, value \

@@ -32,7 +32,9 @@ impl MigrationTrait for M018Indicators {
             sea_orm::DbBackend::Postgres => {
                 "UPDATE case_events SET day = to_char(to_timestamp(at / 1000.0) AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') WHERE day IS NULL"
             }
-            _ => "UPDATE case_events SET day = date(at / 1000, 'unixepoch', '+8 hours') WHERE day IS NULL",
+            _ => {
+                "UPDATE case_events SET day = date(at / 1000, 'unixepoch', '+8 hours') WHERE day IS NULL"
+            }
         };
         db.execute_unprepared(backfill).await?;
         m.create_index(index(

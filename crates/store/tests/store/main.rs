@@ -11,6 +11,7 @@ mod corrections;
 mod experience;
 mod helpers;
 mod import_export;
+mod indicators;
 mod instant;
 mod limits;
 mod passed_on;

@@ -52,8 +52,24 @@ pub(super) async fn api_figures(
     let sc = scope(&s, &actor, &p).await?;
     let as_of = open_as_of(per.from, per.to, today);
     let rows = totals(&s.store, &sc, per.from, per.to, d, as_of).await?;
-    let total = totals(&s.store, &sc, per.from, per.to, tongban_domain::indicators::values::Dim::Total, as_of).await?;
-    let prev = totals(&s.store, &sc, per.prev_from, per.prev_to, tongban_domain::indicators::values::Dim::Total, None).await?;
+    let total = totals(
+        &s.store,
+        &sc,
+        per.from,
+        per.to,
+        tongban_domain::indicators::values::Dim::Total,
+        as_of,
+    )
+    .await?;
+    let prev = totals(
+        &s.store,
+        &sc,
+        per.prev_from,
+        per.prev_to,
+        tongban_domain::indicators::values::Dim::Total,
+        None,
+    )
+    .await?;
     Ok(Json(FigureTable {
         from: per.from,
         to: per.to,
@@ -67,7 +83,10 @@ pub(super) async fn api_figures(
                 figures: figures_of(t),
             })
             .collect(),
-        total: total.first().map(|(_, t)| figures_of(t)).unwrap_or_default(),
+        total: total
+            .first()
+            .map(|(_, t)| figures_of(t))
+            .unwrap_or_default(),
         previous_total: prev.first().map(|(_, t)| figures_of(t)).unwrap_or_default(),
     }))
 }
@@ -135,7 +154,15 @@ pub(super) async fn api_cases(
     let sc = scope(&s, &actor, &p).await?;
     let page = s
         .store
-        .kpi_cases(&sc, what, per.from, per.to, q.person, open_as_of(per.from, per.to, today), q.after.unwrap_or(0))
+        .kpi_cases(
+            &sc,
+            what,
+            per.from,
+            per.to,
+            q.person,
+            open_as_of(per.from, per.to, today),
+            q.after.unwrap_or(0),
+        )
         .await?;
     let sight = Sight::of(&actor);
     let cal = s.calendar();

@@ -47,8 +47,16 @@ pub fn trend_svg(points: &[Point], aria: &str) -> String {
         }
         let blue = RGBColor(0x1d, 0x70, 0xb8);
         let dark = RGBColor(0x0b, 0x0c, 0x0c);
-        let a: Vec<(i32, i32)> = points.iter().enumerate().map(|(i, p)| (x(i), y(p.a))).collect();
-        let b: Vec<(i32, i32)> = points.iter().enumerate().map(|(i, p)| (x(i), y(p.b))).collect();
+        let a: Vec<(i32, i32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (x(i), y(p.a)))
+            .collect();
+        let b: Vec<(i32, i32)> = points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (x(i), y(p.b)))
+            .collect();
         let _ = area.draw(&PathElement::new(a.clone(), blue.stroke_width(3)));
         // The second series dashed, so the two differ without colour.
         for pair in b.windows(2) {
@@ -92,7 +100,10 @@ mod tests {
         let svg = trend_svg(&pts, "办件量 & <趋势>");
         assert!(svg.starts_with("<svg role=\"img\" aria-label=\"办件量 &amp; &lt;趋势&gt;\""));
         assert!(svg.contains("<circle"), "{svg}");
-        assert!(svg.matches("<polyline").count() >= 3, "grid and both series: {svg}");
+        assert!(
+            svg.matches("<polyline").count() >= 3,
+            "grid and both series: {svg}"
+        );
         assert!(trend_svg(&[], "x").is_empty());
     }
 }

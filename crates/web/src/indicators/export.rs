@@ -163,10 +163,11 @@ pub async fn monthly_report(
     let prev_from = from - Months::new(1);
     let prev_to = from.pred_opt().unwrap_or(from);
     let now = totals(store, &scope, from, to, Dim::Department, None).await?;
-    let before: HashMap<String, Totals> = totals(store, &scope, prev_from, prev_to, Dim::Department, None)
-        .await?
-        .into_iter()
-        .collect();
+    let before: HashMap<String, Totals> =
+        totals(store, &scope, prev_from, prev_to, Dim::Department, None)
+            .await?
+            .into_iter()
+            .collect();
     let all_now = totals(store, &scope, from, to, Dim::Total, None).await?;
     let all_before = totals(store, &scope, prev_from, prev_to, Dim::Total, None).await?;
     let names: HashMap<String, String> = store
@@ -196,7 +197,12 @@ pub async fn monthly_report(
             }
             let ws = wb.add_worksheet();
             ws.set_name(g.zh())?;
-            ws.write_string_with_format(0, 0, &format!("{} {} {}", centre.name, month, g.zh()), &bold)?;
+            ws.write_string_with_format(
+                0,
+                0,
+                &format!("{} {} {}", centre.name, month, g.zh()),
+                &bold,
+            )?;
             ws.write_string_with_format(1, 0, "department_id", &bold)?;
             ws.write_string_with_format(1, 1, "部门", &bold)?;
             for (j, i) in inds.iter().enumerate() {
@@ -221,7 +227,9 @@ pub async fn monthly_report(
                     if let Some(v) = vals[r as usize - 2] {
                         ws.write_number(r, c, round2(v))?;
                     }
-                    if let Some(v) = value(i.id, before.get(k).unwrap_or(&empty)).and_then(|v| v.value) {
+                    if let Some(v) =
+                        value(i.id, before.get(k).unwrap_or(&empty)).and_then(|v| v.value)
+                    {
                         ws.write_number(r, c + 1, round2(v))?;
                     }
                     if let Some(n) = rk[r as usize - 2] {
@@ -245,14 +253,33 @@ pub async fn monthly_report(
         }
         let ws = wb.add_worksheet();
         ws.set_name("指标定义")?;
-        for (c, h) in ["id", "指标", "Indicator", "定义", "公式", "单位", "工作日口径"].iter().enumerate() {
+        for (c, h) in [
+            "id",
+            "指标",
+            "Indicator",
+            "定义",
+            "公式",
+            "单位",
+            "工作日口径",
+        ]
+        .iter()
+        .enumerate()
+        {
             ws.write_string_with_format(0, col(c), *h, &bold)?;
         }
         for (r, i) in REGISTRY.iter().enumerate() {
             let r = row(r + 1);
-            for (c, v) in [i.id, i.zh, i.en, i.definition_zh, i.formula, i.unit.zh(), i.workdays_zh]
-                .iter()
-                .enumerate()
+            for (c, v) in [
+                i.id,
+                i.zh,
+                i.en,
+                i.definition_zh,
+                i.formula,
+                i.unit.zh(),
+                i.workdays_zh,
+            ]
+            .iter()
+            .enumerate()
             {
                 text(ws, r, col(c), v)?;
             }
@@ -287,10 +314,49 @@ mod tests {
     #[test]
     fn months_are_checked() {
         let d = |s: &str| s.parse::<NaiveDate>().expect("date");
-        assert_eq!(month_bounds("2026-02"), Some((d("2026-02-01"), d("2026-02-28"))));
+        assert_eq!(
+            month_bounds("2026-02"),
+            Some((d("2026-02-01"), d("2026-02-28")))
+        );
         assert_eq!(month_bounds("2026-13"), None);
         assert_eq!(month_bounds("2026-2"), None);
         assert_eq!(month_bounds("x"), None);
         assert_eq!(last_month(d("2026-01-15")), "2025-12");
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use calamine::{Data, Reader, Xlsx};
+
+    use super::*;
+
+    fn table() -> Table {
+        let mut t = Totals::default();
+        t.add("submitted", 7);
+        t.add("accepted", 3);
+        t.add("not_accepted", 1);
+        Table {
+            key_header: "department_id",
+            rows: vec![("5".into(), "=HYPERLINK(\"http://x\")".into(), t)],
+        }
+    }
+
+    #[test]
+    fn csv_and_xlsx_neutralise_formula_cells_and_hold_the_figures() {
+        let csv = table_csv(&table());
+        assert!(csv.contains("\"'=HYPERLINK(\"\"http://x\"\")\""), "{csv}");
+        assert!(
+            csv.contains(",7.00,75.00,"),
+            "applications 7, acceptance 3 ÷ 4: {csv}"
+        );
+        let bytes = table_xlsx(&table()).expect("xlsx");
+        let mut wb: Xlsx<_> = Xlsx::new(std::io::Cursor::new(bytes)).expect("opens");
+        let r = wb.worksheet_range("figures").expect("sheet");
+        let rows: Vec<&[Data]> = r.rows().collect();
+        assert_eq!(rows[0][2], Data::String("applications".into()));
+        assert_eq!(rows[1][1], Data::String("'=HYPERLINK(\"http://x\")".into()));
+        assert_eq!(rows[1][2], Data::Float(7.0));
+        assert_eq!(rows[1][3], Data::Float(75.0));
     }
 }

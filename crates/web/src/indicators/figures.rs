@@ -61,9 +61,9 @@ pub struct Period {
 const MAX_DAYS: i64 = 3 * 366;
 
 fn bad(field: &str, zh: &str, en: &str) -> ApiError {
-    ApiError::invalid(tongban_domain::FieldErrors(vec![tongban_domain::FieldError::new(
-        field, "invalid", zh, en,
-    )]))
+    ApiError::invalid(tongban_domain::FieldErrors(vec![
+        tongban_domain::FieldError::new(field, "invalid", zh, en),
+    ]))
 }
 
 /// The period the filters name; the previous one is as long, just before.
@@ -92,16 +92,32 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
         }
         "custom" => {
             let from = p.from.ok_or_else(|| {
-                bad("from", "自定义期间须填写开始日期", "a custom period needs its first day")
+                bad(
+                    "from",
+                    "自定义期间须填写开始日期",
+                    "a custom period needs its first day",
+                )
             })?;
             let to = p.to.ok_or_else(|| {
-                bad("to", "自定义期间须填写结束日期", "a custom period needs its last day")
+                bad(
+                    "to",
+                    "自定义期间须填写结束日期",
+                    "a custom period needs its last day",
+                )
             })?;
             if to < from {
-                return Err(bad("to", "结束日期不能早于开始日期", "the last day cannot be before the first"));
+                return Err(bad(
+                    "to",
+                    "结束日期不能早于开始日期",
+                    "the last day cannot be before the first",
+                ));
             }
             if (to - from).num_days() >= MAX_DAYS {
-                return Err(bad("to", "自定义期间最长三年", "a custom period is at most three years"));
+                return Err(bad(
+                    "to",
+                    "自定义期间最长三年",
+                    "a custom period is at most three years",
+                ));
             }
             ("custom", from, to)
         }
@@ -159,7 +175,11 @@ pub async fn scope(s: &AppState, actor: &Actor, p: &FigureParams) -> Result<Scop
         None | Some("") => None,
         Some(c @ ("window" | "online")) => Some(c.to_string()),
         Some(_) => {
-            return Err(bad("channel", "渠道须为 window 或 online", "channel must be window or online"));
+            return Err(bad(
+                "channel",
+                "渠道须为 window 或 online",
+                "channel must be window or online",
+            ));
         }
     };
     let item = p.item.clone().filter(|i| !i.is_empty());
@@ -178,7 +198,9 @@ pub async fn scope(s: &AppState, actor: &Actor, p: &FigureParams) -> Result<Scop
             let Some(own) = actor.department_id else {
                 return Err(ApiError::not_found("indicators"));
             };
-            if p.department.is_some_and(|d| d != own) || p.centre.is_some_and(|c| c != actor.centre_id) {
+            if p.department.is_some_and(|d| d != own)
+                || p.centre.is_some_and(|c| c != actor.centre_id)
+            {
                 return Err(ApiError::not_found("department"));
             }
             scope.department_id = Some(own);
@@ -307,11 +329,20 @@ mod tests {
         assert_eq!((m.from, m.to), (d("2026-12-01"), d("2026-12-31")));
         assert_eq!((m.prev_from, m.prev_to), (d("2026-11-01"), d("2026-11-30")));
         let w = period(&p("week"), today).expect("week");
-        assert_eq!((w.from, w.to, w.prev_from), (d("2026-12-07"), d("2026-12-13"), d("2026-11-30")));
+        assert_eq!(
+            (w.from, w.to, w.prev_from),
+            (d("2026-12-07"), d("2026-12-13"), d("2026-11-30"))
+        );
         let q = period(&p("quarter"), today).expect("quarter");
-        assert_eq!((q.from, q.to, q.prev_from), (d("2026-10-01"), d("2026-12-31"), d("2026-07-01")));
+        assert_eq!(
+            (q.from, q.to, q.prev_from),
+            (d("2026-10-01"), d("2026-12-31"), d("2026-07-01"))
+        );
         let y = period(&p("year"), today).expect("year");
-        assert_eq!((y.from, y.to, y.prev_to), (d("2026-01-01"), d("2026-12-31"), d("2025-12-31")));
+        assert_eq!(
+            (y.from, y.to, y.prev_to),
+            (d("2026-01-01"), d("2026-12-31"), d("2025-12-31"))
+        );
         let mut c = p("custom");
         c.from = Some(d("2026-11-10"));
         c.to = Some(d("2026-11-19"));

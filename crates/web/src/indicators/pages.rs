@@ -147,8 +147,12 @@ pub(super) async fn dashboard(
     let as_of = open_as_of(per.from, per.to, today);
     let store = &s.store;
     let err = |e| page.error(e);
-    let now = totals(store, &sc, per.from, per.to, Dim::Total, as_of).await.map_err(err)?;
-    let before = totals(store, &sc, per.prev_from, per.prev_to, Dim::Total, None).await.map_err(err)?;
+    let now = totals(store, &sc, per.from, per.to, Dim::Total, as_of)
+        .await
+        .map_err(err)?;
+    let before = totals(store, &sc, per.prev_from, per.prev_to, Dim::Total, None)
+        .await
+        .map_err(err)?;
     let empty = Totals::default();
     let now_t = now.first().map(|x| &x.1).unwrap_or(&empty);
     let before_t = before.first().map(|x| &x.1).unwrap_or(&empty);
@@ -191,7 +195,9 @@ pub(super) async fn dashboard(
     } else {
         Dim::Day
     };
-    let series = totals(store, &sc, per.from, per.to, trend_dim, None).await.map_err(err)?;
+    let series = totals(store, &sc, per.from, per.to, trend_dim, None)
+        .await
+        .map_err(err)?;
     let chart_rows: Vec<(String, i64, i64)> = series
         .iter()
         .map(|(k, t)| {
@@ -210,9 +216,15 @@ pub(super) async fn dashboard(
                 b: *b as f64,
             })
             .collect::<Vec<_>>(),
-        lang.t("办件量（实线）与办结量（虚线）趋势", "Submitted (solid) and completed (dashed)"),
+        lang.t(
+            "办件量（实线）与办结量（虚线）趋势",
+            "Submitted (solid) and completed (dashed)",
+        ),
     );
-    let deps = store.departments().await.map_err(|e| page.error(e.into()))?;
+    let deps = store
+        .departments()
+        .await
+        .map_err(|e| page.error(e.into()))?;
     let dep_name = |k: &str| {
         deps.iter()
             .find(|d| d.id.to_string() == k)
@@ -220,55 +232,106 @@ pub(super) async fn dashboard(
             .unwrap_or_else(|| k.to_string())
     };
     let cols = columns();
-    let table = |rows: &[(String, Totals)], key: &str, label: &dyn Fn(&str) -> String| -> Vec<TableRow> {
-        rows.iter()
-            .filter(|(k, _)| !k.is_empty())
-            .map(|(k, t)| TableRow {
-                label: label(k),
-                cells: cols
-                    .iter()
-                    .map(|i| {
-                        let link = drill_of(i.id)
-                            .map(|w| format!("/indicators/cases?what={w}&{query}&{key}={}", crate::chrome::url_encode(k)))
-                            .unwrap_or_default();
-                        (cell(i, t), link)
-                    })
-                    .collect(),
-            })
-            .collect()
-    };
-    let by_dep = totals(store, &sc, per.from, per.to, Dim::Department, as_of).await.map_err(err)?;
-    let by_item = totals(store, &sc, per.from, per.to, Dim::Item, as_of).await.map_err(err)?;
+    let table =
+        |rows: &[(String, Totals)], key: &str, label: &dyn Fn(&str) -> String| -> Vec<TableRow> {
+            rows.iter()
+                .filter(|(k, _)| !k.is_empty())
+                .map(|(k, t)| TableRow {
+                    label: label(k),
+                    cells: cols
+                        .iter()
+                        .map(|i| {
+                            let link = drill_of(i.id)
+                                .map(|w| {
+                                    format!(
+                                        "/indicators/cases?what={w}&{query}&{key}={}",
+                                        crate::chrome::url_encode(k)
+                                    )
+                                })
+                                .unwrap_or_default();
+                            (cell(i, t), link)
+                        })
+                        .collect(),
+                })
+                .collect()
+        };
+    let by_dep = totals(store, &sc, per.from, per.to, Dim::Department, as_of)
+        .await
+        .map_err(err)?;
+    let by_item = totals(store, &sc, per.from, per.to, Dim::Item, as_of)
+        .await
+        .map_err(err)?;
     let mut items_sorted = by_item.clone();
-    items_sorted.sort_by_key(|(_, t)| -t.metric(tongban_domain::indicators::rollup::Metric::Submitted));
+    items_sorted
+        .sort_by_key(|(_, t)| -t.metric(tongban_domain::indicators::rollup::Metric::Submitted));
     items_sorted.truncate(20);
     // 红黄榜: on-time completion by department, best and worst five.
     let rank_ind = tongban_domain::indicators::indicator("on_time_rate").unwrap_or(&REGISTRY[0]);
     let mut ranked: Vec<(String, f64)> = by_dep
         .iter()
-        .filter_map(|(k, t)| value(rank_ind.id, t).and_then(|v| v.value).map(|v| (dep_name(k), v)))
+        .filter_map(|(k, t)| {
+            value(rank_ind.id, t)
+                .and_then(|v| v.value)
+                .map(|v| (dep_name(k), v))
+        })
         .collect();
     ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let best = ranked.iter().take(5).map(|(l, v)| Ranked { label: l.clone(), value: format!("{v:.1}%") }).collect();
-    let worst = ranked.iter().rev().take(5).map(|(l, v)| Ranked { label: l.clone(), value: format!("{v:.1}%") }).collect();
+    let best = ranked
+        .iter()
+        .take(5)
+        .map(|(l, v)| Ranked {
+            label: l.clone(),
+            value: format!("{v:.1}%"),
+        })
+        .collect();
+    let worst = ranked
+        .iter()
+        .rev()
+        .take(5)
+        .map(|(l, v)| Ranked {
+            label: l.clone(),
+            value: format!("{v:.1}%"),
+        })
+        .collect();
     // Staff: the steps each person took.
-    let by_person = totals(store, &sc, per.from, per.to, Dim::Person, None).await.map_err(err)?;
-    let ids: Vec<i64> = by_person.iter().filter_map(|(k, _)| k.parse().ok()).collect();
-    let names = store.staff_names(&ids).await.map_err(|e| page.error(e.into()))?;
+    let by_person = totals(store, &sc, per.from, per.to, Dim::Person, None)
+        .await
+        .map_err(err)?;
+    let ids: Vec<i64> = by_person
+        .iter()
+        .filter_map(|(k, _)| k.parse().ok())
+        .collect();
+    let names = store
+        .staff_names(&ids)
+        .await
+        .map_err(|e| page.error(e.into()))?;
     use tongban_domain::indicators::rollup::Metric as M;
     let mut people: Vec<(String, i64, i64, i64)> = by_person
         .iter()
         .filter_map(|(k, t)| {
             let id: i64 = k.parse().ok()?;
             let name = if id == 0 {
-                lang.t("系统（秒批、视为受理）", "the system (rules, deemed acceptance)").to_string()
+                lang.t(
+                    "系统（秒批、视为受理）",
+                    "the system (rules, deemed acceptance)",
+                )
+                .to_string()
             } else {
                 names.get(&id)?.clone()
             };
-            Some((name, t.metric(M::Accepted), t.metric(M::Decided), t.metric(M::Completed)))
+            Some((
+                name,
+                t.metric(M::Accepted),
+                t.metric(M::Decided),
+                t.metric(M::Completed),
+            ))
         })
         .collect();
-    people.sort_by(|a, b| (b.1 + b.2 + b.3).cmp(&(a.1 + a.2 + a.3)).then(a.0.cmp(&b.0)));
+    people.sort_by(|a, b| {
+        (b.1 + b.2 + b.3)
+            .cmp(&(a.1 + a.2 + a.3))
+            .then(a.0.cmp(&b.0))
+    });
     let head = actor.role == Role::Head;
     let centres: Vec<Opt> = if head {
         Vec::new()
@@ -318,7 +381,10 @@ pub(super) async fn dashboard(
     let reports = if head {
         Vec::new()
     } else {
-        store.kpi_reports(&actor.centre_path).await.map_err(|e| page.error(e.into()))?
+        store
+            .kpi_reports(&actor.centre_path)
+            .await
+            .map_err(|e| page.error(e.into()))?
     };
     Ok(DashboardPage {
         c: page.chrome(),
@@ -366,18 +432,42 @@ pub(super) async fn table_file(
     let per = period(p, s.today()).map_err(|e| page.error(e))?;
     let sc = scope(s, &actor, p).await.map_err(|e| page.error(e))?;
     let d = dim(p).map_err(|e| page.error(e))?;
-    let rows = totals(&s.store, &sc, per.from, per.to, d, open_as_of(per.from, per.to, s.today()))
-        .await
-        .map_err(|e| page.error(e))?;
+    let rows = totals(
+        &s.store,
+        &sc,
+        per.from,
+        per.to,
+        d,
+        open_as_of(per.from, per.to, s.today()),
+    )
+    .await
+    .map_err(|e| page.error(e))?;
     let labels: std::collections::HashMap<String, String> = match d {
-        Dim::Department => s.store.departments().await.map_err(|e| page.error(e.into()))?
-            .into_iter().map(|x| (x.id.to_string(), x.name)).collect(),
-        Dim::Centre => s.store.centres().await.map_err(|e| page.error(e.into()))?
-            .into_iter().map(|x| (x.id.to_string(), x.name)).collect(),
+        Dim::Department => s
+            .store
+            .departments()
+            .await
+            .map_err(|e| page.error(e.into()))?
+            .into_iter()
+            .map(|x| (x.id.to_string(), x.name))
+            .collect(),
+        Dim::Centre => s
+            .store
+            .centres()
+            .await
+            .map_err(|e| page.error(e.into()))?
+            .into_iter()
+            .map(|x| (x.id.to_string(), x.name))
+            .collect(),
         Dim::Person => {
             let ids: Vec<i64> = rows.iter().filter_map(|(k, _)| k.parse().ok()).collect();
-            s.store.staff_names(&ids).await.map_err(|e| page.error(e.into()))?
-                .into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            s.store
+                .staff_names(&ids)
+                .await
+                .map_err(|e| page.error(e.into()))?
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect()
         }
         _ => Default::default(),
     };
@@ -487,11 +577,28 @@ pub(super) async fn cases(
     let sc = scope(&s, &actor, &q.p).await.map_err(|e| page.error(e))?;
     let list = s
         .store
-        .kpi_cases(&sc, what, per.from, per.to, q.person, open_as_of(per.from, per.to, today), q.after.unwrap_or(0))
+        .kpi_cases(
+            &sc,
+            what,
+            per.from,
+            per.to,
+            q.person,
+            open_as_of(per.from, per.to, today),
+            q.after.unwrap_or(0),
+        )
         .await
         .map_err(|e| page.error(e.into()))?;
-    let deps = s.store.departments().await.map_err(|e| page.error(e.into()))?;
-    let dep = |id: i64| deps.iter().find(|d| d.id == id).map(|d| d.name.clone()).unwrap_or_default();
+    let deps = s
+        .store
+        .departments()
+        .await
+        .map_err(|e| page.error(e.into()))?;
+    let dep = |id: i64| {
+        deps.iter()
+            .find(|d| d.id == id)
+            .map(|d| d.name.clone())
+            .unwrap_or_default()
+    };
     let sight = Sight::of(&actor);
     let cal = s.calendar();
     let query = qs(&q.p, &per);
@@ -520,7 +627,11 @@ pub(super) async fn cases(
                 holders: if c.holders.is_empty() {
                     dep(c.department_id)
                 } else {
-                    c.holders.iter().map(|h| dep(*h)).collect::<Vec<_>>().join("、")
+                    c.holders
+                        .iter()
+                        .map(|h| dep(*h))
+                        .collect::<Vec<_>>()
+                        .join("、")
                 },
             }
         })

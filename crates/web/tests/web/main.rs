@@ -11,6 +11,7 @@ mod cases;
 mod certificates;
 mod hardening;
 mod indicators;
+mod indicators_dashboard;
 mod instances;
 mod mail;
 mod menus;
