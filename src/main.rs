@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod kpi;
 use tongban_store::Store;
 use tongban_store::guide_audit::{FindingFilter, FindingStatus};
 
@@ -161,42 +163,9 @@ enum Command {
     /// 效能评估: check the indicator rollups against the case events, make a monthly report.
     Kpi {
         #[command(subcommand)]
-        command: KpiCommand,
+        command: kpi::KpiCommand,
         #[command(flatten)]
         data: DataArgs,
-    },
-}
-
-#[derive(Subcommand)]
-enum KpiCommand {
-    /// Recompute the rollups from the case events and report every
-    /// difference (exit status 1 if there is any).
-    Verify {
-        /// First day (default: 30 days ago).
-        #[arg(long)]
-        from: Option<chrono::NaiveDate>,
-        /// Last day (default: today).
-        #[arg(long)]
-        to: Option<chrono::NaiveDate>,
-    },
-    /// Replace the rollups of a period by their recomputation (after a
-    /// holiday notice moved dates, or a difference `verify` found).
-    Rebuild {
-        #[arg(long)]
-        from: chrono::NaiveDate,
-        #[arg(long)]
-        to: chrono::NaiveDate,
-    },
-    /// Make the monthly 指标调度 report of a centre (XLSX).
-    Report {
-        /// The month, e.g. 2026-11.
-        #[arg(long)]
-        month: String,
-        /// The centre's division code (default: the top centre).
-        #[arg(long)]
-        centre: Option<String>,
-        #[arg(long)]
-        out: PathBuf,
     },
 }
 
@@ -468,7 +437,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
-        Command::Kpi { command, data } => kpi_command(command, data).await,
+        Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
         Command::Sources { command, data } => match command {
             SourcesCommand::Import { file } => {
                 let text = std::fs::read_to_string(&file)
@@ -788,61 +757,4 @@ async fn print_demo_accounts(store: &Store) -> anyhow::Result<()> {
         );
     }
     Ok(())
-}
-
-async fn kpi_command(command: KpiCommand, data: DataArgs) -> anyhow::Result<ExitCode> {
-    let store = data.open().await?;
-    let today = tongban_store::shanghai_today();
-    match command {
-        KpiCommand::Verify { from, to } => {
-            let to = to.unwrap_or(today);
-            let from = from.unwrap_or(to - chrono::Days::new(30));
-            anyhow::ensure!(from <= to, "--from is after --to");
-            let diffs = store.kpi_verify(from, to).await?;
-            for d in &diffs {
-                println!(
-                    "{} centre {} department {} item {} channel {} person {} {}: stored {}, recomputed {}",
-                    d.day,
-                    d.centre_id,
-                    d.department_id,
-                    d.impl_code,
-                    d.channel,
-                    d.person_id,
-                    d.metric,
-                    d.stored,
-                    d.recomputed
-                );
-            }
-            if diffs.is_empty() {
-                println!(
-                    "{from} – {to}: every rollup equals its recomputation from the case events"
-                );
-                Ok(ExitCode::SUCCESS)
-            } else {
-                println!("{} differences", diffs.len());
-                Ok(ExitCode::FAILURE)
-            }
-        }
-        KpiCommand::Rebuild { from, to } => {
-            anyhow::ensure!(from <= to, "--from is after --to");
-            let n = store.kpi_rebuild(from, to).await?;
-            println!("{from} – {to}: rollups recomputed ({n} rows changed)");
-            Ok(ExitCode::SUCCESS)
-        }
-        KpiCommand::Report { month, centre, out } => {
-            let centres = store.centres().await?;
-            let c = match &centre {
-                Some(code) => centres.iter().find(|c| &c.division_code == code),
-                None => centres.iter().find(|c| c.parent_id.is_none()),
-            }
-            .with_context(|| format!("no centre {}", centre.unwrap_or_default()))?;
-            let bytes = tongban_web::indicators::export::monthly_report(&store, c.id, &month)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-            std::fs::write(&out, bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
-            println!("{} {month}: {}", c.name, out.display());
-            Ok(ExitCode::SUCCESS)
-        }
-    }
 }

@@ -55,6 +55,7 @@ const CRATES: &[Crate] = &[
                     "certificates",
                     "experience",
                     "guide_audit",
+                    "indicators",
                     "inquiries",
                     "notices",
                     "policies",

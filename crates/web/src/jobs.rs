@@ -13,7 +13,7 @@ use crate::mail;
 impl AppState {
     /// Takes the named job lease for this instance, renewed while the job
     /// runs; `None` when another instance holds it.
-    async fn lease(&self, name: &str) -> tongban_store::Result<Option<HeldLease>> {
+    pub(crate) async fn lease(&self, name: &str) -> tongban_store::Result<Option<HeldLease>> {
         self.store
             .hold_lease(name, &self.config.instance, self.config.lease_ttl)
             .await
@@ -43,53 +43,6 @@ impl AppState {
         };
         lease.release().await?;
         Ok(ran)
-    }
-
-    /// From the first working day of a month on, makes last month's 指标调度
-    /// report of every centre that has none yet. Under a database lease,
-    /// and each report is stored once (a second instance's attempt stores
-    /// nothing), so every centre gets exactly one per month. Returns how
-    /// many reports this call stored.
-    pub async fn monthly_kpi_report_tick(&self) -> anyhow::Result<usize> {
-        let today = self.today();
-        let cal = self.calendar();
-        let first = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
-        // The first working day of the month (the calendar decides; a
-        // month without a notice yet counts its provisional days).
-        let mut day = first;
-        while !cal.is_workday(day).unwrap_or(true) {
-            day = day.succ_opt().unwrap_or(day);
-            if day == today {
-                break;
-            }
-        }
-        if today < day {
-            return Ok(0);
-        }
-        let month = crate::indicators::export::last_month(today);
-        let Some(lease) = self.lease("kpi-report-monthly").await? else {
-            return Ok(0);
-        };
-        let mut made = 0;
-        for c in self.store.centres().await? {
-            if !lease.is_held() {
-                break;
-            }
-            if self.store.kpi_report_saved(c.id, &month).await? {
-                continue;
-            }
-            let bytes = crate::indicators::export::monthly_report(&self.store, c.id, &month)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-            if self.store.save_kpi_report(c.id, &month, &bytes).await? {
-                made += 1;
-            }
-        }
-        lease.release().await?;
-        if made > 0 {
-            tracing::info!(month, made, "monthly indicator reports made");
-        }
-        Ok(made)
     }
 
     /// The case sweeps: applications left 5 working days without a notice
@@ -221,6 +174,11 @@ impl AppState {
     }
 }
 
+/// A capability's scheduled work, run every minute beside the monthly
+/// audit (it takes its own lease and decides whether anything is due).
+pub type Tick =
+    fn(AppState) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>>;
+
 /// Starts the background jobs of this instance. Each job finishes the
 /// round it is in when `stop` turns true, then ends: a shutdown never cuts a
 /// round off half-way (a mail sent but not marked sent, a sweep holding its
@@ -228,6 +186,7 @@ impl AppState {
 pub fn spawn_background(
     state: AppState,
     stop: tokio::sync::watch::Receiver<bool>,
+    ticks: Vec<(&'static str, Tick)>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     /// Waits `d`, or less when asked to stop; says whether to go on.
     async fn wait(stop: &mut tokio::sync::watch::Receiver<bool>, d: Duration) -> bool {
@@ -272,8 +231,10 @@ pub fn spawn_background(
             if let Err(e) = state.monthly_audit_tick().await {
                 tracing::warn!("monthly audit failed: {e}");
             }
-            if let Err(e) = state.monthly_kpi_report_tick().await {
-                tracing::warn!("monthly indicator report failed: {e}");
+            for (name, tick) in &ticks {
+                if let Err(e) = tick(state.clone()).await {
+                    tracing::warn!("{name} failed: {e}");
+                }
             }
             if !wait(&mut st, Duration::from_secs(60)).await {
                 break;

@@ -133,7 +133,11 @@ pub fn router(state: AppState) -> Router {
 pub async fn serve(addr: SocketAddr, state: AppState) -> anyhow::Result<()> {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let jobs = if state.config.background_jobs {
-        spawn_background(state.clone(), stopped)
+        spawn_background(
+            state.clone(),
+            stopped,
+            vec![("monthly indicator reports", indicators::jobs::monthly_tick)],
+        )
     } else {
         Vec::new()
     };

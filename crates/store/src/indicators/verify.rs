@@ -207,3 +207,22 @@ impl Store {
         Ok(changed)
     }
 }
+
+impl Store {
+    /// After a holiday notice for `y` was entered (its dates recomputed),
+    /// rebuilds the rollups it can move: from the first day it lists
+    /// through its year's end (or `today`, if later).
+    pub async fn kpi_after_notice(
+        &self,
+        y: &tongban_domain::calendar::YearSchedule,
+        today: NaiveDate,
+    ) -> Result<usize> {
+        let jan1 = NaiveDate::from_ymd_opt(y.year, 1, 1);
+        let dec31 = NaiveDate::from_ymd_opt(y.year, 12, 31);
+        let Some(from) = y.days.iter().map(|d| d.date).chain(jan1).min() else {
+            return Ok(0);
+        };
+        let to = dec31.map_or(today, |d| d.max(today));
+        self.kpi_rebuild(from, to).await
+    }
+}

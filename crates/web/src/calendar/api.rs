@@ -168,6 +168,11 @@ pub async fn put_year(
         .put_calendar_year(&y, Some(actor.user_id), s.today())
         .await?;
     s.refresh_calendar().await.map_err(ApiError::internal)?;
+    // The figures the notice moves (on-time completions, handling times);
+    // `tongban kpi verify` finds any this misses.
+    if let Err(e) = s.store.kpi_after_notice(&y, s.today()).await {
+        tracing::warn!("indicator rollups not rebuilt after the notice: {e}");
+    }
     let Json(mut info) = calendar_info(State(s)).await?;
     info.redated_cases = Some(redated.len());
     Ok(Json(info))

@@ -192,6 +192,11 @@ pub(super) async fn calendar_post(
     {
         Ok(redated) => {
             let _ = s.refresh_calendar().await;
+            // The figures the notice moves (on-time completions, handling
+            // times); `tongban kpi verify` finds any this misses.
+            if let Err(e) = s.store.kpi_after_notice(&parsed, s.today()).await {
+                tracing::warn!("indicator rollups not rebuilt after the notice: {e}");
+            }
             Ok(Redirect::to(&format!(
                 "/admin/calendar?saved={year}&redated={}",
                 redated.len()

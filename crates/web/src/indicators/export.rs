@@ -200,16 +200,16 @@ pub async fn monthly_report(
             ws.write_string_with_format(
                 0,
                 0,
-                &format!("{} {} {}", centre.name, month, g.zh()),
+                format!("{} {} {}", centre.name, month, g.zh()),
                 &bold,
             )?;
             ws.write_string_with_format(1, 0, "department_id", &bold)?;
             ws.write_string_with_format(1, 1, "部门", &bold)?;
             for (j, i) in inds.iter().enumerate() {
                 let c = col(2 + j * 3);
-                ws.write_string_with_format(1, c, &format!("{}（{}）", i.zh, i.id), &bold)?;
-                ws.write_string_with_format(1, c + 1, &format!("上月 {}", i.id), &bold)?;
-                ws.write_string_with_format(1, c + 2, &format!("排名 {}", i.id), &bold)?;
+                ws.write_string_with_format(1, c, format!("{}（{}）", i.zh, i.id), &bold)?;
+                ws.write_string_with_format(1, c + 1, format!("上月 {}", i.id), &bold)?;
+                ws.write_string_with_format(1, c + 2, format!("排名 {}", i.id), &bold)?;
             }
             for (j, i) in inds.iter().enumerate() {
                 let vals: Vec<Option<f64>> = keys

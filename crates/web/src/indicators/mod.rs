@@ -20,6 +20,7 @@ mod api;
 mod chart;
 pub mod export;
 pub mod figures;
+pub mod jobs;
 mod pages;
 
 pub fn api() -> OpenApiRouter<AppState> {

@@ -1,0 +1,60 @@
+//! The monthly 指标调度 report, made by a scheduled job: on the first
+//! working day of each month, last month's workbook of every centre.
+
+use crate::AppState;
+
+/// The job's tick, as `spawn_background` runs it.
+pub fn monthly_tick(
+    s: AppState,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = anyhow::Result<()>> + Send>> {
+    Box::pin(async move { s.monthly_kpi_report_tick().await.map(|_| ()) })
+}
+
+impl AppState {
+    /// From the first working day of a month on, makes last month's 指标调度
+    /// report of every centre that has none yet. Under a database lease,
+    /// and each report is stored once (a second instance's attempt stores
+    /// nothing), so every centre gets exactly one per month. Returns how
+    /// many reports this call stored.
+    pub async fn monthly_kpi_report_tick(&self) -> anyhow::Result<usize> {
+        let today = self.today();
+        let cal = self.calendar();
+        let first = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
+        // The first working day of the month (the calendar decides; a
+        // month without a notice yet counts its provisional days).
+        let mut day = first;
+        while !cal.is_workday(day).unwrap_or(true) {
+            day = day.succ_opt().unwrap_or(day);
+            if day == today {
+                break;
+            }
+        }
+        if today < day {
+            return Ok(0);
+        }
+        let month = super::export::last_month(today);
+        let Some(lease) = self.lease("kpi-report-monthly").await? else {
+            return Ok(0);
+        };
+        let mut made = 0;
+        for c in self.store.centres().await? {
+            if !lease.is_held() {
+                break;
+            }
+            if self.store.kpi_report_saved(c.id, &month).await? {
+                continue;
+            }
+            let bytes = super::export::monthly_report(&self.store, c.id, &month)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
+            if self.store.save_kpi_report(c.id, &month, &bytes).await? {
+                made += 1;
+            }
+        }
+        lease.release().await?;
+        if made > 0 {
+            tracing::info!(month, made, "monthly indicator reports made");
+        }
+        Ok(made)
+    }
+}
