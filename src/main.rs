@@ -714,12 +714,18 @@ async fn calendar_command(command: CalendarCommand, data: DataArgs) -> anyhow::R
                     .put_calendar_year(y, None, tongban_store::cases::shanghai_today())
                     .await
                 {
-                    Ok(redated) => println!(
-                        "entered {} ({} days listed; dates of {} cases recomputed)",
-                        y.year,
-                        y.days.len(),
-                        redated.len()
-                    ),
+                    Ok(redated) => {
+                        println!(
+                            "entered {} ({} days listed; dates of {} cases recomputed)",
+                            y.year,
+                            y.days.len(),
+                            redated.len()
+                        );
+                        // The figures the notice moves.
+                        store
+                            .kpi_after_notice(y, tongban_store::cases::shanghai_today())
+                            .await?;
+                    }
                     Err(tongban_store::StoreError::Invalid(errs)) => {
                         eprintln!("{} refused; nothing was written for it:", y.year);
                         for e in &errs.0 {

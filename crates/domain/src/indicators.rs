@@ -164,7 +164,7 @@ pub const REGISTRY: &[Indicator] = &[
         group: Group::Convenience,
         definition_zh: "统计期内作出决定的办件中，受理当日即作出决定（即办）的比例；其中由规则自动作出决定、无人工参与（秒批）的比例另列",
         definition_en: "among cases decided in the period, the share decided on the day they were accepted (即办); the share decided by rules without a person (秒批) is shown beside it",
-        formula: "handled_0_days ÷ decided; decided_by_rules ÷ decided",
+        formula: "decided_same_day ÷ decided; decided_by_rules ÷ decided",
         unit: Unit::Share,
         higher_is_better: true,
         workdays_zh: NONE_ZH,

@@ -197,6 +197,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
         store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
         store.register_observer(std::sync::Arc::new(indicators::KpiRollups));
+        store.kpi_backfill().await?;
         Ok(store)
     }
 
@@ -231,10 +232,10 @@ impl Store {
     /// Reads dashboards and exports from a PostgreSQL streaming replica
     /// (read-only; its schema is the primary's, migrations never run on it).
     pub async fn with_read_replica(mut self, url: &str) -> Result<Self> {
-        if !url.starts_with("postgres") {
+        if !url.starts_with("postgres") || self.backend() != DbBackend::Postgres {
             return Err(StoreError::conflict(
-                "只读副本须为 PostgreSQL 地址（postgres://…）",
-                "a read replica must be a PostgreSQL URL (postgres://…)",
+                "只读副本须为 PostgreSQL 地址（postgres://…），且主库也须为 PostgreSQL",
+                "a read replica must be a PostgreSQL URL (postgres://…) of a PostgreSQL primary",
             ));
         }
         let mut opts = ConnectOptions::new(url.to_string());

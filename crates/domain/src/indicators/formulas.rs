@@ -195,8 +195,6 @@ fn duration_mean_and_p90_from_the_histogram() {
     // Mean = 56 ÷ 10 = 5.6; P90 = the 9th of 10 (nearest rank) = 8.
     assert_eq!(v.value, Some(5.6));
     assert_eq!(v.second, Some(8.0));
-    // 即办: 1 of 10 decided on the day of acceptance = 10 %.
-    assert_eq!(value("instant_share", &t).and_then(|v| v.value), Some(10.0));
     assert_eq!(
         value("duration", &Totals::default()).and_then(|v| v.value),
         None
@@ -210,16 +208,31 @@ fn rules_decisions_and_exempted_materials() {
     auto.by_system = true;
     let b = [accepted("2026-11-02"), decided("2026-11-05")];
     let person = step("decide", S::Decision, S::Certifying, &b, "2026-11-05");
+    // Suspended the day it was accepted and decided on the day it resumed:
+    // no working day counted, yet not decided on the day of acceptance.
+    let c = [
+        accepted("2026-11-06"),
+        suspended("2026-11-06"),
+        resumed("2026-11-09"),
+        decided("2026-11-09"),
+    ];
+    let paused = step("decide", S::Decision, S::Certifying, &c, "2026-11-09");
     // Three materials obtained from shared data: counted when it completes.
     let mut done = step("deliver", S::Delivering, S::Completed, &b, "2026-11-06");
     done.waived = 3;
     let none: [ClockEvent; 0] = [];
     let mut sub = step("submit", S::Draft, S::Submitted, &none, "2026-11-02");
     sub.waived = 3;
-    let t = totals(&[auto, person, sub, done]);
-    // 秒批 1 of 2 decided = 50 %; 即办 (0 days) also 1 of 2.
+    let t = totals(&[auto, person, paused, sub, done]);
+    // 即办 (decided the day accepted) 1 of 3 decided; 秒批 1 of 3.
     let v = value("instant_share", &t).expect("defined");
-    assert_eq!((v.value, v.second), (Some(50.0), Some(50.0)));
+    assert_eq!((v.numerator, v.denominator), (1, 3));
+    assert_eq!(v.second.map(|x| (x * 100.0).round()), Some(3333.0));
+    assert_eq!(
+        t.metric(Metric::Handled(0)),
+        2,
+        "the paused one took 0 working days too"
+    );
     assert_eq!(
         value("exempted_materials", &t).and_then(|v| v.value),
         Some(3.0)

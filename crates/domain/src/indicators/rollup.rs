@@ -29,6 +29,8 @@ pub enum Metric {
     Decided,
     /// A decision taken by the rules without a person (秒批).
     DecidedByRules,
+    /// A decision on the day the case was accepted (即办).
+    DecidedSameDay,
     /// A case completed (办结) after acceptance.
     Completed,
     /// Completed, decided by the promised date.
@@ -62,6 +64,7 @@ impl Metric {
             Metric::NotAccepted => "not_accepted",
             Metric::Decided => "decided",
             Metric::DecidedByRules => "decided_by_rules",
+            Metric::DecidedSameDay => "decided_same_day",
             Metric::Completed => "completed",
             Metric::CompletedOnTime => "completed_on_time",
             Metric::CompletedLate => "completed_late",
@@ -87,6 +90,7 @@ impl Metric {
             Metric::NotAccepted,
             Metric::Decided,
             Metric::DecidedByRules,
+            Metric::DecidedSameDay,
             Metric::Completed,
             Metric::CompletedOnTime,
             Metric::CompletedLate,
@@ -139,6 +143,17 @@ pub fn contributions(f: &StepFact<'_>, cal: &WorkCalendar) -> Vec<(Metric, i64)>
             out.push((Metric::Decided, 1));
             if f.by_system {
                 out.push((Metric::DecidedByRules, 1));
+            }
+            let accepted_on = match f.clock.first() {
+                Some(ClockEvent::Accepted { on, .. }) => Some(*on),
+                _ => None,
+            };
+            let decided_on = f.clock.iter().find_map(|e| match e {
+                ClockEvent::Decided { on, .. } => Some(*on),
+                _ => None,
+            });
+            if accepted_on.is_some() && accepted_on == decided_on {
+                out.push((Metric::DecidedSameDay, 1));
             }
             if let Some(d) = handling_days(f.clock, cal) {
                 out.push((Metric::Handled(d.min(HANDLING_CAP)), 1));

@@ -129,7 +129,7 @@ pub fn value(id: &str, t: &Totals) -> Option<Value> {
         }
         "compression" => share(t.get(LEGAL_DAYS) - t.get(PROMISED_DAYS), t.get(LEGAL_DAYS)),
         "instant_share" => {
-            let mut v = share(t.metric(M::Handled(0)), t.metric(M::Decided));
+            let mut v = share(t.metric(M::DecidedSameDay), t.metric(M::Decided));
             v.second = share(t.metric(M::DecidedByRules), t.metric(M::Decided)).value;
             v
         }

@@ -3,7 +3,8 @@
 //! taken through every step by the departments' demo staff, rated — mostly
 //! 满意, a few 差评 whose rectifications stand in each state (one overdue
 //! for 回访, one awaiting verification, one appealed) — and two walk-throughs
-//! by the experience officer. Everything goes through the same store
+//! by the experience officer; and some work that ran late (超期: two
+//! applications long past their promised date, one decided late). Everything goes through the same store
 //! operations as real work (the same rules, the same audit trail).
 
 use chrono::{Duration, NaiveDate};
@@ -153,40 +154,10 @@ async fn complete(
     w: &Walk,
     day: NaiveDate,
 ) -> Result<i64> {
-    let citizen = actor(store, "citizen").await?;
     let clerk = actor(store, "clerk").await?;
     let reviewer = actor(store, w.reviewer).await?;
     let head = actor(store, w.head).await?;
-    let c = store
-        .create_case(
-            &citizen,
-            w.item,
-            NewCase {
-                form: w
-                    .form
-                    .iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect(),
-                ..Default::default()
-            },
-        )
-        .await?;
-    let doc = store.item_doc(c.item_version_id).await?;
-    for (i, m) in doc.materials.iter().enumerate() {
-        if !m.exempt {
-            store
-                .upload(
-                    files,
-                    &citizen,
-                    c.id,
-                    i,
-                    &format!("{}.pdf", m.name),
-                    PDF.to_vec(),
-                )
-                .await?;
-        }
-    }
-    store.submit_case(&citizen, c.id, None, cal, day).await?;
+    let id = submitted(store, files, cal, w, day).await?;
     for (who, cmd) in [
         (&clerk, Command::Accept),
         (
@@ -211,9 +182,9 @@ async fn complete(
             },
         ),
     ] {
-        store.case_command(who, c.id, None, &cmd, cal, day).await?;
+        store.case_command(who, id, None, &cmd, cal, day).await?;
     }
-    Ok(c.id)
+    Ok(id)
 }
 
 fn rating(channel: RatingChannel, level: i64, reasons: &[&str], comment: &str) -> NewRating {
@@ -452,5 +423,111 @@ pub async fn load_demo_activity(
             walked,
         )
         .await?;
+    overdue_work(store, files, cal, today).await?;
     Ok(())
+}
+
+/// Work that ran late, for the figures' 超期: two applications accepted 30
+/// working days ago whose decision is still awaited, and one decided 25
+/// working days after its acceptance (late against its promise).
+async fn overdue_work(
+    store: &Store,
+    files: &Attachments,
+    cal: &WorkCalendar,
+    today: NaiveDate,
+) -> Result<()> {
+    let long_ago = workday_before(cal, today, 30);
+    for w in [&WALKS[1], &WALKS[3]] {
+        let id = submitted(store, files, cal, w, long_ago).await?;
+        let clerk = actor(store, "clerk").await?;
+        let reviewer = actor(store, w.reviewer).await?;
+        store
+            .case_command(&clerk, id, None, &Command::Accept, cal, long_ago)
+            .await?;
+        let review = Command::CompleteReview {
+            agree: true,
+            opinion: "材料齐全，待负责人决定".into(),
+        };
+        store
+            .case_command(&reviewer, id, None, &review, cal, long_ago)
+            .await?;
+    }
+    let w = &WALKS[2];
+    let id = submitted(store, files, cal, w, long_ago).await?;
+    let clerk = actor(store, "clerk").await?;
+    let reviewer = actor(store, w.reviewer).await?;
+    let head = actor(store, w.head).await?;
+    let decided = workday_before(cal, today, 5);
+    for (who, cmd, day) in [
+        (&clerk, Command::Accept, long_ago),
+        (
+            &reviewer,
+            Command::CompleteReview {
+                agree: true,
+                opinion: "材料齐全，符合条件".into(),
+            },
+            long_ago,
+        ),
+        (
+            &head,
+            Command::Decide {
+                approve: true,
+                reason: "符合法定条件".into(),
+            },
+            decided,
+        ),
+        (&reviewer, Command::Issue, decided),
+        (
+            &clerk,
+            Command::Deliver {
+                method: "邮寄送达".into(),
+            },
+            decided,
+        ),
+    ] {
+        store.case_command(who, id, None, &cmd, cal, day).await?;
+    }
+    Ok(())
+}
+
+/// An application submitted on `day` with every material uploaded.
+async fn submitted(
+    store: &Store,
+    files: &Attachments,
+    cal: &WorkCalendar,
+    w: &Walk,
+    day: NaiveDate,
+) -> Result<i64> {
+    let citizen = actor(store, "citizen").await?;
+    let c = store
+        .create_case(
+            &citizen,
+            w.item,
+            NewCase {
+                form: w
+                    .form
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    let doc = store.item_doc(c.item_version_id).await?;
+    for (i, m) in doc.materials.iter().enumerate() {
+        if !m.exempt {
+            store
+                .upload(
+                    files,
+                    &citizen,
+                    c.id,
+                    i,
+                    &format!("{}.pdf", m.name),
+                    PDF.to_vec(),
+                )
+                .await?;
+        }
+    }
+    store.submit_case(&citizen, c.id, None, cal, day).await?;
+    Ok(c.id)
 }

@@ -41,7 +41,7 @@ pub struct RollupKey {
     pub department_id: i64,
     pub impl_code: String,
     pub channel: String,
-    /// Who took the step; 0 for the system.
+    /// Who took the step; 0 for the system and for the applicant.
     pub person_id: i64,
     pub metric: String,
 }
@@ -55,6 +55,9 @@ pub(crate) struct CaseDims<'a> {
     pub department_id: i64,
     pub impl_code: &'a str,
     pub channel: &'a str,
+    /// The applicant's account: their own steps count under no person (the
+    /// person breakdown is of staff).
+    pub applicant: Option<i64>,
 }
 
 /// Adds one step's contributions to `out`.
@@ -72,7 +75,7 @@ pub(crate) fn add_step(
             department_id: dims.department_id,
             impl_code: dims.impl_code.to_string(),
             channel: dims.channel.to_string(),
-            person_id: person.unwrap_or(0),
+            person_id: person.filter(|p| Some(*p) != dims.applicant).unwrap_or(0),
             metric: m.name(),
         };
         *out.entry(key).or_insert(0) += v;
@@ -115,6 +118,7 @@ impl CaseObserver for KpiRollups {
                 department_id: c.lead_department_id,
                 impl_code: &c.impl_code,
                 channel,
+                applicant: c.applicant_user_id,
             };
             add_step(&mut out, &dims, s.actor, &fact, &s.calendar);
         }
@@ -168,6 +172,7 @@ pub(crate) struct EventRow {
     pub department_id: i64,
     pub impl_code: String,
     pub channel: String,
+    pub applicant: Option<i64>,
     pub waived: usize,
     pub promised_due: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
@@ -194,6 +199,7 @@ impl EventRow {
             department_id: self.department_id,
             impl_code: &self.impl_code,
             channel: &self.channel,
+            applicant: self.applicant,
         };
         add_step(out, &dims, self.actor, &fact, cal);
     }

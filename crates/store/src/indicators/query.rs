@@ -96,7 +96,8 @@ impl Store {
     }
 
     /// Cases accepted and not yet decided whose promised date is before
-    /// `day`, by `dim`.
+    /// `day`, by `dim`. A suspended case is not counted: its clock stands
+    /// still and its promised date moves on while it does.
     async fn open_past_promise(
         &self,
         scope: &Scope,
@@ -120,7 +121,7 @@ impl Store {
             self.read_conn(),
             &format!(
                 "SELECT {k} AS k, COUNT(*) AS n FROM cases t \
-                 WHERE t.state IN ('review', 'suspended', 'decision') AND t.promised_due < $1{cond}{group}"
+                 WHERE t.state IN ('review', 'decision') AND t.promised_due < $1{cond}{group}"
             ),
             v,
         )

@@ -52,8 +52,9 @@ pub(crate) async fn recompute(
     loop {
         let rows = query(
             c,
-            "SELECT e.id, e.case_id, e.day, e.action, e.from_state, e.to_state, e.actor_id, e.details, \
-             k.centre_id, k.lead_department_id, k.impl_code, k.channel, k.waived, k.promised_due, k.decided_on, k.clock \
+            "SELECT e.id, e.case_id, e.day, e.at, e.action, e.from_state, e.to_state, e.actor_id, e.details, \
+             k.centre_id, k.lead_department_id, k.impl_code, k.channel, k.applicant_user_id, k.waived, \
+             k.promised_due, k.decided_on, k.clock \
              FROM case_events e JOIN cases k ON k.id = e.case_id \
              WHERE e.day >= $1 AND e.day <= $2 AND e.id > $3 \
              AND (e.action IN ('submit', 'accept', 'deemed_accepted', 'refuse', 'decide') OR e.to_state = 'completed') \
@@ -90,8 +91,14 @@ pub(crate) async fn recompute(
                     .len(),
                 None => 0,
             };
-            let day = crate::sql::date_col(r, "day")?
-                .ok_or_else(|| StoreError::Corrupt("case event without a day".into()))?;
+            // An event written before its day was recorded counts on the
+            // day of its time stamp (China Standard Time).
+            let day = match crate::sql::date_col(r, "day")? {
+                Some(d) => d,
+                None => chrono::DateTime::from_timestamp_millis(get(r, "at")?)
+                    .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
+                    .ok_or_else(|| StoreError::Corrupt("case event time".into()))?,
+            };
             let e = EventRow {
                 day,
                 action: get(r, "action")?,
@@ -103,6 +110,7 @@ pub(crate) async fn recompute(
                 department_id: get(r, "lead_department_id")?,
                 impl_code: get(r, "impl_code")?,
                 channel: get(r, "channel")?,
+                applicant: get(r, "applicant_user_id")?,
                 waived,
                 promised_due: crate::sql::date_col(r, "promised_due")?,
                 decided_on: crate::sql::date_col(r, "decided_on")?,
@@ -181,9 +189,25 @@ impl Store {
     /// reports every difference from the stored ones (none: the figures
     /// stand).
     pub async fn kpi_verify(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Difference>> {
-        let cal = crate::calendar::calendar_in(self.conn()).await?;
-        let fresh = recompute(self.conn(), &cal, from, to).await?;
-        let kept = stored(self.conn(), from, to).await?;
+        use sea_orm::TransactionTrait;
+        // One snapshot for the events and the rollups, so steps committed
+        // meanwhile show in neither (a read-only repeatable-read transaction
+        // on PostgreSQL; a read transaction sees one snapshot on SQLite).
+        let txn = match self.backend() {
+            sea_orm::DbBackend::Postgres => {
+                self.conn()
+                    .begin_with_config(
+                        Some(sea_orm::IsolationLevel::RepeatableRead),
+                        Some(sea_orm::AccessMode::ReadOnly),
+                    )
+                    .await?
+            }
+            _ => self.conn().begin().await?,
+        };
+        let cal = crate::calendar::calendar_in(&txn).await?;
+        let fresh = recompute(&txn, &cal, from, to).await?;
+        let kept = stored(&txn, from, to).await?;
+        txn.rollback().await?;
         Ok(differences(&kept, &fresh))
     }
 
@@ -192,6 +216,11 @@ impl Store {
     /// dates counted into its year). Returns how many rows changed.
     pub async fn kpi_rebuild(&self, from: NaiveDate, to: NaiveDate) -> Result<usize> {
         let txn = self.begin().await?;
+        // No step adds to the rollups while they are recomputed and
+        // replaced (PostgreSQL; SQLite has one writer at a time).
+        if self.backend() == sea_orm::DbBackend::Postgres {
+            exec(&txn, "LOCK TABLE kpi_rollups IN EXCLUSIVE MODE", vec![]).await?;
+        }
         let cal = crate::calendar::calendar_in(&txn).await?;
         let fresh = recompute(&txn, &cal, from, to).await?;
         let kept = stored(&txn, from, to).await?;
@@ -209,6 +238,39 @@ impl Store {
 }
 
 impl Store {
+    /// Fills the rollups of a database whose cases predate them (the first
+    /// start after the upgrade that added them); nothing when they are
+    /// there or there are no cases.
+    pub(crate) async fn kpi_backfill(&self) -> Result<()> {
+        if crate::sql::query_one(
+            self.conn(),
+            "SELECT 1 AS one FROM kpi_rollups LIMIT 1",
+            vec![],
+        )
+        .await?
+        .is_some()
+        {
+            return Ok(());
+        }
+        let Some(r) = crate::sql::query_one(
+            self.conn(),
+            "SELECT MIN(day) AS a, MAX(day) AS b FROM case_events WHERE action = 'submit'",
+            vec![],
+        )
+        .await?
+        else {
+            return Ok(());
+        };
+        if let (Some(a), Some(b)) = (
+            crate::sql::date_col(&r, "a")?,
+            crate::sql::date_col(&r, "b")?,
+        ) {
+            tracing::info!(%a, %b, "filling the indicator rollups from the case events");
+            self.kpi_rebuild(a, b.max(crate::shanghai_today())).await?;
+        }
+        Ok(())
+    }
+
     /// After a holiday notice for `y` was entered (its dates recomputed),
     /// rebuilds the rollups it can move: from the first day it lists
     /// through its year's end (or `today`, if later).

@@ -44,6 +44,13 @@ impl MigrationTrait for M018Indicators {
             false,
         ))
         .await?;
+        m.create_index(index(
+            "case_events",
+            "ix_case_events_day_action",
+            &["day", "action", "case_id"],
+            false,
+        ))
+        .await?;
         m.create_table(
             Table::create()
                 .table("kpi_rollups")

@@ -13,7 +13,8 @@ fn key_of(dim: Dim, dept: &str, item: &str, day: &str) -> Option<String> {
     match dim {
         Dim::Total | Dim::Person => None,
         Dim::Centre => Some("CAST(t.centre_id AS TEXT)".into()),
-        Dim::Department => Some(format!("CAST(t.{dept} AS TEXT)")),
+        // A rating of a bundle with no service named has no department: 0.
+        Dim::Department => Some(format!("CAST(COALESCE(t.{dept}, 0) AS TEXT)")),
         Dim::Item => Some(format!("t.{item}")),
         Dim::Day => Some(format!("t.{day}")),
         Dim::Month => Some(format!("substr(t.{day}, 1, 7)")),
@@ -62,7 +63,7 @@ impl Store {
             key.clone().unwrap_or_else(|| "''".into()),
             key.as_ref().map(|k| format!("{k}, ")).unwrap_or_default(),
         );
-        for r in query(self.conn(), &sql, v).await? {
+        for r in query(self.read_conn(), &sql, v).await? {
             let k: String = get(&r, "k")?;
             let is_default: bool = get(&r, "is_default")?;
             let level: i64 = get(&r, "level")?;
@@ -72,12 +73,15 @@ impl Store {
                 t.add(read::RATINGS_DEFAULT, n);
                 continue;
             }
+            let Some(l) = tongban_domain::ratings::Level::of(level) else {
+                continue;
+            };
             t.add(read::RATINGS, n);
             t.add(read::RATING_LEVELS, n * level);
-            if level >= 4 {
+            if l.is_good() {
                 t.add(read::RATINGS_GOOD, n);
             }
-            if level <= 2 {
+            if l.is_bad() {
                 t.add(read::BAD, n);
             }
         }
@@ -101,7 +105,7 @@ impl Store {
             ms.and_then(chrono::DateTime::from_timestamp_millis)
                 .map(|t| t.with_timezone(&chrono_tz::Asia::Shanghai).date_naive())
         };
-        for r in query(self.conn(), &sql, v).await? {
+        for r in query(self.read_conn(), &sql, v).await? {
             let k: String = get(&r, "k")?;
             let t = out.entry(k).or_default();
             let state: String = get(&r, "state")?;

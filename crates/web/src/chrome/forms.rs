@@ -22,6 +22,17 @@ pub fn empty_as_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i6
     }
 }
 
+/// A date field a form may leave empty (no date).
+pub fn empty_date_as_none<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::NaiveDate>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    match s.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v.parse().map(Some).map_err(serde::de::Error::custom),
+    }
+}
+
 /// The signed-in user of a page, or a redirect to the login page.
 pub fn signed_in(page: &Page) -> Result<&Actor, Response> {
     match &page.session {

@@ -23,8 +23,8 @@ use axum::routing::get;
 pub use assets::{NextParam, safe_next};
 pub use files::{UploadForm, csv_download, download, read_upload};
 pub use forms::{
-    CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, errors_at_fields, field_views,
-    form_value, posted, signed_in,
+    CsrfForm, FieldView, RequiredCsrfForm, empty_as_none, empty_date_as_none, errors_at_fields,
+    field_views, form_value, posted, signed_in,
 };
 pub use links::{absolute_links, split_links};
 pub use menu::{MenuLink, landing, menu};

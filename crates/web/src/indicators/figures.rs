@@ -22,18 +22,18 @@ pub struct FigureParams {
     #[serde(default)]
     pub period: Option<String>,
     /// A day in the period (default today).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::chrome::empty_date_as_none")]
     pub on: Option<NaiveDate>,
     /// First day of a custom period.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::chrome::empty_date_as_none")]
     pub from: Option<NaiveDate>,
     /// Last day of a custom period.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::chrome::empty_date_as_none")]
     pub to: Option<NaiveDate>,
     /// A centre at or below the caller's.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::chrome::empty_as_none")]
     pub centre: Option<i64>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::chrome::empty_as_none")]
     pub department: Option<i64>,
     /// An item's 实施编码.
     #[serde(default)]
@@ -69,26 +69,44 @@ fn bad(field: &str, zh: &str, en: &str) -> ApiError {
 /// The period the filters name; the previous one is as long, just before.
 pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
     let on = p.on.unwrap_or(today);
+    // Dates far outside any case are refused rather than overflowing.
+    let sane = |d: NaiveDate, field: &str| {
+        if (1990..=2200).contains(&d.year()) {
+            Ok(d)
+        } else {
+            Err(bad(
+                field,
+                "日期须在1990年至2200年之间",
+                "the date must be between 1990 and 2200",
+            ))
+        }
+    };
+    let on = sane(on, "on")?;
+    let out = || bad("on", "日期超出范围", "the date is out of range");
+    let add_m = |d: NaiveDate, n: u32| d.checked_add_months(Months::new(n)).ok_or_else(out);
+    let sub_m = |d: NaiveDate, n: u32| d.checked_sub_months(Months::new(n)).ok_or_else(out);
+    let add_d = |d: NaiveDate, n: u64| d.checked_add_days(Days::new(n)).ok_or_else(out);
+    let sub_d = |d: NaiveDate, n: u64| d.checked_sub_days(Days::new(n)).ok_or_else(out);
     let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
     let kind = p.period.as_deref().unwrap_or("month");
     let (kind, from, to): (&'static str, NaiveDate, NaiveDate) = match kind {
         "day" => ("day", on, on),
         "week" => {
-            let from = on - Days::new(u64::from(on.weekday().num_days_from_monday()));
-            ("week", from, from + Days::new(6))
+            let from = sub_d(on, u64::from(on.weekday().num_days_from_monday()))?;
+            ("week", from, add_d(from, 6)?)
         }
         "month" => {
             let from = month_start(on);
-            ("month", from, from + Months::new(1) - Days::new(1))
+            ("month", from, sub_d(add_m(from, 1)?, 1)?)
         }
         "quarter" => {
             let m0 = (on.month0() / 3) * 3;
             let from = NaiveDate::from_ymd_opt(on.year(), m0 + 1, 1).unwrap_or(on);
-            ("quarter", from, from + Months::new(3) - Days::new(1))
+            ("quarter", from, sub_d(add_m(from, 3)?, 1)?)
         }
         "year" => {
             let from = NaiveDate::from_ymd_opt(on.year(), 1, 1).unwrap_or(on);
-            ("year", from, from + Months::new(12) - Days::new(1))
+            ("year", from, sub_d(add_m(from, 12)?, 1)?)
         }
         "custom" => {
             let from = p.from.ok_or_else(|| {
@@ -105,6 +123,7 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
                     "a custom period needs its last day",
                 )
             })?;
+            let (from, to) = (sane(from, "from")?, sane(to, "to")?);
             if to < from {
                 return Err(bad(
                     "to",
@@ -136,12 +155,11 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
                 "quarter" => 3,
                 _ => 12,
             };
-            (from - Months::new(n), from - Days::new(1))
+            (sub_m(from, n)?, sub_d(from, 1)?)
         }
         _ => {
-            let len = (to - from).num_days() + 1;
-            let len = u64::try_from(len).unwrap_or(1);
-            (from - Days::new(len), from - Days::new(1))
+            let len = u64::try_from((to - from).num_days() + 1).unwrap_or(1);
+            (sub_d(from, len)?, sub_d(from, 1)?)
         }
     };
     Ok(Period {
@@ -348,6 +366,11 @@ mod tests {
         c.to = Some(d("2026-11-19"));
         let c = period(&c, today).expect("custom");
         assert_eq!((c.prev_from, c.prev_to), (d("2026-10-31"), d("2026-11-09")));
+        let far = FigureParams {
+            on: Some(d("9999-01-01")),
+            ..p("month")
+        };
+        assert!(period(&far, today).is_err(), "refused, not overflowed");
         let mut back = p("custom");
         back.from = Some(d("2026-11-19"));
         back.to = Some(d("2026-11-10"));

@@ -23,32 +23,49 @@ impl AppState {
         // The first working day of the month (the calendar decides; a
         // month without a notice yet counts its provisional days).
         let mut day = first;
-        while !cal.is_workday(day).unwrap_or(true) {
-            day = day.succ_opt().unwrap_or(day);
-            if day == today {
+        for _ in 0..31 {
+            if cal.is_workday(day).unwrap_or(true) {
                 break;
             }
+            day = day.succ_opt().unwrap_or(day);
         }
         if today < day {
             return Ok(0);
         }
         let month = super::export::last_month(today);
+        // Nothing to do once every centre has its report (checked before
+        // taking the lease: the tick runs every minute).
+        let centres = self.store.centres().await?;
+        let mut due = Vec::new();
+        for c in &centres {
+            if !self.store.kpi_report_saved(c.id, &month).await? {
+                due.push(c.id);
+            }
+        }
+        if due.is_empty() {
+            return Ok(0);
+        }
         let Some(lease) = self.lease("kpi-report-monthly").await? else {
             return Ok(0);
         };
         let mut made = 0;
-        for c in self.store.centres().await? {
+        for id in due {
             if !lease.is_held() {
                 break;
             }
-            if self.store.kpi_report_saved(c.id, &month).await? {
-                continue;
-            }
-            let bytes = super::export::monthly_report(&self.store, c.id, &month)
-                .await
-                .map_err(|e| anyhow::anyhow!("{}", e.en))?;
-            if self.store.save_kpi_report(c.id, &month, &bytes).await? {
-                made += 1;
+            // One centre's failure leaves the others their reports.
+            match super::export::monthly_report(&self.store, id, &month).await {
+                Ok(bytes) => {
+                    if self.store.save_kpi_report(id, &month, &bytes).await? {
+                        made += 1;
+                    }
+                }
+                Err(e) => tracing::warn!(
+                    centre = id,
+                    month,
+                    "monthly indicator report failed: {}",
+                    e.en
+                ),
             }
         }
         lease.release().await?;

@@ -100,10 +100,11 @@ struct DashboardPage {
 fn drill_of(id: &str) -> Option<&'static str> {
     Some(match id {
         "applications" => "submitted",
-        "acceptance_rate" => "not_accepted",
-        "on_time_rate" => "completed_late",
+        "acceptance_rate" => "accepted",
+        "on_time_rate" => "completed_on_time",
         "overdue" => "overdue",
-        "duration" | "instant_share" => "decided",
+        "duration" => "decided",
+        "instant_share" => "decided_same_day",
         "online_rate" | "one_visit_rate" | "exempted_materials" => "completed",
         _ => return None,
     })
@@ -182,7 +183,7 @@ pub(super) async fn dashboard(
                 link: match (drill_of(i.id), i.id) {
                     (Some(w), _) => format!("/indicators/cases?what={w}&{query}"),
                     (None, "satisfaction" | "bad_fix_rate" | "visit_rate") => {
-                        format!("/staff/ratings?from={}&to={}", per.from, per.to)
+                        format!("/ratings?from={}&to={}", per.from, per.to)
                     }
                     _ => format!("/indicators#{}", i.id),
                 },
@@ -226,6 +227,11 @@ pub(super) async fn dashboard(
         .await
         .map_err(|e| page.error(e.into()))?;
     let dep_name = |k: &str| {
+        if k == "0" {
+            return lang
+                .t("一件事（未分部门）", "Life events (no one department)")
+                .to_string();
+        }
         deps.iter()
             .find(|d| d.id.to_string() == k)
             .map(|d| d.name.clone())
@@ -416,13 +422,6 @@ pub(super) async fn dashboard(
     .into_response())
 }
 
-/// A table of the dashboard as a file.
-#[derive(Debug, Deserialize)]
-pub(super) struct FileParams {
-    #[serde(flatten)]
-    p: FigureParams,
-}
-
 pub(super) async fn table_file(
     s: &AppState,
     page: &Page,
@@ -491,18 +490,18 @@ pub(super) async fn table_file(
 pub(super) async fn table_csv(
     State(s): State<AppState>,
     page: Page,
-    Query(f): Query<FileParams>,
+    Query(p): Query<FigureParams>,
 ) -> Result<Response, Response> {
-    let t = table_file(&s, &page, &f.p).await?;
+    let t = table_file(&s, &page, &p).await?;
     Ok(csv_download("indicators.csv", super::export::table_csv(&t)))
 }
 
 pub(super) async fn table_xlsx(
     State(s): State<AppState>,
     page: Page,
-    Query(f): Query<FileParams>,
+    Query(p): Query<FigureParams>,
 ) -> Result<Response, Response> {
-    let t = table_file(&s, &page, &f.p).await?;
+    let t = table_file(&s, &page, &p).await?;
     let bytes = super::export::table_xlsx(&t).map_err(|e| page.error(e))?;
     Ok(download(
         "indicators.xlsx",
@@ -537,6 +536,8 @@ struct CasesPage {
     next: String,
 }
 
+/// Which cases (the filters come apart: a flattened struct would read the
+/// numbers as text and refuse them).
 #[derive(Debug, Deserialize)]
 pub(super) struct DrillParams {
     what: String,
@@ -544,8 +545,6 @@ pub(super) struct DrillParams {
     after: Option<i64>,
     #[serde(default)]
     person: Option<i64>,
-    #[serde(flatten)]
-    p: FigureParams,
 }
 
 fn what_label(w: DrillWhat, lang: crate::http::Lang) -> &'static str {
@@ -555,6 +554,10 @@ fn what_label(w: DrillWhat, lang: crate::http::Lang) -> &'static str {
         DrillWhat::NotAccepted => lang.t("不予受理的办件", "Not accepted"),
         DrillWhat::Decided => lang.t("作出决定的办件", "Decided"),
         DrillWhat::DecidedByRules => lang.t("秒批办件", "Decided by rules"),
+        DrillWhat::DecidedSameDay => lang.t(
+            "即办件（受理当日作出决定）",
+            "Decided the day they were accepted",
+        ),
         DrillWhat::Completed => lang.t("办结的办件", "Completed"),
         DrillWhat::CompletedOnTime => lang.t("按时办结的办件", "Completed on time"),
         DrillWhat::CompletedLate => lang.t("逾期办结的办件", "Completed late"),
@@ -566,6 +569,7 @@ pub(super) async fn cases(
     State(s): State<AppState>,
     page: Page,
     Query(q): Query<DrillParams>,
+    Query(fp): Query<FigureParams>,
 ) -> Result<Response, Response> {
     let actor = signed_in(&page)?.clone();
     let lang = page.lang;
@@ -573,8 +577,8 @@ pub(super) async fn cases(
     let Some(what) = DrillWhat::parse(&q.what) else {
         return Err(page.error(crate::http::ApiError::not_found("indicator")));
     };
-    let per = period(&q.p, today).map_err(|e| page.error(e))?;
-    let sc = scope(&s, &actor, &q.p).await.map_err(|e| page.error(e))?;
+    let per = period(&fp, today).map_err(|e| page.error(e))?;
+    let sc = scope(&s, &actor, &fp).await.map_err(|e| page.error(e))?;
     let list = s
         .store
         .kpi_cases(
@@ -601,7 +605,7 @@ pub(super) async fn cases(
     };
     let sight = Sight::of(&actor);
     let cal = s.calendar();
-    let query = qs(&q.p, &per);
+    let query = qs(&fp, &per);
     let rows = list
         .cases
         .iter()
@@ -624,7 +628,11 @@ pub(super) async fn cases(
                 promised_due: c.promised_due.map(|d| d.to_string()).unwrap_or_default(),
                 decided_on: c.decided_on.map(|d| d.to_string()).unwrap_or_default(),
                 days_over: over.map(|n| n.to_string()).unwrap_or_default(),
-                holders: if c.holders.is_empty() {
+                holders: if tongban_domain::case::CaseState::parse(&c.state)
+                    .is_some_and(|st| st.is_final())
+                {
+                    String::new()
+                } else if c.holders.is_empty() {
                     dep(c.department_id)
                 } else {
                     c.holders

@@ -96,6 +96,7 @@ async fn figures_exports_scope_and_drill_down() {
             .as_array()
             .cloned()
             .unwrap_or_default();
+        assert!(overdue >= 1.0, "{b}: the demo's late work is counted");
         assert_eq!(list.len() as f64, overdue, "{b}: the list is the number");
         for c in &list {
             assert!(c["days_over"].as_i64().is_some_and(|d| d > 0), "{b}: {c}");
@@ -144,6 +145,17 @@ async fn figures_exports_scope_and_drill_down() {
             )
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{b}");
+        // The pages take the filters as the dashboard's links give them.
+        for path in [
+            format!("/indicators/cases?what=overdue&{Q}&department={own_dep}"),
+            format!("/indicators/dashboard.csv?{Q}&department={own_dep}&by=item"),
+            format!(
+                "/indicators/dashboard?{Q}&department={own_dep}&channel=window&centre=&item=&from=&to="
+            ),
+        ] {
+            let r = app.get_page(&path, Some(&sup)).await;
+            assert_eq!(r.status, StatusCode::OK, "{b}: {path}: {}", r.text());
+        }
         // Applicants and clerks see nothing.
         for who in ["applicant", "clerk"] {
             let l = app.login(who).await;
