@@ -10,7 +10,8 @@
 //! requests in flight as a busy centre's servers would have) and `MODE`:
 //! `group` (default: through the group-commit writer the server uses) or
 //! `single` (one transaction per command). `NOOP_OBSERVER=1` registers one
-//! more case observer that does nothing, to show what an observer costs.
+//! more case observer that does nothing, to show what an observer costs;
+//! `NO_ROLLUPS=1` takes the indicator rollups' observer out (their cost).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -91,6 +92,9 @@ async fn main() {
     tongban_store::demo::load_demo(&store).await.expect("demo");
     if std::env::var("NOOP_OBSERVER").is_ok_and(|v| v == "1") {
         store.register_observer(Arc::new(Noop));
+    }
+    if std::env::var("NO_ROLLUPS").is_ok_and(|v| v == "1") {
+        store.remove_observer("indicators");
     }
     let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
     let files = Attachments::in_memory();

@@ -199,6 +199,13 @@ impl Observers {
         }
     }
 
+    pub(crate) fn remove(&self, name: &str) {
+        match self.0.write() {
+            Ok(mut v) => v.retain(|o| o.name() != name),
+            Err(p) => p.into_inner().retain(|o| o.name() != name),
+        }
+    }
+
     pub(crate) fn all(&self) -> Vec<Arc<dyn CaseObserver>> {
         match self.0.read() {
             Ok(v) => v.clone(),
