@@ -98,6 +98,9 @@ pub struct DrillQuery {
     /// `submitted`, `accepted`, `not_accepted`, `decided`,
     /// `decided_by_rules`, `completed`, `completed_on_time`,
     /// `completed_late` or `overdue`.
+    #[param(
+        pattern = "^(submitted|accepted|not_accepted|decided|decided_by_rules|decided_same_day|completed|completed_on_time|completed_late|overdue)$"
+    )]
     pub what: String,
     /// The last case id of the previous page.
     #[serde(default)]

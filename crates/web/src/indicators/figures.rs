@@ -20,6 +20,7 @@ use crate::http::ApiError;
 pub struct FigureParams {
     /// `day`, `week`, `month` (default), `quarter`, `year` or `custom`.
     #[serde(default)]
+    #[param(pattern = "^(|day|week|month|quarter|year|custom)$")]
     pub period: Option<String>,
     /// A day in the period (default today).
     #[serde(default, deserialize_with = "crate::chrome::empty_date_as_none")]
@@ -37,13 +38,16 @@ pub struct FigureParams {
     pub department: Option<i64>,
     /// An item's 实施编码.
     #[serde(default)]
+    #[param(max_length = 64)]
     pub item: Option<String>,
     /// `window` or `online`.
     #[serde(default)]
+    #[param(pattern = "^(|window|online)$")]
     pub channel: Option<String>,
     /// The breakdown: `total`, `centre`, `department` (default), `item`,
     /// `person`, `day` or `month`.
     #[serde(default)]
+    #[param(pattern = "^(|total|centre|department|item|person|day|month)$")]
     pub by: Option<String>,
 }
 
@@ -70,17 +74,11 @@ fn bad(field: &str, zh: &str, en: &str) -> ApiError {
 pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
     let on = p.on.unwrap_or(today);
     // Dates far outside any case are refused rather than overflowing.
-    let sane = |d: NaiveDate, field: &str| {
-        if (1990..=2200).contains(&d.year()) {
-            Ok(d)
-        } else {
-            Err(bad(
-                field,
-                "日期须在1990年至2200年之间",
-                "the date must be between 1990 and 2200",
-            ))
-        }
-    };
+    // Dates far outside any case are brought within 1990–2200 (the page
+    // shows the period it used) rather than overflowing.
+    let lo = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(today);
+    let hi = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or(today);
+    let sane = |d: NaiveDate, _field: &str| -> Result<NaiveDate, ApiError> { Ok(d.clamp(lo, hi)) };
     let on = sane(on, "on")?;
     let out = || bad("on", "日期超出范围", "the date is out of range");
     let add_m = |d: NaiveDate, n: u32| d.checked_add_months(Months::new(n)).ok_or_else(out);
@@ -88,7 +86,10 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
     let add_d = |d: NaiveDate, n: u64| d.checked_add_days(Days::new(n)).ok_or_else(out);
     let sub_d = |d: NaiveDate, n: u64| d.checked_sub_days(Days::new(n)).ok_or_else(out);
     let month_start = |d: NaiveDate| d.with_day(1).unwrap_or(d);
-    let kind = p.period.as_deref().unwrap_or("month");
+    let kind = match p.period.as_deref() {
+        None | Some("") => "month",
+        Some(k) => k,
+    };
     let (kind, from, to): (&'static str, NaiveDate, NaiveDate) = match kind {
         "day" => ("day", on, on),
         "week" => {
@@ -109,35 +110,20 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
             ("year", from, sub_d(add_m(from, 12)?, 1)?)
         }
         "custom" => {
-            let from = p.from.ok_or_else(|| {
-                bad(
-                    "from",
-                    "自定义期间须填写开始日期",
-                    "a custom period needs its first day",
-                )
-            })?;
-            let to = p.to.ok_or_else(|| {
-                bad(
-                    "to",
-                    "自定义期间须填写结束日期",
-                    "a custom period needs its last day",
-                )
-            })?;
-            let (from, to) = (sane(from, "from")?, sane(to, "to")?);
-            if to < from {
-                return Err(bad(
-                    "to",
-                    "结束日期不能早于开始日期",
-                    "the last day cannot be before the first",
-                ));
-            }
-            if (to - from).num_days() >= MAX_DAYS {
-                return Err(bad(
-                    "to",
-                    "自定义期间最长三年",
-                    "a custom period is at most three years",
-                ));
-            }
+            // A missing end is `on`; a missing start is 30 days before the
+            // end; ends given the wrong way round are swapped; at most three
+            // years are shown (the page says which period it used).
+            let to = sane(p.to.unwrap_or(on), "to")?;
+            let from = match p.from {
+                Some(f) => sane(f, "from")?,
+                None => sub_d(to, 30)?,
+            };
+            let (from, to) = if to < from { (to, from) } else { (from, to) };
+            let to = if (to - from).num_days() >= MAX_DAYS {
+                add_d(from, u64::try_from(MAX_DAYS - 1).unwrap_or(0))?
+            } else {
+                to
+            };
             ("custom", from, to)
         }
         _ => {
@@ -370,11 +356,13 @@ mod tests {
             on: Some(d("9999-01-01")),
             ..p("month")
         };
-        assert!(period(&far, today).is_err(), "refused, not overflowed");
+        let f = period(&far, today).expect("brought within range");
+        assert_eq!(f.from, d("2200-12-01"), "clamped, not overflowed");
         let mut back = p("custom");
         back.from = Some(d("2026-11-19"));
         back.to = Some(d("2026-11-10"));
-        assert!(period(&back, today).is_err());
+        let b = period(&back, today).expect("swapped");
+        assert_eq!((b.from, b.to), (d("2026-11-10"), d("2026-11-19")));
         assert!(period(&p("fortnight"), today).is_err());
     }
 }

@@ -87,6 +87,8 @@ struct DashboardPage {
     chart_rows: Vec<(String, i64, i64)>,
     columns: Vec<(&'static str, &'static str)>,
     by_department: Vec<TableRow>,
+    /// The centres below (a supervisor of a city with districts).
+    by_centre: Vec<TableRow>,
     by_item: Vec<TableRow>,
     people: Vec<(String, i64, i64, i64)>,
     rank_name: &'static str,
@@ -123,8 +125,16 @@ fn change(i: &Indicator, now: &Totals, before: &Totals, lang: crate::http::Lang)
             } else {
                 lang.t("变差", "worse")
             };
+            // A share moves by percentage points.
+            let unit = match i.unit {
+                tongban_domain::indicators::Unit::Share => lang.t("个百分点", " points"),
+                tongban_domain::indicators::Unit::WorkingDays => {
+                    lang.t("个工作日", " working days")
+                }
+                _ => "",
+            };
             format!(
-                "{}{:.1} {}（{}）",
+                "{}{:.1}{unit} {}（{}）",
                 if d >= 0.0 { "+" } else { "" },
                 d,
                 lang.t("较上期", "on the previous period"),
@@ -170,7 +180,9 @@ pub(super) async fn dashboard(
                     None => lang.t("尚未采集", "not captured yet").to_string(),
                 },
                 second: match (i.id, v.as_ref().and_then(|v| v.second)) {
-                    ("duration", Some(x)) => format!("P90 {x:.0}"),
+                    ("duration", Some(x)) => {
+                        format!("P90 {x:.0}{}", lang.t("个工作日", " working days"))
+                    }
                     ("satisfaction", Some(x)) => format!("{} {x:.2}", lang.t("平均分", "mean")),
                     ("instant_share", Some(x)) => format!("{} {x:.1}%", lang.t("秒批", "by rules")),
                     _ => String::new(),
@@ -271,12 +283,15 @@ pub(super) async fn dashboard(
     items_sorted
         .sort_by_key(|(_, t)| -t.metric(tongban_domain::indicators::rollup::Metric::Submitted));
     items_sorted.truncate(20);
-    // 红黄榜: on-time completion by department, best and worst five.
+    // 红黄榜: on-time completion by department, best and worst five, of
+    // the departments that completed at least 3 cases (one case is not a
+    // rate); a department is on one list only.
     let rank_ind = tongban_domain::indicators::indicator("on_time_rate").unwrap_or(&REGISTRY[0]);
     let mut ranked: Vec<(String, f64)> = by_dep
         .iter()
         .filter_map(|(k, t)| {
             value(rank_ind.id, t)
+                .filter(|v| v.denominator >= 3)
                 .and_then(|v| v.value)
                 .map(|v| (dep_name(k), v))
         })
@@ -292,6 +307,7 @@ pub(super) async fn dashboard(
         .collect();
     let worst = ranked
         .iter()
+        .skip(5)
         .rev()
         .take(5)
         .map(|(l, v)| Ranked {
@@ -339,6 +355,27 @@ pub(super) async fn dashboard(
             .then(a.0.cmp(&b.0))
     });
     let head = actor.role == Role::Head;
+    // By centre, when the scope holds more than one.
+    let all_centres = store.centres().await.map_err(|e| page.error(e.into()))?;
+    let below = all_centres
+        .iter()
+        .filter(|c| c.path.starts_with(&sc.centre_path))
+        .count();
+    let by_centre = if head || below < 2 {
+        Vec::new()
+    } else {
+        let rows = totals(store, &sc, per.from, per.to, Dim::Centre, as_of)
+            .await
+            .map_err(err)?;
+        let centre_name = |k: &str| {
+            all_centres
+                .iter()
+                .find(|c| c.id.to_string() == k)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| k.to_string())
+        };
+        table(&rows, "centre", &centre_name)
+    };
     let centres: Vec<Opt> = if head {
         Vec::new()
     } else {
@@ -411,6 +448,7 @@ pub(super) async fn dashboard(
         chart_rows,
         columns: cols.iter().map(|i| (i.id, lang.t(i.zh, i.en))).collect(),
         by_department: table(&by_dep, "department", &dep_name),
+        by_centre,
         by_item: table(&items_sorted, "item", &|k: &str| k.to_string()),
         people,
         rank_name: lang.t(rank_ind.zh, rank_ind.en),
