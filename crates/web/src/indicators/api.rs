@@ -7,7 +7,9 @@ use tongban_domain::privacy::Sight;
 use tongban_store::indicators::DrillWhat;
 use utoipa::{IntoParams, ToSchema};
 
-use super::figures::{Figure, FigureParams, dim, figures_of, open_as_of, period, scope, totals};
+use super::figures::{
+    Figure, FigureParams, days_over, dim, drill_page, figures_of, open_as_of, period, scope, totals,
+};
 use crate::AppState;
 use crate::http::{ApiError, ApiUser, Json};
 
@@ -153,45 +155,26 @@ pub(super) async fn api_cases(
             tongban_domain::FieldError::new("what", "invalid", "未知的指标口径", "unknown figure"),
         ])));
     };
-    let per = period(&p, today)?;
-    let sc = scope(&s, &actor, &p).await?;
-    let page = s
-        .store
-        .kpi_cases(
-            &sc,
-            what,
-            per.from,
-            per.to,
-            q.person,
-            open_as_of(per.from, per.to, today),
-            q.after.unwrap_or(0),
-        )
-        .await?;
+    let (page, _) = drill_page(&s, &actor, &p, what, q.person, q.after.unwrap_or(0)).await?;
     let sight = Sight::of(&actor);
     let cal = s.calendar();
     Ok(Json(FigureCases {
         cases: page
             .cases
             .into_iter()
-            .map(|c| {
-                let end = c.decided_on.unwrap_or(today);
-                FigureCase {
-                    days_over: c
-                        .promised_due
-                        .filter(|d| *d < end)
-                        .and_then(|d| cal.workdays_between(d, end).ok()),
-                    applicant_name: sight.name(&c.applicant_name),
-                    id: c.id,
-                    case_no: c.case_no,
-                    item_name: c.item_name,
-                    department_id: c.department_id,
-                    channel: c.channel,
-                    state: c.state,
-                    accepted_on: c.accepted_on,
-                    promised_due: c.promised_due,
-                    decided_on: c.decided_on,
-                    holders: c.holders,
-                }
+            .map(|c| FigureCase {
+                days_over: days_over(&c, today, &cal),
+                applicant_name: sight.name(&c.applicant_name),
+                id: c.id,
+                case_no: c.case_no,
+                item_name: c.item_name,
+                department_id: c.department_id,
+                channel: c.channel,
+                state: c.state,
+                accepted_on: c.accepted_on,
+                promised_due: c.promised_due,
+                decided_on: c.decided_on,
+                holders: c.holders,
             })
             .collect(),
         next: page.next,

@@ -78,8 +78,8 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
     // shows the period it used) rather than overflowing.
     let lo = NaiveDate::from_ymd_opt(1990, 1, 1).unwrap_or(today);
     let hi = NaiveDate::from_ymd_opt(2200, 12, 31).unwrap_or(today);
-    let sane = |d: NaiveDate, _field: &str| -> Result<NaiveDate, ApiError> { Ok(d.clamp(lo, hi)) };
-    let on = sane(on, "on")?;
+    let sane = |d: NaiveDate| d.clamp(lo, hi);
+    let on = sane(on);
     let out = || bad("on", "日期超出范围", "the date is out of range");
     let add_m = |d: NaiveDate, n: u32| d.checked_add_months(Months::new(n)).ok_or_else(out);
     let sub_m = |d: NaiveDate, n: u32| d.checked_sub_months(Months::new(n)).ok_or_else(out);
@@ -113,9 +113,9 @@ pub fn period(p: &FigureParams, today: NaiveDate) -> Result<Period, ApiError> {
             // A missing end is `on`; a missing start is 30 days before the
             // end; ends given the wrong way round are swapped; at most three
             // years are shown (the page says which period it used).
-            let to = sane(p.to.unwrap_or(on), "to")?;
+            let to = sane(p.to.unwrap_or(on));
             let from = match p.from {
-                Some(f) => sane(f, "from")?,
+                Some(f) => sane(f),
                 None => sub_d(to, 30)?,
             };
             let (from, to) = if to < from { (to, from) } else { (from, to) };
@@ -306,6 +306,40 @@ pub async fn totals(
         rows.insert(String::new(), Totals::default());
     }
     Ok(rows.into_iter().collect())
+}
+
+/// The cases behind a number for the caller's filters (one page after
+/// case `after`), and the period they are of.
+pub async fn drill_page(
+    s: &AppState,
+    actor: &Actor,
+    p: &FigureParams,
+    what: tongban_store::indicators::DrillWhat,
+    person: Option<i64>,
+    after: i64,
+) -> Result<(tongban_store::indicators::DrillPage, Period), ApiError> {
+    let today = s.today();
+    let per = period(p, today)?;
+    let sc = scope(s, actor, p).await?;
+    let as_of = open_as_of(per.from, per.to, today);
+    let page = s
+        .store
+        .kpi_cases(&sc, what, per.from, per.to, person, as_of, after)
+        .await?;
+    Ok((page, per))
+}
+
+/// Working days a case went past its promised date: to its decision, or to
+/// `today` while undecided.
+pub fn days_over(
+    c: &tongban_store::indicators::DrillCase,
+    today: NaiveDate,
+    cal: &tongban_domain::calendar::WorkCalendar,
+) -> Option<i64> {
+    let end = c.decided_on.unwrap_or(today);
+    c.promised_due
+        .filter(|due| *due < end)
+        .and_then(|due| cal.workdays_between(due, end).ok())
 }
 
 /// The day open cases past their promise are counted on: today, when the

@@ -615,21 +615,10 @@ pub(super) async fn cases(
     let Some(what) = DrillWhat::parse(&q.what) else {
         return Err(page.error(crate::http::ApiError::not_found("indicator")));
     };
-    let per = period(&fp, today).map_err(|e| page.error(e))?;
-    let sc = scope(&s, &actor, &fp).await.map_err(|e| page.error(e))?;
-    let list = s
-        .store
-        .kpi_cases(
-            &sc,
-            what,
-            per.from,
-            per.to,
-            q.person,
-            open_as_of(per.from, per.to, today),
-            q.after.unwrap_or(0),
-        )
-        .await
-        .map_err(|e| page.error(e.into()))?;
+    let (list, per) =
+        super::figures::drill_page(&s, &actor, &fp, what, q.person, q.after.unwrap_or(0))
+            .await
+            .map_err(|e| page.error(e))?;
     let deps = s
         .store
         .departments()
@@ -648,11 +637,7 @@ pub(super) async fn cases(
         .cases
         .iter()
         .map(|c| {
-            let end = c.decided_on.unwrap_or(today);
-            let over = c
-                .promised_due
-                .filter(|due| *due < end)
-                .and_then(|due| cal.workdays_between(due, end).ok());
+            let over = super::figures::days_over(c, today, &cal);
             CaseRow {
                 id: c.id,
                 case_no: c.case_no.clone(),
