@@ -26,7 +26,7 @@ pub(crate) fn verification_code() -> String {
 }
 
 /// Case number: centre division code, date, and the case's id.
-fn case_number(division: &str, today: NaiveDate, id: i64) -> String {
+pub(crate) fn case_number(division: &str, today: NaiveDate, id: i64) -> String {
     format!("{division}{}{id:07}", today.format("%Y%m%d"))
 }
 

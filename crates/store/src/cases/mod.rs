@@ -44,14 +44,15 @@ use crate::{Result, Store, StoreError};
 
 pub use certify::Certificate;
 pub(crate) use certify::{NewCert, gets_certificate, prepare_certificate, signer_for};
-pub(crate) use create::verification_code;
 pub(crate) use create::{CaseRow, co_reviewers_of, division_of, insert_case};
+pub(crate) use create::{case_number, verification_code};
 pub(crate) use documents::{action_zh, notice_text};
 pub(crate) use facts::asked_materials;
 pub(crate) use facts::{build_facts, pending_of};
 pub(crate) use holds::{hold, open_holds, release, restate};
 pub(crate) use observe::Observers;
 pub use observe::{CaseEventKind, CaseObserver, Effects, StepEvent};
+pub(crate) use plan::{Taker, Working, plan_step};
 pub use redate::Redated;
 pub use writer::{CaseWriter, FollowOn, Job, StepBy};
 

@@ -154,8 +154,10 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 ];
 
 mod activity;
+mod generate;
 
 pub use activity::load_demo_activity;
+pub use generate::{GenerateOptions, Generated};
 
 /// Whether the database holds any centre yet.
 pub async fn is_empty(store: &Store) -> Result<bool> {

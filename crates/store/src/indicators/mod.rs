@@ -94,36 +94,42 @@ impl CaseObserver for KpiRollups {
     async fn observe(&self, txn: &WriteTxn, steps: &[StepEvent], _fx: &mut Effects) -> Result<()> {
         let mut out = Rollups::new();
         for s in steps {
-            let c = &s.case;
-            let channel = c.channel.as_str();
-            let fact = StepFact {
-                action: &s.action,
-                from: s.from,
-                to: c.state,
-                by_system: s.actor.is_none(),
-                at_window: channel == "window",
-                delivery: s
-                    .details
-                    .get("method")
-                    .and_then(|m| m.as_str())
-                    .unwrap_or(""),
-                waived: c.waived.len(),
-                promised_due: c.promised_due,
-                decided_on: c.decided_on,
-                clock: &c.clock,
-                day: s.today,
-            };
-            let dims = CaseDims {
-                centre_id: c.centre_id,
-                department_id: c.lead_department_id,
-                impl_code: &c.impl_code,
-                channel,
-                applicant: c.applicant_user_id,
-            };
-            add_step(&mut out, &dims, s.actor, &fact, &s.calendar);
+            add_event(&mut out, s);
         }
         add(txn, &out).await
     }
+}
+
+/// Adds one step's contributions to `out`, as the observer counts it (also
+/// used by the demo generator, which plans steps without the writer).
+pub(crate) fn add_event(out: &mut Rollups, s: &StepEvent) {
+    let c = &s.case;
+    let channel = c.channel.as_str();
+    let fact = StepFact {
+        action: &s.action,
+        from: s.from,
+        to: c.state,
+        by_system: s.actor.is_none(),
+        at_window: channel == "window",
+        delivery: s
+            .details
+            .get("method")
+            .and_then(|m| m.as_str())
+            .unwrap_or(""),
+        waived: c.waived.len(),
+        promised_due: c.promised_due,
+        decided_on: c.decided_on,
+        clock: &c.clock,
+        day: s.today,
+    };
+    let dims = CaseDims {
+        centre_id: c.centre_id,
+        department_id: c.lead_department_id,
+        impl_code: &c.impl_code,
+        channel,
+        applicant: c.applicant_user_id,
+    };
+    add_step(out, &dims, s.actor, &fact, &s.calendar);
 }
 
 /// Adds amounts to the stored rollups (rows made as needed). Keys go in

@@ -9,6 +9,7 @@ mod catalog_lifecycle;
 mod certificates;
 mod corrections;
 mod experience;
+mod generate;
 mod helpers;
 mod import_export;
 mod indicators;

@@ -1,0 +1,180 @@
+//! `tongban demo generate` on both backends: generated cases are real
+//! cases — the rollups agree with `kpi verify`'s recomputation from their
+//! events, the mix holds what the dashboards need (秒批, late work, open
+//! work, refusals, ratings), and a member of staff can take the next step
+//! on a generated open case through the ordinary writer.
+
+use std::sync::Arc;
+
+use sea_orm::ConnectionTrait;
+
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::Command;
+use tongban_domain::indicators::rollup::Metric;
+use tongban_domain::indicators::values::{Dim, Scope, read};
+use tongban_store::demo::GenerateOptions;
+
+use crate::helpers::count;
+use crate::ratings::d;
+
+#[tokio::test]
+async fn generated_cases_are_real_cases_and_their_figures_verify() {
+    for (backend, store) in tongban_store::testing::stores("generate").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
+        let today = d("2026-11-20");
+        let before = count(&store, "SELECT COUNT(*) AS n FROM cases").await;
+        let seen = std::sync::Mutex::new(Vec::new());
+        let opts = GenerateOptions {
+            cases: 2_500,
+            years: 3,
+            seed: 7,
+            today,
+            open: true,
+        };
+        let done = store
+            .generate_cases(&opts, cal.clone(), &|n| seen.lock().expect("lock").push(n))
+            .await
+            .expect("generate");
+        assert_eq!(done.cases, 2_500, "{backend}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM cases").await,
+            before + 2_500,
+            "{backend}"
+        );
+        // Progress was told after each chunk, ending at the total.
+        let seen = seen.into_inner().expect("lock");
+        assert_eq!(seen.last().copied(), Some(2_500), "{backend}");
+        assert!(seen.windows(2).all(|w| w[0] < w[1]), "{backend}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM case_events").await,
+            i64::try_from(done.events).expect("events"),
+            "{backend}"
+        );
+        // Every event lies between the case's submission and today.
+        assert_eq!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM case_events WHERE day > '2026-11-20' OR day < '2023-11-01'"
+            )
+            .await,
+            0,
+            "{backend}"
+        );
+        // The rollups are what the events give.
+        let diffs = store
+            .kpi_verify(d("2023-01-01"), d("2026-12-31"))
+            .await
+            .expect("verify");
+        assert!(diffs.is_empty(), "{backend}: {} differences", diffs.len());
+        // The mix the dashboards need.
+        let scope = Scope {
+            centre_path: "/".into(),
+            ..Default::default()
+        };
+        let all = store
+            .kpi_figures(&scope, d("2023-01-01"), today, Dim::Total, Some(today))
+            .await
+            .expect("figures");
+        let t = &all[0].1;
+        assert_eq!(t.metric(Metric::Submitted), 2_500, "{backend}");
+        for m in [
+            Metric::Accepted,
+            Metric::NotAccepted,
+            Metric::DecidedByRules,
+            Metric::CompletedOnTime,
+            Metric::CompletedLate,
+            Metric::NoVisit,
+        ] {
+            assert!(t.metric(m) > 0, "{backend}: no {}", m.name());
+        }
+        assert!(t.get(read::OPEN_PAST_PROMISE) > 0, "{backend}");
+        assert!(done.open > 0 && done.ratings > 0, "{backend}: {done:?}");
+        for (what, sql) in [
+            ("suspended", "SELECT COUNT(*) AS n FROM case_events WHERE action = 'suspend'"),
+            ("extended", "SELECT COUNT(*) AS n FROM case_events WHERE action = 'extend'"),
+            ("withdrawn", "SELECT COUNT(*) AS n FROM cases WHERE state = 'withdrawn'"),
+            ("disapproved", "SELECT COUNT(*) AS n FROM cases WHERE approved = FALSE"),
+        ] {
+            assert!(count(&store, sql).await > 0, "{backend}: none {what}");
+        }
+        // Every completed case was invited to be rated; the rating
+        // figures count exactly the ratings written.
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM rating_invitations").await,
+            count(&store, "SELECT COUNT(*) AS n FROM cases WHERE state = 'completed'").await,
+            "{backend}"
+        );
+        let r = store
+            .rating_figures(&scope, d("2023-01-01"), today, Dim::Total)
+            .await
+            .expect("rating figures");
+        assert_eq!(
+            r[0].1.get(read::RATINGS),
+            i64::try_from(done.ratings).expect("ratings"),
+            "{backend}"
+        );
+        // A generated open case takes its next step like any other.
+        let (case_id, version, dept) = {
+            let c = store.conn();
+            let r = c
+                .query_one_raw(sea_orm::Statement::from_string(
+                    c.get_database_backend(),
+                    "SELECT k.id, k.version, t.department_id FROM cases k JOIN case_tasks t ON t.case_id = k.id \
+                     WHERE k.state = 'review' AND t.status = 'active' ORDER BY k.id LIMIT 1"
+                        .to_string(),
+                ))
+                .await
+                .expect("query")
+                .expect("an open case in review");
+            (
+                r.try_get::<i64>("", "id").expect("id"),
+                r.try_get::<i64>("", "version").expect("version"),
+                r.try_get::<i64>("", "department_id").expect("dept"),
+            )
+        };
+        let reviewer = store
+            .users()
+            .await
+            .expect("users")
+            .into_iter()
+            .find(|u| {
+                u.role == tongban_domain::auth::Role::Reviewer && u.department_id == Some(dept)
+            })
+            .expect("a reviewer of the department");
+        let actor = crate::helpers::actor(&store, &reviewer.username).await;
+        let cmd = Command::CompleteReview {
+            agree: true,
+            opinion: "同意".into(),
+        };
+        store
+            .case_command(&actor, case_id, Some(version), &cmd, &cal, today)
+            .await
+            .expect("the next step");
+        assert!(
+            store
+                .kpi_verify(d("2026-11-20"), d("2026-11-20"))
+                .await
+                .expect("verify")
+                .is_empty(),
+            "{backend}"
+        );
+        // Without open work, every generated case is finished by today.
+        let more = GenerateOptions {
+            cases: 300,
+            seed: 8,
+            open: false,
+            ..opts
+        };
+        let done = store
+            .generate_cases(&more, cal.clone(), &|_| {})
+            .await
+            .expect("generate closed");
+        assert_eq!((done.cases, done.open), (300, 0), "{backend}");
+        let diffs = store
+            .kpi_verify(d("2023-01-01"), d("2026-12-31"))
+            .await
+            .expect("verify");
+        assert!(diffs.is_empty(), "{backend}: {} differences", diffs.len());
+    }
+}
