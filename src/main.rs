@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod demo;
 mod kpi;
 use tongban_store::Store;
 use tongban_store::guide_audit::{FindingFilter, FindingStatus};
@@ -157,6 +158,13 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Demo data in bulk: `demo generate --cases N --years 3`.
+    Demo {
+        #[command(subcommand)]
+        command: demo::DemoCommand,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -438,6 +446,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
         Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
+        Command::Demo { command, data } => demo::run(command, data.open().await?, today()).await,
         Command::Sources { command, data } => match command {
             SourcesCommand::Import { file } => {
                 let text = std::fs::read_to_string(&file)

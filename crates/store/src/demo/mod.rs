@@ -154,6 +154,7 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 ];
 
 mod activity;
+mod city;
 mod generate;
 
 pub use activity::load_demo_activity;

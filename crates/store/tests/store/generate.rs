@@ -31,6 +31,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             seed: 7,
             today,
             open: true,
+            city: true,
         };
         let done = store
             .generate_cases(&opts, cal.clone(), &|n| seen.lock().expect("lock").push(n))
@@ -40,6 +41,37 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         assert_eq!(
             count(&store, "SELECT COUNT(*) AS n FROM cases").await,
             before + 2_500,
+            "{backend}"
+        );
+        // A city and its districts, each with its own cases; the demo
+        // district now sits under the city, its paths with it.
+        let centres = store.centres().await.expect("centres");
+        let city = centres
+            .iter()
+            .find(|c| c.division_code == "339900")
+            .expect("the city");
+        assert_eq!(centres.len(), 4, "{backend}");
+        assert!(
+            centres.iter().all(|c| c.path.starts_with(&city.path)
+                && (c.id == city.id || c.parent_id == Some(city.id))),
+            "{backend}"
+        );
+        assert_eq!(
+            count(&store, "SELECT COUNT(DISTINCT centre_id) AS n FROM cases").await,
+            4,
+            "{backend}"
+        );
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM cases k JOIN centres c ON c.id = k.centre_id \
+                     WHERE k.centre_path <> c.path OR k.centre_path NOT LIKE '{}%'",
+                    city.path
+                )
+            )
+            .await,
+            0,
             "{backend}"
         );
         // Progress was told after each chunk, ending at the total.
@@ -91,10 +123,22 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         assert!(t.get(read::OPEN_PAST_PROMISE) > 0, "{backend}");
         assert!(done.open > 0 && done.ratings > 0, "{backend}: {done:?}");
         for (what, sql) in [
-            ("suspended", "SELECT COUNT(*) AS n FROM case_events WHERE action = 'suspend'"),
-            ("extended", "SELECT COUNT(*) AS n FROM case_events WHERE action = 'extend'"),
-            ("withdrawn", "SELECT COUNT(*) AS n FROM cases WHERE state = 'withdrawn'"),
-            ("disapproved", "SELECT COUNT(*) AS n FROM cases WHERE approved = FALSE"),
+            (
+                "suspended",
+                "SELECT COUNT(*) AS n FROM case_events WHERE action = 'suspend'",
+            ),
+            (
+                "extended",
+                "SELECT COUNT(*) AS n FROM case_events WHERE action = 'extend'",
+            ),
+            (
+                "withdrawn",
+                "SELECT COUNT(*) AS n FROM cases WHERE state = 'withdrawn'",
+            ),
+            (
+                "disapproved",
+                "SELECT COUNT(*) AS n FROM cases WHERE approved = FALSE",
+            ),
         ] {
             assert!(count(&store, sql).await > 0, "{backend}: none {what}");
         }
@@ -102,7 +146,11 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         // figures count exactly the ratings written.
         assert_eq!(
             count(&store, "SELECT COUNT(*) AS n FROM rating_invitations").await,
-            count(&store, "SELECT COUNT(*) AS n FROM cases WHERE state = 'completed'").await,
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM cases WHERE state = 'completed'"
+            )
+            .await,
             "{backend}"
         );
         let r = store

@@ -52,6 +52,10 @@ pub struct GenerateOptions {
     /// codes apart).
     pub seed: u64,
     pub today: NaiveDate,
+    /// First build the demo city around the demo district
+    /// (`Store::ensure_demo_city`), so cases spread over a city and its
+    /// districts.
+    pub city: bool,
     /// Leave a case open where its work would pass today (false: every
     /// case is finished by today, as the demo wants its queues clean).
     pub open: bool,
@@ -161,6 +165,9 @@ impl Store {
         cal: Arc<WorkCalendar>,
         progress: &(dyn Fn(u64) + Send + Sync),
     ) -> Result<Generated> {
+        if opts.city {
+            self.ensure_demo_city().await?;
+        }
         let plans = self.generation_plans().await?;
         if plans.is_empty() {
             return Err(StoreError::Corrupt(

@@ -1,0 +1,85 @@
+//! `tongban demo`: realistic cases in bulk, for the dashboards, tests and
+//! benchmarks.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Subcommand;
+use tongban_store::Store;
+use tongban_store::demo::GenerateOptions;
+
+#[derive(Subcommand)]
+pub enum DemoCommand {
+    /// Generate cases over the last years at every centre and published
+    /// item (both channels, 秒批, suspensions, extensions, refusals, late
+    /// and open work, ratings), taken through the same decisions as real
+    /// cases. Loads the demo first into an empty database.
+    Generate {
+        /// How many cases.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+        cases: u64,
+        /// Over how many years up to today.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+        years: u32,
+        /// The same seed gives the same cases.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Finish every case by today (no open work).
+        #[arg(long)]
+        closed: bool,
+    },
+}
+
+pub async fn run(
+    command: DemoCommand,
+    store: Store,
+    today: chrono::NaiveDate,
+) -> anyhow::Result<ExitCode> {
+    match command {
+        DemoCommand::Generate {
+            cases,
+            years,
+            seed,
+            closed,
+        } => {
+            if tongban_store::demo::load_demo(&store).await? {
+                eprintln!(
+                    "Loaded the demo centre, catalogue and accounts into the empty database."
+                );
+            }
+            let cal = Arc::new(store.work_calendar().await?);
+            let bar = indicatif::ProgressBar::new(cases);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {wide_bar} {pos}/{len} cases ({per_sec}, {eta} left)",
+                )
+                .context("progress bar")?,
+            );
+            let started = std::time::Instant::now();
+            let opts = GenerateOptions {
+                cases,
+                years,
+                seed,
+                today,
+                open: !closed,
+                city: true,
+            };
+            let done = store
+                .generate_cases(&opts, cal, &|n| bar.set_position(n))
+                .await
+                .context("generating cases")?;
+            bar.finish_and_clear();
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "generated {} cases ({} events, {} still open, {} ratings) in {secs:.1} s ({:.0} cases/s)",
+                done.cases,
+                done.events,
+                done.open,
+                done.ratings,
+                done.cases as f64 / secs.max(0.001)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
