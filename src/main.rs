@@ -328,6 +328,9 @@ fn today() -> chrono::NaiveDate {
     tongban_store::cases::shanghai_today()
 }
 
+/// Finished cases the demo starts with (`tongban demo generate` makes more).
+const DEMO_HISTORY: u64 = 3_000;
+
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve {
@@ -439,6 +442,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 )
                 .await
                 .context("loading the demo's activity")?;
+                // Three years of the district's work, so the dashboards
+                // have history; every such case is finished, so the
+                // queues hold only the activity's.
+                let history = tongban_store::demo::GenerateOptions {
+                    cases: DEMO_HISTORY,
+                    years: 3,
+                    seed: 1,
+                    today: today(),
+                    open: false,
+                    city: false,
+                };
+                state
+                    .store
+                    .generate_cases(&history, state.calendar(), &|_| {})
+                    .await
+                    .context("generating the demo's history")?;
             }
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;

@@ -154,7 +154,7 @@ mod story;
 mod write;
 
 use story::simulate;
-use write::write_chunk;
+use write::chunk_rows;
 
 impl Store {
     /// Generates `opts.cases` cases in bulk; `progress` is told how many
@@ -193,9 +193,8 @@ impl Store {
                 }
                 made.push(m.0);
             }
-            let txn = self.begin().await?;
-            let w = write_chunk(&txn, &made, &rollups, &mut next_inv, &mut rng, opts.today).await?;
-            txn.commit().await?;
+            let (chunk, w) = chunk_rows(&made, &rollups, &mut next_inv, &mut rng, opts.today);
+            self.write_generated(&chunk).await?;
             done.cases += n;
             done.events += w.events;
             done.ratings += w.ratings;

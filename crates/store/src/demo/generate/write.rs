@@ -8,40 +8,213 @@ pub(super) struct Written {
     pub(super) ratings: u64,
 }
 
+/// Rows of one table, in its columns' order.
+pub(super) struct Rows {
+    table: &'static str,
+    cols: &'static [&'static str],
+    values: Vec<sea_orm::Value>,
+}
+
+/// What a chunk writes: plain rows, and amounts added to the rollups.
+pub(super) struct Chunk {
+    rows: Vec<Rows>,
+    kpi: Vec<sea_orm::Value>,
+    ratings: Vec<sea_orm::Value>,
+}
+
+const KPI_COLS: &[&str] = &[
+    "day",
+    "centre_id",
+    "department_id",
+    "impl_code",
+    "channel",
+    "person_id",
+    "metric",
+    "value",
+];
+const KPI_KEY: &str = "day, centre_id, department_id, impl_code, channel, person_id, metric";
+const RATING_COLS: &[&str] = &[
+    "centre_id",
+    "department_id",
+    "item_code",
+    "day",
+    "channel",
+    "is_default",
+    "level",
+    "n",
+];
+const RATING_KEY: &str = "centre_id, department_id, item_code, day, channel, is_default, level";
+
 /// Rows per statement: under SQLite's 32,766 parameters.
 fn per_statement(cols: usize) -> usize {
     (30_000 / cols).max(1)
 }
 
-async fn insert_chunked(
+/// Multi-row statements in the caller's transaction (`upsert`: amounts
+/// added to existing rows of the key).
+async fn insert_rows(
     txn: &WriteTxn,
-    head: &str,
-    cols: usize,
-    values: Vec<sea_orm::Value>,
+    table: &str,
+    cols: &[&str],
+    values: &[sea_orm::Value],
+    upsert: Option<(&str, &str)>,
 ) -> Result<()> {
-    let per = per_statement(cols) * cols;
-    let mut values = values;
-    while !values.is_empty() {
-        let rest = if values.len() > per {
-            values.split_off(per)
-        } else {
-            Vec::new()
+    let b = sea_orm::ConnectionTrait::get_database_backend(txn);
+    for part in values.chunks(per_statement(cols.len()) * cols.len()) {
+        let tail = match upsert {
+            Some((key, amount)) => format!(
+                " ON CONFLICT ({key}) DO UPDATE SET {amount} = {table}.{amount} + excluded.{amount}"
+            ),
+            None => String::new(),
         };
-        crate::sql::insert_rows(txn, head, cols, values).await?;
-        values = rest;
+        exec(
+            txn,
+            &format!(
+                "INSERT INTO {table} ({}) VALUES {}{tail}",
+                cols.join(", "),
+                rows(b, part.len() / cols.len(), cols.len(), "")
+            ),
+            part.to_vec(),
+        )
+        .await?;
     }
     Ok(())
 }
 
-/// Writes one chunk of generated cases.
-pub(super) async fn write_chunk(
-    txn: &WriteTxn,
+/// A value in PostgreSQL's COPY text format.
+fn copy_text(v: &sea_orm::Value, out: &mut String) {
+    use sea_orm::Value as V;
+    use std::fmt::Write;
+    match v {
+        V::BigInt(Some(n)) => {
+            let _ = write!(out, "{n}");
+        }
+        V::Int(Some(n)) => {
+            let _ = write!(out, "{n}");
+        }
+        V::Bool(Some(b)) => out.push(if *b { 't' } else { 'f' }),
+        V::String(Some(s)) => {
+            for ch in s.chars() {
+                match ch {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+        _ => out.push_str("\\N"),
+    }
+}
+
+fn copy_error(e: sea_orm::sqlx::Error) -> StoreError {
+    StoreError::Db(sea_orm::DbErr::Custom(format!("COPY: {e}")))
+}
+
+/// `COPY table (cols) FROM STDIN` of `values` on `conn`.
+async fn copy_in(
+    conn: &mut sea_orm::sqlx::PgConnection,
+    table: &str,
+    cols: &[&str],
+    values: &[sea_orm::Value],
+) -> Result<()> {
+    if values.is_empty() {
+        return Ok(());
+    }
+    let mut text = String::with_capacity(values.len() * 16);
+    for row in values.chunks(cols.len()) {
+        for (i, v) in row.iter().enumerate() {
+            if i > 0 {
+                text.push('\t');
+            }
+            copy_text(v, &mut text);
+        }
+        text.push('\n');
+    }
+    let mut copy = conn
+        .copy_in_raw(&format!("COPY {table} ({}) FROM STDIN", cols.join(", ")))
+        .await
+        .map_err(copy_error)?;
+    copy.send(text.as_bytes()).await.map_err(copy_error)?;
+    copy.finish().await.map_err(copy_error)?;
+    Ok(())
+}
+
+impl Store {
+    /// Writes a chunk in one transaction: multi-row statements on SQLite;
+    /// COPY on PostgreSQL (the rollups' amounts copied into a temporary
+    /// table, then added to the stored rows in key order).
+    pub(super) async fn write_generated(&self, chunk: &Chunk) -> Result<()> {
+        if self.backend() != sea_orm::DbBackend::Postgres {
+            let txn = self.begin().await?;
+            for r in &chunk.rows {
+                insert_rows(&txn, r.table, r.cols, &r.values, None).await?;
+            }
+            let kpi = Some((KPI_KEY, "value"));
+            insert_rows(&txn, "kpi_rollups", KPI_COLS, &chunk.kpi, kpi).await?;
+            let n = Some((RATING_KEY, "n"));
+            insert_rows(&txn, "rating_rollups", RATING_COLS, &chunk.ratings, n).await?;
+            txn.commit().await?;
+            return Ok(());
+        }
+        use sea_orm::sqlx::{Acquire, AssertSqlSafe, Executor, raw_sql};
+        let pool = self.conn().get_postgres_connection_pool();
+        let mut conn = pool.acquire().await.map_err(copy_error)?;
+        let mut tx = conn.begin().await.map_err(copy_error)?;
+        for r in &chunk.rows {
+            copy_in(&mut tx, r.table, r.cols, &r.values).await?;
+        }
+        for (table, cols, key, amount, values) in [
+            ("kpi_rollups", KPI_COLS, KPI_KEY, "value", &chunk.kpi),
+            (
+                "rating_rollups",
+                RATING_COLS,
+                RATING_KEY,
+                "n",
+                &chunk.ratings,
+            ),
+        ] {
+            if values.is_empty() {
+                continue;
+            }
+            let temp = format!("gen_{table}");
+            let create = format!(
+                "CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DELETE ROWS"
+            );
+            tx.execute(raw_sql(AssertSqlSafe(create)))
+                .await
+                .map_err(copy_error)?;
+            copy_in(&mut tx, &temp, cols, values).await?;
+            let list = cols.join(", ");
+            let add = format!(
+                "INSERT INTO {table} ({list}) SELECT {list} FROM {temp} ORDER BY {key} \
+                 ON CONFLICT ({key}) DO UPDATE SET {amount} = {table}.{amount} + excluded.{amount}"
+            );
+            tx.execute(raw_sql(AssertSqlSafe(add)))
+                .await
+                .map_err(copy_error)?;
+        }
+        tx.commit().await.map_err(copy_error)?;
+        Ok(())
+    }
+}
+
+/// The rows of one chunk of generated cases: the cases, their tasks and
+/// events, the rating invitations of the completed ones and the ratings
+/// given, and the amounts their steps and ratings add to the rollups.
+pub(super) fn chunk_rows(
     made: &[Made],
     rollups: &Rollups,
     next_inv: &mut i64,
     rng: &mut Rng,
     today: NaiveDate,
-) -> Result<Written> {
+) -> (Chunk, Written) {
+    let mut out = Chunk {
+        rows: Vec::new(),
+        kpi: Vec::new(),
+        ratings: Vec::new(),
+    };
     let mut v: Vec<sea_orm::Value> = Vec::with_capacity(made.len() * 34);
     for m in made {
         let c = &m.case;
@@ -80,16 +253,43 @@ pub(super) async fn write_chunk(
             updated.into(),
         ]);
     }
-    insert_chunked(
-        txn,
-        "INSERT INTO cases (id, case_no, verify_code, centre_id, centre_path, lead_department_id, item_version_id, \
-         impl_code, item_name, applicant_user_id, applicant_name, applicant_id_number, applicant_phone, \
-         applicant_email, channel, created_by, state, version, approved, form, clock, tasks, co_reviewers, \
-         received_on, accepted_on, legal_due, promised_due, decided_on, certificate_due, created_at, updated_at)",
-        31,
-        v,
-    )
-    .await?;
+    out.rows.push(Rows {
+        table: "cases",
+        cols: &[
+            "id",
+            "case_no",
+            "verify_code",
+            "centre_id",
+            "centre_path",
+            "lead_department_id",
+            "item_version_id",
+            "impl_code",
+            "item_name",
+            "applicant_user_id",
+            "applicant_name",
+            "applicant_id_number",
+            "applicant_phone",
+            "applicant_email",
+            "channel",
+            "created_by",
+            "state",
+            "version",
+            "approved",
+            "form",
+            "clock",
+            "tasks",
+            "co_reviewers",
+            "received_on",
+            "accepted_on",
+            "legal_due",
+            "promised_due",
+            "decided_on",
+            "certificate_due",
+            "created_at",
+            "updated_at",
+        ],
+        values: v,
+    });
     let mut v: Vec<sea_orm::Value> = Vec::new();
     for m in made {
         for (seq, t) in m.case.tasks.iter().enumerate() {
@@ -101,13 +301,11 @@ pub(super) async fn write_chunk(
             ]);
         }
     }
-    insert_chunked(
-        txn,
-        "INSERT INTO case_tasks (case_id, department_id, seq, status)",
-        4,
-        v,
-    )
-    .await?;
+    out.rows.push(Rows {
+        table: "case_tasks",
+        cols: &["case_id", "department_id", "seq", "status"],
+        values: v,
+    });
     let mut v: Vec<sea_orm::Value> = Vec::new();
     let mut events = 0u64;
     for m in made {
@@ -126,14 +324,33 @@ pub(super) async fn write_chunk(
             ]);
         }
     }
-    insert_chunked(
-        txn,
-        "INSERT INTO case_events (case_id, at, actor_id, actor_name, action, from_state, to_state, details, day)",
-        9,
-        v,
-    )
-    .await?;
-    crate::indicators::add(txn, rollups).await?;
+    out.rows.push(Rows {
+        table: "case_events",
+        cols: &[
+            "case_id",
+            "at",
+            "actor_id",
+            "actor_name",
+            "action",
+            "from_state",
+            "to_state",
+            "details",
+            "day",
+        ],
+        values: v,
+    });
+    for (k, n) in rollups.iter().filter(|(_, n)| **n != 0) {
+        out.kpi.extend([
+            k.day.to_string().into(),
+            k.centre_id.into(),
+            k.department_id.into(),
+            k.impl_code.clone().into(),
+            k.channel.clone().into(),
+            k.person_id.into(),
+            k.metric.clone().into(),
+            (*n).into(),
+        ]);
+    }
     // Every completed case is invited to be rated; about four in ten are.
     let mut inv: Vec<sea_orm::Value> = Vec::new();
     let mut rat: Vec<sea_orm::Value> = Vec::new();
@@ -206,50 +423,62 @@ pub(super) async fn write_chunk(
             ))
             .or_insert(0) += 1;
     }
-    insert_chunked(
-        txn,
-        "INSERT INTO rating_invitations (id, subject, subject_id, subject_no, centre_id, centre_path, department_id, \
-         item_code, item_name, applicant_user_id, window_user_id, staff, real_name, completed_on, created_at)",
-        15,
-        inv,
-    )
-    .await?;
+    out.rows.push(Rows {
+        table: "rating_invitations",
+        cols: &[
+            "id",
+            "subject",
+            "subject_id",
+            "subject_no",
+            "centre_id",
+            "centre_path",
+            "department_id",
+            "item_code",
+            "item_name",
+            "applicant_user_id",
+            "window_user_id",
+            "staff",
+            "real_name",
+            "completed_on",
+            "created_at",
+        ],
+        values: inv,
+    });
     let ratings = (rat.len() / 17) as u64;
-    insert_chunked(
-        txn,
-        "INSERT INTO ratings (invitation_id, channel, revision, centre_id, centre_path, department_id, item_code, \
-         level, indicators, reasons, reasons_version, comment, rater_user_id, is_default, excluded, rated_on, created_at)",
-        17,
-        rat,
-    )
-    .await?;
-    let b = sea_orm::ConnectionTrait::get_database_backend(txn);
-    let all: Vec<_> = counts.into_iter().collect();
-    for chunk in all.chunks(500) {
-        let mut v: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
-        for ((centre, dept, item, day, channel, level), n) in chunk {
-            v.extend([
-                (*centre).into(),
-                (*dept).into(),
-                item.clone().into(),
-                day.to_string().into(),
-                (*channel).into(),
-                false.into(),
-                (*level).into(),
-                (*n).into(),
-            ]);
-        }
-        exec(
-            txn,
-            &format!(
-                "INSERT INTO rating_rollups (centre_id, department_id, item_code, day, channel, is_default, level, n) \
-                 VALUES {} ON CONFLICT (centre_id, department_id, item_code, day, channel, is_default, level) \
-                 DO UPDATE SET n = rating_rollups.n + excluded.n",
-                rows(b, chunk.len(), 8, "")
-            ),
-            v,
-        )
-        .await?;
+    out.rows.push(Rows {
+        table: "ratings",
+        cols: &[
+            "invitation_id",
+            "channel",
+            "revision",
+            "centre_id",
+            "centre_path",
+            "department_id",
+            "item_code",
+            "level",
+            "indicators",
+            "reasons",
+            "reasons_version",
+            "comment",
+            "rater_user_id",
+            "is_default",
+            "excluded",
+            "rated_on",
+            "created_at",
+        ],
+        values: rat,
+    });
+    for ((centre, dept, item, day, channel, level), n) in counts {
+        out.ratings.extend([
+            centre.into(),
+            dept.into(),
+            item.into(),
+            day.to_string().into(),
+            channel.into(),
+            false.into(),
+            level.into(),
+            n.into(),
+        ]);
     }
-    Ok(Written { events, ratings })
+    (out, Written { events, ratings })
 }
