@@ -226,3 +226,190 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         assert!(diffs.is_empty(), "{backend}: {} differences", diffs.len());
     }
 }
+
+/// Staff of a department in a role, as an actor.
+async fn staff_of(
+    store: &tongban_store::Store,
+    role: tongban_domain::auth::Role,
+    dept: Option<i64>,
+) -> tongban_domain::auth::Actor {
+    let u = store
+        .users()
+        .await
+        .expect("users")
+        .into_iter()
+        .find(|u| u.role == role && (dept.is_none() || u.department_id == dept))
+        .expect("staff");
+    crate::helpers::actor(store, &u.username).await
+}
+
+#[tokio::test]
+async fn rollups_equal_verify_after_a_random_mix_of_commands_batched_and_one_by_one() {
+    use tongban_domain::auth::Role;
+    use tongban_domain::clock::SuspendReason;
+    for (backend, store) in tongban_store::testing::stores("kpi_random_mix").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = Arc::new(WorkCalendar::builtin_with(&[]).expect("calendar"));
+        let opts = GenerateOptions {
+            cases: 1_500,
+            years: 1,
+            seed: 11,
+            today: d("2026-11-20"),
+            open: true,
+            city: false,
+        };
+        store
+            .generate_cases(&opts, cal.clone(), &|_| {})
+            .await
+            .expect("generate");
+        let clerk = crate::helpers::actor(&store, "clerk").await;
+        let applicant = crate::helpers::actor(&store, "gen_public").await;
+        // A small LCG: the same mix every run.
+        let mut seed: u64 = 0x5eed;
+        let mut roll = |n: u64| {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 33) % n
+        };
+        let (mut taken, mut refused) = (0, 0);
+        for (round, today) in [d("2026-11-20"), d("2026-11-23"), d("2026-11-24")]
+            .into_iter()
+            .enumerate()
+        {
+            let c = store.conn();
+            let open = c
+                .query_all_raw(sea_orm::Statement::from_string(
+                    c.get_database_backend(),
+                    "SELECT k.id, k.version, k.state, k.lead_department_id, \
+                     (SELECT t.department_id FROM case_tasks t WHERE t.case_id = k.id AND t.status = 'active' LIMIT 1) AS task \
+                     FROM cases k WHERE k.state NOT IN ('completed', 'not_accepted', 'withdrawn', 'draft') ORDER BY k.id"
+                        .to_string(),
+                ))
+                .await
+                .expect("open cases");
+            assert!(!open.is_empty(), "{backend}: no open cases");
+            let mut batch = Vec::new();
+            for r in &open {
+                let id: i64 = r.try_get("", "id").expect("id");
+                let version: i64 = r.try_get("", "version").expect("version");
+                let state: String = r.try_get("", "state").expect("state");
+                let lead: i64 = r.try_get("", "lead_department_id").expect("lead");
+                let task: Option<i64> = r.try_get("", "task").expect("task");
+                let (who, cmd) = match state.as_str() {
+                    "submitted" if roll(5) == 0 => (
+                        clerk.clone(),
+                        Command::Refuse {
+                            reason: "不属于本机关职权范围".into(),
+                            competent_agency: "街道便民服务中心".into(),
+                        },
+                    ),
+                    "submitted" => (clerk.clone(), Command::Accept),
+                    "review" => {
+                        let reviewer = staff_of(&store, Role::Reviewer, task.or(Some(lead))).await;
+                        match roll(6) {
+                            0 => (
+                                reviewer,
+                                Command::Suspend {
+                                    reason: SuspendReason::SpecialProcedure("检测".into()),
+                                    note: "送检".into(),
+                                    materials: Vec::new(),
+                                },
+                            ),
+                            1 => (
+                                applicant.clone(),
+                                Command::Withdraw {
+                                    reason: "不再需要".into(),
+                                },
+                            ),
+                            n => (
+                                reviewer,
+                                Command::CompleteReview {
+                                    agree: n != 2,
+                                    opinion: "审查意见".into(),
+                                },
+                            ),
+                        }
+                    }
+                    "suspended" => (
+                        staff_of(&store, Role::Reviewer, Some(lead)).await,
+                        Command::Resume,
+                    ),
+                    "decision" => {
+                        let head = staff_of(&store, Role::Head, Some(lead)).await;
+                        match roll(5) {
+                            0 => (
+                                head,
+                                Command::Extend {
+                                    days: 5,
+                                    reason: "情况复杂".into(),
+                                },
+                            ),
+                            n => (
+                                head,
+                                Command::Decide {
+                                    approve: n != 1,
+                                    reason: "决定".into(),
+                                },
+                            ),
+                        }
+                    }
+                    "certifying" => (
+                        staff_of(&store, Role::Reviewer, Some(lead)).await,
+                        Command::Issue,
+                    ),
+                    "delivering" => (
+                        clerk.clone(),
+                        Command::Deliver {
+                            method: if roll(2) == 0 {
+                                "窗口领取"
+                            } else {
+                                "电子送达"
+                            }
+                            .into(),
+                        },
+                    ),
+                    _ => continue,
+                };
+                // Now and then a stale version: refused, nothing changes.
+                let version = if roll(15) == 0 { version - 1 } else { version };
+                if (id + round as i64) % 2 == 0 {
+                    batch.push(tongban_store::cases::Job::command(
+                        &who,
+                        id,
+                        Some(version),
+                        cmd,
+                        cal.clone(),
+                        today,
+                    ));
+                } else {
+                    match store
+                        .case_command(&who, id, Some(version), &cmd, &cal, today)
+                        .await
+                    {
+                        Ok(_) => taken += 1,
+                        Err(_) => refused += 1,
+                    }
+                }
+            }
+            for part in batch.chunks(24) {
+                for r in store.run_jobs(part).await {
+                    if r.is_ok() {
+                        taken += 1;
+                    } else {
+                        refused += 1;
+                    }
+                }
+            }
+            let diffs = store
+                .kpi_verify(d("2025-01-01"), d("2026-12-31"))
+                .await
+                .expect("verify");
+            assert!(diffs.is_empty(), "{backend} round {round}: {diffs:?}");
+        }
+        assert!(
+            taken > 50 && refused > 0,
+            "{backend}: {taken} taken, {refused} refused"
+        );
+    }
+}
