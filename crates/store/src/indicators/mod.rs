@@ -10,6 +10,7 @@
 //! changed outside the writer — which `tongban kpi verify` reports.
 
 mod drill;
+mod months;
 mod query;
 mod reports;
 mod verify;
@@ -96,7 +97,9 @@ impl CaseObserver for KpiRollups {
         for s in steps {
             add_event(&mut out, s);
         }
-        add(txn, &out).await
+        add(txn, &out).await?;
+        // A step counted on a day of a month already summed (written late).
+        months::add_past(txn, &out, crate::shanghai_today()).await
     }
 }
 

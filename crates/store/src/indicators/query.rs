@@ -62,16 +62,50 @@ impl Store {
     ) -> Result<Vec<(String, Totals)>> {
         let mut out: BTreeMap<String, Totals> = BTreeMap::new();
         let mut v: Vec<sea_orm::Value> = vec![from.to_string().into(), to.to_string().into()];
+        // Whole months already summed are read from their sums (not by
+        // person or day, which the sums leave out).
+        let summed = match dim {
+            Dim::Person | Dim::Day => None,
+            _ => super::months::summed_within(self.read_conn(), from, to).await?,
+        };
         let cond = scope_sql(scope, &mut v, "department_id");
-        let sql = match key_of(dim) {
-            Some(k) => format!(
-                "SELECT {k} AS k, t.metric, CAST(SUM(t.value) AS BIGINT) AS v FROM kpi_rollups t \
+        let sql = if let Some((first, last, a, b)) = summed {
+            let raw_key = key_of(dim).unwrap_or("''");
+            let month_key = if dim == Dim::Month {
+                "t.month"
+            } else {
+                raw_key
+            };
+            let n = v.len();
+            v.extend([
+                a.to_string().into(),
+                b.to_string().into(),
+                first.into(),
+                last.into(),
+            ]);
+            let mcond = scope_sql(scope, &mut v, "department_id");
+            format!(
+                "SELECT u.k, u.metric, CAST(SUM(u.v) AS BIGINT) AS v FROM (\
+                 SELECT {raw_key} AS k, t.metric, t.value AS v FROM kpi_rollups t \
+                 WHERE ((t.day >= $1 AND t.day < ${a}) OR (t.day > ${b} AND t.day <= $2)){cond} \
+                 UNION ALL SELECT {month_key} AS k, t.metric, t.value AS v FROM kpi_months t \
+                 WHERE t.month >= ${m1} AND t.month <= ${m2}{mcond}) u GROUP BY u.k, u.metric",
+                a = n + 1,
+                b = n + 2,
+                m1 = n + 3,
+                m2 = n + 4,
+            )
+        } else {
+            match key_of(dim) {
+                Some(k) => format!(
+                    "SELECT {k} AS k, t.metric, CAST(SUM(t.value) AS BIGINT) AS v FROM kpi_rollups t \
                  WHERE t.day >= $1 AND t.day <= $2{cond} GROUP BY {k}, t.metric"
-            ),
-            None => format!(
-                "SELECT '' AS k, t.metric, CAST(SUM(t.value) AS BIGINT) AS v FROM kpi_rollups t \
+                ),
+                None => format!(
+                    "SELECT '' AS k, t.metric, CAST(SUM(t.value) AS BIGINT) AS v FROM kpi_rollups t \
                  WHERE t.day >= $1 AND t.day <= $2{cond} GROUP BY t.metric"
-            ),
+                ),
+            }
         };
         for r in query(self.read_conn(), &sql, v).await? {
             let k: String = get(&r, "k")?;

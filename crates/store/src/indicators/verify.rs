@@ -207,8 +207,10 @@ impl Store {
         let cal = crate::calendar::calendar_in(&txn).await?;
         let fresh = recompute(&txn, &cal, from, to).await?;
         let kept = stored(&txn, from, to).await?;
+        let mut out = differences(&kept, &fresh);
+        out.extend(super::months::differences(&txn, from, to).await?);
         txn.rollback().await?;
-        Ok(differences(&kept, &fresh))
+        Ok(out)
     }
 
     /// Replaces the rollups of `from..=to` by their recomputation, in one
@@ -220,6 +222,7 @@ impl Store {
         // replaced (PostgreSQL; SQLite has one writer at a time).
         if self.backend() == sea_orm::DbBackend::Postgres {
             exec(&txn, "LOCK TABLE kpi_rollups IN EXCLUSIVE MODE", vec![]).await?;
+            exec(&txn, "LOCK TABLE kpi_months IN EXCLUSIVE MODE", vec![]).await?;
         }
         let cal = crate::calendar::calendar_in(&txn).await?;
         let fresh = recompute(&txn, &cal, from, to).await?;
@@ -232,6 +235,7 @@ impl Store {
         )
         .await?;
         add(&txn, &fresh).await?;
+        super::months::resum_within(&txn, from, to).await?;
         txn.commit().await?;
         Ok(changed)
     }

@@ -22,6 +22,7 @@ mod m015_form_corrections;
 mod m016_case_holds;
 mod m017_ratings;
 mod m018_indicators;
+mod m019_kpi_months;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -41,6 +42,7 @@ use m015_form_corrections::M015FormCorrections;
 use m016_case_holds::M016CaseHolds;
 use m017_ratings::M017Ratings;
 use m018_indicators::M018Indicators;
+use m019_kpi_months::M019KpiMonths;
 
 pub struct Migrator;
 
@@ -66,6 +68,7 @@ impl MigratorTrait for Migrator {
             Box::new(M016CaseHolds),
             Box::new(M017Ratings),
             Box::new(M018Indicators),
+            Box::new(M019KpiMonths),
         ]
     }
     fn migration_table_name() -> DynIden {

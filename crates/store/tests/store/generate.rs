@@ -99,6 +99,83 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             .await
             .expect("verify");
         assert!(diffs.is_empty(), "{backend}: {} differences", diffs.len());
+        // Closed months were summed: a year's figures by department read
+        // those sums and equal the days' own sums, row for row.
+        let (y0, y1) = (d("2025-01-01"), d("2025-12-31"));
+        let by_dept = store
+            .kpi_figures(
+                &Scope {
+                    centre_path: "/".into(),
+                    ..Default::default()
+                },
+                y0,
+                y1,
+                Dim::Department,
+                None,
+            )
+            .await
+            .expect("figures by department");
+        let c = store.conn();
+        let direct = c
+            .query_all_raw(sea_orm::Statement::from_string(
+                c.get_database_backend(),
+                "SELECT CAST(department_id AS TEXT) AS k, metric, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollups \
+                 WHERE day >= '2025-01-01' AND day <= '2025-12-31' GROUP BY department_id, metric"
+                    .to_string(),
+            ))
+            .await
+            .expect("direct sums");
+        assert!(direct.len() > 50, "{backend}");
+        for r in &direct {
+            let k: String = r.try_get("", "k").expect("k");
+            let m: String = r.try_get("", "metric").expect("metric");
+            let v: i64 = r.try_get("", "v").expect("v");
+            let row = by_dept
+                .iter()
+                .find(|(key, _)| *key == k)
+                .expect("department row");
+            assert_eq!(row.1.get(&m), v, "{backend}: {k} {m}");
+        }
+        assert!(
+            count(
+                &store,
+                "SELECT COUNT(*) AS n FROM kpi_months WHERE month = '2025-06'"
+            )
+            .await
+                > 0,
+            "{backend}: months summed"
+        );
+        // A month's sum changed behind the writer's back is reported; a
+        // rebuild of its days sums it again.
+        sea_orm::ConnectionTrait::execute_unprepared(
+            c,
+            "UPDATE kpi_months SET value = value + 1 WHERE month = '2025-06' AND metric = 'submitted'",
+        )
+        .await
+        .expect("tamper");
+        let diffs = store
+            .kpi_verify(d("2025-06-01"), d("2025-06-30"))
+            .await
+            .expect("verify");
+        assert!(
+            !diffs.is_empty()
+                && diffs
+                    .iter()
+                    .all(|x| x.metric.contains("sum of 2025-06") && x.stored == x.recomputed + 1),
+            "{backend}: {diffs:?}"
+        );
+        store
+            .kpi_rebuild(d("2025-06-10"), d("2025-06-12"))
+            .await
+            .expect("rebuild");
+        assert!(
+            store
+                .kpi_verify(d("2025-06-01"), d("2025-06-30"))
+                .await
+                .expect("verify")
+                .is_empty(),
+            "{backend}"
+        );
         // The mix the dashboards need.
         let scope = Scope {
             centre_path: "/".into(),

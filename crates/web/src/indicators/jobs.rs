@@ -1,5 +1,6 @@
 //! The monthly 指标调度 report, made by a scheduled job: on the first
-//! working day of each month, last month's workbook of every centre.
+//! working day of each month, last month's workbook of every centre; and
+//! before it, the sums of the months closed since the last tick.
 
 use crate::AppState;
 
@@ -18,6 +19,8 @@ impl AppState {
     /// many reports this call stored.
     pub async fn monthly_kpi_report_tick(&self) -> anyhow::Result<usize> {
         let today = self.today();
+        // Closed months are summed first (their figures read the sums).
+        self.store.kpi_summarize(today).await?;
         let cal = self.calendar();
         let first = chrono::Datelike::with_day(&today, 1).unwrap_or(today);
         // The first working day of the month (the calendar decides; a

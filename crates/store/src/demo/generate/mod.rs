@@ -202,6 +202,11 @@ impl Store {
             progress(done.cases);
         }
         self.after_bulk_ids().await?;
+        // Months already summed that the new days fall in are summed
+        // again; closed months not yet summed are summed now.
+        self.kpi_resum(opts.today - Duration::days(span), opts.today)
+            .await?;
+        self.kpi_summarize(opts.today).await?;
         let txn = self.begin().await?;
         crate::trail::append(
             &txn,
