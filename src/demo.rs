@@ -34,6 +34,7 @@ pub enum DemoCommand {
 pub async fn run(
     command: DemoCommand,
     store: Store,
+    secret: Option<tongban_certs::KeySecret>,
     today: chrono::NaiveDate,
 ) -> anyhow::Result<ExitCode> {
     match command {
@@ -43,11 +44,24 @@ pub async fn run(
             seed,
             closed,
         } => {
+            // The new districts' departments get signing keys as the demo's did.
+            if let Some(k) = secret {
+                store.set_key_secret(k);
+            }
             if tongban_store::demo::load_demo(&store).await? {
                 eprintln!(
                     "Loaded the demo centre, catalogue and accounts into the empty database."
                 );
             }
+            // Synthetic cases, ratings and accounts belong in a demo only.
+            anyhow::ensure!(
+                store
+                    .centres()
+                    .await?
+                    .iter()
+                    .any(|c| c.division_code == "339901"),
+                "demo generate writes synthetic cases: it runs only on an empty or demo database"
+            );
             let cal = Arc::new(store.work_calendar().await?);
             let bar = indicatif::ProgressBar::new(cases);
             bar.set_style(

@@ -28,6 +28,9 @@ pub enum KpiCommand {
         #[arg(long)]
         to: chrono::NaiveDate,
     },
+    /// Sum the closed months not yet summed (the server does it every
+    /// minute; after a bulk load it can be done at once).
+    Summarize,
     /// Make the monthly 指标调度 report of a centre (XLSX).
     Report {
         /// The month, e.g. 2026-11.
@@ -77,6 +80,13 @@ pub async fn run(command: KpiCommand, store: Store) -> anyhow::Result<ExitCode> 
             anyhow::ensure!(from <= to, "--from is after --to");
             let n = store.kpi_rebuild(from, to).await?;
             println!("{from} – {to}: rollups recomputed ({n} rows changed)");
+            Ok(ExitCode::SUCCESS)
+        }
+        KpiCommand::Summarize => {
+            match store.kpi_summarize(today).await? {
+                Some(m) => println!("months summed through {m}"),
+                None => println!("no month to sum yet"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         KpiCommand::Report { month, centre, out } => {

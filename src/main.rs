@@ -465,7 +465,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
         Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
-        Command::Demo { command, data } => demo::run(command, data.open().await?, today()).await,
+        Command::Demo { command, data } => {
+            demo::run(command, data.open().await?, key_secret(true)?, today()).await
+        }
         Command::Sources { command, data } => match command {
             SourcesCommand::Import { file } => {
                 let text = std::fs::read_to_string(&file)

@@ -55,7 +55,7 @@ fn help_lists_every_command() {
             "calendar",
             &["add-workdays", "workdays", "is-workday", "import", "years"],
         ),
-        ("kpi", &["verify", "rebuild", "report"]),
+        ("kpi", &["verify", "rebuild", "summarize", "report"]),
     ];
     let top: Vec<&str> = tree.iter().map(|(c, _)| *c).collect();
     assert_eq!(listed(&[]), top, "the top-level commands");

@@ -35,8 +35,13 @@ fn first_day(d: NaiveDate) -> NaiveDate {
     d.with_day(1).unwrap_or(d)
 }
 
+/// The first day of the next month (the last representable day at the
+/// end of the calendar).
 fn next_month(d: NaiveDate) -> NaiveDate {
-    first_day(first_day(d) + Duration::days(32))
+    first_day(d)
+        .checked_add_signed(Duration::days(32))
+        .map(first_day)
+        .unwrap_or(NaiveDate::MAX)
 }
 
 fn month_start(m: &str) -> Result<NaiveDate> {
@@ -45,7 +50,9 @@ fn month_start(m: &str) -> Result<NaiveDate> {
 }
 
 fn month_end(m: &str) -> Result<NaiveDate> {
-    Ok(next_month(month_start(m)?) - Duration::days(1))
+    Ok(next_month(month_start(m)?)
+        .pred_opt()
+        .unwrap_or(NaiveDate::MIN))
 }
 
 /// The last month summed, if any.
@@ -75,11 +82,11 @@ pub(crate) async fn summed_within(
     } else {
         next_month(from)
     };
-    let b = next_month(to) - Duration::days(1);
+    let b = next_month(to).pred_opt().unwrap_or(to);
     let b = if b == to {
         to
     } else {
-        first_day(to) - Duration::days(1)
+        first_day(to).pred_opt().unwrap_or(NaiveDate::MIN)
     };
     let b = b.min(month_end(&t)?);
     if a > b {
@@ -233,11 +240,11 @@ pub(crate) async fn differences(
 
 /// The last closed month on `today`: the one before, from its second day.
 fn last_closed(today: NaiveDate) -> NaiveDate {
-    let prev = first_day(today) - Duration::days(1);
+    let prev = first_day(today).pred_opt().unwrap_or(NaiveDate::MIN);
     if today.day() >= 2 {
         prev
     } else {
-        first_day(prev) - Duration::days(1)
+        first_day(prev).pred_opt().unwrap_or(NaiveDate::MIN)
     }
 }
 
@@ -245,6 +252,8 @@ impl Store {
     /// Sums the closed months not yet summed (none before the first
     /// rollup) and moves the mark on; returns the last month summed.
     pub async fn kpi_summarize(&self, today: NaiveDate) -> Result<Option<String>> {
+        // Never ahead of the clock the writers' steps are judged by.
+        let today = today.min(crate::shanghai_today());
         // Most calls find nothing to do: no lock for them.
         let closed = month_of(last_closed(today));
         let t = through(self.conn()).await?;
@@ -269,6 +278,16 @@ impl Store {
                 .flatten()
                 .map(month_of),
         };
+        if t.is_none() {
+            // Sums a late step added before any month was summed are
+            // replaced by the days' own.
+            exec(
+                &txn,
+                "DELETE FROM kpi_months WHERE month <= $1",
+                vec![closed.clone().into()],
+            )
+            .await?;
+        }
         if let Some(first) = first.filter(|f| *f <= closed) {
             resum(&txn, &first, &closed).await?;
         }

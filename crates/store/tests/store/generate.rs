@@ -145,6 +145,46 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
                 > 0,
             "{backend}: months summed"
         );
+        // A period of partial months: its whole months from the sums, the
+        // other days from the daily rollups, by month and in total.
+        let (p0, p1) = (d("2025-05-15"), d("2025-08-10"));
+        let scope_all = Scope {
+            centre_path: "/".into(),
+            ..Default::default()
+        };
+        let by_month = store
+            .kpi_figures(&scope_all, p0, p1, Dim::Month, None)
+            .await
+            .expect("by month");
+        let total = store
+            .kpi_figures(&scope_all, p0, p1, Dim::Total, None)
+            .await
+            .expect("total");
+        let direct = c
+            .query_all_raw(sea_orm::Statement::from_string(
+                c.get_database_backend(),
+                "SELECT substr(day, 1, 7) AS k, metric, CAST(SUM(value) AS BIGINT) AS v FROM kpi_rollups \
+                 WHERE day >= '2025-05-15' AND day <= '2025-08-10' GROUP BY substr(day, 1, 7), metric"
+                    .to_string(),
+            ))
+            .await
+            .expect("direct sums by month");
+        let mut sum_all: std::collections::BTreeMap<String, i64> = Default::default();
+        for r in &direct {
+            let k: String = r.try_get("", "k").expect("k");
+            let m: String = r.try_get("", "metric").expect("metric");
+            let v: i64 = r.try_get("", "v").expect("v");
+            *sum_all.entry(m.clone()).or_insert(0) += v;
+            let row = by_month
+                .iter()
+                .find(|(key, _)| *key == k)
+                .expect("month row");
+            assert_eq!(row.1.get(&m), v, "{backend}: {k} {m}");
+        }
+        assert_eq!(by_month.len(), 4, "{backend}: May to August");
+        for (m, v) in &sum_all {
+            assert_eq!(total[0].1.get(m), *v, "{backend}: total {m}");
+        }
         // A month's sum changed behind the writer's back is reported; a
         // rebuild of its days sums it again.
         sea_orm::ConnectionTrait::execute_unprepared(
@@ -219,13 +259,14 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         ] {
             assert!(count(&store, sql).await > 0, "{backend}: none {what}");
         }
-        // Every completed case was invited to be rated; the rating
+        // Every case that ended (completed or not accepted) was invited to be
+        // rated, as the ratings' observer invites them; the rating
         // figures count exactly the ratings written.
         assert_eq!(
             count(&store, "SELECT COUNT(*) AS n FROM rating_invitations").await,
             count(
                 &store,
-                "SELECT COUNT(*) AS n FROM cases WHERE state = 'completed'"
+                "SELECT COUNT(*) AS n FROM cases WHERE state IN ('completed', 'not_accepted')"
             )
             .await,
             "{backend}"
@@ -341,6 +382,58 @@ async fn rollups_equal_verify_after_a_random_mix_of_commands_batched_and_one_by_
             .expect("generate");
         let clerk = crate::helpers::actor(&store, "clerk").await;
         let applicant = crate::helpers::actor(&store, "gen_public").await;
+        // A step written late, on a day of a month already summed, adds to
+        // that month's sum too.
+        let c = store.conn();
+        let mark = c
+            .query_one_raw(sea_orm::Statement::from_string(
+                c.get_database_backend(),
+                "SELECT month FROM kpi_summary_state".to_string(),
+            ))
+            .await
+            .expect("query")
+            .expect("months were summed");
+        assert_eq!(
+            mark.try_get::<String>("", "month").expect("month"),
+            "2026-10",
+            "{backend}"
+        );
+        let late = c
+            .query_one_raw(sea_orm::Statement::from_string(
+                c.get_database_backend(),
+                "SELECT k.id, k.version, k.lead_department_id FROM cases k WHERE k.state = 'decision' \
+                 AND NOT EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = k.id AND e.day > '2026-10-28') \
+                 ORDER BY k.id LIMIT 1"
+                    .to_string(),
+            ))
+            .await
+            .expect("query")
+            .expect("a case awaiting decision since before 2026-10-28");
+        let (id, version, lead): (i64, i64, i64) = (
+            late.try_get("", "id").expect("id"),
+            late.try_get("", "version").expect("version"),
+            late.try_get("", "lead_department_id").expect("lead"),
+        );
+        let head = staff_of(&store, Role::Head, Some(lead)).await;
+        let decided = "SELECT CAST(COALESCE(SUM(value), 0) AS BIGINT) AS n FROM kpi_months WHERE month = '2026-10' AND metric = 'decided'";
+        let before = count(&store, decided).await;
+        let cmd = Command::Decide {
+            approve: true,
+            reason: "准予许可".into(),
+        };
+        store
+            .case_command(&head, id, Some(version), &cmd, &cal, d("2026-10-30"))
+            .await
+            .expect("a late step");
+        assert_eq!(count(&store, decided).await, before + 1, "{backend}");
+        assert!(
+            store
+                .kpi_verify(d("2026-10-01"), d("2026-10-31"))
+                .await
+                .expect("verify")
+                .is_empty(),
+            "{backend}: the late step's month"
+        );
         // A small LCG: the same mix every run.
         let mut seed: u64 = 0x5eed;
         let mut roll = |n: u64| {

@@ -178,22 +178,25 @@ impl Store {
         let mut rng = Rng(opts.seed ^ 0x7467_6261_6e00_0000);
         let span = i64::from(opts.years.clamp(1, 20)) * 365;
         let mut done = Generated::default();
-        let mut next_id = self.max_id("cases").await? + 1;
-        let mut next_inv = self.max_id("rating_invitations").await? + 1;
+        let mut earliest = opts.today;
         while done.cases < opts.cases {
             let n = CHUNK.min(opts.cases - done.cases);
             let mut made = Vec::with_capacity(n as usize);
             let mut rollups = Rollups::new();
-            for _ in 0..n {
+            for id in self.reserve_ids("cases", n).await? {
                 let plan = &plans[rng.below(plans.len() as u64) as usize];
-                let m = simulate(plan, &staff, &cal, next_id, opts, span, &mut rng)?;
-                next_id += 1;
+                let m = simulate(plan, &staff, &cal, id, opts, span, &mut rng)?;
                 for s in &m.1 {
                     add_event(&mut rollups, s);
                 }
+                if let Some(e) = m.0.events.first() {
+                    earliest = earliest.min(e.day);
+                }
                 made.push(m.0);
             }
-            let (chunk, w) = chunk_rows(&made, &rollups, &mut next_inv, &mut rng, opts.today);
+            let ended = made.iter().filter(|m| m.completed_on.is_some()).count() as u64;
+            let invitations = self.reserve_ids("rating_invitations", ended).await?;
+            let (chunk, w) = chunk_rows(&made, &rollups, &invitations, &mut rng, opts.today);
             self.write_generated(&chunk).await?;
             done.cases += n;
             done.events += w.events;
@@ -201,11 +204,10 @@ impl Store {
             done.open += made.iter().filter(|m| !m.case.state.is_final()).count() as u64;
             progress(done.cases);
         }
-        self.after_bulk_ids().await?;
         // Months already summed that the new days fall in are summed
-        // again; closed months not yet summed are summed now.
-        self.kpi_resum(opts.today - Duration::days(span), opts.today)
-            .await?;
+        // again; closed months not yet summed are summed now. (A run
+        // stopped half-way leaves them to `tongban kpi rebuild`.)
+        self.kpi_resum(earliest, opts.today).await?;
         self.kpi_summarize(opts.today).await?;
         let txn = self.begin().await?;
         crate::trail::append(
@@ -220,31 +222,34 @@ impl Store {
         Ok(done)
     }
 
-    async fn max_id(&self, table: &str) -> Result<i64> {
+    /// `n` ids of `table` for rows written with their ids: from the
+    /// table's sequence on PostgreSQL (a server writing meanwhile takes
+    /// others); after the largest on SQLite (whose writers take turns: a
+    /// row written meanwhile makes the chunk fail, writing nothing).
+    async fn reserve_ids(&self, table: &str, n: u64) -> Result<Vec<i64>> {
+        if n == 0 {
+            return Ok(Vec::new());
+        }
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        if self.backend() == sea_orm::DbBackend::Postgres {
+            let rows = crate::sql::query(
+                self.conn(),
+                &format!(
+                    "SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id FROM generate_series(1, $1) ORDER BY 1"
+                ),
+                vec![n.into()],
+            )
+            .await?;
+            return rows.iter().map(|r| get::<i64>(r, "id")).collect();
+        }
         let r = query_one(
             self.conn(),
             &format!("SELECT COALESCE(MAX(id), 0) AS n FROM {table}"),
             vec![],
         )
         .await?;
-        Ok(r.map(|r| get::<i64>(&r, "n")).transpose()?.unwrap_or(0))
-    }
-
-    /// PostgreSQL's sequences move past the ids written explicitly.
-    async fn after_bulk_ids(&self) -> Result<()> {
-        if self.backend() == sea_orm::DbBackend::Postgres {
-            for t in ["cases", "rating_invitations"] {
-                exec(
-                    self.conn(),
-                    &format!(
-                        "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {t}))"
-                    ),
-                    vec![],
-                )
-                .await?;
-            }
-        }
-        Ok(())
+        let max = r.map(|r| get::<i64>(&r, "n")).transpose()?.unwrap_or(0);
+        Ok((max + 1..=max + n).collect())
     }
 
     /// Every published item with what its cases need.
@@ -336,6 +341,7 @@ impl Store {
                 ));
             }
         }
+        need.retain(|(name, ..)| !users.iter().any(|u| &u.username == name));
         if !users.iter().any(|u| u.username == "gen_public") {
             let c = centres.first().copied().unwrap_or(0);
             need.push((
@@ -347,14 +353,16 @@ impl Store {
             ));
         }
         if !need.is_empty() {
+            // A password nobody knows: the accounts cannot sign in (and
+            // refusing them takes as long as refusing anyone).
+            let hash = crate::accounts::hash_password(&crate::random_token())?;
             let txn = self.begin().await?;
             let mut v: Vec<sea_orm::Value> = Vec::new();
             for (username, display, role, centre, dept) in &need {
                 v.extend([
                     username.clone().into(),
                     display.clone().into(),
-                    // No password hashes to this: the account cannot sign in.
-                    "!".into(),
+                    hash.clone().into(),
                     role.as_str().into(),
                     (*centre).into(),
                     (*dept).into(),

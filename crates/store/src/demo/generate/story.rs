@@ -52,6 +52,8 @@ struct Sim<'a> {
     steps: Vec<StepEvent>,
     staff: Vec<i64>,
     minute: u64,
+    /// The day of the last step (with `minute`, its time).
+    last_day: NaiveDate,
 }
 
 impl Sim<'_> {
@@ -118,7 +120,13 @@ impl Sim<'_> {
             self.day,
             0,
         )?;
-        self.minute += 7 + (self.minute * 13) % 23;
+        // Later the same day than the step before; any time on a later day.
+        if self.day == self.last_day {
+            self.minute += 5 + (self.minute * 13) % 23;
+        } else {
+            self.last_day = self.day;
+            self.minute = (self.minute * 37) % 420;
+        }
         if let Some(p) = by
             && Some(p.id) != self.w.case.applicant_user_id
             && !self.staff.contains(&p.id)
@@ -126,7 +134,7 @@ impl Sim<'_> {
             self.staff.push(p.id);
         }
         self.events.push(EventRow {
-            at: at(self.day, self.minute % 480),
+            at: at(self.day, self.minute).min(crate::now_ms()),
             actor: s.event.actor,
             actor_name: s.actor_name.clone(),
             action: s.event.action.clone(),
@@ -174,7 +182,8 @@ pub(super) fn simulate(
     } else {
         Channel::Window
     };
-    let created = at(d0, rng.below(420));
+    let minute = rng.below(420);
+    let created = at(d0, minute).min(crate::now_ms());
     let case = Case {
         id,
         case_no: case_number(&plan.division, d0, id),
@@ -234,7 +243,8 @@ pub(super) fn simulate(
         }],
         steps: Vec::new(),
         staff: Vec::new(),
-        minute: rng.below(60),
+        minute,
+        last_day: d0,
     };
     sim.step(Command::Submit, Some(creator), None, true)?;
     if plan.instant && online && rng.chance(700) {
@@ -244,7 +254,9 @@ pub(super) fn simulate(
         by_staff(&mut sim, staff, &clerk, &applicant, online, rng)?;
     }
     let c = &sim.w.case;
-    let completed_on = (c.state == CaseState::Completed).then_some(sim.day);
+    // Ended: completed, or not accepted (both are invited to be rated).
+    let completed_on =
+        matches!(c.state, CaseState::Completed | CaseState::NotAccepted).then_some(sim.day);
     let window = (!online).then_some(clerk.id);
     Ok((
         Made {

@@ -206,7 +206,7 @@ impl Store {
 pub(super) fn chunk_rows(
     made: &[Made],
     rollups: &Rollups,
-    next_inv: &mut i64,
+    invitations: &[i64],
     rng: &mut Rng,
     today: NaiveDate,
 ) -> (Chunk, Written) {
@@ -356,12 +356,12 @@ pub(super) fn chunk_rows(
     let mut rat: Vec<sea_orm::Value> = Vec::new();
     let mut counts: BTreeMap<(i64, i64, String, NaiveDate, &'static str, i64), i64> =
         BTreeMap::new();
-    let now = crate::now_ms();
+    let mut invitations = invitations.iter().copied();
     for m in made {
         let Some(done) = m.completed_on else { continue };
         let c = &m.case;
-        let id = *next_inv;
-        *next_inv += 1;
+        let Some(id) = invitations.next() else { break };
+        let ended_at = m.events.last().map(|e| e.at).unwrap_or(c.created_at);
         inv.extend([
             id.into(),
             "case".into(),
@@ -377,7 +377,7 @@ pub(super) fn chunk_rows(
             to_json(&m.staff).into(),
             true.into(),
             done.to_string().into(),
-            now.into(),
+            ended_at.into(),
         ]);
         if !rng.chance(400) {
             continue;
@@ -410,7 +410,7 @@ pub(super) fn chunk_rows(
             false.into(),
             false.into(),
             rated_on.to_string().into(),
-            now.into(),
+            (ended_at + (rated_on - done).num_milliseconds()).into(),
         ]);
         *counts
             .entry((
