@@ -8,7 +8,7 @@
 or, for PostgreSQL, `--database-url postgres://...` in both commands.
 
 Starts `tongban serve` on the database, signs in as the city supervisor
-(and a district head), requests every page and API call `--runs` times
+(`--user`), requests every page and API call `--runs` times
 after one warm-up, and prints p50/p95/max per request; then times
 `tongban kpi report` for one centre and `tongban kpi verify` over one month.
 Timings are wall-clock from the client, one request at a time.
@@ -118,8 +118,8 @@ def main():
         server.wait()
     if a.skip_cli:
         return
-    last = {"01": 31, "02": 28, "03": 31, "04": 30, "05": 31, "06": 30, "07": 31, "08": 31,
-            "09": 30, "10": 31, "11": 30, "12": 31}[month]
+    import calendar
+    last = calendar.monthrange(int(year), int(month))[1]
     with tempfile.TemporaryDirectory() as d:
         for name, cmd in [
             (

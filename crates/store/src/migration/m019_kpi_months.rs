@@ -1,5 +1,6 @@
 //! Migration 019 (效能评估 at scale): monthly sums of the indicator rollups
-//! (without the person), kept for closed months, and how far they reach.
+//! (without the person), kept for closed months, and how far they reach;
+//! the daily rollups indexed by department.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -43,6 +44,14 @@ impl MigrationTrait for M019KpiMonths {
             "kpi_months",
             "ix_kpi_months_centre_month",
             &["centre_id", "month"],
+            false,
+        ))
+        .await?;
+        // A department's days (its dashboard, its people).
+        m.create_index(index(
+            "kpi_rollups",
+            "ix_kpi_rollups_department_day",
+            &["department_id", "day"],
             false,
         ))
         .await?;

@@ -91,6 +91,8 @@ struct DashboardPage {
     by_centre: Vec<TableRow>,
     by_item: Vec<TableRow>,
     people: Vec<(String, i64, i64, i64)>,
+    /// A department is in scope (the person table is shown).
+    person_scope: bool,
     rank_name: &'static str,
     best: Vec<Ranked>,
     worst: Vec<Ranked>,
@@ -315,10 +317,16 @@ pub(super) async fn dashboard(
             value: format!("{v:.1}%"),
         })
         .collect();
-    // Staff: the steps each person took.
-    let by_person = totals(store, &sc, per.from, per.to, Dim::Person, None)
-        .await
-        .map_err(err)?;
+    // Staff: the steps each person took — within one department (a head's,
+    // or the one chosen): across a whole city the list is neither useful
+    // nor cheap (it reads every day's rollups).
+    let by_person = if sc.department_id.is_some() {
+        totals(store, &sc, per.from, per.to, Dim::Person, None)
+            .await
+            .map_err(err)?
+    } else {
+        Vec::new()
+    };
     let ids: Vec<i64> = by_person
         .iter()
         .filter_map(|(k, _)| k.parse().ok())
@@ -451,6 +459,7 @@ pub(super) async fn dashboard(
         by_centre,
         by_item: table(&items_sorted, "item", &|k: &str| k.to_string()),
         people,
+        person_scope: sc.department_id.is_some(),
         rank_name: lang.t(rank_ind.zh, rank_ind.en),
         best,
         worst,
