@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use tongban_domain::catalog::{DayUnit, ItemDoc};
+use tongban_domain::catalog::DayUnit;
 use tongban_domain::indicators::values::{Dim, Scope, Totals, read};
 
 use crate::sql::{get, query};
@@ -185,7 +185,7 @@ impl Store {
         let rows = query(
             self.read_conn(),
             &format!(
-                "SELECT t.centre_id, t.department_id, t.impl_code, t.doc FROM item_versions t \
+                "SELECT t.id, t.centre_id, t.department_id, t.impl_code FROM item_versions t \
                  WHERE t.status = 'published'{cond}"
             ),
             v,
@@ -193,13 +193,13 @@ impl Store {
         .await?;
         let mut out: BTreeMap<String, (i64, i64)> = BTreeMap::new();
         for r in &rows {
-            let doc: String = get(r, "doc")?;
-            // A document that does not parse is the catalogue's problem, not
-            // a reason to fail every dashboard: it is left out.
-            let Ok(doc) = serde_json::from_str::<ItemDoc>(&doc) else {
+            // A published version never changes: its parsed document is
+            // cached. One that does not parse is the catalogue's problem,
+            // not a reason to fail every dashboard: it is left out.
+            let Ok(doc) = self.item_doc(get(r, "id")?).await else {
                 continue;
             };
-            let (Some(l), Some(p)) = (doc.legal_limit, doc.promised_limit) else {
+            let (Some(l), Some(p)) = (doc.legal_limit.clone(), doc.promised_limit.clone()) else {
                 continue;
             };
             if l.unit != DayUnit::WorkingDays || p.unit != DayUnit::WorkingDays {

@@ -145,6 +145,52 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
                 > 0,
             "{backend}: months summed"
         );
+        // The cases behind a number are exactly as many as the number, over
+        // a year (the cases walked in id order) and over a month (found by
+        // the month's events), page after page.
+        for (from, to) in [(y0, y1), (d("2026-10-01"), d("2026-10-31"))] {
+            let want = store
+                .kpi_figures(
+                    &Scope {
+                        centre_path: "/".into(),
+                        ..Default::default()
+                    },
+                    from,
+                    to,
+                    Dim::Total,
+                    None,
+                )
+                .await
+                .expect("figures")[0]
+                .1
+                .metric(Metric::Completed);
+            let (mut seen, mut after) = (0, 0);
+            loop {
+                let page = store
+                    .kpi_cases(
+                        &Scope {
+                            centre_path: "/".into(),
+                            ..Default::default()
+                        },
+                        tongban_store::indicators::DrillWhat::Completed,
+                        from,
+                        to,
+                        None,
+                        None,
+                        after,
+                    )
+                    .await
+                    .expect("drill");
+                assert!(page.cases.iter().all(|c| c.id > after), "{backend}");
+                seen += page.cases.len() as i64;
+                match page.next {
+                    Some(n) => after = n,
+                    None => break,
+                }
+            }
+            assert!(want > 50, "{backend}: {want}");
+            assert_eq!(seen, want, "{backend}: {from} – {to}");
+        }
         // A period of partial months: its whole months from the sums, the
         // other days from the daily rollups, by month and in total.
         let (p0, p1) = (d("2025-05-15"), d("2025-08-10"));
