@@ -59,7 +59,7 @@ pub async fn run(
                     .centres()
                     .await?
                     .iter()
-                    .any(|c| c.division_code == "339901"),
+                    .any(|c| c.division_code == "339901" && c.name == "示范区政务服务中心"),
                 "demo generate writes synthetic cases: it runs only on an empty or demo database"
             );
             let cal = Arc::new(store.work_calendar().await?);

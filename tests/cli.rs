@@ -55,6 +55,7 @@ fn help_lists_every_command() {
             "calendar",
             &["add-workdays", "workdays", "is-workday", "import", "years"],
         ),
+        ("demo", &["generate"]),
         ("kpi", &["verify", "rebuild", "summarize", "report"]),
     ];
     let top: Vec<&str> = tree.iter().map(|(c, _)| *c).collect();
@@ -375,4 +376,74 @@ fn sources_import_registers_a_file_and_refuses_another_format() {
         String::from_utf8_lossy(&o.stderr)
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tongban demo generate` on an empty directory: the demo, then the cases,
+/// whose figures `tongban kpi verify` confirms; a database that is not a
+/// demo is refused.
+#[test]
+fn demo_generate_fills_a_demo_and_verify_agrees() {
+    let dir = std::env::temp_dir().join(format!("tongban-cli-generate-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let data = dir.to_string_lossy().to_string();
+    let run = |args: &[&str]| {
+        let mut a: Vec<&str> = args.to_vec();
+        a.extend(["--data-dir", &data]);
+        Command::new(env!("CARGO_BIN_EXE_tongban"))
+            .args(&a)
+            .env("TONGBAN_KEY_SECRET", "cli-test-secret")
+            .output()
+            .expect("runs")
+    };
+    let o = run(&["demo", "generate", "--cases", "300", "--years", "1"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(out.contains("generated 300 cases"), "{out}");
+    let o = run(&[
+        "kpi",
+        "verify",
+        "--from",
+        "2020-01-01",
+        "--to",
+        "2030-12-31",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stdout));
+    let _ = std::fs::remove_dir_all(&dir);
+    // A production database (no demo) is left alone.
+    let prod =
+        std::env::temp_dir().join(format!("tongban-cli-generate-prod-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prod);
+    let p = prod.to_string_lossy().to_string();
+    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args([
+            "catalog",
+            "import",
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/crates/store/demo/catalog.json"
+            ),
+            "--data-dir",
+            &p,
+        ])
+        .output()
+        .expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(env!("CARGO_BIN_EXE_tongban"))
+        .args(["demo", "generate", "--cases", "10", "--data-dir", &p])
+        .output()
+        .expect("runs");
+    assert!(
+        !o.status.success(),
+        "generated into a database that is not a demo"
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("demo database"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&prod);
 }
