@@ -5,7 +5,8 @@
 //! for the division (valid check characters) and the names of the place
 //! changed — and a supervisor of the city (`supervisor_city`).
 //!
-//! Made for `tongban demo generate` only: the demo started by `serve`
+//! Each part is made once and skipped when there (a stopped run is
+//! completed by the next). Made for `tongban demo generate` only: the demo started by `serve`
 //! stays one district, so its guides, search and queues stay small.
 
 use tongban_domain::auth::Role;
@@ -130,37 +131,61 @@ impl Store {
         Ok(())
     }
 
-    /// Builds the demo city around the demo district, once (nothing when
-    /// the city exists or the demo district is not a top centre).
+    /// Builds the demo city around the demo district. Each part is made
+    /// once and skipped when there, so a run stopped half-way is completed
+    /// by the next (nothing when the demo district is missing). Returns
+    /// whether anything was made.
     pub async fn ensure_demo_city(&self) -> Result<bool> {
         let centres = self.centres().await?;
-        if centres.iter().any(|c| c.division_code == CITY.0) {
-            return Ok(false);
-        }
-        let Some(district) = centres
-            .iter()
-            .find(|c| c.division_code == DEMO_DIVISION && c.parent_id.is_none())
-        else {
+        let Some(district) = centres.iter().find(|c| c.division_code == DEMO_DIVISION) else {
             return Ok(false);
         };
         let division =
             |code: &str| DivisionCode::parse(code).map_err(|e| StoreError::Corrupt(e.to_string()));
-        let city = self
-            .create_centre(&division(CITY.0)?, &format!("{}政务服务中心", CITY.1), None)
-            .await?;
-        self.place_centre_under(district.id, city.id).await?;
+        let mut made = false;
+        let city = match centres.iter().find(|c| c.division_code == CITY.0) {
+            Some(c) => c.clone(),
+            None => {
+                made = true;
+                self.create_centre(&division(CITY.0)?, &format!("{}政务服务中心", CITY.1), None)
+                    .await?
+            }
+        };
+        if district.parent_id.is_none() {
+            made = true;
+            self.place_centre_under(district.id, city.id).await?;
+        }
         let mut places = vec![(city.id, CITY.0, CITY.1)];
         for (code, place) in DISTRICTS {
-            let c = self
-                .create_centre(
-                    &division(code)?,
-                    &format!("{place}政务服务中心"),
-                    Some(city.id),
-                )
-                .await?;
-            places.push((c.id, code, place));
+            let id = match centres.iter().find(|c| c.division_code == *code) {
+                Some(c) => c.id,
+                None => {
+                    made = true;
+                    self.create_centre(
+                        &division(code)?,
+                        &format!("{place}政务服务中心"),
+                        Some(city.id),
+                    )
+                    .await?
+                    .id
+                }
+            };
+            places.push((id, code, place));
         }
+        let staffed: Vec<i64> = self
+            .departments()
+            .await?
+            .iter()
+            .map(|d| d.centre_id)
+            .collect();
         for (centre, code, place) in places {
+            // A centre with departments has had its catalogue imported (one
+            // transaction); its bundles and keys, made right after, are not
+            // retried if that run stopped between them.
+            if staffed.contains(&centre) {
+                continue;
+            }
+            made = true;
             let codes = codes_for(code)?;
             self.import_catalog(centre, &moved(DEMO_CATALOG, &codes, code, place), None)
                 .await?;
@@ -169,11 +194,11 @@ impl Store {
                 &bundles_in(&moved(DEMO_BUNDLES, &codes, code, place), code)?,
             )
             .await?;
-        }
-        if self.has_key_secret() {
-            for d in self.departments().await? {
-                if d.centre_id != district.id {
-                    self.generate_key(d.id, None).await?;
+            if self.has_key_secret() {
+                for d in self.departments().await? {
+                    if d.centre_id == centre {
+                        self.generate_key(d.id, None).await?;
+                    }
                 }
             }
         }
@@ -183,6 +208,7 @@ impl Store {
             .iter()
             .any(|u| u.username == "supervisor_city")
         {
+            made = true;
             self.create_user(NewUser {
                 username: "supervisor_city",
                 display_name: "钱督查（市效能督查）",
@@ -195,7 +221,7 @@ impl Store {
             })
             .await?;
         }
-        Ok(true)
+        Ok(made)
     }
 }
 

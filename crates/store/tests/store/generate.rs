@@ -383,6 +383,12 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             .await
             .expect("generate closed");
         assert_eq!((done.cases, done.open), (300, 0), "{backend}");
+        // The city is built once: a second run adds no centre.
+        assert_eq!(
+            store.centres().await.expect("centres").len(),
+            4,
+            "{backend}"
+        );
         let diffs = store
             .kpi_verify(d("2023-01-01"), d("2026-12-31"))
             .await
