@@ -53,13 +53,16 @@ pub async fn run(
                     "Loaded the demo centre, catalogue and accounts into the empty database."
                 );
             }
-            // Synthetic cases, ratings and accounts belong in a demo only.
+            // Synthetic cases, ratings and accounts belong in a demo only:
+            // the demo district and the demo city's centres, nothing else.
+            let centres = store.centres().await?;
             anyhow::ensure!(
-                store
-                    .centres()
-                    .await?
+                centres
                     .iter()
-                    .any(|c| c.division_code == "339901" && c.name == "示范区政务服务中心"),
+                    .any(|c| c.division_code == "339901" && c.name == "示范区政务服务中心")
+                    && centres.iter().all(|c| {
+                        ["339900", "339901", "339902", "339903"].contains(&c.division_code.as_str())
+                    }),
                 "demo generate writes synthetic cases: it runs only on an empty or demo database"
             );
             let cal = Arc::new(store.work_calendar().await?);

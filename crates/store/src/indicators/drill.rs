@@ -63,6 +63,22 @@ impl DrillWhat {
         }
     }
 
+    /// The part of the event condition over the event alone (a superset of
+    /// the events `event_sql` takes).
+    fn event_only_sql(self) -> &'static str {
+        match self {
+            DrillWhat::Submitted => "e.action = 'submit'",
+            DrillWhat::Accepted => "e.action IN ('accept', 'deemed_accepted')",
+            DrillWhat::NotAccepted => "e.action = 'refuse'",
+            DrillWhat::Decided | DrillWhat::DecidedSameDay => "e.action = 'decide'",
+            DrillWhat::DecidedByRules => "e.action = 'decide' AND e.actor_id IS NULL",
+            DrillWhat::Completed
+            | DrillWhat::CompletedOnTime
+            | DrillWhat::CompletedLate
+            | DrillWhat::Overdue => "e.to_state = 'completed' AND e.from_state <> 'completed'",
+        }
+    }
+
     /// The event condition (over `e`, the case `t`).
     fn event_sql(self) -> &'static str {
         const DONE: &str = "e.to_state = 'completed' AND e.from_state <> 'completed' AND t.accepted_on IS NOT NULL";
@@ -149,9 +165,21 @@ impl Store {
                 what.event_sql()
             )
         } else {
+            // Between the first and the last case the period's events name
+            // (read once from the events' index), so neither the cases
+            // before the period nor those after its last are walked.
+            let only = what.event_only_sql();
+            let bound = |f: &str| {
+                format!(
+                    "(SELECT {f}(e.case_id) FROM case_events e \
+                     WHERE e.day >= $1 AND e.day <= $2 AND {only}{by})"
+                )
+            };
             format!(
-                "EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = t.id \
+                "t.id >= {} AND t.id <= {} AND EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = t.id \
                  AND e.day >= $1 AND e.day <= $2 AND {}{by})",
+                bound("MIN"),
+                bound("MAX"),
                 what.event_sql()
             )
         };

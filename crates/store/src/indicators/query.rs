@@ -196,8 +196,10 @@ impl Store {
             // A published version never changes: its parsed document is
             // cached. One that does not parse is the catalogue's problem,
             // not a reason to fail every dashboard: it is left out.
-            let Ok(doc) = self.item_doc(get(r, "id")?).await else {
-                continue;
+            let doc = match self.item_doc(get(r, "id")?).await {
+                Ok(d) => d,
+                Err(crate::StoreError::Corrupt(_)) => continue,
+                Err(e) => return Err(e),
             };
             let (Some(l), Some(p)) = (doc.legal_limit.clone(), doc.promised_limit.clone()) else {
                 continue;

@@ -122,7 +122,8 @@ impl Sim<'_> {
         )?;
         // Later the same day than the step before; any time on a later day.
         if self.day == self.last_day {
-            self.minute += 5 + (self.minute * 13) % 23;
+            // Within the day (about 23:30 at the latest).
+            self.minute = (self.minute + 5 + (self.minute * 13) % 23).min(900);
         } else {
             self.last_day = self.day;
             self.minute = (self.minute * 37) % 420;

@@ -410,7 +410,9 @@ pub(super) fn chunk_rows(
             false.into(),
             false.into(),
             rated_on.to_string().into(),
-            (ended_at + (rated_on - done).num_milliseconds()).into(),
+            (ended_at + (rated_on - done).num_milliseconds())
+                .min(crate::now_ms())
+                .into(),
         ]);
         *counts
             .entry((
