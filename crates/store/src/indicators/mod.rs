@@ -47,6 +47,34 @@ pub struct RollupKey {
     pub metric: String,
 }
 
+impl RollupKey {
+    /// The row's values in the order of [`ROLLUP_COLS`], with amount `n`.
+    pub(crate) fn values(&self, n: i64) -> [sea_orm::Value; 8] {
+        [
+            self.day.to_string().into(),
+            self.centre_id.into(),
+            self.department_id.into(),
+            self.impl_code.clone().into(),
+            self.channel.clone().into(),
+            self.person_id.into(),
+            self.metric.clone().into(),
+            n.into(),
+        ]
+    }
+}
+
+/// The rollups' columns, in the order of [`RollupKey::values`].
+pub(crate) const ROLLUP_COLS: &[&str] = &[
+    "day",
+    "centre_id",
+    "department_id",
+    "impl_code",
+    "channel",
+    "person_id",
+    "metric",
+    "value",
+];
+
 /// Rollup amounts by key.
 pub type Rollups = BTreeMap<RollupKey, i64>;
 
@@ -143,16 +171,7 @@ pub(crate) async fn add(c: &impl ConnectionTrait, r: &Rollups) -> Result<()> {
     for chunk in all.chunks(CHUNK) {
         let mut v: Vec<sea_orm::Value> = Vec::with_capacity(chunk.len() * 8);
         for (k, n) in chunk {
-            v.extend([
-                k.day.to_string().into(),
-                k.centre_id.into(),
-                k.department_id.into(),
-                k.impl_code.clone().into(),
-                k.channel.clone().into(),
-                k.person_id.into(),
-                k.metric.clone().into(),
-                (**n).into(),
-            ]);
+            v.extend(k.values(**n));
         }
         exec(
             c,

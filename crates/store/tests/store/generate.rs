@@ -17,6 +17,23 @@ use tongban_store::demo::GenerateOptions;
 use crate::helpers::count;
 use crate::ratings::d;
 
+/// Every centre.
+fn whole() -> Scope {
+    Scope {
+        centre_path: "/".into(),
+        ..Default::default()
+    }
+}
+
+/// No rollup of `from..=to` differs from its recomputation.
+async fn verifies(
+    store: &tongban_store::Store,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> bool {
+    store.kpi_verify(from, to).await.expect("verify").is_empty()
+}
+
 #[tokio::test]
 async fn generated_cases_are_real_cases_and_their_figures_verify() {
     for (backend, store) in tongban_store::testing::stores("generate").await {
@@ -103,16 +120,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         // those sums and equal the days' own sums, row for row.
         let (y0, y1) = (d("2025-01-01"), d("2025-12-31"));
         let by_dept = store
-            .kpi_figures(
-                &Scope {
-                    centre_path: "/".into(),
-                    ..Default::default()
-                },
-                y0,
-                y1,
-                Dim::Department,
-                None,
-            )
+            .kpi_figures(&whole(), y0, y1, Dim::Department, None)
             .await
             .expect("figures by department");
         let c = store.conn();
@@ -150,16 +158,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         // the month's events), page after page.
         for (from, to) in [(y0, y1), (d("2026-10-01"), d("2026-10-31"))] {
             let want = store
-                .kpi_figures(
-                    &Scope {
-                        centre_path: "/".into(),
-                        ..Default::default()
-                    },
-                    from,
-                    to,
-                    Dim::Total,
-                    None,
-                )
+                .kpi_figures(&whole(), from, to, Dim::Total, None)
                 .await
                 .expect("figures")[0]
                 .1
@@ -168,10 +167,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             loop {
                 let page = store
                     .kpi_cases(
-                        &Scope {
-                            centre_path: "/".into(),
-                            ..Default::default()
-                        },
+                        &whole(),
                         tongban_store::indicators::DrillWhat::Completed,
                         from,
                         to,
@@ -194,10 +190,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
         // A period of partial months: its whole months from the sums, the
         // other days from the daily rollups, by month and in total.
         let (p0, p1) = (d("2025-05-15"), d("2025-08-10"));
-        let scope_all = Scope {
-            centre_path: "/".into(),
-            ..Default::default()
-        };
+        let scope_all = whole();
         let by_month = store
             .kpi_figures(&scope_all, p0, p1, Dim::Month, None)
             .await
@@ -255,18 +248,11 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             .await
             .expect("rebuild");
         assert!(
-            store
-                .kpi_verify(d("2025-06-01"), d("2025-06-30"))
-                .await
-                .expect("verify")
-                .is_empty(),
+            verifies(&store, d("2025-06-01"), d("2025-06-30")).await,
             "{backend}"
         );
         // The mix the dashboards need.
-        let scope = Scope {
-            centre_path: "/".into(),
-            ..Default::default()
-        };
+        let scope = whole();
         let all = store
             .kpi_figures(&scope, d("2023-01-01"), today, Dim::Total, Some(today))
             .await
@@ -364,11 +350,7 @@ async fn generated_cases_are_real_cases_and_their_figures_verify() {
             .await
             .expect("the next step");
         assert!(
-            store
-                .kpi_verify(d("2026-11-20"), d("2026-11-20"))
-                .await
-                .expect("verify")
-                .is_empty(),
+            verifies(&store, d("2026-11-20"), d("2026-11-20")).await,
             "{backend}"
         );
         // Without open work, every generated case is finished by today.
@@ -479,11 +461,7 @@ async fn rollups_equal_verify_after_a_random_mix_of_commands_batched_and_one_by_
             .expect("a late step");
         assert_eq!(count(&store, decided).await, before + 1, "{backend}");
         assert!(
-            store
-                .kpi_verify(d("2026-10-01"), d("2026-10-31"))
-                .await
-                .expect("verify")
-                .is_empty(),
+            verifies(&store, d("2026-10-01"), d("2026-10-31")).await,
             "{backend}: the late step's month"
         );
         // A small LCG: the same mix every run.

@@ -1,6 +1,7 @@
 //! Writing a chunk of generated cases with multi-row statements.
 
 use super::*;
+use crate::indicators::ROLLUP_COLS;
 
 /// What a chunk's write added.
 pub(super) struct Written {
@@ -22,16 +23,6 @@ pub(super) struct Chunk {
     ratings: Vec<sea_orm::Value>,
 }
 
-const KPI_COLS: &[&str] = &[
-    "day",
-    "centre_id",
-    "department_id",
-    "impl_code",
-    "channel",
-    "person_id",
-    "metric",
-    "value",
-];
 const KPI_KEY: &str = "day, centre_id, department_id, impl_code, channel, person_id, metric";
 const RATING_COLS: &[&str] = &[
     "centre_id",
@@ -152,7 +143,7 @@ impl Store {
                 insert_rows(&txn, r.table, r.cols, &r.values, None).await?;
             }
             let kpi = Some((KPI_KEY, "value"));
-            insert_rows(&txn, "kpi_rollups", KPI_COLS, &chunk.kpi, kpi).await?;
+            insert_rows(&txn, "kpi_rollups", ROLLUP_COLS, &chunk.kpi, kpi).await?;
             let n = Some((RATING_KEY, "n"));
             insert_rows(&txn, "rating_rollups", RATING_COLS, &chunk.ratings, n).await?;
             txn.commit().await?;
@@ -166,7 +157,7 @@ impl Store {
             copy_in(&mut tx, r.table, r.cols, &r.values).await?;
         }
         for (table, cols, key, amount, values) in [
-            ("kpi_rollups", KPI_COLS, KPI_KEY, "value", &chunk.kpi),
+            ("kpi_rollups", ROLLUP_COLS, KPI_KEY, "value", &chunk.kpi),
             (
                 "rating_rollups",
                 RATING_COLS,
@@ -340,16 +331,7 @@ pub(super) fn chunk_rows(
         values: v,
     });
     for (k, n) in rollups.iter().filter(|(_, n)| **n != 0) {
-        out.kpi.extend([
-            k.day.to_string().into(),
-            k.centre_id.into(),
-            k.department_id.into(),
-            k.impl_code.clone().into(),
-            k.channel.clone().into(),
-            k.person_id.into(),
-            k.metric.clone().into(),
-            (*n).into(),
-        ]);
+        out.kpi.extend(k.values(*n));
     }
     // Every completed case is invited to be rated; about four in ten are.
     let mut inv: Vec<sea_orm::Value> = Vec::new();
