@@ -53,6 +53,7 @@ const CRATES: &[Crate] = &[
                 modules: &[
                     "bundles",
                     "certificates",
+                    "enterprise",
                     "experience",
                     "guide_audit",
                     "indicators",

@@ -45,6 +45,7 @@ pub mod catalog;
 pub mod cert;
 pub mod clock;
 pub mod codes;
+pub mod enterprise;
 pub mod error;
 pub mod export;
 pub mod files;

@@ -505,20 +505,30 @@ pub fn rectify_due(
 pub struct CentreProfile {
     #[serde(default)]
     pub ratings: RatingRules,
+    /// 靠前服务: project targets and difficulty tickets' deadlines.
+    #[serde(default)]
+    pub enterprise: crate::enterprise::EnterpriseRules,
 }
 
 impl CentreProfile {
     pub fn check(&self) -> Result<(), FieldErrors> {
-        self.ratings.check().map_err(|e| {
-            FieldErrors(
-                e.0.into_iter()
-                    .map(|mut x| {
-                        x.field = format!("ratings.{}", x.field);
-                        x
-                    })
-                    .collect(),
-            )
-        })
+        let mut all = Vec::new();
+        for (prefix, r) in [
+            ("ratings", self.ratings.check()),
+            ("enterprise", self.enterprise.check()),
+        ] {
+            if let Err(e) = r {
+                all.extend(e.0.into_iter().map(|mut x| {
+                    x.field = format!("{prefix}.{}", x.field);
+                    x
+                }));
+            }
+        }
+        if all.is_empty() {
+            Ok(())
+        } else {
+            Err(FieldErrors(all))
+        }
     }
 }
 

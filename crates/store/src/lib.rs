@@ -28,6 +28,7 @@ pub mod bundles;
 pub mod calendar;
 pub mod catalog;
 pub mod certificates;
+pub mod enterprise;
 pub mod experience;
 pub mod guide_audit;
 pub mod indicators;

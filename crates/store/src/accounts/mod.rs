@@ -1,6 +1,7 @@
 //! Centres, users, passwords (argon2) and sessions (stored as SM3 hashes of
 //! the token so a database leak does not leak live sessions).
 
+pub mod mandates;
 mod profile;
 
 pub(crate) use profile::profile_in;

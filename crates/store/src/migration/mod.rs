@@ -23,6 +23,7 @@ mod m016_case_holds;
 mod m017_ratings;
 mod m018_indicators;
 mod m019_kpi_months;
+mod m020_enterprise;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -43,6 +44,7 @@ use m016_case_holds::M016CaseHolds;
 use m017_ratings::M017Ratings;
 use m018_indicators::M018Indicators;
 use m019_kpi_months::M019KpiMonths;
+use m020_enterprise::M020Enterprise;
 
 pub struct Migrator;
 
@@ -69,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(M017Ratings),
             Box::new(M018Indicators),
             Box::new(M019KpiMonths),
+            Box::new(M020Enterprise),
         ]
     }
     fn migration_table_name() -> DynIden {

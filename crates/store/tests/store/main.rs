@@ -8,6 +8,7 @@ mod case_core;
 mod catalog_lifecycle;
 mod certificates;
 mod corrections;
+mod enterprise;
 mod experience;
 mod generate;
 mod helpers;
