@@ -100,3 +100,36 @@ pub async fn run(
         }
     }
 }
+
+/// What `serve` puts into a fresh demo beside the accounts and the
+/// catalogue: a few weeks of the centre's work (cases, ratings,
+/// walk-throughs), the 靠前服务 projects, and `history` generated cases over
+/// three years — all finished, so the queues hold only the activity's —
+/// so that the dashboards have history.
+pub async fn fill_fresh(
+    state: &tongban_web::AppState,
+    today: chrono::NaiveDate,
+    history: u64,
+) -> anyhow::Result<()> {
+    let cal = state.calendar();
+    tongban_store::demo::load_demo_activity(&state.store, &state.files, &cal, today)
+        .await
+        .context("loading the demo's activity")?;
+    tongban_store::demo::load_demo_enterprise(&state.store, &state.files, &cal, today)
+        .await
+        .context("loading the demo's projects")?;
+    let history = GenerateOptions {
+        cases: history,
+        years: 3,
+        seed: 1,
+        today,
+        open: false,
+        city: false,
+    };
+    state
+        .store
+        .generate_cases(&history, cal, &|_| {})
+        .await
+        .context("generating the demo's history")?;
+    Ok(())
+}

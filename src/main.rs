@@ -433,31 +433,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let state = tongban_web::AppState::new(store, config).await?;
             if fresh_demo {
-                // A few weeks of the centre's work: cases, ratings, walk-throughs.
-                tongban_store::demo::load_demo_activity(
-                    &state.store,
-                    &state.files,
-                    &state.calendar(),
-                    today(),
-                )
-                .await
-                .context("loading the demo's activity")?;
-                // Three years of the district's work, so the dashboards
-                // have history; every such case is finished, so the
-                // queues hold only the activity's.
-                let history = tongban_store::demo::GenerateOptions {
-                    cases: DEMO_HISTORY,
-                    years: 3,
-                    seed: 1,
-                    today: today(),
-                    open: false,
-                    city: false,
-                };
-                state
-                    .store
-                    .generate_cases(&history, state.calendar(), &|_| {})
-                    .await
-                    .context("generating the demo's history")?;
+                demo::fill_fresh(&state, today(), DEMO_HISTORY).await?;
             }
             eprintln!("Tongban is serving at http://{listen}/");
             tongban_web::serve(listen, state).await?;

@@ -89,6 +89,7 @@ const CRATES: &[Crate] = &[
                     "cases",
                     "catalog",
                     "certificates",
+                    "enterprise",
                     "experience",
                     "guide_audit",
                     "indicators",

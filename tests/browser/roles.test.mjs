@@ -23,7 +23,7 @@ const ACCOUNTS = [
   ['clerk', '/work'],
   ['reviewer', '/work'],
   ['head', '/work'],
-  ['concierge', '/inquiries'],
+  ['concierge', '/projects'],
   ['catalog', '/admin'],
   ['catalog_wjw', '/admin'],
   ['supervisor', '/work'],

@@ -81,6 +81,16 @@ impl AppState {
             Ok(_) => {}
             Err(e) => tracing::warn!("the ratings' sweep failed: {e}"),
         }
+        // 审批疑难: overdue tickets climb to the head, then the supervisor.
+        match self.store.sweep_tickets(&cal, today).await {
+            Ok(t) if t.to_heads + t.to_supervisors > 0 => tracing::info!(
+                to_heads = t.to_heads,
+                to_supervisors = t.to_supervisors,
+                "difficulty tickets escalated"
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the tickets' sweep failed: {e}"),
+        }
         let result = match (deemed, warned) {
             (Ok(d), Ok(w)) => Ok((d, w)),
             (Err(e), _) | (_, Err(e)) => Err(e),

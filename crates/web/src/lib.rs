@@ -30,6 +30,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalog;
 pub mod certificates;
+pub mod enterprise;
 pub mod experience;
 pub mod guide_audit;
 pub mod indicators;
@@ -61,6 +62,7 @@ pub fn pages() -> chrome::Pages {
         .merge(cases::pages())
         .merge(notices::pages())
         .merge(inquiries::pages())
+        .merge(enterprise::pages())
         .merge(ratings::pages())
         .merge(bundles::pages())
         .merge(shared_data::pages())
@@ -79,6 +81,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(cases::api())
         .merge(notices::api())
         .merge(inquiries::api())
+        .merge(enterprise::api())
         .merge(ratings::api())
         .merge(experience::api())
         .merge(indicators::api())

@@ -19,6 +19,7 @@ mod facts;
 mod holds;
 mod observe;
 mod plan;
+pub(crate) mod priority;
 mod privacy;
 mod read;
 mod redate;
@@ -282,6 +283,8 @@ pub struct CaseListRow {
     /// Working days left to the promised deadline (negative: overdue).
     pub days_left: Option<i64>,
     pub updated_at: i64,
+    /// Why it is worked first (绿色通道, e.g. 重点项目), if it is.
+    pub priority: Option<String>,
 }
 
 /// What the public progress lookup shows: no personal data.

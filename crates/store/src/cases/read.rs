@@ -177,8 +177,10 @@ impl Store {
             .iter()
             .map(|r| row_case(r).map(|c| list_row(&c, cal, today)))
             .collect::<Result<_>>()?;
-        // Remaining working days decide the order (a suspended case's date moves).
+        // Remaining working days decide the order (a suspended case's date
+        // moves), after the green channel's.
         out.sort_by_key(|r| (r.days_left.unwrap_or(i64::MAX), r.id));
+        priority_first(self.conn(), &mut out).await?;
         Ok(out)
     }
 
@@ -201,9 +203,12 @@ impl Store {
             vec![format!("{}%", actor.centre_path).into()],
         )
         .await?;
-        rows.iter()
+        let mut out: Vec<CaseListRow> = rows
+            .iter()
             .map(|r| row_case(r).map(|c| list_row(&c, cal, today)))
-            .collect()
+            .collect::<Result<_>>()?;
+        priority_first(self.conn(), &mut out).await?;
+        Ok(out)
     }
 
     /// The applicant's own cases, newest first.
@@ -350,5 +355,18 @@ fn list_row(c: &Case, cal: &WorkCalendar, today: NaiveDate) -> CaseListRow {
         legal_due: legal,
         days_left,
         updated_at: c.updated_at,
+        priority: None,
     }
+}
+
+/// Marks the rows of prioritised cases (绿色通道) and puts them first,
+/// keeping the order among the rest.
+async fn priority_first(c: &impl sea_orm::ConnectionTrait, rows: &mut [CaseListRow]) -> Result<()> {
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut marks = super::priority::marks_of(c, &ids).await?;
+    for r in rows.iter_mut() {
+        r.priority = marks.remove(&r.id);
+    }
+    rows.sort_by_key(|r| r.priority.is_none());
+    Ok(())
 }

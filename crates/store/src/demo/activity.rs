@@ -21,10 +21,10 @@ use crate::ratings::{NewRating, RectifyAction, Subject};
 use crate::{Result, Store, StoreError};
 
 /// A tiny PDF standing in for a scanned document.
-const PDF: &[u8] = b"%PDF-1.4\n% demo document\n";
+pub(super) const PDF: &[u8] = b"%PDF-1.4\n% demo document\n";
 
 /// The `n`-th working day before `today`.
-fn workday_before(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate {
+pub(super) fn workday_before(cal: &WorkCalendar, today: NaiveDate, n: u32) -> NaiveDate {
     let mut d = today;
     let mut left = n;
     while left > 0 {
@@ -139,7 +139,7 @@ const WALKS: &[Walk] = &[
     },
 ];
 
-async fn actor(store: &Store, name: &str) -> Result<tongban_domain::auth::Actor> {
+pub(super) async fn actor(store: &Store, name: &str) -> Result<tongban_domain::auth::Actor> {
     store
         .actor(name)
         .await?
@@ -154,10 +154,24 @@ async fn complete(
     w: &Walk,
     day: NaiveDate,
 ) -> Result<i64> {
-    let clerk = actor(store, "clerk").await?;
-    let reviewer = actor(store, w.reviewer).await?;
-    let head = actor(store, w.head).await?;
     let id = submitted(store, files, cal, w, day).await?;
+    take_through(store, cal, id, w.reviewer, w.head, day).await?;
+    Ok(id)
+}
+
+/// Takes a submitted application through acceptance, review, approval,
+/// 制证 and delivery on `day`.
+pub(super) async fn take_through(
+    store: &Store,
+    cal: &WorkCalendar,
+    id: i64,
+    reviewer: &str,
+    head: &str,
+    day: NaiveDate,
+) -> Result<()> {
+    let clerk = actor(store, "clerk").await?;
+    let reviewer = actor(store, reviewer).await?;
+    let head = actor(store, head).await?;
     for (who, cmd) in [
         (&clerk, Command::Accept),
         (
@@ -184,7 +198,7 @@ async fn complete(
     ] {
         store.case_command(who, id, None, &cmd, cal, day).await?;
     }
-    Ok(id)
+    Ok(())
 }
 
 fn rating(channel: RatingChannel, level: i64, reasons: &[&str], comment: &str) -> NewRating {
@@ -498,14 +512,27 @@ async fn submitted(
     w: &Walk,
     day: NaiveDate,
 ) -> Result<i64> {
-    let citizen = actor(store, "citizen").await?;
+    apply_as(store, files, cal, "citizen", w.item, w.form, day).await
+}
+
+/// An application by `applicant` for `item`, every material uploaded,
+/// submitted on `day`.
+pub(super) async fn apply_as(
+    store: &Store,
+    files: &Attachments,
+    cal: &WorkCalendar,
+    applicant: &str,
+    item: &str,
+    form: &[(&str, &str)],
+    day: NaiveDate,
+) -> Result<i64> {
+    let applicant = actor(store, applicant).await?;
     let c = store
         .create_case(
-            &citizen,
-            w.item,
+            &applicant,
+            item,
             NewCase {
-                form: w
-                    .form
+                form: form
                     .iter()
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect(),
@@ -519,7 +546,7 @@ async fn submitted(
             store
                 .upload(
                     files,
-                    &citizen,
+                    &applicant,
                     c.id,
                     i,
                     &format!("{}.pdf", m.name),
@@ -528,6 +555,6 @@ async fn submitted(
                 .await?;
         }
     }
-    store.submit_case(&citizen, c.id, None, cal, day).await?;
+    store.submit_case(&applicant, c.id, None, cal, day).await?;
     Ok(c.id)
 }

@@ -28,6 +28,10 @@ pub const DEMO_KEY_SECRET: &str = "tongban-demo-key-secret";
 /// Password of every demo account (printed at start-up; demo only).
 pub const DEMO_PASSWORD: &str = "tongban-demo";
 
+/// The demo enterprises' 统一社会信用代码 (fictional, with valid check characters).
+pub const DEMO_ENTERPRISE_CODE: &str = "91339901MA2J0CYB0T";
+pub const DEMO_ENTERPRISE2_CODE: &str = "91339901MA2J1QEU0Y";
+
 /// A demo account: username, display name, role, and the department's short name if any.
 pub struct DemoAccount {
     pub username: &'static str,
@@ -110,6 +114,54 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
         department: Some("人社局"),
     },
     DemoAccount {
+        username: "reviewer_fg",
+        display_name: "蒋审查（发改局）",
+        role: Role::Reviewer,
+        department: Some("发改局"),
+    },
+    DemoAccount {
+        username: "head_fg",
+        display_name: "沈局长（发改局）",
+        role: Role::Head,
+        department: Some("发改局"),
+    },
+    DemoAccount {
+        username: "reviewer_zr",
+        display_name: "韩审查（自然资源规划局）",
+        role: Role::Reviewer,
+        department: Some("自然资源规划局"),
+    },
+    DemoAccount {
+        username: "head_zr",
+        display_name: "杨局长（自然资源规划局）",
+        role: Role::Head,
+        department: Some("自然资源规划局"),
+    },
+    DemoAccount {
+        username: "reviewer_zj",
+        display_name: "朱审查（住建局）",
+        role: Role::Reviewer,
+        department: Some("住建局"),
+    },
+    DemoAccount {
+        username: "head_zj",
+        display_name: "秦局长（住建局）",
+        role: Role::Head,
+        department: Some("住建局"),
+    },
+    DemoAccount {
+        username: "enterprise",
+        display_name: "示范城建投资集团有限公司",
+        role: Role::Applicant,
+        department: None,
+    },
+    DemoAccount {
+        username: "enterprise2",
+        display_name: "示范置业有限公司",
+        role: Role::Applicant,
+        department: None,
+    },
+    DemoAccount {
         username: "concierge",
         display_name: "钱专员（帮办代办）",
         role: Role::Concierge,
@@ -155,9 +207,11 @@ pub const DEMO_ACCOUNTS: &[DemoAccount] = &[
 
 mod activity;
 mod city;
+mod enterprise;
 mod generate;
 
 pub use activity::load_demo_activity;
+pub use enterprise::load_demo_enterprise;
 pub use generate::{GenerateOptions, Generated};
 
 /// Whether the database holds any centre yet.
@@ -219,6 +273,23 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
                 .ok()
             })
             .flatten();
+        // Enterprises are known by their 统一社会信用代码.
+        let credit = match a.username {
+            "enterprise" => Some(DEMO_ENTERPRISE_CODE),
+            "enterprise2" => Some(DEMO_ENTERPRISE2_CODE),
+            _ => None,
+        };
+        if let Some(code) = credit {
+            let code = tongban_domain::codes::CreditCode::parse(code)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let user_id = store
+                .create_enterprise(a.username, a.display_name, DEMO_PASSWORD, centre.id, &code)
+                .await?;
+            store
+                .set_user_email(user_id, &format!("{}@demo.tongban.test", a.username))
+                .await?;
+            continue;
+        }
         let user_id = store
             .create_user(NewUser {
                 username: a.username,
@@ -235,6 +306,7 @@ pub async fn load_demo(store: &Store) -> Result<bool> {
             .set_user_email(user_id, &format!("{}@demo.tongban.test", a.username))
             .await?;
     }
+    enterprise::stage_configs(store).await?;
     Ok(true)
 }
 

@@ -3,15 +3,19 @@
 //! (`tickets.rs`, escalated by `sweep.rs`). Concierges act for an
 //! enterprise only under its authorization (`accounts::mandates`).
 
+mod progress;
 mod projects;
 mod stages;
 mod sweep;
 mod tickets;
+mod visits;
 
-pub use projects::{NewProject, NewVisit, Project, ProjectView, StageItem, StageView, Visit};
+pub use progress::{ProjectView, StageItem, StageView};
+pub use projects::{NewProject, Project};
 pub use stages::StageConfig;
 pub use sweep::TicketSweep;
 pub use tickets::{NewTicket, Ticket, TicketEvent};
+pub use visits::{NewVisit, Visit};
 
 use tongban_domain::auth::{Actor, Denied, Role};
 
@@ -37,6 +41,9 @@ pub(crate) fn project_scope(actor: &Actor) -> Result<(String, sea_orm::Value)> {
         _ => return Err(StoreError::Forbidden(Denied::Role)),
     })
 }
+
+/// The green channel's mark on a key project's applications.
+pub(crate) const KEY_MARK: &str = "重点项目";
 
 /// Which stage configuration a project follows.
 pub(crate) fn config_kind(kind: &str, low_risk: bool) -> &'static str {

@@ -3,21 +3,15 @@
 //! green channel (a supervisor's), the cases each stage groups and the
 //! progress against the targets, and site visits.
 
-use std::collections::BTreeMap;
-
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::case::CaseState;
-use tongban_domain::catalog::DayCount;
 use tongban_domain::codes::{CreditCode, DivisionCode};
-use tongban_domain::enterprise::mandate::acting_for;
-use tongban_domain::enterprise::{ProjectCode, ProjectKind, Stage, StageProgress};
+use tongban_domain::enterprise::{ProjectCode, ProjectKind};
 
-use super::{config_kind, project_scope};
+use super::project_scope;
 use crate::accounts::mandates::{is_enterprise, refused};
-use crate::sql::date_col;
 use crate::{Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, trail};
 
 /// A project as every view shows it.
@@ -67,70 +61,6 @@ pub struct NewProject {
     pub planned_finish: String,
 }
 
-/// One item of a stage and the case that applies for it, if any.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageItem {
-    pub impl_code: String,
-    pub name: String,
-    pub department_name: String,
-    pub commitment: bool,
-    pub case_id: Option<i64>,
-    pub case_no: Option<String>,
-    pub state: Option<String>,
-    pub state_zh: Option<String>,
-    pub decided_on: Option<NaiveDate>,
-}
-
-/// One stage with its items and its days against its target.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageView {
-    pub stage: i64,
-    pub name_zh: &'static str,
-    pub name_en: &'static str,
-    pub lead_department_name: String,
-    pub target_days: u32,
-    pub started_on: Option<NaiveDate>,
-    pub used: Option<u32>,
-    pub finished: bool,
-    /// `green`, `yellow` or `red`; none before it starts.
-    pub warning: Option<String>,
-    pub items: Vec<StageItem>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Visit {
-    pub id: i64,
-    pub visited_on: NaiveDate,
-    pub visitor_name: String,
-    pub participants: String,
-    pub topics: String,
-    pub problems: String,
-    pub follow_ups: String,
-}
-
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct NewVisit {
-    pub visited_on: String,
-    pub participants: String,
-    pub topics: String,
-    #[serde(default)]
-    pub problems: String,
-    #[serde(default)]
-    pub follow_ups: String,
-}
-
-/// A project's page: its stages, its total against its target, its visits
-/// and what the enterprise must do next.
-#[derive(Debug, Clone, Serialize)]
-pub struct ProjectView {
-    pub project: Project,
-    pub stages: Vec<StageView>,
-    pub used: u32,
-    pub warning: String,
-    pub visits: Vec<Visit>,
-    pub next_zh: Vec<String>,
-}
-
 const COLS: &str = "p.id, p.code, p.name, p.centre_id, p.owner_user_id, p.owner_name, p.owner_credit_code, \
     p.division, p.kind, p.low_risk, p.land_area, p.floor_area, p.investment, p.planned_start, \
     p.planned_finish, p.target_days, p.key_project, p.concierge_user_id, c.display_name AS concierge_name, \
@@ -161,7 +91,13 @@ fn row(r: &sea_orm::QueryResult) -> Result<Project> {
     })
 }
 
-fn text(field: &str, label: &str, v: &str, max: usize, errs: &mut tongban_domain::FieldErrors) {
+pub(super) fn text(
+    field: &str,
+    label: &str,
+    v: &str,
+    max: usize,
+    errs: &mut tongban_domain::FieldErrors,
+) {
     if v.trim().is_empty() {
         errs.push(FieldError::required(field, label));
     } else if let Some(e) = tongban_domain::text::check_text(field, label, field, v, max, true) {
@@ -169,7 +105,7 @@ fn text(field: &str, label: &str, v: &str, max: usize, errs: &mut tongban_domain
     }
 }
 
-fn day(
+pub(super) fn day(
     field: &str,
     label: &str,
     v: &str,
@@ -540,6 +476,21 @@ impl Store {
             vec![key.into(), id.into()],
         )
         .await?;
+        // Its applications go first in every inbox and queue, or no longer.
+        let cases: Vec<i64> = query(
+            &txn,
+            "SELECT case_id FROM project_cases WHERE project_id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .iter()
+        .map(|r| get::<i64>(r, "case_id"))
+        .collect::<Result<_>>()?;
+        if key {
+            crate::cases::priority::mark(&txn, &cases, super::KEY_MARK).await?;
+        } else {
+            crate::cases::priority::unmark(&txn, &cases).await?;
+        }
         trail::append(
             &txn,
             Some(actor.user_id),
@@ -550,332 +501,5 @@ impl Store {
         .await?;
         txn.commit().await?;
         self.project(actor, id).await
-    }
-
-    /// Groups an application of the enterprise under a stage of its project:
-    /// the enterprise, or its concierge under an authorization covering the
-    /// item. The item must be one the stage holds. The stage's clock starts
-    /// with its first application's submission.
-    pub async fn add_case_to_project(
-        &self,
-        actor: &Actor,
-        id: i64,
-        case_id: i64,
-    ) -> Result<ProjectView> {
-        let p = self.project(actor, id).await?;
-        let c = query_one(
-            self.conn(),
-            "SELECT impl_code, applicant_user_id, received_on, state FROM cases WHERE id = $1",
-            vec![case_id.into()],
-        )
-        .await?
-        .filter(|r| {
-            get::<Option<i64>>(r, "applicant_user_id").ok().flatten() == Some(p.owner_user_id)
-        })
-        .ok_or_else(|| StoreError::NotFound(format!("case {case_id}")))?;
-        let impl_code: String = get(&c, "impl_code")?;
-        let today = crate::shanghai_today();
-        match actor.role {
-            Role::Applicant if actor.user_id == p.owner_user_id => {}
-            Role::Concierge => {
-                if let Err(why) = self
-                    .mandate_check(actor.user_id, p.owner_user_id, Some(&impl_code), today)
-                    .await?
-                {
-                    return Err(refused(why));
-                }
-            }
-            _ => return Err(StoreError::Forbidden(Denied::Role)),
-        }
-        let config = self
-            .stage_config(p.centre_id, config_kind(&p.kind, p.low_risk))
-            .await?;
-        let Some(stage) = config.iter().find(|s| s.items.contains(&impl_code)) else {
-            return Err(StoreError::Invalid(
-                FieldError::new(
-                    "case_id",
-                    "not_in_stage",
-                    "该事项不属于本项目的任何审批阶段",
-                    "the item belongs to none of the project's stages",
-                )
-                .into(),
-            ));
-        };
-        let started = date_col(&c, "received_on")?.unwrap_or(today);
-        let txn = self.begin().await?;
-        let n = exec(
-            &txn,
-            "INSERT INTO project_cases (project_id, stage, case_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            vec![id.into(), stage.stage.into(), case_id.into()],
-        )
-        .await?;
-        if n != 1 {
-            return Err(StoreError::conflict(
-                "该申请已归入项目",
-                "the application belongs to a project already",
-            ));
-        }
-        exec(
-            &txn,
-            "INSERT INTO project_stage_runs (project_id, stage, target_days, bundle_case_id, started_on, created_at) \
-             VALUES ($1, $2, $3, NULL, $4, $5) ON CONFLICT DO NOTHING",
-            vec![id.into(), stage.stage.into(), i64::from(stage.target_days.get()).into(), started.to_string().into(), now_ms().into()],
-        )
-        .await?;
-        exec(
-            &txn,
-            "UPDATE project_stage_runs SET started_on = $1 WHERE project_id = $2 AND stage = $3 AND started_on > $1",
-            vec![started.to_string().into(), id.into(), stage.stage.into()],
-        )
-        .await?;
-        let label = if actor.role == Role::Concierge {
-            acting_for(&actor.display_name, &p.owner_name)
-        } else {
-            actor.display_name.clone()
-        };
-        trail::append(
-            &txn,
-            Some(actor.user_id),
-            "project.case",
-            &format!("project:{id}"),
-            serde_json::json!({"case": case_id, "stage": stage.stage, "by": label}),
-        )
-        .await?;
-        txn.commit().await?;
-        self.project_view(actor, id).await
-    }
-
-    /// The project page: each stage with its items and their cases, the
-    /// working days used against the stage's target and the project's.
-    pub async fn project_view(&self, actor: &Actor, id: i64) -> Result<ProjectView> {
-        let p = self.project(actor, id).await?;
-        let cal = self.work_calendar().await?;
-        let today = crate::shanghai_today();
-        let config = self
-            .stage_config(p.centre_id, config_kind(&p.kind, p.low_risk))
-            .await?;
-        let runs: BTreeMap<i64, NaiveDate> = query(
-            self.conn(),
-            "SELECT stage, started_on FROM project_stage_runs WHERE project_id = $1",
-            vec![id.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                get::<i64>(r, "stage")?,
-                date_col(r, "started_on")?.unwrap_or(today),
-            ))
-        })
-        .collect::<Result<_>>()?;
-        let cases = query(
-            self.conn(),
-            "SELECT pc.stage, c.id, c.case_no, c.impl_code, c.state, c.decided_on FROM project_cases pc \
-             JOIN cases c ON c.id = pc.case_id WHERE pc.project_id = $1 ORDER BY c.id",
-            vec![id.into()],
-        )
-        .await?;
-        let mut by_code: BTreeMap<String, &sea_orm::QueryResult> = BTreeMap::new();
-        for r in &cases {
-            by_code.insert(get::<String>(r, "impl_code")?, r);
-        }
-        let mut stages = Vec::new();
-        let mut progress = Vec::new();
-        let mut next_zh = Vec::new();
-        for s in &config {
-            let Some(stage) = Stage::from_number(s.stage) else {
-                continue;
-            };
-            let lead = query_one(
-                self.conn(),
-                "SELECT name FROM departments WHERE id = $1",
-                vec![s.lead_department_id.into()],
-            )
-            .await?
-            .map(|r| get::<String>(&r, "name"))
-            .transpose()?
-            .unwrap_or_default();
-            let mut items = Vec::new();
-            let mut all_final = true;
-            let mut last_decided: Option<NaiveDate> = None;
-            for code in &s.items {
-                let info = query_one(
-                    self.conn(),
-                    "SELECT v.name, d.name AS dept FROM item_versions v JOIN departments d ON d.id = v.department_id \
-                     WHERE v.impl_code = $1 AND v.status = 'published'",
-                    vec![code.clone().into()],
-                )
-                .await?;
-                let (name, dept) = match info {
-                    Some(r) => (get::<String>(&r, "name")?, get::<String>(&r, "dept")?),
-                    None => (code.clone(), String::new()),
-                };
-                let case = by_code.get(code);
-                let state = case.map(|r| get::<String>(r, "state")).transpose()?;
-                let parsed = state.as_deref().and_then(CaseState::parse);
-                let decided = case
-                    .map(|r| date_col(r, "decided_on"))
-                    .transpose()?
-                    .flatten();
-                if !parsed.is_some_and(|s| s.is_final()) {
-                    all_final = false;
-                }
-                last_decided = last_decided.max(decided);
-                if case.is_none() && runs.contains_key(&s.stage) {
-                    next_zh.push(format!("{}：尚未申请“{name}”", stage.zh()));
-                }
-                if parsed == Some(CaseState::Correction) {
-                    next_zh.push(format!("{}：“{name}”待补正材料", stage.zh()));
-                }
-                items.push(StageItem {
-                    impl_code: code.clone(),
-                    name,
-                    department_name: dept,
-                    commitment: s.commitment_items.contains(code),
-                    case_id: case.map(|r| get::<i64>(r, "id")).transpose()?,
-                    case_no: case.map(|r| get::<String>(r, "case_no")).transpose()?,
-                    state_zh: parsed.map(|s| s.zh().to_string()),
-                    state,
-                    decided_on: decided,
-                });
-            }
-            let started = runs.get(&s.stage).copied();
-            let prog = match started {
-                Some(st) => {
-                    let ended = if all_final {
-                        Some(last_decided.unwrap_or(today))
-                    } else {
-                        None
-                    };
-                    let p = StageProgress::of(st, ended, s.target_days, today, &cal)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    if stage != Stage::Parallel {
-                        progress.push(p);
-                    }
-                    Some(p)
-                }
-                None => None,
-            };
-            stages.push(StageView {
-                stage: s.stage,
-                name_zh: stage.zh(),
-                name_en: stage.en(),
-                lead_department_name: lead,
-                target_days: s.target_days.get(),
-                started_on: started,
-                used: prog.map(|p| p.used),
-                finished: prog.is_some_and(|p| p.finished),
-                warning: prog.map(|p| format!("{:?}", p.warning).to_lowercase()),
-                items,
-            });
-        }
-        if let Some(next) = stages
-            .iter()
-            .find(|s| s.started_on.is_none() && s.stage != Stage::Parallel.number())
-        {
-            let prev_done = Stage::from_number(next.stage)
-                .and_then(Stage::previous)
-                .is_none_or(|prev| {
-                    stages
-                        .iter()
-                        .any(|s| s.stage == prev.number() && s.finished)
-                });
-            if prev_done {
-                next_zh.push(format!("可申请第{}阶段：{}", next.stage, next.name_zh));
-            }
-        }
-        let target = u32::try_from(p.target_days)
-            .ok()
-            .and_then(DayCount::new)
-            .unwrap_or(DayCount::ZERO);
-        let all_done =
-            !stages.is_empty() && stages.iter().filter(|s| s.stage != 9).all(|s| s.finished);
-        let total = StageProgress::total(&progress, target, all_done);
-        let visits = self.visits_of(id).await?;
-        Ok(ProjectView {
-            project: p,
-            stages,
-            used: total.used,
-            warning: format!("{:?}", total.warning).to_lowercase(),
-            visits,
-            next_zh,
-        })
-    }
-
-    /// The project's concierge records a site visit (定期走访).
-    pub async fn record_visit(&self, actor: &Actor, id: i64, v: &NewVisit) -> Result<Visit> {
-        let p = self.project(actor, id).await?;
-        if actor.role != Role::Concierge || p.concierge_user_id != Some(actor.user_id) {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
-        let mut errs = tongban_domain::FieldErrors::default();
-        let on = day("visited_on", "走访日期", &v.visited_on, &mut errs);
-        if on.is_some_and(|d| d > crate::shanghai_today()) {
-            errs.push(FieldError::new(
-                "visited_on",
-                "future",
-                "走访日期不能晚于今天",
-                "visited_on is after today",
-            ));
-        }
-        text("participants", "参加人员", &v.participants, 500, &mut errs);
-        text("topics", "走访内容", &v.topics, 4000, &mut errs);
-        for (f, l, t) in [
-            ("problems", "发现问题", &v.problems),
-            ("follow_ups", "跟进事项", &v.follow_ups),
-        ] {
-            if let Some(e) = tongban_domain::text::check_text(f, l, f, t, 4000, true) {
-                errs.push(e);
-            }
-        }
-        errs.into_result().map_err(StoreError::Invalid)?;
-        let on = on.ok_or_else(|| StoreError::Corrupt("visit date".into()))?;
-        let txn = self.begin().await?;
-        let vid = insert_id(
-            &txn,
-            "INSERT INTO site_visits (project_id, visited_on, visitor_user_id, participants, topics, problems, follow_ups, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            vec![id.into(), on.to_string().into(), actor.user_id.into(), v.participants.trim().into(), v.topics.trim().into(),
-                v.problems.trim().into(), v.follow_ups.trim().into(), now_ms().into()],
-        )
-        .await?;
-        trail::append(
-            &txn,
-            Some(actor.user_id),
-            "project.visit",
-            &format!("project:{id}"),
-            serde_json::json!({"visit": vid}),
-        )
-        .await?;
-        txn.commit().await?;
-        self.visits_of(id)
-            .await?
-            .into_iter()
-            .find(|x| x.id == vid)
-            .ok_or_else(|| StoreError::NotFound(format!("visit {vid}")))
-    }
-
-    async fn visits_of(&self, project_id: i64) -> Result<Vec<Visit>> {
-        let rows = query(
-            self.conn(),
-            "SELECT v.id, v.visited_on, u.display_name, v.participants, v.topics, v.problems, v.follow_ups \
-             FROM site_visits v JOIN users u ON u.id = v.visitor_user_id WHERE v.project_id = $1 ORDER BY v.visited_on DESC, v.id DESC",
-            vec![project_id.into()],
-        )
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Visit {
-                    id: get(r, "id")?,
-                    visited_on: date_col(r, "visited_on")?
-                        .ok_or_else(|| StoreError::Corrupt("visit date".into()))?,
-                    visitor_name: get(r, "display_name")?,
-                    participants: get(r, "participants")?,
-                    topics: get(r, "topics")?,
-                    problems: get(r, "problems")?,
-                    follow_ups: get(r, "follow_ups")?,
-                })
-            })
-            .collect()
     }
 }

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Denied, Role};
+use tongban_domain::calendar::WorkCalendar;
 use tongban_domain::enterprise::mandate::acting_for;
 use tongban_domain::enterprise::ticket::{self, TicketAction, TicketState};
 
@@ -139,12 +140,13 @@ impl Store {
         actor: &Actor,
         enterprise_id: i64,
         enterprise_name: &str,
+        today: NaiveDate,
     ) -> Result<String> {
         match actor.role {
             Role::Applicant if actor.user_id == enterprise_id => Ok(actor.display_name.clone()),
             Role::Concierge => {
                 if let Err(why) = self
-                    .mandate_check(actor.user_id, enterprise_id, None, crate::shanghai_today())
+                    .mandate_check(actor.user_id, enterprise_id, None, today)
                     .await?
                 {
                     return Err(refused(why));
@@ -156,8 +158,14 @@ impl Store {
     }
 
     /// Raises a ticket on a project the actor may see, or on an application
-    /// of the enterprise.
-    pub async fn raise_ticket(&self, actor: &Actor, t: &NewTicket) -> Result<Ticket> {
+    /// of the enterprise, on `today`: its deadlines are counted on `cal`.
+    pub async fn raise_ticket(
+        &self,
+        actor: &Actor,
+        t: &NewTicket,
+        cal: &WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<Ticket> {
         let (enterprise, centre_id, centre_path) = match (t.project_id, t.case_id) {
             (Some(pid), _) => {
                 let p = self.project(actor, pid).await?;
@@ -218,7 +226,7 @@ impl Store {
         .map(|r| get::<String>(&r, "display_name"))
         .transpose()?
         .unwrap_or_default();
-        let label = self.raiser_label(actor, enterprise, &ename).await?;
+        let label = self.raiser_label(actor, enterprise, &ename, today).await?;
         let mut errs = tongban_domain::FieldErrors::default();
         for (f, l, v, max) in [
             ("title", "诉求标题", &t.title, 200),
@@ -309,13 +317,11 @@ impl Store {
         }
         errs.into_result().map_err(StoreError::Invalid)?;
         let rules = self.centre_profile(centre_id).await?.enterprise;
-        let cal = self.work_calendar().await?;
-        let today = crate::shanghai_today();
         let (respond_by, resolve_by) = ticket::deadlines(
             today,
             rules.ticket_respond_days.get(),
             rules.ticket_resolve_days.get(),
-            &cal,
+            cal,
         )
         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let now = now_ms();
@@ -432,13 +438,23 @@ impl Store {
                 actor.display_name.clone()
             }
             TicketAction::Resolve | TicketAction::Reopen => {
-                self.raiser_label(actor, t.enterprise_user_id, &t.enterprise_name)
-                    .await?
+                self.raiser_label(
+                    actor,
+                    t.enterprise_user_id,
+                    &t.enterprise_name,
+                    crate::shanghai_today(),
+                )
+                .await?
             }
             TicketAction::Close if actor.role == Role::Supervisor => actor.display_name.clone(),
             TicketAction::Close => {
-                self.raiser_label(actor, t.enterprise_user_id, &t.enterprise_name)
-                    .await?
+                self.raiser_label(
+                    actor,
+                    t.enterprise_user_id,
+                    &t.enterprise_name,
+                    crate::shanghai_today(),
+                )
+                .await?
             }
         };
         let needs_text = matches!(
@@ -568,7 +584,12 @@ impl Store {
     ) -> Result<Ticket> {
         let (t, _) = self.ticket(actor, id).await?;
         let label = self
-            .raiser_label(actor, t.enterprise_user_id, &t.enterprise_name)
+            .raiser_label(
+                actor,
+                t.enterprise_user_id,
+                &t.enterprise_name,
+                crate::shanghai_today(),
+            )
             .await?;
         if !(1..=5).contains(&level) {
             return Err(invalid(

@@ -1,7 +1,8 @@
 //! Migration 020 (靠前服务, SPEC §9): authorizations (授权委托) of concierges
 //! by enterprises, construction projects with their stage configuration,
 //! the cases they group, concierge assignments, site visits, and
-//! difficulty tickets with their departments, events and escalations.
+//! difficulty tickets with their departments, events and escalations; and
+//! the cases marked to be worked first (绿色通道).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -258,6 +259,16 @@ impl MigrationTrait for M020Enterprise {
                 .col(string("due"))
                 .col(bigint("at"))
                 .primary_key(Index::create().col("ticket_id").col("level").col("due"))
+                .to_owned(),
+        )
+        .await?;
+        // The green channel: cases a capability marks to be worked first.
+        m.create_table(
+            Table::create()
+                .table("case_priority")
+                .col(bigint("case_id").primary_key())
+                .col(string("reason"))
+                .col(bigint("since"))
                 .to_owned(),
         )
         .await?;

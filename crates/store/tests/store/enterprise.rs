@@ -267,7 +267,16 @@ async fn a_concierge_acts_only_under_a_valid_authorization_and_sees_only_what_th
             items: vec![LAND.into()],
             ..Default::default()
         };
-        let why = refusal(store.raise_ticket(&concierge, &t).await);
+        let why = refusal(
+            store
+                .raise_ticket(
+                    &concierge,
+                    &t,
+                    &WorkCalendar::builtin_with(&[]).expect("cal"),
+                    tongban_store::shanghai_today(),
+                )
+                .await,
+        );
         assert!(why.contains("撤销"), "{backend}: {why}");
         // The green channel is the supervisor's to set.
         assert!(matches!(
@@ -432,7 +441,7 @@ async fn a_project_groups_its_stage_applications_and_counts_their_days() {
             Err(StoreError::Conflict { .. })
         ));
         // Another enterprise's case is not found; an item of no stage is refused.
-        let other = draft("11339901MB000001124011103001000").await;
+        let other = draft("11339901MB000001254011203001000").await;
         let why = refusal(store.add_case_to_project(&ent1, p.id, other).await);
         assert!(why.contains("不属于本项目"), "{backend}: {why}");
         // Site visits are the project concierge's.
@@ -481,6 +490,8 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
             ..Default::default()
         };
         // Nothing to route to: refused.
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let today = tongban_store::shanghai_today();
         let why = refusal(
             a.raise_ticket(
                 &ent1,
@@ -488,18 +499,21 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
                     items: vec![],
                     ..t.clone()
                 },
+                &cal,
+                today,
             )
             .await,
         );
         assert!(why.contains("涉及的事项或部门"), "{backend}: {why}");
-        let raised = a.raise_ticket(&ent1, &t).await.expect("raised");
+        let raised = a
+            .raise_ticket(&ent1, &t, &cal, today)
+            .await
+            .expect("raised");
         assert_eq!(
             (raised.state.as_str(), raised.department_ids.len()),
             ("open", 2),
             "{backend}"
         );
-        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
-        let today = tongban_store::shanghai_today();
         assert_eq!(
             raised.respond_by,
             cal.add_workdays(today, 3).expect("due"),
@@ -516,40 +530,7 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
                 .await,
             Err(StoreError::Forbidden(_))
         ));
-        // 发改局 has a reviewer and a head.
-        let centre = a.centres().await.expect("centres")[0].id;
-        let fg = a
-            .departments()
-            .await
-            .expect("depts")
-            .into_iter()
-            .find(|d| d.short_name == "发改局")
-            .expect("发改局")
-            .id;
-        a.create_user(tongban_store::accounts::NewUser {
-            username: "rev_fg",
-            display_name: "蒋审查（发改局）",
-            password: "rev-password",
-            role: tongban_domain::auth::Role::Reviewer,
-            centre_id: centre,
-            department_id: Some(fg),
-            id_number: None,
-            phone: "",
-        })
-        .await
-        .expect("reviewer");
-        a.create_user(tongban_store::accounts::NewUser {
-            username: "head_fg",
-            display_name: "沈局长（发改局）",
-            password: "rev-password",
-            role: tongban_domain::auth::Role::Head,
-            centre_id: centre,
-            department_id: Some(fg),
-            id_number: None,
-            phone: "",
-        })
-        .await
-        .expect("head");
+        // 发改局 has a reviewer and a head (demo accounts).
         // Two instances sweep at once, past the answer's deadline: the
         // heads are told once per department.
         let late = cal.add_workdays(raised.respond_by, 1).expect("late");
@@ -591,7 +572,7 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
         );
         // The department answers; the enterprise reopens (within the
         // limit), then confirms and rates it once.
-        let rev = actor(&a, "rev_fg").await;
+        let rev = actor(&a, "reviewer_fg").await;
         let (seen, _) = a.ticket(&rev, raised.id).await.expect("routed to 发改局");
         let why = refusal(
             a.act_on_ticket(&rev, raised.id, TicketAction::Answer, " ", seen.version)
@@ -685,5 +666,111 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
         );
         assert!(events.iter().all(|e| !e.actor_label.is_empty()));
         let _ = p;
+    }
+}
+
+/// An application of `applicant` for `item` with every material uploaded,
+/// submitted on `day`.
+async fn submitted(
+    store: &Store,
+    files: &Attachments,
+    applicant: &tongban_domain::auth::Actor,
+    item: &str,
+    day: NaiveDate,
+) -> i64 {
+    let c = store
+        .create_case(
+            applicant,
+            item,
+            tongban_store::cases::NewCase {
+                form: map(&[]),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("draft");
+    let doc = store.item_doc(c.item_version_id).await.expect("doc");
+    for (i, m) in doc.materials.iter().enumerate() {
+        if !m.exempt {
+            store
+                .upload(files, applicant, c.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+                .await
+                .expect("upload");
+        }
+    }
+    let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+    store
+        .submit_case(applicant, c.id, None, &cal, day)
+        .await
+        .expect("submit");
+    c.id
+}
+
+#[tokio::test]
+async fn a_key_project_s_applications_go_first_in_the_queues_with_their_mark() {
+    for (backend, store) in tongban_store::testing::stores("enterprise-green").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let sup = actor(&store, "supervisor").await;
+        let clerk = actor(&store, "clerk").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        let p = store
+            .create_project(&ent, &project("2611-339901-04-03-53127K"))
+            .await
+            .expect("project");
+        // An older application outside the project, a newer one in it.
+        let older = submitted(&store, &files, &ent, BUILD, day).await;
+        let newer = submitted(&store, &files, &ent, RECORD, day + Duration::days(1)).await;
+        store
+            .add_case_to_project(&ent, p.id, newer)
+            .await
+            .expect("grouped");
+        let queue = |store: &Store| {
+            let (clerk, cal) = (clerk.clone(), cal.clone());
+            let store = store.clone();
+            async move {
+                store
+                    .intake_queue(&clerk, &cal, day + Duration::days(2))
+                    .await
+                    .expect("queue")
+                    .into_iter()
+                    .map(|r| (r.id, r.priority))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            queue(&store).await,
+            vec![(older, None), (newer, None)],
+            "{backend}: oldest first"
+        );
+        store.set_key_project(&sup, p.id, true).await.expect("key");
+        assert_eq!(
+            queue(&store).await,
+            vec![(newer, Some("重点项目".to_string())), (older, None)],
+            "{backend}: the key project's first, marked"
+        );
+        // An application grouped later under the key project is marked too.
+        let later = submitted(&store, &files, &ent, LAND, day).await;
+        store
+            .add_case_to_project(&ent, p.id, later)
+            .await
+            .expect("grouped");
+        let q = queue(&store).await;
+        assert_eq!(
+            q.iter().filter(|(_, m)| m.is_some()).count(),
+            2,
+            "{backend}: {q:?}"
+        );
+        assert_eq!(q.last().map(|(id, _)| *id), Some(older), "{backend}");
+        store
+            .set_key_project(&sup, p.id, false)
+            .await
+            .expect("unmark");
+        assert!(
+            queue(&store).await.iter().all(|(_, m)| m.is_none()),
+            "{backend}"
+        );
     }
 }

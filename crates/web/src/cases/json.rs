@@ -608,6 +608,9 @@ pub struct CaseRowView {
     #[schema(required)]
     pub days_left: Option<i64>,
     pub updated_at: i64,
+    /// Why it is worked first (绿色通道, e.g. 重点项目); such rows come first.
+    #[schema(required)]
+    pub priority: Option<String>,
 }
 
 impl From<CaseListRow> for CaseRowView {
@@ -623,6 +626,7 @@ impl From<CaseListRow> for CaseRowView {
             legal_due,
             days_left,
             updated_at,
+            priority,
         } = r;
         CaseRowView {
             id,
@@ -635,6 +639,7 @@ impl From<CaseListRow> for CaseRowView {
             legal_due,
             days_left,
             updated_at,
+            priority,
         }
     }
 }

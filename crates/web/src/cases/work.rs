@@ -57,6 +57,8 @@ struct RowView {
     warning: &'static str,
     /// The warning in words (urgency is never shown by colour alone).
     warning_text: &'static str,
+    /// The green channel's mark (e.g. 重点项目): such rows come first.
+    priority: String,
 }
 
 /// One table of the work page.
@@ -149,6 +151,7 @@ pub(super) async fn work_page(State(s): State<AppState>, page: Page) -> Result<R
             days_left: days_left.map(|d| d.to_string()).unwrap_or_default(),
             warning,
             warning_text,
+            priority: r.priority.unwrap_or_default(),
         };
         if head && r.state == CaseState::Decision {
             deciding.push(row);

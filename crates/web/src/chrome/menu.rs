@@ -39,6 +39,9 @@ const RECTIFICATIONS: MenuLink = link(
     "Rectifications",
     "nav-rectifications",
 );
+const PROJECTS: MenuLink = link("/projects", "工程项目", "Projects", "nav-projects");
+const TICKETS: MenuLink = link("/tickets", "审批疑难", "Difficulty tickets", "nav-tickets");
+const MANDATES: MenuLink = link("/mandates", "授权委托", "Authorizations", "nav-mandates");
 const FINDINGS: MenuLink = link(
     "/officer-findings",
     "体验员问题",
@@ -66,6 +69,9 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "My certificates",
                 "nav-my-certificates",
             ),
+            PROJECTS,
+            TICKETS,
+            MANDATES,
             NOTES,
             GUIDES,
             EVENTS,
@@ -88,6 +94,7 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
         ],
         Role::Reviewer => vec![
             link("/work", "待审查", "Inbox", "nav-work"),
+            TICKETS,
             RECTIFICATIONS,
             FINDINGS,
             RATINGS,
@@ -103,6 +110,7 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "Performance",
                 "nav-dashboard",
             ),
+            TICKETS,
             RECTIFICATIONS,
             FINDINGS,
             RATINGS,
@@ -115,6 +123,8 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
             link("/admin/audit", "指南核查", "Guide audit", "nav-audit"),
             link("/admin", "事项目录", "Catalogue", "nav-admin"),
             link("/admin/mail", "退信", "Undeliverable mail", "nav-mail"),
+            TICKETS,
+            PROJECTS,
             RECTIFICATIONS,
             link("/appeals", "申诉复核", "Appeals", "nav-appeals"),
             RATINGS,
@@ -190,7 +200,9 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
             link("/admin/profile", "中心规则", "Centre rules", "nav-profile"),
             NOTES,
         ],
-        Role::Concierge => vec![INQUIRIES, NOTES, GUIDES, EVENTS],
+        Role::Concierge => vec![
+            PROJECTS, TICKETS, MANDATES, INQUIRIES, NOTES, GUIDES, EVENTS,
+        ],
         Role::ExperienceOfficer => vec![
             link("/officer", "体验走查", "Walk-throughs", "nav-officer"),
             link(
@@ -215,7 +227,7 @@ pub fn landing(role: Role) -> &'static str {
         Role::Clerk | Role::Reviewer | Role::Head | Role::Supervisor => "/work",
         Role::CatalogAdmin => "/admin",
         Role::SysAdmin => "/admin/users",
-        Role::Concierge => "/inquiries",
+        Role::Concierge => "/projects",
         Role::ExperienceOfficer => "/officer",
     }
 }

@@ -9,6 +9,7 @@ mod bundles;
 mod calendar_api;
 mod cases;
 mod certificates;
+mod enterprise;
 mod hardening;
 mod indicators;
 mod indicators_dashboard;

@@ -14,7 +14,10 @@ const DEMO_USERS: &[(&str, &str)] = &[
     ("head", "/work"),
     ("reviewer_scj", "/work"),
     ("head_ga", "/work"),
-    ("concierge", "/inquiries"),
+    ("concierge", "/projects"),
+    ("enterprise", "/"),
+    ("reviewer_zj", "/work"),
+    ("head_zr", "/work"),
     ("catalog", "/admin"),
     ("catalog_wjw", "/admin"),
     ("supervisor", "/work"),
@@ -88,7 +91,7 @@ async fn every_role_lands_on_its_work_and_every_menu_link_opens() {
             let admin_links = links.iter().filter(|h| h.starts_with("/admin")).count();
             match *user {
                 "applicant" | "clerk" | "reviewer" | "head" | "reviewer_scj" | "head_ga"
-                | "concierge" | "officer" => {
+                | "concierge" | "officer" | "enterprise" | "reviewer_zj" | "head_zr" => {
                     assert_eq!(
                         admin_links, 0,
                         "{b}: {user} is offered administration: {links:?}"

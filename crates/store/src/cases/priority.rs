@@ -1,0 +1,64 @@
+//! Priority handling (绿色通道): a capability may mark cases to be worked
+//! first — 靠前服务 marks the cases of a key project (重点项目). The work
+//! lists put marked cases first, with the reason as their visible mark;
+//! nothing else about a case changes.
+
+use std::collections::HashMap;
+
+use sea_orm::ConnectionTrait;
+
+use crate::sql::list;
+use crate::{Result, exec, get, now_ms, query};
+
+/// Marks `cases` to be worked first, for `reason` (e.g. 重点项目); a case
+/// marked already keeps its first reason.
+pub(crate) async fn mark(c: &impl ConnectionTrait, cases: &[i64], reason: &str) -> Result<()> {
+    for id in cases {
+        exec(
+            c,
+            "INSERT INTO case_priority (case_id, reason, since) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            vec![(*id).into(), reason.into(), now_ms().into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Takes the mark off `cases`.
+pub(crate) async fn unmark(c: &impl ConnectionTrait, cases: &[i64]) -> Result<()> {
+    for id in cases {
+        exec(
+            c,
+            "DELETE FROM case_priority WHERE case_id = $1",
+            vec![(*id).into()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The marks of the listed cases.
+pub(crate) async fn marks_of(
+    c: &impl ConnectionTrait,
+    cases: &[i64],
+) -> Result<HashMap<i64, String>> {
+    let mut out = HashMap::new();
+    for chunk in cases.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let rows = query(
+            c,
+            &format!(
+                "SELECT case_id, reason FROM case_priority WHERE case_id IN ({})",
+                list(chunk.len(), 0)
+            ),
+            chunk.iter().map(|i| (*i).into()).collect(),
+        )
+        .await?;
+        for r in &rows {
+            out.insert(get::<i64>(r, "case_id")?, get::<String>(r, "reason")?);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,734 @@
+//! The 靠前服务 pages: projects (list, register, a project's stages against
+//! their targets, its visits, the supervisor's and the concierge's forms),
+//! authorizations (an enterprise grants one with the signed letter and
+//! revokes it; a concierge sees theirs) and difficulty tickets (raise, the
+//! lists, one ticket with the actions the viewer may take).
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::Form;
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use tongban_domain::FieldError;
+use tongban_domain::auth::{Actor, Role};
+use tongban_domain::enterprise::{TicketAction, TicketState};
+use tongban_store::StoreError;
+use tongban_store::accounts::mandates::{MandateRecord, NewMandate};
+use tongban_store::enterprise::{
+    NewProject, NewTicket, NewVisit, Project, ProjectView, Ticket, TicketEvent,
+};
+
+use crate::AppState;
+use crate::chrome::{
+    Chrome, Page, fmt_time, form_value, posted, read_upload, signed_in, store_err,
+};
+
+fn status(errors: &[FieldError]) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
+fn redirect(to: String) -> Response {
+    Redirect::to(&to).into_response()
+}
+
+/// Who may open the 靠前服务 pages at all.
+fn may_open(page: &Page) -> Result<Actor, Response> {
+    let a = signed_in(page)?.clone();
+    match a.role {
+        Role::Applicant
+        | Role::Concierge
+        | Role::Clerk
+        | Role::Reviewer
+        | Role::Head
+        | Role::Supervisor => Ok(a),
+        _ => Err(page.error(tongban_domain::auth::Denied::Role.into())),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise/projects.html")]
+struct ProjectsPage {
+    c: Chrome,
+    projects: Vec<Project>,
+    may_register: bool,
+    concierge: bool,
+    form: ProjectForm,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ProjectForm {
+    csrf: String,
+    code: String,
+    name: String,
+    owner: String,
+    division: String,
+    kind: String,
+    low_risk: String,
+    land_area: String,
+    floor_area: String,
+    investment: String,
+    planned_start: String,
+    planned_finish: String,
+}
+
+async fn projects_view(
+    s: &AppState,
+    page: &Page,
+    actor: &Actor,
+    form: ProjectForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
+    let projects = s
+        .store
+        .projects(actor)
+        .await
+        .map_err(|e| store_err(page, e))?;
+    Ok((
+        status(&errors),
+        ProjectsPage {
+            c: page.chrome(),
+            projects,
+            may_register: matches!(actor.role, Role::Applicant | Role::Concierge),
+            concierge: actor.role == Role::Concierge,
+            form,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+pub(super) async fn projects_page(
+    State(s): State<AppState>,
+    page: Page,
+) -> Result<Response, Response> {
+    let actor = may_open(&page)?;
+    projects_view(
+        &s,
+        &page,
+        &actor,
+        ProjectForm {
+            division: "339901".into(),
+            kind: "social".into(),
+            ..Default::default()
+        },
+        vec![],
+    )
+    .await
+}
+
+/// A number field of a form: empty or not a number reads as -1, which
+/// the store refuses by field.
+fn number(v: &str) -> i64 {
+    v.trim().parse().unwrap_or(-1)
+}
+
+pub(super) async fn project_create_post(
+    State(s): State<AppState>,
+    page: Page,
+    Form(f): Form<ProjectForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let np = NewProject {
+        code: f.code.clone(),
+        name: f.name.clone(),
+        owner: f.owner.clone(),
+        division: f.division.clone(),
+        kind: f.kind.clone(),
+        low_risk: f.low_risk == "on" || f.low_risk == "true",
+        land_area: number(&f.land_area),
+        floor_area: number(&f.floor_area),
+        investment: number(&f.investment),
+        planned_start: f.planned_start.clone(),
+        planned_finish: f.planned_finish.clone(),
+    };
+    match s.store.create_project(&actor, &np).await {
+        Ok(p) => Ok(redirect(format!("/projects/{}", p.id))),
+        Err(StoreError::Invalid(e)) => projects_view(&s, &page, &actor, f, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise/project.html")]
+struct ProjectPage {
+    c: Chrome,
+    v: ProjectView,
+    kind: String,
+    supervisor: bool,
+    own_concierge: bool,
+    may_add: bool,
+    tickets: Vec<Ticket>,
+    errors: Vec<FieldError>,
+}
+
+async fn project_view(
+    s: &AppState,
+    page: &Page,
+    actor: &Actor,
+    id: i64,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
+    let v = s
+        .store
+        .project_view(actor, id)
+        .await
+        .map_err(|e| store_err(page, e))?;
+    let tickets = match actor.role {
+        Role::Clerk => Vec::new(),
+        _ => s
+            .store
+            .tickets(actor)
+            .await
+            .map_err(|e| store_err(page, e))?
+            .into_iter()
+            .filter(|t| t.project_id == Some(id))
+            .collect(),
+    };
+    let kind = format!(
+        "{}{}",
+        if v.project.kind == "government" {
+            page.t("政府投资", "Government investment")
+        } else {
+            page.t("社会投资", "Private investment")
+        },
+        if v.project.low_risk {
+            page.t("（简易低风险）", " (simple, low risk)")
+        } else {
+            String::new()
+        }
+    );
+    Ok((
+        status(&errors),
+        ProjectPage {
+            c: page.chrome(),
+            kind,
+            supervisor: actor.role == Role::Supervisor,
+            own_concierge: actor.role == Role::Concierge
+                && v.project.concierge_user_id == Some(actor.user_id),
+            may_add: actor.user_id == v.project.owner_user_id || actor.role == Role::Concierge,
+            v,
+            tickets,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+pub(super) async fn project_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let actor = may_open(&page)?;
+    project_view(&s, &page, &actor, id, vec![]).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct SmallForm {
+    csrf: String,
+    case_no: String,
+    concierge: String,
+    key: String,
+    visited_on: String,
+    participants: String,
+    topics: String,
+    problems: String,
+    follow_ups: String,
+}
+
+pub(super) async fn project_case_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    // The application is named by its number, as people know it.
+    let case_id = s
+        .store
+        .case_id_by_number(f.case_no.trim())
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    let r = match case_id {
+        Some(cid) => s
+            .store
+            .add_case_to_project(&actor, id, cid)
+            .await
+            .map(|_| ()),
+        None => Err(StoreError::Invalid(
+            FieldError::new(
+                "case_no",
+                "unknown",
+                "没有此办件编号的申请",
+                "no application has this number",
+            )
+            .into(),
+        )),
+    };
+    match r {
+        Ok(()) => Ok(redirect(format!("/projects/{id}"))),
+        Err(StoreError::Invalid(e)) => project_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::NotFound(_)) => {
+            project_view(
+                &s,
+                &page,
+                &actor,
+                id,
+                vec![FieldError::new(
+                    "case_no",
+                    "unknown",
+                    "没有此办件编号的本企业申请",
+                    "no application of the enterprise has this number",
+                )],
+            )
+            .await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+pub(super) async fn project_concierge_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    match s
+        .store
+        .assign_project_concierge(&actor, id, &f.concierge)
+        .await
+    {
+        Ok(_) => Ok(redirect(format!("/projects/{id}"))),
+        Err(StoreError::Invalid(e)) => project_view(&s, &page, &actor, id, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+pub(super) async fn project_key_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    s.store
+        .set_key_project(&actor, id, f.key == "true")
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok(redirect(format!("/projects/{id}")))
+}
+
+pub(super) async fn project_visit_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let v = NewVisit {
+        visited_on: f.visited_on,
+        participants: f.participants,
+        topics: f.topics,
+        problems: f.problems,
+        follow_ups: f.follow_ups,
+    };
+    match s.store.record_visit(&actor, id, &v).await {
+        Ok(_) => Ok(redirect(format!("/projects/{id}"))),
+        Err(StoreError::Invalid(e)) => project_view(&s, &page, &actor, id, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise/mandates.html")]
+struct MandatesPage {
+    c: Chrome,
+    mandates: Vec<MandateRecord>,
+    enterprise: bool,
+    today: chrono::NaiveDate,
+    errors: Vec<FieldError>,
+}
+
+async fn mandates_view(
+    s: &AppState,
+    page: &Page,
+    actor: &Actor,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
+    let mandates = s
+        .store
+        .mandates(actor)
+        .await
+        .map_err(|e| store_err(page, e))?;
+    Ok((
+        status(&errors),
+        MandatesPage {
+            c: page.chrome(),
+            mandates,
+            enterprise: actor.role == Role::Applicant,
+            today: s.today(),
+            errors,
+        },
+    )
+        .into_response())
+}
+
+pub(super) async fn mandates_page(
+    State(s): State<AppState>,
+    page: Page,
+) -> Result<Response, Response> {
+    let actor = signed_in(&page)?.clone();
+    mandates_view(&s, &page, &actor, vec![]).await
+}
+
+pub(super) async fn mandate_create_post(
+    State(s): State<AppState>,
+    page: Page,
+    mp: Multipart,
+) -> Result<Response, Response> {
+    let up = read_upload(&page, mp).await?;
+    let actor = posted(&page, &up.csrf)?;
+    let v = |k: &str| form_value(&up.fields, k);
+    let m = NewMandate {
+        concierge: v("concierge"),
+        scope_all: v("scope") != "items",
+        items: v("items")
+            .split([',', '，', '\n', ' '])
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        valid_from: v("valid_from"),
+        valid_to: v("valid_to"),
+    };
+    match s
+        .store
+        .grant_mandate(&actor, &s.files, &m, &up.name, up.bytes)
+        .await
+    {
+        Ok(_) => Ok(redirect("/mandates".into())),
+        Err(StoreError::Invalid(e)) => mandates_view(&s, &page, &actor, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+pub(super) async fn mandate_revoke_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    s.store
+        .revoke_mandate(&actor, id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    Ok(redirect("/mandates".into()))
+}
+
+pub(super) async fn mandate_letter(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let actor = signed_in(&page)?.clone();
+    let (name, bytes) = s
+        .store
+        .mandate_letter(&actor, &s.files, id)
+        .await
+        .map_err(|e| store_err(&page, e))?;
+    let kind = tongban_domain::files::check_upload(&bytes)
+        .map(|k| k.content_type())
+        .unwrap_or("application/octet-stream");
+    Ok(crate::chrome::download(&name, kind, bytes))
+}
+
+struct TicketRow {
+    t: Ticket,
+    overdue: bool,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise/tickets.html")]
+struct TicketsPage {
+    c: Chrome,
+    rows: Vec<TicketRow>,
+    may_raise: bool,
+    projects: Vec<Project>,
+    form: TicketForm,
+    errors: Vec<FieldError>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct TicketForm {
+    csrf: String,
+    project_id: String,
+    title: String,
+    problem: String,
+    items: String,
+}
+
+async fn tickets_view(
+    s: &AppState,
+    page: &Page,
+    actor: &Actor,
+    form: TicketForm,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
+    let today = s.today();
+    let rows = s
+        .store
+        .tickets(actor)
+        .await
+        .map_err(|e| store_err(page, e))?
+        .into_iter()
+        .map(|t| TicketRow {
+            overdue: TicketState::parse(&t.state).is_some_and(|st| {
+                !st.is_final()
+                    && today
+                        > if st.awaits_answer() {
+                            t.respond_by
+                        } else {
+                            t.resolve_by
+                        }
+            }),
+            t,
+        })
+        .collect();
+    let may_raise = matches!(actor.role, Role::Applicant | Role::Concierge);
+    let projects = if may_raise {
+        s.store
+            .projects(actor)
+            .await
+            .map_err(|e| store_err(page, e))?
+    } else {
+        Vec::new()
+    };
+    Ok((
+        status(&errors),
+        TicketsPage {
+            c: page.chrome(),
+            rows,
+            may_raise,
+            projects,
+            form,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+pub(super) async fn tickets_page(
+    State(s): State<AppState>,
+    page: Page,
+) -> Result<Response, Response> {
+    let actor = may_open(&page)?;
+    if actor.role == Role::Clerk {
+        return Err(page.error(tongban_domain::auth::Denied::Role.into()));
+    }
+    tickets_view(&s, &page, &actor, TicketForm::default(), vec![]).await
+}
+
+pub(super) async fn ticket_create_post(
+    State(s): State<AppState>,
+    page: Page,
+    Form(f): Form<TicketForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let t = NewTicket {
+        project_id: f.project_id.trim().parse().ok(),
+        title: f.title.clone(),
+        problem: f.problem.clone(),
+        items: f
+            .items
+            .split([',', '，', '\n', ' '])
+            .map(|x| x.trim().to_string())
+            .filter(|x| !x.is_empty())
+            .collect(),
+        ..Default::default()
+    };
+    match s
+        .store
+        .raise_ticket(&actor, &t, &s.calendar(), s.today())
+        .await
+    {
+        Ok(t) => Ok(redirect(format!("/tickets/{}", t.id))),
+        Err(StoreError::Invalid(e)) => tickets_view(&s, &page, &actor, f, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "enterprise/ticket.html")]
+struct TicketPage {
+    c: Chrome,
+    t: Ticket,
+    events: Vec<(String, String, String, String)>,
+    /// The actions the viewer may take now: (action, label).
+    actions: Vec<(&'static str, String)>,
+    may_rate: bool,
+    escalation: String,
+    errors: Vec<FieldError>,
+}
+
+fn event_zh(page: &Page, kind: &str) -> String {
+    match kind {
+        "raised" => page.t("提出诉求", "Raised"),
+        "escalated" => page.t("逾期督办", "Escalated"),
+        "rated" => page.t("评价", "Rated"),
+        k => TicketAction::parse(k)
+            .map(|a| {
+                if page.lang == crate::http::Lang::En {
+                    a.en().to_string()
+                } else {
+                    a.zh().to_string()
+                }
+            })
+            .unwrap_or_else(|| k.to_string()),
+    }
+}
+
+async fn ticket_view(
+    s: &AppState,
+    page: &Page,
+    actor: &Actor,
+    id: i64,
+    errors: Vec<FieldError>,
+) -> Result<Response, Response> {
+    let (t, events) = s
+        .store
+        .ticket(actor, id)
+        .await
+        .map_err(|e| store_err(page, e))?;
+    let state = TicketState::parse(&t.state).unwrap_or(TicketState::Closed);
+    let of_dept = matches!(actor.role, Role::Reviewer | Role::Head)
+        && actor
+            .department_id
+            .is_some_and(|d| t.department_ids.contains(&d));
+    let raiser = (actor.role == Role::Applicant && actor.user_id == t.enterprise_user_id)
+        || actor.role == Role::Concierge;
+    let mut actions = Vec::new();
+    let all = [
+        (TicketAction::Assign, of_dept),
+        (TicketAction::Answer, of_dept),
+        (TicketAction::Reject, of_dept),
+        (TicketAction::Resolve, raiser),
+        (TicketAction::Reopen, raiser),
+        (
+            TicketAction::Close,
+            raiser || actor.role == Role::Supervisor,
+        ),
+    ];
+    for (a, may) in all {
+        if may && tongban_domain::enterprise::ticket::next_state(state, a, 0, u32::MAX).is_ok() {
+            actions.push((
+                a.as_str(),
+                if page.lang == crate::http::Lang::En {
+                    a.en().to_string()
+                } else {
+                    a.zh().to_string()
+                },
+            ));
+        }
+    }
+    let events = events
+        .into_iter()
+        .map(|e: TicketEvent| {
+            (
+                fmt_time(e.at),
+                e.actor_label,
+                event_zh(page, &e.kind),
+                e.note,
+            )
+        })
+        .collect();
+    let escalation = match t.escalation {
+        1 => page.t("已提醒部门负责人", "Escalated to the department head"),
+        2 => page.t("已上报效能督查", "Escalated to the supervisor"),
+        _ => String::new(),
+    };
+    Ok((
+        status(&errors),
+        TicketPage {
+            c: page.chrome(),
+            may_rate: raiser
+                && t.rating.is_none()
+                && matches!(state, TicketState::Resolved | TicketState::Closed),
+            t,
+            events,
+            actions,
+            escalation,
+            errors,
+        },
+    )
+        .into_response())
+}
+
+pub(super) async fn ticket_page(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+) -> Result<Response, Response> {
+    let actor = may_open(&page)?;
+    ticket_view(&s, &page, &actor, id, vec![]).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ActForm {
+    csrf: String,
+    action: String,
+    note: String,
+    version: i64,
+    level: String,
+    comment: String,
+}
+
+pub(super) async fn ticket_action_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let Some(action) = TicketAction::parse(&f.action) else {
+        return Err(page.error(crate::http::ApiError::bad_request(
+            "未知的操作",
+            "unknown action",
+        )));
+    };
+    match s
+        .store
+        .act_on_ticket(&actor, id, action, &f.note, f.version)
+        .await
+    {
+        Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
+        Err(StoreError::Invalid(e)) => ticket_view(&s, &page, &actor, id, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+pub(super) async fn ticket_rating_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<ActForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let level = f.level.trim().parse().unwrap_or(0);
+    match s.store.rate_ticket(&actor, id, level, &f.comment).await {
+        Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
+        Err(StoreError::Invalid(e)) => ticket_view(&s, &page, &actor, id, e.0).await,
+        Err(e) => Err(store_err(&page, e)),
+    }
+}

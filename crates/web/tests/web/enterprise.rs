@@ -1,0 +1,424 @@
+//! 靠前服务 through the API and the pages: who may do what at every new
+//! endpoint (404 for what one may not see, 403 for what one sees but may
+//! not do), bad input refused by field, a concierge acting only under the
+//! enterprise's authorization and every act naming both.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// 建筑工程施工许可证核发 (住建局).
+const BUILD: &str = "11339901MB000001254011201001000";
+
+fn new_project(code: &str, owner: &str) -> Value {
+    json!({
+        "code": code, "name": "示范物流园", "owner": owner, "division": "339901",
+        "kind": "social", "low_risk": true, "land_area": 9000, "floor_area": 4000,
+        "investment": 2500, "planned_start": "2027-03-01", "planned_finish": "2027-12-31"
+    })
+}
+
+async fn grant(app: &App, who: &Login, query: &str, body: &[u8]) -> Resp {
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(format!("/api/v1/mandates?{query}"))
+        .header(header::COOKIE, who.cookie.as_str())
+        .header("x-csrf-token", who.csrf.as_str())
+        .header(header::CONTENT_TYPE, "application/octet-stream")
+        .body(Body::from(body.to_vec()))
+        .expect("request");
+    app.send(req).await
+}
+
+#[tokio::test]
+async fn every_enterprise_endpoint_checks_role_assignment_and_authorization() {
+    for app in apps("enterprise_api").await {
+        let b = app.backend.clone();
+        let ent = app.login("enterprise").await;
+        let ent2 = app.login("enterprise2").await;
+        let concierge = app.login("concierge").await;
+        let sup = app.login("supervisor").await;
+        let citizen = app.login("applicant").await;
+        let officer = app.login("officer").await;
+        let wj = app.login("reviewer").await;
+        let zj = app.login("reviewer_zj").await;
+        let today = app.state.today();
+        // A citizen is no enterprise; an officer has no project work.
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&citizen),
+                Some(new_project("2611-339901-04-03-53127K", "")),
+            )
+            .await;
+        assert_error(
+            &b,
+            "citizen registers",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(Method::GET, "/api/v1/projects", Some(&officer), None)
+            .await;
+        assert_error(&b, "officer lists", &r, StatusCode::FORBIDDEN, "forbidden");
+        let r = app.api(Method::GET, "/api/v1/projects", None, None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{b}");
+        // Bad input: every field named at once, nothing recorded.
+        let mut bad = new_project("2613-339901-04-03-53127K", "");
+        bad["kind"] = json!("other");
+        bad["planned_finish"] = json!("2026-01-01");
+        let r = app
+            .api(Method::POST, "/api/v1/projects", Some(&ent), Some(bad))
+            .await;
+        let v = assert_error(
+            &b,
+            "bad project",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let fields: Vec<&str> = v["error"]["details"]
+            .as_array()
+            .expect("details")
+            .iter()
+            .filter_map(|d| d["field"].as_str())
+            .collect();
+        assert_eq!(fields, vec!["code", "kind", "planned_finish"], "{b}: {v}");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&ent),
+                Some(new_project("2611-339901-04-03-53127K", "")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let p = r.json(&b, "project")["id"].as_i64().expect("id");
+        // Only the owner, its concierge and the supervisor see it.
+        for (who, status) in [
+            (&ent, StatusCode::OK),
+            (&sup, StatusCode::OK),
+            (&ent2, StatusCode::NOT_FOUND),
+            (&concierge, StatusCode::NOT_FOUND),
+        ] {
+            let r = app
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/projects/{p}"),
+                    Some(who),
+                    None,
+                )
+                .await;
+            assert_eq!(
+                r.status,
+                status,
+                "{b}: {} sees project: {}",
+                who.username,
+                r.text()
+            );
+        }
+        // The green channel and the concierge are the supervisor's.
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/key"),
+                Some(&ent),
+                Some(json!({"key": true})),
+            )
+            .await;
+        assert_error(
+            &b,
+            "owner marks key",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/key"),
+                Some(&sup),
+                Some(json!({"key": true})),
+            )
+            .await;
+        assert_eq!(r.json(&b, "key")["key_project"], json!(true), "{b}");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/concierge"),
+                Some(&sup),
+                Some(json!({"concierge": "concierge"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{p}"),
+                Some(&concierge),
+                None,
+            )
+            .await;
+        let view = r.json(&b, "view");
+        assert_eq!(
+            view["stages"].as_array().map(|s| s.len()),
+            Some(5),
+            "{b}: the demo's four stages and the parallel items"
+        );
+        // Authorizations: the enterprise's to give, with the letter.
+        let q = format!(
+            "concierge=concierge&scope_all=false&items={BUILD}&valid_from={today}&valid_to={}&name=letter.pdf",
+            today + chrono::Duration::days(30)
+        );
+        let r = grant(&app, &concierge, &q, b"%PDF-1.4 x").await;
+        assert_error(
+            &b,
+            "concierge grants",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = grant(&app, &ent, &q, b"not a pdf").await;
+        assert_error(
+            &b,
+            "not a letter",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let r = grant(&app, &ent, &q, b"%PDF-1.4 x").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let m = r.json(&b, "mandate")["id"].as_i64().expect("id");
+        let r = app
+            .api(Method::GET, "/api/v1/mandates", Some(&concierge), None)
+            .await;
+        assert_eq!(r.json(&b, "list")["mandates"][0]["id"], json!(m), "{b}");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/mandates/{m}/revoke"),
+                Some(&concierge),
+                None,
+            )
+            .await;
+        assert_error(
+            &b,
+            "concierge revokes",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/mandates/{m}/revoke"),
+                Some(&ent2),
+                None,
+            )
+            .await;
+        assert_error(
+            &b,
+            "another enterprise revokes",
+            &r,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        // Under it, the concierge raises a ticket naming both.
+        let t = json!({"project_id": p, "title": "施工图审查", "problem": "是否免于施工图审查？", "items": [BUILD]});
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/tickets",
+                Some(&concierge),
+                Some(t.clone()),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let ticket = r.json(&b, "ticket");
+        let id = ticket["id"].as_i64().expect("id");
+        assert_eq!(
+            ticket["raised_as"],
+            json!("钱专员（帮办代办） 代 示范城建投资集团有限公司"),
+            "{b}"
+        );
+        // Another department's reviewer does not see it; 住建局's answers.
+        let r = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/tickets/{id}"),
+                Some(&wj),
+                None,
+            )
+            .await;
+        assert_error(
+            &b,
+            "other department",
+            &r,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
+        let act = |action: &str, note: &str, version: i64| json!({"action": action, "note": note, "version": version});
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&zj),
+                Some(act("shout", "", 1)),
+            )
+            .await;
+        assert_error(
+            &b,
+            "unknown action",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&ent),
+                Some(act("answer", "x", 1)),
+            )
+            .await;
+        assert_error(&b, "owner answers", &r, StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&zj),
+                Some(act("answer", "适用告知承诺，无需送审", 1)),
+            )
+            .await;
+        assert_eq!(r.json(&b, "answered")["state"], json!("answered"), "{b}");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&ent),
+                Some(act("resolve", "", 1)),
+            )
+            .await;
+        assert_error(&b, "stale version", &r, StatusCode::CONFLICT, "conflict");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/actions"),
+                Some(&ent),
+                Some(act("resolve", "", 2)),
+            )
+            .await;
+        assert_eq!(r.json(&b, "resolved")["state"], json!("resolved"), "{b}");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/rating"),
+                Some(&ent),
+                Some(json!({"level": 9})),
+            )
+            .await;
+        assert_error(
+            &b,
+            "bad level",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/tickets/{id}/rating"),
+                Some(&ent),
+                Some(json!({"level": 5, "comment": "快"})),
+            )
+            .await;
+        assert_eq!(r.json(&b, "rated")["rating"], json!(5), "{b}");
+        // Revoked: the concierge is refused with the reason.
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/mandates/{m}/revoke"),
+                Some(&ent),
+                None,
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        let r = app
+            .api(Method::POST, "/api/v1/tickets", Some(&concierge), Some(t))
+            .await;
+        let v = assert_error(
+            &b,
+            "revoked",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("撤销")),
+            "{b}: {v}"
+        );
+        // Visits: the project's concierge only.
+        let visit =
+            json!({"visited_on": today.to_string(), "participants": "钱专员", "topics": "进度"});
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/visits"),
+                Some(&ent),
+                Some(visit.clone()),
+            )
+            .await;
+        assert_error(&b, "owner visits", &r, StatusCode::FORBIDDEN, "forbidden");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/visits"),
+                Some(&concierge),
+                Some(visit),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        // The pages: each role opens its own, another enterprise's project is 404.
+        for (who, uri, status) in [
+            (&ent, format!("/projects/{p}"), StatusCode::OK),
+            (&ent2, format!("/projects/{p}"), StatusCode::NOT_FOUND),
+            (&ent, format!("/tickets/{id}"), StatusCode::OK),
+            (&zj, "/tickets".to_string(), StatusCode::OK),
+            (&officer, "/tickets".to_string(), StatusCode::FORBIDDEN),
+            (&ent, "/mandates".to_string(), StatusCode::OK),
+            (&ent, format!("/mandates/{m}/letter"), StatusCode::OK),
+            (
+                &ent2,
+                format!("/mandates/{m}/letter"),
+                StatusCode::NOT_FOUND,
+            ),
+        ] {
+            let r = app.get_page(&uri, Some(who)).await;
+            assert_eq!(r.status, status, "{b}: {} opens {uri}", who.username);
+        }
+        let page = app
+            .get_page(&format!("/projects/{p}"), Some(&sup))
+            .await
+            .text();
+        assert!(page.contains("重点项目") && page.contains("第1阶段"), "{b}");
+        // A page form with bad input: the error summary and 422.
+        let r = app
+            .post_form(
+                "/projects",
+                &ent,
+                &format!(
+                    "csrf={}&code=12&name=&division=339901&kind=social",
+                    pct(&ent.csrf)
+                ),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+        assert!(r.text().contains("error-summary"), "{b}");
+    }
+}
