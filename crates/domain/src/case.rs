@@ -137,6 +137,10 @@ pub struct CaseFacts {
     pub lead_department: i64,
     /// The applicant's account (online applications).
     pub applicant_user: Option<i64>,
+    /// A concierge (帮办代办员) who may act as the applicant: one the store
+    /// found holding the applicant's valid authorization (授权委托) for
+    /// this item today.
+    pub agent: Option<i64>,
     pub review_mode: ReviewMode,
     /// Co-reviewing departments in order (excluding the lead department).
     pub co_reviewers: Vec<i64>,

@@ -48,7 +48,10 @@ fn in_centre(actor: &Actor, f: &CaseFacts) -> bool {
 pub fn authorize(actor: &Actor, f: &CaseFacts, cmd: &Command) -> Result<(), CaseError> {
     let deny_role = Err(CaseError::Denied(Denied::Role));
     let deny_dept = Err(CaseError::Denied(Denied::Department));
-    let owner = f.applicant_user == Some(actor.user_id);
+    // The applicant, or a concierge acting for them under a valid
+    // authorization (the store says which, in `agent`).
+    let owner = f.applicant_user == Some(actor.user_id)
+        || (actor.role == Role::Concierge && f.agent == Some(actor.user_id));
     let clerk_here = actor.role == Role::Clerk && in_centre(actor, f);
     let dept = actor.department_id;
     let of_lead = dept == Some(f.lead_department) && in_centre(actor, f);
@@ -57,14 +60,14 @@ pub fn authorize(actor: &Actor, f: &CaseFacts, cmd: &Command) -> Result<(), Case
         // Corrections may be brought to any window; an online application
         // is submitted or withdrawn only by its applicant.
         Command::SupplyCorrection => match actor.role {
-            Role::Applicant if owner => Ok(()),
+            Role::Applicant | Role::Concierge if owner => Ok(()),
             Role::Applicant => deny_dept,
             Role::Clerk if clerk_here => Ok(()),
             Role::Clerk => deny_dept,
             _ => deny_role,
         },
         Command::Submit | Command::Withdraw { .. } => match actor.role {
-            Role::Applicant if owner => Ok(()),
+            Role::Applicant | Role::Concierge if owner => Ok(()),
             Role::Applicant => deny_dept,
             Role::Clerk if clerk_here && f.applicant_user.is_none() => Ok(()),
             Role::Clerk if clerk_here => deny_role,

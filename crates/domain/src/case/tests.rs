@@ -28,6 +28,7 @@ fn facts(mode: ReviewMode, co: Vec<i64>) -> CaseFacts {
         centre_path: "/1/".into(),
         lead_department: LEAD,
         applicant_user: Some(APPLICANT),
+        agent: None,
         review_mode: mode,
         co_reviewers: co,
         tasks: Vec::new(),
@@ -689,4 +690,34 @@ fn a_denial_or_withdrawal_has_no_certificate_date() {
     ];
     let dl = clock::compute(&events, &cal, d("2025-03-10")).expect("clock");
     assert_eq!(dl.certificate_due, None);
+}
+
+#[test]
+fn a_concierge_acts_as_the_applicant_only_when_the_store_names_them_agent() {
+    let mut f = facts(ReviewMode::Sequential, vec![]);
+    let concierge = actor(40, Role::Concierge, None, "/1/");
+    let withdraw = Command::Withdraw {
+        reason: "企业决定暂缓".into(),
+    };
+    // Without a valid authorization: refused like any stranger.
+    for cmd in [&Command::Submit, &withdraw, &Command::SupplyCorrection] {
+        assert_eq!(
+            authorize(&concierge, &f, cmd),
+            Err(CaseError::Denied(Denied::Role))
+        );
+    }
+    f.agent = Some(40);
+    for cmd in [&Command::Submit, &withdraw, &Command::SupplyCorrection] {
+        assert_eq!(authorize(&concierge, &f, cmd), Ok(()));
+    }
+    // Another concierge is still nobody; the department's work is never theirs.
+    let other = actor(41, Role::Concierge, None, "/1/");
+    assert_eq!(
+        authorize(&other, &f, &Command::Submit),
+        Err(CaseError::Denied(Denied::Role))
+    );
+    assert_eq!(
+        authorize(&concierge, &f, &Command::Accept),
+        Err(CaseError::Denied(Denied::Role))
+    );
 }

@@ -409,3 +409,71 @@ impl Store {
         Ok(id)
     }
 }
+
+/// Whether `actor`, a concierge, holds the applicant's valid authorization
+/// for `impl_code` on `today`: `Ok(Some(id))` names them the case's agent;
+/// anyone else is no agent (`Ok(None)`); a concierge refused gets the reason.
+pub(crate) async fn agent_in(
+    c: &impl sea_orm::ConnectionTrait,
+    actor: &Actor,
+    applicant: Option<i64>,
+    impl_code: &str,
+    today: NaiveDate,
+) -> Result<std::result::Result<Option<i64>, MandateRefusal>> {
+    let Some(applicant) = applicant.filter(|_| actor.role == Role::Concierge) else {
+        return Ok(Ok(None));
+    };
+    let rows = query(
+        c,
+        &format!(
+            "SELECT {COLS} WHERE m.enterprise_user_id = $1 AND m.concierge_user_id = $2 ORDER BY m.id"
+        ),
+        vec![applicant.into(), actor.user_id.into()],
+    )
+    .await?;
+    let rules: Vec<Mandate> = rows
+        .iter()
+        .map(|r| row(r).map(|m| m.rule()))
+        .collect::<Result<_>>()?;
+    Ok(Mandate::any_covers(&rules, Some(impl_code), today).map(|()| Some(actor.user_id)))
+}
+
+impl Store {
+    /// The actor as a case's steps record them: a concierge acting for the
+    /// applicant under a valid authorization is named with them ("钱专员 代
+    /// 某公司"); a concierge without one is refused with the reason. Anyone
+    /// else is as they are.
+    pub async fn acting_on_case(
+        &self,
+        actor: &Actor,
+        applicant: Option<i64>,
+        impl_code: &str,
+        today: NaiveDate,
+    ) -> Result<Actor> {
+        if actor.role != Role::Concierge {
+            return Ok(actor.clone());
+        }
+        match agent_in(self.conn(), actor, applicant, impl_code, today).await? {
+            Ok(Some(_)) => {
+                let name = match applicant {
+                    Some(id) => query_one(
+                        self.conn(),
+                        "SELECT display_name FROM users WHERE id = $1",
+                        vec![id.into()],
+                    )
+                    .await?
+                    .map(|r| get::<String>(&r, "display_name"))
+                    .transpose()?
+                    .unwrap_or_default(),
+                    None => String::new(),
+                };
+                let mut a = actor.clone();
+                a.display_name =
+                    tongban_domain::enterprise::mandate::acting_for(&actor.display_name, &name);
+                Ok(a)
+            }
+            Ok(None) => Ok(actor.clone()),
+            Err(why) => Err(refused(why)),
+        }
+    }
+}

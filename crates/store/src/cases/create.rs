@@ -168,9 +168,39 @@ impl Store {
         input: NewCase,
     ) -> Result<Case> {
         let channel = match actor.role {
-            Role::Applicant => Channel::Online,
+            Role::Applicant | Role::Concierge => Channel::Online,
             Role::Clerk => Channel::Window,
             _ => return Err(StoreError::Forbidden(Denied::Role)),
+        };
+        // A concierge applies for an enterprise under its authorization for
+        // this item, and the application is the enterprise's.
+        let agent_for = match actor.role {
+            Role::Concierge => {
+                let who = input.on_behalf_of.clone().unwrap_or_default();
+                let r = query_one(
+                    self.conn(),
+                    "SELECT id FROM users WHERE username = $1 AND active",
+                    vec![who.trim().into()],
+                )
+                .await?;
+                let id = match r {
+                    Some(r) => get::<i64>(&r, "id")?,
+                    None => 0,
+                };
+                if id == 0 || !crate::accounts::mandates::is_enterprise(self.conn(), id).await? {
+                    return Err(StoreError::Invalid(
+                        FieldError::new(
+                            "on_behalf_of",
+                            "unknown",
+                            "请填写委托办理的企业账户用户名",
+                            "name the enterprise account you act for",
+                        )
+                        .into(),
+                    ));
+                }
+                Some(id)
+            }
+            _ => None,
         };
         if let Some(key) = &input.client_key {
             if key.len() > 100 {
@@ -223,10 +253,11 @@ impl Store {
         // The applicant.
         let (name, id_number, phone, email, user_id) = match channel {
             Channel::Online => {
+                let applicant = agent_for.unwrap_or(actor.user_id);
                 let r = query_one(
                     self.conn(),
                     "SELECT display_name, id_number, phone, email FROM users WHERE id = $1",
-                    vec![actor.user_id.into()],
+                    vec![applicant.into()],
                 )
                 .await?
                 .ok_or_else(|| StoreError::NotFound("user".into()))?;
@@ -235,7 +266,7 @@ impl Store {
                     get::<String>(&r, "id_number")?,
                     get::<String>(&r, "phone")?,
                     get::<String>(&r, "email")?,
-                    Some(actor.user_id),
+                    Some(applicant),
                 )
             }
             Channel::Window => {
@@ -295,9 +326,15 @@ impl Store {
             }
         };
         errs.into_result().map_err(StoreError::Invalid)?;
+        let today = shanghai_today();
+        // A concierge without the enterprise's authorization for this item is
+        // refused with the reason; with it, the draft names both.
+        let labelled = self
+            .acting_on_case(actor, agent_for, &item.impl_code, today)
+            .await?;
+        let actor = &labelled;
         let co = co_reviewers_of(self, &item.doc).await?;
         let division = division_of(self.conn(), item.centre_id).await?;
-        let today = shanghai_today();
         let txn = self.begin().await?;
         let inserted = insert_case(
             &txn,

@@ -33,6 +33,7 @@ pub(crate) fn build_facts(
         centre_path: case.centre_path.clone(),
         lead_department: case.lead_department_id,
         applicant_user: case.applicant_user_id,
+        agent: None,
         review_mode: doc.review.mode,
         co_reviewers: case.co_reviewers.clone(),
         tasks: case.tasks.clone(),

@@ -101,6 +101,10 @@ pub struct NewCase {
     /// Repeating a request with the same key returns the same case.
     #[serde(default)]
     pub client_key: Option<String>,
+    /// A concierge applying for an enterprise: its user name (under the
+    /// enterprise's valid authorization for the item).
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 /// One uploaded file.
@@ -230,6 +234,9 @@ impl Case {
         }
         match a.role {
             Role::Applicant => self.applicant_user_id == Some(a.user_id),
+            // A concierge sees the applications they started for an
+            // enterprise (acting on them takes its valid authorization).
+            Role::Concierge => self.created_by == a.user_id && self.applicant_user_id.is_some(),
             Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
             // A department sees a case from its acceptance on.
             Role::Reviewer | Role::Head => {

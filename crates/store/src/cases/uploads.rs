@@ -29,6 +29,14 @@ impl Store {
     ) -> Result<CaseFile> {
         let case = self.case(case_id).await?;
         let clerk = may_change_files(&case, actor)?;
+        // A concierge uploads only under a valid authorization.
+        self.acting_on_case(
+            actor,
+            case.applicant_user_id,
+            &case.impl_code,
+            crate::shanghai_today(),
+        )
+        .await?;
         let correcting = matches!(
             case.clock.last(),
             Some(ClockEvent::Suspended {
@@ -276,8 +284,11 @@ fn may_change_files(case: &super::Case, actor: &Actor) -> Result<bool> {
     if !case.visible_to(actor) {
         return Err(StoreError::NotFound(format!("case {}", case.id)));
     }
+    // The applicant, the draft's author, or the concierge who started it
+    // for an enterprise (whose authorization the caller checks).
     let owner = case.applicant_user_id == Some(actor.user_id)
-        || (case.state == CaseState::Draft && case.created_by == actor.user_id);
+        || (case.state == CaseState::Draft && case.created_by == actor.user_id)
+        || (actor.role == Role::Concierge && case.created_by == actor.user_id);
     let clerk = actor.role == Role::Clerk && case.centre_path.starts_with(&actor.centre_path);
     if owner || clerk {
         Ok(clerk)

@@ -267,6 +267,21 @@ impl Store {
         cal: &C,
         today: NaiveDate,
     ) -> Result<Applied> {
+        // A concierge acts for the applicant under a valid authorization,
+        // and the step names both (钱专员 代 某公司).
+        let labelled;
+        let actor = if actor.role == tongban_domain::auth::Role::Concierge {
+            let c = self.case(case_id).await?;
+            if !c.visible_to(actor) {
+                return Err(StoreError::NotFound(format!("case {case_id}")));
+            }
+            labelled = self
+                .acting_on_case(actor, c.applicant_user_id, &c.impl_code, today)
+                .await?;
+            &labelled
+        } else {
+            actor
+        };
         let job = Job::command(
             actor,
             case_id,

@@ -65,8 +65,21 @@ impl Store {
         let doc = self.item_doc(c.item_version_id).await?;
         // Nothing is looked up for someone who may not submit this case (who
         // may is a question of role and ownership; the writer checks the rest).
-        let facts = build_facts(&c, &doc, &[], &cal, today, None);
+        let mut facts = build_facts(&c, &doc, &[], &cal, today, None);
+        facts.agent = crate::accounts::mandates::agent_in(
+            self.conn(),
+            actor,
+            c.applicant_user_id,
+            &c.impl_code,
+            today,
+        )
+        .await?
+        .map_err(crate::accounts::mandates::refused)?;
         case::authorize(actor, &facts, &Command::Submit)?;
+        // A concierge's submission names both (钱专员 代 某公司).
+        let actor = &self
+            .acting_on_case(actor, c.applicant_user_id, &c.impl_code, today)
+            .await?;
         // Nor for a case that is no longer a draft, or not the one the caller saw.
         if let Some(v) = expected_version
             && v != c.version

@@ -774,3 +774,108 @@ async fn a_key_project_s_applications_go_first_in_the_queues_with_their_mark() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_concierge_applies_for_the_enterprise_only_within_its_authorization_and_every_step_names_both()
+ {
+    for (backend, store) in tongban_store::testing::stores("enterprise-agent").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let concierge = actor(&store, "concierge").await;
+        let citizen = actor(&store, "applicant").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let today = tongban_store::shanghai_today();
+        let new = || tongban_store::cases::NewCase {
+            form: map(&[]),
+            on_behalf_of: Some("enterprise".into()),
+            ..Default::default()
+        };
+        // No authorization yet: refused with the reason.
+        let why = refusal(store.create_case(&concierge, RECORD, new()).await);
+        assert!(why.contains("没有该企业的授权委托"), "{backend}: {why}");
+        // Not an enterprise: refused at the field.
+        let mut not_ent = new();
+        not_ent.on_behalf_of = Some("applicant".into());
+        assert!(refusal(store.create_case(&concierge, RECORD, not_ent).await).contains("企业账户"));
+        let m = mandate(
+            &[RECORD],
+            today - Duration::days(1),
+            today + Duration::days(30),
+        );
+        let granted = store
+            .grant_mandate(&ent, &files, &m, "授权书.pdf", b"%PDF-1.4 s".to_vec())
+            .await
+            .expect("grant");
+        // Out of scope: the item is named.
+        let why = refusal(store.create_case(&concierge, LAND, new()).await);
+        assert!(why.contains(LAND), "{backend}: {why}");
+        let c = store
+            .create_case(&concierge, RECORD, new())
+            .await
+            .expect("draft");
+        assert_eq!(
+            (c.applicant_user_id, c.created_by),
+            (Some(ent.user_id), concierge.user_id),
+            "{backend}"
+        );
+        let doc = store.item_doc(c.item_version_id).await.expect("doc");
+        for (i, mat) in doc.materials.iter().enumerate() {
+            if !mat.exempt {
+                store
+                    .upload(&files, &concierge, c.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+                    .await
+                    .expect("the concierge uploads");
+            }
+        }
+        let done = store
+            .submit_case(&concierge, c.id, None, &cal, today)
+            .await
+            .expect("submitted");
+        assert_ne!(
+            done.state,
+            tongban_domain::case::CaseState::Draft,
+            "{backend}"
+        );
+        // Both the enterprise and the concierge see it; a citizen does not.
+        let rec = store.case_for(&ent, c.id).await.expect("the enterprise's");
+        let names: Vec<&str> = rec.events.iter().map(|e| e.actor_name.as_str()).collect();
+        assert!(
+            names
+                .iter()
+                .take(2)
+                .all(|n| *n == "钱专员（帮办代办） 代 示范城建投资集团有限公司"),
+            "{backend}: {names:?}"
+        );
+        store
+            .case_for(&concierge, c.id)
+            .await
+            .expect("the concierge's");
+        assert!(
+            matches!(
+                store.case_for(&citizen, c.id).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{backend}"
+        );
+        // Revoked: the next act is refused with the reason, and nothing changes.
+        store
+            .revoke_mandate(&ent, granted.id)
+            .await
+            .expect("revoke");
+        let cmd = tongban_domain::case::Command::Withdraw {
+            reason: "暂缓".into(),
+        };
+        let why = refusal(
+            store
+                .case_command(&concierge, c.id, None, &cmd, &cal, today)
+                .await,
+        );
+        assert!(why.contains("撤销"), "{backend}: {why}");
+        assert_eq!(
+            store.case_for(&ent, c.id).await.expect("case").case.state,
+            done.state,
+            "{backend}"
+        );
+    }
+}

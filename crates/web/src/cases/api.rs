@@ -38,6 +38,10 @@ pub struct CreateCaseRequest {
     #[serde(default)]
     #[schema(max_length = 100)]
     pub client_key: Option<String>,
+    /// A concierge applying for an enterprise: the enterprise's user name
+    /// (refused, with the reason, without its valid authorization for the item).
+    #[serde(default)]
+    pub on_behalf_of: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -68,6 +72,7 @@ pub(super) async fn api_create(
             email: a.email,
         }),
         client_key: req.client_key,
+        on_behalf_of: req.on_behalf_of,
     };
     let c = s
         .store

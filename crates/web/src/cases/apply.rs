@@ -109,6 +109,7 @@ pub(super) async fn apply_post(
             email: applicant.applicant_email.clone(),
         }),
         client_key: Some(get("client_key")).filter(|k| !k.is_empty()),
+        on_behalf_of: Some(get("on_behalf_of")).filter(|k| !k.is_empty()),
     };
     match s.store.create_case(&actor, &code, input).await {
         Ok(c) => Ok(Redirect::to(&format!("/cases/{}/materials", c.id)).into_response()),

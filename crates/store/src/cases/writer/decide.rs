@@ -202,6 +202,17 @@ impl Decider<'_> {
         let limits = limits_for(c, &doc);
         let decided = match by {
             StepBy::Person { actor, cmd } => {
+                // A concierge acts as the applicant only under a valid
+                // authorization, checked here in the batch's transaction.
+                facts.agent = crate::accounts::mandates::agent_in(
+                    self.txn,
+                    actor,
+                    c.applicant_user_id,
+                    &c.impl_code,
+                    today,
+                )
+                .await?
+                .map_err(crate::accounts::mandates::refused)?;
                 case::authorize(actor, &facts, cmd)?;
                 let t = case::transition(&facts, cmd, &limits, today, actor.department_id)?;
                 let details = serde_json::to_value(cmd).unwrap_or_default();
