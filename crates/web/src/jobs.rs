@@ -81,6 +81,12 @@ impl AppState {
             Ok(_) => {}
             Err(e) => tracing::warn!("the ratings' sweep failed: {e}"),
         }
+        // 工程建设项目: warnings on stage and project targets.
+        match self.store.sweep_projects(&cal, today).await {
+            Ok(n) if n > 0 => tracing::info!(warnings = n, "project targets swept"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("the projects' sweep failed: {e}"),
+        }
         // 审批疑难: overdue tickets climb to the head, then the supervisor.
         match self.store.sweep_tickets(&cal, today).await {
             Ok(t) if t.to_heads + t.to_supervisors > 0 => tracing::info!(

@@ -38,6 +38,7 @@ pub struct StageView {
     pub stage: i64,
     pub name_zh: &'static str,
     pub name_en: &'static str,
+    pub lead_department_id: i64,
     pub lead_department_name: String,
     pub target_days: u32,
     pub started_on: Option<NaiveDate>,
@@ -162,7 +163,18 @@ impl Store {
     pub async fn project_view(&self, actor: &Actor, id: i64) -> Result<ProjectView> {
         let p = self.project(actor, id).await?;
         let cal = self.work_calendar().await?;
-        let today = crate::shanghai_today();
+        self.project_view_of(p, &cal, crate::shanghai_today()).await
+    }
+
+    /// A project's stages and days on `today` (no access check: the
+    /// callers check it, or are the sweep).
+    pub(super) async fn project_view_of(
+        &self,
+        p: Project,
+        cal: &tongban_domain::calendar::WorkCalendar,
+        today: NaiveDate,
+    ) -> Result<ProjectView> {
+        let id = p.id;
         let config = self
             .stage_config(p.centre_id, config_kind(&p.kind, p.low_risk))
             .await?;
@@ -259,7 +271,7 @@ impl Store {
                     } else {
                         None
                     };
-                    let p = StageProgress::of(st, ended, s.target_days, today, &cal)
+                    let p = StageProgress::of(st, ended, s.target_days, today, cal)
                         .map_err(|e| StoreError::Corrupt(e.to_string()))?;
                     if stage != Stage::Parallel {
                         progress.push(p);
@@ -272,6 +284,7 @@ impl Store {
                 stage: s.stage,
                 name_zh: stage.zh(),
                 name_en: stage.en(),
+                lead_department_id: s.lead_department_id,
                 lead_department_name: lead,
                 target_days: s.target_days.get(),
                 started_on: started,

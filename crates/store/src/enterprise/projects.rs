@@ -340,6 +340,12 @@ impl Store {
         rows.iter().map(row).collect()
     }
 
+    /// Every project (for the sweep), oldest first.
+    pub(super) async fn all_projects(&self) -> Result<Vec<Project>> {
+        let rows = query(self.conn(), &format!("SELECT {COLS} ORDER BY p.id"), vec![]).await?;
+        rows.iter().map(row).collect()
+    }
+
     /// One project, if the actor may see it (else not found).
     pub async fn project(&self, actor: &Actor, id: i64) -> Result<Project> {
         let (cond, v) = project_scope(actor)?;

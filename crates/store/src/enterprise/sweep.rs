@@ -1,4 +1,7 @@
-//! Escalation of overdue tickets (run under the sweep's lease): to the
+//! Yellow and red warnings on projects' stage and total targets, each once
+//! per level and start, to the concierge, the enterprise and the lead
+//! department's head; and escalation of overdue tickets (both run under the
+//! sweep's lease): to the
 //! department heads, then to the supervisors (电子监察). Each step is a row
 //! keyed by ticket, level and deadline, inserted at most once, and its
 //! event and notices are written only with that row — so two instances
@@ -141,5 +144,97 @@ impl Store {
             }
         }
         Ok(done)
+    }
+}
+
+impl Store {
+    /// Warns of every running stage (and project) near or past its target:
+    /// each level once per stage and start, whichever instance gets there
+    /// first. Gives the number of warnings sent.
+    pub async fn sweep_projects(&self, cal: &WorkCalendar, today: NaiveDate) -> Result<usize> {
+        let mut sent = 0;
+        for p in self.all_projects().await? {
+            let (pid, owner, concierge, centre_id) =
+                (p.id, p.owner_user_id, p.concierge_user_id, p.centre_id);
+            let name = p.name.clone();
+            let v = match self.project_view_of(p, cal, today).await {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(project = pid, "project warnings: {e}");
+                    continue;
+                }
+            };
+            let mut due: Vec<(i64, String, NaiveDate, Option<i64>, String)> = Vec::new();
+            for s in &v.stages {
+                if let (Some(w), Some(start), false) = (&s.warning, s.started_on, s.finished)
+                    && w != "green"
+                {
+                    due.push((
+                        s.stage,
+                        w.clone(),
+                        start,
+                        Some(s.lead_department_id),
+                        s.name_zh.to_string(),
+                    ));
+                }
+            }
+            let first = v.stages.iter().filter_map(|s| s.started_on).min();
+            if let Some(start) = first
+                && v.warning != "green"
+            {
+                due.push((0, v.warning.clone(), start, None, "项目总用时".to_string()));
+            }
+            for (stage, level, start, dept, what) in due {
+                let txn = self.begin().await?;
+                let n = exec(
+                    &txn,
+                    "INSERT INTO project_warnings (project_id, stage, level, started_on, at) VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT DO NOTHING",
+                    vec![pid.into(), stage.into(), level.clone().into(), start.to_string().into(), now_ms().into()],
+                )
+                .await?;
+                if n != 1 {
+                    continue;
+                }
+                let word = if level == "red" {
+                    "已超过目标时限"
+                } else {
+                    "临近目标时限"
+                };
+                let subject = format!("工程建设项目预警：{name}");
+                let body = format!("{name}的{what}{word}，请关注办理进度。/projects/{pid}");
+                let mut to = vec![Recipient::Person {
+                    user_id: Some(owner),
+                    email: String::new(),
+                }];
+                if let Some(c) = concierge {
+                    to.push(Recipient::Person {
+                        user_id: Some(c),
+                        email: String::new(),
+                    });
+                }
+                if let Some(d) = dept {
+                    to.push(Recipient::Staff {
+                        role: StaffRole::Head,
+                        department_id: Some(d),
+                        centre_id,
+                    });
+                }
+                let notices: Vec<Notice> = to
+                    .into_iter()
+                    .map(|to| Notice {
+                        to,
+                        case_id: None,
+                        bundle_case_id: None,
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    })
+                    .collect();
+                outbox::write(&txn, &notices).await?;
+                txn.commit().await?;
+                sent += 1;
+            }
+        }
+        Ok(sent)
     }
 }

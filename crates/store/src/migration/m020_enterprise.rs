@@ -262,6 +262,26 @@ impl MigrationTrait for M020Enterprise {
                 .to_owned(),
         )
         .await?;
+        // A stage's (or, stage 0, the whole project's) warning against its
+        // target: once per level and start.
+        m.create_table(
+            Table::create()
+                .table("project_warnings")
+                .col(bigint("project_id"))
+                .col(bigint("stage"))
+                .col(string("level"))
+                .col(string("started_on"))
+                .col(bigint("at"))
+                .primary_key(
+                    Index::create()
+                        .col("project_id")
+                        .col("stage")
+                        .col("level")
+                        .col("started_on"),
+                )
+                .to_owned(),
+        )
+        .await?;
         // The green channel: cases a capability marks to be worked first.
         m.create_table(
             Table::create()

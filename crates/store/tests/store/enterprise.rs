@@ -879,3 +879,69 @@ async fn a_concierge_applies_for_the_enterprise_only_within_its_authorization_an
         );
     }
 }
+
+#[tokio::test]
+async fn a_stage_near_or_past_its_target_warns_once_per_level_with_two_instances() {
+    for (backend, a, b) in tongban_store::testing::store_pairs("enterprise-warnings").await {
+        tongban_store::demo::load_demo(&a).await.expect("demo");
+        let ent = actor(&a, "enterprise").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let today = tongban_store::shanghai_today();
+        // 简易低风险: stage 1's target is 3 working days in the demo.
+        let p = a
+            .create_project(&ent, &project("2611-339901-04-03-53127K"))
+            .await
+            .expect("project");
+        let c = a
+            .create_case(
+                &ent,
+                RECORD,
+                tongban_store::cases::NewCase {
+                    form: map(&[]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("draft");
+        a.add_case_to_project(&ent, p.id, c.id)
+            .await
+            .expect("stage 1 starts today");
+        let notes = format!(
+            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND subject LIKE '%项目预警%'",
+            ent.user_id
+        );
+        let on = |n: u32| cal.add_workdays(today, n).expect("day");
+        // The day it starts: nothing to say.
+        assert_eq!(
+            a.sweep_projects(&cal, on(0)).await.expect("sweep"),
+            0,
+            "{backend}"
+        );
+        // One day used of three (two left): yellow, once, whichever
+        // instance sweeps.
+        let (x, y) = tokio::join!(a.sweep_projects(&cal, on(1)), b.sweep_projects(&cal, on(1)));
+        assert_eq!(x.expect("a") + y.expect("b"), 1, "{backend}");
+        assert_eq!(count(&a, &notes).await, 1, "{backend}");
+        assert_eq!(
+            a.sweep_projects(&cal, on(2)).await.expect("still yellow"),
+            0,
+            "{backend}"
+        );
+        // Four days: past the stage's target — red, once.
+        let (x, y) = tokio::join!(a.sweep_projects(&cal, on(4)), b.sweep_projects(&cal, on(4)));
+        assert_eq!(
+            x.expect("a") + y.expect("b"),
+            1,
+            "{backend}: the project's 15 days are still green"
+        );
+        assert_eq!(
+            count(
+                &a,
+                "SELECT COUNT(*) AS n FROM project_warnings WHERE stage = 1"
+            )
+            .await,
+            2,
+            "{backend}"
+        );
+    }
+}
