@@ -85,6 +85,22 @@ fn row(r: &sea_orm::QueryResult) -> Result<MandateRecord> {
     })
 }
 
+/// Whether `concierge` follows `enterprise` (一对一: assigned by a
+/// supervisor, `enterprise_concierges`).
+pub(crate) async fn follows(
+    c: &impl sea_orm::ConnectionTrait,
+    concierge: i64,
+    enterprise: i64,
+) -> Result<bool> {
+    Ok(query_one(
+        c,
+        "SELECT 1 AS one FROM enterprise_concierges WHERE enterprise_user_id = $1 AND concierge_user_id = $2",
+        vec![enterprise.into(), concierge.into()],
+    )
+    .await?
+    .is_some())
+}
+
 /// An enterprise account: an applicant whose identity is a 统一社会信用代码.
 pub(crate) async fn is_enterprise(c: &impl sea_orm::ConnectionTrait, user_id: i64) -> Result<bool> {
     let r = query_one(
@@ -378,6 +394,13 @@ pub fn refused(r: MandateRefusal) -> StoreError {
 }
 
 impl Store {
+    /// Whether the account is an enterprise's (an applicant known by its
+    /// 统一社会信用代码): only such accounts register projects, authorize
+    /// concierges and raise difficulty tickets.
+    pub async fn is_enterprise_account(&self, user_id: i64) -> Result<bool> {
+        is_enterprise(self.conn(), user_id).await
+    }
+
     /// Creates an enterprise account: an applicant whose identity is its
     /// 统一社会信用代码 (the demo's and the tests' enterprises).
     pub async fn create_enterprise(

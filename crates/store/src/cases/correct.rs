@@ -44,6 +44,17 @@ impl Store {
         if c.state == CaseState::Correction && !c.may_correct_form(actor) {
             return Err(StoreError::Forbidden(Denied::Role));
         }
+        // A concierge corrects only under a valid authorization, named with
+        // the enterprise.
+        let labelled = self
+            .acting_on_case(
+                actor,
+                c.applicant_user_id,
+                &c.impl_code,
+                crate::shanghai_today(),
+            )
+            .await?;
+        let actor = &labelled;
         if c.state != CaseState::Correction {
             return Err(StoreError::conflict(
                 "只有待补正的申请可以更正申请信息",

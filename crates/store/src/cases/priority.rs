@@ -24,13 +24,13 @@ pub(crate) async fn mark(c: &impl ConnectionTrait, cases: &[i64], reason: &str) 
     Ok(())
 }
 
-/// Takes the mark off `cases`.
-pub(crate) async fn unmark(c: &impl ConnectionTrait, cases: &[i64]) -> Result<()> {
+/// Takes the mark given for `reason` off `cases` (another reason's stays).
+pub(crate) async fn unmark(c: &impl ConnectionTrait, cases: &[i64], reason: &str) -> Result<()> {
     for id in cases {
         exec(
             c,
-            "DELETE FROM case_priority WHERE case_id = $1",
-            vec![(*id).into()],
+            "DELETE FROM case_priority WHERE case_id = $1 AND reason = $2",
+            vec![(*id).into(), reason.into()],
         )
         .await?;
     }

@@ -33,10 +33,44 @@ impl Store {
         row_case(&r)
     }
 
+    /// The concierge who may act as the case's applicant today (`actor`,
+    /// when they hold its valid authorization), for showing the actions.
+    pub async fn agent_of(
+        &self,
+        actor: &Actor,
+        case: &Case,
+        today: NaiveDate,
+    ) -> Result<Option<i64>> {
+        Ok(crate::accounts::mandates::agent_in(
+            self.conn(),
+            actor,
+            case.applicant_user_id,
+            &case.impl_code,
+            today,
+        )
+        .await?
+        .unwrap_or(None))
+    }
+
+    /// Whether `actor` may see `case`: [`Case::visible_to`], and for a
+    /// concierge also the submitted applications of the enterprises
+    /// assigned to them (一对一).
+    pub async fn sees_case(&self, actor: &Actor, case: &Case) -> Result<bool> {
+        if case.visible_to(actor) {
+            return Ok(true);
+        }
+        match (actor.role, case.applicant_user_id) {
+            (Role::Concierge, Some(e)) if case.state != CaseState::Draft => {
+                crate::accounts::mandates::follows(self.conn(), actor.user_id, e).await
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// A case as `actor` may see it: not found when it is not theirs to see.
     pub async fn case_for(&self, actor: &Actor, id: i64) -> Result<CaseRecord> {
         let case = self.case(id).await?;
-        if !case.visible_to(actor) {
+        if !self.sees_case(actor, &case).await? {
             // Do not reveal that the case exists.
             return Err(StoreError::NotFound(format!("case {id}")));
         }
@@ -53,7 +87,7 @@ impl Store {
 
     /// The files of `case` (one `actor` was shown), as their sight shows them.
     pub async fn case_files_for(&self, actor: &Actor, case: &Case) -> Result<Vec<CaseFile>> {
-        if !case.visible_to(actor) {
+        if !self.sees_case(actor, case).await? {
             return Err(StoreError::NotFound(format!("case {}", case.id)));
         }
         let sight = Sight::of(actor);
@@ -108,7 +142,7 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound(format!("document {doc_id}")))?;
         let d = row_document(&r)?;
         let case = self.case(d.case_id).await?;
-        if !case.visible_to(actor) {
+        if !self.sees_case(actor, &case).await? {
             return Err(StoreError::NotFound(format!("document {doc_id}")));
         }
         let sight = Sight::of(actor);
@@ -168,7 +202,7 @@ impl Store {
                 "SELECT {CASE_COLS} WHERE k.centre_path LIKE $2 AND ( \
                  (k.state IN ('review', 'suspended') AND EXISTS (SELECT 1 FROM case_tasks t WHERE t.case_id = k.id AND t.department_id = $1 AND t.status = 'active')) \
                  OR (k.lead_department_id = $1 AND k.state IN ('decision', 'suspended', 'certifying', 'delivering'))) \
-                 ORDER BY k.promised_due, k.id LIMIT 500"
+                 ORDER BY {PRIORITY_FIRST}, k.promised_due, k.id LIMIT 500"
             ),
             vec![dept.into(), format!("{}%", actor.centre_path).into()],
         )
@@ -198,7 +232,7 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {CASE_COLS} WHERE k.centre_path LIKE $1 AND k.state IN ('submitted', 'delivering', 'correction') \
-                 ORDER BY k.received_on, k.id LIMIT 500"
+                 ORDER BY {PRIORITY_FIRST}, k.received_on, k.id LIMIT 500"
             ),
             vec![format!("{}%", actor.centre_path).into()],
         )
@@ -358,6 +392,11 @@ fn list_row(c: &Case, cal: &WorkCalendar, today: NaiveDate) -> CaseListRow {
         priority: None,
     }
 }
+
+/// The green channel's order: marked cases first (in SQL, so that a
+/// list's limit never leaves one out).
+const PRIORITY_FIRST: &str =
+    "(CASE WHEN EXISTS (SELECT 1 FROM case_priority cp WHERE cp.case_id = k.id) THEN 0 ELSE 1 END)";
 
 /// Marks the rows of prioritised cases (绿色通道) and puts them first,
 /// keeping the order among the rest.

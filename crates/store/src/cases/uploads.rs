@@ -207,6 +207,13 @@ impl Store {
     ) -> Result<()> {
         let case = self.case(case_id).await?;
         may_change_files(&case, actor)?;
+        self.acting_on_case(
+            actor,
+            case.applicant_user_id,
+            &case.impl_code,
+            crate::shanghai_today(),
+        )
+        .await?;
         if case.state != CaseState::Draft {
             return Err(StoreError::conflict(
                 "已提交的材料不能删除",
@@ -263,7 +270,8 @@ impl Store {
         .ok_or_else(|| StoreError::NotFound(format!("file {file_id}")))?;
         let case = self.case(get(&r, "case_id")?).await?;
         // Files are the applicant's papers: only who may see them in full.
-        if !case.visible_to(actor) || !tongban_domain::privacy::Sight::of(actor).files {
+        if !self.sees_case(actor, &case).await? || !tongban_domain::privacy::Sight::of(actor).files
+        {
             return Err(StoreError::NotFound(format!("file {file_id}")));
         }
         let f = self

@@ -138,7 +138,25 @@ impl Store {
             vec![started.to_string().into(), id.into(), stage.stage.into()],
         )
         .await?;
-        if p.key_project {
+        // Read in the transaction that first touched the project's row, so a
+        // supervisor marking it at the same moment waits for this (or this
+        // for them) and the mark is never missed.
+        exec(
+            &txn,
+            "UPDATE projects SET key_project = key_project WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+        let key = query_one(
+            &txn,
+            "SELECT key_project FROM projects WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?
+        .map(|r| get::<bool>(&r, "key_project"))
+        .transpose()?
+        .unwrap_or(false);
+        if key {
             crate::cases::priority::mark(&txn, &[case_id], KEY_MARK).await?;
         }
         let label = if actor.role == Role::Concierge {
@@ -178,30 +196,26 @@ impl Store {
         let config = self
             .stage_config(p.centre_id, config_kind(&p.kind, p.low_risk))
             .await?;
-        let runs: BTreeMap<i64, NaiveDate> = query(
-            self.conn(),
-            "SELECT stage, started_on FROM project_stage_runs WHERE project_id = $1",
-            vec![id.into()],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                get::<i64>(r, "stage")?,
-                date_col(r, "started_on")?.unwrap_or(today),
-            ))
-        })
-        .collect::<Result<_>>()?;
         let cases = query(
             self.conn(),
-            "SELECT pc.stage, c.id, c.case_no, c.impl_code, c.state, c.decided_on FROM project_cases pc \
+            "SELECT pc.stage, c.id, c.case_no, c.impl_code, c.state, c.received_on, c.decided_on FROM project_cases pc \
              JOIN cases c ON c.id = pc.case_id WHERE pc.project_id = $1 ORDER BY c.id",
             vec![id.into()],
         )
         .await?;
         let mut by_code: BTreeMap<String, &sea_orm::QueryResult> = BTreeMap::new();
+        // A stage's clock starts with the receipt of its first application
+        // (a draft starts nothing); `grouped`: stages with any application.
+        let mut runs: BTreeMap<i64, NaiveDate> = BTreeMap::new();
+        let mut grouped = std::collections::BTreeSet::new();
         for r in &cases {
             by_code.insert(get::<String>(r, "impl_code")?, r);
+            let stage: i64 = get(r, "stage")?;
+            grouped.insert(stage);
+            if let Some(d) = date_col(r, "received_on")? {
+                let e = runs.entry(stage).or_insert(d);
+                *e = (*e).min(d);
+            }
         }
         let mut stages = Vec::new();
         let mut progress = Vec::new();
@@ -245,7 +259,7 @@ impl Store {
                     all_final = false;
                 }
                 last_decided = last_decided.max(decided);
-                if case.is_none() && runs.contains_key(&s.stage) {
+                if case.is_none() && grouped.contains(&s.stage) {
                     next_zh.push(format!("{}：尚未申请“{name}”", stage.zh()));
                 }
                 if parsed == Some(CaseState::Correction) {

@@ -495,7 +495,7 @@ impl Store {
         if key {
             crate::cases::priority::mark(&txn, &cases, super::KEY_MARK).await?;
         } else {
-            crate::cases::priority::unmark(&txn, &cases).await?;
+            crate::cases::priority::unmark(&txn, &cases, super::KEY_MARK).await?;
         }
         trail::append(
             &txn,

@@ -64,7 +64,8 @@ impl Store {
 
     /// Sets one stage of the actor's centre (a centre-level catalogue
     /// admin): its items must be published items of the centre's
-    /// departments, the lead department one of them.
+    /// departments, each in one stage of the kind only; the lead department
+    /// one of the centre's.
     pub async fn put_stage_config(&self, actor: &Actor, c: &StageConfig) -> Result<()> {
         if actor.role != Role::CatalogAdmin || actor.department_id.is_some() {
             return Err(StoreError::Forbidden(Denied::Role));
@@ -130,6 +131,22 @@ impl Store {
                     "unknown",
                     "本中心没有此实施编码的已发布事项",
                     "no published item of this centre has this code",
+                ));
+            }
+        }
+        // An item belongs to one stage of a kind, once.
+        let others = self.stage_config(actor.centre_id, &c.kind).await?;
+        for (i, code) in c.items.iter().enumerate() {
+            let twice = c.items[..i].contains(code);
+            let elsewhere = others
+                .iter()
+                .any(|o| o.stage != c.stage && o.items.contains(code));
+            if twice || elsewhere {
+                errs.push(FieldError::new(
+                    format!("items[{i}]"),
+                    "duplicate",
+                    "同一事项只能属于一个阶段，且只列一次",
+                    "an item belongs to one stage, listed once",
                 ));
             }
         }

@@ -79,12 +79,17 @@ impl Store {
                 if n != 1 {
                     continue;
                 }
-                exec(
+                // Still in the state it was read in (an answer meanwhile
+                // changes the deadline that matters): else nothing is sent.
+                let n = exec(
                     &txn,
-                    "UPDATE tickets SET escalation = $1 WHERE id = $2 AND escalation < $1",
-                    vec![level.level().into(), id.into()],
+                    "UPDATE tickets SET escalation = $1 WHERE id = $2 AND escalation < $1 AND state = $3",
+                    vec![level.level().into(), id.into(), state.as_str().into()],
                 )
                 .await?;
+                if n != 1 {
+                    continue;
+                }
                 let what = if state.awaits_answer() {
                     "答复"
                 } else {

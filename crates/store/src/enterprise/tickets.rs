@@ -143,7 +143,13 @@ impl Store {
         today: NaiveDate,
     ) -> Result<String> {
         match actor.role {
-            Role::Applicant if actor.user_id == enterprise_id => Ok(actor.display_name.clone()),
+            Role::Applicant
+                if actor.user_id == enterprise_id
+                    && crate::accounts::mandates::is_enterprise(self.conn(), enterprise_id)
+                        .await? =>
+            {
+                Ok(actor.display_name.clone())
+            }
             Role::Concierge => {
                 if let Err(why) = self
                     .mandate_check(actor.user_id, enterprise_id, None, today)
@@ -178,6 +184,21 @@ impl Store {
                 .map(|r| get::<String>(&r, "centre_path"))
                 .transpose()?
                 .unwrap_or_default();
+                // An application named beside the project must be the owner's.
+                if let Some(cid) = t.case_id {
+                    let owner = query_one(
+                        self.conn(),
+                        "SELECT applicant_user_id FROM cases WHERE id = $1",
+                        vec![cid.into()],
+                    )
+                    .await?
+                    .map(|r| get::<Option<i64>>(&r, "applicant_user_id"))
+                    .transpose()?
+                    .flatten();
+                    if owner != Some(p.owner_user_id) {
+                        return Err(StoreError::NotFound(format!("case {cid}")));
+                    }
+                }
                 (p.owner_user_id, p.centre_id, path)
             }
             (None, Some(cid)) => {
@@ -487,7 +508,7 @@ impl Store {
         let (extra, mut values): (&str, Vec<sea_orm::Value>) = match action {
             TicketAction::Assign => (", assignee_id = $5", vec![actor.user_id.into()]),
             TicketAction::Answer => (
-                ", answer = $5, assignee_id = COALESCE(assignee_id, $6)",
+                ", answer = $5, assignee_id = COALESCE(assignee_id, $6), escalation = 0",
                 vec![note.into(), actor.user_id.into()],
             ),
             TicketAction::Reject => (", reason = $5", vec![note.into()]),

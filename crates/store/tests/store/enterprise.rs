@@ -17,12 +17,12 @@ use tongban_store::{Store, StoreError};
 use crate::helpers::{actor, count, map};
 
 /// 企业投资项目备案 (发改局) and 建设用地规划许可证核发 (自然资源规划局).
-const RECORD: &str = "11339901MB0000010Y4061001001000";
-const LAND: &str = "11339901MB000001124011102001000";
+pub(crate) const RECORD: &str = "11339901MB0000010Y4061001001000";
+pub(crate) const LAND: &str = "11339901MB000001124011102001000";
 /// 建筑工程施工许可证核发 (住建局).
-const BUILD: &str = "11339901MB000001254011201001000";
+pub(crate) const BUILD: &str = "11339901MB000001254011201001000";
 
-fn refusal(r: Result<impl std::fmt::Debug, StoreError>) -> String {
+pub(crate) fn refusal(r: Result<impl std::fmt::Debug, StoreError>) -> String {
     match r {
         Err(StoreError::Invalid(e)) => {
             e.0.iter()
@@ -70,7 +70,7 @@ async fn enterprises(store: &Store) -> (i64, i64) {
     (e1, e2)
 }
 
-fn project(code: &str) -> NewProject {
+pub(crate) fn project(code: &str) -> NewProject {
     NewProject {
         code: code.into(),
         name: "示范产业园一期".into(),
@@ -86,7 +86,7 @@ fn project(code: &str) -> NewProject {
     }
 }
 
-fn mandate(items: &[&str], from: NaiveDate, to: NaiveDate) -> NewMandate {
+pub(crate) fn mandate(items: &[&str], from: NaiveDate, to: NaiveDate) -> NewMandate {
     NewMandate {
         concierge: "concierge".into(),
         scope_all: items.is_empty(),
@@ -413,12 +413,9 @@ async fn a_project_groups_its_stage_applications_and_counts_their_days() {
             .await
             .expect("stage 1 application");
         let s1 = view.stages.iter().find(|s| s.stage == 1).expect("stage 1");
-        assert_eq!(s1.started_on, Some(today), "{backend}");
-        assert_eq!(
-            (s1.used, s1.target_days, s1.finished),
-            (Some(0), 5, false),
-            "{backend}"
-        );
+        // A draft starts no clock: the stage starts with a receipt.
+        assert_eq!((s1.started_on, s1.used), (None, None), "{backend}");
+        assert_eq!((s1.target_days, s1.finished), (5, false), "{backend}");
         assert_eq!(
             s1.items
                 .iter()
@@ -441,6 +438,25 @@ async fn a_project_groups_its_stage_applications_and_counts_their_days() {
             Err(StoreError::Conflict { .. })
         ));
         // Another enterprise's case is not found; an item of no stage is refused.
+        let ent2 = actor(&store, "ent2").await;
+        let theirs = store
+            .create_case(
+                &ent2,
+                BUILD,
+                tongban_store::cases::NewCase {
+                    form: map(&[]),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("ent2's draft");
+        assert!(
+            matches!(
+                store.add_case_to_project(&ent1, p.id, theirs.id).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{backend}"
+        );
         let other = draft("11339901MB000001254011203001000").await;
         let why = refusal(store.add_case_to_project(&ent1, p.id, other).await);
         assert!(why.contains("不属于本项目"), "{backend}: {why}");
@@ -665,283 +681,5 @@ async fn a_ticket_is_routed_answered_rated_and_escalates_each_step_once_with_two
             "{backend}"
         );
         assert!(events.iter().all(|e| !e.actor_label.is_empty()));
-        let _ = p;
-    }
-}
-
-/// An application of `applicant` for `item` with every material uploaded,
-/// submitted on `day`.
-async fn submitted(
-    store: &Store,
-    files: &Attachments,
-    applicant: &tongban_domain::auth::Actor,
-    item: &str,
-    day: NaiveDate,
-) -> i64 {
-    let c = store
-        .create_case(
-            applicant,
-            item,
-            tongban_store::cases::NewCase {
-                form: map(&[]),
-                ..Default::default()
-            },
-        )
-        .await
-        .expect("draft");
-    let doc = store.item_doc(c.item_version_id).await.expect("doc");
-    for (i, m) in doc.materials.iter().enumerate() {
-        if !m.exempt {
-            store
-                .upload(files, applicant, c.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
-                .await
-                .expect("upload");
-        }
-    }
-    let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
-    store
-        .submit_case(applicant, c.id, None, &cal, day)
-        .await
-        .expect("submit");
-    c.id
-}
-
-#[tokio::test]
-async fn a_key_project_s_applications_go_first_in_the_queues_with_their_mark() {
-    for (backend, store) in tongban_store::testing::stores("enterprise-green").await {
-        tongban_store::demo::load_demo(&store).await.expect("demo");
-        let files = Attachments::in_memory();
-        let ent = actor(&store, "enterprise").await;
-        let sup = actor(&store, "supervisor").await;
-        let clerk = actor(&store, "clerk").await;
-        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
-        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
-        let p = store
-            .create_project(&ent, &project("2611-339901-04-03-53127K"))
-            .await
-            .expect("project");
-        // An older application outside the project, a newer one in it.
-        let older = submitted(&store, &files, &ent, BUILD, day).await;
-        let newer = submitted(&store, &files, &ent, RECORD, day + Duration::days(1)).await;
-        store
-            .add_case_to_project(&ent, p.id, newer)
-            .await
-            .expect("grouped");
-        let queue = |store: &Store| {
-            let (clerk, cal) = (clerk.clone(), cal.clone());
-            let store = store.clone();
-            async move {
-                store
-                    .intake_queue(&clerk, &cal, day + Duration::days(2))
-                    .await
-                    .expect("queue")
-                    .into_iter()
-                    .map(|r| (r.id, r.priority))
-                    .collect::<Vec<_>>()
-            }
-        };
-        assert_eq!(
-            queue(&store).await,
-            vec![(older, None), (newer, None)],
-            "{backend}: oldest first"
-        );
-        store.set_key_project(&sup, p.id, true).await.expect("key");
-        assert_eq!(
-            queue(&store).await,
-            vec![(newer, Some("重点项目".to_string())), (older, None)],
-            "{backend}: the key project's first, marked"
-        );
-        // An application grouped later under the key project is marked too.
-        let later = submitted(&store, &files, &ent, LAND, day).await;
-        store
-            .add_case_to_project(&ent, p.id, later)
-            .await
-            .expect("grouped");
-        let q = queue(&store).await;
-        assert_eq!(
-            q.iter().filter(|(_, m)| m.is_some()).count(),
-            2,
-            "{backend}: {q:?}"
-        );
-        assert_eq!(q.last().map(|(id, _)| *id), Some(older), "{backend}");
-        store
-            .set_key_project(&sup, p.id, false)
-            .await
-            .expect("unmark");
-        assert!(
-            queue(&store).await.iter().all(|(_, m)| m.is_none()),
-            "{backend}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_concierge_applies_for_the_enterprise_only_within_its_authorization_and_every_step_names_both()
- {
-    for (backend, store) in tongban_store::testing::stores("enterprise-agent").await {
-        tongban_store::demo::load_demo(&store).await.expect("demo");
-        let files = Attachments::in_memory();
-        let ent = actor(&store, "enterprise").await;
-        let concierge = actor(&store, "concierge").await;
-        let citizen = actor(&store, "applicant").await;
-        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
-        let today = tongban_store::shanghai_today();
-        let new = || tongban_store::cases::NewCase {
-            form: map(&[]),
-            on_behalf_of: Some("enterprise".into()),
-            ..Default::default()
-        };
-        // No authorization yet: refused with the reason.
-        let why = refusal(store.create_case(&concierge, RECORD, new()).await);
-        assert!(why.contains("没有该企业的授权委托"), "{backend}: {why}");
-        // Not an enterprise: refused at the field.
-        let mut not_ent = new();
-        not_ent.on_behalf_of = Some("applicant".into());
-        assert!(refusal(store.create_case(&concierge, RECORD, not_ent).await).contains("企业账户"));
-        let m = mandate(
-            &[RECORD],
-            today - Duration::days(1),
-            today + Duration::days(30),
-        );
-        let granted = store
-            .grant_mandate(&ent, &files, &m, "授权书.pdf", b"%PDF-1.4 s".to_vec())
-            .await
-            .expect("grant");
-        // Out of scope: the item is named.
-        let why = refusal(store.create_case(&concierge, LAND, new()).await);
-        assert!(why.contains(LAND), "{backend}: {why}");
-        let c = store
-            .create_case(&concierge, RECORD, new())
-            .await
-            .expect("draft");
-        assert_eq!(
-            (c.applicant_user_id, c.created_by),
-            (Some(ent.user_id), concierge.user_id),
-            "{backend}"
-        );
-        let doc = store.item_doc(c.item_version_id).await.expect("doc");
-        for (i, mat) in doc.materials.iter().enumerate() {
-            if !mat.exempt {
-                store
-                    .upload(&files, &concierge, c.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
-                    .await
-                    .expect("the concierge uploads");
-            }
-        }
-        let done = store
-            .submit_case(&concierge, c.id, None, &cal, today)
-            .await
-            .expect("submitted");
-        assert_ne!(
-            done.state,
-            tongban_domain::case::CaseState::Draft,
-            "{backend}"
-        );
-        // Both the enterprise and the concierge see it; a citizen does not.
-        let rec = store.case_for(&ent, c.id).await.expect("the enterprise's");
-        let names: Vec<&str> = rec.events.iter().map(|e| e.actor_name.as_str()).collect();
-        assert!(
-            names
-                .iter()
-                .take(2)
-                .all(|n| *n == "钱专员（帮办代办） 代 示范城建投资集团有限公司"),
-            "{backend}: {names:?}"
-        );
-        store
-            .case_for(&concierge, c.id)
-            .await
-            .expect("the concierge's");
-        assert!(
-            matches!(
-                store.case_for(&citizen, c.id).await,
-                Err(StoreError::NotFound(_))
-            ),
-            "{backend}"
-        );
-        // Revoked: the next act is refused with the reason, and nothing changes.
-        store
-            .revoke_mandate(&ent, granted.id)
-            .await
-            .expect("revoke");
-        let cmd = tongban_domain::case::Command::Withdraw {
-            reason: "暂缓".into(),
-        };
-        let why = refusal(
-            store
-                .case_command(&concierge, c.id, None, &cmd, &cal, today)
-                .await,
-        );
-        assert!(why.contains("撤销"), "{backend}: {why}");
-        assert_eq!(
-            store.case_for(&ent, c.id).await.expect("case").case.state,
-            done.state,
-            "{backend}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_stage_near_or_past_its_target_warns_once_per_level_with_two_instances() {
-    for (backend, a, b) in tongban_store::testing::store_pairs("enterprise-warnings").await {
-        tongban_store::demo::load_demo(&a).await.expect("demo");
-        let ent = actor(&a, "enterprise").await;
-        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
-        let today = tongban_store::shanghai_today();
-        // 简易低风险: stage 1's target is 3 working days in the demo.
-        let p = a
-            .create_project(&ent, &project("2611-339901-04-03-53127K"))
-            .await
-            .expect("project");
-        let c = a
-            .create_case(
-                &ent,
-                RECORD,
-                tongban_store::cases::NewCase {
-                    form: map(&[]),
-                    ..Default::default()
-                },
-            )
-            .await
-            .expect("draft");
-        a.add_case_to_project(&ent, p.id, c.id)
-            .await
-            .expect("stage 1 starts today");
-        let notes = format!(
-            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND subject LIKE '%项目预警%'",
-            ent.user_id
-        );
-        let on = |n: u32| cal.add_workdays(today, n).expect("day");
-        // The day it starts: nothing to say.
-        assert_eq!(
-            a.sweep_projects(&cal, on(0)).await.expect("sweep"),
-            0,
-            "{backend}"
-        );
-        // One day used of three (two left): yellow, once, whichever
-        // instance sweeps.
-        let (x, y) = tokio::join!(a.sweep_projects(&cal, on(1)), b.sweep_projects(&cal, on(1)));
-        assert_eq!(x.expect("a") + y.expect("b"), 1, "{backend}");
-        assert_eq!(count(&a, &notes).await, 1, "{backend}");
-        assert_eq!(
-            a.sweep_projects(&cal, on(2)).await.expect("still yellow"),
-            0,
-            "{backend}"
-        );
-        // Four days: past the stage's target — red, once.
-        let (x, y) = tokio::join!(a.sweep_projects(&cal, on(4)), b.sweep_projects(&cal, on(4)));
-        assert_eq!(
-            x.expect("a") + y.expect("b"),
-            1,
-            "{backend}: the project's 15 days are still green"
-        );
-        assert_eq!(
-            count(
-                &a,
-                "SELECT COUNT(*) AS n FROM project_warnings WHERE stage = 1"
-            )
-            .await,
-            2,
-            "{backend}"
-        );
     }
 }

@@ -9,6 +9,7 @@ mod catalog_lifecycle;
 mod certificates;
 mod corrections;
 mod enterprise;
+mod enterprise_cases;
 mod experience;
 mod generate;
 mod helpers;

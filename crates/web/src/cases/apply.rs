@@ -35,6 +35,9 @@ struct ApplyPage {
     item_name: String,
     department: String,
     window: bool,
+    /// A concierge applies for an enterprise (named by its user name).
+    agent: bool,
+    on_behalf_of: String,
     fields: Vec<FieldView>,
     applicant: ApplicantForm,
     errors: Vec<FieldError>,
@@ -55,7 +58,7 @@ pub(super) async fn apply_page(
     Path(code): Path<String>,
 ) -> Result<Response, Response> {
     let actor = signed_in(&page)?;
-    if !matches!(actor.role, Role::Applicant | Role::Clerk) {
+    if !matches!(actor.role, Role::Applicant | Role::Clerk | Role::Concierge) {
         return Err(page.error(ApiError::denied(Denied::Role)));
     }
     let item = s
@@ -70,6 +73,8 @@ pub(super) async fn apply_page(
         item_name: item.doc.name.clone(),
         department: item.department_name.clone(),
         window: actor.role == Role::Clerk,
+        agent: actor.role == Role::Concierge,
+        on_behalf_of: String::new(),
         fields: field_views(&item.doc.form_fields, &BTreeMap::new()),
         applicant: ApplicantForm::default(),
         errors: vec![],
@@ -125,6 +130,10 @@ pub(super) async fn apply_post(
                 .into_iter()
                 .map(|mut e| {
                     e.field = e.field.replace('.', "_");
+                    // An authorization's refusal is about the enterprise named.
+                    if e.field == "mandate" {
+                        e.field = "on_behalf_of".into();
+                    }
                     e
                 })
                 .collect();
@@ -136,6 +145,8 @@ pub(super) async fn apply_post(
                     item_name: item.doc.name.clone(),
                     department: item.department_name.clone(),
                     window: actor.role == Role::Clerk,
+                    agent: actor.role == Role::Concierge,
+                    on_behalf_of: get("on_behalf_of"),
                     fields: errors_at_fields(
                         field_views(&item.doc.form_fields, &form),
                         &errors,

@@ -148,10 +148,13 @@ fn decision_words(t: tongban_domain::catalog::ItemType, lang: Lang) -> (String, 
 }
 
 async fn actions_for(s: &AppState, actor: &Actor, r: &CaseRecord) -> Result<Actions, StoreError> {
-    let facts = s
+    let mut facts = s
         .store
         .case_facts(&r.case, &r.doc, &s.calendar(), s.today())
         .await?;
+    // A concierge holding the applicant's authorization is offered the
+    // applicant's actions.
+    facts.agent = s.store.agent_of(actor, &r.case, s.today()).await?;
     let may = |cmd: &Command| case::authorize(actor, &facts, cmd).is_ok();
     let st = r.case.state;
     let extended = r

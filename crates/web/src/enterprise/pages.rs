@@ -33,8 +33,38 @@ fn status(errors: &[FieldError]) -> StatusCode {
     }
 }
 
+/// Errors shown at `field` when the store names the authorization
+/// (`mandate`), which has no field of its own on these forms.
+/// A list's entry (`items[2]`) is shown at the list's one field.
+fn at_field(mut errs: Vec<FieldError>, field: &str) -> Vec<FieldError> {
+    for e in &mut errs {
+        if e.field == "mandate" {
+            e.field = field.into();
+        }
+        if let Some(i) = e.field.find('[') {
+            e.field.truncate(i);
+        }
+        if e.field == "department_ids" {
+            e.field = "items".into();
+        }
+    }
+    errs
+}
+
 fn redirect(to: String) -> Response {
     Redirect::to(&to).into_response()
+}
+
+/// Whether the signed-in applicant is an enterprise (a citizen has no
+/// projects, authorizations or tickets to give).
+async fn enterprise(s: &AppState, page: &Page, actor: &Actor) -> Result<bool, Response> {
+    if actor.role != Role::Applicant {
+        return Ok(false);
+    }
+    s.store
+        .is_enterprise_account(actor.user_id)
+        .await
+        .map_err(|e| store_err(page, e))
 }
 
 /// Who may open the 靠前服务 pages at all.
@@ -96,7 +126,7 @@ async fn projects_view(
         ProjectsPage {
             c: page.chrome(),
             projects,
-            may_register: matches!(actor.role, Role::Applicant | Role::Concierge),
+            may_register: actor.role == Role::Concierge || enterprise(s, page, actor).await?,
             concierge: actor.role == Role::Concierge,
             form,
             errors,
@@ -151,7 +181,9 @@ pub(super) async fn project_create_post(
     };
     match s.store.create_project(&actor, &np).await {
         Ok(p) => Ok(redirect(format!("/projects/{}", p.id))),
-        Err(StoreError::Invalid(e)) => projects_view(&s, &page, &actor, f, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            projects_view(&s, &page, &actor, f, at_field(e.0, "owner")).await
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }
@@ -276,7 +308,9 @@ pub(super) async fn project_case_post(
     };
     match r {
         Ok(()) => Ok(redirect(format!("/projects/{id}"))),
-        Err(StoreError::Invalid(e)) => project_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            project_view(&s, &page, &actor, id, at_field(e.0, "case_no")).await
+        }
         Err(StoreError::NotFound(_)) => {
             project_view(
                 &s,
@@ -375,7 +409,7 @@ async fn mandates_view(
         MandatesPage {
             c: page.chrome(),
             mandates,
-            enterprise: actor.role == Role::Applicant,
+            enterprise: enterprise(s, page, actor).await?,
             today: s.today(),
             errors,
         },
@@ -416,7 +450,19 @@ pub(super) async fn mandate_create_post(
         .await
     {
         Ok(_) => Ok(redirect("/mandates".into())),
-        Err(StoreError::Invalid(e)) => mandates_view(&s, &page, &actor, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            let errs =
+                e.0.into_iter()
+                    .map(|mut x| {
+                        // The letter's type is checked as the upload `file`.
+                        if x.field == "file" {
+                            x.field = "letter".into();
+                        }
+                        x
+                    })
+                    .collect();
+            mandates_view(&s, &page, &actor, at_field(errs, "concierge")).await
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }
@@ -505,7 +551,7 @@ async fn tickets_view(
             t,
         })
         .collect();
-    let may_raise = matches!(actor.role, Role::Applicant | Role::Concierge);
+    let may_raise = actor.role == Role::Concierge || enterprise(s, page, actor).await?;
     let projects = if may_raise {
         s.store
             .projects(actor)
@@ -563,7 +609,9 @@ pub(super) async fn ticket_create_post(
         .await
     {
         Ok(t) => Ok(redirect(format!("/tickets/{}", t.id))),
-        Err(StoreError::Invalid(e)) => tickets_view(&s, &page, &actor, f, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            tickets_view(&s, &page, &actor, f, at_field(e.0, "project_id")).await
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }
@@ -611,6 +659,15 @@ async fn ticket_view(
         .await
         .map_err(|e| store_err(page, e))?;
     let state = TicketState::parse(&t.state).unwrap_or(TicketState::Closed);
+    let limit = s
+        .store
+        .centre_profile(t.centre_id)
+        .await
+        .map_err(|e| store_err(page, e))?
+        .enterprise
+        .reopen_limit
+        .get();
+    let reopened = u32::try_from(t.reopened).unwrap_or(u32::MAX);
     let of_dept = matches!(actor.role, Role::Reviewer | Role::Head)
         && actor
             .department_id
@@ -630,7 +687,8 @@ async fn ticket_view(
         ),
     ];
     for (a, may) in all {
-        if may && tongban_domain::enterprise::ticket::next_state(state, a, 0, u32::MAX).is_ok() {
+        if may && tongban_domain::enterprise::ticket::next_state(state, a, reopened, limit).is_ok()
+        {
             actions.push((
                 a.as_str(),
                 if page.lang == crate::http::Lang::En {
@@ -713,7 +771,9 @@ pub(super) async fn ticket_action_post(
         .await
     {
         Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
-        Err(StoreError::Invalid(e)) => ticket_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            ticket_view(&s, &page, &actor, id, at_field(e.0, "note")).await
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }
@@ -728,7 +788,9 @@ pub(super) async fn ticket_rating_post(
     let level = f.level.trim().parse().unwrap_or(0);
     match s.store.rate_ticket(&actor, id, level, &f.comment).await {
         Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
-        Err(StoreError::Invalid(e)) => ticket_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            ticket_view(&s, &page, &actor, id, at_field(e.0, "comment")).await
+        }
         Err(e) => Err(store_err(&page, e)),
     }
 }

@@ -1,0 +1,113 @@
+// 靠前服务: the concierge follows the key project and applies for the
+// enterprise under its authorization; a refused authorization says why;
+// the enterprise raises a difficulty ticket that the department answers and
+// the enterprise rates; the escalated ticket of the demo shows its climb.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launchBrowser, pageAs, submit, text } from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const BUILD = '11339901MB000001254011201001000'; // 建筑工程施工许可证核发 (住建局)
+const PDF = Buffer.from('%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n');
+const day = (offset) => {
+  const d = new Date(Date.now() + offset * 86_400_000);
+  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Asia/Shanghai' }).format(d);
+};
+const as = (user) => pageAs(browser, server.base, user);
+
+test('the concierge applies for the enterprise within its authorization; the project shows its stages', async () => {
+  const base = server.base;
+  const concierge = await as('concierge');
+  // The concierge lands on their projects: the key project first, marked.
+  assert.equal(new URL(concierge.url()).pathname, '/projects');
+  const first = concierge.locator('#projects tbody tr').first();
+  assert.match(await first.innerText(), /重点项目.*示范区人民医院新院区/s);
+  await Promise.all([concierge.waitForNavigation(), first.locator('a').click()]);
+  const projectUrl = concierge.url();
+  // Stage 1 done by two departments in parallel, stage 2 under way, the
+  // parallel item beside it, the visit, and the escalated ticket.
+  assert.match(await text(concierge, '#stage-1-used'), /已完成/);
+  assert.match(await text(concierge, '#stage-1'), /示范区发展和改革局[\s\S]*示范区自然资源和规划局/);
+  assert.match(await text(concierge, '#stage-2-used'), /已用 \d+ 个工作日/);
+  assert.match(await text(concierge, '#stage-9'), /不动产首次登记/);
+  assert.match(await text(concierge, '#visits'), /消防/);
+  await Promise.all([concierge.waitForNavigation(), concierge.locator('#project-tickets a').first().click()]);
+  assert.match(await text(concierge, '#escalation'), /督查|负责人/);
+
+  // Applying for stage 3 for the enterprise: the case is the enterprise's
+  // and every step names both.
+  await concierge.goto(`${base}/items/${BUILD}/apply`);
+  await concierge.fill('#f-on_behalf_of', 'enterprise');
+  await submit(concierge, '#start-application');
+  const m = new URL(concierge.url()).pathname.match(/^\/cases\/(\d+)\/materials$/);
+  assert.ok(m, `on the materials page, got ${concierge.url()}: ${await concierge.locator('main').innerText()}`);
+  for (const i of [0, 2]) {
+    await concierge.setInputFiles(`#f-file-${i}`, { name: `m${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });
+    await submit(concierge, `#upload-${i}`);
+  }
+  await submit(concierge, '#continue');
+  await submit(concierge, '#submit-application');
+  assert.equal(await text(concierge, 'h1'), '申请已提交');
+  const caseNo = await text(concierge, '#case-no');
+  const enterprise = await as('enterprise');
+  await enterprise.goto(`${base}/cases/${m[1]}`);
+  assert.match(await enterprise.locator('main').innerText(), /钱专员（帮办代办） 代 示范城建投资集团有限公司/);
+  // Grouped under the project: stage 3 starts.
+  await concierge.goto(projectUrl);
+  await concierge.fill('#f-case_no', caseNo);
+  await submit(concierge, '#add-case');
+  assert.match(await text(concierge, '#stage-3'), new RegExp(caseNo));
+  assert.match(await text(concierge, '#stage-3-used'), /已用 0 个工作日/);
+
+  // 示范置业 authorized the concierge only until yesterday: refused with the reason.
+  const e2 = await as('enterprise2');
+  await e2.goto(`${base}/mandates`);
+  await e2.fill('#f-valid_from', day(-60));
+  await e2.fill('#f-valid_to', day(-1));
+  await e2.setInputFiles('#f-letter', { name: '授权委托书.pdf', mimeType: 'application/pdf', buffer: PDF });
+  await submit(e2, '#grant-mandate');
+  assert.match(await text(e2, '#mandates'), /已到期/);
+  await concierge.goto(`${base}/items/${BUILD}/apply`);
+  await concierge.fill('#f-on_behalf_of', 'enterprise2');
+  await submit(concierge, '#start-application');
+  assert.match(await text(concierge, '#error-summary'), /授权委托已于.*到期/);
+});
+
+test('the enterprise raises a difficulty ticket; the department answers; the enterprise rates it', async () => {
+  const base = server.base;
+  const enterprise = await as('enterprise');
+  await enterprise.goto(`${base}/tickets`);
+  await enterprise.selectOption('#f-project_id', { label: '示范区人民医院新院区建设项目' });
+  await enterprise.fill('#f-title', '施工许可与人防审查的先后');
+  await enterprise.fill('#f-problem', '人防设计审查是否必须在施工许可之前完成？');
+  await enterprise.fill('#f-items', BUILD);
+  await submit(enterprise, '#raise-ticket');
+  const ticketUrl = enterprise.url();
+  assert.match(await text(enterprise, '#state'), /待受理/);
+  const zj = await as('reviewer_zj');
+  await zj.goto(`${base}/tickets`);
+  assert.match(await text(zj, '#tickets'), /施工许可与人防审查的先后/);
+  await zj.goto(ticketUrl);
+  await zj.fill('#f-note', '可并联办理：人防审查结论作为施工许可的告知承诺事项，开工前补交。');
+  await submit(zj, '#act-answer');
+  assert.match(await text(zj, '#state'), /已答复/);
+  await enterprise.goto(ticketUrl);
+  assert.match(await text(enterprise, '#answer'), /并联办理/);
+  await submit(enterprise, '#act-resolve');
+  await enterprise.check('input[name=level][value="5"]');
+  await submit(enterprise, '#rate-ticket');
+  assert.match(await text(enterprise, '#rating'), /^5 \/ 5/);
+  assert.match(await text(enterprise, '#ticket-events'), /提出诉求[\s\S]*答复[\s\S]*确认解决[\s\S]*评价/);
+});
