@@ -74,6 +74,7 @@ test('the concierge applies for the enterprise within its authorization; the pro
   // 示范置业 authorized the concierge only until yesterday: refused with the reason.
   const e2 = await as('enterprise2');
   await e2.goto(`${base}/mandates`);
+  await e2.fill('#f-concierge', 'concierge');
   await e2.fill('#f-valid_from', day(-60));
   await e2.fill('#f-valid_to', day(-1));
   await e2.setInputFiles('#f-letter', { name: '授权委托书.pdf', mimeType: 'application/pdf', buffer: PDF });
