@@ -37,6 +37,23 @@ pub struct EnterpriseRules {
     pub escalate_after_days: DayCount,
     /// How often the raiser may reopen a ticket.
     pub reopen_limit: DayCount,
+    /// A key project's (重点项目) applications are promised within this
+    /// share of their item's promised working days (rounded up; 100: no
+    /// shorter promise), never beyond the law.
+    #[serde(default = "default_key_promise")]
+    pub key_promise_percent: DayCount,
+    /// Working days after an approval on commitment (告知承诺制) within
+    /// which the department verifies the commitment.
+    #[serde(default = "default_verify_days")]
+    pub commitment_verify_days: DayCount,
+}
+
+fn default_verify_days() -> DayCount {
+    DayCount::of(20)
+}
+
+fn default_key_promise() -> DayCount {
+    DayCount::of(70)
 }
 
 impl Default for EnterpriseRules {
@@ -50,11 +67,21 @@ impl Default for EnterpriseRules {
             ticket_resolve_days: DayCount::of(10),
             escalate_after_days: DayCount::of(2),
             reopen_limit: DayCount::of(2),
+            key_promise_percent: default_key_promise(),
+            commitment_verify_days: default_verify_days(),
         }
     }
 }
 
 impl EnterpriseRules {
+    /// A key project's promise for an item promised within `days` working
+    /// days: the centre's share, rounded up, at least one day.
+    pub fn key_promise(&self, days: DayCount) -> DayCount {
+        let share =
+            (u64::from(days.get()) * u64::from(self.key_promise_percent.get())).div_ceil(100);
+        DayCount::new(u32::try_from(share.max(1)).unwrap_or(DayCount::MAX)).unwrap_or(days)
+    }
+
     pub fn targets(&self) -> Targets {
         Targets {
             government: self.target_government,
@@ -104,6 +131,22 @@ impl EnterpriseRules {
                 "out_of_range",
                 "升级督办间隔不超过20个工作日",
                 "escalate_after_days must be at most 20",
+            ));
+        }
+        if !(1..=100).contains(&self.key_promise_percent.get()) {
+            errs.push(FieldError::new(
+                "key_promise_percent",
+                "out_of_range",
+                "重点项目承诺时限比例应为1至100",
+                "key_promise_percent must be 1 to 100",
+            ));
+        }
+        if !(1..=120).contains(&self.commitment_verify_days.get()) {
+            errs.push(FieldError::new(
+                "commitment_verify_days",
+                "out_of_range",
+                "告知承诺核查时限应为1至120个工作日",
+                "commitment_verify_days must be 1 to 120",
             ));
         }
         if self.reopen_limit.get() > 5 {

@@ -198,6 +198,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(policies::PolicyMatcher));
         store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
         store.register_observer(std::sync::Arc::new(indicators::KpiRollups));
+        store.register_observer(std::sync::Arc::new(enterprise::CommitmentChecks));
         store.kpi_backfill().await?;
         Ok(store)
     }

@@ -23,6 +23,7 @@ pub(crate) mod priority;
 mod privacy;
 mod read;
 mod redate;
+pub(crate) mod revoke;
 mod sweep;
 mod uploads;
 mod write;
@@ -410,7 +411,7 @@ pub fn limits_of(doc: &ItemDoc) -> Limits {
 
 /// The limits a case runs under: its item's, with the promise capped by
 /// the bundle (一件事) it belongs to, which promises the whole life event
-/// within its own working days.
+/// within its own working days, or by a key project's green channel.
 pub(crate) fn limits_for(case: &Case, doc: &ItemDoc) -> Limits {
     let mut limits = limits_of(doc);
     if let Some(days) = case.promise_cap_days
@@ -420,7 +421,12 @@ pub(crate) fn limits_for(case: &Case, doc: &ItemDoc) -> Limits {
         limits.promised = TimeLimit {
             days,
             unit: DayUnit::WorkingDays,
-            explanation: "按“一件事”承诺时限".into(),
+            explanation: if case.bundle_case_id.is_some() {
+                "按“一件事”承诺时限"
+            } else {
+                "按重点项目绿色通道承诺时限"
+            }
+            .into(),
         };
     }
     limits

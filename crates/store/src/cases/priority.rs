@@ -1,7 +1,8 @@
 //! Priority handling (绿色通道): a capability may mark cases to be worked
 //! first — 靠前服务 marks the cases of a key project (重点项目). The work
 //! lists put marked cases first, with the reason as their visible mark;
-//! nothing else about a case changes.
+//! a capability may also shorten a case's promise before it is accepted
+//! (a key project's shorter promised limits, never beyond the law).
 
 use std::collections::HashMap;
 
@@ -61,4 +62,20 @@ pub(crate) async fn marks_of(
         }
     }
     Ok(out)
+}
+
+/// Caps the promise of `case` at `days` working days, if it is not yet
+/// accepted (the promise is fixed at acceptance) and not capped shorter
+/// already; moves its version on, so a batch planned on the old promise goes
+/// stale. Gives whether it was capped.
+pub(crate) async fn cap_promise(c: &impl ConnectionTrait, case: i64, days: i64) -> Result<bool> {
+    let n = exec(
+        c,
+        "UPDATE cases SET promise_cap_days = $1, version = version + 1 \
+         WHERE id = $2 AND state IN ('draft', 'submitted', 'correction') \
+         AND (promise_cap_days IS NULL OR promise_cap_days > $1)",
+        vec![days.into(), case.into()],
+    )
+    .await?;
+    Ok(n == 1)
 }

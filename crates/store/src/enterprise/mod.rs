@@ -3,6 +3,7 @@
 //! (`tickets.rs`, escalated by `sweep.rs`). Concierges act for an
 //! enterprise only under its authorization (`accounts::mandates`).
 
+mod commitments;
 mod progress;
 mod projects;
 mod stages;
@@ -10,6 +11,7 @@ mod sweep;
 mod tickets;
 mod visits;
 
+pub use commitments::{Commitment, CommitmentChecks};
 pub use progress::{ProjectView, StageItem, StageView};
 pub use projects::{NewProject, Project};
 pub use stages::StageConfig;

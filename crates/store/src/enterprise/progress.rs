@@ -158,6 +158,7 @@ impl Store {
         .unwrap_or(false);
         if key {
             crate::cases::priority::mark(&txn, &[case_id], KEY_MARK).await?;
+            self.shorten_promises(&txn, p.centre_id, &[case_id]).await?;
         }
         let label = if actor.role == Role::Concierge {
             acting_for(&actor.display_name, &p.owner_name)

@@ -494,6 +494,8 @@ impl Store {
         .collect::<Result<_>>()?;
         if key {
             crate::cases::priority::mark(&txn, &cases, super::KEY_MARK).await?;
+            let centre = self.project(actor, id).await?.centre_id;
+            self.shorten_promises(&txn, centre, &cases).await?;
         } else {
             crate::cases::priority::unmark(&txn, &cases, super::KEY_MARK).await?;
         }
@@ -507,5 +509,43 @@ impl Store {
         .await?;
         txn.commit().await?;
         self.project(actor, id).await
+    }
+}
+
+impl Store {
+    /// The green channel's shorter promises (the centre's share of each
+    /// item's promised working days) for `cases` of a key project of
+    /// `centre_id` not yet accepted, in `txn`.
+    pub(super) async fn shorten_promises(
+        &self,
+        txn: &crate::WriteTxn,
+        centre_id: i64,
+        cases: &[i64],
+    ) -> Result<()> {
+        let rules = self.centre_profile(centre_id).await?.enterprise;
+        for id in cases {
+            let Some(r) = query_one(
+                txn,
+                "SELECT item_version_id FROM cases WHERE id = $1",
+                vec![(*id).into()],
+            )
+            .await?
+            else {
+                continue;
+            };
+            let doc = self.item_doc(get(&r, "item_version_id")?).await?;
+            let Some(promised) = doc
+                .promised_limit
+                .as_ref()
+                .filter(|l| l.unit == tongban_domain::catalog::DayUnit::WorkingDays)
+            else {
+                continue;
+            };
+            let cap = rules.key_promise(promised.days);
+            if cap < promised.days {
+                crate::cases::priority::cap_promise(txn, *id, i64::from(cap.get())).await?;
+            }
+        }
+        Ok(())
     }
 }

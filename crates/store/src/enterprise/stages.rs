@@ -27,10 +27,10 @@ pub struct StageConfig {
 }
 
 #[derive(Serialize, Deserialize)]
-struct StoredItems {
-    items: Vec<String>,
+pub(super) struct StoredItems {
+    pub(super) items: Vec<String>,
     #[serde(default)]
-    commitment_items: Vec<String>,
+    pub(super) commitment_items: Vec<String>,
 }
 
 impl Store {

@@ -31,6 +31,8 @@ pub struct Ticket {
     pub problem: String,
     pub items: Vec<String>,
     pub department_ids: Vec<i64>,
+    /// The routed departments' names, in the same order.
+    pub department_names: Vec<String>,
     pub state: String,
     pub state_zh: &'static str,
     pub answer: String,
@@ -90,10 +92,20 @@ async fn read(
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
         let id: i64 = get(r, "id")?;
-        let depts = query(c, "SELECT department_id FROM ticket_departments WHERE ticket_id = $1 ORDER BY department_id", vec![id.into()])
-            .await?
+        let routed = query(
+            c,
+            "SELECT td.department_id, d.name FROM ticket_departments td JOIN departments d ON d.id = td.department_id \
+             WHERE td.ticket_id = $1 ORDER BY td.department_id",
+            vec![id.into()],
+        )
+        .await?;
+        let depts = routed
             .iter()
             .map(|d| get::<i64>(d, "department_id"))
+            .collect::<Result<_>>()?;
+        let department_names = routed
+            .iter()
+            .map(|d| get::<String>(d, "name"))
             .collect::<Result<_>>()?;
         let state: String = get(r, "state")?;
         out.push(Ticket {
@@ -108,6 +120,7 @@ async fn read(
             problem: get(r, "problem")?,
             items: json_col(r, "items")?,
             department_ids: depts,
+            department_names,
             state_zh: TicketState::parse(&state)
                 .ok_or_else(|| corrupt("state"))?
                 .zh(),

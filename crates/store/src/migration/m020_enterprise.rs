@@ -282,6 +282,25 @@ impl MigrationTrait for M020Enterprise {
                 .to_owned(),
         )
         .await?;
+        // 告知承诺制: an application approved on the applicant's commitment
+        // and its follow-up verification by the department.
+        m.create_table(
+            Table::create()
+                .table("commitments")
+                .col(big_pk_auto("id"))
+                .col(big_integer_uniq("case_id"))
+                .col(bigint("project_id"))
+                .col(bigint("department_id"))
+                .col(bigint("centre_id"))
+                .col(string("verify_due"))
+                .col(string("state"))
+                .col(text("note"))
+                .col(bigint_null("verified_by"))
+                .col(bigint_null("verified_at"))
+                .col(bigint("created_at"))
+                .to_owned(),
+        )
+        .await?;
         // The green channel: cases a capability marks to be worked first.
         m.create_table(
             Table::create()

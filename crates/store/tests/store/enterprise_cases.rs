@@ -106,6 +106,30 @@ async fn a_key_project_s_applications_go_first_in_the_queues_with_their_mark() {
             "{backend}: {q:?}"
         );
         assert_eq!(q.last().map(|(id, _)| *id), Some(older), "{backend}");
+        // Its promise is the green channel's: 70 % of 建设用地规划许可's 7
+        // working days, rounded up — 5, counted from acceptance.
+        let c = store.case_for(&ent, later).await.expect("case").case;
+        assert_eq!(c.promise_cap_days.map(|d| d.get()), Some(5), "{backend}");
+        store
+            .case_command(
+                &clerk,
+                later,
+                None,
+                &tongban_domain::case::Command::Accept,
+                &cal,
+                day,
+            )
+            .await
+            .expect("accepted");
+        let c = store.case_for(&ent, later).await.expect("case").case;
+        assert_eq!(c.promised_due, cal.add_workdays(day, 5).ok(), "{backend}");
+        assert!(
+            c.legal_due >= c.promised_due,
+            "{backend}: never beyond the law"
+        );
+        // An application of no key project keeps its item's promise.
+        let o = store.case_for(&ent, older).await.expect("older").case;
+        assert_eq!(o.promise_cap_days, None, "{backend}");
         store
             .set_key_project(&sup, p.id, false)
             .await
@@ -277,5 +301,123 @@ async fn a_stage_near_or_past_its_target_warns_once_per_level_with_two_instances
             2,
             "{backend}"
         );
+    }
+}
+
+#[tokio::test]
+async fn an_approval_on_commitment_is_verified_and_an_untrue_one_revoked() {
+    for (backend, store) in tongban_store::testing::stores("enterprise-commitment").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let clerk = actor(&store, "clerk").await;
+        let reviewer = actor(&store, "reviewer_zj").await;
+        let head = actor(&store, "head_zj").await;
+        let other_dept = actor(&store, "reviewer").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
+        // 简易低风险: the demo approves 施工许可 on the applicant's commitment.
+        let p = store
+            .create_project(&ent, &project("2611-339901-04-03-53127K"))
+            .await
+            .expect("project");
+        let id = submitted(&store, &files, &ent, BUILD, day).await;
+        store
+            .add_case_to_project(&ent, p.id, id)
+            .await
+            .expect("stage 3");
+        use tongban_domain::case::Command;
+        for (who, cmd) in [
+            (&clerk, Command::Accept),
+            (
+                &reviewer,
+                Command::CompleteReview {
+                    agree: true,
+                    opinion: "按承诺审查".into(),
+                },
+            ),
+            (
+                &head,
+                Command::Decide {
+                    approve: true,
+                    reason: "告知承诺制准予许可".into(),
+                },
+            ),
+            (&reviewer, Command::Issue),
+        ] {
+            store
+                .case_command(who, id, None, &cmd, &cal, day)
+                .await
+                .expect("step");
+        }
+        // The approval brings a verification for 住建局, due in 20 working days.
+        let mine = store.commitments(&reviewer).await.expect("list");
+        assert_eq!(mine.len(), 1, "{backend}");
+        let m = &mine[0];
+        assert_eq!((m.case_id, m.state.as_str()), (id, "pending"), "{backend}");
+        assert_eq!(
+            Some(m.verify_due),
+            cal.add_workdays(day, 20).ok(),
+            "{backend}"
+        );
+        assert_eq!(
+            store.commitments(&ent).await.expect("theirs").len(),
+            1,
+            "{backend}"
+        );
+        assert!(
+            store
+                .commitments(&other_dept)
+                .await
+                .expect("none")
+                .is_empty(),
+            "{backend}"
+        );
+        assert!(matches!(
+            store
+                .verify_commitment(&other_dept, m.id, true, "", day)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        // Untrue needs a reason; then the approval and its certificate go.
+        assert!(
+            refusal(
+                store
+                    .verify_commitment(&reviewer, m.id, false, " ", day)
+                    .await
+            )
+            .contains("不实")
+        );
+        let certs = "SELECT COUNT(*) AS n FROM certificates WHERE revoked_at IS NULL";
+        let live = count(&store, certs).await;
+        assert!(live >= 1, "{backend}: the permit was certified");
+        let done = store
+            .verify_commitment(&reviewer, m.id, false, "现场核查：施工合同与承诺不符", day)
+            .await
+            .expect("failed");
+        assert_eq!(done.state, "failed", "{backend}");
+        let rec = store.case_for(&ent, id).await.expect("case");
+        assert_eq!(rec.case.approved, Some(false), "{backend}");
+        assert_eq!(
+            rec.events.last().map(|e| e.action.as_str()),
+            Some("revoke_approval"),
+            "{backend}"
+        );
+        assert_eq!(
+            count(&store, certs).await,
+            live - 1,
+            "{backend}: its certificate revoked"
+        );
+        let told = format!(
+            "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND subject LIKE '撤销许可%'",
+            ent.user_id
+        );
+        assert_eq!(count(&store, &told).await, 1, "{backend}");
+        assert!(matches!(
+            store
+                .verify_commitment(&reviewer, m.id, true, "", day)
+                .await,
+            Err(StoreError::Conflict { .. })
+        ));
     }
 }

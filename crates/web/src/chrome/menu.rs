@@ -42,6 +42,12 @@ const RECTIFICATIONS: MenuLink = link(
 const PROJECTS: MenuLink = link("/projects", "工程项目", "Projects", "nav-projects");
 const TICKETS: MenuLink = link("/tickets", "审批疑难", "Difficulty tickets", "nav-tickets");
 const MANDATES: MenuLink = link("/mandates", "授权委托", "Authorizations", "nav-mandates");
+const COMMITMENTS: MenuLink = link(
+    "/commitments",
+    "告知承诺核查",
+    "Commitment checks",
+    "nav-commitments",
+);
 const FINDINGS: MenuLink = link(
     "/officer-findings",
     "体验员问题",
@@ -95,6 +101,7 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
         Role::Reviewer => vec![
             link("/work", "待审查", "Inbox", "nav-work"),
             TICKETS,
+            COMMITMENTS,
             RECTIFICATIONS,
             FINDINGS,
             RATINGS,
@@ -111,6 +118,7 @@ pub fn menu(actor: Option<&Actor>) -> Vec<MenuLink> {
                 "nav-dashboard",
             ),
             TICKETS,
+            COMMITMENTS,
             RECTIFICATIONS,
             FINDINGS,
             RATINGS,

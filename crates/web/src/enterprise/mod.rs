@@ -6,7 +6,9 @@
 #![allow(clippy::result_large_err)]
 
 mod api;
+mod api_work;
 mod pages;
+mod pages_work;
 
 use axum::routing::{get, post};
 use utoipa_axum::router::OpenApiRouter;
@@ -25,10 +27,17 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_project_visit))
         .routes(routes!(api::api_mandates, api::api_mandate_create))
         .routes(routes!(api::api_mandate_revoke))
-        .routes(routes!(api::api_tickets, api::api_ticket_create))
-        .routes(routes!(api::api_ticket))
-        .routes(routes!(api::api_ticket_action))
-        .routes(routes!(api::api_ticket_rating))
+        .routes(routes!(api_work::api_tickets, api_work::api_ticket_create))
+        .routes(routes!(api_work::api_ticket))
+        .routes(routes!(api_work::api_ticket_action))
+        .routes(routes!(api_work::api_ticket_rating))
+        .routes(routes!(api_work::api_enterprise_concierge))
+        .routes(routes!(
+            api_work::api_stage_config,
+            api_work::api_stage_config_put
+        ))
+        .routes(routes!(api_work::api_commitments))
+        .routes(routes!(api_work::api_commitment_verify))
 }
 
 pub fn pages() -> Pages {
@@ -38,6 +47,10 @@ pub fn pages() -> Pages {
             get(pages::projects_page).post(pages::project_create_post),
         )
         .route("/projects/{id}", get(pages::project_page))
+        .route(
+            "/enterprise-concierges",
+            post(pages::enterprise_concierge_post),
+        )
         .route("/projects/{id}/cases", post(pages::project_case_post))
         .route(
             "/projects/{id}/concierge",
@@ -53,9 +66,17 @@ pub fn pages() -> Pages {
         .route("/mandates/{id}/letter", get(pages::mandate_letter))
         .route(
             "/tickets",
-            get(pages::tickets_page).post(pages::ticket_create_post),
+            get(pages_work::tickets_page).post(pages_work::ticket_create_post),
         )
-        .route("/tickets/{id}", get(pages::ticket_page))
-        .route("/tickets/{id}/actions", post(pages::ticket_action_post))
-        .route("/tickets/{id}/rating", post(pages::ticket_rating_post))
+        .route("/tickets/{id}", get(pages_work::ticket_page))
+        .route("/commitments", get(pages_work::commitments_page))
+        .route(
+            "/commitments/{id}/verify",
+            post(pages_work::commitment_verify_post),
+        )
+        .route(
+            "/tickets/{id}/actions",
+            post(pages_work::ticket_action_post),
+        )
+        .route("/tickets/{id}/rating", post(pages_work::ticket_rating_post))
 }

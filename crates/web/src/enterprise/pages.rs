@@ -13,19 +13,14 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use tongban_domain::FieldError;
 use tongban_domain::auth::{Actor, Role};
-use tongban_domain::enterprise::{TicketAction, TicketState};
 use tongban_store::StoreError;
 use tongban_store::accounts::mandates::{MandateRecord, NewMandate};
-use tongban_store::enterprise::{
-    NewProject, NewTicket, NewVisit, Project, ProjectView, Ticket, TicketEvent,
-};
+use tongban_store::enterprise::{NewProject, NewVisit, Project, ProjectView, Ticket};
 
 use crate::AppState;
-use crate::chrome::{
-    Chrome, Page, fmt_time, form_value, posted, read_upload, signed_in, store_err,
-};
+use crate::chrome::{Chrome, Page, form_value, posted, read_upload, signed_in, store_err};
 
-fn status(errors: &[FieldError]) -> StatusCode {
+pub(super) fn status(errors: &[FieldError]) -> StatusCode {
     if errors.is_empty() {
         StatusCode::OK
     } else {
@@ -36,7 +31,7 @@ fn status(errors: &[FieldError]) -> StatusCode {
 /// Errors shown at `field` when the store names the authorization
 /// (`mandate`), which has no field of its own on these forms.
 /// A list's entry (`items[2]`) is shown at the list's one field.
-fn at_field(mut errs: Vec<FieldError>, field: &str) -> Vec<FieldError> {
+pub(super) fn at_field(mut errs: Vec<FieldError>, field: &str) -> Vec<FieldError> {
     for e in &mut errs {
         if e.field == "mandate" {
             e.field = field.into();
@@ -51,13 +46,13 @@ fn at_field(mut errs: Vec<FieldError>, field: &str) -> Vec<FieldError> {
     errs
 }
 
-fn redirect(to: String) -> Response {
+pub(super) fn redirect(to: String) -> Response {
     Redirect::to(&to).into_response()
 }
 
 /// Whether the signed-in applicant is an enterprise (a citizen has no
 /// projects, authorizations or tickets to give).
-async fn enterprise(s: &AppState, page: &Page, actor: &Actor) -> Result<bool, Response> {
+pub(super) async fn enterprise(s: &AppState, page: &Page, actor: &Actor) -> Result<bool, Response> {
     if actor.role != Role::Applicant {
         return Ok(false);
     }
@@ -68,7 +63,7 @@ async fn enterprise(s: &AppState, page: &Page, actor: &Actor) -> Result<bool, Re
 }
 
 /// Who may open the 靠前服务 pages at all.
-fn may_open(page: &Page) -> Result<Actor, Response> {
+pub(super) fn may_open(page: &Page) -> Result<Actor, Response> {
     let a = signed_in(page)?.clone();
     match a.role {
         Role::Applicant
@@ -88,6 +83,7 @@ struct ProjectsPage {
     projects: Vec<Project>,
     may_register: bool,
     concierge: bool,
+    supervisor: bool,
     form: ProjectForm,
     errors: Vec<FieldError>,
 }
@@ -128,6 +124,7 @@ async fn projects_view(
             projects,
             may_register: actor.role == Role::Concierge || enterprise(s, page, actor).await?,
             concierge: actor.role == Role::Concierge,
+            supervisor: actor.role == Role::Supervisor,
             form,
             errors,
         },
@@ -498,298 +495,29 @@ pub(super) async fn mandate_letter(
     Ok(crate::chrome::download(&name, kind, bytes))
 }
 
-struct TicketRow {
-    t: Ticket,
-    overdue: bool,
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "enterprise/tickets.html")]
-struct TicketsPage {
-    c: Chrome,
-    rows: Vec<TicketRow>,
-    may_raise: bool,
-    projects: Vec<Project>,
-    form: TicketForm,
-    errors: Vec<FieldError>,
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
-pub(super) struct TicketForm {
+pub(super) struct AssignForm {
     csrf: String,
-    project_id: String,
-    title: String,
-    problem: String,
-    items: String,
+    enterprise: String,
+    concierge: String,
 }
 
-async fn tickets_view(
-    s: &AppState,
-    page: &Page,
-    actor: &Actor,
-    form: TicketForm,
-    errors: Vec<FieldError>,
-) -> Result<Response, Response> {
-    let today = s.today();
-    let rows = s
-        .store
-        .tickets(actor)
-        .await
-        .map_err(|e| store_err(page, e))?
-        .into_iter()
-        .map(|t| TicketRow {
-            overdue: TicketState::parse(&t.state).is_some_and(|st| {
-                !st.is_final()
-                    && today
-                        > if st.awaits_answer() {
-                            t.respond_by
-                        } else {
-                            t.resolve_by
-                        }
-            }),
-            t,
-        })
-        .collect();
-    let may_raise = actor.role == Role::Concierge || enterprise(s, page, actor).await?;
-    let projects = if may_raise {
-        s.store
-            .projects(actor)
-            .await
-            .map_err(|e| store_err(page, e))?
-    } else {
-        Vec::new()
-    };
-    Ok((
-        status(&errors),
-        TicketsPage {
-            c: page.chrome(),
-            rows,
-            may_raise,
-            projects,
-            form,
-            errors,
-        },
-    )
-        .into_response())
-}
-
-pub(super) async fn tickets_page(
+/// A supervisor assigns an enterprise its concierge (一对一).
+pub(super) async fn enterprise_concierge_post(
     State(s): State<AppState>,
     page: Page,
-) -> Result<Response, Response> {
-    let actor = may_open(&page)?;
-    if actor.role == Role::Clerk {
-        return Err(page.error(tongban_domain::auth::Denied::Role.into()));
-    }
-    tickets_view(&s, &page, &actor, TicketForm::default(), vec![]).await
-}
-
-pub(super) async fn ticket_create_post(
-    State(s): State<AppState>,
-    page: Page,
-    Form(f): Form<TicketForm>,
+    Form(f): Form<AssignForm>,
 ) -> Result<Response, Response> {
     let actor = posted(&page, &f.csrf)?;
-    let t = NewTicket {
-        project_id: f.project_id.trim().parse().ok(),
-        title: f.title.clone(),
-        problem: f.problem.clone(),
-        items: f
-            .items
-            .split([',', '，', '\n', ' '])
-            .map(|x| x.trim().to_string())
-            .filter(|x| !x.is_empty())
-            .collect(),
-        ..Default::default()
-    };
     match s
         .store
-        .raise_ticket(&actor, &t, &s.calendar(), s.today())
+        .assign_enterprise_concierge(&actor, &f.enterprise, &f.concierge)
         .await
     {
-        Ok(t) => Ok(redirect(format!("/tickets/{}", t.id))),
+        Ok(()) => Ok(redirect("/projects".into())),
         Err(StoreError::Invalid(e)) => {
-            tickets_view(&s, &page, &actor, f, at_field(e.0, "project_id")).await
-        }
-        Err(e) => Err(store_err(&page, e)),
-    }
-}
-
-#[derive(Template, WebTemplate)]
-#[template(path = "enterprise/ticket.html")]
-struct TicketPage {
-    c: Chrome,
-    t: Ticket,
-    events: Vec<(String, String, String, String)>,
-    /// The actions the viewer may take now: (action, label).
-    actions: Vec<(&'static str, String)>,
-    may_rate: bool,
-    escalation: String,
-    errors: Vec<FieldError>,
-}
-
-fn event_zh(page: &Page, kind: &str) -> String {
-    match kind {
-        "raised" => page.t("提出诉求", "Raised"),
-        "escalated" => page.t("逾期督办", "Escalated"),
-        "rated" => page.t("评价", "Rated"),
-        k => TicketAction::parse(k)
-            .map(|a| {
-                if page.lang == crate::http::Lang::En {
-                    a.en().to_string()
-                } else {
-                    a.zh().to_string()
-                }
-            })
-            .unwrap_or_else(|| k.to_string()),
-    }
-}
-
-async fn ticket_view(
-    s: &AppState,
-    page: &Page,
-    actor: &Actor,
-    id: i64,
-    errors: Vec<FieldError>,
-) -> Result<Response, Response> {
-    let (t, events) = s
-        .store
-        .ticket(actor, id)
-        .await
-        .map_err(|e| store_err(page, e))?;
-    let state = TicketState::parse(&t.state).unwrap_or(TicketState::Closed);
-    let limit = s
-        .store
-        .centre_profile(t.centre_id)
-        .await
-        .map_err(|e| store_err(page, e))?
-        .enterprise
-        .reopen_limit
-        .get();
-    let reopened = u32::try_from(t.reopened).unwrap_or(u32::MAX);
-    let of_dept = matches!(actor.role, Role::Reviewer | Role::Head)
-        && actor
-            .department_id
-            .is_some_and(|d| t.department_ids.contains(&d));
-    let raiser = (actor.role == Role::Applicant && actor.user_id == t.enterprise_user_id)
-        || actor.role == Role::Concierge;
-    let mut actions = Vec::new();
-    let all = [
-        (TicketAction::Assign, of_dept),
-        (TicketAction::Answer, of_dept),
-        (TicketAction::Reject, of_dept),
-        (TicketAction::Resolve, raiser),
-        (TicketAction::Reopen, raiser),
-        (
-            TicketAction::Close,
-            raiser || actor.role == Role::Supervisor,
-        ),
-    ];
-    for (a, may) in all {
-        if may && tongban_domain::enterprise::ticket::next_state(state, a, reopened, limit).is_ok()
-        {
-            actions.push((
-                a.as_str(),
-                if page.lang == crate::http::Lang::En {
-                    a.en().to_string()
-                } else {
-                    a.zh().to_string()
-                },
-            ));
-        }
-    }
-    let events = events
-        .into_iter()
-        .map(|e: TicketEvent| {
-            (
-                fmt_time(e.at),
-                e.actor_label,
-                event_zh(page, &e.kind),
-                e.note,
-            )
-        })
-        .collect();
-    let escalation = match t.escalation {
-        1 => page.t("已提醒部门负责人", "Escalated to the department head"),
-        2 => page.t("已上报效能督查", "Escalated to the supervisor"),
-        _ => String::new(),
-    };
-    Ok((
-        status(&errors),
-        TicketPage {
-            c: page.chrome(),
-            may_rate: raiser
-                && t.rating.is_none()
-                && matches!(state, TicketState::Resolved | TicketState::Closed),
-            t,
-            events,
-            actions,
-            escalation,
-            errors,
-        },
-    )
-        .into_response())
-}
-
-pub(super) async fn ticket_page(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-) -> Result<Response, Response> {
-    let actor = may_open(&page)?;
-    ticket_view(&s, &page, &actor, id, vec![]).await
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-pub(super) struct ActForm {
-    csrf: String,
-    action: String,
-    note: String,
-    version: i64,
-    level: String,
-    comment: String,
-}
-
-pub(super) async fn ticket_action_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    Form(f): Form<ActForm>,
-) -> Result<Response, Response> {
-    let actor = posted(&page, &f.csrf)?;
-    let Some(action) = TicketAction::parse(&f.action) else {
-        return Err(page.error(crate::http::ApiError::bad_request(
-            "未知的操作",
-            "unknown action",
-        )));
-    };
-    match s
-        .store
-        .act_on_ticket(&actor, id, action, &f.note, f.version)
-        .await
-    {
-        Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
-        Err(StoreError::Invalid(e)) => {
-            ticket_view(&s, &page, &actor, id, at_field(e.0, "note")).await
-        }
-        Err(e) => Err(store_err(&page, e)),
-    }
-}
-
-pub(super) async fn ticket_rating_post(
-    State(s): State<AppState>,
-    page: Page,
-    Path(id): Path<i64>,
-    Form(f): Form<ActForm>,
-) -> Result<Response, Response> {
-    let actor = posted(&page, &f.csrf)?;
-    let level = f.level.trim().parse().unwrap_or(0);
-    match s.store.rate_ticket(&actor, id, level, &f.comment).await {
-        Ok(_) => Ok(redirect(format!("/tickets/{id}"))),
-        Err(StoreError::Invalid(e)) => {
-            ticket_view(&s, &page, &actor, id, at_field(e.0, "comment")).await
+            projects_view(&s, &page, &actor, ProjectForm::default(), e.0).await
         }
         Err(e) => Err(store_err(&page, e)),
     }

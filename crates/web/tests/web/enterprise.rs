@@ -384,6 +384,144 @@ async fn every_enterprise_endpoint_checks_role_assignment_and_authorization() {
             )
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        // Assigning an enterprise its concierge is a supervisor's.
+        let pair = json!({"enterprise": "enterprise2", "concierge": "concierge"});
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/enterprise-concierges",
+                Some(&ent),
+                Some(pair.clone()),
+            )
+            .await;
+        assert_error(
+            &b,
+            "enterprise assigns",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/enterprise-concierges",
+                Some(&sup),
+                Some(json!({"enterprise": "applicant", "concierge": "concierge"})),
+            )
+            .await;
+        assert_error(
+            &b,
+            "a citizen is no enterprise",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/enterprise-concierges",
+                Some(&sup),
+                Some(pair),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NO_CONTENT, "{b}: {}", r.text());
+        // The stages are the catalogue admin's to set; supervisors read them.
+        let catalog = app.login("catalog").await;
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/admin/project-stages/low_risk",
+                Some(&catalog),
+                None,
+            )
+            .await;
+        let stages = r.json(&b, "stages")["stages"].as_array().map(|s| s.len());
+        assert_eq!(stages, Some(5), "{b}");
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/admin/project-stages/low_risk",
+                Some(&ent),
+                None,
+            )
+            .await;
+        assert_error(
+            &b,
+            "enterprise reads stages",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(
+                Method::GET,
+                "/api/v1/admin/project-stages/other",
+                Some(&sup),
+                None,
+            )
+            .await;
+        assert_error(&b, "unknown kind", &r, StatusCode::NOT_FOUND, "not_found");
+        let stage =
+            json!({"stage": 3, "lead_department_id": 1, "target_days": 4, "items": [BUILD, BUILD]});
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/admin/project-stages/low_risk",
+                Some(&sup),
+                Some(stage.clone()),
+            )
+            .await;
+        assert_error(
+            &b,
+            "supervisor sets stages",
+            &r,
+            StatusCode::FORBIDDEN,
+            "forbidden",
+        );
+        let r = app
+            .api(
+                Method::PUT,
+                "/api/v1/admin/project-stages/low_risk",
+                Some(&catalog),
+                Some(stage),
+            )
+            .await;
+        let v = assert_error(
+            &b,
+            "an item twice",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(v.to_string().contains("items[1]"), "{b}: {v}");
+        // Commitment checks: the departments', the parties' and supervisors' to read.
+        let clerk = app.login("clerk").await;
+        for (who, status) in [
+            (&clerk, StatusCode::FORBIDDEN),
+            (&officer, StatusCode::FORBIDDEN),
+            (&zj, StatusCode::OK),
+            (&ent, StatusCode::OK),
+        ] {
+            let r = app
+                .api(Method::GET, "/api/v1/commitments", Some(who), None)
+                .await;
+            assert_eq!(r.status, status, "{b}: {} lists commitments", who.username);
+        }
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/commitments/999/verify",
+                Some(&zj),
+                Some(json!({"passed": true})),
+            )
+            .await;
+        assert_error(
+            &b,
+            "unknown commitment",
+            &r,
+            StatusCode::NOT_FOUND,
+            "not_found",
+        );
         // The pages: each role opens its own, another enterprise's project is 404.
         for (who, uri, status) in [
             (&ent, format!("/projects/{p}"), StatusCode::OK),
