@@ -100,17 +100,38 @@ impl Store {
         cal: &WorkCalendar,
         today: NaiveDate,
     ) -> Result<Rating> {
+        let not_found = || StoreError::NotFound(format!("{} {subject_id}", subject.as_str()));
+        // A concierge rates online for the enterprise under its
+        // authorization for the item (the rating is the enterprise's, entered
+        // by the concierge); without any authorization of it, nothing exists.
+        let mut agent = false;
         let inv = match invitation_of(self.conn(), subject, subject_id).await? {
             Some(i) if sees(actor, &i) => i,
-            Some(_) => {
-                return Err(StoreError::NotFound(format!(
-                    "{} {subject_id}",
-                    subject.as_str()
-                )));
+            Some(i) if actor.role == Role::Concierge && new.channel == RatingChannel::Online => {
+                match crate::accounts::mandates::agent_in(
+                    self.conn(),
+                    actor,
+                    i.applicant_user_id,
+                    &i.item_code,
+                    today,
+                )
+                .await?
+                {
+                    Ok(Some(_)) => {
+                        agent = true;
+                        i
+                    }
+                    Ok(None) | Err(tongban_domain::enterprise::MandateRefusal::None) => {
+                        return Err(not_found());
+                    }
+                    Err(why) => return Err(crate::accounts::mandates::refused(why)),
+                }
             }
+            Some(_) => return Err(not_found()),
             None => return Err(self.not_yet_rated(actor, subject, subject_id).await),
         };
         let (rater, entered_by) = match new.channel {
+            RatingChannel::Online if agent => (inv.applicant_user_id, Some(actor.user_id)),
             RatingChannel::Online => {
                 if actor.role != Role::Applicant {
                     return Err(StoreError::Forbidden(Denied::Role));

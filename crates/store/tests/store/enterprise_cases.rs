@@ -421,3 +421,111 @@ async fn an_approval_on_commitment_is_verified_and_an_untrue_one_revoked() {
         ));
     }
 }
+
+#[tokio::test]
+async fn a_concierge_rates_for_the_enterprise_only_under_its_authorization() {
+    use tongban_domain::case::Command;
+    use tongban_domain::ratings::{RatingChannel, RatingInput};
+    use tongban_store::ratings::{NewRating, Subject};
+    for (backend, store) in tongban_store::testing::stores("enterprise-rating").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let concierge = actor(&store, "concierge").await;
+        let clerk = actor(&store, "clerk").await;
+        let reviewer = actor(&store, "reviewer_zj").await;
+        let head = actor(&store, "head_zj").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let day = tongban_store::shanghai_today();
+        let id = submitted(&store, &files, &ent, BUILD, day).await;
+        for (who, cmd) in [
+            (&clerk, Command::Accept),
+            (
+                &reviewer,
+                Command::CompleteReview {
+                    agree: true,
+                    opinion: "同意".into(),
+                },
+            ),
+            (
+                &head,
+                Command::Decide {
+                    approve: true,
+                    reason: "符合条件".into(),
+                },
+            ),
+            (&reviewer, Command::Issue),
+            (
+                &clerk,
+                Command::Deliver {
+                    method: "窗口领取".into(),
+                },
+            ),
+        ] {
+            store
+                .case_command(who, id, None, &cmd, &cal, day)
+                .await
+                .expect("step");
+        }
+        let indicators = RatingChannel::Online
+            .indicators()
+            .iter()
+            .filter(|i| i.key != "overall")
+            .map(|i| (i.key.to_string(), 5))
+            .collect();
+        let rating = NewRating {
+            channel: RatingChannel::Online,
+            input: RatingInput {
+                level: 5,
+                indicators,
+                reasons: vec![],
+                comment: "专员全程帮办".into(),
+            },
+            sub_case_id: None,
+        };
+        // No authorization of the enterprise: the case is nothing to them.
+        assert!(matches!(
+            store
+                .rate(&concierge, Subject::Case, id, &rating, &cal, day)
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        // An authorization for another item: refused with the reason.
+        let m = mandate(&[LAND], day - Duration::days(1), day + Duration::days(30));
+        store
+            .grant_mandate(&ent, &files, &m, "授权书.pdf", b"%PDF-1.4 s".to_vec())
+            .await
+            .expect("grant");
+        let why = refusal(
+            store
+                .rate(&concierge, Subject::Case, id, &rating, &cal, day)
+                .await,
+        );
+        assert!(why.contains(BUILD), "{backend}: {why}");
+        // Covering it: the rating is the enterprise's, entered by the concierge.
+        let m = mandate(&[BUILD], day - Duration::days(1), day + Duration::days(30));
+        store
+            .grant_mandate(&ent, &files, &m, "授权书.pdf", b"%PDF-1.4 s".to_vec())
+            .await
+            .expect("grant");
+        let r = store
+            .rate(&concierge, Subject::Case, id, &rating, &cal, day)
+            .await
+            .expect("rated");
+        assert_eq!(r.entered_by, Some(concierge.user_id), "{backend}");
+        let rater = format!("SELECT rater_user_id AS n FROM ratings WHERE id = {}", r.id);
+        assert_eq!(
+            count(&store, &rater).await,
+            ent.user_id,
+            "{backend}: the enterprise's rating"
+        );
+        // One online rating: the enterprise cannot give a second.
+        assert!(
+            store
+                .rate(&ent, Subject::Case, id, &rating, &cal, day)
+                .await
+                .is_err(),
+            "{backend}"
+        );
+    }
+}
