@@ -240,35 +240,50 @@ impl Store {
                 letter,
             )
             .await?;
-        let txn = self.begin().await?;
-        let id = insert_id(
-            &txn,
-            "INSERT INTO mandates (enterprise_user_id, concierge_user_id, scope_all, items, valid_from, valid_to, \
-             revoked_on, letter_key, letter_name, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $1, $9)",
-            vec![
-                actor.user_id.into(),
-                concierge_id.into(),
-                m.scope_all.into(),
-                to_json(&if m.scope_all { Vec::new() } else { items.clone() }).into(),
-                from.to_string().into(),
-                to.to_string().into(),
-                kept.key.clone().into(),
-                kept.name.clone().into(),
-                now_ms().into(),
-            ],
-        )
-        .await?;
-        trail::append(
-            &txn,
-            Some(actor.user_id),
-            "mandate.grant",
-            &format!("mandate:{id}"),
-            serde_json::json!({"concierge": concierge_id, "scope_all": m.scope_all, "items": items,
-                "from": from, "to": to, "letter": kept.audit()}),
-        )
-        .await?;
-        txn.commit().await?;
+        // The record and the letter stand or fall together: a failure
+        // after the letter was kept takes it away again.
+        let recorded: Result<i64> = async {
+            let txn = self.begin().await?;
+            let id = insert_id(
+                &txn,
+                "INSERT INTO mandates (enterprise_user_id, concierge_user_id, scope_all, items, valid_from, valid_to, \
+                 revoked_on, letter_key, letter_name, created_by, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, NULL, $7, $8, $1, $9)",
+                vec![
+                    actor.user_id.into(),
+                    concierge_id.into(),
+                    m.scope_all.into(),
+                    to_json(&if m.scope_all { Vec::new() } else { items.clone() }).into(),
+                    from.to_string().into(),
+                    to.to_string().into(),
+                    kept.key.clone().into(),
+                    kept.name.clone().into(),
+                    now_ms().into(),
+                ],
+            )
+            .await?;
+            trail::append(
+                &txn,
+                Some(actor.user_id),
+                "mandate.grant",
+                &format!("mandate:{id}"),
+                serde_json::json!({"concierge": concierge_id, "scope_all": m.scope_all, "items": items,
+                    "from": from, "to": to, "letter": kept.audit()}),
+            )
+            .await?;
+    txn.commit().await?;
+            Ok(id)
+        }
+        .await;
+        let id = match recorded {
+            Ok(id) => id,
+            Err(e) => {
+                if let Err(d) = files.delete(&kept.key).await {
+                    tracing::warn!("removing the letter of a failed authorization: {d}");
+                }
+                return Err(e);
+            }
+        };
         self.mandate_any(id).await
     }
 

@@ -315,7 +315,33 @@ impl Store {
                 now_ms().into(),
             ],
         )
-        .await?;
+        .await;
+        let id = match id {
+            Ok(id) => id,
+            // Another request registered the code meanwhile (its unique
+            // index refused this row): said as the field's error.
+            Err(StoreError::Db(e)) => {
+                let taken = query_one(
+                    self.conn(),
+                    "SELECT id FROM projects WHERE code = $1",
+                    vec![code.as_str().into()],
+                )
+                .await?;
+                if taken.is_some() {
+                    return Err(StoreError::Invalid(
+                        FieldError::new(
+                            "code",
+                            "taken",
+                            "该投资项目代码已登记",
+                            "a project with this code is registered already",
+                        )
+                        .into(),
+                    ));
+                }
+                return Err(StoreError::Db(e));
+            }
+            Err(e) => return Err(e),
+        };
         trail::append(
             &txn,
             Some(actor.user_id),
