@@ -16,7 +16,7 @@ use tongban_domain::enterprise::{Stage, StageProgress};
 use super::{KEY_MARK, Project, Visit, config_kind};
 use crate::accounts::mandates::refused;
 use crate::sql::date_col;
-use crate::{Result, Store, StoreError, exec, get, now_ms, query, query_one, trail};
+use crate::{Result, Store, StoreError, exec, get, query, query_one, trail};
 
 /// One item of a stage and the case that applies for it, if any.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +111,6 @@ impl Store {
                 .into(),
             ));
         };
-        let started = date_col(&c, "received_on")?.unwrap_or(today);
         let txn = self.begin().await?;
         let n = exec(
             &txn,
@@ -125,19 +124,6 @@ impl Store {
                 "the application belongs to a project already",
             ));
         }
-        exec(
-            &txn,
-            "INSERT INTO project_stage_runs (project_id, stage, target_days, bundle_case_id, started_on, created_at) \
-             VALUES ($1, $2, $3, NULL, $4, $5) ON CONFLICT DO NOTHING",
-            vec![id.into(), stage.stage.into(), i64::from(stage.target_days.get()).into(), started.to_string().into(), now_ms().into()],
-        )
-        .await?;
-        exec(
-            &txn,
-            "UPDATE project_stage_runs SET started_on = $1 WHERE project_id = $2 AND stage = $3 AND started_on > $1",
-            vec![started.to_string().into(), id.into(), stage.stage.into()],
-        )
-        .await?;
         // Read in the transaction that first touched the project's row, so a
         // supervisor marking it at the same moment waits for this (or this
         // for them) and the mark is never missed.

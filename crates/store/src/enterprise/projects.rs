@@ -500,7 +500,7 @@ impl Store {
         if actor.role != Role::Supervisor {
             return Err(StoreError::Forbidden(Denied::Role));
         }
-        self.project(actor, id).await?;
+        let centre = self.project(actor, id).await?.centre_id;
         let txn = self.begin().await?;
         exec(
             &txn,
@@ -520,7 +520,6 @@ impl Store {
         .collect::<Result<_>>()?;
         if key {
             crate::cases::priority::mark(&txn, &cases, super::KEY_MARK).await?;
-            let centre = self.project(actor, id).await?.centre_id;
             self.shorten_promises(&txn, centre, &cases).await?;
         } else {
             crate::cases::priority::unmark(&txn, &cases, super::KEY_MARK).await?;

@@ -108,27 +108,6 @@ impl MigrationTrait for M020Enterprise {
             false,
         ))
         .await?;
-        // A project's stage applications: the stage's clock runs from here.
-        m.create_table(
-            Table::create()
-                .table("project_stage_runs")
-                .col(big_pk_auto("id"))
-                .col(bigint("project_id"))
-                .col(bigint("stage"))
-                .col(bigint("target_days"))
-                .col(bigint_null("bundle_case_id"))
-                .col(string("started_on"))
-                .col(bigint("created_at"))
-                .to_owned(),
-        )
-        .await?;
-        m.create_index(index(
-            "project_stage_runs",
-            "ux_project_stage_runs",
-            &["project_id", "stage"],
-            true,
-        ))
-        .await?;
         m.create_table(
             Table::create()
                 .table("project_cases")

@@ -48,6 +48,48 @@ async fn submitted(
     c.id
 }
 
+/// Takes a submitted 施工许可 application through 住建局: accepted,
+/// reviewed, approved and certified on `day`, and delivered if `deliver`.
+async fn approve(store: &Store, id: i64, day: NaiveDate, deliver: bool) {
+    use tongban_domain::case::Command;
+    let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+    let clerk = actor(store, "clerk").await;
+    let reviewer = actor(store, "reviewer_zj").await;
+    let head = actor(store, "head_zj").await;
+    let mut steps = vec![
+        (&clerk, Command::Accept),
+        (
+            &reviewer,
+            Command::CompleteReview {
+                agree: true,
+                opinion: "同意".into(),
+            },
+        ),
+        (
+            &head,
+            Command::Decide {
+                approve: true,
+                reason: "符合法定条件".into(),
+            },
+        ),
+        (&reviewer, Command::Issue),
+    ];
+    if deliver {
+        steps.push((
+            &clerk,
+            Command::Deliver {
+                method: "窗口领取".into(),
+            },
+        ));
+    }
+    for (who, cmd) in steps {
+        store
+            .case_command(who, id, None, &cmd, &cal, day)
+            .await
+            .expect("step");
+    }
+}
+
 #[tokio::test]
 async fn a_key_project_s_applications_go_first_in_the_queues_with_their_mark() {
     for (backend, store) in tongban_store::testing::stores("enterprise-green").await {
@@ -310,9 +352,7 @@ async fn an_approval_on_commitment_is_verified_and_an_untrue_one_revoked() {
         tongban_store::demo::load_demo(&store).await.expect("demo");
         let files = Attachments::in_memory();
         let ent = actor(&store, "enterprise").await;
-        let clerk = actor(&store, "clerk").await;
         let reviewer = actor(&store, "reviewer_zj").await;
-        let head = actor(&store, "head_zj").await;
         let other_dept = actor(&store, "reviewer").await;
         let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
         let day = NaiveDate::from_ymd_opt(2026, 11, 2).expect("date");
@@ -326,30 +366,8 @@ async fn an_approval_on_commitment_is_verified_and_an_untrue_one_revoked() {
             .add_case_to_project(&ent, p.id, id)
             .await
             .expect("stage 3");
-        use tongban_domain::case::Command;
-        for (who, cmd) in [
-            (&clerk, Command::Accept),
-            (
-                &reviewer,
-                Command::CompleteReview {
-                    agree: true,
-                    opinion: "按承诺审查".into(),
-                },
-            ),
-            (
-                &head,
-                Command::Decide {
-                    approve: true,
-                    reason: "告知承诺制准予许可".into(),
-                },
-            ),
-            (&reviewer, Command::Issue),
-        ] {
-            store
-                .case_command(who, id, None, &cmd, &cal, day)
-                .await
-                .expect("step");
-        }
+        // 住建局 approves it and makes the certificate.
+        approve(&store, id, day, false).await;
         // The approval brings a verification for 住建局, due in 20 working days.
         let mine = store.commitments(&reviewer).await.expect("list");
         assert_eq!(mine.len(), 1, "{backend}");
@@ -424,7 +442,6 @@ async fn an_approval_on_commitment_is_verified_and_an_untrue_one_revoked() {
 
 #[tokio::test]
 async fn a_concierge_rates_for_the_enterprise_only_under_its_authorization() {
-    use tongban_domain::case::Command;
     use tongban_domain::ratings::{RatingChannel, RatingInput};
     use tongban_store::ratings::{NewRating, Subject};
     for (backend, store) in tongban_store::testing::stores("enterprise-rating").await {
@@ -432,41 +449,10 @@ async fn a_concierge_rates_for_the_enterprise_only_under_its_authorization() {
         let files = Attachments::in_memory();
         let ent = actor(&store, "enterprise").await;
         let concierge = actor(&store, "concierge").await;
-        let clerk = actor(&store, "clerk").await;
-        let reviewer = actor(&store, "reviewer_zj").await;
-        let head = actor(&store, "head_zj").await;
         let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
         let day = tongban_store::shanghai_today();
         let id = submitted(&store, &files, &ent, BUILD, day).await;
-        for (who, cmd) in [
-            (&clerk, Command::Accept),
-            (
-                &reviewer,
-                Command::CompleteReview {
-                    agree: true,
-                    opinion: "同意".into(),
-                },
-            ),
-            (
-                &head,
-                Command::Decide {
-                    approve: true,
-                    reason: "符合条件".into(),
-                },
-            ),
-            (&reviewer, Command::Issue),
-            (
-                &clerk,
-                Command::Deliver {
-                    method: "窗口领取".into(),
-                },
-            ),
-        ] {
-            store
-                .case_command(who, id, None, &cmd, &cal, day)
-                .await
-                .expect("step");
-        }
+        approve(&store, id, day, true).await;
         let indicators = RatingChannel::Online
             .indicators()
             .iter()
