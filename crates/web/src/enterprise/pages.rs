@@ -214,12 +214,9 @@ async fn project_view(
         Role::Clerk => Vec::new(),
         _ => s
             .store
-            .tickets(actor)
+            .project_tickets(actor, id)
             .await
-            .map_err(|e| store_err(page, e))?
-            .into_iter()
-            .filter(|t| t.project_id == Some(id))
-            .collect(),
+            .map_err(|e| store_err(page, e))?,
     };
     let kind = format!(
         "{}{}",
