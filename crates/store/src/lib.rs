@@ -199,6 +199,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
         store.register_observer(std::sync::Arc::new(indicators::KpiRollups));
         store.register_observer(std::sync::Arc::new(enterprise::CommitmentChecks));
+        store.register_observer(std::sync::Arc::new(enterprise::StageApplications));
         store.kpi_backfill().await?;
         Ok(store)
     }

@@ -14,6 +14,21 @@ use crate::{
     Result, Store, StoreError, exec, get, insert_id, now_ms, query, query_one, sm3_hex, trail,
 };
 
+/// An application about to be made: see [`Store::plan_bundle`].
+pub(crate) struct BundlePlan {
+    applicant_id: i64,
+    applicant_name: String,
+    applicant_id_number: String,
+    applicant_phone: String,
+    applicant_email: String,
+    centre_path: String,
+    division: String,
+    pub(crate) view: BundleView,
+    pub(crate) sel: bundle::Selection,
+    pinned: BTreeMap<String, i64>,
+    answers: BTreeMap<String, String>,
+}
+
 impl Store {
     /// Starts an application for a published bundle with the applicant's
     /// answers. The same `client_key` returns the same application.
@@ -46,6 +61,39 @@ impl Store {
                 return self.bundle_case(get(&r, "id")?).await;
             }
         }
+        let plan = self.plan_bundle(code, answers, actor.user_id).await?;
+        let txn = self.begin().await?;
+        let id = match self.insert_bundle_draft(&txn, actor, &plan, client_key).await {
+            Ok(id) => id,
+            Err(e) => {
+                // A double click raced this one: answer with the application it made.
+                drop(txn);
+                if let Some(key) = client_key
+                    && let Some(r) = query_one(
+                        self.conn(),
+                        "SELECT id FROM bundle_cases WHERE created_by = $1 AND client_key = $2",
+                        vec![actor.user_id.into(), key.into()],
+                    )
+                    .await?
+                {
+                    return self.bundle_case(get(&r, "id")?).await;
+                }
+                return Err(e);
+            }
+        };
+        txn.commit().await?;
+        self.bundle_case(id).await
+    }
+
+    /// What an application for the published bundle `code` with these
+    /// answers would be, for `applicant_id`: the selection, the item
+    /// versions pinned, the applicant's particulars and the centre's.
+    pub(crate) async fn plan_bundle(
+        &self,
+        code: &str,
+        answers: &BTreeMap<String, String>,
+        applicant_id: i64,
+    ) -> Result<BundlePlan> {
         let view = self
             .published_bundle(code)
             .await?
@@ -66,10 +114,10 @@ impl Store {
             .iter()
             .map(|(k, v)| (k.clone(), v.trim().to_string()))
             .collect();
-        let u = query_one(
+        let applicant = query_one(
             self.conn(),
             "SELECT display_name, id_number, phone, email FROM users WHERE id = $1",
-            vec![actor.user_id.into()],
+            vec![applicant_id.into()],
         )
         .await?
         .ok_or_else(|| StoreError::NotFound("user".into()))?;
@@ -80,17 +128,39 @@ impl Store {
         )
         .await?
         .ok_or_else(|| StoreError::Corrupt("centre".into()))?;
-        let centre_path: String = get(&centre, "path")?;
-        let division: String = get(&centre, "division_code")?;
+        Ok(BundlePlan {
+            applicant_id,
+            applicant_name: get(&applicant, "display_name")?,
+            applicant_id_number: get(&applicant, "id_number")?,
+            applicant_phone: get(&applicant, "phone")?,
+            applicant_email: get(&applicant, "email")?,
+            centre_path: get(&centre, "path")?,
+            division: get(&centre, "division_code")?,
+            view,
+            sel,
+            pinned,
+            answers,
+        })
+    }
+
+    /// Writes the draft `plan` describes, made by `actor` (the applicant,
+    /// or a concierge for them), in `txn`; gives its id.
+    pub(crate) async fn insert_bundle_draft(
+        &self,
+        txn: &crate::WriteTxn,
+        actor: &Actor,
+        plan: &BundlePlan,
+        client_key: Option<&str>,
+    ) -> Result<i64> {
+        let view = &plan.view;
         let now = now_ms();
         let today = shanghai_today();
-        let txn = self.begin().await?;
         let id = insert_id(
-            &txn,
+            txn,
             "INSERT INTO bundle_cases (bundle_no, verify_code, bundle_version_id, code, name, centre_id, centre_path, \
              applicant_user_id, applicant_name, applicant_id_number, applicant_phone, applicant_email, created_by, status, \
              state, version, answers, form, selection, items, promised_days, client_key, submitted_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $8, 'draft', 'draft', 1, $13, '{}', $14, $17, $18, $15, NULL, $16, $16)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $19, 'draft', 'draft', 1, $13, '{}', $14, $17, $18, $15, NULL, $16, $16)",
             vec![
                 format!("tmp-{}", crate::accounts::random_token()).into(),
                 verification_code().into(),
@@ -98,56 +168,38 @@ impl Store {
                 view.bundle.code.clone().into(),
                 view.bundle.doc.name.clone().into(),
                 view.bundle.centre_id.into(),
-                centre_path.into(),
-                actor.user_id.into(),
-                get::<String>(&u, "display_name")?.into(),
-                get::<String>(&u, "id_number")?.into(),
-                get::<String>(&u, "phone")?.into(),
-                get::<String>(&u, "email")?.into(),
-                to_json(&answers).into(),
-                to_json(&sel).into(),
+                plan.centre_path.clone().into(),
+                plan.applicant_id.into(),
+                plan.applicant_name.clone().into(),
+                plan.applicant_id_number.clone().into(),
+                plan.applicant_phone.clone().into(),
+                plan.applicant_email.clone().into(),
+                to_json(&plan.answers).into(),
+                to_json(&plan.sel).into(),
                 client_key.map(str::to_string).into(),
                 now.into(),
-                to_json(&pinned).into(),
+                to_json(&plan.pinned).into(),
                 i64::from(view.bundle.doc.promised_days.get()).into(),
+                actor.user_id.into(),
             ],
         )
-        .await;
-        let id = match id {
-            Ok(id) => id,
-            Err(e) => {
-                // A double click raced this one: answer with the application it made.
-                drop(txn);
-                if let Some(key) = client_key
-                    && let Some(r) = query_one(
-                        self.conn(),
-                        "SELECT id FROM bundle_cases WHERE created_by = $1 AND client_key = $2",
-                        vec![actor.user_id.into(), key.into()],
-                    )
-                    .await?
-                {
-                    return self.bundle_case(get(&r, "id")?).await;
-                }
-                return Err(e);
-            }
-        };
-        let no = format!("YJS{division}{}{id:07}", today.format("%Y%m%d"));
+        .await?;
+        let no = format!("YJS{}{}{id:07}", plan.division, today.format("%Y%m%d"));
         exec(
-            &txn,
+            txn,
             "UPDATE bundle_cases SET bundle_no = $1 WHERE id = $2",
             vec![no.clone().into(), id.into()],
         )
         .await?;
         trail::append(
-            &txn,
+            txn,
             Some(actor.user_id),
             "bundle_case.create",
             &format!("bundle_case:{no}"),
-            serde_json::json!({"bundle": view.bundle.code, "version": view.bundle.version, "items": sel.items}),
+            serde_json::json!({"bundle": view.bundle.code, "version": view.bundle.version, "items": plan.sel.items}),
         )
         .await?;
-        txn.commit().await?;
-        self.bundle_case(id).await
+        Ok(id)
     }
 
     /// The bundle application as stored, unmasked (use
@@ -306,6 +358,7 @@ impl Store {
                 "the application has been submitted and can no longer be changed",
             ));
         }
+        self.bundle_actor(&b, actor, shanghai_today()).await?;
         Ok(b)
     }
 

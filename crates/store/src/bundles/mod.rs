@@ -122,12 +122,54 @@ impl BundleCase {
         }
         match a.role {
             Role::Applicant => self.applicant_user_id == Some(a.user_id),
+            // The concierge who filed it for an enterprise (a stage
+            // application of its project).
+            Role::Concierge => self.created_by == a.user_id,
             Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
             _ => false,
         }
     }
-    fn owned_by(&self, a: &Actor) -> bool {
-        a.role == Role::Applicant && self.applicant_user_id == Some(a.user_id)
+
+    /// Whether `a` acts as the applicant: the applicant, or the concierge
+    /// who filed it for them (each of their steps on the sub-cases is
+    /// checked against the enterprise's authorization by the case writer).
+    pub fn owned_by(&self, a: &Actor) -> bool {
+        match a.role {
+            Role::Applicant => self.applicant_user_id == Some(a.user_id),
+            Role::Concierge => self.created_by == a.user_id,
+            _ => false,
+        }
+    }
+}
+
+impl Store {
+    /// The actor as the sub-cases' steps record them: a concierge acts for
+    /// the enterprise only while its authorization covers every item of
+    /// the application on `today` (refused with the reason otherwise), and
+    /// is named with it ("钱专员 代 某公司"); anyone else is as they are.
+    pub(crate) async fn bundle_actor(
+        &self,
+        b: &BundleCase,
+        actor: &Actor,
+        today: NaiveDate,
+    ) -> Result<Actor> {
+        if actor.role != Role::Concierge {
+            return Ok(actor.clone());
+        }
+        let Some(applicant) = b.applicant_user_id else {
+            return Err(StoreError::Forbidden(Denied::Role));
+        };
+        for code in &b.selection.items {
+            if let Err(why) = self
+                .mandate_check(actor.user_id, applicant, Some(code), today)
+                .await?
+            {
+                return Err(crate::accounts::mandates::refused(why));
+            }
+        }
+        let first = b.selection.items.first().map(String::as_str).unwrap_or("");
+        self.acting_on_case(actor, Some(applicant), first, today)
+            .await
     }
 }
 

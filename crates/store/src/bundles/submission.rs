@@ -40,6 +40,8 @@ impl Store {
         if b.submitted {
             return self.record_of(b).await;
         }
+        let acting = self.bundle_actor(&b, actor, today).await?;
+        let actor = &acting;
         let v = self.bundle_version(b.bundle_version_id).await?;
         // The pinned item versions must still be the published ones: a guide
         // changed since the start may ask for other materials or fields.
@@ -394,6 +396,8 @@ impl Store {
         if !b.owned_by(actor) {
             return Err(StoreError::Forbidden(Denied::Role));
         }
+        let acting = self.bundle_actor(&b, actor, crate::cases::shanghai_today()).await?;
+        let actor = &acting;
         let rec = self.record_of(b).await?;
         let Some(s) = rec.slots.get(slot) else {
             return Err(invalid(
@@ -549,6 +553,8 @@ impl Store {
         if !b.owned_by(actor) {
             return Err(StoreError::Forbidden(Denied::Role));
         }
+        let acting = self.bundle_actor(&b, actor, today).await?;
+        let actor = &acting;
         let txn = self.begin().await?;
         let subs = query(
             &txn,

@@ -17,6 +17,9 @@ use crate::attachments::Attachments;
 use crate::enterprise::{NewProject, NewTicket, NewVisit, StageConfig};
 use crate::{Result, Store, StoreError};
 
+/// The stages' application forms, bundles over the demo's construction items.
+const DEMO_STAGE_BUNDLES: &str = include_str!("../../demo/stage_bundles.json");
+
 const RECORD: &str = "11339901MB0000010Y4061001001000";
 const SITE: &str = "11339901MB000001124011101001000";
 const LAND: &str = "11339901MB000001124011102001000";
@@ -31,6 +34,10 @@ const FIRE: &str = "11339901MB000001254011204001000";
 /// 简易低风险 15), 施工许可 under 告知承诺制 for 简易低风险.
 pub(super) async fn stage_configs(store: &Store) -> Result<()> {
     let admin = actor(store, "catalog").await?;
+    // Each stage's application form (one form, one set of materials).
+    store
+        .import_bundles(admin.centre_id, DEMO_STAGE_BUNDLES)
+        .await?;
     let depts = store.departments().await?;
     let dept = |short: &str| {
         depts
@@ -67,6 +74,7 @@ pub(super) async fn stage_configs(store: &Store) -> Result<()> {
                         target_days: DayCount::of(days),
                         items: items.iter().map(|s| s.to_string()).collect(),
                         commitment_items: commitment,
+                        bundle: (*stage != 9).then(|| format!("project-stage-{stage}")),
                     },
                 )
                 .await?;

@@ -3,6 +3,7 @@
 //! (`tickets.rs`, escalated by `sweep.rs`). Concierges act for an
 //! enterprise only under its authorization (`accounts::mandates`).
 
+mod applications;
 mod commitments;
 mod progress;
 mod projects;
@@ -11,6 +12,7 @@ mod sweep;
 mod tickets;
 mod visits;
 
+pub use applications::{StageApplication, StageApplications};
 pub use commitments::{Commitment, CommitmentChecks};
 pub use progress::{ProjectView, StageItem, StageView};
 pub use projects::{NewProject, Project};

@@ -47,6 +47,11 @@ pub struct StageView {
     /// `green`, `yellow` or `red`; none before it starts.
     pub warning: Option<String>,
     pub items: Vec<StageItem>,
+    /// The stage's application form (a bundle), if it has one.
+    pub bundle: Option<String>,
+    /// Its stage applications (drafts included: the page shows a draft to
+    /// its maker only).
+    pub applications: Vec<super::StageApplication>,
 }
 
 /// A project's page: its stages, its total against its target, its visits
@@ -144,7 +149,7 @@ impl Store {
         .unwrap_or(false);
         if key {
             crate::cases::priority::mark(&txn, &[case_id], KEY_MARK).await?;
-            self.shorten_promises(&txn, p.centre_id, &[case_id]).await?;
+            super::projects::shorten_promises(&txn, p.centre_id, &[case_id]).await?;
         }
         let label = if actor.role == Role::Concierge {
             acting_for(&actor.display_name, &p.owner_name)
@@ -204,6 +209,7 @@ impl Store {
                 *e = (*e).min(d);
             }
         }
+        let applications = self.stage_applications(id).await?;
         let mut stages = Vec::new();
         let mut progress = Vec::new();
         let mut next_zh = Vec::new();
@@ -293,6 +299,12 @@ impl Store {
                 finished: prog.is_some_and(|p| p.finished),
                 warning: prog.map(|p| format!("{:?}", p.warning).to_lowercase()),
                 items,
+                bundle: s.bundle.clone(),
+                applications: applications
+                    .iter()
+                    .filter(|a| a.stage == s.stage)
+                    .cloned()
+                    .collect(),
             });
         }
         if let Some(next) = stages

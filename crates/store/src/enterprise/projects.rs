@@ -520,7 +520,7 @@ impl Store {
         .collect::<Result<_>>()?;
         if key {
             crate::cases::priority::mark(&txn, &cases, super::KEY_MARK).await?;
-            self.shorten_promises(&txn, centre, &cases).await?;
+            shorten_promises(&txn, centre, &cases).await?;
         } else {
             crate::cases::priority::unmark(&txn, &cases, super::KEY_MARK).await?;
         }
@@ -537,40 +537,38 @@ impl Store {
     }
 }
 
-impl Store {
-    /// The green channel's shorter promises (the centre's share of each
-    /// item's promised working days) for `cases` of a key project of
-    /// `centre_id` not yet accepted, in `txn`.
-    pub(super) async fn shorten_promises(
-        &self,
-        txn: &crate::WriteTxn,
-        centre_id: i64,
-        cases: &[i64],
-    ) -> Result<()> {
-        let rules = self.centre_profile(centre_id).await?.enterprise;
-        for id in cases {
-            let Some(r) = query_one(
-                txn,
-                "SELECT item_version_id FROM cases WHERE id = $1",
-                vec![(*id).into()],
-            )
-            .await?
-            else {
-                continue;
-            };
-            let doc = self.item_doc(get(&r, "item_version_id")?).await?;
-            let Some(promised) = doc
-                .promised_limit
-                .as_ref()
-                .filter(|l| l.unit == tongban_domain::catalog::DayUnit::WorkingDays)
-            else {
-                continue;
-            };
-            let cap = rules.key_promise(promised.days);
-            if cap < promised.days {
-                crate::cases::priority::cap_promise(txn, *id, i64::from(cap.get())).await?;
-            }
+/// Caps the promise of each of `cases` not yet accepted at the centre's
+/// share for key projects (never longer than the item's own promise).
+pub(super) async fn shorten_promises(
+    txn: &crate::WriteTxn,
+    centre_id: i64,
+    cases: &[i64],
+) -> Result<()> {
+    let rules = crate::accounts::profile_in(txn, centre_id).await?.enterprise;
+    for id in cases {
+        let Some(r) = query_one(
+            txn,
+            "SELECT v.doc FROM cases c JOIN item_versions v ON v.id = c.item_version_id WHERE c.id = $1",
+            vec![(*id).into()],
+        )
+        .await?
+        else {
+            continue;
+        };
+        let doc: tongban_domain::catalog::ItemDoc =
+            serde_json::from_str(&get::<String>(&r, "doc")?)
+                .map_err(|e| StoreError::Corrupt(format!("item of case {id}: {e}")))?;
+        let Some(promised) = doc
+            .promised_limit
+            .as_ref()
+            .filter(|l| l.unit == tongban_domain::catalog::DayUnit::WorkingDays)
+        else {
+            continue;
+        };
+        let cap = rules.key_promise(promised.days);
+        if cap < promised.days {
+            crate::cases::priority::cap_promise(txn, *id, i64::from(cap.get())).await?;
         }
-        Ok(())
     }
+    Ok(())
 }

@@ -24,6 +24,11 @@ pub struct StageConfig {
     /// Items approved on the applicant's commitment (告知承诺制).
     #[serde(default)]
     pub commitment_items: Vec<String>,
+    /// The stage application (申请表): a published bundle (一件事) of the
+    /// centre without questions whose items are the stage's. One form and
+    /// one set of materials fan out to every item, handled in parallel.
+    #[serde(default)]
+    pub bundle: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -31,6 +36,8 @@ pub(super) struct StoredItems {
     pub(super) items: Vec<String>,
     #[serde(default)]
     pub(super) commitment_items: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(super) bundle: Option<String>,
 }
 
 impl Store {
@@ -57,6 +64,7 @@ impl Store {
                         .ok_or_else(|| StoreError::Corrupt("stage target".into()))?,
                     items: items.items,
                     commitment_items: items.commitment_items,
+                    bundle: items.bundle,
                 })
             })
             .collect()
@@ -160,6 +168,25 @@ impl Store {
                 ));
             }
         }
+        if let Some(code) = &c.bundle {
+            let fits = match self.published_bundle(code).await? {
+                Some(b) => {
+                    b.bundle.centre_id == actor.centre_id
+                        && b.bundle.doc.questions.is_empty()
+                        && !b.bundle.doc.items.is_empty()
+                        && b.bundle.doc.items.iter().all(|i| c.items.contains(&i.item))
+                }
+                None => false,
+            };
+            if !fits {
+                errs.push(FieldError::new(
+                    "bundle",
+                    "unfit",
+                    "阶段申请表应为本中心已发布、不设情形问题且只含本阶段事项的“一件事”",
+                    "the stage application must be a published bundle of the centre without questions, holding only the stage's items",
+                ));
+            }
+        }
         errs.into_result().map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
         exec(
@@ -185,6 +212,7 @@ impl Store {
                 to_json(&StoredItems {
                     items: c.items.clone(),
                     commitment_items: c.commitment_items.clone(),
+                    bundle: c.bundle.clone(),
                 })
                 .into(),
             ],

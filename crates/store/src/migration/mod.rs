@@ -24,6 +24,7 @@ mod m017_ratings;
 mod m018_indicators;
 mod m019_kpi_months;
 mod m020_enterprise;
+mod m021_stage_applications;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -45,6 +46,7 @@ use m017_ratings::M017Ratings;
 use m018_indicators::M018Indicators;
 use m019_kpi_months::M019KpiMonths;
 use m020_enterprise::M020Enterprise;
+use m021_stage_applications::M021StageApplications;
 
 pub struct Migrator;
 
@@ -72,6 +74,7 @@ impl MigratorTrait for Migrator {
             Box::new(M018Indicators),
             Box::new(M019KpiMonths),
             Box::new(M020Enterprise),
+            Box::new(M021StageApplications),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -322,6 +322,7 @@ async fn a_project_groups_its_stage_applications_and_counts_their_days() {
             target_days: DayCount::of(5),
             items: vec![RECORD.into(), LAND.into()],
             commitment_items: vec![],
+            bundle: None,
         };
         // Only the centre's catalogue admin configures stages; bad stages are refused.
         assert!(matches!(
@@ -332,12 +333,14 @@ async fn a_project_groups_its_stage_applications_and_counts_their_days() {
         bad.stage = 5;
         bad.items = vec!["nope".into()];
         bad.commitment_items = vec![BUILD.into()];
+        // An application form holding another stage's items is no stage's.
+        bad.bundle = Some("project-stage-4".into());
         match store.put_stage_config(&admin, &bad).await {
             Err(StoreError::Invalid(e)) => {
                 let f: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
                 assert_eq!(
                     f,
-                    vec!["stage", "items[0]", "commitment_items[0]"],
+                    vec!["stage", "items[0]", "commitment_items[0]", "bundle"],
                     "{backend}"
                 );
             }

@@ -10,6 +10,7 @@ mod certificates;
 mod corrections;
 mod enterprise;
 mod enterprise_cases;
+mod enterprise_stages;
 mod experience;
 mod generate;
 mod helpers;

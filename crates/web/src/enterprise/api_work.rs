@@ -289,6 +289,11 @@ pub struct StageConfigDoc {
     /// Items approved on the applicant's commitment (告知承诺制).
     #[serde(default)]
     pub commitment_items: Vec<String>,
+    /// The code of the stage's application form: a published bundle
+    /// (一件事) of the centre without questions holding only the stage's
+    /// items. Without it the stage is applied for item by item.
+    #[serde(default)]
+    pub bundle: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -331,6 +336,7 @@ pub(super) async fn api_stage_config(
             target_days: c.target_days,
             items: c.items,
             commitment_items: c.commitment_items,
+            bundle: c.bundle,
         })
         .collect();
     Ok(json(StatusCode::OK, &StageConfigList { stages }))
@@ -357,6 +363,7 @@ pub(super) async fn api_stage_config_put(
                 target_days: r.target_days,
                 items: r.items,
                 commitment_items: r.commitment_items,
+                bundle: r.bundle,
             },
         )
         .await?;

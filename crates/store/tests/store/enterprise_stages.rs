@@ -1,0 +1,218 @@
+//! 靠前服务's stage applications on both backends: a stage is applied for
+//! with one form and one set of materials that fan out, in one transaction,
+//! to an application per item, each joining the project's stage (marked
+//! and with the green channel's promise for a key project); the concierge
+//! does it only under an authorization covering every item; the
+//! departments then handle their items in parallel.
+
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::case::{CaseState, Command};
+use tongban_store::StoreError;
+use tongban_store::attachments::Attachments;
+
+use crate::enterprise::{LAND, RECORD, mandate, project, refusal};
+use crate::helpers::{actor, count};
+
+const SITE: &str = "11339901MB000001124011101001000";
+
+#[tokio::test]
+async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
+    for (backend, store) in tongban_store::testing::stores("enterprise-stages").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let concierge = actor(&store, "concierge").await;
+        let sup = actor(&store, "supervisor").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let today = tongban_store::shanghai_today();
+        let p = store
+            .create_project(&ent, &project("2611-339901-04-03-53127K"))
+            .await
+            .expect("project");
+        store.set_key_project(&sup, p.id, true).await.expect("key");
+        store
+            .assign_enterprise_concierge(&sup, "enterprise", "concierge")
+            .await
+            .expect("一对一");
+        // An authorization for two of stage 1's three items is not enough.
+        let pdf = b"%PDF-1.4 letter".to_vec();
+        let days = chrono::Duration::days(30);
+        store
+            .grant_mandate(
+                &ent,
+                &files,
+                &mandate(&[RECORD, SITE], today - days, today + days),
+                "授权委托书.pdf",
+                pdf.clone(),
+            )
+            .await
+            .expect("narrow authorization");
+        let why = refusal(store.apply_for_stage(&concierge, p.id, 1).await);
+        assert!(why.contains("授权"), "{backend}: {why}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM project_bundles").await,
+            0,
+            "{backend}"
+        );
+        store
+            .grant_mandate(
+                &ent,
+                &files,
+                &mandate(&[], today - days, today + days),
+                "授权委托书.pdf",
+                pdf,
+            )
+            .await
+            .expect("full authorization");
+        let b = store
+            .apply_for_stage(&concierge, p.id, 1)
+            .await
+            .expect("stage 1");
+        assert_eq!(b.applicant_user_id, Some(ent.user_id), "{backend}");
+        // Starting again continues the same draft; the enterprise cannot
+        // start a second one beside it; a stage without a form is refused.
+        let again = store
+            .apply_for_stage(&concierge, p.id, 1)
+            .await
+            .expect("again");
+        assert_eq!(again.id, b.id, "{backend}");
+        assert!(
+            matches!(
+                store.apply_for_stage(&ent, p.id, 1).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
+        assert!(
+            refusal(store.apply_for_stage(&ent, p.id, 9).await).contains("阶段申请表"),
+            "{backend}"
+        );
+        // One set of materials: each asked slot once.
+        let rec = store.bundle_for(&concierge, b.id).await.expect("draft");
+        assert_eq!(rec.sub_cases.len(), 0, "{backend}");
+        for (i, s) in rec.slots.iter().enumerate() {
+            if s.asked() {
+                store
+                    .bundle_upload(&files, &concierge, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+                    .await
+                    .expect("upload");
+            }
+        }
+        // A failure half-way through the fan-out leaves nothing behind.
+        store.inject_fanout_failure(2);
+        store
+            .submit_bundle(&concierge, b.id, &cal, today)
+            .await
+            .expect_err("injected");
+        let in_project = format!(
+            "SELECT COUNT(*) AS n FROM project_cases WHERE project_id = {}",
+            p.id
+        );
+        assert_eq!(count(&store, &in_project).await, 0, "{backend}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM case_priority").await,
+            0,
+            "{backend}"
+        );
+        store.inject_fanout_failure(0);
+        let rec = store
+            .submit_bundle(&concierge, b.id, &cal, today)
+            .await
+            .expect("submitted");
+        assert_eq!(rec.sub_cases.len(), 3, "{backend}");
+        assert_eq!(count(&store, &in_project).await, 3, "{backend}");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM case_priority").await,
+            3,
+            "{backend}: each marked for the green channel"
+        );
+        for c in &rec.sub_cases {
+            assert_eq!(c.applicant_user_id, Some(ent.user_id), "{backend}");
+            assert_eq!(c.state, CaseState::Submitted, "{backend}");
+        }
+        // 用地预审与选址's 10 days, at the key projects' 70 %: 7.
+        let site = rec
+            .sub_cases
+            .iter()
+            .find(|c| c.impl_code == SITE)
+            .expect("site");
+        assert_eq!(
+            site.promise_cap_days.map(|d| d.get()),
+            Some(7),
+            "{backend}"
+        );
+        let steps = store.case_for(&ent, site.id).await.expect("case").events;
+        assert_eq!(
+            steps.first().map(|e| e.actor_name.as_str()),
+            Some("钱专员（帮办代办） 代 示范城建投资集团有限公司"),
+            "{backend}"
+        );
+        // The stage's page: its three items applied for, the application listed.
+        let v = store.project_view(&ent, p.id).await.expect("view");
+        let s1 = v.stages.iter().find(|s| s.stage == 1).expect("stage 1");
+        assert!(s1.items.iter().all(|i| i.case_id.is_some()), "{backend}");
+        assert_eq!(s1.applications.len(), 1, "{backend}");
+        assert!(s1.applications[0].submitted, "{backend}");
+        assert_eq!(s1.used, Some(0), "{backend}");
+        // Accepted at one window, then two departments decide their items
+        // in parallel; the stage is done when the last is decided.
+        let clerk = actor(&store, "clerk").await;
+        store
+            .accept_bundle(&clerk, b.id, &cal, today)
+            .await
+            .expect("accepted");
+        for (code, reviewer, head) in [
+            (RECORD, "reviewer_fg", "head_fg"),
+            (SITE, "reviewer_zr", "head_zr"),
+            (LAND, "reviewer_zr", "head_zr"),
+        ] {
+            let id = rec
+                .sub_cases
+                .iter()
+                .find(|c| c.impl_code == code)
+                .expect("sub-case")
+                .id;
+            let reviewer = actor(&store, reviewer).await;
+            let head = actor(&store, head).await;
+            for (who, cmd) in [
+                (
+                    &reviewer,
+                    Command::CompleteReview {
+                        agree: true,
+                        opinion: "同意".into(),
+                    },
+                ),
+                (
+                    &head,
+                    Command::Decide {
+                        approve: true,
+                        reason: "符合法定条件".into(),
+                    },
+                ),
+                (&reviewer, Command::Issue),
+                (
+                    &clerk,
+                    Command::Deliver {
+                        method: "窗口领取".into(),
+                    },
+                ),
+            ] {
+                store
+                    .case_command(who, id, None, &cmd, &cal, today)
+                    .await
+                    .unwrap_or_else(|e| panic!("{backend}: {code}: {e}"));
+            }
+        }
+        let v = store.project_view(&ent, p.id).await.expect("view");
+        let s1 = v.stages.iter().find(|s| s.stage == 1).expect("stage 1");
+        assert!(s1.finished, "{backend}: {s1:?}");
+        // Once applied for, the stage takes no second application.
+        assert!(
+            matches!(
+                store.apply_for_stage(&concierge, p.id, 1).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
+    }
+}
