@@ -322,7 +322,15 @@ impl Store {
     pub async fn my_bundles(&self, actor: &Actor) -> Result<Vec<BundleCase>> {
         let rows = query(
             self.conn(),
-            &format!("SELECT {BC_COLS} WHERE applicant_user_id = $1 ORDER BY id DESC"),
+            &format!(
+                "SELECT {BC_COLS} WHERE {} = $1 ORDER BY id DESC",
+                // A concierge's: those they filed for enterprises.
+                if actor.role == Role::Concierge {
+                    "created_by"
+                } else {
+                    "applicant_user_id"
+                }
+            ),
             vec![actor.user_id.into()],
         )
         .await?;
@@ -339,12 +347,20 @@ impl Store {
             self.conn(),
             &format!(
                 "SELECT {BC_COLS} b WHERE status = 'submitted' AND centre_path LIKE $1 \
-                 AND EXISTS (SELECT 1 FROM cases k WHERE k.bundle_case_id = b.id AND k.state = 'submitted') ORDER BY id"
+                 AND EXISTS (SELECT 1 FROM cases k WHERE k.bundle_case_id = b.id AND k.state = 'submitted') \
+                 ORDER BY CASE WHEN EXISTS (SELECT 1 FROM cases k JOIN case_priority p ON p.case_id = k.id \
+                 WHERE k.bundle_case_id = b.id) THEN 0 ELSE 1 END, id"
             ),
             vec![format!("{}%", actor.centre_path).into()],
         )
         .await?;
         rows.iter().map(row_bc).collect()
+    }
+
+    /// The green channel's marks of the listed bundle applications (重点项目
+    /// when a sub-case is a key project's), for the queues to show.
+    pub async fn bundle_marks(&self, ids: &[i64]) -> Result<HashMap<i64, String>> {
+        crate::cases::priority::marks_of_bundles(self.conn(), ids).await
     }
 
     pub(super) async fn own_draft(&self, actor: &Actor, id: i64) -> Result<BundleCase> {

@@ -79,3 +79,32 @@ pub(crate) async fn cap_promise(c: &impl ConnectionTrait, case: i64, days: i64) 
     .await?;
     Ok(n == 1)
 }
+
+/// The marks of the listed bundle applications: a bundle is marked when
+/// one of its sub-cases is.
+pub(crate) async fn marks_of_bundles(
+    c: &impl ConnectionTrait,
+    bundles: &[i64],
+) -> Result<HashMap<i64, String>> {
+    let mut out = HashMap::new();
+    for chunk in bundles.chunks(500) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let rows = query(
+            c,
+            &format!(
+                "SELECT k.bundle_case_id, MIN(p.reason) AS reason FROM cases k \
+                 JOIN case_priority p ON p.case_id = k.id WHERE k.bundle_case_id IN ({}) \
+                 GROUP BY k.bundle_case_id",
+                list(chunk.len(), 0)
+            ),
+            chunk.iter().map(|i| (*i).into()).collect(),
+        )
+        .await?;
+        for r in &rows {
+            out.insert(get::<i64>(r, "bundle_case_id")?, get::<String>(r, "reason")?);
+        }
+    }
+    Ok(out)
+}

@@ -54,6 +54,17 @@ pub struct StageView {
     pub applications: Vec<super::StageApplication>,
 }
 
+impl StageView {
+    /// Whether the stage may be applied for with its form: it has one, and
+    /// nothing of it is applied for yet (as a whole or item by item).
+    pub fn open_for_application(&self) -> bool {
+        self.bundle.is_some()
+            && self.applications.is_empty()
+            && self.started_on.is_none()
+            && self.items.iter().all(|i| i.case_id.is_none())
+    }
+}
+
 /// A project's page: its stages, its total against its target, its visits
 /// and what the enterprise must do next.
 #[derive(Debug, Clone, Serialize)]
@@ -173,7 +184,13 @@ impl Store {
     pub async fn project_view(&self, actor: &Actor, id: i64) -> Result<ProjectView> {
         let p = self.project(actor, id).await?;
         let cal = self.work_calendar().await?;
-        self.project_view_of(p, &cal, crate::shanghai_today()).await
+        let mut v = self.project_view_of(p, &cal, crate::shanghai_today()).await?;
+        // A draft is its maker's until it is submitted.
+        for s in &mut v.stages {
+            s.applications
+                .retain(|a| a.submitted || a.created_by == actor.user_id);
+        }
+        Ok(v)
     }
 
     /// A project's stages and days on `today` (no access check: the

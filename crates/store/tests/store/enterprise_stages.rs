@@ -157,6 +157,14 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
         // Accepted at one window, then two departments decide their items
         // in parallel; the stage is done when the last is decided.
         let clerk = actor(&store, "clerk").await;
+        let queue = store.bundle_intake_queue(&clerk).await.expect("queue");
+        assert_eq!(queue.first().map(|x| x.id), Some(b.id), "{backend}");
+        let marks = store.bundle_marks(&[b.id]).await.expect("marks");
+        assert_eq!(
+            marks.get(&b.id).map(String::as_str),
+            Some("重点项目"),
+            "{backend}"
+        );
         store
             .accept_bundle(&clerk, b.id, &cal, today)
             .await

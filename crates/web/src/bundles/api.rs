@@ -129,7 +129,7 @@ pub(super) async fn api_bundle_cases(
     ApiUser(actor): ApiUser,
 ) -> Result<Response, ApiError> {
     let err = |e: StoreError| ApiError::from(e);
-    let staff = actor.role != Role::Applicant;
+    let staff = !matches!(actor.role, Role::Applicant | Role::Concierge);
     let list = if staff {
         s.store.bundle_intake_queue(&actor).await.map_err(err)?
     } else {

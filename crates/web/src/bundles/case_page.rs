@@ -207,7 +207,7 @@ async fn bundle_case_view(
         return Ok(Redirect::to(&format!("/bundle-cases/{id}/check")).into_response());
     }
     let lang = page.lang;
-    let owner = actor.role == Role::Applicant;
+    let owner = r.bundle.owned_by(&actor);
     let correcting = |c: &tongban_store::cases::Case| {
         c.state == tongban_domain::case::CaseState::Correction
             || (c.state == tongban_domain::case::CaseState::Suspended
@@ -598,21 +598,30 @@ struct MyPage {
     c: Chrome,
     clerk: bool,
     rows: Vec<(i64, String, String, String, String, String)>,
+    /// The green channel's marks, by application.
+    marks: std::collections::HashMap<i64, String>,
 }
 
 pub(super) async fn my_page(State(s): State<AppState>, page: Page) -> Result<Response, Response> {
     let actor = signed_in(&page)?.clone();
     let lang = page.lang;
-    let clerk = actor.role != Role::Applicant;
+    let clerk = !matches!(actor.role, Role::Applicant | Role::Concierge);
     let list = if clerk {
         s.store.bundle_intake_queue(&actor).await
     } else {
         s.store.my_bundles(&actor).await
     }
     .map_err(|e| store_err(&page, e))?;
+    let ids: Vec<i64> = list.iter().map(|b| b.id).collect();
+    let marks = s
+        .store
+        .bundle_marks(&ids)
+        .await
+        .map_err(|e| store_err(&page, e))?;
     Ok(MyPage {
         c: page.chrome(),
         clerk,
+        marks,
         rows: list
             .iter()
             .map(|b| {

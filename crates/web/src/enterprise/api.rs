@@ -115,6 +115,35 @@ pub struct StageDoc {
     #[schema(required)]
     pub warning: Option<String>,
     pub items: Vec<StageItemDoc>,
+    /// The code of the stage's application form (a bundle of its items);
+    /// none: the stage is applied for item by item.
+    #[schema(required)]
+    pub bundle: Option<String>,
+    /// The stage's applications made with its form (a draft only to its maker).
+    pub applications: Vec<StageApplicationDoc>,
+}
+
+/// A stage application: one form and one set of materials for the stage's
+/// items (its details: `/api/v1/bundle-cases/{bundle_case_id}`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StageApplicationDoc {
+    pub bundle_case_id: i64,
+    pub bundle_no: String,
+    pub stage: i64,
+    pub submitted: bool,
+    pub state_zh: String,
+}
+
+impl From<tongban_store::enterprise::StageApplication> for StageApplicationDoc {
+    fn from(a: tongban_store::enterprise::StageApplication) -> Self {
+        StageApplicationDoc {
+            bundle_case_id: a.bundle_case_id,
+            bundle_no: a.bundle_no,
+            stage: a.stage,
+            submitted: a.submitted,
+            state_zh: a.state_zh.into(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -174,6 +203,8 @@ impl From<ProjectView> for ProjectViewDoc {
                             decided_on: i.decided_on,
                         })
                         .collect(),
+                    bundle: s.bundle,
+                    applications: s.applications.into_iter().map(Into::into).collect(),
                 })
                 .collect(),
             used: v.used,
@@ -297,6 +328,31 @@ pub(super) async fn api_project_case(
     Ok(json(
         StatusCode::OK,
         &ProjectViewDoc::from(s.store.add_case_to_project(&actor, id, r.case_id).await?),
+    ))
+}
+
+/// Starts the application for a stage of the project with the stage's form
+/// (one form, one set of materials for all its items), in the enterprise's
+/// name: the enterprise, or its concierge under an authorization covering
+/// every item. Its maker starting again continues the same draft; fill it
+/// in and submit it through `/api/v1/bundle-cases/{id}`.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/stages/{stage}/application", tag = "enterprise", security(("session" = [])), params(("id" = i64, Path), ("stage" = i64, Path, description = "1–4")),
+    responses((status = 201, body = StageApplicationDoc), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
+pub(super) async fn api_stage_application(
+    State(s): State<AppState>,
+    ApiUser(actor): ApiUser,
+    Path((id, stage)): Path<(i64, i64)>,
+) -> Answer {
+    let b = s.store.apply_for_stage(&actor, id, stage).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &StageApplicationDoc {
+            bundle_case_id: b.id,
+            bundle_no: b.bundle_no,
+            stage,
+            submitted: b.submitted,
+            state_zh: b.state.zh().into(),
+        },
     ))
 }
 

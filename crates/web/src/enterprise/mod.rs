@@ -22,6 +22,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_projects, api::api_project_create))
         .routes(routes!(api::api_project))
         .routes(routes!(api::api_project_case))
+        .routes(routes!(api::api_stage_application))
         .routes(routes!(api::api_project_concierge))
         .routes(routes!(api::api_project_key))
         .routes(routes!(api::api_project_visit))
@@ -52,6 +53,10 @@ pub fn pages() -> Pages {
             post(pages::enterprise_concierge_post),
         )
         .route("/projects/{id}/cases", post(pages::project_case_post))
+        .route(
+            "/projects/{id}/stages/{stage}/apply",
+            post(pages::stage_apply_post),
+        )
         .route(
             "/projects/{id}/concierge",
             post(pages::project_concierge_post),

@@ -324,6 +324,43 @@ pub(super) async fn project_case_post(
     }
 }
 
+/// Starts (or continues) the stage's application and goes to its
+/// materials: one set for every item of the stage.
+pub(super) async fn stage_apply_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path((id, stage)): Path<(i64, i64)>,
+    Form(f): Form<SmallForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let field = format!("apply-{stage}");
+    match s.store.apply_for_stage(&actor, id, stage).await {
+        Ok(b) => Ok(redirect(format!("/bundle-cases/{}/materials", b.id))),
+        Err(StoreError::Invalid(e)) => {
+            let errs = e
+                .0
+                .into_iter()
+                .map(|mut x| {
+                    x.field = field.clone();
+                    x
+                })
+                .collect();
+            project_view(&s, &page, &actor, id, errs).await
+        }
+        Err(StoreError::Conflict { zh, en }) => {
+            project_view(
+                &s,
+                &page,
+                &actor,
+                id,
+                vec![FieldError::new(field, "conflict", zh, en)],
+            )
+            .await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
 pub(super) async fn project_concierge_post(
     State(s): State<AppState>,
     page: Page,

@@ -560,3 +560,108 @@ async fn every_enterprise_endpoint_checks_role_assignment_and_authorization() {
         assert!(r.text().contains("error-summary"), "{b}");
     }
 }
+
+#[tokio::test]
+async fn a_stage_application_is_the_owner_s_or_its_authorized_concierge_s() {
+    for app in apps("enterprise_stage_api").await {
+        let b = app.backend.clone();
+        let ent = app.login("enterprise").await;
+        let ent2 = app.login("enterprise2").await;
+        let concierge = app.login("concierge").await;
+        let sup = app.login("supervisor").await;
+        let today = app.state.today();
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&ent),
+                Some(new_project("2611-339901-04-03-53127K", "")),
+            )
+            .await;
+        let p = r.json(&b, "project")["id"].as_i64().expect("id");
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/projects/{p}/concierge"),
+                Some(&sup),
+                Some(json!({"concierge": "concierge"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{b}: {}", r.text());
+        // An authorization for 施工许可 only does not cover stage 1.
+        let q = format!(
+            "concierge=concierge&scope_all=false&items={BUILD}&valid_from={today}&valid_to={}&name=letter.pdf",
+            today + chrono::Duration::days(30)
+        );
+        let r = grant(&app, &ent, &q, b"%PDF-1.4 x").await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let apply = |stage: i64| format!("/api/v1/projects/{p}/stages/{stage}/application");
+        for (who, status, code) in [
+            (&ent2, StatusCode::NOT_FOUND, "not_found"),
+            (&sup, StatusCode::FORBIDDEN, "forbidden"),
+            (
+                &concierge,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+            ),
+        ] {
+            let r = app.api(Method::POST, &apply(1), Some(who), None).await;
+            assert_error(&b, &who.username, &r, status, code);
+        }
+        let r = app.api(Method::POST, &apply(9), Some(&ent), None).await;
+        assert_error(
+            &b,
+            "no form for the parallel items",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
+        );
+        assert!(r.text().contains("阶段申请表"), "{b}: {}", r.text());
+        let r = app.api(Method::POST, &apply(1), Some(&ent), None).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{b}: {}", r.text());
+        let bid = r.json(&b, "application")["bundle_case_id"]
+            .as_i64()
+            .expect("id");
+        let r = app.api(Method::POST, &apply(1), Some(&ent), None).await;
+        assert_eq!(
+            r.json(&b, "again")["bundle_case_id"],
+            json!(bid),
+            "{b}: the same draft"
+        );
+        // The draft is its maker's: the project's page lists it to them only.
+        for (who, status) in [
+            (&ent, StatusCode::OK),
+            (&ent2, StatusCode::NOT_FOUND),
+            (&concierge, StatusCode::NOT_FOUND),
+        ] {
+            let r = app
+                .api(
+                    Method::GET,
+                    &format!("/api/v1/bundle-cases/{bid}"),
+                    Some(who),
+                    None,
+                )
+                .await;
+            assert_eq!(r.status, status, "{b}: {}: {}", who.username, r.text());
+        }
+        let view = |who| {
+            let app = &app;
+            async move {
+                app.api(Method::GET, &format!("/api/v1/projects/{p}"), Some(who), None)
+                    .await
+            }
+        };
+        let mine = view(&ent).await.json(&b, "view");
+        assert_eq!(
+            mine["stages"][0]["applications"][0]["bundle_case_id"],
+            json!(bid),
+            "{b}"
+        );
+        let theirs = view(&concierge).await.json(&b, "view");
+        assert_eq!(
+            theirs["stages"][0]["applications"],
+            json!([]),
+            "{b}: another's draft"
+        );
+    }
+}
