@@ -112,3 +112,91 @@ test('the enterprise raises a difficulty ticket; the department answers; the ent
   assert.match(await text(enterprise, '#rating'), /^5 \/ 5/);
   assert.match(await text(enterprise, '#ticket-events'), /提出诉求[\s\S]*答复[\s\S]*确认解决[\s\S]*评价/);
 });
+
+test('the concierge applies for stage 1 with one form and one set of materials; two departments decide in parallel', async () => {
+  const base = server.base;
+  const concierge = await as('concierge');
+  // A new project of the enterprise, registered by its concierge.
+  await concierge.goto(`${base}/projects`);
+  await concierge.fill('#f-code', '2611-339901-04-01-718206');
+  await concierge.fill('#f-name', '示范区第二实验学校建设项目');
+  await concierge.fill('#f-owner', 'enterprise');
+  await concierge.fill('#f-division', '339901');
+  await concierge.selectOption('#f-kind', 'government');
+  await concierge.fill('#f-land_area', '42000');
+  await concierge.fill('#f-floor_area', '56000');
+  await concierge.fill('#f-investment', '48000');
+  await concierge.fill('#f-planned_start', day(90));
+  await concierge.fill('#f-planned_finish', day(700));
+  await submit(concierge, '#register-project');
+  const projectUrl = concierge.url();
+  assert.match(new URL(projectUrl).pathname, /^\/projects\/\d+$/, await concierge.locator('main').innerText());
+  assert.match(await text(concierge, '#stage-1'), /未开始/);
+
+  // One form, one set of materials for the stage's three items.
+  await submit(concierge, '#f-apply-1');
+  const m = new URL(concierge.url()).pathname.match(/^\/bundle-cases\/(\d+)\/materials$/);
+  assert.ok(m, `on the materials page, got ${concierge.url()}: ${await concierge.locator('main').innerText()}`);
+  const slotIds = await concierge.locator('tr.slot').evaluateAll((rows) => rows.map((r) => r.id.replace('slot-', '')));
+  assert.ok(slotIds.length > 0);
+  for (const i of slotIds) {
+    await concierge.setInputFiles(`#f-file-${i}`, { name: `m${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });
+    await submit(concierge, `#upload-${i}`);
+  }
+  await submit(concierge, '#continue');
+  assert.equal(await concierge.locator('#check-items li').count(), 3);
+  await submit(concierge, '#submit-bundle');
+  assert.match(new URL(concierge.url()).pathname, /^\/bundle-cases\/\d+\/submitted$/);
+  const bundleNo = await text(concierge, '#bundle-no');
+  await concierge.goto(`${base}/bundle-cases/${m[1]}`);
+  const subs = await concierge.locator('#sub-cases tbody tr').evaluateAll((rows) => rows.map((r) => ({
+    id: r.dataset.case,
+    item: r.querySelector('a').innerText.trim(),
+  })));
+  assert.equal(subs.length, 3);
+
+  // The enterprise sees the stage application on its project, in its name.
+  const enterprise = await as('enterprise');
+  await enterprise.goto(projectUrl);
+  assert.match(await text(enterprise, '#stage-1-application'), new RegExp(bundleNo));
+  assert.match(await text(enterprise, '#stage-1-used'), /已用 0 个工作日/);
+  await enterprise.goto(`${base}/cases/${subs[0].id}`);
+  assert.match(await enterprise.locator('main').innerText(), /钱专员（帮办代办） 代 示范城建投资集团有限公司/);
+
+  // One window accepts all three.
+  const clerk = await as('clerk');
+  await clerk.goto(`${base}/bundle-cases/${m[1]}`);
+  await clerk.locator('#intake-form select').evaluateAll((ss) => ss.forEach((x) => { x.value = 'ok'; }));
+  await submit(clerk, '#accept-all');
+  assert.match(await text(clerk, '#flash'), /已受理/);
+
+  // 发改局 and 自然资源规划局 each decide their own item, side by side.
+  const decideAs = async (reviewerName, headName, sub) => {
+    const reviewer = await as(reviewerName);
+    await reviewer.goto(`${base}/cases/${sub.id}`);
+    await reviewer.fill('#f-opinion', '材料齐全，符合要求，同意。');
+    await reviewer.check('#agree-yes');
+    await submit(reviewer, '#complete-review');
+    const head = await as(headName);
+    await head.goto(`${base}/cases/${sub.id}`);
+    await head.fill('#f-decide-reason', '符合法定条件，准予许可。');
+    await head.check('#approve-yes');
+    await submit(head, '#decide');
+    assert.equal(await head.locator('#error-summary').count(), 0, await head.locator('main').innerText());
+  };
+  const record = subs.find((s) => s.item.startsWith('企业投资项目备案'));
+  const siting = subs.find((s) => s.item.startsWith('建设项目用地预审'));
+  await decideAs('reviewer_fg', 'head_fg', record);
+  await decideAs('reviewer_zr', 'head_zr', siting);
+
+  // The project page: both decided, the third still under review, the
+  // stage's days against its target.
+  await concierge.goto(projectUrl);
+  const rows = await concierge.locator('#stage-1 tbody tr').allInnerTexts();
+  assert.match(rows.find((r) => r.includes('企业投资项目备案')), /示范区发展和改革局[\s\S]*准予许可/);
+  assert.match(rows.find((r) => r.includes('用地预审')), /示范区自然资源和规划局[\s\S]*准予许可/);
+  assert.doesNotMatch(rows.find((r) => r.includes('建设用地规划许可')), /准予许可/);
+  assert.match(await text(concierge, '#stage-1'), /目标时限：30 个工作日/);
+  assert.match(await text(concierge, '#stage-1-used'), /已用 0 个工作日/);
+  assert.doesNotMatch(await text(concierge, '#stage-1-used'), /已完成/);
+});
