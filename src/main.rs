@@ -168,6 +168,14 @@ enum Command {
         #[command(flatten)]
         data: DataArgs,
     },
+    /// 审批疑难: escalate the overdue difficulty tickets now, as the server's
+    /// scheduled sweep does (each step once, however often it runs).
+    Tickets {
+        #[command(subcommand)]
+        command: TicketsCommand,
+        #[command(flatten)]
+        data: DataArgs,
+    },
     /// 效能评估: check the indicator rollups against the case events, make a monthly report.
     Kpi {
         #[command(subcommand)]
@@ -274,6 +282,18 @@ enum CalendarCommand {
 enum ReportFormat {
     Json,
     Csv,
+}
+
+#[derive(Subcommand)]
+enum TicketsCommand {
+    /// Escalate what is overdue: to the department's head past the answer
+    /// deadline, to the supervisors after the centre's further days.
+    Sweep {
+        /// Sweep as of this date (default: today in China Standard Time),
+        /// e.g. to catch up after the servers were down.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -441,6 +461,21 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Calendar { command, data } => calendar_command(command, data).await,
         Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
+        Command::Tickets {
+            command: TicketsCommand::Sweep { date },
+            data,
+        } => {
+            let store = data.open().await?;
+            let cal = store.work_calendar().await?;
+            let done = store
+                .sweep_tickets(&cal, date.unwrap_or_else(today))
+                .await?;
+            println!(
+                "{} escalated to department heads, {} to supervisors",
+                done.to_heads, done.to_supervisors
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { command, data } => {
             demo::run(command, data.open().await?, key_secret(true)?, today()).await
         }

@@ -1,7 +1,9 @@
 // 靠前服务: the concierge follows the key project and applies for the
 // enterprise under its authorization; a refused authorization says why;
-// the enterprise raises a difficulty ticket that the department answers and
-// the enterprise rates; the escalated ticket of the demo shows its climb.
+// the enterprise raises a difficulty ticket that climbs to the department's
+// head when nobody answers in time, is answered and rated; the escalated
+// ticket of the demo shows its climb; a stage is applied for with one form
+// and decided by two departments side by side.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, launchBrowser, pageAs, submit, text } from './harness.mjs';
@@ -86,7 +88,7 @@ test('the concierge applies for the enterprise within its authorization; the pro
   assert.match(await text(concierge, '#error-summary'), /授权委托已于.*到期/);
 });
 
-test('the enterprise raises a difficulty ticket; the department answers; the enterprise rates it', async () => {
+test('the enterprise raises a difficulty ticket; overdue, it climbs to the head; the department answers; the enterprise rates it', async () => {
   const base = server.base;
   const enterprise = await as('enterprise');
   await enterprise.goto(`${base}/tickets`);
@@ -97,6 +99,18 @@ test('the enterprise raises a difficulty ticket; the department answers; the ent
   await submit(enterprise, '#raise-ticket');
   const ticketUrl = enterprise.url();
   assert.match(await text(enterprise, '#state'), /待受理/);
+  assert.equal(await enterprise.locator('#escalation').count(), 0);
+  // Nobody answers within the 3 working days: the sweep, as of the 4th
+  // working day on the legal calendar, takes it to 住建局's head, who is
+  // told (the supervisors only 2 working days after that).
+  const fourth = (await server.run(['calendar', 'add-workdays', day(0), '4'])).trim().split('\n').pop();
+  const swept = await server.run(['tickets', 'sweep', '--date', fourth]);
+  assert.match(swept, /^[1-9]\d* escalated to department heads/);
+  await enterprise.reload();
+  assert.match(await text(enterprise, '#escalation'), /已提醒部门负责人/);
+  const headZj = await as('head_zj');
+  await headZj.goto(`${base}/notifications`);
+  assert.match(await headZj.locator('main').innerText(), /施工许可与人防审查的先后/);
   const zj = await as('reviewer_zj');
   await zj.goto(`${base}/tickets`);
   assert.match(await text(zj, '#tickets'), /施工许可与人防审查的先后/);

@@ -46,6 +46,17 @@ export async function startServer() {
   return {
     base,
     log: () => log,
+    // Runs a command of the same binary on this server's data, e.g.
+    // `tickets sweep --date …`; gives what it printed.
+    async run(args) {
+      const p = spawn(BIN, [...args, '--data-dir', dir], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: 'warn' } });
+      let out = '';
+      p.stdout.on('data', (d) => { out += d; });
+      p.stderr.on('data', (d) => { out += d; });
+      const code = await new Promise((r) => p.once('exit', r));
+      if (code !== 0) throw new Error(`tongban ${args.join(' ')} exited ${code}: ${out}`);
+      return out;
+    },
     async stop() {
       proc.kill('SIGINT');
       await new Promise((r) => { proc.once('exit', r); setTimeout(r, 5000); });
