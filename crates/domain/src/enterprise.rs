@@ -3,11 +3,13 @@
 //! the store keeps the rows, the web shows them.
 
 pub mod code;
+pub mod inspection;
 pub mod mandate;
 pub mod project;
 pub mod ticket;
 
 pub use code::{Filing, ProjectCode, ProjectCodeForm};
+pub use inspection::InspectionResult;
 pub use mandate::{Mandate, MandateRefusal, MandateScope};
 pub use project::{ProjectKind, Stage, StageProgress, Targets};
 pub use ticket::{Escalation, TicketAction, TicketError, TicketState};

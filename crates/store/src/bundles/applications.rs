@@ -63,7 +63,10 @@ impl Store {
         }
         let plan = self.plan_bundle(code, answers, actor.user_id).await?;
         let txn = self.begin().await?;
-        let id = match self.insert_bundle_draft(&txn, actor, &plan, client_key).await {
+        let id = match self
+            .insert_bundle_draft(&txn, actor, &plan, client_key)
+            .await
+        {
             Ok(id) => id,
             Err(e) => {
                 // A double click raced this one: answer with the application it made.

@@ -396,7 +396,9 @@ impl Store {
         if !b.owned_by(actor) {
             return Err(StoreError::Forbidden(Denied::Role));
         }
-        let acting = self.bundle_actor(&b, actor, crate::cases::shanghai_today()).await?;
+        let acting = self
+            .bundle_actor(&b, actor, crate::cases::shanghai_today())
+            .await?;
         let actor = &acting;
         let rec = self.record_of(b).await?;
         let Some(s) = rec.slots.get(slot) else {

@@ -103,7 +103,10 @@ pub(crate) async fn marks_of_bundles(
         )
         .await?;
         for r in &rows {
-            out.insert(get::<i64>(r, "bundle_case_id")?, get::<String>(r, "reason")?);
+            out.insert(
+                get::<i64>(r, "bundle_case_id")?,
+                get::<String>(r, "reason")?,
+            );
         }
     }
     Ok(out)

@@ -193,7 +193,10 @@ impl CaseObserver for StageApplications {
     async fn observe(&self, txn: &WriteTxn, steps: &[StepEvent], _fx: &mut Effects) -> Result<()> {
         for s in steps {
             let case = &s.case;
-            let Some(bid) = case.bundle_case_id.filter(|_| s.is(CaseEventKind::Submitted)) else {
+            let Some(bid) = case
+                .bundle_case_id
+                .filter(|_| s.is(CaseEventKind::Submitted))
+            else {
                 continue;
             };
             let Some(r) = query_one(

@@ -5,6 +5,7 @@
 
 mod applications;
 mod commitments;
+mod inspections;
 mod progress;
 mod projects;
 mod stages;
@@ -14,6 +15,7 @@ mod visits;
 
 pub use applications::{StageApplication, StageApplications};
 pub use commitments::{Commitment, CommitmentChecks};
+pub use inspections::{Inspection, InspectionPart, NewInspection};
 pub use progress::{ProjectView, StageItem, StageView};
 pub use projects::{NewProject, Project};
 pub use stages::StageConfig;

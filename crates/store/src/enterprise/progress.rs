@@ -74,6 +74,8 @@ pub struct ProjectView {
     pub used: u32,
     pub warning: String,
     pub visits: Vec<Visit>,
+    /// 联合验收, newest first.
+    pub inspections: Vec<super::Inspection>,
     pub next_zh: Vec<String>,
 }
 
@@ -184,7 +186,9 @@ impl Store {
     pub async fn project_view(&self, actor: &Actor, id: i64) -> Result<ProjectView> {
         let p = self.project(actor, id).await?;
         let cal = self.work_calendar().await?;
-        let mut v = self.project_view_of(p, &cal, crate::shanghai_today()).await?;
+        let mut v = self
+            .project_view_of(p, &cal, crate::shanghai_today())
+            .await?;
         // A draft is its maker's until it is submitted.
         for s in &mut v.stages {
             s.applications
@@ -347,12 +351,14 @@ impl Store {
             !stages.is_empty() && stages.iter().filter(|s| s.stage != 9).all(|s| s.finished);
         let total = StageProgress::total(&progress, target, all_done);
         let visits = self.visits_of(id).await?;
+        let inspections = self.inspections_of(id).await?;
         Ok(ProjectView {
             project: p,
             stages,
             used: total.used,
             warning: format!("{:?}", total.warning).to_lowercase(),
             visits,
+            inspections,
             next_zh,
         })
     }

@@ -544,7 +544,9 @@ pub(super) async fn shorten_promises(
     centre_id: i64,
     cases: &[i64],
 ) -> Result<()> {
-    let rules = crate::accounts::profile_in(txn, centre_id).await?.enterprise;
+    let rules = crate::accounts::profile_in(txn, centre_id)
+        .await?
+        .enterprise;
     for id in cases {
         let Some(r) = query_one(
             txn,

@@ -136,11 +136,7 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
             .iter()
             .find(|c| c.impl_code == SITE)
             .expect("site");
-        assert_eq!(
-            site.promise_cap_days.map(|d| d.get()),
-            Some(7),
-            "{backend}"
-        );
+        assert_eq!(site.promise_cap_days.map(|d| d.get()), Some(7), "{backend}");
         let steps = store.case_for(&ent, site.id).await.expect("case").events;
         assert_eq!(
             steps.first().map(|e| e.actor_name.as_str()),
@@ -222,5 +218,140 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
             ),
             "{backend}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_joint_inspection_takes_every_department_s_finding_and_gives_one_result() {
+    use tongban_domain::enterprise::InspectionResult;
+    use tongban_store::enterprise::NewInspection;
+    for (backend, store) in tongban_store::testing::stores("enterprise-inspection").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let files = Attachments::in_memory();
+        let ent = actor(&store, "enterprise").await;
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let today = tongban_store::shanghai_today();
+        let zj = actor(&store, "reviewer_zj").await;
+        let zr = actor(&store, "reviewer_zr").await;
+        let fg = actor(&store, "reviewer_fg").await;
+        let p = store
+            .create_project(&ent, &project("2611-339901-04-03-53127K"))
+            .await
+            .expect("project");
+        let zr_dept = zr.department_id.expect("dept");
+        let n = NewInspection {
+            inspect_on: (today + chrono::Duration::days(7)).to_string(),
+            inspect_at: "09:30".into(),
+            place: "项目现场东门".into(),
+            departments: vec![zr_dept],
+        };
+        // Not before the completion stage is applied for.
+        assert!(
+            matches!(
+                store.schedule_inspection(&zj, p.id, &n, today).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
+        let b = store.apply_for_stage(&ent, p.id, 4).await.expect("stage 4");
+        let rec = store.bundle_for(&ent, b.id).await.expect("draft");
+        for (i, s) in rec.slots.iter().enumerate() {
+            if s.asked() {
+                store
+                    .bundle_upload(&files, &ent, b.id, i, "m.pdf", b"%PDF-1.4 x".to_vec())
+                    .await
+                    .expect("upload");
+            }
+        }
+        store
+            .submit_bundle(&ent, b.id, &cal, today)
+            .await
+            .expect("submitted");
+        // Only the stage's lead department (住建局) schedules it; a bad
+        // appointment is refused by field and changes nothing.
+        assert!(
+            matches!(
+                store.schedule_inspection(&fg, p.id, &n, today).await,
+                Err(StoreError::Forbidden(_))
+            ),
+            "{backend}"
+        );
+        let bad = NewInspection {
+            inspect_on: "2020-01-01".into(),
+            inspect_at: "25:00".into(),
+            place: " ".into(),
+            departments: vec![],
+        };
+        match store.schedule_inspection(&zj, p.id, &bad, today).await {
+            Err(StoreError::Invalid(e)) => {
+                let f: Vec<&str> = e.0.iter().map(|x| x.field.as_str()).collect();
+                assert_eq!(f, vec!["inspect_on", "inspect_at", "place"], "{backend}");
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        let i = store
+            .schedule_inspection(&zj, p.id, &n, today)
+            .await
+            .expect("scheduled");
+        assert_eq!(i.parts.len(), 2, "{backend}: 住建局 and 自然资源规划局");
+        assert_eq!(i.result, InspectionResult::Pending, "{backend}");
+        assert!(
+            matches!(
+                store.schedule_inspection(&zj, p.id, &n, today).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}: one open inspection"
+        );
+        // A department not inspecting records nothing; one finding each.
+        assert!(
+            matches!(
+                store.record_inspection_finding(&fg, i.id, true, "").await,
+                Err(StoreError::Forbidden(_))
+            ),
+            "{backend}"
+        );
+        let why = refusal(store.record_inspection_finding(&zr, i.id, false, "").await);
+        assert!(why.contains("整改"), "{backend}: {why}");
+        let i = store
+            .record_inspection_finding(&zj, i.id, true, "")
+            .await
+            .expect("住建局");
+        assert_eq!(i.result, InspectionResult::Pending, "{backend}");
+        assert!(
+            matches!(
+                store
+                    .record_inspection_finding(&zj, i.id, false, "再看")
+                    .await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
+        let i = store
+            .record_inspection_finding(
+                &zr,
+                i.id,
+                false,
+                "规划核实：东侧退界不足1.2米，须整改后复验",
+            )
+            .await
+            .expect("自然资源规划局");
+        assert_eq!(i.result, InspectionResult::Failed, "{backend}");
+        // The enterprise is told the one result; the project shows it.
+        let told = count(
+            &store,
+            &format!(
+                "SELECT COUNT(*) AS n FROM notifications WHERE user_id = {} AND subject LIKE '联合验收不合格%'",
+                ent.user_id
+            ),
+        )
+        .await;
+        assert_eq!(told, 1, "{backend}");
+        let v = store.project_view(&ent, p.id).await.expect("view");
+        assert_eq!(v.inspections.len(), 1, "{backend}");
+        // After a failed one, the next may be scheduled.
+        store
+            .schedule_inspection(&zj, p.id, &n, today)
+            .await
+            .expect("re-inspection");
     }
 }

@@ -168,6 +168,8 @@ pub struct ProjectViewDoc {
     pub used: u32,
     pub warning: String,
     pub visits: Vec<VisitDoc>,
+    /// 联合验收, newest first.
+    pub inspections: Vec<super::api_inspect::InspectionDoc>,
     pub next_zh: Vec<String>,
 }
 
@@ -222,6 +224,7 @@ impl From<ProjectView> for ProjectViewDoc {
                     follow_ups: x.follow_ups,
                 })
                 .collect(),
+            inspections: v.inspections.into_iter().map(Into::into).collect(),
             next_zh: v.next_zh,
         }
     }

@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 
 mod api;
+mod api_inspect;
 mod api_work;
 mod pages;
 mod pages_work;
@@ -23,6 +24,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(api::api_project))
         .routes(routes!(api::api_project_case))
         .routes(routes!(api::api_stage_application))
+        .routes(routes!(api_inspect::api_inspection_create))
+        .routes(routes!(api_inspect::api_inspection_finding))
         .routes(routes!(api::api_project_concierge))
         .routes(routes!(api::api_project_key))
         .routes(routes!(api::api_project_visit))
@@ -62,6 +65,11 @@ pub fn pages() -> Pages {
             post(pages::project_concierge_post),
         )
         .route("/projects/{id}/key", post(pages::project_key_post))
+        .route(
+            "/projects/{id}/inspections",
+            post(pages_work::inspection_post),
+        )
+        .route("/inspections/{id}/findings", post(pages_work::finding_post))
         .route("/projects/{id}/visits", post(pages::project_visit_post))
         .route(
             "/mandates",

@@ -194,11 +194,17 @@ struct ProjectPage {
     supervisor: bool,
     own_concierge: bool,
     may_add: bool,
+    /// The completion stage's lead department's staff schedule 联合验收.
+    may_schedule: bool,
+    /// The viewer's department (its findings on joint inspections).
+    department: Option<i64>,
+    /// The centre's departments another may be asked to inspect with.
+    centre_departments: Vec<(i64, String)>,
     tickets: Vec<Ticket>,
     errors: Vec<FieldError>,
 }
 
-async fn project_view(
+pub(super) async fn project_view(
     s: &AppState,
     page: &Page,
     actor: &Actor,
@@ -217,6 +223,18 @@ async fn project_view(
             .project_tickets(actor, id)
             .await
             .map_err(|e| store_err(page, e))?,
+    };
+    let centre_departments = if matches!(actor.role, Role::Reviewer | Role::Head) {
+        s.store
+            .departments()
+            .await
+            .map_err(|e| store_err(page, e))?
+            .into_iter()
+            .filter(|d| d.centre_id == v.project.centre_id)
+            .map(|d| (d.id, d.name))
+            .collect()
+    } else {
+        Vec::new()
     };
     let kind = format!(
         "{}{}",
@@ -240,6 +258,20 @@ async fn project_view(
             own_concierge: actor.role == Role::Concierge
                 && v.project.concierge_user_id == Some(actor.user_id),
             may_add: actor.user_id == v.project.owner_user_id || actor.role == Role::Concierge,
+            may_schedule: matches!(actor.role, Role::Reviewer | Role::Head)
+                && v.stages.iter().any(|st| {
+                    st.stage == 4
+                        && Some(st.lead_department_id) == actor.department_id
+                        && st.started_on.is_some()
+                })
+                && v.inspections
+                    .iter()
+                    .all(|i| i.result != tongban_domain::enterprise::InspectionResult::Pending),
+            centre_departments,
+            department: match actor.role {
+                Role::Reviewer | Role::Head => actor.department_id,
+                _ => None,
+            },
             v,
             tickets,
             errors,
@@ -337,14 +369,13 @@ pub(super) async fn stage_apply_post(
     match s.store.apply_for_stage(&actor, id, stage).await {
         Ok(b) => Ok(redirect(format!("/bundle-cases/{}/materials", b.id))),
         Err(StoreError::Invalid(e)) => {
-            let errs = e
-                .0
-                .into_iter()
-                .map(|mut x| {
-                    x.field = field.clone();
-                    x
-                })
-                .collect();
+            let errs =
+                e.0.into_iter()
+                    .map(|mut x| {
+                        x.field = field.clone();
+                        x
+                    })
+                    .collect();
             project_view(&s, &page, &actor, id, errs).await
         }
         Err(StoreError::Conflict { zh, en }) => {

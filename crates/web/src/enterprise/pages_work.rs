@@ -407,3 +407,101 @@ pub(super) async fn commitment_verify_post(
         Err(e) => Err(store_err(&page, e)),
     }
 }
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct InspectionForm {
+    csrf: String,
+    inspect_on: String,
+    inspect_at: String,
+    place: String,
+    passed: String,
+    note: String,
+    project_id: i64,
+    /// Extra inspecting departments, by id.
+    departments: String,
+}
+
+/// 联合验收: the completion stage's lead department schedules the joint
+/// inspection from the project's page.
+pub(super) async fn inspection_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<InspectionForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let n = tongban_store::enterprise::NewInspection {
+        inspect_on: f.inspect_on,
+        inspect_at: f.inspect_at,
+        place: f.place,
+        departments: f
+            .departments
+            .split(',')
+            .filter_map(|d| d.trim().parse().ok())
+            .collect(),
+    };
+    match s.store.schedule_inspection(&actor, id, &n, s.today()).await {
+        Ok(_) => Ok(redirect(format!("/projects/{id}#inspections"))),
+        Err(StoreError::Invalid(e)) => super::pages::project_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new("inspect_on", "conflict", zh, en);
+            super::pages::project_view(&s, &page, &actor, id, vec![e]).await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}
+
+/// An inspecting department records its finding from the project's page.
+pub(super) async fn finding_post(
+    State(s): State<AppState>,
+    page: Page,
+    Path(id): Path<i64>,
+    Form(f): Form<InspectionForm>,
+) -> Result<Response, Response> {
+    let actor = posted(&page, &f.csrf)?;
+    let passed = match f.passed.as_str() {
+        "yes" => Some(true),
+        "no" => Some(false),
+        _ => None,
+    };
+    let field = format!("finding-{id}");
+    let r = match passed {
+        Some(p) => {
+            s.store
+                .record_inspection_finding(&actor, id, p, &f.note)
+                .await
+        }
+        None => Err(StoreError::Invalid(
+            FieldError::new(
+                field.clone(),
+                "required",
+                "请选择验收意见：合格或不合格",
+                "choose the finding: passed or not",
+            )
+            .into(),
+        )),
+    };
+    match r {
+        Ok(i) => Ok(redirect(format!("/projects/{}#inspections", i.project_id))),
+        Err(StoreError::Invalid(e)) => {
+            let errs =
+                e.0.into_iter()
+                    .map(|mut x| {
+                        x.field = if x.field == "note" {
+                            format!("note-{id}")
+                        } else {
+                            field.clone()
+                        };
+                        x
+                    })
+                    .collect();
+            super::pages::project_view(&s, &page, &actor, f.project_id, errs).await
+        }
+        Err(StoreError::Conflict { zh, en }) => {
+            let e = FieldError::new(field, "conflict", zh, en);
+            super::pages::project_view(&s, &page, &actor, f.project_id, vec![e]).await
+        }
+        Err(e) => Err(store_err(&page, e)),
+    }
+}

@@ -647,8 +647,13 @@ async fn a_stage_application_is_the_owner_s_or_its_authorized_concierge_s() {
         let view = |who| {
             let app = &app;
             async move {
-                app.api(Method::GET, &format!("/api/v1/projects/{p}"), Some(who), None)
-                    .await
+                app.api(
+                    Method::GET,
+                    &format!("/api/v1/projects/{p}"),
+                    Some(who),
+                    None,
+                )
+                .await
             }
         };
         let mine = view(&ent).await.json(&b, "view");
@@ -663,5 +668,71 @@ async fn a_stage_application_is_the_owner_s_or_its_authorized_concierge_s() {
             json!([]),
             "{b}: another's draft"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_joint_inspection_is_scheduled_by_the_completion_stage_s_lead_department_only() {
+    for app in apps("enterprise_inspection_api").await {
+        let b = app.backend.clone();
+        let ent = app.login("enterprise").await;
+        let ent2 = app.login("enterprise2").await;
+        let fg = app.login("reviewer_fg").await;
+        let zj = app.login("reviewer_zj").await;
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/projects",
+                Some(&ent),
+                Some(new_project("2611-339901-04-03-53127K", "")),
+            )
+            .await;
+        let p = r.json(&b, "project")["id"].as_i64().expect("id");
+        let uri = format!("/api/v1/projects/{p}/inspections");
+        let day = (app.state.today() + chrono::Duration::days(7)).to_string();
+        let good = json!({"inspect_on": day, "inspect_at": "09:30", "place": "项目现场"});
+        for (who, status, code, body) in [
+            (&ent2, StatusCode::NOT_FOUND, "not_found", good.clone()),
+            (&ent, StatusCode::FORBIDDEN, "forbidden", good.clone()),
+            (&fg, StatusCode::FORBIDDEN, "forbidden", good.clone()),
+            (
+                &zj,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_input",
+                json!({"inspect_on": "2020-01-01", "inspect_at": "9", "place": ""}),
+            ),
+            (&zj, StatusCode::CONFLICT, "conflict", good.clone()),
+        ] {
+            let r = app.api(Method::POST, &uri, Some(who), Some(body)).await;
+            assert_error(&b, &who.username, &r, status, code);
+        }
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/inspections/999999/findings",
+                Some(&zj),
+                Some(json!({"passed": true})),
+            )
+            .await;
+        assert_error(&b, "no such", &r, StatusCode::NOT_FOUND, "not_found");
+        let r = app
+            .api(
+                Method::POST,
+                "/api/v1/inspections/999999/findings",
+                Some(&ent),
+                Some(json!({"passed": true})),
+            )
+            .await;
+        assert_error(&b, "enterprise", &r, StatusCode::FORBIDDEN, "forbidden");
+        let view = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/projects/{p}"),
+                Some(&ent),
+                None,
+            )
+            .await
+            .json(&b, "view");
+        assert_eq!(view["inspections"], json!([]), "{b}");
     }
 }
