@@ -93,7 +93,8 @@ impl Store {
             vec![id.into(), stage.into()],
         )
         .await?;
-        for r in &made {
+        // A stage takes one application (a second is refused below).
+        if let Some(r) = made.first() {
             let status: String = get(r, "status")?;
             if status == "draft" && get::<i64>(r, "created_by")? == actor.user_id {
                 let bid: i64 = get(r, "id")?;
