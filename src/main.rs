@@ -293,6 +293,11 @@ enum TicketsCommand {
         /// e.g. to catch up after the servers were down.
         #[arg(long)]
         date: Option<chrono::NaiveDate>,
+        /// Allow a date after today: escalations and notices then go out
+        /// early and cannot be taken back — for rehearsals on a copy of the
+        /// data (the browser tests), never on the live database.
+        #[arg(long)]
+        allow_future: bool,
     },
 }
 
@@ -462,9 +467,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { command, data } => calendar_command(command, data).await,
         Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
         Command::Tickets {
-            command: TicketsCommand::Sweep { date },
+            command: TicketsCommand::Sweep { date, allow_future },
             data,
         } => {
+            if let Some(d) = date
+                && d > today()
+                && !allow_future
+            {
+                anyhow::bail!(
+                    "{d} is after today: escalating early sends notices that cannot be taken back (--allow-future on a copy of the data)"
+                );
+            }
             let store = data.open().await?;
             let cal = store.work_calendar().await?;
             let done = store

@@ -104,7 +104,7 @@ test('the enterprise raises a difficulty ticket; overdue, it climbs to the head;
   // working day on the legal calendar, takes it to 住建局's head, who is
   // told (the supervisors only 2 working days after that).
   const fourth = (await server.run(['calendar', 'add-workdays', day(0), '4'])).trim().split('\n').pop();
-  const swept = await server.run(['tickets', 'sweep', '--date', fourth]);
+  const swept = await server.run(['tickets', 'sweep', '--date', fourth, '--allow-future']);
   assert.match(swept, /^[1-9]\d* escalated to department heads/);
   await enterprise.reload();
   assert.match(await text(enterprise, '#escalation'), /已提醒部门负责人/);

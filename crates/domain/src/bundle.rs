@@ -145,6 +145,10 @@ pub struct BundleDoc {
     /// Trips to the centre for the whole bundle (usually 0 or 1).
     #[serde(default)]
     pub onsite_visits: u32,
+    /// A construction project stage's application form (靠前服务): applied
+    /// for from the project's page only, not listed among the 一件事.
+    #[serde(default)]
+    pub stage_only: bool,
 }
 
 /// What the answers select.

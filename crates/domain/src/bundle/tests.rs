@@ -136,6 +136,7 @@ fn newborn() -> (BundleDoc, HashMap<String, ItemDoc>) {
         ],
         promised_days: DayCount::of(5),
         onsite_visits: 0,
+        stage_only: false,
     };
     let items = [cert, reg, med]
         .into_iter()

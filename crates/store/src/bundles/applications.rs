@@ -62,6 +62,9 @@ impl Store {
             }
         }
         let plan = self.plan_bundle(code, answers, actor.user_id).await?;
+        if plan.view.bundle.doc.stage_only {
+            return Err(StoreError::NotFound(format!("published bundle {code}")));
+        }
         let txn = self.begin().await?;
         let id = match self
             .insert_bundle_draft(&txn, actor, &plan, client_key)
@@ -224,7 +227,13 @@ impl Store {
         if !b.visible_to(actor) {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
         }
-        Ok(self.record_of(b).await?.seen_by(Sight::of(actor)))
+        // The concierge who filed it sees what they entered for the enterprise.
+        let sight = if actor.role == Role::Concierge && b.created_by == actor.user_id {
+            Sight::FULL
+        } else {
+            Sight::of(actor)
+        };
+        Ok(self.record_of(b).await?.seen_by(sight))
     }
 
     pub(super) async fn record_of(&self, b: BundleCase) -> Result<BundleRecord> {
@@ -368,7 +377,7 @@ impl Store {
 
     pub(super) async fn own_draft(&self, actor: &Actor, id: i64) -> Result<BundleCase> {
         let b = self.bundle_case(id).await?;
-        if b.created_by != actor.user_id {
+        if !b.drafted_by(actor) {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
         }
         if b.submitted {

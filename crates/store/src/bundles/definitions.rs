@@ -28,7 +28,9 @@ impl Store {
     }
 
     /// Makes the fan-out of the next bundle submissions fail when creating
-    /// their `nth` sub-case (1-based; 0 turns it off). For tests of atomicity.
+    /// their `nth` sub-case (1-based; 0 turns it off; one past the last:
+    /// after every sub-case is submitted and the observers have run). For
+    /// tests of atomicity.
     #[doc(hidden)]
     pub fn inject_fanout_failure(&self, nth: usize) {
         self.fanout_fault.store(nth, Ordering::Relaxed);
@@ -335,7 +337,11 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for r in &rows {
-            out.push(self.view_of(row_bv(r)?).await?);
+            let v = row_bv(r)?;
+            // A project stage's form is applied for from its project only.
+            if !v.doc.stage_only {
+                out.push(self.view_of(v).await?);
+            }
         }
         Ok(out)
     }

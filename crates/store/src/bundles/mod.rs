@@ -118,7 +118,7 @@ pub struct BundleCase {
 impl BundleCase {
     pub fn visible_to(&self, a: &Actor) -> bool {
         if !self.submitted {
-            return self.created_by == a.user_id;
+            return self.drafted_by(a);
         }
         match a.role {
             Role::Applicant => self.applicant_user_id == Some(a.user_id),
@@ -128,6 +128,14 @@ impl BundleCase {
             Role::Clerk | Role::Supervisor => self.centre_path.starts_with(&a.centre_path),
             _ => false,
         }
+    }
+
+    /// Whether `a` may fill in and submit the draft: its maker, or the
+    /// applicant it was started for (an enterprise takes over what its
+    /// concierge began).
+    pub fn drafted_by(&self, a: &Actor) -> bool {
+        self.created_by == a.user_id
+            || (a.role == Role::Applicant && self.applicant_user_id == Some(a.user_id))
     }
 
     /// Whether `a` acts as the applicant: the applicant, or the concierge

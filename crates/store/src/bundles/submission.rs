@@ -34,7 +34,7 @@ impl Store {
         today: NaiveDate,
     ) -> Result<BundleRecord> {
         let b = self.bundle_case(id).await?;
-        if b.created_by != actor.user_id {
+        if !b.drafted_by(actor) {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
         }
         if b.submitted {
@@ -242,6 +242,7 @@ impl Store {
             ));
         }
         self.apply_all_in(&txn, &submits).await?;
+        injected(self, items.len() + 1)?;
         exec(
             &txn,
             "UPDATE bundle_cases SET status = 'submitted' WHERE id = $1",

@@ -111,3 +111,18 @@ pub(crate) async fn marks_of_bundles(
     }
     Ok(out)
 }
+
+/// Gives `case`, if it is not yet accepted, its promise back: the bundle's
+/// cap for a bundle's sub-case, none for another (the green channel's
+/// shorter promise taken off with the mark). Moves its version on.
+pub(crate) async fn restore_promise(c: &impl ConnectionTrait, case: i64) -> Result<bool> {
+    let n = exec(
+        c,
+        "UPDATE cases SET promise_cap_days = (SELECT b.promised_days FROM bundle_cases b WHERE b.id = cases.bundle_case_id), \
+         version = version + 1 \
+         WHERE id = $1 AND state IN ('draft', 'submitted', 'correction') AND promise_cap_days IS NOT NULL",
+        vec![case.into()],
+    )
+    .await?;
+    Ok(n == 1)
+}

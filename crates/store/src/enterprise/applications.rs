@@ -49,10 +49,10 @@ impl Store {
         let config = self
             .stage_config(p.centre_id, config_kind(&p.kind, p.low_risk))
             .await?;
-        let Some(code) = config
+        let Some((code, items)) = config
             .iter()
             .find(|s| s.stage == stage)
-            .and_then(|s| s.bundle.clone())
+            .and_then(|s| s.bundle.clone().map(|b| (b, s.items.clone())))
         else {
             return Err(StoreError::Invalid(
                 FieldError::new(
@@ -67,6 +67,16 @@ impl Store {
         let plan = self
             .plan_bundle(&code, &BTreeMap::new(), p.owner_user_id)
             .await?;
+        // The form as published now must still be the stage's: a later
+        // version may not ask questions or bring other stages' items.
+        if !plan.view.bundle.doc.questions.is_empty()
+            || plan.sel.items.iter().any(|i| !items.contains(i))
+        {
+            return Err(StoreError::conflict(
+                "本阶段的申请表已变更，与阶段配置不符，请联系服务中心",
+                "the stage's application form no longer fits the stage; contact the centre",
+            ));
+        }
         let today = crate::shanghai_today();
         if actor.role == Role::Concierge {
             for item in &plan.sel.items {
@@ -96,7 +106,11 @@ impl Store {
         // A stage takes one application (a second is refused below).
         if let Some(r) = made.first() {
             let status: String = get(r, "status")?;
-            if status == "draft" && get::<i64>(r, "created_by")? == actor.user_id {
+            // Its maker continues it; the enterprise may take over a draft
+            // its concierge began.
+            let mine = get::<i64>(r, "created_by")? == actor.user_id
+                || (actor.role == Role::Applicant && actor.user_id == p.owner_user_id);
+            if status == "draft" && mine {
                 let bid: i64 = get(r, "id")?;
                 drop(txn);
                 return self.bundle_case(bid).await;

@@ -272,6 +272,7 @@ impl Store {
         id: i64,
         passed: bool,
         note: &str,
+        today: NaiveDate,
     ) -> Result<Inspection> {
         let dept = staff_of(actor)?;
         let i = self.inspection(id).await?;
@@ -285,6 +286,15 @@ impl Store {
             })?;
         if !i.parts.iter().any(|x| x.department_id == dept) {
             return Err(StoreError::Forbidden(Denied::Department));
+        }
+        if today < i.inspect_on {
+            return Err(StoreError::conflict(
+                format!("联合验收定于{}，届时再出具意见", i.inspect_on),
+                format!(
+                    "the inspection is on {}: record the finding then",
+                    i.inspect_on
+                ),
+            ));
         }
         let mut errs = FieldErrors::default();
         let note = note.trim();
@@ -301,6 +311,14 @@ impl Store {
         }
         errs.into_result().map_err(StoreError::Invalid)?;
         let txn = self.begin().await?;
+        // The inspection's row first: the last two findings at once take
+        // turns, so one of them sees both and sets the result.
+        exec(
+            &txn,
+            "UPDATE joint_inspections SET result = result WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
         let n = exec(
             &txn,
             "UPDATE joint_inspection_departments SET passed = $1, note = $2, recorded_by = $3, recorded_at = $4 \

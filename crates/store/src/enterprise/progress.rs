@@ -49,8 +49,8 @@ pub struct StageView {
     pub items: Vec<StageItem>,
     /// The stage's application form (a bundle), if it has one.
     pub bundle: Option<String>,
-    /// Its stage applications (drafts included: the page shows a draft to
-    /// its maker only).
+    /// Its stage applications (a draft included: the page opens it to its
+    /// maker and the enterprise only).
     pub applications: Vec<super::StageApplication>,
 }
 
@@ -130,6 +130,53 @@ impl Store {
             ));
         };
         let txn = self.begin().await?;
+        // The project's row first, so that a stage application and this
+        // take turns, and a supervisor marking it at the same moment waits
+        // for this (or this for them): the mark is never missed.
+        exec(
+            &txn,
+            "UPDATE projects SET key_project = key_project WHERE id = $1",
+            vec![id.into()],
+        )
+        .await?;
+        // An item is applied for once in a project: again only after its
+        // application ended without an approval.
+        let open = query(
+            &txn,
+            "SELECT c.state, c.approved FROM project_cases pc JOIN cases c ON c.id = pc.case_id \
+             WHERE pc.project_id = $1 AND c.impl_code = $2",
+            vec![id.into(), impl_code.clone().into()],
+        )
+        .await?;
+        for r in &open {
+            let ended = get::<String>(r, "state")
+                .ok()
+                .as_deref()
+                .and_then(CaseState::parse)
+                .is_some_and(|s| s.is_final());
+            if !ended || get::<Option<bool>>(r, "approved")? == Some(true) {
+                return Err(StoreError::conflict(
+                    "本项目已有该事项的申请",
+                    "the project has an application for this item already",
+                ));
+            }
+        }
+        let drafting = query_one(
+            &txn,
+            "SELECT COUNT(*) AS n FROM project_bundles pb JOIN bundle_cases b ON b.id = pb.bundle_case_id \
+             WHERE pb.project_id = $1 AND pb.stage = $2 AND b.status = 'draft'",
+            vec![id.into(), stage.stage.into()],
+        )
+        .await?
+        .map(|r| get::<i64>(&r, "n"))
+        .transpose()?
+        .unwrap_or(0);
+        if drafting > 0 {
+            return Err(StoreError::conflict(
+                "本阶段的阶段申请正在填写，请在其中一并申请",
+                "the stage's application is being filled in: apply with it",
+            ));
+        }
         let n = exec(
             &txn,
             "INSERT INTO project_cases (project_id, stage, case_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -142,15 +189,6 @@ impl Store {
                 "the application belongs to a project already",
             ));
         }
-        // Read in the transaction that first touched the project's row, so a
-        // supervisor marking it at the same moment waits for this (or this
-        // for them) and the mark is never missed.
-        exec(
-            &txn,
-            "UPDATE projects SET key_project = key_project WHERE id = $1",
-            vec![id.into()],
-        )
-        .await?;
         let key = query_one(
             &txn,
             "SELECT key_project FROM projects WHERE id = $1",
@@ -186,15 +224,7 @@ impl Store {
     pub async fn project_view(&self, actor: &Actor, id: i64) -> Result<ProjectView> {
         let p = self.project(actor, id).await?;
         let cal = self.work_calendar().await?;
-        let mut v = self
-            .project_view_of(p, &cal, crate::shanghai_today())
-            .await?;
-        // A draft is its maker's until it is submitted.
-        for s in &mut v.stages {
-            s.applications
-                .retain(|a| a.submitted || a.created_by == actor.user_id);
-        }
-        Ok(v)
+        self.project_view_of(p, &cal, crate::shanghai_today()).await
     }
 
     /// A project's stages and days on `today` (no access check: the
@@ -211,7 +241,7 @@ impl Store {
             .await?;
         let cases = query(
             self.conn(),
-            "SELECT pc.stage, c.id, c.case_no, c.impl_code, c.state, c.received_on, c.decided_on FROM project_cases pc \
+            "SELECT pc.stage, c.id, c.case_no, c.impl_code, c.state, c.approved, c.received_on, c.decided_on FROM project_cases pc \
              JOIN cases c ON c.id = pc.case_id WHERE pc.project_id = $1 ORDER BY c.id",
             vec![id.into()],
         )
@@ -269,8 +299,21 @@ impl Store {
                     .map(|r| date_col(r, "decided_on"))
                     .transpose()?
                     .flatten();
-                if !parsed.is_some_and(|s| s.is_final()) {
+                // Done when approved; an item refused or withdrawn is still
+                // to be obtained.
+                let approved = case
+                    .map(|r| get::<Option<bool>>(r, "approved"))
+                    .transpose()?
+                    .flatten()
+                    == Some(true);
+                if !parsed.is_some_and(|s| s.is_final()) || !approved {
                     all_final = false;
+                }
+                if parsed.is_some_and(|s| s.is_final()) && !approved {
+                    next_zh.push(format!(
+                        "{}：“{name}”未获准，可单独重新申请后归入项目",
+                        stage.zh()
+                    ));
                 }
                 last_decided = last_decided.max(decided);
                 if case.is_none() && grouped.contains(&s.stage) {

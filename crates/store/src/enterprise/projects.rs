@@ -523,6 +523,10 @@ impl Store {
             shorten_promises(&txn, centre, &cases).await?;
         } else {
             crate::cases::priority::unmark(&txn, &cases, super::KEY_MARK).await?;
+            // Those not yet accepted get their own promise back.
+            for c in &cases {
+                crate::cases::priority::restore_promise(&txn, *c).await?;
+            }
         }
         trail::append(
             &txn,

@@ -770,7 +770,8 @@ async fn a_catalogue_admin_of_another_centre_cannot_touch_the_bundle() {
             store.update_bundle_draft(&outsider, v.id, &v.doc).await,
             Err(tongban_store::StoreError::Forbidden(_))
         ));
-        assert_eq!(store.admin_bundles(&admin).await.expect("list").len(), 4);
+        // The demo's four life events and the four construction stages' forms.
+        assert_eq!(store.admin_bundles(&admin).await.expect("list").len(), 8);
     }
 }
 

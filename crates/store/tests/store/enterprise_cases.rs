@@ -13,7 +13,7 @@ use crate::helpers::{actor, count, map};
 
 /// An application of `applicant` for `item` with every material uploaded,
 /// submitted on `day`.
-async fn submitted(
+pub(crate) async fn submitted(
     store: &Store,
     files: &Attachments,
     applicant: &tongban_domain::auth::Actor,

@@ -69,17 +69,17 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
             .await
             .expect("stage 1");
         assert_eq!(b.applicant_user_id, Some(ent.user_id), "{backend}");
-        // Starting again continues the same draft; the enterprise cannot
-        // start a second one beside it; a stage without a form is refused.
-        let again = store
-            .apply_for_stage(&concierge, p.id, 1)
-            .await
-            .expect("again");
-        assert_eq!(again.id, b.id, "{backend}");
+        // Starting again continues the same draft, for its maker and for
+        // the enterprise it is for (never a second one beside it); the
+        // draft is theirs only; a stage without a form is refused.
+        for who in [&concierge, &ent] {
+            let again = store.apply_for_stage(who, p.id, 1).await.expect("again");
+            assert_eq!(again.id, b.id, "{backend}");
+        }
         assert!(
             matches!(
-                store.apply_for_stage(&ent, p.id, 1).await,
-                Err(StoreError::Conflict { .. })
+                store.bundle_for(&sup, b.id).await,
+                Err(StoreError::NotFound(_))
             ),
             "{backend}"
         );
@@ -98,12 +98,27 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
                     .expect("upload");
             }
         }
-        // A failure half-way through the fan-out leaves nothing behind.
-        store.inject_fanout_failure(2);
+        // A failure at the very end of the fan-out — every application
+        // submitted and joined to the stage — leaves nothing behind.
+        store.inject_fanout_failure(4);
         store
             .submit_bundle(&concierge, b.id, &cal, today)
             .await
             .expect_err("injected");
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM cases").await,
+            0,
+            "{backend}"
+        );
+        assert!(
+            !store
+                .bundle_for(&concierge, b.id)
+                .await
+                .expect("draft")
+                .bundle
+                .submitted,
+            "{backend}"
+        );
         let in_project = format!(
             "SELECT COUNT(*) AS n FROM project_cases WHERE project_id = {}",
             p.id
@@ -137,6 +152,15 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
             .find(|c| c.impl_code == SITE)
             .expect("site");
         assert_eq!(site.promise_cap_days.map(|d| d.get()), Some(7), "{backend}");
+        // Taking the mark off gives it back the bundle's promise; marking
+        // again shortens it again.
+        store
+            .set_key_project(&sup, p.id, false)
+            .await
+            .expect("unmark");
+        assert_eq!(cap_of(&store, &ent, site.id).await, Some(10), "{backend}");
+        store.set_key_project(&sup, p.id, true).await.expect("key");
+        assert_eq!(cap_of(&store, &ent, site.id).await, Some(7), "{backend}");
         let steps = store.case_for(&ent, site.id).await.expect("case").events;
         assert_eq!(
             steps.first().map(|e| e.actor_name.as_str()),
@@ -210,6 +234,16 @@ async fn a_stage_application_fans_out_atomically_into_the_project_s_stage() {
         let v = store.project_view(&ent, p.id).await.expect("view");
         let s1 = v.stages.iter().find(|s| s.stage == 1).expect("stage 1");
         assert!(s1.finished, "{backend}: {s1:?}");
+        // An item is applied for once in a project: another application
+        // for an item approved in it is not added.
+        let again = crate::enterprise_cases::submitted(&store, &files, &ent, RECORD, today).await;
+        assert!(
+            matches!(
+                store.add_case_to_project(&ent, p.id, again).await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
         // Once applied for, the stage takes no second application.
         assert!(
             matches!(
@@ -302,25 +336,42 @@ async fn a_joint_inspection_takes_every_department_s_finding_and_gives_one_resul
             ),
             "{backend}: one open inspection"
         );
-        // A department not inspecting records nothing; one finding each.
+        // Nothing before the day; a department not inspecting records
+        // nothing; one finding each.
+        let day = today + chrono::Duration::days(7);
         assert!(
             matches!(
-                store.record_inspection_finding(&fg, i.id, true, "").await,
+                store
+                    .record_inspection_finding(&zj, i.id, true, "", today)
+                    .await,
+                Err(StoreError::Conflict { .. })
+            ),
+            "{backend}"
+        );
+        assert!(
+            matches!(
+                store
+                    .record_inspection_finding(&fg, i.id, true, "", day)
+                    .await,
                 Err(StoreError::Forbidden(_))
             ),
             "{backend}"
         );
-        let why = refusal(store.record_inspection_finding(&zr, i.id, false, "").await);
+        let why = refusal(
+            store
+                .record_inspection_finding(&zr, i.id, false, "", day)
+                .await,
+        );
         assert!(why.contains("整改"), "{backend}: {why}");
         let i = store
-            .record_inspection_finding(&zj, i.id, true, "")
+            .record_inspection_finding(&zj, i.id, true, "", day)
             .await
             .expect("住建局");
         assert_eq!(i.result, InspectionResult::Pending, "{backend}");
         assert!(
             matches!(
                 store
-                    .record_inspection_finding(&zj, i.id, false, "再看")
+                    .record_inspection_finding(&zj, i.id, false, "再看", day)
                     .await,
                 Err(StoreError::Conflict { .. })
             ),
@@ -332,6 +383,7 @@ async fn a_joint_inspection_takes_every_department_s_finding_and_gives_one_resul
                 i.id,
                 false,
                 "规划核实：东侧退界不足1.2米，须整改后复验",
+                day,
             )
             .await
             .expect("自然资源规划局");
@@ -354,4 +406,19 @@ async fn a_joint_inspection_takes_every_department_s_finding_and_gives_one_resul
             .await
             .expect("re-inspection");
     }
+}
+
+/// The promise cap of an application, in working days.
+async fn cap_of(
+    store: &tongban_store::Store,
+    who: &tongban_domain::auth::Actor,
+    id: i64,
+) -> Option<u32> {
+    store
+        .case_for(who, id)
+        .await
+        .expect("case")
+        .case
+        .promise_cap_days
+        .map(|d| d.get())
 }

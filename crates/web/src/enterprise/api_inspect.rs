@@ -115,7 +115,8 @@ pub struct FindingRequest {
 }
 
 /// An inspecting department (its reviewers and heads) records its finding,
-/// once; the last department's sets the combined result.
+/// once, on or after the inspection's day; the last department's sets the
+/// combined result.
 #[utoipa::path(post, path = "/api/v1/inspections/{id}/findings", tag = "enterprise", security(("session" = [])), params(("id" = i64, Path)), request_body = FindingRequest,
     responses((status = 200, body = InspectionDoc), (status = 403, body = crate::http::ErrorBody), (status = 404, body = crate::http::ErrorBody), (status = 409, body = crate::http::ErrorBody), (status = 422, body = crate::http::ErrorBody)))]
 pub(super) async fn api_inspection_finding(
@@ -126,7 +127,7 @@ pub(super) async fn api_inspection_finding(
 ) -> Answer {
     let i = s
         .store
-        .record_inspection_finding(&actor, id, r.passed, &r.note)
+        .record_inspection_finding(&actor, id, r.passed, &r.note, s.today())
         .await?;
     Ok(json(StatusCode::OK, &InspectionDoc::from(i)))
 }

@@ -198,6 +198,11 @@ struct ProjectPage {
     may_schedule: bool,
     /// The viewer's department (its findings on joint inspections).
     department: Option<i64>,
+    /// The viewer, whether they own the project, and whether they are the
+    /// window or a supervisor (who open its stage applications).
+    me: i64,
+    is_owner: bool,
+    staff_opens: bool,
     /// The centre's departments another may be asked to inspect with.
     centre_departments: Vec<(i64, String)>,
     tickets: Vec<Ticket>,
@@ -268,6 +273,9 @@ pub(super) async fn project_view(
                     .iter()
                     .all(|i| i.result != tongban_domain::enterprise::InspectionResult::Pending),
             centre_departments,
+            me: actor.user_id,
+            is_owner: actor.user_id == v.project.owner_user_id,
+            staff_opens: matches!(actor.role, Role::Clerk | Role::Supervisor),
             department: match actor.role {
                 Role::Reviewer | Role::Head => actor.department_id,
                 _ => None,

@@ -443,9 +443,20 @@ pub(super) async fn inspection_post(
     };
     match s.store.schedule_inspection(&actor, id, &n, s.today()).await {
         Ok(_) => Ok(redirect(format!("/projects/{id}#inspections"))),
-        Err(StoreError::Invalid(e)) => super::pages::project_view(&s, &page, &actor, id, e.0).await,
+        Err(StoreError::Invalid(e)) => {
+            let errs =
+                e.0.into_iter()
+                    .map(|mut x| {
+                        if x.field.starts_with("departments") {
+                            x.field = "departments".into();
+                        }
+                        x
+                    })
+                    .collect();
+            super::pages::project_view(&s, &page, &actor, id, errs).await
+        }
         Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new("inspect_on", "conflict", zh, en);
+            let e = FieldError::new("inspections", "conflict", zh, en);
             super::pages::project_view(&s, &page, &actor, id, vec![e]).await
         }
         Err(e) => Err(store_err(&page, e)),
@@ -469,7 +480,7 @@ pub(super) async fn finding_post(
     let r = match passed {
         Some(p) => {
             s.store
-                .record_inspection_finding(&actor, id, p, &f.note)
+                .record_inspection_finding(&actor, id, p, &f.note, s.today())
                 .await
         }
         None => Err(StoreError::Invalid(
@@ -499,7 +510,7 @@ pub(super) async fn finding_post(
             super::pages::project_view(&s, &page, &actor, f.project_id, errs).await
         }
         Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new(field, "conflict", zh, en);
+            let e = FieldError::new("inspections", "conflict", zh, en);
             super::pages::project_view(&s, &page, &actor, f.project_id, vec![e]).await
         }
         Err(e) => Err(store_err(&page, e)),

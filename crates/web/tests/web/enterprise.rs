@@ -628,11 +628,12 @@ async fn a_stage_application_is_the_owner_s_or_its_authorized_concierge_s() {
             json!(bid),
             "{b}: the same draft"
         );
-        // The draft is its maker's: the project's page lists it to them only.
+        // The draft opens to its maker (and the enterprise it is for) only.
         for (who, status) in [
             (&ent, StatusCode::OK),
             (&ent2, StatusCode::NOT_FOUND),
             (&concierge, StatusCode::NOT_FOUND),
+            (&sup, StatusCode::NOT_FOUND),
         ] {
             let r = app
                 .api(
@@ -662,11 +663,22 @@ async fn a_stage_application_is_the_owner_s_or_its_authorized_concierge_s() {
             json!(bid),
             "{b}"
         );
+        // Others see that the stage is being applied for, not its content.
         let theirs = view(&concierge).await.json(&b, "view");
         assert_eq!(
-            theirs["stages"][0]["applications"],
-            json!([]),
-            "{b}: another's draft"
+            theirs["stages"][0]["applications"][0]["submitted"],
+            json!(false),
+            "{b}"
+        );
+        let r = app
+            .api(Method::POST, &apply(1), Some(&concierge), None)
+            .await;
+        assert_error(
+            &b,
+            "the concierge, authorized for 施工许可 only",
+            &r,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_input",
         );
     }
 }
