@@ -56,6 +56,7 @@ fn help_lists_every_command() {
             &["add-workdays", "workdays", "is-workday", "import", "years"],
         ),
         ("demo", &["generate"]),
+        ("tickets", &["sweep"]),
         ("kpi", &["verify", "rebuild", "summarize", "report"]),
     ];
     let top: Vec<&str> = tree.iter().map(|(c, _)| *c).collect();

@@ -67,7 +67,7 @@ const CRATES: &[Crate] = &[
             },
             Layer {
                 name: "the whole",
-                modules: &["demo", "unmasked"],
+                modules: &["demo", "unmasked", "stage_applications"],
                 within: false,
             },
         ],

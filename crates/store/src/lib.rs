@@ -40,6 +40,8 @@ pub mod shared_data;
 
 // The demo centre (uses every capability).
 pub mod demo;
+/// Stage applications: 靠前服务's stages applied for through the bundles.
+pub mod stage_applications;
 // The unmasked readers, for this crate's own tests.
 #[cfg(feature = "unmasked")]
 pub mod unmasked;
@@ -199,7 +201,7 @@ impl Store {
         store.register_observer(std::sync::Arc::new(ratings::RatingInvitations));
         store.register_observer(std::sync::Arc::new(indicators::KpiRollups));
         store.register_observer(std::sync::Arc::new(enterprise::CommitmentChecks));
-        store.register_observer(std::sync::Arc::new(enterprise::StageApplications));
+        store.register_observer(std::sync::Arc::new(stage_applications::StageApplications));
         store.kpi_backfill().await?;
         Ok(store)
     }

@@ -13,10 +13,11 @@ mod sweep;
 mod tickets;
 mod visits;
 
-pub use applications::{StageApplication, StageApplications};
+pub use applications::StageApplication;
 pub use commitments::{Commitment, CommitmentChecks};
 pub use inspections::{Inspection, InspectionPart, NewInspection};
 pub use progress::{ProjectView, StageItem, StageView};
+pub(crate) use projects::shorten_promises;
 pub use projects::{NewProject, Project};
 pub use stages::StageConfig;
 pub use sweep::TicketSweep;

@@ -543,7 +543,7 @@ impl Store {
 
 /// Caps the promise of each of `cases` not yet accepted at the centre's
 /// share for key projects (never longer than the item's own promise).
-pub(super) async fn shorten_promises(
+pub(crate) async fn shorten_promises(
     txn: &crate::WriteTxn,
     centre_id: i64,
     cases: &[i64],
