@@ -45,6 +45,19 @@ test('the concierge applies for the enterprise within its authorization; the pro
   assert.match(await text(concierge, '#stage-2-used'), /已用 \d+ 个工作日/);
   assert.match(await text(concierge, '#stage-9'), /不动产首次登记/);
   assert.match(await text(concierge, '#visits'), /消防/);
+  // 建设用地规划许可, completed 8 working days ago, within the rating
+  // window: the concierge rates it for the enterprise, under its
+  // authorization (the rating is the enterprise's).
+  await Promise.all([
+    concierge.waitForNavigation(),
+    concierge.locator('#stage-1 tbody tr', { hasText: '建设用地规划许可证核发' }).locator('a').click(),
+  ]);
+  await submit(concierge, '#rate-link');
+  await concierge.check('#level-5');
+  for (const k of ['efficiency', 'guide_accuracy', 'convenience', 'usability']) await concierge.selectOption(`#f-indicators_${k}`, '5');
+  await submit(concierge, '#submit-rating');
+  assert.match(await text(concierge, '#given'), /非常满意/);
+  await concierge.goto(projectUrl);
   await Promise.all([concierge.waitForNavigation(), concierge.locator('#project-tickets a').first().click()]);
   assert.match(await text(concierge, '#escalation'), /督查|负责人/);
 
@@ -148,7 +161,7 @@ test('the concierge applies for stage 1 with one form and one set of materials; 
   assert.match(await text(concierge, '#stage-1'), /未开始/);
 
   // One form, one set of materials for the stage's three items.
-  await submit(concierge, '#f-apply-1');
+  await submit(concierge, '#apply-stage-1');
   const m = new URL(concierge.url()).pathname.match(/^\/bundle-cases\/(\d+)\/materials$/);
   assert.ok(m, `on the materials page, got ${concierge.url()}: ${await concierge.locator('main').innerText()}`);
   const slotIds = await concierge.locator('tr.slot').evaluateAll((rows) => rows.map((r) => r.id.replace('slot-', '')));
@@ -218,7 +231,7 @@ test('the concierge applies for stage 1 with one form and one set of materials; 
   // inspection with 自然资源规划局 for 规划核实; each records its finding
   // on the project's page; the last gives the one result.
   await concierge.goto(projectUrl);
-  await submit(concierge, '#f-apply-4');
+  await submit(concierge, '#apply-stage-4');
   const slots4 = await concierge.locator('tr.slot').evaluateAll((rows) => rows.map((r) => r.id.replace('slot-', '')));
   for (const i of slots4) {
     await concierge.setInputFiles(`#f-file-${i}`, { name: `c${i}.pdf`, mimeType: 'application/pdf', buffer: PDF });

@@ -228,7 +228,12 @@ impl Store {
             return Err(StoreError::NotFound(format!("bundle application {id}")));
         }
         // The concierge who filed it sees what they entered for the enterprise.
-        let sight = if actor.role == Role::Concierge && b.created_by == actor.user_id {
+        // The concierge who filed it sees what they entered for the
+        // enterprise while their authorization holds.
+        let sight = if actor.role == Role::Concierge
+            && b.created_by == actor.user_id
+            && self.bundle_actor(&b, actor, shanghai_today()).await.is_ok()
+        {
             Sight::FULL
         } else {
             Sight::of(actor)

@@ -120,7 +120,8 @@ pub(crate) async fn restore_promise(c: &impl ConnectionTrait, case: i64) -> Resu
         c,
         "UPDATE cases SET promise_cap_days = (SELECT b.promised_days FROM bundle_cases b WHERE b.id = cases.bundle_case_id), \
          version = version + 1 \
-         WHERE id = $1 AND state IN ('draft', 'submitted', 'correction') AND promise_cap_days IS NOT NULL",
+         WHERE id = $1 AND state IN ('draft', 'submitted', 'correction') AND promise_cap_days IS NOT NULL \
+         AND promise_cap_days IS DISTINCT FROM (SELECT b.promised_days FROM bundle_cases b WHERE b.id = cases.bundle_case_id)",
         vec![case.into()],
     )
     .await?;

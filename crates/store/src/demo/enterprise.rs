@@ -139,7 +139,7 @@ pub async fn load_demo_enterprise(
     for (item, reviewer, head, ago) in [
         (RECORD, "reviewer_fg", "head_fg", 22),
         (SITE, "reviewer_zr", "head_zr", 21),
-        (LAND, "reviewer_zr", "head_zr", 18),
+        (LAND, "reviewer_zr", "head_zr", 8),
     ] {
         let day = workday_before(cal, today, ago);
         let id = apply_as(store, files, cal, "enterprise", item, &[], day).await?;

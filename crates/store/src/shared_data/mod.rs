@@ -164,15 +164,18 @@ fn value_text(v: &Value) -> String {
     }
 }
 /// What `actor` sees of `case`, or not found when it is not theirs to see.
-fn sight_of(actor: &Actor, case: &crate::cases::Case) -> Result<Sight> {
-    if case.visible_to(actor) {
-        Ok(Sight::of(actor))
-    } else {
-        Err(StoreError::NotFound(format!("case {}", case.id)))
-    }
-}
-
 impl Store {
+    /// What `actor` sees of `case`'s lookups: not found when the case is
+    /// not theirs to see ([`Store::sees_case`]: a concierge also the
+    /// applications of the enterprises assigned to them).
+    async fn sight_of(&self, actor: &Actor, case: &crate::cases::Case) -> Result<Sight> {
+        if self.sees_case(actor, case).await? {
+            Ok(Sight::of(actor))
+        } else {
+            Err(StoreError::NotFound(format!("case {}", case.id)))
+        }
+    }
+
     /// What was looked up for `case` (one `actor` was shown by
     /// [`Store::case_for`]), as their sight shows it.
     pub async fn case_fetches_for(
@@ -180,7 +183,7 @@ impl Store {
         actor: &Actor,
         case: &crate::cases::Case,
     ) -> Result<Vec<FetchRecord>> {
-        let sight = sight_of(actor, case)?;
+        let sight = self.sight_of(actor, case).await?;
         Ok(self
             .case_fetches(case.id)
             .await?
@@ -195,7 +198,7 @@ impl Store {
         actor: &Actor,
         case: &crate::cases::Case,
     ) -> Result<Vec<DecisionRecord>> {
-        let sight = sight_of(actor, case)?;
+        let sight = self.sight_of(actor, case).await?;
         Ok(self
             .case_decisions(case.id)
             .await?

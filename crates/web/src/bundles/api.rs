@@ -37,10 +37,13 @@ pub(super) async fn api_bundles(State(s): State<AppState>) -> Result<Response, A
     .into_response())
 }
 
+/// A published 一件事 as the public sees it (a project stage's form is none:
+/// it is applied for from its project's page).
 pub(super) async fn published(s: &AppState, code: &str) -> Result<BundleView, ApiError> {
     s.store
         .published_bundle(code)
         .await?
+        .filter(|v| !v.bundle.doc.stage_only)
         .ok_or_else(|| ApiError::not_found(&format!("published bundle {code}")))
 }
 
@@ -101,6 +104,12 @@ pub struct StartRequest {
 /// The application as `actor` may see it: the one rule of what a viewer
 /// sees of the family's data ([`Sight`]), for the bundle and each sub-case.
 fn record_view(r: &BundleRecord, actor: &Actor) -> BundleCaseView {
+    // The concierge who filed it for an enterprise sees what the store
+    // showed them: all while their authorization holds (checked by every
+    // action and by `bundle_for`), nothing otherwise.
+    if actor.role == tongban_domain::auth::Role::Concierge && r.bundle.created_by == actor.user_id {
+        return r.clone().into();
+    }
     r.clone().seen_by(Sight::of(actor)).into()
 }
 

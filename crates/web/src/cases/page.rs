@@ -346,6 +346,12 @@ pub(super) async fn render_case(
         .map_err(|e| store_err(page, e))?;
     // Correcting the form: the applicant's, or the window's on their word.
     let can_correct = r.case.may_correct_form(actor);
+    // A concierge holding the applicant's authorization rates for them.
+    let agent = s
+        .store
+        .agent_of(actor, &r.case, s.today())
+        .await
+        .map_err(|e| store_err(page, e))?;
     let depts = s
         .store
         .departments()
@@ -404,7 +410,8 @@ pub(super) async fn render_case(
         window: actor.role == Role::Clerk && r.case.applicant_user_id != Some(actor.user_id),
         rate_link: if matches!(r.case.state, CaseState::Completed | CaseState::NotAccepted)
             && r.case.bundle_case_id.is_none()
-            && matches!(actor.role, Role::Applicant | Role::Clerk)
+            && (matches!(actor.role, Role::Applicant | Role::Clerk)
+                || (actor.role == Role::Concierge && agent == Some(actor.user_id)))
         {
             format!("/cases/{}/rate", r.case.id)
         } else {

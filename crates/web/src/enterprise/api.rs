@@ -119,7 +119,8 @@ pub struct StageDoc {
     /// none: the stage is applied for item by item.
     #[schema(required)]
     pub bundle: Option<String>,
-    /// The stage's applications made with its form (a draft only to its maker).
+    /// The stage's applications made with its form (a draft listed too; it
+    /// opens to its maker and the enterprise only).
     pub applications: Vec<StageApplicationDoc>,
 }
 

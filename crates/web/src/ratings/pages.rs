@@ -170,7 +170,9 @@ fn input_of(raw: &[(String, String)]) -> RatingInput {
 /// staff on the hotline; anyone else only reads.
 fn channel_of(actor: &Actor) -> Option<RatingChannel> {
     match actor.role {
-        Role::Applicant => Some(RatingChannel::Online),
+        // A concierge rates online for the enterprise, under its
+        // authorization (the store checks it and records both).
+        Role::Applicant | Role::Concierge => Some(RatingChannel::Online),
         Role::Clerk => Some(RatingChannel::Hotline),
         _ => None,
     }
