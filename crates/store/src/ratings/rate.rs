@@ -61,20 +61,19 @@ impl Store {
             .ok_or_else(not_found)?;
         // A concierge holding the enterprise's authorization for the item
         // sees what they may rate for it.
-        if !sees(actor, &inv)
-            && !(actor.role == Role::Concierge
-                && matches!(
-                    crate::accounts::mandates::agent_in(
-                        self.conn(),
-                        actor,
-                        inv.applicant_user_id,
-                        &inv.item_code,
-                        crate::shanghai_today(),
-                    )
-                    .await?,
-                    Ok(Some(_))
-                ))
-        {
+        let agent = actor.role == Role::Concierge
+            && matches!(
+                crate::accounts::mandates::agent_in(
+                    self.conn(),
+                    actor,
+                    inv.applicant_user_id,
+                    &inv.item_code,
+                    crate::shanghai_today(),
+                )
+                .await?,
+                Ok(Some(_))
+            );
+        if !sees(actor, &inv) && !agent {
             return Err(not_found());
         }
         let ratings = crate::query(
