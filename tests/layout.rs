@@ -56,6 +56,7 @@ const CRATES: &[Crate] = &[
                     "enterprise",
                     "experience",
                     "guide_audit",
+                    "hall",
                     "indicators",
                     "inquiries",
                     "notices",

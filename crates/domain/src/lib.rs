@@ -49,6 +49,7 @@ pub mod enterprise;
 pub mod error;
 pub mod export;
 pub mod files;
+pub mod hall;
 pub mod indicators;
 pub mod phrasings;
 pub mod privacy;

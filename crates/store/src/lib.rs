@@ -31,6 +31,7 @@ pub mod certificates;
 pub mod enterprise;
 pub mod experience;
 pub mod guide_audit;
+pub mod hall;
 pub mod indicators;
 pub mod inquiries;
 pub mod notices;

@@ -25,6 +25,7 @@ mod m018_indicators;
 mod m019_kpi_months;
 mod m020_enterprise;
 mod m021_stage_applications;
+mod m022_hall;
 
 use m001_foundation::M001Foundation;
 use m002_calendar::M002Calendar;
@@ -47,6 +48,7 @@ use m018_indicators::M018Indicators;
 use m019_kpi_months::M019KpiMonths;
 use m020_enterprise::M020Enterprise;
 use m021_stage_applications::M021StageApplications;
+use m022_hall::M022Hall;
 
 pub struct Migrator;
 
@@ -75,6 +77,7 @@ impl MigratorTrait for Migrator {
             Box::new(M019KpiMonths),
             Box::new(M020Enterprise),
             Box::new(M021StageApplications),
+            Box::new(M022Hall),
         ]
     }
     fn migration_table_name() -> DynIden {

@@ -13,6 +13,7 @@ mod enterprise_cases;
 mod enterprise_stages;
 mod experience;
 mod generate;
+mod hall;
 mod helpers;
 mod import_export;
 mod indicators;

@@ -1,0 +1,231 @@
+//! 预约 on both backends: a slot's capacity holds when many people book it
+//! at once through two server instances; a double click books once; a
+//! closed day is refused; a cancelled booking gives its place back and
+//! keeps its history; a missed booking becomes a no-show once.
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
+use tongban_domain::calendar::WorkCalendar;
+use tongban_domain::hall::{ArrivalWindow, BookingWindow, OpenOn, Opening, SlotKind};
+use tongban_store::StoreError;
+use tongban_store::hall::ServiceRules;
+
+use crate::helpers::{actor, count};
+
+fn t(s: &str) -> NaiveTime {
+    NaiveTime::parse_from_str(s, "%H:%M").expect("time")
+}
+
+fn rules(capacity: u32) -> ServiceRules {
+    ServiceRules {
+        openings: vec![Opening {
+            on: OpenOn::Workdays,
+            kind: SlotKind::Regular,
+            from: t("09:00"),
+            to: t("11:00"),
+            minutes: 60,
+            capacity,
+        }],
+        closures: vec![],
+        booking: BookingWindow {
+            lead_minutes: 60,
+            horizon_days: 14,
+        },
+        arrival: ArrivalWindow {
+            before: 30,
+            after: 15,
+        },
+    }
+}
+
+#[tokio::test]
+async fn a_slot_never_takes_more_than_its_capacity_with_many_bookers_on_two_instances() {
+    for (backend, a, b) in tongban_store::testing::store_pairs("hall-capacity").await {
+        tongban_store::demo::load_demo(&a).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let admin = actor(&a, "catalog").await;
+        let centre = admin.centre_id;
+        let service = a
+            .create_hall_service(&admin, "综合咨询", "A", &rules(5))
+            .await
+            .expect("service");
+        // Wednesday 2026-12-09, booked on the Monday before.
+        let day = NaiveDate::from_ymd_opt(2026, 12, 9).expect("date");
+        let now: NaiveDateTime = NaiveDate::from_ymd_opt(2026, 12, 7)
+            .expect("date")
+            .and_time(t("08:00"));
+        let mut people = Vec::new();
+        for i in 0..12 {
+            let name = format!("booker{i}");
+            a.create_user(tongban_store::accounts::NewUser {
+                username: &name,
+                display_name: "预约人",
+                password: "a-long-password-1",
+                role: tongban_domain::auth::Role::Applicant,
+                centre_id: centre,
+                department_id: None,
+                id_number: None,
+                phone: "13800000000",
+            })
+            .await
+            .expect("user");
+            people.push(actor(&a, &name).await);
+        }
+        let mut tasks = Vec::new();
+        for (i, p) in people.into_iter().enumerate() {
+            let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let cal = cal.clone();
+            let id = service.id;
+            tasks.push(tokio::spawn(async move {
+                store
+                    .book(&p, id, day, t("09:00"), "", &cal, now, None)
+                    .await
+            }));
+        }
+        let mut booked = 0;
+        let mut full = 0;
+        for task in tasks {
+            match task.await.expect("task") {
+                Ok(_) => booked += 1,
+                Err(StoreError::Conflict { .. }) => full += 1,
+                Err(e) => panic!("{backend}: {e}"),
+            }
+        }
+        assert_eq!((booked, full), (5, 7), "{backend}");
+        assert_eq!(
+            count(
+                &a,
+                "SELECT COUNT(*) AS n FROM bookings WHERE state = 'booked'"
+            )
+            .await,
+            5,
+            "{backend}"
+        );
+        let left = a.hall_slots(&service, &cal, day, day).await.expect("slots");
+        assert_eq!(left[0].left(), 0, "{backend}");
+        assert_eq!(left[1].left(), 5, "{backend}");
+    }
+}
+
+#[tokio::test]
+async fn a_double_click_books_once_a_holiday_is_refused_and_a_no_show_is_recorded_once() {
+    for (backend, store) in tongban_store::testing::stores("hall-booking").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let admin = actor(&store, "catalog").await;
+        let applicant = actor(&store, "applicant").await;
+        let service = store
+            .create_hall_service(&admin, "综合咨询", "A", &rules(2))
+            .await
+            .expect("service");
+        let now = NaiveDate::from_ymd_opt(2026, 12, 7)
+            .expect("date")
+            .and_time(t("08:30"));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 9).expect("date");
+        let one = store
+            .book(
+                &applicant,
+                service.id,
+                day,
+                t("10:00"),
+                "",
+                &cal,
+                now,
+                Some("k1"),
+            )
+            .await
+            .expect("booked");
+        let again = store
+            .book(
+                &applicant,
+                service.id,
+                day,
+                t("10:00"),
+                "",
+                &cal,
+                now,
+                Some("k1"),
+            )
+            .await
+            .expect("the same");
+        assert_eq!(one.id, again.id, "{backend}");
+        // A Sunday, an hour outside the opening, too soon: refused, nothing written.
+        for (d, at) in [
+            (
+                NaiveDate::from_ymd_opt(2026, 12, 13).expect("date"),
+                "09:00",
+            ),
+            (day, "15:00"),
+            (NaiveDate::from_ymd_opt(2026, 12, 7).expect("date"), "09:00"),
+        ] {
+            assert!(
+                matches!(
+                    store
+                        .book(&applicant, service.id, d, t(at), "", &cal, now, None)
+                        .await,
+                    Err(StoreError::Invalid(_))
+                ),
+                "{backend}: {d} {at}"
+            );
+        }
+        assert_eq!(
+            count(&store, "SELECT COUNT(*) AS n FROM bookings").await,
+            1,
+            "{backend}"
+        );
+        // Missed: recorded once however often the sweep runs, kept.
+        let late = day.and_time(t("10:16"));
+        assert_eq!(
+            store.sweep_no_shows(late).await.expect("sweep"),
+            1,
+            "{backend}"
+        );
+        assert_eq!(
+            store.sweep_no_shows(late).await.expect("sweep"),
+            0,
+            "{backend}"
+        );
+        assert_eq!(
+            store.no_shows_of(applicant.user_id).await.expect("n"),
+            1,
+            "{backend}"
+        );
+        assert_eq!(store.booking(one.id).await.expect("kept").state, "no_show");
+        // A cancelled booking gives its place back and stays.
+        let next = NaiveDate::from_ymd_opt(2026, 12, 10).expect("date");
+        let b = store
+            .book(
+                &applicant,
+                service.id,
+                next,
+                t("09:00"),
+                "",
+                &cal,
+                now,
+                None,
+            )
+            .await
+            .expect("booked");
+        let c = store
+            .cancel_booking(&applicant, b.id)
+            .await
+            .expect("cancelled");
+        assert_eq!(c.state, "cancelled", "{backend}");
+        let slots = store
+            .hall_slots(&service, &cal, next, next)
+            .await
+            .expect("slots");
+        assert_eq!(slots[0].left(), 2, "{backend}");
+        assert_eq!(
+            count(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) AS n FROM booking_events WHERE booking_id = {}",
+                    b.id
+                )
+            )
+            .await,
+            2,
+            "{backend}: booked, cancelled"
+        );
+    }
+}
