@@ -1,12 +1,11 @@
 //! A project's stage applications as its page lists them: each stage's
-//! application made with the stage's form (a bundle), read from
-//! `project_bundles` with the bundle's number and state. Making one is the
-//! composition's (the store's `stage_applications` module).
+//! application made with the stage's form (a bundle), as `project_bundles`
+//! records it — its number, maker, and whether it is submitted. Making one
+//! is the composition's (the store's `stage_applications` module).
 
 use serde::Serialize;
-use tongban_domain::bundle::BundleState;
 
-use crate::{Result, Store, StoreError, get, query};
+use crate::{Result, Store, get, query};
 
 /// A stage application of a project, as its page lists it.
 #[derive(Debug, Clone, Serialize)]
@@ -24,23 +23,25 @@ impl Store {
     pub(super) async fn stage_applications(&self, id: i64) -> Result<Vec<StageApplication>> {
         query(
             self.conn(),
-            "SELECT pb.stage, b.id, b.bundle_no, b.created_by, b.status, b.state FROM project_bundles pb \
-             JOIN bundle_cases b ON b.id = pb.bundle_case_id WHERE pb.project_id = $1 ORDER BY b.id",
+            "SELECT stage, bundle_case_id, bundle_no, created_by, submitted FROM project_bundles \
+             WHERE project_id = $1 ORDER BY bundle_case_id",
             vec![id.into()],
         )
         .await?
         .iter()
         .map(|r| {
-            let state: String = get(r, "state")?;
+            let submitted: bool = get(r, "submitted")?;
             Ok(StageApplication {
-                bundle_case_id: get(r, "id")?,
+                bundle_case_id: get(r, "bundle_case_id")?,
                 bundle_no: get(r, "bundle_no")?,
                 stage: get(r, "stage")?,
                 created_by: get(r, "created_by")?,
-                submitted: get::<String>(r, "status")? != "draft",
-                state_zh: BundleState::parse(&state)
-                    .ok_or_else(|| StoreError::Corrupt(format!("bundle state {state}")))?
-                    .zh(),
+                submitted,
+                state_zh: if submitted {
+                    "已提交，各部门并联办理"
+                } else {
+                    "草稿（未提交）"
+                },
             })
         })
         .collect()

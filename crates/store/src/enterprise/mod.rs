@@ -20,6 +20,7 @@ pub use progress::{ProjectView, StageItem, StageView};
 pub(crate) use projects::shorten_promises;
 pub use projects::{NewProject, Project};
 pub use stages::StageConfig;
+pub(crate) use stages::StoredItems;
 pub use sweep::TicketSweep;
 pub use tickets::{NewTicket, Ticket, TicketEvent};
 pub use visits::{NewVisit, Visit};

@@ -163,9 +163,8 @@ impl Store {
         }
         let drafting = query_one(
             &txn,
-            "SELECT COUNT(*) AS n FROM project_bundles pb JOIN bundle_cases b ON b.id = pb.bundle_case_id \
-             WHERE pb.project_id = $1 AND pb.stage = $2 AND b.status = 'draft'",
-            vec![id.into(), stage.stage.into()],
+            "SELECT COUNT(*) AS n FROM project_bundles WHERE project_id = $1 AND stage = $2 AND submitted = $3",
+            vec![id.into(), stage.stage.into(), false.into()],
         )
         .await?
         .map(|r| get::<i64>(&r, "n"))

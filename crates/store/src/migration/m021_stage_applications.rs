@@ -26,6 +26,9 @@ impl MigrationTrait for M021StageApplications {
                 .col(bigint("bundle_case_id").primary_key())
                 .col(bigint("project_id"))
                 .col(bigint("stage"))
+                .col(string("bundle_no"))
+                .col(bigint("created_by"))
+                .col(boolean("submitted"))
                 .col(bigint("created_at"))
                 .to_owned(),
         )
