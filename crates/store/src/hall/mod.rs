@@ -3,7 +3,12 @@
 //! A slot's capacity is counted in one statement (`hall_slot_counts`), so
 //! it holds under any number of bookers and server instances; a booking is
 //! never deleted: cancelling, rescheduling, checking in and missing it are
-//! states with their events (`booking_events`).
+//! states with their events (`booking_events`). The hall's queue of
+//! tickets is `queue.rs`.
+
+mod queue;
+
+pub use queue::{CALL_RULE, HallTicket};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};

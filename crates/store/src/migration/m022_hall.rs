@@ -1,6 +1,7 @@
 //! Migration 022 (预约, SPEC §9): the hall's bookable services with their
 //! openings, the bookings per slot counted atomically, and every booking
-//! event (booked, rescheduled, cancelled, checked in, no-show) kept.
+//! event (booked, rescheduled, cancelled, checked in, no-show) kept; the
+//! hall's tickets per window group and day.
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
@@ -78,6 +79,52 @@ impl MigrationTrait for M022Hall {
             "bookings",
             "ix_bookings_service_day",
             &["service_id", "day"],
+            false,
+        ))
+        .await?;
+        // 取号叫号: tickets per window group and day, numbered by one
+        // counter row each (taken in one statement).
+        m.create_table(
+            Table::create()
+                .table("hall_ticket_seq")
+                .col(bigint("centre_id"))
+                .col(string("group_code"))
+                .col(string("day"))
+                .col(bigint("last"))
+                .primary_key(
+                    Index::create()
+                        .col("centre_id")
+                        .col("group_code")
+                        .col("day"),
+                )
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table("hall_tickets")
+                .col(big_pk_auto("id"))
+                .col(bigint("centre_id"))
+                .col(string("group_code"))
+                .col(string("day"))
+                .col(bigint("seq"))
+                .col(string("number"))
+                .col(bigint_null("booking_id"))
+                .col(boolean("priority"))
+                .col(string("state"))
+                .col(string_null("window_name"))
+                .col(bigint_null("called_by"))
+                .col(bigint("issued_at"))
+                .col(bigint_null("called_at"))
+                .col(bigint_null("finished_at"))
+                .col(bigint_null("case_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index(
+            "hall_tickets",
+            "ix_hall_tickets_queue",
+            &["centre_id", "group_code", "day", "state"],
             false,
         ))
         .await?;

@@ -229,3 +229,79 @@ async fn a_double_click_books_once_a_holiday_is_refused_and_a_no_show_is_recorde
         );
     }
 }
+
+#[tokio::test]
+async fn two_windows_on_two_instances_never_call_the_same_ticket() {
+    for (backend, a, b) in tongban_store::testing::store_pairs("hall-queue").await {
+        tongban_store::demo::load_demo(&a).await.expect("demo");
+        let clerk = actor(&a, "clerk").await;
+        let centre = clerk.centre_id;
+        let start = NaiveDate::from_ymd_opt(2026, 12, 8)
+            .expect("date")
+            .and_time(t("09:00"));
+        let mut numbers = Vec::new();
+        for i in 0..10i64 {
+            let tk = a
+                .issue_ticket(centre, "A", i == 7, start + chrono::Duration::minutes(i))
+                .await
+                .expect("ticket");
+            numbers.push(tk.number);
+        }
+        assert_eq!(numbers[0], "A001", "{backend}");
+        assert_eq!(numbers[9], "A010", "{backend}");
+        // Two windows, one on each instance, calling at the same moments.
+        let now = start + chrono::Duration::minutes(15);
+        let mut called = Vec::new();
+        for _ in 0..5 {
+            let (x, y) = tokio::join!(
+                a.call_next(&clerk, "A", "1号窗口", now),
+                b.call_next(&clerk, "A", "2号窗口", now)
+            );
+            for r in [x, y] {
+                if let Some(tk) = r.expect("call") {
+                    called.push(tk.number);
+                }
+            }
+        }
+        let mut unique = called.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), 10, "{backend}: {called:?}");
+        assert_eq!(called.len(), 10, "{backend}: {called:?}");
+        // The priority ticket A008 (issued at 09:07) counts 20 minutes more
+        // and is among the first two called.
+        assert!(
+            called[..2].contains(&"A008".to_string()),
+            "{backend}: {called:?}"
+        );
+        assert!(
+            a.call_next(&clerk, "A", "1号窗口", now)
+                .await
+                .expect("call")
+                .is_none(),
+            "{backend}: nobody left"
+        );
+        // The queue lives in the database: a new instance sees it.
+        let c = a
+            .issue_ticket(centre, "A", false, now)
+            .await
+            .expect("ticket");
+        let seen = b
+            .waiting_tickets(centre, "A", now.date())
+            .await
+            .expect("waiting");
+        assert_eq!(
+            seen.iter().map(|x| x.id).collect::<Vec<_>>(),
+            vec![c.id],
+            "{backend}"
+        );
+        let applicant = actor(&a, "applicant").await;
+        assert!(
+            matches!(
+                a.call_next(&applicant, "A", "1号窗口", now).await,
+                Err(StoreError::Forbidden(_))
+            ),
+            "{backend}"
+        );
+    }
+}
