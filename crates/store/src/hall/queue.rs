@@ -71,6 +71,18 @@ impl Store {
         priority: bool,
         now: NaiveDateTime,
     ) -> Result<HallTicket> {
+        self.issue_ticket_for(centre_id, group, priority, None, now)
+            .await
+    }
+
+    async fn issue_ticket_for(
+        &self,
+        centre_id: i64,
+        group: &str,
+        priority: bool,
+        booking: Option<i64>,
+        now: NaiveDateTime,
+    ) -> Result<HallTicket> {
         let Some(prefix) = group.chars().next().filter(|c| c.is_ascii_uppercase()) else {
             return Err(StoreError::Invalid(
                 tongban_domain::FieldError::new(
@@ -99,8 +111,8 @@ impl Store {
         let id = insert_id(
             &txn,
             "INSERT INTO hall_tickets (centre_id, group_code, day, seq, number, booking_id, priority, state, window_name, \
-             called_by, issued_at, called_at, finished_at, case_id) \
-             VALUES ($1, $2, $3, $4, $5, NULL, $6, 'waiting', NULL, NULL, $7, NULL, NULL, NULL)",
+             called_by, issued_at, called_at, finished_at, case_id, calls) \
+             VALUES ($1, $2, $3, $4, $5, $8, $6, 'waiting', NULL, NULL, $7, NULL, NULL, NULL, 0)",
             vec![
                 centre_id.into(),
                 group.into(),
@@ -109,6 +121,7 @@ impl Store {
                 number.into(),
                 priority.into(),
                 ms(now).into(),
+                booking.into(),
             ],
         )
         .await?;
@@ -129,6 +142,19 @@ impl Store {
     ) -> Result<Option<HallTicket>> {
         if actor.role != Role::Clerk {
             return Err(StoreError::Forbidden(Denied::Role));
+        }
+        if let Some(r) = query_one(
+            self.conn(),
+            "SELECT paused_reason FROM hall_windows WHERE centre_id = $1 AND window_name = $2",
+            vec![actor.centre_id.into(), window.into()],
+        )
+        .await?
+        {
+            let why: String = get(&r, "paused_reason")?;
+            return Err(StoreError::conflict(
+                format!("本窗口已暂停（{why}），恢复后再叫号"),
+                format!("this window is paused ({why}): resume it to call"),
+            ));
         }
         let day = now.date().to_string();
         for _ in 0..50 {
@@ -153,8 +179,8 @@ impl Store {
             };
             let taken = exec(
                 self.conn(),
-                "UPDATE hall_tickets SET state = 'called', window_name = $1, called_by = $2, called_at = $3 \
-                 WHERE id = $4 AND state = 'waiting'",
+                "UPDATE hall_tickets SET state = 'called', window_name = $1, called_by = $2, called_at = $3, \
+                 calls = calls + 1 WHERE id = $4 AND state = 'waiting'",
                 vec![
                     window.into(),
                     actor.user_id.into(),
@@ -229,5 +255,188 @@ impl Store {
         .iter()
         .map(row)
         .collect()
+    }
+}
+
+/// A called ticket not answered after this many calls is skipped.
+pub const SKIP_AFTER_CALLS: i64 = 3;
+
+impl Store {
+    /// The applicant checks in their booking at the hall at `now`: within
+    /// its arrival window it becomes a priority ticket of its service's
+    /// window group; before it the person is told when to come back; after
+    /// it the booking is missed and a walk-in ticket is theirs to take.
+    /// Another person's booking does not exist for them.
+    pub async fn check_in(
+        &self,
+        actor: &Actor,
+        booking_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<HallTicket> {
+        let b = self.booking(booking_id).await?;
+        if actor.role != Role::Applicant || b.user_id != actor.user_id {
+            return Err(StoreError::NotFound(format!("booking {booking_id}")));
+        }
+        if b.state != "booked" {
+            return Err(StoreError::conflict(
+                "该预约不能签到（已取消、已签到或已过期）",
+                "the booking cannot be checked in (cancelled, checked in or missed)",
+            ));
+        }
+        let service = self.hall_service(b.service_id).await?;
+        let start = b.day.and_time(b.start);
+        let w = service.rules.arrival;
+        match w.arrival(start, now) {
+            tongban_domain::hall::Arrival::Early => {
+                let from = start - chrono::Duration::minutes(i64::from(w.before));
+                return Err(StoreError::Invalid(
+                    tongban_domain::FieldError::new(
+                        "booking",
+                        "early",
+                        format!("请于{}后签到，或现场取号", from.format("%H:%M")),
+                        format!(
+                            "check in from {}, or take a walk-in ticket",
+                            from.format("%H:%M")
+                        ),
+                    )
+                    .into(),
+                ));
+            }
+            tongban_domain::hall::Arrival::Late => {
+                return Err(StoreError::Invalid(
+                    tongban_domain::FieldError::new(
+                        "booking",
+                        "late",
+                        "已超过预约到达时间，请现场取号",
+                        "the arrival window has passed: take a walk-in ticket",
+                    )
+                    .into(),
+                ));
+            }
+            tongban_domain::hall::Arrival::OnTime => {}
+        }
+        let n = exec(
+            self.conn(),
+            "UPDATE bookings SET state = 'checked_in', updated_at = $1 WHERE id = $2 AND state = 'booked'",
+            vec![crate::now_ms().into(), booking_id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::conflict(
+                "该预约已签到",
+                "the booking is checked in already",
+            ));
+        }
+        exec(
+            self.conn(),
+            "INSERT INTO booking_events (booking_id, at, actor_id, kind, note) VALUES ($1, $2, $3, 'checked_in', '')",
+            vec![booking_id.into(), crate::now_ms().into(), actor.user_id.into()],
+        )
+        .await?;
+        self.issue_ticket_for(
+            service.centre_id,
+            &service.group_code,
+            true,
+            Some(booking_id),
+            now,
+        )
+        .await
+    }
+
+    /// Pauses a window (the clerk, with a reason): it calls nobody until
+    /// it resumes.
+    pub async fn pause_window(&self, actor: &Actor, window: &str, reason: &str) -> Result<()> {
+        if actor.role != Role::Clerk {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(StoreError::Invalid(
+                tongban_domain::FieldError::required("reason", "暂停原因").into(),
+            ));
+        }
+        exec(
+            self.conn(),
+            "INSERT INTO hall_windows (centre_id, window_name, paused_reason, since) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (centre_id, window_name) DO UPDATE SET paused_reason = $3, since = $4",
+            vec![
+                actor.centre_id.into(),
+                window.into(),
+                reason.into(),
+                crate::now_ms().into(),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Resumes a paused window.
+    pub async fn resume_window(&self, actor: &Actor, window: &str) -> Result<()> {
+        if actor.role != Role::Clerk {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        exec(
+            self.conn(),
+            "DELETE FROM hall_windows WHERE centre_id = $1 AND window_name = $2",
+            vec![actor.centre_id.into(), window.into()],
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Calls a called ticket again; after [`SKIP_AFTER_CALLS`] calls
+    /// without an answer it is skipped (kept, not served).
+    pub async fn recall_ticket(&self, actor: &Actor, id: i64) -> Result<HallTicket> {
+        if actor.role != Role::Clerk {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        let n = exec(
+            self.conn(),
+            "UPDATE hall_tickets SET calls = calls + 1, \
+             state = CASE WHEN calls + 1 > $1 THEN 'skipped' ELSE state END \
+             WHERE id = $2 AND state = 'called' AND centre_id = $3",
+            vec![SKIP_AFTER_CALLS.into(), id.into(), actor.centre_id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::conflict(
+                "该号未在叫号中",
+                "the ticket is not being called",
+            ));
+        }
+        self.hall_ticket(id).await
+    }
+
+    /// Sends a called ticket to another window group, where it waits with
+    /// its own issue time (it does not start again at the back).
+    pub async fn transfer_ticket(&self, actor: &Actor, id: i64, group: &str) -> Result<HallTicket> {
+        if actor.role != Role::Clerk {
+            return Err(StoreError::Forbidden(Denied::Role));
+        }
+        if !(group.len() == 1 && group.chars().all(|c| c.is_ascii_uppercase())) {
+            return Err(StoreError::Invalid(
+                tongban_domain::FieldError::new(
+                    "group",
+                    "invalid",
+                    "窗口组代号应为一个大写字母",
+                    "the window group is one capital letter",
+                )
+                .into(),
+            ));
+        }
+        let n = exec(
+            self.conn(),
+            "UPDATE hall_tickets SET group_code = $1, state = 'waiting', window_name = NULL, called_by = NULL, \
+             called_at = NULL WHERE id = $2 AND state = 'called' AND centre_id = $3",
+            vec![group.into(), id.into(), actor.centre_id.into()],
+        )
+        .await?;
+        if n != 1 {
+            return Err(StoreError::conflict(
+                "该号未在办理中",
+                "the ticket is not being served",
+            ));
+        }
+        self.hall_ticket(id).await
     }
 }

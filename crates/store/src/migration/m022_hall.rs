@@ -118,6 +118,7 @@ impl MigrationTrait for M022Hall {
                 .col(bigint_null("called_at"))
                 .col(bigint_null("finished_at"))
                 .col(bigint_null("case_id"))
+                .col(bigint("calls"))
                 .to_owned(),
         )
         .await?;
@@ -127,6 +128,18 @@ impl MigrationTrait for M022Hall {
             &["centre_id", "group_code", "day", "state"],
             false,
         ))
+        .await?;
+        // A window paused, with its reason (no calls until it resumes).
+        m.create_table(
+            Table::create()
+                .table("hall_windows")
+                .col(bigint("centre_id"))
+                .col(string("window_name"))
+                .col(text("paused_reason"))
+                .col(bigint("since"))
+                .primary_key(Index::create().col("centre_id").col("window_name"))
+                .to_owned(),
+        )
         .await?;
         m.create_table(
             Table::create()

@@ -305,3 +305,103 @@ async fn two_windows_on_two_instances_never_call_the_same_ticket() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_booking_checked_in_on_time_becomes_a_priority_ticket_and_a_paused_window_calls_nobody() {
+    for (backend, store) in tongban_store::testing::stores("hall-checkin").await {
+        tongban_store::demo::load_demo(&store).await.expect("demo");
+        let cal = WorkCalendar::builtin_with(&[]).expect("calendar");
+        let admin = actor(&store, "catalog").await;
+        let applicant = actor(&store, "applicant").await;
+        let clerk = actor(&store, "clerk").await;
+        let service = store
+            .create_hall_service(&admin, "综合咨询", "B", &rules(2))
+            .await
+            .expect("service");
+        let now = NaiveDate::from_ymd_opt(2026, 12, 7)
+            .expect("date")
+            .and_time(t("08:00"));
+        let day = NaiveDate::from_ymd_opt(2026, 12, 9).expect("date");
+        let b = store
+            .book(&applicant, service.id, day, t("10:00"), "", &cal, now, None)
+            .await
+            .expect("booked");
+        // Another person's booking does not exist for them; too early is
+        // refused with when to come.
+        let other = actor(&store, "enterprise").await;
+        assert!(
+            matches!(
+                store.check_in(&other, b.id, day.and_time(t("09:45"))).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{backend}"
+        );
+        match store
+            .check_in(&applicant, b.id, day.and_time(t("09:00")))
+            .await
+        {
+            Err(StoreError::Invalid(e)) => {
+                assert!(e.0[0].message_zh.contains("09:30"), "{backend}")
+            }
+            other => panic!("{backend}: {other:?}"),
+        }
+        // A walk-in earlier, then the booking on time: the booking first.
+        let walk_in = store
+            .issue_ticket(clerk.centre_id, "B", false, day.and_time(t("09:40")))
+            .await
+            .expect("walk-in");
+        let tk = store
+            .check_in(&applicant, b.id, day.and_time(t("09:50")))
+            .await
+            .expect("checked in");
+        assert!(tk.priority, "{backend}");
+        assert_eq!(tk.number, "B002", "{backend}");
+        assert_eq!(store.booking(b.id).await.expect("b").state, "checked_in");
+        // A paused window calls nobody, with its reason.
+        store
+            .pause_window(&clerk, "3号窗口", "系统维护")
+            .await
+            .expect("paused");
+        match store
+            .call_next(&clerk, "B", "3号窗口", day.and_time(t("09:55")))
+            .await
+        {
+            Err(StoreError::Conflict { zh, .. }) => assert!(zh.contains("系统维护"), "{backend}"),
+            other => panic!("{backend}: {other:?}"),
+        }
+        store
+            .resume_window(&clerk, "3号窗口")
+            .await
+            .expect("resumed");
+        let first = store
+            .call_next(&clerk, "B", "3号窗口", day.and_time(t("09:55")))
+            .await
+            .expect("call")
+            .expect("a ticket");
+        assert_eq!(first.id, tk.id, "{backend}: the booking first");
+        // Called three times more without an answer: skipped, kept.
+        let mut last = first;
+        for _ in 0..3 {
+            last = store.recall_ticket(&clerk, last.id).await.expect("recall");
+        }
+        assert_eq!(last.state, "skipped", "{backend}");
+        // The walk-in is served elsewhere: transferred to group C, it
+        // waits there with its own issue time.
+        let w = store
+            .call_next(&clerk, "B", "3号窗口", day.and_time(t("09:56")))
+            .await
+            .expect("call")
+            .expect("walk-in");
+        assert_eq!(w.id, walk_in.id, "{backend}");
+        let moved = store
+            .transfer_ticket(&clerk, w.id, "C")
+            .await
+            .expect("moved");
+        assert_eq!(
+            (moved.group_code.as_str(), moved.state.as_str()),
+            ("C", "waiting"),
+            "{backend}"
+        );
+        assert_eq!(moved.issued_at, walk_in.issued_at, "{backend}");
+    }
+}
