@@ -266,6 +266,56 @@ impl Store {
         now: NaiveDateTime,
         client_key: Option<&str>,
     ) -> Result<Booking> {
+        self.book_replacing(
+            actor, service_id, day, start, address, cal, now, client_key, None,
+        )
+        .await
+    }
+
+    /// Moves the applicant's booking to another slot of its service, in one
+    /// transaction: the old one is kept as `rescheduled` (its place given
+    /// back), the new one names it; refused as `book` refuses.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn reschedule_booking(
+        &self,
+        actor: &Actor,
+        id: i64,
+        day: NaiveDate,
+        start: NaiveTime,
+        cal: &WorkCalendar,
+        now: NaiveDateTime,
+    ) -> Result<Booking> {
+        let old = self.booking(id).await?;
+        if actor.role != Role::Applicant || old.user_id != actor.user_id {
+            return Err(StoreError::NotFound(format!("booking {id}")));
+        }
+        self.book_replacing(
+            actor,
+            old.service_id,
+            day,
+            start,
+            &old.address,
+            cal,
+            now,
+            None,
+            Some(&old),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn book_replacing(
+        &self,
+        actor: &Actor,
+        service_id: i64,
+        day: NaiveDate,
+        start: NaiveTime,
+        address: &str,
+        cal: &WorkCalendar,
+        now: NaiveDateTime,
+        client_key: Option<&str>,
+        replaces: Option<&Booking>,
+    ) -> Result<Booking> {
         if actor.role != Role::Applicant {
             return Err(StoreError::Forbidden(Denied::Role));
         }
@@ -307,6 +357,27 @@ impl Store {
             ));
         }
         let txn = self.begin().await?;
+        if let Some(old) = replaces {
+            let n = exec(
+                &txn,
+                "UPDATE bookings SET state = 'rescheduled', updated_at = $1 WHERE id = $2 AND state = 'booked'",
+                vec![now_ms().into(), old.id.into()],
+            )
+            .await?;
+            if n != 1 {
+                return Err(StoreError::conflict(
+                    "该预约已不能改约",
+                    "the booking can no longer be rescheduled",
+                ));
+            }
+            exec(
+                &txn,
+                "UPDATE hall_slot_counts SET booked = booked - 1 WHERE service_id = $1 AND day = $2 AND start_at = $3 AND booked > 0",
+                vec![old.service_id.into(), old.day.to_string().into(), hm(old.start).into()],
+            )
+            .await?;
+            event(&txn, old.id, Some(actor.user_id), "rescheduled", "").await?;
+        }
         let twice = query_one(
             &txn,
             "SELECT COUNT(*) AS n FROM bookings WHERE user_id = $1 AND service_id = $2 AND day = $3 AND state = 'booked'",
@@ -350,7 +421,7 @@ impl Store {
             &txn,
             "INSERT INTO bookings (booking_no, service_id, centre_id, user_id, booked_by, day, start_at, end_at, kind, state, \
              address, rescheduled_from, client_key, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, 'booked', $9, NULL, $10, $11, $11)",
+             VALUES ($1, $2, $3, $4, $4, $5, $6, $7, $8, 'booked', $9, $12, $10, $11, $11)",
             vec![
                 format!("tmp-{}", crate::accounts::random_token()).into(),
                 service_id.into(),
@@ -363,6 +434,7 @@ impl Store {
                 address.to_string().into(),
                 client_key.map(str::to_string).into(),
                 ts.into(),
+                replaces.map(|b| b.id).into(),
             ],
         )
         .await?;

@@ -190,6 +190,36 @@ async fn a_double_click_books_once_a_holiday_is_refused_and_a_no_show_is_recorde
             "{backend}"
         );
         assert_eq!(store.booking(one.id).await.expect("kept").state, "no_show");
+        // Rescheduled within the same day: the old one is kept, its place
+        // given back; the new one holds one place.
+        let moved_day = NaiveDate::from_ymd_opt(2026, 12, 11).expect("date");
+        let first = store
+            .book(
+                &applicant,
+                service.id,
+                moved_day,
+                t("09:00"),
+                "",
+                &cal,
+                now,
+                None,
+            )
+            .await
+            .expect("booked");
+        let moved = store
+            .reschedule_booking(&applicant, first.id, moved_day, t("10:00"), &cal, now)
+            .await
+            .expect("rescheduled");
+        assert_eq!(
+            store.booking(first.id).await.expect("old").state,
+            "rescheduled"
+        );
+        let s = store
+            .hall_slots(&service, &cal, moved_day, moved_day)
+            .await
+            .expect("slots");
+        assert_eq!((s[0].left(), s[1].left()), (2, 1), "{backend}");
+        assert_eq!(moved.state, "booked", "{backend}");
         // A cancelled booking gives its place back and stays.
         let next = NaiveDate::from_ymd_opt(2026, 12, 10).expect("date");
         let b = store
