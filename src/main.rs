@@ -7,8 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+mod calendar;
 mod demo;
 mod kpi;
+mod tickets;
 use tongban_store::Store;
 use tongban_store::guide_audit::{FindingFilter, FindingStatus};
 
@@ -157,7 +159,7 @@ enum Command {
     /// Working-day calendar (工作日): statutory holidays and 调休 working days.
     Calendar {
         #[command(subcommand)]
-        command: CalendarCommand,
+        command: calendar::CalendarCommand,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -172,7 +174,7 @@ enum Command {
     /// scheduled sweep does (each step once, however often it runs).
     Tickets {
         #[command(subcommand)]
-        command: TicketsCommand,
+        command: tickets::TicketsCommand,
         #[command(flatten)]
         data: DataArgs,
     },
@@ -257,48 +259,10 @@ enum AuditCommand {
     },
 }
 
-#[derive(Subcommand)]
-enum CalendarCommand {
-    /// Print the date N working days after DATE (DATE itself not counted).
-    AddWorkdays {
-        date: chrono::NaiveDate,
-        n: tongban_domain::catalog::DayCount,
-    },
-    /// Print the number of working days in (FROM, TO].
-    Workdays {
-        from: chrono::NaiveDate,
-        to: chrono::NaiveDate,
-    },
-    /// Print `workday` or `holiday`.
-    IsWorkday { date: chrono::NaiveDate },
-    /// Enter a year's State Council notice from a holiday-cn JSON file or the
-    /// product's own schedule format (`year YYYY …` / `YYYY-MM-DD off|work name`).
-    Import { file: PathBuf },
-    /// List the covered years.
-    Years,
-}
-
 #[derive(Clone, Copy, ValueEnum)]
 enum ReportFormat {
     Json,
     Csv,
-}
-
-#[derive(Subcommand)]
-enum TicketsCommand {
-    /// Escalate what is overdue: to the department's head past the answer
-    /// deadline, to the supervisors after the centre's further days.
-    Sweep {
-        /// Sweep as of this date (default: today in China Standard Time),
-        /// e.g. to catch up after the servers were down.
-        #[arg(long)]
-        date: Option<chrono::NaiveDate>,
-        /// Allow a date after today: escalations and notices then go out
-        /// early and cannot be taken back — for rehearsals on a copy of the
-        /// data (the browser tests), never on the live database.
-        #[arg(long)]
-        allow_future: bool,
-    },
 }
 
 #[derive(Subcommand)]
@@ -464,30 +428,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tongban_web::serve(listen, state).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Calendar { command, data } => calendar_command(command, data).await,
+        Command::Calendar { command, data } => calendar::run(command, data.open().await?).await,
         Command::Kpi { command, data } => kpi::run(command, data.open().await?).await,
-        Command::Tickets {
-            command: TicketsCommand::Sweep { date, allow_future },
-            data,
-        } => {
-            if let Some(d) = date
-                && d > today()
-                && !allow_future
-            {
-                anyhow::bail!(
-                    "{d} is after today: escalating early sends notices that cannot be taken back (--allow-future on a copy of the data)"
-                );
-            }
-            let store = data.open().await?;
-            let cal = store.work_calendar().await?;
-            let done = store
-                .sweep_tickets(&cal, date.unwrap_or_else(today))
-                .await?;
-            println!(
-                "{} escalated to department heads, {} to supervisors",
-                done.to_heads, done.to_supervisors
-            );
-            Ok(ExitCode::SUCCESS)
+        Command::Tickets { command, data } => {
+            tickets::run(command, data.open().await?, today()).await
         }
         Command::Demo { command, data } => {
             demo::run(command, data.open().await?, key_secret(true)?, today()).await
@@ -716,83 +660,6 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
-}
-
-async fn calendar_command(command: CalendarCommand, data: DataArgs) -> anyhow::Result<ExitCode> {
-    let store = data.open().await?;
-    let cal = store.work_calendar().await?;
-    let missing = |e: tongban_domain::calendar::CalendarError| {
-        eprintln!("error: {e} / {}", e.zh());
-        Ok(ExitCode::from(2))
-    };
-    match command {
-        CalendarCommand::AddWorkdays { date, n } => match cal.add_workdays(date, n.get()) {
-            Ok(d) => println!("{d}"),
-            Err(e) => return missing(e),
-        },
-        CalendarCommand::Workdays { from, to } => match cal.workdays_between(from, to) {
-            Ok(n) => println!("{n}"),
-            Err(e) => return missing(e),
-        },
-        CalendarCommand::IsWorkday { date } => match cal.is_workday(date) {
-            Ok(true) => println!("workday"),
-            Ok(false) => println!("holiday"),
-            Err(e) => return missing(e),
-        },
-        CalendarCommand::Years => {
-            let entered: Vec<i32> = store
-                .calendar_years()
-                .await?
-                .iter()
-                .map(|y| y.year)
-                .collect();
-            for y in cal.covered_years() {
-                let how = if entered.contains(&y) {
-                    "entered"
-                } else {
-                    "shipped"
-                };
-                println!("{y} {how}");
-            }
-        }
-        CalendarCommand::Import { file } => {
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            let years = if text.trim_start().starts_with('{') {
-                vec![tongban_domain::calendar::from_holiday_cn_json(&text)?]
-            } else {
-                tongban_domain::calendar::parse_schedules(&text)?
-            };
-            for y in &years {
-                match store
-                    .put_calendar_year(y, None, tongban_store::cases::shanghai_today())
-                    .await
-                {
-                    Ok(redated) => {
-                        println!(
-                            "entered {} ({} days listed; dates of {} cases recomputed)",
-                            y.year,
-                            y.days.len(),
-                            redated.len()
-                        );
-                        // The figures the notice moves.
-                        store
-                            .kpi_after_notice(y, tongban_store::cases::shanghai_today())
-                            .await?;
-                    }
-                    Err(tongban_store::StoreError::Invalid(errs)) => {
-                        eprintln!("{} refused; nothing was written for it:", y.year);
-                        for e in &errs.0 {
-                            eprintln!("  {}: {}", e.field, e.message_en);
-                        }
-                        return Ok(ExitCode::from(2));
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 async fn print_demo_accounts(store: &Store) -> anyhow::Result<()> {
