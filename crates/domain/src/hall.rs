@@ -309,6 +309,33 @@ impl CallRule {
     }
 }
 
+/// A window group's code: one capital letter, the prefix of its tickets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct GroupCode(char);
+
+impl GroupCode {
+    pub fn parse(s: &str) -> Result<Self, FieldError> {
+        let mut chars = s.trim().chars();
+        match (chars.next(), chars.next()) {
+            (Some(c), None) if c.is_ascii_uppercase() => Ok(GroupCode(c)),
+            _ => Err(FieldError::new(
+                "group",
+                "invalid",
+                "窗口组代号应为一个大写字母（如 A）",
+                "the window group is one capital letter (e.g. A)",
+            )),
+        }
+    }
+
+    pub fn letter(self) -> char {
+        self.0
+    }
+
+    pub fn as_string(self) -> String {
+        self.0.to_string()
+    }
+}
+
 /// A ticket's number in its window group's day: the group's letter and
 /// three digits (A001 … A999, then A1000 on a very busy day).
 pub fn ticket_number(prefix: char, n: u32) -> String {

@@ -233,6 +233,14 @@ fn priority_comes_first_but_never_overtakes_a_ticket_issued_more_than_the_bonus_
 }
 
 #[test]
+fn a_window_group_is_one_capital_letter() {
+    assert_eq!(GroupCode::parse(" B ").map(GroupCode::letter), Ok('B'));
+    for bad in ["", "a", "AB", "1", "Ａ"] {
+        assert!(GroupCode::parse(bad).is_err(), "{bad:?}");
+    }
+}
+
+#[test]
 fn ticket_numbers_are_the_group_letter_and_three_digits() {
     assert_eq!(ticket_number('A', 1), "A001");
     assert_eq!(ticket_number('B', 123), "B123");

@@ -14,7 +14,9 @@ use chrono::{NaiveDate, NaiveDateTime, NaiveTime};
 use serde::{Deserialize, Serialize};
 use tongban_domain::auth::{Actor, Denied, Role};
 use tongban_domain::calendar::WorkCalendar;
-use tongban_domain::hall::{ArrivalWindow, BookingWindow, Closure, Opening, Slot, SlotKind, slots};
+use tongban_domain::hall::{
+    ArrivalWindow, BookingWindow, Closure, GroupCode, Opening, Slot, SlotKind, slots,
+};
 use tongban_domain::{FieldError, FieldErrors};
 
 use crate::sql::{json_col, to_json};
@@ -122,15 +124,14 @@ impl Store {
         if name.is_empty() || name.chars().count() > 100 {
             errs.push(FieldError::required("name", "服务名称"));
         }
-        let group = group_code.trim();
-        if !(group.len() == 1 && group.chars().all(|c| c.is_ascii_uppercase())) {
-            errs.push(FieldError::new(
-                "group_code",
-                "invalid",
-                "窗口组代号应为一个大写字母（如 A）",
-                "the window group is one capital letter (e.g. A)",
-            ));
-        }
+        let group = match GroupCode::parse(group_code) {
+            Ok(g) => g.as_string(),
+            Err(mut e) => {
+                e.field = "group_code".into();
+                errs.push(e);
+                String::new()
+            }
+        };
         if rules.openings.is_empty() {
             errs.push(FieldError::required("openings", "开放时段"));
         }
@@ -168,7 +169,7 @@ impl Store {
             vec![
                 actor.centre_id.into(),
                 name.to_string().into(),
-                group.to_string().into(),
+                group.clone().into(),
                 to_json(rules).into(),
                 actor.user_id.into(),
                 now.into(),

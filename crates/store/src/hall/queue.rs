@@ -7,7 +7,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use tongban_domain::auth::{Actor, Denied, Role};
-use tongban_domain::hall::{CallRule, Waiting, ticket_number};
+use tongban_domain::hall::{CallRule, GroupCode, Waiting, ticket_number};
 
 use crate::{Result, Store, StoreError, exec, get, insert_id, query, query_one};
 
@@ -50,6 +50,15 @@ fn row(r: &sea_orm::QueryResult) -> Result<HallTicket> {
     })
 }
 
+/// The hall's windows are the clerks'.
+fn clerk(actor: &Actor) -> Result<()> {
+    if actor.role == Role::Clerk {
+        Ok(())
+    } else {
+        Err(StoreError::Forbidden(Denied::Role))
+    }
+}
+
 fn ms(t: NaiveDateTime) -> i64 {
     t.and_utc().timestamp_millis()
 }
@@ -83,17 +92,8 @@ impl Store {
         booking: Option<i64>,
         now: NaiveDateTime,
     ) -> Result<HallTicket> {
-        let Some(prefix) = group.chars().next().filter(|c| c.is_ascii_uppercase()) else {
-            return Err(StoreError::Invalid(
-                tongban_domain::FieldError::new(
-                    "group",
-                    "invalid",
-                    "窗口组代号应为一个大写字母",
-                    "the window group is one capital letter",
-                )
-                .into(),
-            ));
-        };
+        let code = GroupCode::parse(group).map_err(|e| StoreError::Invalid(e.into()))?;
+        let (prefix, group) = (code.letter(), code.as_string());
         let day = now.date().to_string();
         let txn = self.begin().await?;
         let seq: i64 = query_one(
@@ -101,7 +101,7 @@ impl Store {
             "INSERT INTO hall_ticket_seq (centre_id, group_code, day, last) VALUES ($1, $2, $3, 1) \
              ON CONFLICT (centre_id, group_code, day) DO UPDATE SET last = hall_ticket_seq.last + 1 \
              RETURNING last",
-            vec![centre_id.into(), group.into(), day.clone().into()],
+            vec![centre_id.into(), group.clone().into(), day.clone().into()],
         )
         .await?
         .map(|r| get::<i64>(&r, "last"))
@@ -140,9 +140,7 @@ impl Store {
         window: &str,
         now: NaiveDateTime,
     ) -> Result<Option<HallTicket>> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
+        clerk(actor)?;
         if let Some(r) = query_one(
             self.conn(),
             "SELECT paused_reason FROM hall_windows WHERE centre_id = $1 AND window_name = $2",
@@ -206,9 +204,7 @@ impl Store {
         id: i64,
         now: NaiveDateTime,
     ) -> Result<HallTicket> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
+        clerk(actor)?;
         let n = exec(
             self.conn(),
             "UPDATE hall_tickets SET state = 'done', finished_at = $1 \
@@ -346,9 +342,7 @@ impl Store {
     /// Pauses a window (the clerk, with a reason): it calls nobody until
     /// it resumes.
     pub async fn pause_window(&self, actor: &Actor, window: &str, reason: &str) -> Result<()> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
+        clerk(actor)?;
         let reason = reason.trim();
         if reason.is_empty() {
             return Err(StoreError::Invalid(
@@ -372,9 +366,7 @@ impl Store {
 
     /// Resumes a paused window.
     pub async fn resume_window(&self, actor: &Actor, window: &str) -> Result<()> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
+        clerk(actor)?;
         exec(
             self.conn(),
             "DELETE FROM hall_windows WHERE centre_id = $1 AND window_name = $2",
@@ -387,9 +379,7 @@ impl Store {
     /// Calls a called ticket again; after [`SKIP_AFTER_CALLS`] calls
     /// without an answer it is skipped (kept, not served).
     pub async fn recall_ticket(&self, actor: &Actor, id: i64) -> Result<HallTicket> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
+        clerk(actor)?;
         let n = exec(
             self.conn(),
             "UPDATE hall_tickets SET calls = calls + 1, \
@@ -410,20 +400,10 @@ impl Store {
     /// Sends a called ticket to another window group, where it waits with
     /// its own issue time (it does not start again at the back).
     pub async fn transfer_ticket(&self, actor: &Actor, id: i64, group: &str) -> Result<HallTicket> {
-        if actor.role != Role::Clerk {
-            return Err(StoreError::Forbidden(Denied::Role));
-        }
-        if !(group.len() == 1 && group.chars().all(|c| c.is_ascii_uppercase())) {
-            return Err(StoreError::Invalid(
-                tongban_domain::FieldError::new(
-                    "group",
-                    "invalid",
-                    "窗口组代号应为一个大写字母",
-                    "the window group is one capital letter",
-                )
-                .into(),
-            ));
-        }
+        clerk(actor)?;
+        let group = GroupCode::parse(group)
+            .map_err(|e| StoreError::Invalid(e.into()))?
+            .as_string();
         let n = exec(
             self.conn(),
             "UPDATE hall_tickets SET group_code = $1, state = 'waiting', window_name = NULL, called_by = NULL, \

@@ -46,6 +46,27 @@ pub(super) fn at_field(mut errs: Vec<FieldError>, field: &str) -> Vec<FieldError
     errs
 }
 
+/// A refusal to show on the page, each message at the field `at` gives
+/// for the store's field (a conflict has none: `at("")`); anything else is
+/// no refusal and goes back as it is.
+pub(super) fn refused_at(
+    e: StoreError,
+    at: impl Fn(&str) -> String,
+) -> Result<Vec<FieldError>, StoreError> {
+    match e {
+        StoreError::Invalid(e) => Ok(e
+            .0
+            .into_iter()
+            .map(|mut x| {
+                x.field = at(&x.field);
+                x
+            })
+            .collect()),
+        StoreError::Conflict { zh, en } => Ok(vec![FieldError::new(at(""), "conflict", zh, en)]),
+        e => Err(e),
+    }
+}
+
 pub(super) fn redirect(to: String) -> Response {
     Redirect::to(&to).into_response()
 }
@@ -376,27 +397,10 @@ pub(super) async fn stage_apply_post(
     let field = format!("apply-{stage}");
     match s.store.apply_for_stage(&actor, id, stage).await {
         Ok(b) => Ok(redirect(format!("/bundle-cases/{}/materials", b.id))),
-        Err(StoreError::Invalid(e)) => {
-            let errs =
-                e.0.into_iter()
-                    .map(|mut x| {
-                        x.field = field.clone();
-                        x
-                    })
-                    .collect();
+        Err(e) => {
+            let errs = refused_at(e, |_| field.clone()).map_err(|e| store_err(&page, e))?;
             project_view(&s, &page, &actor, id, errs).await
         }
-        Err(StoreError::Conflict { zh, en }) => {
-            project_view(
-                &s,
-                &page,
-                &actor,
-                id,
-                vec![FieldError::new(field, "conflict", zh, en)],
-            )
-            .await
-        }
-        Err(e) => Err(store_err(&page, e)),
     }
 }
 

@@ -14,7 +14,7 @@ use tongban_domain::enterprise::{TicketAction, TicketState};
 use tongban_store::StoreError;
 use tongban_store::enterprise::{NewTicket, Project, Ticket, TicketEvent};
 
-use super::pages::{at_field, enterprise, may_open, redirect, status};
+use super::pages::{at_field, enterprise, may_open, redirect, refused_at, status};
 use crate::AppState;
 use crate::chrome::{Chrome, Page, fmt_time, posted, store_err};
 
@@ -443,23 +443,16 @@ pub(super) async fn inspection_post(
     };
     match s.store.schedule_inspection(&actor, id, &n, s.today()).await {
         Ok(_) => Ok(redirect(format!("/projects/{id}#inspections"))),
-        Err(StoreError::Invalid(e)) => {
-            let errs =
-                e.0.into_iter()
-                    .map(|mut x| {
-                        if x.field.starts_with("departments") {
-                            x.field = "departments".into();
-                        }
-                        x
-                    })
-                    .collect();
+        Err(e) => {
+            // The form's fields; a conflict at the section.
+            let errs = refused_at(e, |f| match f {
+                "" => "inspections".into(),
+                f if f.starts_with("departments") => "departments".into(),
+                f => f.into(),
+            })
+            .map_err(|e| store_err(&page, e))?;
             super::pages::project_view(&s, &page, &actor, id, errs).await
         }
-        Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new("inspections", "conflict", zh, en);
-            super::pages::project_view(&s, &page, &actor, id, vec![e]).await
-        }
-        Err(e) => Err(store_err(&page, e)),
     }
 }
 
@@ -495,24 +488,16 @@ pub(super) async fn finding_post(
     };
     match r {
         Ok(i) => Ok(redirect(format!("/projects/{}#inspections", i.project_id))),
-        Err(StoreError::Invalid(e)) => {
-            let errs =
-                e.0.into_iter()
-                    .map(|mut x| {
-                        x.field = if x.field == "note" {
-                            format!("note-{id}")
-                        } else {
-                            field.clone()
-                        };
-                        x
-                    })
-                    .collect();
+        Err(e) => {
+            // The note at its box, a conflict at the section, the rest at
+            // the choice.
+            let errs = refused_at(e, |f| match f {
+                "note" => format!("note-{id}"),
+                "" => "inspections".into(),
+                _ => field.clone(),
+            })
+            .map_err(|e| store_err(&page, e))?;
             super::pages::project_view(&s, &page, &actor, f.project_id, errs).await
         }
-        Err(StoreError::Conflict { zh, en }) => {
-            let e = FieldError::new("inspections", "conflict", zh, en);
-            super::pages::project_view(&s, &page, &actor, f.project_id, vec![e]).await
-        }
-        Err(e) => Err(store_err(&page, e)),
     }
 }
